@@ -1,0 +1,71 @@
+/* ekv_file: atomic writes and bounded reads of small files. */
+#include "ekv_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ekv_err.h"
+#include "ekv_mem.h"
+
+int ekv_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return EKV_EIO;
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            unlink(tmp);
+            return EKV_EIO;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return EKV_EIO;
+    }
+    return EKV_OK;
+}
+
+int ekv_file_read(const char *path, size_t max, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? EKV_ENOTFOUND : EKV_EIO;
+    size_t cap = 4096, n = 0;
+    char *buf = ekv_malloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max)
+                break;
+            cap = cap * 2 > max ? max : cap * 2;
+            buf = ekv_realloc(buf, cap + 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    int err = ferror(f), more = !feof(f) && n >= max;
+    fclose(f);
+    if (err || more) {
+        free(buf);
+        return err ? EKV_EIO : EKV_ETOOBIG;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return EKV_OK;
+}

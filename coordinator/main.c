@@ -1,0 +1,130 @@
+/* edgekv-coordinator: parses options, builds the coordinator, runs the loop, tears down. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord.h"
+#include "ekv_args.h"
+#include "ekv_err.h"
+#include "ekv_log.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgekv-coordinator --data DIR [options]\n"
+            "  --data DIR            RocksDB folder (created if missing)\n"
+            "  --pub ENDPOINT        ZeroMQ PUB endpoint (default tcp://127.0.0.1:8781)\n"
+            "  --router ENDPOINT     ZeroMQ ROUTER endpoint (default tcp://127.0.0.1:8782)\n"
+            "  --http HOST:PORT      HTTP listener (default 127.0.0.1:8780; port 0 = any)\n"
+            "  --durability MODE     fsync (default), wal or none\n"
+            "  --heartbeat-ms N      heartbeat period (default 100)\n"
+            "  --ready-file PATH     write endpoints as JSON here once serving\n"
+            "  --verbose             log debug lines\n");
+}
+
+static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char **ready,
+                      char *host, size_t hlen)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, 0, 'd'},       {"pub", required_argument, 0, 'p'},
+        {"router", required_argument, 0, 'r'},     {"http", required_argument, 0, 'h'},
+        {"durability", required_argument, 0, 'D'}, {"heartbeat-ms", required_argument, 0, 'b'},
+        {"ready-file", required_argument, 0, 'R'}, {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'H'},             {0, 0, 0, 0}};
+    int c, li = 0;
+    long v = 0;
+    while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'd': cfg->data_dir = optarg; break;
+        case 'p': cfg->pub_endpoint = optarg; break;
+        case 'r': cfg->router_endpoint = optarg; break;
+        case 'h':
+            bad = ekv_args_hostport(optarg, host, hlen, &cfg->http_port);
+            cfg->http_host = host;
+            break;
+        case 'b':
+            bad = ekv_args_int(optarg, 1, 60000, &v);
+            cfg->heartbeat_ms = (int)v;
+            break;
+        case 'R': *ready = optarg; break;
+        case 'v': ekv_log_init("coordinator", EKV_LOG_DEBUG); break;
+        case 'H': usage(stdout); exit(0);
+        case 'D':
+            if (strcmp(optarg, "fsync") == 0)
+                cfg->durability = EKV_STORE_FSYNC;
+            else if (strcmp(optarg, "wal") == 0)
+                cfg->durability = EKV_STORE_WAL;
+            else if (strcmp(optarg, "none") == 0)
+                cfg->durability = EKV_STORE_NONE;
+            else
+                bad = 1;
+            break;
+        default: usage(stderr); return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "edgekv-coordinator: bad value for --%s: %s\n",
+                    opts[li].name, optarg);
+            return -1;
+        }
+    }
+    if (optind < argc || !cfg->data_dir) {
+        fprintf(stderr, "edgekv-coordinator: %s\n",
+                optind < argc ? "unexpected argument" : "--data DIR is required");
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    ekv_info("signal %d: stopping", (int)sig);
+    event_base_loopbreak(arg);
+}
+
+int main(int argc, char **argv)
+{
+    ekv_log_init("coordinator", EKV_LOG_INFO);
+    ekv_coord_config_t cfg;
+    ekv_coord_config_defaults(&cfg);
+    const char *ready = NULL;
+    char host[256];
+    if (parse_args(argc, argv, &cfg, &ready, host, sizeof host) != 0)
+        return 2;
+    signal(SIGPIPE, SIG_IGN);
+
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    struct event_base *base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    event_base_priority_init(base, 3);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+    event_add(sigint, NULL);
+    event_add(sigterm, NULL);
+
+    char err[512] = "";
+    int rc = 1;
+    ekv_coord_t *coord = ekv_coord_new(base, &cfg, err, sizeof err);
+    if (!coord) {
+        fprintf(stderr, "edgekv-coordinator: %s\n", err);
+        goto out;
+    }
+    if (ready && ekv_coord_write_ready(coord, ready) != EKV_OK) {
+        fprintf(stderr, "edgekv-coordinator: cannot write %s\n", ready);
+        goto out;
+    }
+    event_base_dispatch(base);
+    rc = 0;
+out:
+    ekv_coord_destroy(&coord);
+    event_free(sigint);
+    event_free(sigterm);
+    event_base_free(base);
+    return rc;
+}

@@ -1,0 +1,424 @@
+/* http: the PoP's HTTP surface (KV-SPEC.md surface B) and its internal endpoints.
+ *
+ * Routes:
+ *   GET|PUT|DELETE /<key>            the Workers binding protocol (key percent-encoded)
+ *   GET|PUT|DELETE /ns/<ns>/<key>    the same with the namespace in the path, for curl
+ *   GET /_edgekv/health              readiness and sequence state (JSON)
+ *   GET /_edgekv/stats               counters, cache and visibility-delay summary (JSON)
+ *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
+ *                                     waits until change N is visible here; answers with its
+ *                                     commit and visibility times (JSON), 504 on timeout
+ * The namespace of the binding form comes from the X-Edgekv-Namespace header, else the
+ * configured default. Every handler ends in exactly one reply; errors carry the KV-SPEC
+ * message both as the reason phrase and as the body. */
+#include "node_int.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_err.h"
+#include "ekv_kv.h"
+#include "ekv_log.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+
+#define NS_HEADER   "X-Edgekv-Namespace"
+#define META_HEADER "CF-KV-Metadata"
+#define MAX_BODY    (32u * 1024 * 1024)
+
+typedef struct {
+    const char *ns;      /* namespace id (points into the path or config) */
+    size_t ns_len;
+    char *key;           /* decoded key, owned */
+    size_t key_len;
+    struct evkeyvalq q;  /* query parameters */
+} target_t;
+
+/* ---- replies ----------------------------------------------------------------------------- */
+
+void node_http_fail(struct evhttp_request *req, int status, const char *message)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s\n", message);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; charset=utf-8");
+    evhttp_send_reply(req, status, message, b);
+    evbuffer_free(b);
+}
+
+static void fail_kv(struct evhttp_request *req, const ekv_kv_error_t *err)
+{
+    node_http_fail(req, err->status, err->message);
+}
+
+static void send_json(struct evhttp_request *req, int status, struct evbuffer *b)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
+    evbuffer_free(b);
+}
+
+static void add_version_headers(struct evhttp_request *req, uint64_t seq, int64_t commit_us)
+{
+    char v[32];
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    snprintf(v, sizeof v, "%" PRIu64, seq);
+    evhttp_add_header(h, "X-Edgekv-Version", v);
+    snprintf(v, sizeof v, "%" PRId64, commit_us);
+    evhttp_add_header(h, "X-Edgekv-Commit-Us", v);
+}
+
+/* Sends a cached or fetched item: the value with its metadata, or 404. */
+static void send_item(struct evhttp_request *req, const ekv_cache_item_t *it, const char *status)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "CF-Cache-Status", status);
+    add_version_headers(req, it->seq, it->commit_us);
+    if (it->negative) {
+        node_http_fail(req, 404, "Not Found");
+        return;
+    }
+    if (it->has_meta) {
+        char *meta = ekv_memdup(it->meta.ptr, it->meta.len);
+        evhttp_add_header(h, META_HEADER, meta);
+        free(meta);
+    }
+    if (it->expiration) {
+        char v[32];
+        snprintf(v, sizeof v, "%" PRId64, it->expiration);
+        evhttp_add_header(h, "Expiration", v);
+    }
+    evhttp_add_header(h, "Content-Type", "application/octet-stream");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, it->value.ptr, it->value.len);
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+/* ---- request parsing --------------------------------------------------------------------- */
+
+/* Splits the path into namespace and raw key and decodes the key. */
+static int parse_target(ekv_node_t *n, struct evhttp_request *req, const char *path, target_t *t,
+                        ekv_kv_error_t *err)
+{
+    const char *raw = path + 1;
+    t->ns = evhttp_find_header(evhttp_request_get_input_headers(req), NS_HEADER);
+    if (!t->ns)
+        t->ns = n->cfg.default_ns;
+    t->ns_len = strlen(t->ns);
+    if (strncmp(path, "/ns/", 4) == 0) {
+        const char *slash = strchr(path + 4, '/');
+        if (!slash) {
+            ekv_kv_err_set(err, 400, "Path must be /ns/<namespace>/<key>");
+            return EKV_EINVAL;
+        }
+        t->ns = path + 4;
+        t->ns_len = (size_t)(slash - t->ns);
+        raw = slash + 1;
+    }
+    if (t->ns_len == 0 || t->ns_len > 64) {
+        ekv_kv_err_set(err, 400, "Invalid namespace id");
+        return EKV_EINVAL;
+    }
+    if (ekv_kv_decode_key(raw, strlen(raw), &t->key, &t->key_len, err) != EKV_OK)
+        return EKV_EINVAL;
+    return ekv_kv_check_key(t->key, t->key_len, err);
+}
+
+static ekv_bytes_t bytes(const char *p, size_t n)
+{
+    return (ekv_bytes_t){p, n};
+}
+
+/* ---- get --------------------------------------------------------------------------------- */
+
+static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
+{
+    ekv_kv_error_t err;
+    int64_t ttl;
+    if (ekv_kv_parse_cache_ttl(evhttp_find_header(&t->q, "cache_ttl"), n->cfg.min_cache_ttl, &ttl,
+                               &err) != EKV_OK) {
+        fail_kv(req, &err);
+        return;
+    }
+    int64_t now = ekv_now_us();
+    ekv_bytes_t ns = bytes(t->ns, t->ns_len), key = bytes(t->key, t->key_len);
+    ekv_cache_item_t it;
+    int cached = ekv_cache_lookup(n->cache, ns, key, now, &it) == EKV_OK;
+    if (cached && it.fresh_until_us > now) {
+        n->st.hits++;
+        ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, ttl));
+        send_item(req, &it, "HIT");
+        return;
+    }
+    n->st.misses++;
+    n->st.origin_reads++;
+    pending_t *p = node_pending_new(n, EKV_MSG_READ, req);
+    p->ns = ekv_memdup(t->ns, t->ns_len);
+    p->ns_len = t->ns_len;
+    p->key = ekv_memdup(t->key, t->key_len);
+    p->key_len = t->key_len;
+    p->cache_ttl_s = ttl;
+    ekv_msg_t m = {.type = EKV_MSG_READ, .ns = ns, .key = key};
+    node_send_request(n, p, &m);
+}
+
+void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
+{
+    if (r->status != 200) {
+        node_http_fail(p->req, r->status, r->text.len ? r->text.ptr : "Origin error");
+        return;
+    }
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it = {.seq = r->seq, .commit_us = r->time_us, .expiration = r->expiration,
+                           .fresh_until_us = node_fresh_until(n, now, p->cache_ttl_s),
+                           .negative = !(r->flags & EKV_MSG_F_FOUND),
+                           .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0, .meta = r->meta,
+                           .value = r->value};
+    ekv_bytes_t ns = bytes(p->ns, p->ns_len), key = bytes(p->key, p->key_len);
+    ekv_cache_store(n->cache, ns, key, &it, now);
+    send_item(p->req, &it, "MISS");
+}
+
+/* ---- put and delete ---------------------------------------------------------------------- */
+
+/* Builds a WRITE whose bytes live in one allocation owned by the message. */
+static ekv_msg_t *build_write(const target_t *t, int op, const char *meta, size_t meta_len,
+                              const char *value, size_t value_len, int64_t expiration)
+{
+    ekv_msg_t *m = ekv_calloc(1, sizeof *m);
+    char *arena = ekv_malloc(t->ns_len + t->key_len + meta_len + value_len + 1);
+    m->owned_ = arena;
+    m->type = EKV_MSG_WRITE;
+    m->op = (uint8_t)op;
+    m->expiration = expiration;
+    m->flags = meta ? EKV_MSG_F_METADATA : 0;
+    char *p = arena;
+    memcpy(p, t->ns, t->ns_len);
+    m->ns = bytes(p, t->ns_len);
+    p += t->ns_len;
+    memcpy(p, t->key, t->key_len);
+    m->key = bytes(p, t->key_len);
+    p += t->key_len;
+    if (meta_len)
+        memcpy(p, meta, meta_len);
+    m->meta = bytes(p, meta_len);
+    p += meta_len;
+    if (value_len)
+        memcpy(p, value, value_len);
+    m->value = bytes(p, value_len);
+    return m;
+}
+
+static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
+{
+    ekv_kv_error_t err;
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *meta = evhttp_find_header(evhttp_request_get_input_headers(req), META_HEADER);
+    int64_t expiration;
+    if (ekv_kv_check_value(len, &err) != EKV_OK ||
+        (meta && ekv_kv_check_metadata(meta, strlen(meta), &err) != EKV_OK) ||
+        ekv_kv_resolve_expiration(evhttp_find_header(&t->q, "expiration"),
+                                  evhttp_find_header(&t->q, "expiration_ttl"),
+                                  ekv_now_us() / 1000000, &expiration, &err) != EKV_OK) {
+        fail_kv(req, &err);
+        return;
+    }
+    const char *value = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    ekv_msg_t *w = build_write(t, EKV_OP_PUT, meta, meta ? strlen(meta) : 0, value, len,
+                               expiration);
+    n->st.origin_writes++;
+    pending_t *p = node_pending_new(n, EKV_MSG_WRITE, req);
+    p->write = w;
+    node_send_request(n, p, w);
+}
+
+static void do_delete(ekv_node_t *n, struct evhttp_request *req, target_t *t)
+{
+    ekv_msg_t *w = build_write(t, EKV_OP_DELETE, NULL, 0, NULL, 0, 0);
+    n->st.origin_writes++;
+    pending_t *p = node_pending_new(n, EKV_MSG_WRITE, req);
+    p->write = w;
+    node_send_request(n, p, w);
+}
+
+void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
+{
+    if (r->status != 200) {
+        node_http_fail(p->req, r->status, r->text.len ? r->text.ptr : "Write failed");
+        return;
+    }
+    /* Read-your-writes: the writer sees its write as soon as it is acknowledged. */
+    const ekv_msg_t *w = p->write;
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it = {.seq = r->seq, .commit_us = r->time_us, .expiration = w->expiration,
+                           .fresh_until_us = node_fresh_until(n, now, EKV_KV_CACHE_TTL),
+                           .negative = w->op == EKV_OP_DELETE,
+                           .has_meta = (w->flags & EKV_MSG_F_METADATA) != 0, .meta = w->meta,
+                           .value = w->value};
+    ekv_cache_store(n->cache, w->ns, w->key, &it, now);
+    add_version_headers(p->req, r->seq, r->time_us);
+    struct evbuffer *b = evbuffer_new();
+    evhttp_send_reply(p->req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+/* ---- internal endpoints ------------------------------------------------------------------ */
+
+void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!v) {
+        evbuffer_add_printf(b, "{\"seq\":%" PRIu64 ",\"error\":\"not visible in time\"}\n", seq);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/json");
+        evhttp_send_reply(req, 504, "Not visible in time", b);
+        evbuffer_free(b);
+        return;
+    }
+    evbuffer_add_printf(b,
+                        "{\"seq\":%" PRIu64 ",\"commit_us\":%" PRId64 ",\"visible_us\":%" PRId64
+                        ",\"delay_us\":%" PRId64 "}\n",
+                        seq, v->commit_us, v->visible_us, v->visible_us - v->commit_us);
+    send_json(req, 200, b);
+}
+
+static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *s = evhttp_find_header(q, "seq");
+    const char *t = evhttp_find_header(q, "timeout_ms");
+    char *end = NULL;
+    unsigned long long seq = s ? strtoull(s, &end, 10) : 0;
+    long timeout = t ? strtol(t, NULL, 10) : 10000;
+    if (!s || *end || seq == 0 || timeout <= 0 || timeout > 600000) {
+        node_http_fail(req, 400, "wait needs seq=N (N > 0) and timeout_ms in 1..600000");
+        return;
+    }
+    const vis_t *v = node_vis_find(n, seq);
+    if (v)
+        node_http_wait_done(req, seq, v);
+    else
+        node_wait_add(n, seq, req, (int)timeout);
+}
+
+static void do_health(ekv_node_t *n, struct evhttp_request *req)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b,
+                        "{\"name\":\"%s\",\"ready\":%s,\"policy\":\"%s\",\"delay_ms\":%.3f,"
+                        "\"applied_seq\":%" PRIu64 ",\"announced_seq\":%" PRIu64 "}\n",
+                        n->cfg.name, n->ready_written ? "true" : "false",
+                        ekv_node_policy_name(n->cfg.policy), ekv_link_delay_us(n->up) / 1000.0,
+                        n->applied_seq, n->announced_seq);
+    send_json(req, n->ready_written ? 200 : 503, b);
+}
+
+static void do_stats(ekv_node_t *n, struct evhttp_request *req)
+{
+    ekv_cache_stats_t cs;
+    ekv_cache_stats(n->cache, &cs);
+    const ekv_hist_t *h = &n->vis_hist;
+    const node_stats_t *s = &n->st;
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(
+        b,
+        "{\"name\":\"%s\",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"origin_reads\":%" PRIu64
+        ",\"origin_writes\":%" PRIu64 ",\"origin_errors\":%" PRIu64
+        ",\"changes_applied\":%" PRIu64 ",\"changes_ignored\":%" PRIu64 ",\"gaps\":%" PRIu64
+        ",\"catchups\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"applied_seq\":%" PRIu64
+        ",\"cache\":{\"entries\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"evictions\":%" PRIu64
+        ",\"expired\":%" PRIu64 "},\"visibility_us\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64
+        ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 ",\"mean\":%.1f}}\n",
+        n->cfg.name, s->hits, s->misses, s->origin_reads, s->origin_writes, s->origin_errors,
+        s->changes_applied, s->changes_ignored, s->gaps, s->catchups, s->malformed,
+        n->applied_seq, cs.entries, cs.bytes, cs.evictions, cs.expired, h->count,
+        ekv_hist_quantile(h, 0.5), ekv_hist_quantile(h, 0.9), ekv_hist_quantile(h, 0.99),
+        h->max, ekv_hist_mean(h));
+    send_json(req, 200, b);
+}
+
+static void do_internal(ekv_node_t *n, struct evhttp_request *req, const char *path,
+                        struct evkeyvalq *q)
+{
+    if (strcmp(path, "/_edgekv/health") == 0)
+        do_health(n, req);
+    else if (strcmp(path, "/_edgekv/stats") == 0)
+        do_stats(n, req);
+    else if (strcmp(path, "/_edgekv/wait") == 0)
+        do_wait(n, req, q);
+    else
+        node_http_fail(req, 404, "Unknown edgekv endpoint");
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, target_t *t)
+{
+    ekv_kv_error_t err;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (strcmp(path, "/") == 0 || strcmp(path, "/bulk/get") == 0) {
+        node_http_fail(req, 501, "list and bulk get are not served by this PoP version");
+        return;
+    }
+    if (parse_target(n, req, path, t, &err) != EKV_OK) {
+        fail_kv(req, &err);
+        return;
+    }
+    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+        do_get(n, req, t);
+    else if (cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST)
+        do_put(n, req, t);
+    else if (cmd == EVHTTP_REQ_DELETE)
+        do_delete(n, req, t);
+    else
+        node_http_fail(req, 405, "Method Not Allowed");
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    ekv_node_t *n = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = evhttp_uri_get_path(uri);
+    const char *query = evhttp_uri_get_query(uri);
+    target_t t = {0};
+    TAILQ_INIT(&t.q);
+    if (!path || !*path)
+        path = "/";
+    if (query && evhttp_parse_query_str(query, &t.q) != 0) {
+        node_http_fail(req, 400, "Malformed query string");
+    } else if (strncmp(path, "/_edgekv/", 9) == 0 &&
+               !evhttp_find_header(&t.q, "urlencoded")) {
+        do_internal(n, req, path, &t.q);
+    } else {
+        do_kv(n, req, path, &t);
+    }
+    evhttp_clear_headers(&t.q);
+    free(t.key);
+}
+
+int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen)
+{
+    n->http = evhttp_new(n->base);
+    evhttp_set_gencb(n->http, on_request, n);
+    evhttp_set_max_body_size(n->http, MAX_BODY);
+    evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    evhttp_set_timeout(n->http, 30);
+    struct evhttp_bound_socket *bs =
+        evhttp_bind_socket_with_handle(n->http, n->cfg.http_host, (uint16_t)n->cfg.http_port);
+    if (!bs) {
+        snprintf(errbuf, errlen, "cannot listen on %s:%d", n->cfg.http_host, n->cfg.http_port);
+        return EKV_EIO;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
+    n->http_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return EKV_OK;
+}

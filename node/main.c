@@ -1,0 +1,133 @@
+/* edgekv-node: parses options, builds one PoP, runs the loop, tears down. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_args.h"
+#include "ekv_log.h"
+#include "node.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgekv-node [options]\n"
+            "  --name NAME             PoP name (default pop)\n"
+            "  --http HOST:PORT        HTTP listener (default 127.0.0.1:0, any port)\n"
+            "  --pub ENDPOINT          coordinator PUB (default tcp://127.0.0.1:8781)\n"
+            "  --router ENDPOINT       coordinator ROUTER (default tcp://127.0.0.1:8782)\n"
+            "  --delay-ms MS           one-way link delay to the coordinator (default 0)\n"
+            "  --policy P              push (default), push-all, invalidate or ttl\n"
+            "  --namespace ID          default namespace id\n"
+            "  --cache-mb N            cache memory cap in MiB (default 64)\n"
+            "  --min-cache-ttl S       smallest cacheTtl accepted (default 30)\n"
+            "  --origin-timeout-ms N   coordinator requests fail with 503 after (default 5000)\n"
+            "  --ready-file PATH       write {pid, name, url, delay_ms} here once serving\n"
+            "  --verbose               log debug lines\n");
+}
+
+static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host, size_t hlen)
+{
+    static const struct option opts[] = {
+        {"name", required_argument, 0, 'n'},      {"http", required_argument, 0, 'h'},
+        {"pub", required_argument, 0, 'p'},       {"router", required_argument, 0, 'r'},
+        {"delay-ms", required_argument, 0, 'd'},  {"policy", required_argument, 0, 'P'},
+        {"namespace", required_argument, 0, 'N'}, {"cache-mb", required_argument, 0, 'c'},
+        {"min-cache-ttl", required_argument, 0, 't'},
+        {"origin-timeout-ms", required_argument, 0, 'o'},
+        {"ready-file", required_argument, 0, 'R'}, {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'H'},            {0, 0, 0, 0}};
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
+        long v = 0;
+        double d = 0;
+        int bad = 0;
+        switch (c) {
+        case 'n': cfg->name = optarg; bad = ekv_args_name(optarg); break;
+        case 'h':
+            bad = ekv_args_hostport(optarg, host, hlen, &cfg->http_port);
+            cfg->http_host = host;
+            break;
+        case 'p': cfg->pub_endpoint = optarg; break;
+        case 'r': cfg->router_endpoint = optarg; break;
+        case 'd':
+            bad = ekv_args_double(optarg, 0, 600000, &d);
+            cfg->delay_us = (int64_t)llround(d * 1000.0);
+            break;
+        case 'P': bad = ekv_node_parse_policy(optarg, &cfg->policy) != 0; break;
+        case 'N': cfg->default_ns = optarg; bad = ekv_args_name(optarg); break;
+        case 'c':
+            bad = ekv_args_int(optarg, 1, 1 << 20, &v);
+            cfg->cache_bytes = (size_t)v << 20;
+            break;
+        case 't':
+            bad = ekv_args_int(optarg, 1, 1L << 30, &v);
+            cfg->min_cache_ttl = v;
+            break;
+        case 'o':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            cfg->origin_timeout_ms = (int)v;
+            break;
+        case 'R': cfg->ready_file = optarg; break;
+        case 'v': ekv_log_init(cfg->name, EKV_LOG_DEBUG); break;
+        case 'H': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "edgekv-node: bad value for --%s: %s\n", opts[li].name, optarg);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "edgekv-node: unexpected argument %s\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    ekv_info("signal %d: stopping", (int)sig);
+    event_base_loopbreak(arg);
+}
+
+int main(int argc, char **argv)
+{
+    ekv_node_config_t cfg;
+    ekv_node_config_defaults(&cfg);
+    cfg.http_port = 0;
+    char host[256];
+    if (parse_args(argc, argv, &cfg, host, sizeof host) != 0)
+        return 2;
+    ekv_log_init(cfg.name, EKV_LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    struct event_base *base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+    event_add(sigint, NULL);
+    event_add(sigterm, NULL);
+
+    char err[512] = "";
+    int rc = 1;
+    ekv_node_t *node = ekv_node_new(base, &cfg, err, sizeof err);
+    if (!node) {
+        fprintf(stderr, "edgekv-node: %s\n", err);
+        goto out;
+    }
+    event_base_dispatch(base);
+    rc = 0;
+out:
+    ekv_node_destroy(&node);
+    event_free(sigint);
+    event_free(sigterm);
+    event_base_free(base);
+    return rc;
+}

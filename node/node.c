@@ -1,0 +1,574 @@
+/* node: links, sockets, change application and coordinator requests of one PoP (node.h). */
+#include "node_int.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ekv_err.h"
+#include "ekv_file.h"
+#include "ekv_kv.h"
+#include "ekv_log.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+
+#define TICK_US 20000 /* timeouts, waiters and incremental expiry run this often */
+
+typedef struct {
+    char *body; /* encoded request */
+    size_t len;
+} outgoing_t;
+
+/* ---- configuration ----------------------------------------------------------------------- */
+
+static const char *policy_names[] = {"push", "push-all", "invalidate", "ttl"};
+
+void ekv_node_config_defaults(ekv_node_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->name = "pop";
+    cfg->http_host = "127.0.0.1";
+    cfg->pub_endpoint = "tcp://127.0.0.1:8781";
+    cfg->router_endpoint = "tcp://127.0.0.1:8782";
+    cfg->policy = EKV_POLICY_PUSH;
+    cfg->default_ns = EKV_KV_DEFAULT_NS;
+    cfg->cache_bytes = 64u << 20;
+    cfg->min_cache_ttl = EKV_KV_MIN_CACHE_TTL;
+    cfg->origin_timeout_ms = 5000;
+}
+
+int ekv_node_parse_policy(const char *s, ekv_policy_t *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, policy_names[i]) == 0) {
+            *out = (ekv_policy_t)i;
+            return EKV_OK;
+        }
+    return EKV_EINVAL;
+}
+
+const char *ekv_node_policy_name(ekv_policy_t p)
+{
+    return (unsigned)p < 4 ? policy_names[p] : "unknown";
+}
+
+/* ---- pending requests -------------------------------------------------------------------- */
+
+pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_request *req)
+{
+    pending_t *p = ekv_calloc(1, sizeof *p);
+    p->req_id = ++n->next_req_id;
+    p->kind = kind;
+    p->req = req;
+    p->deadline_us = ekv_mono_us() + (int64_t)n->cfg.origin_timeout_ms * 1000 +
+                     2 * ekv_link_delay_us(n->up);
+    size_t b = p->req_id & (n->npend_buckets - 1);
+    p->chain = n->pend[b];
+    n->pend[b] = p;
+    p->older = n->newest;
+    if (n->newest)
+        n->newest->newer = p;
+    else
+        n->oldest = p;
+    n->newest = p;
+    return p;
+}
+
+/* Removes the pending request with this id from the table and returns it (NULL if none). */
+static pending_t *pending_take(ekv_node_t *n, uint64_t id)
+{
+    pending_t **slot = &n->pend[id & (n->npend_buckets - 1)];
+    while (*slot && (*slot)->req_id != id)
+        slot = &(*slot)->chain;
+    pending_t *p = *slot;
+    if (!p)
+        return NULL;
+    *slot = p->chain;
+    if (p->older)
+        p->older->newer = p->newer;
+    else
+        n->oldest = p->newer;
+    if (p->newer)
+        p->newer->older = p->older;
+    else
+        n->newest = p->older;
+    return p;
+}
+
+static void pending_free(pending_t *p)
+{
+    if (p->write) {
+        ekv_msg_fini(p->write);
+        free(p->write);
+    }
+    free(p->ns);
+    free(p->key);
+    free(p);
+}
+
+/* ---- links ------------------------------------------------------------------------------- */
+
+static void arm_links(ekv_node_t *n)
+{
+    int64_t due = ekv_link_next_due(n->up);
+    int64_t d2 = ekv_link_next_due(n->down);
+    if (d2 < due)
+        due = d2;
+    if (due == INT64_MAX)
+        return;
+    int64_t wait = due - ekv_now_us();
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {wait / 1000000, wait % 1000000};
+    event_add(n->link_ev, &tv);
+}
+
+void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
+{
+    msg->req_id = p ? p->req_id : 0;
+    outgoing_t *o = ekv_malloc(sizeof *o);
+    if (ekv_msg_encode(msg, &o->body, &o->len) != EKV_OK) {
+        free(o);
+        ekv_error("cannot encode %s", ekv_msg_type_name(msg->type));
+        return;
+    }
+    int64_t now = ekv_now_us();
+    ekv_link_push(n->up, now, now, o);
+    arm_links(n);
+}
+
+static void handle_down(ekv_node_t *n, ekv_msg_t *m);
+
+static void on_link(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ekv_node_t *n = arg;
+    void *item;
+    int64_t now = ekv_now_us();
+    while (ekv_link_pop(n->up, now, &item)) {
+        outgoing_t *o = item;
+        const void *frames[1] = {o->body};
+        if (ekv_zev_send(n->dealer, frames, &o->len, 1) != EKV_OK)
+            ekv_warn("request to the coordinator dropped (queue full)");
+        free(o->body);
+        free(o);
+    }
+    ekv_zev_kick(n->dealer_zev);
+    while (ekv_link_pop(n->down, ekv_now_us(), &item)) {
+        handle_down(n, item);
+        ekv_msg_fini(item);
+        free(item);
+    }
+    arm_links(n);
+}
+
+/* Receives one message from SUB or DEALER and hands it to the down link at its send time. */
+static void receive(ekv_node_t *n, void *sock, int topic_frames)
+{
+    zmq_msg_t parts[2];
+    int nparts, truncated;
+    if (ekv_zev_recv(sock, parts, 2, &nparts, &truncated) != EKV_OK)
+        return;
+    ekv_msg_t *m = ekv_malloc(sizeof *m);
+    int rc = nparts == topic_frames + 1 && !truncated
+                 ? ekv_msg_decode(zmq_msg_data(&parts[topic_frames]),
+                                  zmq_msg_size(&parts[topic_frames]), m)
+                 : EKV_EMALFORMED;
+    for (int i = 0; i < nparts; i++)
+        zmq_msg_close(&parts[i]);
+    if (rc != EKV_OK) {
+        n->st.malformed++;
+        ekv_warn("dropped a malformed message: %s", ekv_strerror(rc));
+        free(m);
+        return;
+    }
+    int64_t now = ekv_now_us();
+    /* Messages stamped by the coordinator at sending travel from that moment. */
+    int stamped = m->type == EKV_MSG_CHANGE || m->type == EKV_MSG_HEARTBEAT ||
+                  m->type == EKV_MSG_HELLO_REPLY ||
+                  (m->type == EKV_MSG_WRITE_REPLY && m->status == 200);
+    ekv_link_push(n->down, stamped ? m->time_us : now, now, m);
+    arm_links(n);
+}
+
+static void on_sub(void *sock, void *arg)
+{
+    receive(arg, sock, 1);
+}
+
+static void on_dealer(void *sock, void *arg)
+{
+    receive(arg, sock, 0);
+}
+
+/* ---- visibility -------------------------------------------------------------------------- */
+
+const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq)
+{
+    for (size_t i = 0; i < n->vis_count; i++) {
+        const vis_t *v = &n->vis[(n->vis_head + VIS_RING - 1 - i) % VIS_RING];
+        if (v->seq == seq)
+            return v;
+    }
+    return NULL;
+}
+
+/* Records the first time seq became visible here and answers its waiters. */
+static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
+{
+    if (node_vis_find(n, seq))
+        return;
+    vis_t *v = &n->vis[n->vis_head];
+    *v = (vis_t){seq, commit_us, now};
+    n->vis_head = (n->vis_head + 1) % VIS_RING;
+    if (n->vis_count < VIS_RING)
+        n->vis_count++;
+    ekv_hist_record(&n->vis_hist, now - commit_us);
+    for (waiter_t **w = &n->waiters; *w;) {
+        if ((*w)->seq != seq) {
+            w = &(*w)->next;
+            continue;
+        }
+        waiter_t *done = *w;
+        *w = done->next;
+        node_http_wait_done(done->req, seq, v);
+        free(done);
+    }
+}
+
+void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int timeout_ms)
+{
+    waiter_t *w = ekv_calloc(1, sizeof *w);
+    w->seq = seq;
+    w->req = req;
+    w->deadline_us = ekv_mono_us() + (int64_t)timeout_ms * 1000;
+    w->next = n->waiters;
+    n->waiters = w;
+}
+
+int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s)
+{
+    /* Under push and push-all, updates keep entries current: they stay fresh. */
+    if (n->cfg.policy == EKV_POLICY_PUSH || n->cfg.policy == EKV_POLICY_PUSH_ALL)
+        return INT64_MAX;
+    return now_us + cache_ttl_s * 1000000;
+}
+
+/* ---- changes ----------------------------------------------------------------------------- */
+
+static void request_catchup(ekv_node_t *n)
+{
+    if (n->catchup_inflight)
+        return;
+    n->catchup_inflight = 1;
+    n->st.catchups++;
+    pending_t *p = node_pending_new(n, EKV_MSG_CATCHUP, NULL);
+    ekv_msg_t m = {.type = EKV_MSG_CATCHUP, .seq = n->applied_seq};
+    node_send_request(n, p, &m);
+}
+
+/* Applies one change to the cache per the policy. */
+static void apply_to_cache(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
+{
+    ekv_cache_item_t cur;
+    int present = ekv_cache_lookup(n->cache, c->ns, c->key, now, &cur) == EKV_OK;
+    switch (n->cfg.policy) {
+    case EKV_POLICY_TTL:
+        return;
+    case EKV_POLICY_INVALIDATE:
+        if (present && cur.seq < c->seq)
+            ekv_cache_remove(n->cache, c->ns, c->key);
+        return;
+    case EKV_POLICY_PUSH:
+        if (!present)
+            return;
+        break;
+    case EKV_POLICY_PUSH_ALL:
+        break;
+    }
+    ekv_cache_item_t it = {.seq = c->seq, .commit_us = c->time_us, .expiration = c->expiration,
+                           .fresh_until_us = INT64_MAX, .negative = c->op == EKV_OP_DELETE,
+                           .has_meta = (c->flags & EKV_MSG_F_METADATA) != 0, .meta = c->meta,
+                           .value = c->value};
+    ekv_cache_store(n->cache, c->ns, c->key, &it, now);
+}
+
+static void on_change(ekv_node_t *n, const ekv_msg_t *c)
+{
+    if (!n->hello_done || c->seq <= n->applied_seq) {
+        n->st.changes_ignored++; /* before our baseline, or already applied */
+        return;
+    }
+    int64_t now = ekv_now_us();
+    apply_to_cache(n, c, now);
+    n->st.changes_applied++;
+    record_visible(n, c->seq, c->time_us, now);
+    if (c->seq > n->max_seq)
+        n->max_seq = c->seq;
+    if (c->seq == n->applied_seq + 1 && !n->catchup_inflight) {
+        n->applied_seq = c->seq;
+    } else if (c->seq > n->applied_seq + 1) {
+        n->st.gaps++;
+        ekv_warn("gap: applied %llu, got %llu; catching up", (unsigned long long)n->applied_seq,
+                 (unsigned long long)c->seq);
+        request_catchup(n);
+    }
+}
+
+static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
+{
+    n->catchup_inflight = 0;
+    uint64_t last = n->applied_seq;
+    for (size_t i = 0; i < r->nchanges; i++) {
+        const ekv_msg_t *c = &r->changes[i];
+        if (c->seq > n->applied_seq && c->seq > last) {
+            int64_t now = ekv_now_us();
+            apply_to_cache(n, c, now);
+            record_visible(n, c->seq, c->time_us, now);
+            n->st.changes_applied++;
+            last = c->seq;
+        }
+    }
+    if (r->nchanges == 0 && r->seq > n->applied_seq) {
+        /* The log no longer reaches back to us: take the coordinator's word for the tip. */
+        ekv_warn("catch-up: log does not reach seq %llu; resuming at %llu",
+                 (unsigned long long)n->applied_seq, (unsigned long long)r->seq);
+        last = r->seq;
+    }
+    n->applied_seq = last;
+    if (n->max_seq < last)
+        n->max_seq = last;
+    if (r->flags & EKV_MSG_F_MORE)
+        request_catchup(n);
+}
+
+/* ---- replies and heartbeats -------------------------------------------------------------- */
+
+static void write_ready(ekv_node_t *n)
+{
+    if (n->ready_written || !n->hello_done || !n->heartbeat_seen)
+        return;
+    n->ready_written = 1;
+    ekv_info("ready: http://%s:%d, delay %.3f ms, policy %s", n->cfg.http_host, n->http_port,
+             ekv_link_delay_us(n->up) / 1000.0, ekv_node_policy_name(n->cfg.policy));
+    if (!n->cfg.ready_file)
+        return;
+    char url[128];
+    snprintf(url, sizeof url, "http://%s:%d", n->cfg.http_host, n->http_port);
+    json_t *j = json_pack("{s:i, s:s, s:s, s:f}", "pid", (int)getpid(), "name", n->cfg.name,
+                          "url", url, "delay_ms", ekv_link_delay_us(n->up) / 1000.0);
+    char *text = json_dumps(j, JSON_COMPACT);
+    if (ekv_file_write_atomic(n->cfg.ready_file, text, strlen(text)) != EKV_OK)
+        ekv_error("cannot write %s", n->cfg.ready_file);
+    free(text);
+    json_decref(j);
+}
+
+static void on_heartbeat(ekv_node_t *n, const ekv_msg_t *hb)
+{
+    n->heartbeat_seen = 1;
+    n->announced_seq = hb->seq;
+    if (n->hello_done && hb->seq > n->max_seq && hb->seq > n->applied_seq) {
+        n->st.gaps++;
+        request_catchup(n); /* a silent gap: changes were published that never reached us */
+    }
+    write_ready(n);
+}
+
+static void on_reply(ekv_node_t *n, ekv_msg_t *m)
+{
+    pending_t *p = pending_take(n, m->req_id);
+    if (!p)
+        return; /* timed out already */
+    switch (m->type) {
+    case EKV_MSG_HELLO_REPLY:
+        n->hello_done = 1;
+        n->clock_offset_us = m->time_us - ekv_now_us() + ekv_link_delay_us(n->down);
+        if (n->applied_seq == 0)
+            n->applied_seq = n->max_seq = m->seq; /* start from the current tip */
+        write_ready(n);
+        break;
+    case EKV_MSG_WRITE_REPLY:
+        if (m->status == 200)
+            record_visible(n, m->seq, m->time_us, ekv_now_us());
+        node_http_write_done(n, p, m);
+        break;
+    case EKV_MSG_READ_REPLY:
+        node_http_read_done(n, p, m);
+        break;
+    case EKV_MSG_CATCHUP_REPLY:
+        on_catchup_reply(n, m);
+        break;
+    default:
+        break;
+    }
+    pending_free(p);
+}
+
+static void handle_down(ekv_node_t *n, ekv_msg_t *m)
+{
+    switch (m->type) {
+    case EKV_MSG_CHANGE: on_change(n, m); break;
+    case EKV_MSG_HEARTBEAT: on_heartbeat(n, m); break;
+    case EKV_MSG_HELLO_REPLY:
+    case EKV_MSG_WRITE_REPLY:
+    case EKV_MSG_READ_REPLY:
+    case EKV_MSG_CATCHUP_REPLY: on_reply(n, m); break;
+    default:
+        n->st.malformed++;
+        ekv_warn("dropped an unexpected %s", ekv_msg_type_name(m->type));
+    }
+}
+
+/* ---- housekeeping ------------------------------------------------------------------------ */
+
+static void expire_pending(ekv_node_t *n, int64_t mono)
+{
+    while (n->oldest && n->oldest->deadline_us <= mono) {
+        pending_t *p = pending_take(n, n->oldest->req_id);
+        n->st.origin_errors++;
+        if (p->req)
+            node_http_fail(p->req, 503, "Coordinator unavailable");
+        if (p->kind == EKV_MSG_CATCHUP)
+            n->catchup_inflight = 0;
+        if (p->kind == EKV_MSG_HELLO) {
+            ekv_warn("no answer from the coordinator yet; saying hello again");
+            pending_t *h = node_pending_new(n, EKV_MSG_HELLO, NULL);
+            ekv_msg_t m = {.type = EKV_MSG_HELLO, .seq = n->applied_seq};
+            m.text.ptr = n->cfg.name;
+            m.text.len = strlen(n->cfg.name);
+            node_send_request(n, h, &m);
+        }
+        pending_free(p);
+    }
+}
+
+static void expire_waiters(ekv_node_t *n, int64_t mono)
+{
+    for (waiter_t **w = &n->waiters; *w;) {
+        if ((*w)->deadline_us > mono) {
+            w = &(*w)->next;
+            continue;
+        }
+        waiter_t *done = *w;
+        *w = done->next;
+        node_http_wait_done(done->req, done->seq, NULL);
+        free(done);
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ekv_node_t *n = arg;
+    int64_t mono = ekv_mono_us();
+    expire_pending(n, mono);
+    expire_waiters(n, mono);
+    ekv_cache_expire_some(n->cache, ekv_now_us(), 64);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+
+static int open_sockets(ekv_node_t *n, char *errbuf, size_t errlen)
+{
+    n->zctx = zmq_ctx_new();
+    n->sub = zmq_socket(n->zctx, ZMQ_SUB);
+    n->dealer = zmq_socket(n->zctx, ZMQ_DEALER);
+    int linger = 0, hwm = 100000;
+    zmq_setsockopt(n->sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(n->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(n->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(n->sub, n->cfg.pub_endpoint) != 0 ||
+        zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
+        snprintf(errbuf, errlen, "cannot connect to %s / %s: %s", n->cfg.pub_endpoint,
+                 n->cfg.router_endpoint, zmq_strerror(zmq_errno()));
+        return EKV_EIO;
+    }
+    return EKV_OK;
+}
+
+ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, char *errbuf,
+                         size_t errlen)
+{
+    ekv_node_t *n = ekv_calloc(1, sizeof *n);
+    n->base = base;
+    n->cfg = *cfg;
+    n->cache = ekv_cache_new(cfg->cache_bytes);
+    n->up = ekv_link_new(cfg->delay_us);
+    n->down = ekv_link_new(cfg->delay_us);
+    n->npend_buckets = 4096;
+    n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
+    ekv_hist_init(&n->vis_hist);
+    n->link_ev = evtimer_new(base, on_link, n);
+    n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
+    struct timeval tick = {0, TICK_US};
+    event_add(n->tick_ev, &tick);
+    if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK)
+        goto fail;
+    n->sub_zev = ekv_zev_new(base, n->sub, 256, on_sub, n);
+    n->dealer_zev = ekv_zev_new(base, n->dealer, 256, on_dealer, n);
+    pending_t *p = node_pending_new(n, EKV_MSG_HELLO, NULL);
+    ekv_msg_t hello = {.type = EKV_MSG_HELLO};
+    hello.text.ptr = cfg->name;
+    hello.text.len = strlen(cfg->name);
+    node_send_request(n, p, &hello);
+    return n;
+fail:
+    ekv_node_destroy(&n);
+    return NULL;
+}
+
+static void drain_link(ekv_link_t *l, int down)
+{
+    void *item;
+    while (ekv_link_pop(l, INT64_MAX, &item)) {
+        if (down) {
+            ekv_msg_fini(item);
+        } else {
+            free(((outgoing_t *)item)->body);
+        }
+        free(item);
+    }
+}
+
+void ekv_node_destroy(ekv_node_t **self_p)
+{
+    ekv_node_t *n = *self_p;
+    if (!n)
+        return;
+    while (n->oldest) {
+        pending_t *p = pending_take(n, n->oldest->req_id);
+        if (p->req)
+            node_http_fail(p->req, 503, "PoP shutting down");
+        pending_free(p);
+    }
+    expire_waiters(n, INT64_MAX);
+    ekv_zev_destroy(&n->sub_zev);
+    ekv_zev_destroy(&n->dealer_zev);
+    if (n->http)
+        evhttp_free(n->http);
+    if (n->link_ev)
+        event_free(n->link_ev);
+    if (n->tick_ev)
+        event_free(n->tick_ev);
+    drain_link(n->up, 0);
+    drain_link(n->down, 1);
+    ekv_link_destroy(&n->up);
+    ekv_link_destroy(&n->down);
+    if (n->sub)
+        zmq_close(n->sub);
+    if (n->dealer)
+        zmq_close(n->dealer);
+    if (n->zctx)
+        zmq_ctx_term(n->zctx);
+    ekv_cache_destroy(&n->cache);
+    free(n->pend);
+    free(n);
+    *self_p = NULL;
+}

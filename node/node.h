@@ -1,0 +1,58 @@
+/* node: one PoP, a libevent loop holding the HTTP surface, the SUB and DEALER sockets to the
+ * coordinator, the link model and the local cache.
+ *
+ * Everything that crosses the simulated WAN goes through a link (link.h): requests to the
+ * coordinator wait one one-way delay before they are sent; changes, heartbeats and replies
+ * wait until their send time plus the delay before they are handled, FIFO. A change is
+ * applied to the cache per the propagation policy when its simulated arrival time comes, and
+ * its visibility delay (apply time minus commit time) is recorded. A write made through this
+ * PoP is applied here when its acknowledgement arrives (read-your-writes).
+ *
+ * Sequence numbers from the coordinator are gap-free; the node tracks the highest contiguous
+ * sequence it has applied, and a gap (or a heartbeat announcing a newer sequence) makes it
+ * ask for catch-up from the change log while it goes on serving reads.
+ *
+ * Ownership: the node owns its sockets, cache, links and HTTP server; it borrows the event
+ * base, which main frees after ekv_node_destroy(). */
+#ifndef EKV_NODE_H
+#define EKV_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+typedef struct ekv_node ekv_node_t;
+
+typedef enum {
+    EKV_POLICY_PUSH = 0,  /* an arriving change replaces the cached entry */
+    EKV_POLICY_PUSH_ALL,  /* ... or inserts it: a full replica */
+    EKV_POLICY_INVALIDATE,/* an arriving change drops the cached entry */
+    EKV_POLICY_TTL,       /* changes are ignored; entries live out their cacheTtl */
+} ekv_policy_t;
+
+typedef struct {
+    const char *name;            /* PoP name, shown in logs and stats */
+    const char *http_host;       /* listen address */
+    int http_port;               /* 0 = ephemeral */
+    const char *pub_endpoint;    /* coordinator PUB */
+    const char *router_endpoint; /* coordinator ROUTER */
+    int64_t delay_us;            /* one-way link delay */
+    ekv_policy_t policy;         /* propagation policy */
+    const char *default_ns;      /* namespace when the request names none */
+    size_t cache_bytes;          /* cache memory cap */
+    int64_t min_cache_ttl;       /* seconds */
+    int origin_timeout_ms;       /* a coordinator request fails with 503 after this */
+    const char *ready_file;      /* written once serving; NULL for none */
+} ekv_node_config_t;
+
+void ekv_node_config_defaults(ekv_node_config_t *cfg);
+/* Parses "push", "push-all", "invalidate" or "ttl"; EKV_EINVAL otherwise. */
+int ekv_node_parse_policy(const char *s, ekv_policy_t *out);
+const char *ekv_node_policy_name(ekv_policy_t p);
+
+/* Binds HTTP, connects to the coordinator and says hello. NULL with errbuf set on failure. */
+ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, char *errbuf,
+                         size_t errlen);
+void ekv_node_destroy(ekv_node_t **self_p);
+
+#endif

@@ -1,0 +1,101 @@
+/* node_int: the node's internals, shared by node.c (links, sockets, changes) and http.c
+ * (the HTTP surface). Not for use outside node/. */
+#ifndef EKV_NODE_INT_H
+#define EKV_NODE_INT_H
+
+#include <event2/http.h>
+
+#include "cache.h"
+#include "ekv_hist.h"
+#include "ekv_msg.h"
+#include "ekv_zev.h"
+#include "link.h"
+#include "node.h"
+
+#define VIS_RING 8192 /* recent first-visibility records kept for /_edgekv/wait */
+
+/* A request this node sent to the coordinator and awaits an answer to. */
+typedef struct pending pending_t;
+struct pending {
+    uint64_t req_id;              /* correlation id */
+    ekv_msg_type_t kind;          /* EKV_MSG_READ, WRITE, HELLO or CATCHUP */
+    struct evhttp_request *req;   /* the HTTP request to answer; NULL for internal ones */
+    ekv_msg_t *write;             /* WRITE: the request as sent (for read-your-writes) */
+    char *ns, *key;               /* READ: what was asked (owned) */
+    size_t ns_len, key_len;
+    int64_t cache_ttl_s;          /* READ: cacheTtl of the asking read */
+    int64_t deadline_us;          /* fail with 503 after this (monotonic) */
+    pending_t *chain;             /* next in the id bucket */
+    pending_t *older, *newer;     /* deadline order (FIFO: the timeout is constant) */
+};
+
+typedef struct {
+    uint64_t seq;      /* change */
+    int64_t commit_us; /* its commit time */
+    int64_t visible_us;/* when it became visible here */
+} vis_t;
+
+/* A /_edgekv/wait request parked until a sequence becomes visible. */
+typedef struct waiter waiter_t;
+struct waiter {
+    uint64_t seq;
+    struct evhttp_request *req;
+    int64_t deadline_us;          /* monotonic */
+    waiter_t *next;
+};
+
+typedef struct {
+    uint64_t hits, misses, stale_hits;    /* reads served from cache / not */
+    uint64_t origin_reads, origin_writes; /* requests sent to the coordinator */
+    uint64_t origin_errors;               /* timeouts and failures */
+    uint64_t changes_applied, changes_ignored;
+    uint64_t gaps, catchups, malformed;
+} node_stats_t;
+
+struct ekv_node {
+    struct event_base *base;        /* borrowed */
+    ekv_node_config_t cfg;          /* strings borrowed from main */
+    ekv_cache_t *cache;
+    void *zctx, *sub, *dealer;      /* ZeroMQ */
+    ekv_zev_t *sub_zev, *dealer_zev;
+    ekv_link_t *up;                 /* to the coordinator: encoded request bodies */
+    ekv_link_t *down;               /* from it: decoded messages */
+    struct event *link_ev;          /* fires at the next due delivery on either link */
+    struct event *tick_ev;          /* timeouts, expiry, waiters */
+    struct evhttp *http;
+    int http_port;
+    uint64_t next_req_id;
+    pending_t **pend;               /* id hash of pending requests */
+    size_t npend_buckets;
+    pending_t *oldest, *newest;     /* pending in deadline order */
+    uint64_t applied_seq;           /* highest contiguous change sequence applied */
+    uint64_t max_seq;               /* highest change sequence applied */
+    uint64_t announced_seq;         /* latest sequence seen in a heartbeat */
+    int hello_done, heartbeat_seen, ready_written, catchup_inflight;
+    int64_t clock_offset_us;        /* coordinator clock minus ours, from hello */
+    ekv_hist_t vis_hist;            /* visibility delay of applied changes, microseconds */
+    vis_t vis[VIS_RING];            /* ring of recent first visibilities */
+    size_t vis_head, vis_count;
+    waiter_t *waiters;
+    node_stats_t st;
+};
+
+/* node.c, for http.c */
+pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_request *req);
+/* Encodes msg (setting its req_id from p) and sends it over the up link. */
+void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg);
+/* Looks up a visibility record for seq; NULL when not in the ring. */
+const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq);
+void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int timeout_ms);
+/* The fresh-until time an entry gets under the node's policy. */
+int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s);
+
+/* http.c, for node.c */
+int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen);
+/* Answers a READ (from origin) or WRITE (acknowledged or refused) HTTP request. */
+void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
+void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
+void node_http_fail(struct evhttp_request *req, int status, const char *message);
+void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v);
+
+#endif

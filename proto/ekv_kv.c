@@ -1,0 +1,270 @@
+/* ekv_kv: the KV limits and validation rules, with KV-SPEC.md's exact statuses and messages.
+ *
+ * Integer options arrive as raw query strings; they are parsed strictly (optional sign,
+ * digits only, no overflow) so that "1.5" or "60s" is rejected rather than truncated, and the
+ * raw text is echoed back in the message as Workers KV does. */
+#include "ekv_kv.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_err.h"
+#include "ekv_mem.h"
+
+static int fail(ekv_kv_error_t *err, int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(ekv_kv_error_t *err, int status, int code, const char *fmt, ...)
+{
+    err->status = status;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return EKV_EINVAL;
+}
+
+/* Parses a whole decimal integer; returns 0 on success. */
+static int parse_int(const char *raw, int64_t *out)
+{
+    if (!raw || !*raw)
+        return -1;
+    const char *p = raw;
+    if (*p == '-' || *p == '+')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(raw, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Shortens a raw user string for echoing it in a message. */
+static const char *clip(const char *raw, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", raw);
+    return buf;
+}
+
+int ekv_kv_check_key(const char *key, size_t len, ekv_kv_error_t *err)
+{
+    if (len == 0)
+        return fail(err, 400, EKV_REST_ILLEGAL_KEY, "Key names must not be empty");
+    if ((len == 1 && key[0] == '.') || (len == 2 && key[0] == '.' && key[1] == '.'))
+        return fail(err, 400, EKV_REST_ILLEGAL_KEY,
+                    "Illegal key name \"%.*s\". Please use a different name.", (int)len, key);
+    if (len > EKV_KV_MAX_KEY)
+        return fail(err, 414, EKV_REST_KEY_TOO_LONG,
+                    "UTF-8 encoded length of %zu exceeds key length limit of %d.", len,
+                    EKV_KV_MAX_KEY);
+    return EKV_OK;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int ekv_kv_decode_key(const char *raw, size_t raw_len, char **out, size_t *out_len,
+                      ekv_kv_error_t *err)
+{
+    char *dst = ekv_malloc(raw_len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < raw_len; i++) {
+        if (raw[i] != '%') {
+            dst[n++] = raw[i];
+            continue;
+        }
+        int hi = i + 2 < raw_len ? hexval(raw[i + 1]) : -1;
+        int lo = hi >= 0 ? hexval(raw[i + 2]) : -1;
+        if (lo < 0) {
+            free(dst);
+            return fail(err, 400, EKV_REST_INVALID_REQUEST, "Could not URL-decode key name");
+        }
+        dst[n++] = (char)(hi << 4 | lo);
+        i += 2;
+    }
+    dst[n] = '\0';
+    *out = dst;
+    *out_len = n;
+    return EKV_OK;
+}
+
+int ekv_kv_check_value(size_t n, ekv_kv_error_t *err)
+{
+    if (n > EKV_KV_MAX_VALUE)
+        return fail(err, 413, EKV_REST_PAYLOAD_TOO_LARGE,
+                    "Value length of %zu exceeds limit of %d.", n, EKV_KV_MAX_VALUE);
+    return EKV_OK;
+}
+
+int ekv_kv_check_metadata(const char *json, size_t n, ekv_kv_error_t *err)
+{
+    if (n > EKV_KV_MAX_METADATA)
+        return fail(err, 413, EKV_REST_INVALID_METADATA,
+                    "Metadata length of %zu exceeds limit of %d.", n, EKV_KV_MAX_METADATA);
+    json_error_t jerr;
+    json_t *v = json_loadb(json, n, JSON_DECODE_ANY, &jerr);
+    if (!v)
+        return fail(err, 400, EKV_REST_INVALID_METADATA, "Invalid metadata: %s", jerr.text);
+    json_decref(v);
+    return EKV_OK;
+}
+
+static int resolve_ttl(const char *raw, int64_t now_s, int64_t *expiration, ekv_kv_error_t *err)
+{
+    char buf[128];
+    int64_t ttl;
+    if (parse_int(raw, &ttl) != 0 || ttl <= 0)
+        return fail(err, 400, EKV_REST_INVALID_EXPIRATION_TTL,
+                    "Invalid expiration_ttl of %s. Please specify integer greater than 0.",
+                    clip(raw, buf, sizeof buf));
+    if (ttl < EKV_KV_MIN_TTL)
+        return fail(err, 400, EKV_REST_INVALID_EXPIRATION_TTL,
+                    "Invalid expiration_ttl of %s. Expiration TTL must be at least %d.",
+                    clip(raw, buf, sizeof buf), EKV_KV_MIN_TTL);
+    if (ttl > INT64_MAX - now_s)
+        ttl = INT64_MAX - now_s;
+    *expiration = now_s + ttl;
+    return EKV_OK;
+}
+
+static int resolve_abs(const char *raw, int64_t now_s, int64_t *expiration, ekv_kv_error_t *err)
+{
+    char buf[128];
+    int64_t exp;
+    if (parse_int(raw, &exp) != 0 || exp <= now_s)
+        return fail(err, 400, EKV_REST_INVALID_EXPIRATION,
+                    "Invalid expiration of %s. Please specify integer greater than the current "
+                    "number of seconds since the UNIX epoch.",
+                    clip(raw, buf, sizeof buf));
+    if (exp < now_s + EKV_KV_MIN_TTL)
+        return fail(err, 400, EKV_REST_INVALID_EXPIRATION,
+                    "Invalid expiration of %s. Expiration times must be at least %d seconds in "
+                    "the future.",
+                    clip(raw, buf, sizeof buf), EKV_KV_MIN_TTL);
+    *expiration = exp;
+    return EKV_OK;
+}
+
+int ekv_kv_resolve_expiration(const char *raw_expiration, const char *raw_ttl, int64_t now_s,
+                              int64_t *expiration, ekv_kv_error_t *err)
+{
+    *expiration = 0;
+    if (raw_ttl)
+        return resolve_ttl(raw_ttl, now_s, expiration, err);
+    if (raw_expiration)
+        return resolve_abs(raw_expiration, now_s, expiration, err);
+    return EKV_OK;
+}
+
+int ekv_kv_parse_cache_ttl(const char *raw, int64_t min, int64_t *out, ekv_kv_error_t *err)
+{
+    char buf[128];
+    int64_t v;
+    if (!raw) {
+        *out = EKV_KV_CACHE_TTL > min ? EKV_KV_CACHE_TTL : min;
+        return EKV_OK;
+    }
+    if (parse_int(raw, &v) != 0 || v < min)
+        return fail(err, 400, EKV_REST_INVALID_REQUEST,
+                    "Invalid cache_ttl of %s. Cache TTL must be at least %lld.",
+                    clip(raw, buf, sizeof buf), (long long)min);
+    *out = v;
+    return EKV_OK;
+}
+
+int ekv_kv_parse_list_limit(const char *raw, int64_t *out, ekv_kv_error_t *err)
+{
+    char buf[128];
+    int64_t v;
+    if (!raw) {
+        *out = EKV_KV_LIST_LIMIT;
+        return EKV_OK;
+    }
+    if (parse_int(raw, &v) != 0 || v < 1)
+        return fail(err, 400, EKV_REST_INVALID_LIMIT,
+                    "Invalid key_count_limit of %s. Please specify an integer greater than 0.",
+                    clip(raw, buf, sizeof buf));
+    if (v > EKV_KV_LIST_LIMIT)
+        return fail(err, 400, EKV_REST_INVALID_LIMIT,
+                    "Invalid key_count_limit of %s. Please specify an integer less than %d.",
+                    clip(raw, buf, sizeof buf), EKV_KV_LIST_LIMIT);
+    *out = v;
+    return EKV_OK;
+}
+
+int ekv_kv_check_prefix(size_t n, ekv_kv_error_t *err)
+{
+    if (n > EKV_KV_MAX_PREFIX)
+        return fail(err, 414, EKV_REST_KEY_TOO_LONG,
+                    "UTF-8 encoded length of %zu exceeds key length limit of %d.", n,
+                    EKV_KV_MAX_PREFIX);
+    return EKV_OK;
+}
+
+int ekv_kv_check_bulk_get(size_t nkeys, const char *type, ekv_kv_error_t *err)
+{
+    char buf[128];
+    if (nkeys > EKV_KV_BULK_GET_MAX)
+        return fail(err, 400, EKV_REST_INVALID_REQUEST, "You can request a maximum of %d keys",
+                    EKV_KV_BULK_GET_MAX);
+    if (nkeys == 0)
+        return fail(err, 400, EKV_REST_INVALID_REQUEST, "You must request a minimum of 1 key");
+    if (type && strcmp(type, "text") != 0 && strcmp(type, "json") != 0)
+        return fail(err, 400, EKV_REST_INVALID_REQUEST,
+                    "\"%s\" is not a valid type. Use \"json\" or \"text\"",
+                    clip(type, buf, sizeof buf));
+    return EKV_OK;
+}
+
+void ekv_kv_err_not_found(ekv_kv_error_t *err)
+{
+    fail(err, 404, EKV_REST_KEY_NOT_FOUND, "Not Found");
+}
+
+void ekv_kv_err_rate_limited(ekv_kv_error_t *err)
+{
+    fail(err, 429, EKV_REST_TOO_MANY_REQUESTS, "Too Many Requests");
+}
+
+void ekv_kv_err_bad_cursor(ekv_kv_error_t *err)
+{
+    fail(err, 400, EKV_REST_INVALID_CURSOR, "Invalid cursor");
+}
+
+void ekv_kv_err_bulk_not_json(ekv_kv_error_t *err)
+{
+    fail(err, 400, EKV_REST_INVALID_REQUEST,
+         "At least one of the requested keys corresponds to a non-json value");
+}
+
+void ekv_kv_err_bulk_too_large(ekv_kv_error_t *err)
+{
+    fail(err, 413, EKV_REST_PAYLOAD_TOO_LARGE, "Total size of request exceeds the limit of 25MB");
+}
+
+void ekv_kv_err_set(ekv_kv_error_t *err, int status, const char *fmt, ...)
+{
+    err->status = status;
+    err->code = EKV_REST_INVALID_REQUEST;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
