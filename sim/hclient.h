@@ -1,0 +1,30 @@
+/* hclient: the CLI's HTTP client, on libevent: runs a set of requests concurrently, each on
+ * its own connection, and waits for all of them.
+ *
+ * Ownership: the caller owns the request array; response fields are malloc'd by the client
+ * and released with ekv_hc_req_fini(). */
+#ifndef EKV_HCLIENT_H
+#define EKV_HCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *method;   /* "GET", "PUT", "POST" or "DELETE" */
+    char url[1024];       /* http://HOST:PORT/PATH[?QUERY] */
+    const char *body;     /* request body (borrowed), may be NULL */
+    size_t body_len;
+    int status;           /* response status; 0 when no response (refused, timed out) */
+    char *resp;           /* response body, NUL-terminated (owned) */
+    size_t resp_len;
+    char *version;        /* X-Edgekv-Version response header (owned), or NULL */
+    char *commit_us;      /* X-Edgekv-Commit-Us response header (owned), or NULL */
+    int64_t done_us;      /* CLOCK_REALTIME microseconds when the response was complete */
+} ekv_hc_req_t;
+
+/* Runs all n requests concurrently; returns when each has an answer or timeout_ms passed.
+ * Always returns EKV_OK; per-request failure shows as status 0. */
+int ekv_hc_run(ekv_hc_req_t *reqs, size_t n, int timeout_ms);
+void ekv_hc_req_fini(ekv_hc_req_t *r);
+
+#endif

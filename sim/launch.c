@@ -1,0 +1,376 @@
+/* launch: starting, recording and stopping a topology (see launch.h). */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ekv_err.h"
+#include "ekv_file.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+#include "state.h"
+#include "text.h"
+#include "topology.h"
+
+#define COORD_WAIT_MS 15000
+#define POPS_WAIT_MS  60000
+
+const char *ekv_bin_dir(void)
+{
+    static char dir[PATH_MAX];
+    if (!dir[0]) {
+        ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+        if (n <= 0)
+            strcpy(dir, ".");
+        else
+            dir[n] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+    }
+    return dir;
+}
+
+/* Starts argv[0] (a program beside edgekv) in a new session, output to logpath. */
+static int spawn(char *const argv[], const char *logpath, ekv_proc_t *p)
+{
+    char prog[PATH_MAX + 64];
+    snprintf(prog, sizeof prog, "%s/%s", ekv_bin_dir(), argv[0]);
+    pid_t pid = fork();
+    if (pid < 0)
+        return EKV_EIO;
+    if (pid == 0) {
+        setsid();
+        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int null = open("/dev/null", O_RDONLY);
+        if (log >= 0) {
+            dup2(log, 1);
+            dup2(log, 2);
+        }
+        if (null >= 0)
+            dup2(null, 0);
+        execv(prog, argv);
+        fprintf(stderr, "edgekv: cannot run %s: %s\n", prog, strerror(errno));
+        _exit(127);
+    }
+    p->pid = pid;
+    for (int i = 0; i < 100 && !(p->start = ekv_proc_start_time(pid)); i++)
+        usleep(1000);
+    return EKV_OK;
+}
+
+static void sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+/* Reads a ready file written by a daemon; NULL until it exists. */
+static json_t *read_ready(const char *path)
+{
+    return access(path, F_OK) == 0 ? json_load_file(path, 0, NULL) : NULL;
+}
+
+static void show_log_tail(const char *name)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/logs/%s.log", ekv_state_dir(), name);
+    if (ekv_file_read(path, 1 << 20, &text, &len) != EKV_OK)
+        return;
+    const char *start = len > 1500 ? text + len - 1500 : text;
+    fprintf(stderr, "--- last lines of %s ---\n%s\n", path, start);
+    free(text);
+}
+
+static void stop_all(ekv_state_t *st)
+{
+    for (size_t i = 0; i < st->npops; i++)
+        if (st->pops[i].pid > 0)
+            kill(st->pops[i].pid, SIGTERM);
+    for (size_t i = 0; i < st->npops; i++)
+        ekv_proc_stop(&st->pops[i], 5000);
+    ekv_proc_stop(&st->coord, 5000);
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+}
+
+static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
+{
+    const ekv_topo_coord_t *c = &t->coord;
+    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160];
+    snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
+    snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
+    snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
+    snprintf(pub, sizeof pub, "tcp://%s:%s", c->host, c->pub_port ? "" : "*");
+    snprintf(router, sizeof router, "tcp://%s:%s", c->host, c->router_port ? "" : "*");
+    if (c->pub_port)
+        snprintf(pub, sizeof pub, "tcp://%s:%d", c->host, c->pub_port);
+    if (c->router_port)
+        snprintf(router, sizeof router, "tcp://%s:%d", c->host, c->router_port);
+    snprintf(http, sizeof http, "%s:%d", c->host, c->http_port);
+    unlink(ready);
+    char *argv[] = {"edgekv-coordinator", "--data", data, "--pub", pub, "--router", router,
+                    "--http", http, "--ready-file", ready, NULL};
+    snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
+    snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
+    if (spawn(argv, log, &st->coord) != EKV_OK)
+        return EKV_EIO;
+    for (int waited = 0; waited < COORD_WAIT_MS; waited += 20) {
+        json_t *j = read_ready(ready);
+        if (j) {
+            snprintf(st->coord.url, sizeof st->coord.url, "%s",
+                     json_string_value(json_object_get(j, "http")));
+            snprintf(st->pub, sizeof st->pub, "%s", json_string_value(json_object_get(j, "pub")));
+            snprintf(st->router, sizeof st->router, "%s",
+                     json_string_value(json_object_get(j, "router")));
+            json_decref(j);
+            return EKV_OK;
+        }
+        if (!ekv_proc_alive(&st->coord))
+            break;
+        sleep_ms(20);
+    }
+    fprintf(stderr, "edgekv: the coordinator did not start\n");
+    show_log_tail("coordinator");
+    return EKV_EIO;
+}
+
+static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
+{
+    const ekv_topo_pop_t *tp = &t->pops[i];
+    ekv_proc_t *p = &st->pops[i];
+    char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32];
+    snprintf(p->name, sizeof p->name, "%s", tp->name);
+    snprintf(p->city, sizeof p->city, "%s", tp->city);
+    snprintf(p->policy, sizeof p->policy, "%s", ekv_topo_policy(t, tp));
+    p->delay_ms = ekv_topo_delay_ms(t, tp);
+    snprintf(ready, sizeof ready, "%s/run/%s.ready", ekv_state_dir(), tp->name);
+    snprintf(log, sizeof log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
+    snprintf(http, sizeof http, "%s:%d", t->coord.host,
+             t->http_port_base ? t->http_port_base + 1 + (int)i : 0);
+    snprintf(delay, sizeof delay, "%.4f", p->delay_ms / t->time_scale);
+    snprintf(cache, sizeof cache, "%d", (int)ceil(t->cache_mb));
+    unlink(ready);
+    char *argv[] = {"edgekv-node", "--name", p->name, "--http", http, "--pub", st->pub,
+                    "--router", st->router, "--delay-ms", delay, "--policy", p->policy,
+                    "--cache-mb", cache, "--ready-file", ready, NULL};
+    return spawn(argv, log, p);
+}
+
+/* Waits until every PoP has written its ready file; fills in their URLs. */
+static int wait_pops(ekv_state_t *st)
+{
+    size_t ready = 0;
+    for (int waited = 0; waited < POPS_WAIT_MS && ready < st->npops; waited += 20) {
+        ready = 0;
+        for (size_t i = 0; i < st->npops; i++) {
+            ekv_proc_t *p = &st->pops[i];
+            if (p->url[0]) {
+                ready++;
+                continue;
+            }
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/run/%s.ready", ekv_state_dir(), p->name);
+            json_t *j = read_ready(path);
+            if (j) {
+                snprintf(p->url, sizeof p->url, "%s", json_string_value(json_object_get(j, "url")));
+                json_decref(j);
+                ready++;
+            } else if (!ekv_proc_alive(p)) {
+                fprintf(stderr, "edgekv: PoP %s exited during start-up\n", p->name);
+                show_log_tail(p->name);
+                return EKV_EIO;
+            }
+        }
+        if (ready < st->npops)
+            sleep_ms(20);
+    }
+    if (ready == st->npops)
+        return EKV_OK;
+    fprintf(stderr, "edgekv: %zu of %zu PoPs did not become ready\n", st->npops - ready,
+            st->npops);
+    return EKV_ETIMEDOUT;
+}
+
+static void print_table(const ekv_state_t *st)
+{
+    printf("coordinator ");
+    ekv_text_pad(st->coord.city, 18);
+    printf(" %-26s pid %d\n", st->coord.url, st->coord.pid);
+    printf("%-10s %-18s %-26s %10s  %-10s %8s\n", "POP", "CITY", "URL", "DELAY_MS", "POLICY",
+           "PID");
+    for (size_t i = 0; i < st->npops; i++) {
+        const ekv_proc_t *p = &st->pops[i];
+        printf("%-10s ", p->name);
+        ekv_text_pad(p->city, 18);
+        printf(" %-26s %10.3f  %-10s %8d%s\n", p->url, p->delay_ms, p->policy, p->pid,
+               ekv_proc_alive(p) ? "" : "  (not running)");
+    }
+}
+
+/* 1 when a recorded topology still runs (and says so), 0 when none; stale state is dropped. */
+static int already_running(void)
+{
+    ekv_state_t *st = NULL;
+    if (ekv_state_load(&st) != EKV_OK)
+        return 0;
+    int alive = ekv_proc_alive(&st->coord);
+    for (size_t i = 0; !alive && i < st->npops; i++)
+        alive = ekv_proc_alive(&st->pops[i]);
+    if (alive)
+        fprintf(stderr,
+                "edgekv: a topology is already running (%zu PoPs, from %s, state in %s);\n"
+                "        run `edgekv down` first\n",
+                st->npops, st->topology, ekv_state_dir());
+    else
+        ekv_state_remove();
+    ekv_state_destroy(&st);
+    return alive;
+}
+
+static int make_dirs(void)
+{
+    char path[PATH_MAX];
+    const char *d = ekv_state_dir();
+    if (mkdir(d, 0755) != 0 && errno != EEXIST)
+        return EKV_EIO;
+    snprintf(path, sizeof path, "%s/logs", d);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/run", d);
+    mkdir(path, 0755);
+    return access(path, W_OK) == 0 ? EKV_OK : EKV_EIO;
+}
+
+int ekv_cmd_up(int argc, char **argv)
+{
+    const char *file = argc > 1 ? argv[1] : "topology.yaml";
+    if (argc > 2) {
+        fprintf(stderr, "usage: edgekv up [TOPOLOGY]\n");
+        return 2;
+    }
+    char err[1024];
+    ekv_topo_t *t = ekv_topo_load(file, err, sizeof err);
+    if (!t) {
+        fprintf(stderr, "edgekv: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    ekv_state_t st = {0};
+    if (already_running())
+        goto out;
+    if (make_dirs() != EKV_OK) {
+        fprintf(stderr, "edgekv: cannot create %s\n", ekv_state_dir());
+        goto out;
+    }
+    if (!realpath(file, st.topology))
+        snprintf(st.topology, sizeof st.topology, "%s", file);
+    st.time_scale = t->time_scale;
+    st.pops = ekv_calloc(t->npops, sizeof *st.pops);
+    st.npops = t->npops;
+    int64_t t0 = ekv_mono_us();
+    if (start_coord(t, &st) != EKV_OK)
+        goto fail;
+    for (size_t i = 0; i < t->npops; i++)
+        if (start_pop(t, i, &st) != EKV_OK)
+            goto fail;
+    if (wait_pops(&st) != EKV_OK || ekv_state_save(&st) != EKV_OK)
+        goto fail;
+    print_table(&st);
+    printf("%zu PoPs up in %.1f s; state in %s (stop with `edgekv down`)\n", st.npops,
+           (ekv_mono_us() - t0) / 1e6, ekv_state_dir());
+    rc = 0;
+    goto out;
+fail:
+    stop_all(&st);
+out:
+    free(st.pops);
+    ekv_topo_destroy(&t);
+    return rc;
+}
+
+int ekv_cmd_down(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "usage: edgekv down\n");
+        return 2;
+    }
+    ekv_state_t *st = NULL;
+    int rc = ekv_state_load(&st);
+    if (rc == EKV_ENOTFOUND) {
+        printf("edgekv: nothing is running (no state in %s)\n", ekv_state_dir());
+        return 0;
+    }
+    if (rc != EKV_OK) {
+        fprintf(stderr, "edgekv: %s/state.json is unreadable; stop the processes by hand\n",
+                ekv_state_dir());
+        return 1;
+    }
+    size_t running = ekv_proc_alive(&st->coord);
+    for (size_t i = 0; i < st->npops; i++)
+        running += ekv_proc_alive(&st->pops[i]);
+    stop_all(st);
+    size_t left = ekv_proc_alive(&st->coord);
+    for (size_t i = 0; i < st->npops; i++)
+        left += ekv_proc_alive(&st->pops[i]);
+    if (left == 0)
+        ekv_state_remove();
+    printf("edgekv: stopped %zu processes%s\n", running - left, left ? " (some remain!)" : "");
+    ekv_state_destroy(&st);
+    return left ? 1 : 0;
+}
+
+static void status_json(const ekv_state_t *st)
+{
+    json_t *pops = json_array();
+    for (size_t i = 0; i < st->npops; i++) {
+        const ekv_proc_t *p = &st->pops[i];
+        json_array_append_new(pops, json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b}", "name",
+                                              p->name, "city", p->city, "url", p->url, "pid",
+                                              p->pid, "delay_ms", p->delay_ms, "policy",
+                                              p->policy, "running", ekv_proc_alive(p)));
+    }
+    json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b}, s:o}", "topology",
+                          st->topology, "time_scale", st->time_scale, "coordinator", "url",
+                          st->coord.url, "pid", st->coord.pid, "pub", st->pub, "router",
+                          st->router, "running", ekv_proc_alive(&st->coord), "pops", pops);
+    char *text = json_dumps(j, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(j);
+}
+
+int ekv_cmd_status(int argc, char **argv)
+{
+    int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+    if (argc > 2 || (argc == 2 && !json)) {
+        fprintf(stderr, "usage: edgekv status [--json]\n");
+        return 2;
+    }
+    ekv_state_t *st = NULL;
+    int rc = ekv_state_load(&st);
+    if (rc != EKV_OK) {
+        if (json)
+            printf("{\"running\": false}\n");
+        else
+            printf("edgekv: nothing is running (no state in %s)\n", ekv_state_dir());
+        return rc == EKV_ENOTFOUND ? 0 : 1;
+    }
+    if (json)
+        status_json(st);
+    else
+        print_table(st);
+    ekv_state_destroy(&st);
+    return 0;
+}

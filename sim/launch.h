@@ -1,0 +1,18 @@
+/* launch: the `edgekv up`, `down` and `status` commands.
+ *
+ * up starts the coordinator, waits for its ready file, starts every PoP of the topology
+ * connected to it, waits until each has said hello and heard a heartbeat, records them all
+ * in the state file and prints a table. Each daemon runs in its own session (setsid) with
+ * its log in $EDGEKV_HOME/logs/. If anything fails to come up, up stops what it started and
+ * shows the failing log. down stops exactly the recorded processes. */
+#ifndef EKV_LAUNCH_H
+#define EKV_LAUNCH_H
+
+int ekv_cmd_up(int argc, char **argv);
+int ekv_cmd_down(int argc, char **argv);
+int ekv_cmd_status(int argc, char **argv);
+
+/* Folder of the running edgekv executable (where the daemons are installed beside it). */
+const char *ekv_bin_dir(void);
+
+#endif

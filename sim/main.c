@@ -1,0 +1,47 @@
+/* edgekv: the command line people use; dispatches to one command module. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "probe.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgekv COMMAND [options]\n"
+            "  up [TOPOLOGY]        start the coordinator and every PoP (default topology.yaml)\n"
+            "  status [--json]      show what is running\n"
+            "  probe [--json] [--from POP] [--tolerance-ms MS]\n"
+            "                       write a fresh value through one PoP and measure how long\n"
+            "                       each PoP takes to see it\n"
+            "  down                 stop everything that `up` started\n"
+            "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
+}
+
+int main(int argc, char **argv)
+{
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "up"))
+        return ekv_cmd_up(argc - 1, argv + 1);
+    if (!strcmp(cmd, "down"))
+        return ekv_cmd_down(argc - 1, argv + 1);
+    if (!strcmp(cmd, "status"))
+        return ekv_cmd_status(argc - 1, argv + 1);
+    if (!strcmp(cmd, "probe"))
+        return ekv_cmd_probe(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "edgekv: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,167 @@
+/* state: the running topology's record, as JSON (jansson), and process identity checks. */
+#include "state.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ekv_err.h"
+#include "ekv_file.h"
+#include "ekv_mem.h"
+
+const char *ekv_state_dir(void)
+{
+    const char *h = getenv("EDGEKV_HOME");
+    return h && *h ? h : ".edgekv";
+}
+
+static void state_path(char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/state.json", ekv_state_dir());
+}
+
+static json_t *proc_json(const ekv_proc_t *p)
+{
+    return json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s}", "name", p->name, "city", p->city,
+                     "url", p->url, "pid", p->pid, "start", (json_int_t)p->start, "delay_ms",
+                     p->delay_ms, "policy", p->policy);
+}
+
+static void copy_str(json_t *o, const char *k, char *dst, size_t n)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    snprintf(dst, n, "%s", s ? s : "");
+}
+
+static int proc_from(json_t *o, ekv_proc_t *p)
+{
+    if (!json_is_object(o))
+        return -1;
+    copy_str(o, "name", p->name, sizeof p->name);
+    copy_str(o, "city", p->city, sizeof p->city);
+    copy_str(o, "url", p->url, sizeof p->url);
+    copy_str(o, "policy", p->policy, sizeof p->policy);
+    p->pid = (int)json_integer_value(json_object_get(o, "pid"));
+    p->start = (unsigned long long)json_integer_value(json_object_get(o, "start"));
+    p->delay_ms = json_number_value(json_object_get(o, "delay_ms"));
+    return p->pid > 0 ? 0 : -1;
+}
+
+int ekv_state_save(const ekv_state_t *st)
+{
+    json_t *pops = json_array();
+    for (size_t i = 0; i < st->npops; i++)
+        json_array_append_new(pops, proc_json(&st->pops[i]));
+    json_t *j = json_pack("{s:s, s:f, s:s, s:s, s:o, s:o}", "topology", st->topology,
+                          "time_scale", st->time_scale, "pub", st->pub, "router", st->router,
+                          "coordinator", proc_json(&st->coord), "pops", pops);
+    char *text = json_dumps(j, JSON_INDENT(2));
+    char path[1100];
+    state_path(path, sizeof path);
+    mkdir(ekv_state_dir(), 0755);
+    int rc = ekv_file_write_atomic(path, text, strlen(text));
+    free(text);
+    json_decref(j);
+    return rc;
+}
+
+int ekv_state_load(ekv_state_t **out)
+{
+    char path[1100];
+    state_path(path, sizeof path);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j)
+        return access(path, F_OK) == 0 ? EKV_EINVAL : EKV_ENOTFOUND;
+    ekv_state_t *st = ekv_calloc(1, sizeof *st);
+    copy_str(j, "topology", st->topology, sizeof st->topology);
+    copy_str(j, "pub", st->pub, sizeof st->pub);
+    copy_str(j, "router", st->router, sizeof st->router);
+    st->time_scale = json_number_value(json_object_get(j, "time_scale"));
+    json_t *pops = json_object_get(j, "pops");
+    int bad = proc_from(json_object_get(j, "coordinator"), &st->coord) || !json_is_array(pops);
+    st->pops = ekv_calloc(json_array_size(pops), sizeof *st->pops);
+    for (size_t i = 0; !bad && i < json_array_size(pops); i++, st->npops++)
+        bad = proc_from(json_array_get(pops, i), &st->pops[i]);
+    json_decref(j);
+    if (bad) {
+        ekv_state_destroy(&st);
+        return EKV_EINVAL;
+    }
+    if (st->time_scale <= 0)
+        st->time_scale = 1;
+    *out = st;
+    return EKV_OK;
+}
+
+int ekv_state_remove(void)
+{
+    char path[1100];
+    state_path(path, sizeof path);
+    return unlink(path) == 0 || errno == ENOENT ? EKV_OK : EKV_EIO;
+}
+
+void ekv_state_destroy(ekv_state_t **self_p)
+{
+    if (!*self_p)
+        return;
+    free((*self_p)->pops);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+unsigned long long ekv_proc_start_time(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+        return 0;
+    p += 2; /* field 3, the state */
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+int ekv_proc_alive(const ekv_proc_t *p)
+{
+    return p->pid > 0 && p->start != 0 && ekv_proc_start_time(p->pid) == p->start;
+}
+
+static int wait_gone(const ekv_proc_t *p, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 10) {
+        if (!ekv_proc_alive(p))
+            return 1;
+        nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+    }
+    return !ekv_proc_alive(p);
+}
+
+int ekv_proc_stop(const ekv_proc_t *p, int grace_ms)
+{
+    if (!ekv_proc_alive(p))
+        return 0;
+    kill(p->pid, SIGTERM);
+    if (wait_gone(p, grace_ms))
+        return 0;
+    if (ekv_proc_alive(p))
+        kill(p->pid, SIGKILL);
+    wait_gone(p, 2000);
+    return 1;
+}

@@ -1,0 +1,46 @@
+/* state: what `edgekv up` started, kept in $EDGEKV_HOME/state.json (default ./.edgekv), so
+ * that status, probe and down find the running topology and stop exactly those processes.
+ *
+ * A process is identified by its pid and its start time (field 22 of /proc/PID/stat): a pid
+ * that was recycled by another program has another start time and is never signalled. */
+#ifndef EKV_STATE_H
+#define EKV_STATE_H
+
+#include <stddef.h>
+
+typedef struct {
+    char name[64];                /* PoP name, or "coordinator" */
+    char city[128];
+    char url[128];                /* HTTP base URL ("" when none) */
+    int pid;
+    unsigned long long start;     /* start time in clock ticks since boot */
+    double delay_ms;              /* configured one-way delay, simulated ms */
+    char policy[16];
+} ekv_proc_t;
+
+typedef struct {
+    char topology[1024];          /* topology file the run was started from */
+    double time_scale;            /* simulated ms per real ms */
+    char pub[128], router[128];   /* coordinator ZeroMQ endpoints */
+    ekv_proc_t coord;
+    ekv_proc_t *pops;
+    size_t npops;
+} ekv_state_t;
+
+/* The state folder: $EDGEKV_HOME, else ./.edgekv. */
+const char *ekv_state_dir(void);
+/* Loads state.json; EKV_ENOTFOUND when there is none, EKV_EINVAL when it is unreadable. */
+int ekv_state_load(ekv_state_t **out);
+int ekv_state_save(const ekv_state_t *st);
+int ekv_state_remove(void);
+void ekv_state_destroy(ekv_state_t **self_p);
+
+/* Start time of pid, or 0 when it is not running (or is a zombie). */
+unsigned long long ekv_proc_start_time(int pid);
+/* 1 when the recorded process is still the one that was started. */
+int ekv_proc_alive(const ekv_proc_t *p);
+/* Stops the recorded process: SIGTERM, then SIGKILL after grace_ms. Never signals a recycled
+ * pid. Returns 1 if it had to be killed, 0 otherwise. */
+int ekv_proc_stop(const ekv_proc_t *p, int grace_ms);
+
+#endif

@@ -1,0 +1,340 @@
+/* topology: YAML loading and validation with libyaml's document API (see topology.h).
+ *
+ * The document is loaded whole, then walked: each mapping's keys are checked against the
+ * fields its section allows, so a typo is an error with its line rather than a silent
+ * default. */
+#include "topology.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "ekv_err.h"
+#include "ekv_file.h"
+#include "ekv_mem.h"
+
+#define MAX_POPS 2000
+
+typedef struct {
+    yaml_document_t *doc;
+    const char *name; /* file name for messages */
+    char *err;
+    size_t errlen;
+    int failed;
+} ctx_t;
+
+static int problem(ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int problem(ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
+{
+    if (c->failed)
+        return -1;
+    c->failed = 1;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, at ? (int)at->start_mark.line + 1 : 1,
+             msg);
+    return -1;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_number(ctx_t *c, const yaml_node_t *v, const char *field, double lo, double hi,
+                      double *out)
+{
+    const char *s = scalar(v);
+    char *end = NULL;
+    double d = s ? strtod(s, &end) : NAN;
+    if (!s || !*s || *end || !isfinite(d) || d < lo || d > hi)
+        return problem(c, v, "%s: expected a number in %g..%g, got '%s'", field, lo, hi,
+                       s ? s : "(not a scalar)");
+    *out = d;
+    return 0;
+}
+
+static int get_port(ctx_t *c, const yaml_node_t *v, const char *field, int *out)
+{
+    double d;
+    if (get_number(c, v, field, 0, 65535, &d) != 0)
+        return -1;
+    if (d != floor(d))
+        return problem(c, v, "%s: expected a whole port number", field);
+    *out = (int)d;
+    return 0;
+}
+
+static int get_string(ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size)
+{
+    const char *s = scalar(v);
+    if (!s || strlen(s) >= size)
+        return problem(c, v, "%s: expected text of at most %zu characters", field, size - 1);
+    strcpy(out, s);
+    return 0;
+}
+
+static int check_policy(ctx_t *c, const yaml_node_t *v, const char *p)
+{
+    static const char *ok[] = {"push", "push-all", "invalidate", "ttl"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(p, ok[i]) == 0)
+            return 0;
+    return problem(c, v, "policy: '%s' is not one of push, push-all, invalidate, ttl", p);
+}
+
+/* The mapping's pairs, or an error when n is not a mapping. */
+static int pairs(ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **b,
+                 yaml_node_pair_t **e)
+{
+    if (!n || n->type != YAML_MAPPING_NODE)
+        return problem(c, n, "%s: expected a mapping", what);
+    *b = n->data.mapping.pairs.start;
+    *e = n->data.mapping.pairs.top;
+    return 0;
+}
+
+#define NODE(id) yaml_document_get_node(c->doc, (id))
+
+static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
+{
+    yaml_node_pair_t *p, *end;
+    if (pairs(c, n, "coordinator", &p, &end))
+        return -1;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = scalar(k) ? scalar(k) : "";
+        if (!strcmp(key, "city"))
+            get_string(c, v, "coordinator.city", co->city, sizeof co->city);
+        else if (!strcmp(key, "iata"))
+            get_string(c, v, "coordinator.iata", co->iata, sizeof co->iata);
+        else if (!strcmp(key, "lat"))
+            get_number(c, v, "coordinator.lat", -90, 90, &co->lat);
+        else if (!strcmp(key, "lon"))
+            get_number(c, v, "coordinator.lon", -180, 180, &co->lon);
+        else if (!strcmp(key, "host"))
+            get_string(c, v, "coordinator.host", co->host, sizeof co->host);
+        else if (!strcmp(key, "http_port"))
+            get_port(c, v, "coordinator.http_port", &co->http_port);
+        else if (!strcmp(key, "pub_port"))
+            get_port(c, v, "coordinator.pub_port", &co->pub_port);
+        else if (!strcmp(key, "router_port"))
+            get_port(c, v, "coordinator.router_port", &co->router_port);
+        else
+            problem(c, k, "coordinator: unknown field '%s'", key);
+    }
+    if (!c->failed && strncmp(co->host, "127.", 4) != 0 && strcmp(co->host, "localhost") != 0)
+        problem(c, n, "coordinator.host: '%s' is not a loopback address", co->host);
+    return c->failed ? -1 : 0;
+}
+
+static int load_defaults(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+{
+    yaml_node_pair_t *p, *end;
+    if (pairs(c, n, "defaults", &p, &end))
+        return -1;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = scalar(k) ? scalar(k) : "";
+        if (!strcmp(key, "policy")) {
+            if (!get_string(c, v, "defaults.policy", t->policy, sizeof t->policy))
+                check_policy(c, v, t->policy);
+        } else if (!strcmp(key, "cache_ttl")) {
+            get_number(c, v, "defaults.cache_ttl", 1, 1e9, &t->cache_ttl);
+        } else if (!strcmp(key, "cache_mb")) {
+            get_number(c, v, "defaults.cache_mb", 1, 1 << 20, &t->cache_mb);
+        } else if (!strcmp(key, "route_factor")) {
+            get_number(c, v, "defaults.route_factor", 1, 10, &t->route_factor);
+        } else if (!strcmp(key, "time_scale")) {
+            get_number(c, v, "defaults.time_scale", 0.001, 1000, &t->time_scale);
+        } else if (!strcmp(key, "http_port_base")) {
+            get_port(c, v, "defaults.http_port_base", &t->http_port_base);
+        } else {
+            problem(c, k, "defaults: unknown field '%s'", key);
+        }
+    }
+    return c->failed ? -1 : 0;
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static int load_pop(ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
+{
+    yaml_node_pair_t *p, *end;
+    if (pairs(c, n, "pops[]", &p, &end))
+        return -1;
+    pop->line = (int)n->start_mark.line + 1;
+    int has_lat = 0, has_lon = 0;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = scalar(k) ? scalar(k) : "";
+        if (!strcmp(key, "name")) {
+            if (!get_string(c, v, "name", pop->name, sizeof pop->name) && !valid_name(pop->name))
+                problem(c, v, "name: '%s' must be lowercase letters, digits and '-'", pop->name);
+        } else if (!strcmp(key, "city")) {
+            get_string(c, v, "city", pop->city, sizeof pop->city);
+        } else if (!strcmp(key, "iata")) {
+            get_string(c, v, "iata", pop->iata, sizeof pop->iata);
+        } else if (!strcmp(key, "lat")) {
+            has_lat = !get_number(c, v, "lat", -90, 90, &pop->lat);
+        } else if (!strcmp(key, "lon")) {
+            has_lon = !get_number(c, v, "lon", -180, 180, &pop->lon);
+        } else if (!strcmp(key, "delay_ms")) {
+            pop->has_delay = !get_number(c, v, "delay_ms", 0, 600000, &pop->delay_ms);
+        } else if (!strcmp(key, "policy")) {
+            if (!get_string(c, v, "policy", pop->policy, sizeof pop->policy))
+                check_policy(c, v, pop->policy);
+        } else {
+            problem(c, k, "pop: unknown field '%s'", key);
+        }
+    }
+    if (!c->failed && !pop->name[0])
+        problem(c, n, "pop: 'name' is required");
+    if (!c->failed && !pop->has_delay && !(has_lat && has_lon))
+        problem(c, n, "pop %s: give lat and lon, or delay_ms", pop->name);
+    return c->failed ? -1 : 0;
+}
+
+static int load_pops(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+{
+    if (!n || n->type != YAML_SEQUENCE_NODE)
+        return problem(c, n, "pops: expected a list of PoPs");
+    yaml_node_item_t *b = n->data.sequence.items.start, *e = n->data.sequence.items.top;
+    if (e - b == 0 || e - b > MAX_POPS)
+        return problem(c, n, "pops: expected 1..%d PoPs, got %d", MAX_POPS, (int)(e - b));
+    t->pops = ekv_calloc((size_t)(e - b), sizeof *t->pops);
+    for (yaml_node_item_t *i = b; i < e && !c->failed; i++) {
+        ekv_topo_pop_t *pop = &t->pops[t->npops];
+        if (load_pop(c, NODE(*i), pop))
+            break;
+        for (size_t j = 0; j < t->npops; j++)
+            if (!strcmp(t->pops[j].name, pop->name))
+                return problem(c, NODE(*i), "pop %s: name already used on line %d", pop->name,
+                               t->pops[j].line);
+        t->npops++;
+    }
+    return c->failed ? -1 : 0;
+}
+
+static void set_defaults(ekv_topo_t *t)
+{
+    strcpy(t->coord.host, "127.0.0.1");
+    strcpy(t->policy, "push");
+    t->cache_ttl = 60;
+    t->cache_mb = 64;
+    t->route_factor = 1.5;
+    t->time_scale = 1;
+}
+
+static int load_root(ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
+{
+    yaml_node_pair_t *p, *end;
+    if (pairs(c, root, "top level", &p, &end))
+        return -1;
+    int have_pops = 0;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = scalar(k) ? scalar(k) : "";
+        if (!strcmp(key, "coordinator"))
+            load_coord(c, v, &t->coord);
+        else if (!strcmp(key, "defaults"))
+            load_defaults(c, v, t);
+        else if (!strcmp(key, "pops"))
+            have_pops = !load_pops(c, v, t);
+        else
+            problem(c, k, "unknown section '%s' (expected coordinator, defaults, pops)", key);
+    }
+    if (!c->failed && !have_pops)
+        problem(c, root, "the 'pops' list is missing");
+    return c->failed ? -1 : 0;
+}
+
+ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err,
+                           size_t errlen)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    ekv_topo_t *t = ekv_calloc(1, sizeof *t);
+    set_defaults(t);
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        snprintf(err, errlen, "%s:%d: %s", name, (int)parser.problem_mark.line + 1,
+                 parser.problem ? parser.problem : "YAML syntax error");
+        yaml_parser_delete(&parser);
+        ekv_topo_destroy(&t);
+        return NULL;
+    }
+    ctx_t c = {&doc, name, err, errlen, 0};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root)
+        problem(&c, NULL, "the file is empty");
+    else
+        load_root(&c, root, t);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (c.failed)
+        ekv_topo_destroy(&t);
+    return t;
+}
+
+ekv_topo_t *ekv_topo_load(const char *path, char *err, size_t errlen)
+{
+    char *text;
+    size_t len;
+    int rc = ekv_file_read(path, 16u << 20, &text, &len);
+    if (rc != EKV_OK) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, ekv_strerror(rc));
+        return NULL;
+    }
+    ekv_topo_t *t = ekv_topo_parse(path, text, len, err, errlen);
+    free(text);
+    return t;
+}
+
+void ekv_topo_destroy(ekv_topo_t **self_p)
+{
+    if (!*self_p)
+        return;
+    free((*self_p)->pops);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+double ekv_topo_distance_km(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = 6371.0, rad = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * r * asin(sqrt(a < 1 ? a : 1));
+}
+
+double ekv_topo_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    if (pop->has_delay)
+        return pop->delay_ms;
+    double km = ekv_topo_distance_km(t->coord.lat, t->coord.lon, pop->lat, pop->lon);
+    return km / 200.0 * t->route_factor;
+}
+
+const char *ekv_topo_policy(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    return pop->policy[0] ? pop->policy : t->policy;
+}

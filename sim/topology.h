@@ -1,0 +1,58 @@
+/* topology: the world a run simulates, loaded from topology.yaml (docs/topology.md).
+ *
+ * The coordinator's site and ports, defaults for every PoP, and the PoPs themselves with
+ * their coordinates. Each PoP's one-way delay to the coordinator is its own delay_ms when
+ * given, else the great-circle distance / 200 km per ms (light in fiber) x route_factor.
+ * Loading checks every field's type and range and rejects unknown keys, naming the file, the
+ * line and the problem. Parsing is pure (no I/O beyond reading the file) and is fuzzed. */
+#ifndef EKV_TOPOLOGY_H
+#define EKV_TOPOLOGY_H
+
+#include <stddef.h>
+
+typedef struct {
+    char name[64];    /* unique, [a-z0-9-] */
+    char city[128];
+    char iata[8];
+    double lat, lon;  /* degrees */
+    double delay_ms;  /* one-way delay override; valid when has_delay */
+    int has_delay;
+    char policy[16];  /* per-PoP policy override, "" for the default */
+    int line;         /* where it was defined (1-based) */
+} ekv_topo_pop_t;
+
+typedef struct {
+    char city[128];
+    char iata[8];
+    double lat, lon;
+    char host[64];    /* listen address of the coordinator and every PoP */
+    int http_port, pub_port, router_port; /* 0 = ephemeral */
+} ekv_topo_coord_t;
+
+typedef struct {
+    ekv_topo_coord_t coord;
+    char policy[16];     /* push | push-all | invalidate | ttl */
+    double cache_ttl;    /* seconds */
+    double cache_mb;     /* per-PoP cache cap */
+    double route_factor; /* >= 1 */
+    double time_scale;   /* > 0 */
+    int http_port_base;  /* PoP i listens on base + 1 + i; 0 = ephemeral */
+    ekv_topo_pop_t *pops;
+    size_t npops;
+} ekv_topo_t;
+
+/* Loads and validates the file. NULL with "FILE:LINE: problem" in err on failure. */
+ekv_topo_t *ekv_topo_load(const char *path, char *err, size_t errlen);
+/* The same from text in memory; name is used in messages. */
+ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err,
+                           size_t errlen);
+void ekv_topo_destroy(ekv_topo_t **self_p);
+
+/* Great-circle distance in km (haversine, mean Earth radius 6371 km). */
+double ekv_topo_distance_km(double lat1, double lon1, double lat2, double lon2);
+/* The PoP's one-way delay in ms, in simulated time (before time_scale). */
+double ekv_topo_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
+/* The policy in force at the PoP. */
+const char *ekv_topo_policy(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
+
+#endif

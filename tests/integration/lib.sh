@@ -1,0 +1,40 @@
+# Shared helpers of the shell integration tests: a private EDGEKV_HOME, cleanup that stops
+# exactly what the test started (by the pids edgekv recorded), and assertions.
+# Usage: source lib.sh BIN_DIR SRC_DIR
+BIN=$1
+SRC=$2
+EKV="$BIN/edgekv"
+export EDGEKV_HOME
+EDGEKV_HOME=$(mktemp -d /tmp/edgekv-test.XXXXXX)
+PASSED=0
+
+ekv_cleanup() {
+    if [ -f "$EDGEKV_HOME/state.json" ]; then
+        "$EKV" down >/dev/null 2>&1 || true
+        # Belt and braces: anything still recorded is killed by pid.
+        for pid in $(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/state.json" 2>/dev/null); do
+            kill -9 "$pid" 2>/dev/null || true
+        done
+    fi
+    rm -rf "$EDGEKV_HOME"
+}
+trap ekv_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$EDGEKV_HOME"/logs/*.log; do
+        [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }
+    done
+    echo "$PASSED passed, 1 failed"
+    exit 1
+}
+
+pass() {
+    echo "ok: $*"
+    PASSED=$((PASSED + 1))
+}
+
+# A process is gone when kill -0 fails or it is a zombie.
+gone() {
+    ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The walking skeleton end to end: coordinator + 3 PoPs (0, 20, 80 ms) on ephemeral loopback
+# ports. A put through each PoP becomes readable at the other two, and each PoP's measured
+# visibility delay is within 2 ms of its configured one-way delay. Also: a second `up` is
+# refused, status reports every process, a bad key gets the KV-SPEC status and message, and
+# `down` leaves no process behind.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh" "$1" "$2"
+
+"$EKV" up "$SRC/tests/integration/three-pops.yaml" >/dev/null || fail "edgekv up"
+pass "up"
+
+if "$EKV" up "$SRC/tests/integration/three-pops.yaml" 2>"$EDGEKV_HOME/err"; then
+    fail "a second up was accepted"
+fi
+grep -q "already running" "$EDGEKV_HOME/err" || fail "second up did not say it is running"
+pass "second up refused"
+
+"$EKV" status --json >"$EDGEKV_HOME/status.json"
+jq -e '.coordinator.pid > 0 and (.coordinator.url | startswith("http://127.0.0.1:"))
+       and (.pops | length == 3)
+       and all(.pops[]; .pid > 0 and (.url | startswith("http://127.0.0.1:")) and .running)
+       and ([.pops[].delay_ms] == [0, 20, 80])' "$EDGEKV_HOME/status.json" >/dev/null ||
+    fail "status --json: $(cat "$EDGEKV_HOME/status.json")"
+pass "status --json"
+
+url() { jq -r --arg n "$1" '.pops[] | select(.name == $n) | .url' "$EDGEKV_HOME/status.json"; }
+
+# A put through one PoP, readable at the other two (raw HTTP, the binding protocol).
+curl -sf -X PUT --data-binary "v-from-near" -H 'CF-KV-Metadata: {"by":"near"}' \
+    "$(url near)/greeting?urlencoded=true" >/dev/null || fail "put through near"
+for pop in mid far; do
+    body=""
+    for _ in $(seq 1 100); do
+        body=$(curl -s "$(url $pop)/greeting?urlencoded=true") || true
+        [ "$body" = "v-from-near" ] && break
+        sleep 0.02
+    done
+    [ "$body" = "v-from-near" ] || fail "$pop serves '$body'"
+    meta=$(curl -s -D - -o /dev/null "$(url $pop)/greeting" | tr -d '\r' |
+        sed -n 's/^CF-KV-Metadata: //Ip')
+    [ "$meta" = '{"by":"near"}' ] || fail "$pop metadata '$meta'"
+done
+pass "put through near readable at mid and far with metadata"
+
+# The probe from every PoP: each measured delay within 2 ms of the configured one.
+for from in near mid far; do
+    "$EKV" probe --json --from "$from" --tolerance-ms 2 >"$EDGEKV_HOME/probe.json" ||
+        fail "probe from $from: $(cat "$EDGEKV_HOME/probe.json")"
+    jq -e '(.pops | length == 3) and all(.pops[]; .readable and .measured_ms != null
+            and ((.measured_ms - .configured_ms) | fabs) <= 2)' \
+        "$EDGEKV_HOME/probe.json" >/dev/null || fail "probe from $from out of tolerance"
+    jq -r '.pops[] | "   \(.name): configured \(.configured_ms) ms, measured \(.measured_ms) ms"' \
+        "$EDGEKV_HOME/probe.json"
+done
+pass "probe from each PoP within 2 ms"
+
+# Bad input gets the KV-SPEC status and message, and the PoP keeps serving.
+long=$(head -c 513 /dev/zero | tr '\0' 'k')
+line=$(curl -s -o /dev/null -w '%{http_code}' "$(url mid)/$long")
+[ "$line" = "414" ] || fail "513-byte key: status $line"
+reason=$(curl -s -D - -o /dev/null "$(url mid)/$long" | head -1 | tr -d '\r')
+[ "$reason" = "HTTP/1.1 414 UTF-8 encoded length of 513 exceeds key length limit of 512." ] ||
+    fail "513-byte key: '$reason'"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$(url mid)/%zz")
+[ "$code" = "400" ] || fail "bad percent-encoding: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$(url mid)/missing-key")
+[ "$code" = "404" ] || fail "missing key: $code"
+body=$(curl -s "$(url mid)/greeting")
+[ "$body" = "v-from-near" ] || fail "mid stopped serving after bad input"
+pass "bad input answered per KV-SPEC, PoP still serving"
+
+pids=$(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/status.json")
+"$EKV" down >/dev/null || fail "edgekv down"
+for pid in $pids; do
+    gone "$pid" || fail "process $pid still running after down"
+done
+[ ! -f "$EDGEKV_HOME/state.json" ] || fail "state.json left behind"
+pass "down stopped all 4 processes"
+
+echo "$PASSED passed, 0 failed"
