@@ -1,9 +1,7 @@
-/* coord: group commit, fan-out and node requests (see coord.h). */
-#include "coord.h"
+/* coord: the loop, group commit, fan-out, node requests and housekeeping (see coord.h). */
+#include "coord_int.h"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +11,6 @@
 
 #include "ekv_err.h"
 #include "ekv_file.h"
-#include "ekv_kv.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
@@ -21,39 +18,90 @@
 
 #define PRIO_FLUSH 2 /* the commit runs after every ready socket and HTTP event */
 #define CATCHUP_MAX_BYTES (8u * 1024 * 1024)
+#define SWEEP_BATCH 1000
 
+/* A node's WRITE waiting for its group. */
 typedef struct {
-    zmq_msg_t peer; /* ROUTER identity of the requester */
+    commit_t cm;
+    zmq_msg_t peer; /* ROUTER identity */
     ekv_msg_t msg;  /* the decoded request (owns its bytes) */
-} pending_t;
+} router_write_t;
 
-typedef struct {
-    pending_t *items; /* requests in arrival order */
-    size_t n, cap;
-} queue_t;
+/* A node's READ, answered after the next group. */
+typedef struct read_req {
+    zmq_msg_t peer;
+    ekv_msg_t msg;
+    struct read_req *next;
+} read_req_t;
 
-struct ekv_coord {
-    struct event_base *base;   /* borrowed */
-    ekv_coord_config_t cfg;    /* configuration (strings borrowed) */
-    ekv_store_t *store;        /* durable state */
-    void *zctx;                /* ZeroMQ context */
-    void *pub;                 /* PUB: changes and heartbeats */
-    void *router;              /* ROUTER: node requests */
-    ekv_zev_t *router_zev;     /* ROUTER watcher */
-    struct event *flush_ev;    /* commits the queued writes */
-    struct event *hb_ev;       /* heartbeat timer */
-    struct evhttp *http;       /* health and (later) the REST API */
-    int http_port;             /* bound HTTP port */
-    char pub_ep[256];          /* bound endpoints, as reported to launchers */
-    char router_ep[256];
-    queue_t writes;            /* validated writes waiting for the commit */
-    queue_t reads;             /* reads answered after the commit */
-    uint64_t published;        /* changes published */
-    uint64_t malformed;        /* wire messages dropped as malformed */
-    uint64_t commits;          /* write batches committed */
-};
+/* ---- group commit ------------------------------------------------------------------------ */
 
-/* ---- replies ----------------------------------------------------------------------------- */
+static void flush_units(ekv_coord_t *c);
+
+void coord_submit(ekv_coord_t *c, commit_t *cm)
+{
+    cm->next = NULL;
+    if (c->queue_tail)
+        c->queue_tail->next = cm;
+    else
+        c->queue_head = cm;
+    c->queue_tail = cm;
+    c->queued += cm->n;
+    if (c->queued >= (size_t)c->cfg.max_batch)
+        flush_units(c); /* a full group goes now: batches stay bounded under load */
+    else
+        event_active(c->flush_ev, EV_TIMEOUT, 0);
+}
+
+int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key)
+{
+    return ekv_ratelimit_allow(c->rate, ns, key, ekv_mono_us());
+}
+
+static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, size_t len)
+{
+    const void *frames[2] = {change->ns.ptr, body};
+    size_t lens[2] = {change->ns.len, len};
+    if (ekv_zev_send(c->pub, frames, lens, 2) == EKV_OK)
+        c->st.published++;
+}
+
+/* Commits every queued unit in one batch, then publishes and completes each. */
+static void flush_units(ekv_coord_t *c)
+{
+    commit_t *head = c->queue_head;
+    size_t n = c->queued;
+    c->queue_head = c->queue_tail = NULL;
+    c->queued = 0;
+    if (!head)
+        return;
+    ekv_msg_t *all = ekv_calloc(n, sizeof *all);
+    char **bodies = ekv_calloc(n, sizeof *bodies);
+    size_t *lens = ekv_calloc(n, sizeof *lens), i = 0;
+    for (commit_t *cm = head; cm; cm = cm->next)
+        for (size_t j = 0; j < cm->n; j++)
+            all[i++] = cm->changes[j]; /* shallow: bytes stay with the submitters */
+    int rc = n ? ekv_store_commit(c->store, all, n, ekv_now_us(), bodies, lens) : EKV_OK;
+    int64_t commit_us = ekv_now_us(); /* durable from here on */
+    i = 0;
+    for (commit_t *cm = head, *next; cm; cm = next) {
+        next = cm->next;
+        for (size_t j = 0; j < cm->n && rc == EKV_OK; j++, i++) {
+            ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
+            cm->changes[j].seq = all[i].seq;
+            cm->changes[j].time_us = commit_us;
+            publish(c, &all[i], bodies[i], lens[i]);
+            free(bodies[i]);
+        }
+        cm->done(c, cm, rc);
+    }
+    c->st.commits += rc == EKV_OK;
+    free(all);
+    free(bodies);
+    free(lens);
+}
+
+/* ---- node requests ----------------------------------------------------------------------- */
 
 static void send_to(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *reply)
 {
@@ -70,203 +118,190 @@ static void send_to(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *reply)
     free(body);
 }
 
-static void reply_write(ekv_coord_t *c, pending_t *p, int status, const char *text, uint64_t seq,
-                        int64_t commit_us)
+static void reply_write(ekv_coord_t *c, zmq_msg_t *peer, uint64_t req_id, int status,
+                        const char *text, uint64_t seq, int64_t commit_us)
 {
-    ekv_msg_t r = {.type = EKV_MSG_WRITE_REPLY, .req_id = p->msg.req_id, .status = status,
-                   .seq = seq, .time_us = commit_us};
+    ekv_msg_t r = {.type = EKV_MSG_WRITE_REPLY, .req_id = req_id, .status = status, .seq = seq,
+                   .time_us = commit_us};
     r.text.ptr = text ? text : "";
     r.text.len = strlen(r.text.ptr);
-    send_to(c, &p->peer, &r);
+    send_to(c, peer, &r);
+    if (status != 200 && status < 600)
+        c->st.errors[status]++;
 }
 
-static void queue_push(queue_t *q, zmq_msg_t *peer, ekv_msg_t *msg)
+static void router_write_done(ekv_coord_t *c, commit_t *cm, int rc)
 {
-    if (q->n == q->cap) {
-        q->cap = q->cap ? q->cap * 2 : 64;
-        q->items = ekv_realloc(q->items, q->cap * sizeof *q->items);
-    }
-    pending_t *p = &q->items[q->n++];
-    zmq_msg_init(&p->peer);
-    zmq_msg_move(&p->peer, peer);
-    p->msg = *msg;
-    memset(msg, 0, sizeof *msg);
+    router_write_t *w = cm->arg;
+    if (rc == EKV_OK)
+        reply_write(c, &w->peer, w->msg.req_id, 200, NULL, w->msg.seq, w->msg.time_us);
+    else
+        reply_write(c, &w->peer, w->msg.req_id, 503, "Storage unavailable", 0, 0);
+    zmq_msg_close(&w->peer);
+    ekv_msg_fini(&w->msg);
+    free(w);
 }
 
-static void queue_clear(queue_t *q)
-{
-    for (size_t i = 0; i < q->n; i++) {
-        zmq_msg_close(&q->items[i].peer);
-        ekv_msg_fini(&q->items[i].msg);
-    }
-    q->n = 0;
-}
-
-/* ---- writes: validate, group commit, publish --------------------------------------------- */
-
-/* Validates a WRITE with the shared KV rules; fills err when it is refused. */
-static int validate_write(const ekv_msg_t *w, ekv_kv_error_t *err)
+/* Validates a WRITE from a node with the shared KV rules; fills err when refused. */
+static int validate_write(ekv_coord_t *c, const ekv_msg_t *w, ekv_kv_error_t *err)
 {
     if (w->op != EKV_OP_PUT && w->op != EKV_OP_DELETE) {
         ekv_kv_err_set(err, 400, "Invalid operation");
         return EKV_EINVAL;
     }
-    if (w->ns.len == 0 || w->ns.len > 64) {
-        ekv_kv_err_set(err, 400, "Invalid namespace id");
+    if (!coord_ns_find(c, w->ns.ptr, w->ns.len)) {
+        ekv_kv_err_set(err, 404, "namespace not found");
+        err->code = EKV_REST_NS_NOT_FOUND;
         return EKV_EINVAL;
     }
     if (ekv_kv_check_key(w->key.ptr, w->key.len, err) != EKV_OK)
         return EKV_EINVAL;
-    if (w->op == EKV_OP_DELETE)
-        return EKV_OK;
-    if (ekv_kv_check_value(w->value.len, err) != EKV_OK)
-        return EKV_EINVAL;
-    if ((w->flags & EKV_MSG_F_METADATA) &&
-        ekv_kv_check_metadata(w->meta.ptr, w->meta.len, err) != EKV_OK)
-        return EKV_EINVAL;
-    if (w->expiration != 0 && w->expiration <= ekv_now_us() / 1000000) {
-        ekv_kv_err_set(err, 400, "Invalid expiration of %lld. Please specify integer greater "
-                                 "than the current number of seconds since the UNIX epoch.",
-                       (long long)w->expiration);
+    if (w->op == EKV_OP_PUT) {
+        if (ekv_kv_check_value(w->value.len, err) != EKV_OK)
+            return EKV_EINVAL;
+        if ((w->flags & EKV_MSG_F_METADATA) &&
+            ekv_kv_check_metadata(w->meta.ptr, w->meta.len, err) != EKV_OK)
+            return EKV_EINVAL;
+        if (w->expiration != 0 && w->expiration <= ekv_now_us() / 1000000) {
+            ekv_kv_err_set(err, 400, "Invalid expiration of %lld. Please specify integer "
+                                     "greater than the current number of seconds since the "
+                                     "UNIX epoch.",
+                           (long long)w->expiration);
+            return EKV_EINVAL;
+        }
+    }
+    if (!coord_rate_allow(c, w->ns, w->key)) {
+        ekv_kv_err_rate_limited(err);
         return EKV_EINVAL;
     }
     return EKV_OK;
 }
 
-static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, size_t len)
-{
-    const void *frames[2] = {change->ns.ptr, body};
-    size_t lens[2] = {change->ns.len, len};
-    if (ekv_zev_send(c->pub, frames, lens, 2) == EKV_OK)
-        c->published++;
-}
-
-static void answer_reads(ekv_coord_t *c);
-
-/* Commits every queued write in one batch, then acknowledges and publishes each. */
-static void flush_writes(ekv_coord_t *c)
-{
-    size_t n = c->writes.n;
-    if (n == 0)
-        return;
-    ekv_msg_t *changes = ekv_calloc(n, sizeof *changes);
-    char **bodies = ekv_calloc(n, sizeof *bodies);
-    size_t *lens = ekv_calloc(n, sizeof *lens);
-    for (size_t i = 0; i < n; i++)
-        changes[i] = c->writes.items[i].msg; /* shallow: bytes stay owned by the queue */
-    int rc = ekv_store_commit(c->store, changes, n, ekv_now_us(), bodies, lens);
-    int64_t commit_us = ekv_now_us(); /* durable from here on */
-    for (size_t i = 0; i < n; i++) {
-        pending_t *p = &c->writes.items[i];
-        if (rc != EKV_OK) {
-            reply_write(c, p, 503, "Storage unavailable", 0, 0);
-            continue;
-        }
-        ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
-        reply_write(c, p, 200, NULL, changes[i].seq, commit_us);
-        publish(c, &changes[i], bodies[i], lens[i]);
-        free(bodies[i]);
-    }
-    c->commits += rc == EKV_OK;
-    free(changes);
-    free(bodies);
-    free(lens);
-    queue_clear(&c->writes);
-}
-
-static void on_flush(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    ekv_coord_t *c = arg;
-    flush_writes(c);
-    answer_reads(c);
-    ekv_zev_kick(c->router_zev);
-}
-
-static void schedule_flush(ekv_coord_t *c)
-{
-    if ((int)c->writes.n >= c->cfg.max_batch) {
-        on_flush(-1, 0, c);
-        return;
-    }
-    event_active(c->flush_ev, EV_TIMEOUT, 0);
-}
-
 static void handle_write(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
 {
     ekv_kv_error_t err;
-    if (validate_write(m, &err) != EKV_OK) {
-        pending_t p = {.msg = *m};
-        zmq_msg_init(&p.peer);
-        zmq_msg_copy(&p.peer, peer);
-        reply_write(c, &p, err.status, err.message, 0, 0);
-        zmq_msg_close(&p.peer);
-        ekv_msg_fini(m);
+    if (validate_write(c, m, &err) != EKV_OK) {
+        reply_write(c, peer, m->req_id, err.status, err.message, 0, 0);
         return;
     }
-    queue_push(&c->writes, peer, m);
-    schedule_flush(c);
+    m->op == EKV_OP_PUT ? c->st.writes++ : c->st.deletes++;
+    c->st.bytes_in += m->value.len;
+    router_write_t *w = ekv_calloc(1, sizeof *w);
+    zmq_msg_init(&w->peer);
+    zmq_msg_move(&w->peer, peer);
+    w->msg = *m;
+    memset(m, 0, sizeof *m);
+    w->cm = (commit_t){&w->msg, 1, router_write_done, w, NULL};
+    coord_submit(c, &w->cm);
 }
 
-/* ---- reads, hello, catch-up --------------------------------------------------------------- */
-
-static void answer_read(ekv_coord_t *c, pending_t *p)
+static void answer_read(ekv_coord_t *c, read_req_t *q)
 {
     ekv_msg_t cur;
-    int rc = ekv_store_get(c->store, p->msg.ns, p->msg.key, &cur);
-    int64_t now_s = ekv_now_us() / 1000000;
-    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = p->msg.req_id, .status = 200,
+    int rc = ekv_store_get(c->store, q->msg.ns, q->msg.key, &cur);
+    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = q->msg.req_id, .status = 200,
                    .seq = ekv_store_last_seq(c->store)};
-    if (rc == EKV_OK && (cur.expiration == 0 || cur.expiration > now_s)) {
+    c->st.reads++;
+    if (rc == EKV_OK && (cur.expiration == 0 || cur.expiration > ekv_now_us() / 1000000)) {
         r.flags = EKV_MSG_F_FOUND | (cur.flags & EKV_MSG_F_METADATA);
         r.seq = cur.seq;
         r.time_us = cur.time_us;
         r.expiration = cur.expiration;
         r.meta = cur.meta;
         r.value = cur.value;
+        c->st.bytes_out += cur.value.len;
     } else if (rc != EKV_OK && rc != EKV_ENOTFOUND) {
         r.status = 503;
         r.text.ptr = "Storage unavailable";
         r.text.len = strlen(r.text.ptr);
     }
-    send_to(c, &p->peer, &r);
+    send_to(c, &q->peer, &r);
     if (rc == EKV_OK)
         ekv_msg_fini(&cur);
 }
 
 static void answer_reads(ekv_coord_t *c)
 {
-    for (size_t i = 0; i < c->reads.n; i++)
-        answer_read(c, &c->reads.items[i]);
-    queue_clear(&c->reads);
+    read_req_t *q = c->reads;
+    c->reads = NULL;
+    while (q) {
+        read_req_t *next = q->next;
+        answer_read(c, q);
+        zmq_msg_close(&q->peer);
+        ekv_msg_fini(&q->msg);
+        free(q);
+        q = next;
+    }
 }
 
-static void handle_catchup(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
+static void queue_read(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
 {
-    ekv_bytes_t *bodies;
-    size_t n;
-    uint64_t first;
-    ekv_store_log_read(c->store, m->seq, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &bodies, &n,
-                       &first);
-    uint64_t latest = ekv_store_last_seq(c->store);
-    uint8_t flags = 0;
-    if (n > 0 && m->seq + n < latest)
-        flags |= EKV_MSG_F_MORE;
+    read_req_t *q = ekv_calloc(1, sizeof *q);
+    zmq_msg_init(&q->peer);
+    zmq_msg_move(&q->peer, peer);
+    q->msg = *m;
+    memset(m, 0, sizeof *m);
+    q->next = c->reads;
+    c->reads = q;
+    event_active(c->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void send_page(ekv_coord_t *c, zmq_msg_t *peer, uint64_t req_id, uint8_t flags,
+                      const ekv_page_t *page)
+{
     char *out;
     size_t len;
-    if (ekv_msg_encode_catchup_raw(m->req_id, latest, flags, bodies, n, &out, &len) == EKV_OK) {
-        const void *frames[2] = {zmq_msg_data(peer), out};
-        size_t lens[2] = {zmq_msg_size(peer), len};
-        ekv_zev_send(c->router, frames, lens, 2);
-        free(out);
+    ekv_bytes_t cursor = {page->cursor ? page->cursor : "", page->cursor_len};
+    if (ekv_msg_encode_catchup_raw(req_id, ekv_store_last_seq(c->store), flags, cursor,
+                                   page->items, page->n, &out, &len) != EKV_OK)
+        return;
+    const void *frames[2] = {zmq_msg_data(peer), out};
+    size_t lens[2] = {zmq_msg_size(peer), len};
+    ekv_zev_send(c->router, frames, lens, 2);
+    free(out);
+}
+
+/* Streams the change log after m->seq; a node older than the log (or continuing a snapshot)
+ * gets a snapshot page instead, flagged EKV_MSG_F_SNAPSHOT, with the cursor of the next. */
+static void handle_catchup(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
+{
+    ekv_page_t page;
+    uint64_t first = ekv_store_log_first(c->store);
+    /* A node with nothing (seq 0) wants the current state, not the whole history. */
+    int snapshot = m->key.len > 0 || (first > 0 && (m->seq == 0 || m->seq + 1 < first));
+    c->st.catchups++;
+    if (snapshot) {
+        c->st.snapshots++;
+        ekv_store_snapshot_read(c->store, m->key, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &page);
+        send_page(c, peer, m->req_id, EKV_MSG_F_SNAPSHOT | (page.more ? EKV_MSG_F_MORE : 0),
+                  &page);
+    } else {
+        ekv_store_log_read(c->store, m->seq, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &page);
+        free(page.cursor);
+        page.cursor = NULL;
+        page.cursor_len = 0;
+        send_page(c, peer, m->req_id, page.more ? EKV_MSG_F_MORE : 0, &page);
     }
-    if (first > m->seq + 1)
-        ekv_warn("catch-up from %llu: the log starts at %llu", (unsigned long long)m->seq,
-                 (unsigned long long)first);
-    for (size_t i = 0; i < n; i++)
-        free((void *)bodies[i].ptr);
-    free(bodies);
+    ekv_page_fini(&page);
+}
+
+static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
+{
+    if (m->type == EKV_MSG_WRITE) {
+        handle_write(c, peer, m);
+    } else if (m->type == EKV_MSG_READ) {
+        queue_read(c, peer, m);
+    } else if (m->type == EKV_MSG_HELLO) {
+        ekv_info("hello from node %s (last seq %llu)", m->text.ptr, (unsigned long long)m->seq);
+        ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY, .req_id = m->req_id,
+                       .seq = ekv_store_last_seq(c->store), .time_us = ekv_now_us()};
+        send_to(c, peer, &r);
+    } else if (m->type == EKV_MSG_CATCHUP) {
+        handle_catchup(c, peer, m);
+    } else {
+        c->st.malformed++;
+        ekv_warn("dropped an unexpected %s", ekv_msg_type_name(m->type));
+    }
 }
 
 static void on_router(void *sock, void *arg)
@@ -280,31 +315,199 @@ static void on_router(void *sock, void *arg)
     int rc = nparts == 2 && !truncated
                  ? ekv_msg_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &m)
                  : EKV_EMALFORMED;
-    if (rc != EKV_OK) {
-        c->malformed++;
-        ekv_warn("dropped a malformed request: %s", ekv_strerror(rc));
-    } else if (m.type == EKV_MSG_WRITE) {
-        handle_write(c, &parts[0], &m);
-    } else if (m.type == EKV_MSG_READ) {
-        queue_push(&c->reads, &parts[0], &m);
-        schedule_flush(c);
-    } else if (m.type == EKV_MSG_HELLO) {
-        ekv_info("hello from node %s (last seq %llu)", m.text.ptr, (unsigned long long)m.seq);
-        ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY, .req_id = m.req_id,
-                       .seq = ekv_store_last_seq(c->store), .time_us = ekv_now_us()};
-        send_to(c, &parts[0], &r);
-    } else if (m.type == EKV_MSG_CATCHUP) {
-        handle_catchup(c, &parts[0], &m);
+    if (rc == EKV_OK) {
+        dispatch(c, &parts[0], &m);
+        ekv_msg_fini(&m);
     } else {
-        c->malformed++;
-        ekv_warn("dropped an unexpected %s", ekv_msg_type_name(m.type));
+        c->st.malformed++;
+        ekv_warn("dropped a malformed request: %s", ekv_strerror(rc));
     }
-    ekv_msg_fini(&m);
     for (int i = 0; i < nparts; i++)
         zmq_msg_close(&parts[i]);
 }
 
-/* ---- heartbeat and HTTP ------------------------------------------------------------------ */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ekv_coord_t *c = arg;
+    flush_units(c);
+    answer_reads(c);
+    ekv_zev_kick(c->router_zev);
+}
+
+/* ---- namespaces -------------------------------------------------------------------------- */
+
+const ekv_ns_t *coord_ns_find(const ekv_coord_t *c, const char *id, size_t len)
+{
+    for (size_t i = 0; i < c->nns; i++)
+        if (strlen(c->ns[i].id) == len && memcmp(c->ns[i].id, id, len) == 0)
+            return &c->ns[i];
+    return NULL;
+}
+
+static int title_taken(const ekv_coord_t *c, const char *title, const char *except_id)
+{
+    for (size_t i = 0; i < c->nns; i++)
+        if (strcmp(c->ns[i].title, title) == 0 && (!except_id || strcmp(c->ns[i].id, except_id)))
+            return 1;
+    return 0;
+}
+
+static int check_title(const ekv_coord_t *c, const char *title, const char *except_id,
+                       ekv_kv_error_t *err)
+{
+    size_t n = title ? strlen(title) : 0;
+    if (n == 0 || n > 512) {
+        ekv_kv_err_set(err, 400, "missing or invalid title (1 to 512 characters)");
+        err->code = EKV_REST_MISSING_TITLE;
+        return EKV_EINVAL;
+    }
+    if (title_taken(c, title, except_id)) {
+        ekv_kv_err_set(err, 400, "a namespace with this account ID and title already exists");
+        err->code = EKV_REST_NS_EXISTS;
+        return EKV_EEXIST;
+    }
+    return EKV_OK;
+}
+
+static void ns_sort(ekv_coord_t *c)
+{
+    for (size_t i = 1; i < c->nns; i++)
+        for (size_t j = i; j > 0 && strcmp(c->ns[j - 1].id, c->ns[j].id) > 0; j--) {
+            ekv_ns_t t = c->ns[j];
+            c->ns[j] = c->ns[j - 1];
+            c->ns[j - 1] = t;
+        }
+}
+
+static void new_ns_id(char *id)
+{
+    unsigned char raw[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(raw, 1, sizeof raw, f) != sizeof raw) {
+        int64_t t = ekv_now_us();
+        for (int i = 0; i < 16; i++)
+            raw[i] = (unsigned char)((t >> (i % 8 * 8)) ^ (getpid() >> (i % 2 * 8)) ^ i * 37);
+    }
+    if (f)
+        fclose(f);
+    for (int i = 0; i < 16; i++)
+        sprintf(id + 2 * i, "%02x", raw[i]);
+}
+
+int coord_ns_create(ekv_coord_t *c, const char *title, ekv_ns_t *out, ekv_kv_error_t *err)
+{
+    if (check_title(c, title, NULL, err) != EKV_OK)
+        return EKV_EINVAL;
+    if (c->nns >= 1000) {
+        ekv_kv_err_set(err, 400, "namespace limit of 1000 reached");
+        return EKV_EINVAL;
+    }
+    ekv_ns_t ns = {.created = ekv_now_us() / 1000000};
+    do
+        new_ns_id(ns.id);
+    while (coord_ns_find(c, ns.id, 32));
+    snprintf(ns.title, sizeof ns.title, "%s", title);
+    if (ekv_store_ns_put(c->store, &ns) != EKV_OK) {
+        ekv_kv_err_set(err, 503, "Storage unavailable");
+        return EKV_ESTORE;
+    }
+    c->ns = ekv_realloc(c->ns, (c->nns + 1) * sizeof *c->ns);
+    c->ns[c->nns++] = ns;
+    ns_sort(c);
+    *out = ns;
+    return EKV_OK;
+}
+
+int coord_ns_rename(ekv_coord_t *c, const char *id, const char *title, ekv_kv_error_t *err)
+{
+    ekv_ns_t *ns = (ekv_ns_t *)coord_ns_find(c, id, strlen(id));
+    if (check_title(c, title, id, err) != EKV_OK)
+        return EKV_EINVAL;
+    ekv_ns_t renamed = *ns;
+    snprintf(renamed.title, sizeof renamed.title, "%s", title);
+    if (ekv_store_ns_put(c->store, &renamed) != EKV_OK) {
+        ekv_kv_err_set(err, 503, "Storage unavailable");
+        return EKV_ESTORE;
+    }
+    *ns = renamed;
+    return EKV_OK;
+}
+
+/* A group of deletes owned by the unit itself. */
+typedef struct {
+    commit_t cm;
+    ekv_page_t page; /* the keys' heads (their bytes back the drafts) */
+    ekv_msg_t *heads;
+} bulk_delete_t;
+
+static void bulk_delete_done(ekv_coord_t *c, commit_t *cm, int rc)
+{
+    (void)c;
+    (void)rc;
+    bulk_delete_t *b = cm->arg;
+    for (size_t i = 0; i < cm->n; i++)
+        ekv_msg_fini(&b->heads[i]);
+    free(b->heads);
+    ekv_page_fini(&b->page);
+    free(b);
+}
+
+int coord_ns_delete(ekv_coord_t *c, const char *id, ekv_kv_error_t *err)
+{
+    ekv_bytes_t ns = {id, strlen(id)}, none = {"", 0};
+    for (;;) {
+        bulk_delete_t *b = ekv_calloc(1, sizeof *b);
+        ekv_store_list(c->store, ns, none, none, 1000, INT64_MIN, &b->page);
+        b->heads = ekv_calloc(b->page.n ? b->page.n : 1, sizeof *b->heads);
+        b->cm = (commit_t){b->heads, 0, bulk_delete_done, b, NULL};
+        for (size_t i = 0; i < b->page.n; i++) {
+            ekv_msg_t *h = &b->heads[b->cm.n];
+            if (ekv_msg_decode_change_head(b->page.items[i].ptr, b->page.items[i].len, h) == 0) {
+                h->op = EKV_OP_DELETE;
+                h->flags = 0;
+                b->cm.n++;
+            }
+        }
+        int last = !b->page.more || b->cm.n == 0;
+        coord_submit(c, &b->cm);
+        flush_units(c); /* each page is committed before the next is listed */
+        if (last)
+            break;
+    }
+    if (ekv_store_ns_delete(c->store, id) != EKV_OK) {
+        ekv_kv_err_set(err, 503, "Storage unavailable");
+        return EKV_ESTORE;
+    }
+    const ekv_ns_t *found = coord_ns_find(c, id, strlen(id));
+    size_t at = (size_t)(found - c->ns);
+    memmove(&c->ns[at], &c->ns[at + 1], (c->nns - at - 1) * sizeof *c->ns);
+    c->nns--;
+    return EKV_OK;
+}
+
+static int load_namespaces(ekv_coord_t *c, char *errbuf, size_t errlen)
+{
+    ekv_store_ns_list(c->store, &c->ns, &c->nns);
+    if (coord_ns_find(c, EKV_KV_DEFAULT_NS, strlen(EKV_KV_DEFAULT_NS)))
+        return EKV_OK;
+    ekv_ns_t def = {.created = ekv_now_us() / 1000000};
+    snprintf(def.id, sizeof def.id, "%s", EKV_KV_DEFAULT_NS);
+    snprintf(def.title, sizeof def.title, "default");
+    if (title_taken(c, "default", NULL))
+        snprintf(def.title, sizeof def.title, "default-%s", EKV_KV_DEFAULT_NS);
+    if (ekv_store_ns_put(c->store, &def) != EKV_OK) {
+        snprintf(errbuf, errlen, "cannot create the default namespace");
+        return EKV_ESTORE;
+    }
+    c->ns = ekv_realloc(c->ns, (c->nns + 1) * sizeof *c->ns);
+    c->ns[c->nns++] = def;
+    ns_sort(c);
+    return EKV_OK;
+}
+
+/* ---- housekeeping ------------------------------------------------------------------------ */
 
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
@@ -323,26 +526,54 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     free(body);
 }
 
-static void on_health(struct evhttp_request *req, void *arg)
+typedef struct {
+    commit_t cm;
+    ekv_msg_t *heads; /* expired records, turned into delete drafts */
+} sweep_t;
+
+static void sweep_done(ekv_coord_t *c, commit_t *cm, int rc)
 {
-    ekv_coord_t *c = arg;
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add_printf(out,
-                        "{\"ok\":true,\"seq\":%llu,\"published\":%llu,\"commits\":%llu,"
-                        "\"malformed\":%llu}\n",
-                        (unsigned long long)ekv_store_last_seq(c->store),
-                        (unsigned long long)c->published, (unsigned long long)c->commits,
-                        (unsigned long long)c->malformed);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "application/json");
-    evhttp_send_reply(req, 200, "OK", out);
-    evbuffer_free(out);
+    sweep_t *s = cm->arg;
+    if (rc == EKV_OK)
+        c->st.expired += cm->n;
+    for (size_t i = 0; i < cm->n; i++)
+        ekv_msg_fini(&s->heads[i]);
+    free(s->heads);
+    free(s);
 }
 
-static void on_http_other(struct evhttp_request *req, void *arg)
+/* Deletes keys past their expiration, as published changes; the delete keeps the record's
+ * expiration so the store drops its expiry-index entry in the same batch. */
+static void sweep_expired(ekv_coord_t *c)
 {
-    (void)arg;
-    evhttp_send_error(req, 404, "Not Found");
+    sweep_t *s = ekv_calloc(1, sizeof *s);
+    size_t n = 0;
+    ekv_store_expired(c->store, ekv_now_us() / 1000000, SWEEP_BATCH, &s->heads, &n);
+    if (n == 0) {
+        free(s->heads);
+        free(s);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->heads[i].op = EKV_OP_DELETE;
+        s->heads[i].flags = 0;
+    }
+    s->cm = (commit_t){s->heads, n, sweep_done, s, NULL};
+    coord_submit(c, &s->cm);
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ekv_coord_t *c = arg;
+    sweep_expired(c);
+    uint64_t dropped;
+    ekv_store_log_trim(c->store, c->cfg.log_keep, c->cfg.log_max_age_s * 1000000, ekv_now_us(),
+                       &dropped);
+    if (dropped)
+        ekv_debug("trimmed %llu change-log entries", (unsigned long long)dropped);
+    ekv_ratelimit_prune(c->rate, ekv_mono_us());
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -358,6 +589,11 @@ void ekv_coord_config_defaults(ekv_coord_config_t *cfg)
     cfg->heartbeat_ms = 100;
     cfg->max_batch = 1024;
     cfg->pub_hwm = 100000;
+    cfg->rate_limit_us = 1000000;
+    cfg->log_keep = 1000000;
+    cfg->log_max_age_s = 86400;
+    cfg->sweep_ms = 1000;
+    cfg->account_id = "0123456789abcdef0123456789abcdef";
 }
 
 static int bind_socket(void *sock, const char *ep, char *bound, size_t blen, char *errbuf,
@@ -377,11 +613,10 @@ static int open_sockets(ekv_coord_t *c, char *errbuf, size_t errlen)
     c->zctx = zmq_ctx_new();
     c->pub = zmq_socket(c->zctx, ZMQ_PUB);
     c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
-    int linger = 0, hwm = c->cfg.pub_hwm, mandatory = 0;
+    int linger = 0, hwm = c->cfg.pub_hwm;
     zmq_setsockopt(c->pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(c->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(c->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     if (bind_socket(c->pub, c->cfg.pub_endpoint, c->pub_ep, sizeof c->pub_ep, errbuf, errlen) ||
         bind_socket(c->router, c->cfg.router_endpoint, c->router_ep, sizeof c->router_ep, errbuf,
                     errlen))
@@ -389,24 +624,12 @@ static int open_sockets(ekv_coord_t *c, char *errbuf, size_t errlen)
     return EKV_OK;
 }
 
-static int open_http(ekv_coord_t *c, char *errbuf, size_t errlen)
+static struct event *add_timer(ekv_coord_t *c, int ms, event_callback_fn fn)
 {
-    if (!c->cfg.http_host)
-        return EKV_OK;
-    c->http = evhttp_new(c->base);
-    evhttp_set_cb(c->http, "/health", on_health, c);
-    evhttp_set_gencb(c->http, on_http_other, c);
-    struct evhttp_bound_socket *bs =
-        evhttp_bind_socket_with_handle(c->http, c->cfg.http_host, (uint16_t)c->cfg.http_port);
-    if (!bs) {
-        snprintf(errbuf, errlen, "cannot listen on %s:%d", c->cfg.http_host, c->cfg.http_port);
-        return EKV_EIO;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
-    c->http_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return EKV_OK;
+    struct event *ev = event_new(c->base, -1, EV_PERSIST, fn, c);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(ev, &tv);
+    return ev;
 }
 
 ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cfg, char *errbuf,
@@ -415,19 +638,19 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     ekv_coord_t *c = ekv_calloc(1, sizeof *c);
     c->base = base;
     c->cfg = *cfg;
+    c->rate = ekv_ratelimit_new(cfg->rate_limit_us);
     c->store = ekv_store_open(cfg->data_dir, cfg->durability, errbuf, errlen);
-    if (!c->store)
+    if (!c->store || load_namespaces(c, errbuf, errlen) != EKV_OK)
         goto fail;
-    if (open_sockets(c, errbuf, errlen) != EKV_OK || open_http(c, errbuf, errlen) != EKV_OK)
+    if (open_sockets(c, errbuf, errlen) != EKV_OK || coord_rest_open(c, errbuf, errlen) != EKV_OK)
         goto fail;
     c->flush_ev = event_new(base, -1, 0, on_flush, c);
     event_priority_set(c->flush_ev, PRIO_FLUSH);
     c->router_zev = ekv_zev_new(base, c->router, 256, on_router, c);
-    c->hb_ev = event_new(base, -1, EV_PERSIST, on_heartbeat, c);
-    struct timeval hb = {cfg->heartbeat_ms / 1000, (cfg->heartbeat_ms % 1000) * 1000};
-    event_add(c->hb_ev, &hb);
-    ekv_info("coordinator up: seq %llu, pub %s, router %s, http port %d",
-             (unsigned long long)ekv_store_last_seq(c->store), c->pub_ep, c->router_ep,
+    c->hb_ev = add_timer(c, cfg->heartbeat_ms, on_heartbeat);
+    c->sweep_ev = add_timer(c, cfg->sweep_ms, on_sweep);
+    ekv_info("coordinator up: seq %llu, %zu namespaces, pub %s, router %s, http port %d",
+             (unsigned long long)ekv_store_last_seq(c->store), c->nns, c->pub_ep, c->router_ep,
              c->http_port);
     return c;
 fail:
@@ -446,11 +669,9 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
     }
     if (c->hb_ev)
         event_free(c->hb_ev);
+    if (c->sweep_ev)
+        event_free(c->sweep_ev);
     ekv_zev_destroy(&c->router_zev);
-    queue_clear(&c->writes);
-    queue_clear(&c->reads);
-    free(c->writes.items);
-    free(c->reads.items);
     if (c->http)
         evhttp_free(c->http);
     if (c->pub)
@@ -460,6 +681,8 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
     if (c->zctx)
         zmq_ctx_term(c->zctx);
     ekv_store_destroy(&c->store);
+    ekv_ratelimit_destroy(&c->rate);
+    free(c->ns);
     free(c);
     *self_p = NULL;
 }

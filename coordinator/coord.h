@@ -1,12 +1,15 @@
 /* coord: the coordinator daemon's core, one libevent loop serving the ZeroMQ sockets.
  *
- * ROUTER receives WRITE, READ, HELLO and CATCHUP from nodes. Writes that arrive together
- * (everything received before the loop goes idle, up to max_batch) are validated, then
- * committed as one synced write batch (group commit); only then is each writer answered and
- * each change published on PUB under its namespace topic, stamped with the moment the batch
- * became durable. Reads queued with them are answered after the commit, so a node never
- * reads older than what it was told is committed. A timer publishes heartbeats carrying the
- * latest sequence so nodes notice silent gaps. An HTTP listener serves /health.
+ * ROUTER receives WRITE, READ, HELLO and CATCHUP from nodes; HTTP serves the Cloudflare REST
+ * API (rest.c). Writes from both that arrive together (everything received before the loop
+ * goes idle, up to max_batch) are validated, rate-limited per key, then committed as one
+ * synced write batch (group commit); only then is each writer answered and each change
+ * published on PUB under its namespace topic, stamped with the moment the batch became
+ * durable. Node reads queued with them are answered after the commit. Timers publish
+ * heartbeats carrying the latest sequence (so nodes notice silent gaps), sweep expired keys
+ * (each deletion a published change) and trim the change log by count and age. Catch-up
+ * streams the log from a sequence; a node older than the log gets a paged snapshot of every
+ * current record, then the log tail.
  *
  * Ownership: coord owns the store, the ZeroMQ context and sockets, and its events; it
  * borrows the event base, which main creates and frees after ekv_coord_destroy(). */
@@ -30,6 +33,12 @@ typedef struct {
     int heartbeat_ms;            /* heartbeat period */
     int max_batch;               /* most writes in one commit group */
     int pub_hwm;                 /* PUB send high-water mark, messages per subscriber */
+    int64_t rate_limit_us;       /* same-key write interval; 0 = no limit (default 1 s) */
+    uint64_t log_keep;           /* change-log entries kept at least... at most this many */
+    int64_t log_max_age_s;       /* ...and none older than this (0 = no age limit) */
+    int sweep_ms;                /* expiry sweep and log trim period */
+    const char *api_token;       /* when set, REST requests need "Bearer <token>" */
+    const char *account_id;      /* account reported by /memberships */
 } ekv_coord_config_t;
 
 /* Fills cfg with the defaults. */

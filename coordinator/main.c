@@ -21,6 +21,13 @@ static void usage(FILE *f)
             "  --http HOST:PORT      HTTP listener (default 127.0.0.1:8780; port 0 = any)\n"
             "  --durability MODE     fsync (default), wal or none\n"
             "  --heartbeat-ms N      heartbeat period (default 100)\n"
+            "  --write-rate-limit N  writes per second allowed to one key (default 1; 0 = off)\n"
+            "  --log-keep N          change-log entries kept at most (default 1000000)\n"
+            "  --log-max-age S       change-log entries older than S seconds are dropped\n"
+            "                        (default 86400; 0 = no age limit)\n"
+            "  --sweep-ms N          expiry sweep and log trim period (default 1000)\n"
+            "  --api-token TOKEN     require \"Authorization: Bearer TOKEN\" on the REST API\n"
+            "  --account-id ID       account id reported by /memberships\n"
             "  --ready-file PATH     write endpoints as JSON here once serving\n"
             "  --verbose             log debug lines\n");
 }
@@ -33,6 +40,9 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
         {"router", required_argument, 0, 'r'},     {"http", required_argument, 0, 'h'},
         {"durability", required_argument, 0, 'D'}, {"heartbeat-ms", required_argument, 0, 'b'},
         {"ready-file", required_argument, 0, 'R'}, {"verbose", no_argument, 0, 'v'},
+        {"write-rate-limit", required_argument, 0, 'W'}, {"log-keep", required_argument, 0, 'K'},
+        {"log-max-age", required_argument, 0, 'A'}, {"sweep-ms", required_argument, 0, 'S'},
+        {"api-token", required_argument, 0, 'T'}, {"account-id", required_argument, 0, 'I'},
         {"help", no_argument, 0, 'H'},             {0, 0, 0, 0}};
     int c, li = 0;
     long v = 0;
@@ -51,6 +61,24 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
             cfg->heartbeat_ms = (int)v;
             break;
         case 'R': *ready = optarg; break;
+        case 'W':
+            bad = ekv_args_int(optarg, 0, 1000000, &v);
+            cfg->rate_limit_us = v ? 1000000 / v : 0;
+            break;
+        case 'K':
+            bad = ekv_args_int(optarg, 1, 1L << 40, &v);
+            cfg->log_keep = (uint64_t)v;
+            break;
+        case 'A':
+            bad = ekv_args_int(optarg, 0, 1L << 32, &v);
+            cfg->log_max_age_s = v;
+            break;
+        case 'S':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            cfg->sweep_ms = (int)v;
+            break;
+        case 'T': cfg->api_token = optarg; break;
+        case 'I': cfg->account_id = optarg; bad = ekv_args_name(optarg); break;
         case 'v': ekv_log_init("coordinator", EKV_LOG_DEBUG); break;
         case 'H': usage(stdout); exit(0);
         case 'D':

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "ekv_err.h"
+#include "ekv_http.h"
 #include "ekv_kv.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
@@ -410,15 +411,6 @@ int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen)
     evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
     evhttp_set_timeout(n->http, 30);
-    struct evhttp_bound_socket *bs =
-        evhttp_bind_socket_with_handle(n->http, n->cfg.http_host, (uint16_t)n->cfg.http_port);
-    if (!bs) {
-        snprintf(errbuf, errlen, "cannot listen on %s:%d", n->cfg.http_host, n->cfg.http_port);
-        return EKV_EIO;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
-    n->http_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return EKV_OK;
+    return ekv_http_listen(n->http, n->cfg.http_host, n->cfg.http_port, &n->http_port, errbuf,
+                           errlen);
 }

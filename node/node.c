@@ -268,6 +268,8 @@ static void request_catchup(ekv_node_t *n)
     n->st.catchups++;
     pending_t *p = node_pending_new(n, EKV_MSG_CATCHUP, NULL);
     ekv_msg_t m = {.type = EKV_MSG_CATCHUP, .seq = n->applied_seq};
+    if (n->snap_seq) /* continuing a snapshot */
+        m.key = (ekv_bytes_t){n->snap_cursor, n->snap_cursor_len};
     node_send_request(n, p, &m);
 }
 
@@ -311,7 +313,7 @@ static void on_change(ekv_node_t *n, const ekv_msg_t *c)
         n->max_seq = c->seq;
     if (c->seq == n->applied_seq + 1 && !n->catchup_inflight) {
         n->applied_seq = c->seq;
-    } else if (c->seq > n->applied_seq + 1) {
+    } else if (c->seq > n->applied_seq + 1 && !n->catchup_inflight) {
         n->st.gaps++;
         ekv_warn("gap: applied %llu, got %llu; catching up", (unsigned long long)n->applied_seq,
                  (unsigned long long)c->seq);
@@ -319,13 +321,41 @@ static void on_change(ekv_node_t *n, const ekv_msg_t *c)
     }
 }
 
+/* A snapshot page: current records, applied under the policy (versions keep newer pushes);
+ * they are initial state, not deliveries, so no visibility is recorded. After the last page
+ * the node stands at the tip the snapshot began from and fetches the log tail after it. */
+static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
+{
+    if (!n->snap_seq)
+        n->snap_seq = r->seq ? r->seq : 1;
+    int64_t now = ekv_now_us();
+    for (size_t i = 0; i < r->nchanges; i++)
+        apply_to_cache(n, &r->changes[i], now);
+    free(n->snap_cursor);
+    n->snap_cursor = ekv_memdup(r->key.ptr, r->key.len);
+    n->snap_cursor_len = r->key.len;
+    if (!(r->flags & EKV_MSG_F_MORE)) {
+        ekv_info("snapshot loaded; resuming from seq %llu", (unsigned long long)n->snap_seq);
+        if (n->snap_seq > n->applied_seq)
+            n->applied_seq = n->snap_seq;
+        if (n->max_seq < n->applied_seq)
+            n->max_seq = n->applied_seq;
+        n->snap_seq = 0;
+    }
+    request_catchup(n); /* the next page, or the log tail */
+}
+
 static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
 {
     n->catchup_inflight = 0;
+    if (r->flags & EKV_MSG_F_SNAPSHOT) {
+        on_snapshot_page(n, r);
+        return;
+    }
     uint64_t last = n->applied_seq;
     for (size_t i = 0; i < r->nchanges; i++) {
         const ekv_msg_t *c = &r->changes[i];
-        if (c->seq > n->applied_seq && c->seq > last) {
+        if (c->seq > last) {
             int64_t now = ekv_now_us();
             apply_to_cache(n, c, now);
             record_visible(n, c->seq, c->time_us, now);
@@ -333,16 +363,10 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
             last = c->seq;
         }
     }
-    if (r->nchanges == 0 && r->seq > n->applied_seq) {
-        /* The log no longer reaches back to us: take the coordinator's word for the tip. */
-        ekv_warn("catch-up: log does not reach seq %llu; resuming at %llu",
-                 (unsigned long long)n->applied_seq, (unsigned long long)r->seq);
-        last = r->seq;
-    }
     n->applied_seq = last;
     if (n->max_seq < last)
         n->max_seq = last;
-    if (r->flags & EKV_MSG_F_MORE)
+    if ((r->flags & EKV_MSG_F_MORE) || n->applied_seq < n->max_seq)
         request_catchup(n);
 }
 
@@ -388,8 +412,10 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
     case EKV_MSG_HELLO_REPLY:
         n->hello_done = 1;
         n->clock_offset_us = m->time_us - ekv_now_us() + ekv_link_delay_us(n->down);
-        if (n->applied_seq == 0)
-            n->applied_seq = n->max_seq = m->seq; /* start from the current tip */
+        if (n->cfg.policy == EKV_POLICY_PUSH_ALL && n->applied_seq == 0 && m->seq > 0)
+            request_catchup(n); /* a full replica starts from a snapshot */
+        else if (n->applied_seq == 0)
+            n->applied_seq = n->max_seq = m->seq; /* an empty cache starts at the tip */
         write_ready(n);
         break;
     case EKV_MSG_WRITE_REPLY:
@@ -568,6 +594,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
     if (n->zctx)
         zmq_ctx_term(n->zctx);
     ekv_cache_destroy(&n->cache);
+    free(n->snap_cursor);
     free(n->pend);
     free(n);
     *self_p = NULL;

@@ -72,6 +72,9 @@ struct ekv_node {
     uint64_t max_seq;               /* highest change sequence applied */
     uint64_t announced_seq;         /* latest sequence seen in a heartbeat */
     int hello_done, heartbeat_seen, ready_written, catchup_inflight;
+    uint64_t snap_seq;              /* coordinator tip when the running snapshot began; 0: none */
+    char *snap_cursor;              /* where the next snapshot page starts (owned) */
+    size_t snap_cursor_len;
     int64_t clock_offset_us;        /* coordinator clock minus ours, from hello */
     ekv_hist_t vis_hist;            /* visibility delay of applied changes, microseconds */
     vis_t vis[VIS_RING];            /* ring of recent first visibilities */

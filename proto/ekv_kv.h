@@ -69,8 +69,16 @@ int ekv_kv_resolve_expiration(const char *raw_expiration, const char *raw_ttl, i
 /* cacheTtl from a query string; NULL means the default. min is the configured minimum. */
 int ekv_kv_parse_cache_ttl(const char *raw, int64_t min, int64_t *out, ekv_kv_error_t *err);
 
-/* List limit from a query string; NULL means 1000. Range 1..1000. */
-int ekv_kv_parse_list_limit(const char *raw, int64_t *out, ekv_kv_error_t *err);
+/* List limit from a query string; NULL means 1000. Range min..1000 (min is 1 for the
+ * binding, 10 for the REST API). */
+int ekv_kv_parse_list_limit(const char *raw, int64_t min, int64_t *out, ekv_kv_error_t *err);
+
+/* A list cursor: opaque text (base64url of a version tag and the last key returned) from
+ * which the next page starts after that key, so keys inserted between pages still appear.
+ * encode returns a new NUL-terminated string (free it). decode rejects anything it did not
+ * make with 400 "Invalid cursor" (REST code 10041); *key is malloc'd. */
+char *ekv_kv_cursor_encode(const char *key, size_t len);
+int ekv_kv_cursor_decode(const char *cursor, char **key, size_t *len, ekv_kv_error_t *err);
 
 /* List prefix of n bytes: at most 512 bytes (414, like a key). */
 int ekv_kv_check_prefix(size_t n, ekv_kv_error_t *err);

@@ -10,8 +10,8 @@
  *   READ           [v, t, req_id, ns, key]
  *   READ_REPLY     [v, t, req_id, status, flags, seq, commit_us, expiration, meta, value,
  *                   message]
- *   CATCHUP        [v, t, req_id, from_seq]
- *   CATCHUP_REPLY  [v, t, req_id, latest_seq, flags, [CHANGE body as bin, ...]]
+ *   CATCHUP        [v, t, req_id, from_seq, cursor]
+ *   CATCHUP_REPLY  [v, t, req_id, latest_seq, flags, cursor, [CHANGE body as bin, ...]]
  *   HEARTBEAT      [v, t, latest_seq, time_us]
  * Byte strings are msgpack bin (str is accepted too). A catch-up reply embeds each change as
  * its own encoded body, so the coordinator can send change-log entries verbatim.
@@ -50,8 +50,8 @@ static int field_count(int type)
     case EKV_MSG_WRITE_REPLY: return 5;
     case EKV_MSG_READ: return 3;
     case EKV_MSG_READ_REPLY: return 9;
-    case EKV_MSG_CATCHUP: return 2;
-    case EKV_MSG_CATCHUP_REPLY: return 4;
+    case EKV_MSG_CATCHUP: return 3;
+    case EKV_MSG_CATCHUP_REPLY: return 5;
     case EKV_MSG_HEARTBEAT: return 2;
     }
     return -1;
@@ -117,6 +117,7 @@ static void pack_fields(msgpack_packer *pk, const ekv_msg_t *m)
     case EKV_MSG_CATCHUP:
         msgpack_pack_uint64(pk, m->req_id);
         msgpack_pack_uint64(pk, m->seq);
+        put_bytes(pk, m->key);
         break;
     case EKV_MSG_HEARTBEAT:
         msgpack_pack_uint64(pk, m->seq);
@@ -139,7 +140,8 @@ static int finish(msgpack_sbuffer *sb, size_t limit, char **out, size_t *outlen)
 }
 
 int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
-                               const ekv_bytes_t *bodies, size_t n, char **out, size_t *outlen)
+                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
+                               char **out, size_t *outlen)
 {
     if (n > EKV_MSG_MAX_CHANGES)
         return EKV_ETOOBIG;
@@ -147,12 +149,13 @@ int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t fla
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 6);
+    msgpack_pack_array(&pk, 7);
     msgpack_pack_uint8(&pk, EKV_MSG_VERSION);
     msgpack_pack_uint8(&pk, EKV_MSG_CATCHUP_REPLY);
     msgpack_pack_uint64(&pk, req_id);
     msgpack_pack_uint64(&pk, latest_seq);
     msgpack_pack_uint8(&pk, flags);
+    put_bytes(&pk, cursor);
     msgpack_pack_array(&pk, n);
     for (size_t i = 0; i < n; i++)
         put_bytes(&pk, bodies[i]);
@@ -176,8 +179,8 @@ static int encode_catchup(const ekv_msg_t *m, char **out, size_t *outlen)
         bodies[done].ptr = b;
     }
     if (rc == EKV_OK)
-        rc = ekv_msg_encode_catchup_raw(m->req_id, m->seq, m->flags, bodies, m->nchanges, out,
-                                        outlen);
+        rc = ekv_msg_encode_catchup_raw(m->req_id, m->seq, m->flags, m->key, bodies,
+                                        m->nchanges, out, outlen);
     for (size_t i = 0; i < done; i++)
         free((void *)bodies[i].ptr);
     free(bodies);
@@ -327,6 +330,7 @@ typedef struct {
     char *arena;             /* where byte strings are copied */
     size_t used;             /* bytes of arena used */
     int rc;                  /* first error, sticky */
+    int skip_value;          /* leave the value out (listing needs only the head) */
 } rd_t;
 
 static const msgpack_object *next(rd_t *r)
@@ -368,6 +372,19 @@ static uint64_t rd_small(rd_t *r, uint64_t max)
     if (r->rc == EKV_OK && v > max)
         r->rc = EKV_ETYPE;
     return v;
+}
+
+static ekv_bytes_t rd_bytes(rd_t *r);
+
+/* The value is the last field of CHANGE: with skip_value it is type-checked, not copied. */
+static ekv_bytes_t rd_value(rd_t *r)
+{
+    if (!r->skip_value)
+        return rd_bytes(r);
+    const msgpack_object *o = next(r);
+    if (o && o->type != MSGPACK_OBJECT_BIN && o->type != MSGPACK_OBJECT_STR)
+        r->rc = EKV_ETYPE;
+    return (ekv_bytes_t){"", 0};
 }
 
 static ekv_bytes_t rd_bytes(rd_t *r)
@@ -420,7 +437,7 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
         m->expiration = rd_i64(r);
         m->flags = (uint8_t)rd_small(r, 0xff);
         m->meta = rd_bytes(r);
-        m->value = rd_bytes(r);
+        m->value = rd_value(r);
         break;
     case EKV_MSG_WRITE:
         m->req_id = rd_u64(r);
@@ -458,6 +475,7 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
     case EKV_MSG_CATCHUP:
         m->req_id = rd_u64(r);
         m->seq = rd_u64(r);
+        m->key = rd_bytes(r);
         break;
     case EKV_MSG_HEARTBEAT:
         m->seq = rd_u64(r);
@@ -495,11 +513,11 @@ static int rd_changes(rd_t *r, ekv_msg_t *m)
     return EKV_OK;
 }
 
-static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m)
+static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int skip_value)
 {
     if (top->type != MSGPACK_OBJECT_ARRAY)
         return EKV_EMALFORMED;
-    rd_t r = {top->via.array.ptr, top->via.array.size, 0, NULL, 0, EKV_OK};
+    rd_t r = {top->via.array.ptr, top->via.array.size, 0, NULL, 0, EKV_OK, skip_value};
     if (r.n < 2)
         return EKV_EMALFORMED;
     uint64_t version = rd_u64(&r);
@@ -509,7 +527,7 @@ static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m)
     if (version != EKV_MSG_VERSION)
         return EKV_EVERSION;
     m->type = (ekv_msg_type_t)type;
-    int nfields = type == EKV_MSG_CATCHUP_REPLY ? 4 : field_count((int)type);
+    int nfields = field_count((int)type);
     if (type > 0xff || nfields < 0)
         return EKV_ETYPE;
     if (r.n != (uint32_t)nfields + 2)
@@ -521,13 +539,14 @@ static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m)
         m->req_id = rd_u64(&r);
         m->seq = rd_u64(&r);
         m->flags = (uint8_t)rd_small(&r, 0xff);
+        m->key = rd_bytes(&r);
         return r.rc ? r.rc : rd_changes(&r, m);
     }
     rd_fields(&r, m);
     return r.rc;
 }
 
-int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *m)
+static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value)
 {
     memset(m, 0, sizeof *m);
     if (len == 0)
@@ -547,12 +566,27 @@ int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *m)
     if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
         rc = ur == MSGPACK_UNPACK_CONTINUE ? EKV_ETRUNCATED : EKV_EMALFORMED;
     else
-        rc = decode_array(&up.data, len, m);
+        rc = decode_array(&up.data, len, m, skip_value);
     msgpack_unpacked_destroy(&up);
     if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && len > EKV_MSG_MAX_BODY)
         rc = EKV_ETOOBIG;
     if (rc)
         ekv_msg_fini(m);
+    return rc;
+}
+
+int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *m)
+{
+    return decode(buf, len, m, 0);
+}
+
+int ekv_msg_decode_change_head(const void *buf, size_t len, ekv_msg_t *m)
+{
+    int rc = decode(buf, len, m, 1);
+    if (rc == EKV_OK && m->type != EKV_MSG_CHANGE) {
+        ekv_msg_fini(m);
+        rc = EKV_ETYPE;
+    }
     return rc;
 }
 

@@ -37,8 +37,10 @@ typedef enum {
     EKV_MSG_WRITE_REPLY = 5,    /* coordinator -> node: status, seq and commit time */
     EKV_MSG_READ = 6,           /* node -> coordinator: origin read of one key */
     EKV_MSG_READ_REPLY = 7,     /* coordinator -> node: the value or not found */
-    EKV_MSG_CATCHUP = 8,        /* node -> coordinator: changes after seq, please */
-    EKV_MSG_CATCHUP_REPLY = 9,  /* coordinator -> node: a run of changes, more to come? */
+    EKV_MSG_CATCHUP = 8,        /* node -> coordinator: changes after seq (key: snapshot
+                                   cursor when continuing a snapshot) */
+    EKV_MSG_CATCHUP_REPLY = 9,  /* coordinator -> node: a run of changes or snapshot entries,
+                                   key: cursor of the next snapshot page */
     EKV_MSG_HEARTBEAT = 10,     /* coordinator PUB: latest seq and coordinator time */
 } ekv_msg_type_t;
 
@@ -88,7 +90,8 @@ int ekv_msg_encode(const ekv_msg_t *msg, char **out, size_t *outlen);
 /* Encodes a CATCHUP_REPLY whose changes are already-encoded CHANGE bodies (as stored in the
  * coordinator's change log), without decoding them. Same results as ekv_msg_encode(). */
 int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
-                               const ekv_bytes_t *bodies, size_t n, char **out, size_t *outlen);
+                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
+                               char **out, size_t *outlen);
 
 /* Rewrites the commit time inside an encoded CHANGE body in place (the field has a fixed
  * width and offset), so the coordinator can stamp the moment the change became durable
@@ -99,6 +102,10 @@ int ekv_msg_set_commit_time(char *body, size_t len, int64_t time_us);
  * of all its bytes: release with ekv_msg_fini(). On failure *msg holds nothing to release
  * and the result is EKV_ETRUNCATED, EKV_EMALFORMED, EKV_EVERSION, EKV_ETYPE or EKV_ETOOBIG. */
 int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *msg);
+
+/* Decodes an encoded CHANGE without its value (value.len is 0): for listing keys with their
+ * metadata and expiration without copying values. EKV_ETYPE when it is not a CHANGE. */
+int ekv_msg_decode_change_head(const void *buf, size_t len, ekv_msg_t *m);
 
 /* Releases what ekv_msg_decode() allocated; leaves *msg zeroed. Safe on a zeroed message. */
 void ekv_msg_fini(ekv_msg_t *msg);

@@ -1,0 +1,73 @@
+/* coord_int: the coordinator's internals, shared by coord.c (loop, group commit, nodes) and
+ * rest.c / rest_bulk.c (the REST API). Not for use outside coordinator/. */
+#ifndef EKV_COORD_INT_H
+#define EKV_COORD_INT_H
+
+#include <event2/http.h>
+
+#include "coord.h"
+#include "ekv_kv.h"
+#include "ratelimit.h"
+#include "store.h"
+
+/* A unit of work committed atomically within one group: n CHANGE drafts (op, ns, key,
+ * expiration, flags, meta, value; bytes owned by the submitter until done runs). After the
+ * group is durable, seq and time_us of each draft are set and done(c, cm, EKV_OK) runs; on a
+ * storage failure done runs with EKV_ESTORE and nothing was stored. */
+typedef struct commit commit_t;
+typedef void (*commit_done_fn)(ekv_coord_t *c, commit_t *cm, int rc);
+struct commit {
+    ekv_msg_t *changes;  /* drafts */
+    size_t n;
+    commit_done_fn done; /* completion (must free cm if it owns it) */
+    void *arg;           /* submitter's context */
+    commit_t *next;      /* queue link */
+};
+
+/* Counters behind /metrics. */
+typedef struct {
+    uint64_t reads, writes, deletes, lists;  /* operations (REST and nodes) */
+    uint64_t bytes_in, bytes_out;            /* value bytes written and read */
+    uint64_t published, commits, malformed;  /* changes published, groups, dropped frames */
+    uint64_t expired;                        /* keys deleted by the sweeper */
+    uint64_t catchups, snapshots;            /* catch-up requests, snapshot pages */
+    uint64_t errors[600];                    /* error replies by HTTP status */
+} coord_stats_t;
+
+struct ekv_coord {
+    struct event_base *base;   /* borrowed */
+    ekv_coord_config_t cfg;    /* configuration (strings borrowed) */
+    ekv_store_t *store;
+    ekv_ratelimit_t *rate;     /* same-key write limit */
+    void *zctx, *pub, *router; /* ZeroMQ */
+    struct ekv_zev *router_zev;
+    struct event *flush_ev;    /* commits the queued units */
+    struct event *hb_ev;       /* heartbeats */
+    struct event *sweep_ev;    /* expiry sweep, log trim, rate-limit pruning */
+    struct evhttp *http;       /* REST API, /metrics, /health */
+    int http_port;
+    char pub_ep[256], router_ep[256]; /* bound endpoints */
+    commit_t *queue_head, *queue_tail; /* units waiting for the next group */
+    size_t queued;             /* drafts in the queue */
+    struct read_req *reads;    /* node reads answered after the next group */
+    ekv_ns_t *ns;              /* namespaces, sorted by id */
+    size_t nns;
+    coord_stats_t st;
+};
+
+/* Queues a unit for the next group commit. */
+void coord_submit(ekv_coord_t *c, commit_t *cm);
+/* 1 when a write to (ns, key) is allowed now by the rate limit. */
+int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key);
+
+/* Namespaces (kept in memory and in the store). */
+const ekv_ns_t *coord_ns_find(const ekv_coord_t *c, const char *id, size_t len);
+int coord_ns_create(ekv_coord_t *c, const char *title, ekv_ns_t *out, ekv_kv_error_t *err);
+int coord_ns_rename(ekv_coord_t *c, const char *id, const char *title, ekv_kv_error_t *err);
+/* Removes the namespace and deletes every key in it (published as changes). */
+int coord_ns_delete(ekv_coord_t *c, const char *id, ekv_kv_error_t *err);
+
+/* rest.c */
+int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen);
+
+#endif

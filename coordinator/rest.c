@@ -1,0 +1,591 @@
+/* rest: the Cloudflare REST API of KV-SPEC.md section 3, plus /health and /metrics.
+ *
+ * Base: /client/v4/accounts/{account}/storage/kv/namespaces. Any account id and bearer token
+ * are accepted unless --api-token is set. Path segments are kept percent-encoded until a key
+ * is decoded by the shared KV rules, so a key with "/" (sent as %2F) survives. Writes are
+ * drafts handed to the group commit (coord_submit); the HTTP reply is sent when the group is
+ * durable. Reads go straight to the store. */
+#include "rest.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "ekv_err.h"
+#include "ekv_http.h"
+#include "ekv_log.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+#include "multipart.h"
+
+#define API_PREFIX "/client/v4"
+#define MAX_BODY   (110u * 1024 * 1024) /* bulk requests may be 100 MB */
+
+/* ---- envelope ---------------------------------------------------------------------------- */
+
+static void send_json(struct evhttp_request *req, int status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, strlen(text));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
+    evbuffer_free(b);
+    free(text);
+    json_decref(j);
+}
+
+void rest_ok(ekv_coord_t *c, struct evhttp_request *req, json_t *result, json_t *info)
+{
+    (void)c;
+    json_t *j = json_pack("{s:b, s:[], s:[], s:o}", "success", 1, "errors", "messages", "result",
+                          result ? result : json_null());
+    if (info)
+        json_object_set_new(j, "result_info", info);
+    send_json(req, 200, j);
+}
+
+void rest_fail(ekv_coord_t *c, struct evhttp_request *req, int status, int code,
+               const char *message)
+{
+    if (status > 0 && status < 600)
+        c->st.errors[status]++;
+    json_t *j = json_pack("{s:b, s:[{s:i, s:s}], s:[], s:n}", "success", 0, "errors", "code",
+                          code, "message", message, "messages", "result");
+    if (status == 429)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    send_json(req, status, j);
+}
+
+void rest_fail_kv(ekv_coord_t *c, struct evhttp_request *req, const ekv_kv_error_t *err)
+{
+    rest_fail(c, req, err->status, err->code, err->message);
+}
+
+const char *rest_body(struct evhttp_request *req, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    *len = evbuffer_get_length(in);
+    return *len ? (const char *)evbuffer_pullup(in, -1) : "";
+}
+
+json_t *rest_meta_json(const char *text, size_t len)
+{
+    json_t *j = text ? json_loadb(text, len, JSON_DECODE_ANY, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+static json_t *ns_json(const ekv_ns_t *ns)
+{
+    return json_pack("{s:s, s:s, s:b}", "id", ns->id, "title", ns->title,
+                     "supports_url_encoding", 1);
+}
+
+/* ---- namespaces -------------------------------------------------------------------------- */
+
+static int cmp_title(const void *a, const void *b)
+{
+    const ekv_ns_t *x = *(ekv_ns_t *const *)a, *y = *(ekv_ns_t *const *)b;
+    int r = strcmp(x->title, y->title);
+    return r ? r : strcmp(x->id, y->id);
+}
+
+static long query_long(struct evkeyvalq *q, const char *name, long dflt, long lo, long hi)
+{
+    const char *s = evhttp_find_header(q, name);
+    char *end;
+    long v = s ? strtol(s, &end, 10) : dflt;
+    if (s && (*s == '\0' || *end != '\0'))
+        return lo - 1; /* not a number: out of range */
+    return v < lo || v > hi ? lo - 1 : v;
+}
+
+static void ns_list(ekv_coord_t *c, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    long page = query_long(q, "page", 1, 1, 1000000);
+    long per = query_long(q, "per_page", 20, 1, 1000);
+    const char *order = evhttp_find_header(q, "order");
+    const char *dir = evhttp_find_header(q, "direction");
+    if (page < 1 || per < 1 || (order && strcmp(order, "id") && strcmp(order, "title")) ||
+        (dir && strcmp(dir, "asc") && strcmp(dir, "desc"))) {
+        rest_fail(c, req, 400, EKV_REST_INVALID_REQUEST,
+                  "Invalid page, per_page (1..1000), order (id, title) or direction (asc, desc)");
+        return;
+    }
+    const ekv_ns_t **v = ekv_calloc(c->nns ? c->nns : 1, sizeof *v);
+    for (size_t i = 0; i < c->nns; i++)
+        v[i] = &c->ns[i]; /* already sorted by id */
+    if (order && !strcmp(order, "title"))
+        qsort(v, c->nns, sizeof *v, cmp_title);
+    json_t *arr = json_array();
+    size_t start = (size_t)(page - 1) * (size_t)per;
+    for (size_t i = start; i < c->nns && i < start + (size_t)per; i++)
+        json_array_append_new(arr, ns_json(v[dir && !strcmp(dir, "desc") ? c->nns - 1 - i : i]));
+    json_t *info = json_pack("{s:i, s:i, s:i, s:i}", "page", (int)page, "per_page", (int)per,
+                             "count", (int)json_array_size(arr), "total_count", (int)c->nns);
+    free(v);
+    rest_ok(c, req, arr, info);
+}
+
+/* Reads {"title": ...} from the body; NULL when absent. */
+static json_t *body_title(struct evhttp_request *req, const char **title)
+{
+    size_t len;
+    const char *body = rest_body(req, &len);
+    json_t *j = json_loadb(body, len, 0, NULL);
+    *title = json_string_value(json_object_get(j, "title"));
+    return j;
+}
+
+static void ns_create(ekv_coord_t *c, struct evhttp_request *req)
+{
+    const char *title;
+    json_t *j = body_title(req, &title);
+    ekv_ns_t ns;
+    ekv_kv_error_t err;
+    if (coord_ns_create(c, title, &ns, &err) == EKV_OK)
+        rest_ok(c, req, ns_json(&ns), NULL);
+    else
+        rest_fail_kv(c, req, &err);
+    json_decref(j);
+}
+
+static void ns_one(ekv_coord_t *c, struct evhttp_request *req, const ekv_ns_t *ns)
+{
+    ekv_kv_error_t err;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cmd == EVHTTP_REQ_GET) {
+        rest_ok(c, req, ns_json(ns), NULL);
+    } else if (cmd == EVHTTP_REQ_PUT) {
+        const char *title;
+        json_t *j = body_title(req, &title);
+        char id[33];
+        snprintf(id, sizeof id, "%s", ns->id);
+        if (coord_ns_rename(c, id, title, &err) == EKV_OK)
+            rest_ok(c, req, ns_json(coord_ns_find(c, id, 32)), NULL);
+        else
+            rest_fail_kv(c, req, &err);
+        json_decref(j);
+    } else if (cmd == EVHTTP_REQ_DELETE) {
+        char id[33];
+        snprintf(id, sizeof id, "%s", ns->id);
+        if (coord_ns_delete(c, id, &err) == EKV_OK)
+            rest_ok(c, req, json_object(), NULL);
+        else
+            rest_fail_kv(c, req, &err);
+    } else {
+        rest_fail(c, req, 405, EKV_REST_INVALID_REQUEST, "Method Not Allowed");
+    }
+}
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+/* A REST write waiting for its group. */
+typedef struct {
+    commit_t cm;
+    ekv_msg_t draft;             /* the change; bytes in arena */
+    char *arena;
+    struct evhttp_request *req;
+} http_write_t;
+
+static void http_write_done(ekv_coord_t *c, commit_t *cm, int rc)
+{
+    http_write_t *w = cm->arg;
+    if (rc == EKV_OK) {
+        char v[32];
+        snprintf(v, sizeof v, "%" PRIu64, w->draft.seq);
+        evhttp_add_header(evhttp_request_get_output_headers(w->req), "X-Edgekv-Version", v);
+        rest_ok(c, w->req, json_object(), NULL);
+    } else {
+        rest_fail(c, w->req, 503, EKV_REST_INVALID_REQUEST, "Storage unavailable");
+    }
+    free(w->arena);
+    free(w);
+}
+
+/* Copies the pieces of a write into one allocation and submits it. */
+static void submit_write(ekv_coord_t *c, struct evhttp_request *req, const char *ns,
+                         ekv_bytes_t key, int op, const char *meta, size_t meta_len,
+                         const char *value, size_t value_len, int64_t expiration)
+{
+    http_write_t *w = ekv_calloc(1, sizeof *w);
+    size_t nl = strlen(ns);
+    char *p = w->arena = ekv_malloc(nl + key.len + meta_len + value_len + 1);
+    w->req = req;
+    w->draft.op = (uint8_t)op;
+    w->draft.expiration = expiration;
+    w->draft.flags = meta ? EKV_MSG_F_METADATA : 0;
+    memcpy(p, ns, nl);
+    w->draft.ns = (ekv_bytes_t){p, nl};
+    memcpy(p += nl, key.ptr, key.len);
+    w->draft.key = (ekv_bytes_t){p, key.len};
+    if (meta_len)
+        memcpy(p += key.len, meta, meta_len);
+    else
+        p += key.len;
+    w->draft.meta = (ekv_bytes_t){p, meta_len};
+    if (value_len)
+        memcpy(p += meta_len, value, value_len);
+    else
+        p += meta_len;
+    w->draft.value = (ekv_bytes_t){p, value_len};
+    w->cm = (commit_t){&w->draft, 1, http_write_done, w, NULL};
+    op == EKV_OP_PUT ? c->st.writes++ : c->st.deletes++;
+    c->st.bytes_in += value_len;
+    coord_submit(c, &w->cm);
+}
+
+/* The SDK sends object metadata as metadata[k]=v fields: they become {"k": v}, each v taken
+ * as JSON when it parses (numbers, booleans) and as a string otherwise. */
+static char *metadata_from_fields(const ekv_part_t *parts, size_t n)
+{
+    json_t *obj = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const ekv_part_t *p = &parts[i];
+        if (p->name_len < 11 || memcmp(p->name, "metadata[", 9) || p->name[p->name_len - 1] != ']')
+            continue;
+        if (!obj)
+            obj = json_object();
+        char *k = ekv_memdup(p->name + 9, p->name_len - 10);
+        json_t *v = json_loadb(p->data, p->len, JSON_DECODE_ANY, NULL);
+        json_object_set_new(obj, k, v ? v : json_stringn(p->data, p->len));
+        free(k);
+    }
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    return text;
+}
+
+/* Finds the value and metadata of a raw or multipart body. *meta_owned is set when the
+ * metadata text had to be built (free it). */
+static int write_body(struct evhttp_request *req, const char **value, size_t *vlen,
+                      const char **meta, size_t *mlen, char **meta_owned)
+{
+    size_t len;
+    const char *body = rest_body(req, &len);
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    char boundary[80];
+    *meta = NULL;
+    *mlen = 0;
+    *meta_owned = NULL;
+    if (ekv_multipart_boundary(ct, boundary, sizeof boundary) != EKV_OK) {
+        *value = body;
+        *vlen = len;
+        return EKV_OK;
+    }
+    ekv_part_t parts[EKV_MULTIPART_MAX_PARTS];
+    size_t n;
+    if (ekv_multipart_parse(boundary, body, len, parts, EKV_MULTIPART_MAX_PARTS, &n) != EKV_OK)
+        return EKV_EMALFORMED;
+    *value = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].name_len == 5 && !memcmp(parts[i].name, "value", 5)) {
+            *value = parts[i].data;
+            *vlen = parts[i].len;
+        } else if (parts[i].name_len == 8 && !memcmp(parts[i].name, "metadata", 8)) {
+            *meta = parts[i].data;
+            *mlen = parts[i].len;
+        }
+    }
+    if (!*meta && (*meta_owned = metadata_from_fields(parts, n))) {
+        *meta = *meta_owned;
+        *mlen = strlen(*meta_owned);
+    }
+    return *value ? EKV_OK : EKV_EMALFORMED;
+}
+
+static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns, ekv_bytes_t key,
+                      struct evkeyvalq *q)
+{
+    ekv_kv_error_t err;
+    const char *value, *meta;
+    size_t vlen, mlen;
+    char *owned;
+    int64_t exp;
+    if (write_body(req, &value, &vlen, &meta, &mlen, &owned) != EKV_OK) {
+        rest_fail(c, req, 400, EKV_REST_INVALID_REQUEST,
+                  "Malformed multipart body: a 'value' part is required");
+        return;
+    }
+    if (ekv_kv_check_value(vlen, &err) == EKV_OK &&
+        (!meta || ekv_kv_check_metadata(meta, mlen, &err) == EKV_OK) &&
+        ekv_kv_resolve_expiration(evhttp_find_header(q, "expiration"),
+                                  evhttp_find_header(q, "expiration_ttl"),
+                                  ekv_now_us() / 1000000, &exp, &err) == EKV_OK) {
+        if (coord_rate_allow(c, (ekv_bytes_t){ns, strlen(ns)}, key))
+            submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen, exp);
+        else
+            ekv_kv_err_rate_limited(&err), rest_fail_kv(c, req, &err);
+    } else {
+        rest_fail_kv(c, req, &err);
+    }
+    free(owned);
+}
+
+/* Reads the live record of a key; replies 404 (code 10009) and returns non-zero if none. */
+static int read_live(ekv_coord_t *c, struct evhttp_request *req, const char *ns, ekv_bytes_t key,
+                     ekv_msg_t *m)
+{
+    int rc = ekv_store_get(c->store, (ekv_bytes_t){ns, strlen(ns)}, key, m);
+    if (rc == EKV_OK && m->expiration != 0 && m->expiration <= ekv_now_us() / 1000000) {
+        ekv_msg_fini(m);
+        rc = EKV_ENOTFOUND; /* expiration always wins */
+    }
+    c->st.reads++;
+    if (rc == EKV_ENOTFOUND)
+        rest_fail(c, req, 404, EKV_REST_KEY_NOT_FOUND, "key not found");
+    else if (rc != EKV_OK)
+        rest_fail(c, req, 503, EKV_REST_INVALID_REQUEST, "Storage unavailable");
+    return rc;
+}
+
+static void value_get(ekv_coord_t *c, struct evhttp_request *req, const char *ns, ekv_bytes_t key)
+{
+    ekv_msg_t m;
+    if (read_live(c, req, ns, key, &m) != EKV_OK)
+        return;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char v[32];
+    if (m.expiration) {
+        snprintf(v, sizeof v, "%" PRId64, m.expiration);
+        evhttp_add_header(h, "expiration", v);
+    }
+    snprintf(v, sizeof v, "%" PRIu64, m.seq);
+    evhttp_add_header(h, "X-Edgekv-Version", v);
+    evhttp_add_header(h, "Content-Type", "application/octet-stream");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, m.value.ptr, m.value.len);
+    c->st.bytes_out += m.value.len;
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+    ekv_msg_fini(&m);
+}
+
+static void metadata_get(ekv_coord_t *c, struct evhttp_request *req, const char *ns,
+                         ekv_bytes_t key)
+{
+    ekv_msg_t m;
+    if (read_live(c, req, ns, key, &m) != EKV_OK)
+        return;
+    json_t *meta = m.flags & EKV_MSG_F_METADATA ? rest_meta_json(m.meta.ptr, m.meta.len) : NULL;
+    rest_ok(c, req, meta, NULL);
+    ekv_msg_fini(&m);
+}
+
+static void keys_list(ekv_coord_t *c, struct evhttp_request *req, const char *ns,
+                      struct evkeyvalq *q)
+{
+    ekv_kv_error_t err;
+    int64_t limit;
+    const char *prefix = evhttp_find_header(q, "prefix"), *cursor = evhttp_find_header(q, "cursor");
+    char *after = NULL;
+    size_t after_len = 0, plen = prefix ? strlen(prefix) : 0;
+    if (ekv_kv_parse_list_limit(evhttp_find_header(q, "limit"), 10, &limit, &err) != EKV_OK ||
+        ekv_kv_check_prefix(plen, &err) != EKV_OK ||
+        (cursor && *cursor && ekv_kv_cursor_decode(cursor, &after, &after_len, &err) != EKV_OK)) {
+        rest_fail_kv(c, req, &err);
+        return;
+    }
+    ekv_page_t page;
+    ekv_store_list(c->store, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){prefix ? prefix : "", plen},
+                   (ekv_bytes_t){after ? after : "", after_len}, (size_t)limit,
+                   ekv_now_us() / 1000000, &page);
+    c->st.lists++;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < page.n; i++) {
+        ekv_msg_t h;
+        if (ekv_msg_decode_change_head(page.items[i].ptr, page.items[i].len, &h) != EKV_OK)
+            continue;
+        json_t *e = json_pack("{s:s%}", "name", h.key.ptr, h.key.len);
+        if (h.expiration)
+            json_object_set_new(e, "expiration", json_integer(h.expiration));
+        if (h.flags & EKV_MSG_F_METADATA)
+            json_object_set_new(e, "metadata", rest_meta_json(h.meta.ptr, h.meta.len));
+        json_array_append_new(arr, e);
+        ekv_msg_fini(&h);
+    }
+    char *next = page.more && page.cursor ? ekv_kv_cursor_encode(page.cursor, page.cursor_len)
+                                          : ekv_strdup("");
+    rest_ok(c, req, arr, json_pack("{s:i, s:s}", "count", (int)page.n, "cursor", next));
+    free(next);
+    free(after);
+    ekv_page_fini(&page);
+}
+
+/* ---- routing ----------------------------------------------------------------------------- */
+
+/* Routes /{ns}[/...] below .../storage/kv/namespaces; rest is the path after "namespaces". */
+static void kv_route(ekv_coord_t *c, struct evhttp_request *req, const char *rest,
+                     struct evkeyvalq *q)
+{
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (*rest == '\0' || !strcmp(rest, "/")) {
+        if (cmd == EVHTTP_REQ_POST)
+            ns_create(c, req);
+        else if (cmd == EVHTTP_REQ_GET)
+            ns_list(c, req, q);
+        else
+            rest_fail(c, req, 405, EKV_REST_INVALID_REQUEST, "Method Not Allowed");
+        return;
+    }
+    const char *id = rest + 1, *slash = strchr(id, '/');
+    size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
+    const ekv_ns_t *ns = coord_ns_find(c, id, idlen);
+    if (!ns) {
+        rest_fail(c, req, 404, EKV_REST_NS_NOT_FOUND, "namespace not found");
+        return;
+    }
+    char nsid[33];
+    snprintf(nsid, sizeof nsid, "%s", ns->id);
+    const char *sub = slash ? slash + 1 : "";
+    if (!slash) {
+        ns_one(c, req, ns);
+    } else if (!strcmp(sub, "keys") && cmd == EVHTTP_REQ_GET) {
+        keys_list(c, req, nsid, q);
+    } else if (!strcmp(sub, "bulk") && cmd == EVHTTP_REQ_PUT) {
+        rest_bulk_put(c, req, nsid);
+    } else if ((!strcmp(sub, "bulk") && cmd == EVHTTP_REQ_DELETE) ||
+               (!strcmp(sub, "bulk/delete") && cmd == EVHTTP_REQ_POST)) {
+        rest_bulk_delete(c, req, nsid);
+    } else if (!strcmp(sub, "bulk/get") && cmd == EVHTTP_REQ_POST) {
+        rest_bulk_get(c, req, nsid);
+    } else if (!strncmp(sub, "values/", 7) || !strncmp(sub, "metadata/", 9)) {
+        int meta = sub[0] == 'm';
+        const char *raw = sub + (meta ? 9 : 7);
+        char *key = NULL;
+        size_t klen;
+        ekv_kv_error_t err;
+        if (ekv_kv_decode_key(raw, strlen(raw), &key, &klen, &err) != EKV_OK ||
+            ekv_kv_check_key(key, klen, &err) != EKV_OK) {
+            free(key);
+            rest_fail_kv(c, req, &err);
+            return;
+        }
+        ekv_bytes_t k = {key, klen};
+        if (meta && cmd == EVHTTP_REQ_GET)
+            metadata_get(c, req, nsid, k);
+        else if (!meta && cmd == EVHTTP_REQ_GET)
+            value_get(c, req, nsid, k);
+        else if (!meta && (cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST))
+            value_put(c, req, nsid, k, q);
+        else if (!meta && cmd == EVHTTP_REQ_DELETE) {
+            ekv_bytes_t nsb = {nsid, strlen(nsid)};
+            if (coord_rate_allow(c, nsb, k))
+                submit_write(c, req, nsid, k, EKV_OP_DELETE, NULL, 0, NULL, 0, 0);
+            else
+                ekv_kv_err_rate_limited(&err), rest_fail_kv(c, req, &err);
+        } else
+            rest_fail(c, req, 405, EKV_REST_INVALID_REQUEST, "Method Not Allowed");
+        free(key);
+    } else {
+        rest_fail(c, req, 404, 7003, "No route for that URI");
+    }
+}
+
+static void memberships(ekv_coord_t *c, struct evhttp_request *req)
+{
+    json_t *m = json_pack("[{s:s, s:s, s:{s:s, s:s}, s:[s]}]", "id",
+                          "00000000000000000000000000000001", "status", "accepted", "account",
+                          "id", c->cfg.account_id, "name", "edgekv", "roles", "Administrator");
+    rest_ok(c, req, m,
+            json_pack("{s:i, s:i, s:i, s:i}", "page", 1, "per_page", 20, "count", 1,
+                      "total_count", 1));
+}
+
+static void metrics(ekv_coord_t *c, struct evhttp_request *req)
+{
+    const coord_stats_t *s = &c->st;
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b,
+                        "# TYPE edgekv_operations_total counter\n"
+                        "edgekv_operations_total{op=\"read\"} %" PRIu64 "\n"
+                        "edgekv_operations_total{op=\"write\"} %" PRIu64 "\n"
+                        "edgekv_operations_total{op=\"delete\"} %" PRIu64 "\n"
+                        "edgekv_operations_total{op=\"list\"} %" PRIu64 "\n"
+                        "# TYPE edgekv_value_bytes_total counter\n"
+                        "edgekv_value_bytes_total{dir=\"in\"} %" PRIu64 "\n"
+                        "edgekv_value_bytes_total{dir=\"out\"} %" PRIu64 "\n"
+                        "# TYPE edgekv_latest_sequence gauge\nedgekv_latest_sequence %" PRIu64 "\n"
+                        "# TYPE edgekv_change_log_entries gauge\n"
+                        "edgekv_change_log_entries %" PRIu64 "\n"
+                        "# TYPE edgekv_published_changes_total counter\n"
+                        "edgekv_published_changes_total %" PRIu64 "\n"
+                        "# TYPE edgekv_commit_groups_total counter\n"
+                        "edgekv_commit_groups_total %" PRIu64 "\n"
+                        "# TYPE edgekv_expired_keys_total counter\n"
+                        "edgekv_expired_keys_total %" PRIu64 "\n"
+                        "# TYPE edgekv_catchups_total counter\nedgekv_catchups_total %" PRIu64 "\n"
+                        "# TYPE edgekv_malformed_messages_total counter\n"
+                        "edgekv_malformed_messages_total %" PRIu64 "\n"
+                        "# TYPE edgekv_namespaces gauge\nedgekv_namespaces %zu\n"
+                        "# TYPE edgekv_errors_total counter\n",
+                        s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
+                        ekv_store_last_seq(c->store), ekv_store_log_size(c->store), s->published,
+                        s->commits, s->expired, s->catchups, s->malformed, c->nns);
+    for (int i = 0; i < 600; i++)
+        if (s->errors[i])
+            evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,
+                                s->errors[i]);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+static int authorized(ekv_coord_t *c, struct evhttp_request *req)
+{
+    if (!c->cfg.api_token)
+        return 1;
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    return h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, c->cfg.api_token);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    ekv_coord_t *c = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (!path)
+        path = "/";
+    if (query && evhttp_parse_query_str(query, &q) != 0) {
+        rest_fail(c, req, 400, EKV_REST_INVALID_REQUEST, "Malformed query string");
+    } else if (!strcmp(path, "/health")) {
+        json_t *h = json_pack("{s:b, s:I, s:i}", "ok", 1, "seq",
+                              (json_int_t)ekv_store_last_seq(c->store), "namespaces", (int)c->nns);
+        send_json(req, 200, h);
+    } else if (!strcmp(path, "/metrics")) {
+        metrics(c, req);
+    } else if (!authorized(c, req)) {
+        rest_fail(c, req, 403, 10000, "Authentication error");
+    } else if (!strcmp(path, API_PREFIX "/memberships")) {
+        memberships(c, req);
+    } else if (!strcmp(path, API_PREFIX "/user/tokens/verify")) {
+        rest_ok(c, req, json_pack("{s:s, s:s}", "id", "edgekv", "status", "active"), NULL);
+    } else if (!strncmp(path, API_PREFIX "/accounts/", 20) && strstr(path, "/storage/kv/namespaces")) {
+        const char *rest = strstr(path, "/storage/kv/namespaces") + 22;
+        kv_route(c, req, rest, &q);
+    } else {
+        rest_fail(c, req, 404, 7003, "No route for that URI");
+    }
+    evhttp_clear_headers(&q);
+}
+
+int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen)
+{
+    if (!c->cfg.http_host)
+        return EKV_OK;
+    c->http = evhttp_new(c->base);
+    evhttp_set_gencb(c->http, on_request, c);
+    evhttp_set_max_body_size(c->http, MAX_BODY);
+    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    evhttp_set_timeout(c->http, 60);
+    return ekv_http_listen(c->http, c->cfg.http_host, c->cfg.http_port, &c->http_port, errbuf,
+                           errlen);
+}
