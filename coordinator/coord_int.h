@@ -49,7 +49,13 @@ struct ekv_coord {
     char pub_ep[256], router_ep[256]; /* bound endpoints */
     commit_t *queue_head, *queue_tail; /* units waiting for the next group */
     size_t queued;             /* drafts in the queue */
-    struct read_req *reads;    /* node reads answered after the next group */
+    commit_t *inflight;        /* units of the group being committed */
+    size_t last_group;         /* concurrency seen at the last commit (0 when < 2) */
+    int64_t last_commit_us;    /* how long the last group took to commit */
+    int64_t group_started_us;  /* when the group in flight was handed over */
+    int64_t linger_until;      /* gathering the next group until then; 0 = not lingering */
+    struct event *linger_ev;   /* ends the linger */
+    struct ekv_committer *committer; /* the commit thread */
     ekv_ns_t *ns;              /* namespaces, sorted by id */
     size_t nns;
     coord_stats_t st;

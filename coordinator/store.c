@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@ struct ekv_store {
     rocksdb_writeoptions_t *sync;  /* always synced (namespace changes) */
     rocksdb_readoptions_t *ropts;  /* default read options */
     rocksdb_column_family_handle_t *cf[CF_COUNT];
-    uint64_t last_seq;             /* last committed sequence number */
+    _Atomic uint64_t last_seq;     /* last committed sequence (written by the committer
+                                      thread, read by the loop) */
 };
 
 static void put_be64(char *p, uint64_t v)

@@ -11,7 +11,9 @@
  * before returning (EKV_STORE_FSYNC), so an acknowledged change is never lost. The stored
  * record of a key and its log entry are the bytes published to PoPs, so catch-up and
  * snapshots send them verbatim. Keys sort as bytes, which is UTF-8 code-point order.
- * Single-threaded: one owner calls everything. */
+ * Threads: ekv_store_commit runs on the committer thread, one call at a time; every other
+ * function is called from the loop thread, concurrently with a commit (RocksDB is
+ * thread-safe; the last sequence number is atomic). */
 #ifndef EKV_STORE_H
 #define EKV_STORE_H
 

@@ -29,7 +29,10 @@
 #include "ekv_err.h"
 #include "ekv_mem.h"
 
-#define MAX_DEPTH 8
+/* Valid bodies are an array of at most 12 fields, holding at most one array (of change
+ * bodies); anything deeper or wider is refused before msgpack-c allocates for it. */
+#define MAX_DEPTH      2
+#define MAX_TOP_FIELDS 16
 
 /* ---- encoding ---------------------------------------------------------------------------- */
 
@@ -260,8 +263,10 @@ static int walk_value(walk_t *w, int depth);
 
 static int walk_items(walk_t *w, uint64_t count, int depth)
 {
-    if (depth >= MAX_DEPTH)
+    if (depth >= MAX_DEPTH || (depth == 0 && count > MAX_TOP_FIELDS))
         return EKV_EMALFORMED;
+    if (count > EKV_MSG_MAX_CHANGES)
+        return EKV_ETOOBIG;
     /* Every element takes at least one byte: a count beyond the rest is a lie. */
     if (count > (uint64_t)(w->end - w->p))
         return EKV_ETRUNCATED;
@@ -273,12 +278,12 @@ static int walk_items(walk_t *w, uint64_t count, int depth)
     return EKV_OK;
 }
 
-static int walk_counted(walk_t *w, int n, int per_item, int depth)
+static int walk_counted(walk_t *w, int n, int depth)
 {
     int rc = need(w, (size_t)n);
     if (rc)
         return rc;
-    uint64_t count = be(w->p, n) * (uint64_t)per_item;
+    uint64_t count = be(w->p, n);
     w->p += n;
     return walk_items(w, count, depth);
 }
@@ -292,7 +297,7 @@ static int walk_value(walk_t *w, int depth)
     if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3)
         return EKV_OK;
     if (t >= 0x80 && t <= 0x8f)
-        return walk_items(w, (uint64_t)(t & 0x0f) * 2, depth);
+        return EKV_EMALFORMED; /* no message has a map */
     if (t >= 0x90 && t <= 0x9f)
         return walk_items(w, t & 0x0f, depth);
     if (t >= 0xa0 && t <= 0xbf)
@@ -313,10 +318,9 @@ static int walk_value(walk_t *w, int depth)
     case 0xd6: return need(w, 5) ? EKV_ETRUNCATED : (w->p += 5, EKV_OK);
     case 0xd7: return need(w, 9) ? EKV_ETRUNCATED : (w->p += 9, EKV_OK);
     case 0xd8: return need(w, 17) ? EKV_ETRUNCATED : (w->p += 17, EKV_OK);
-    case 0xdc: return walk_counted(w, 2, 1, depth);
-    case 0xdd: return walk_counted(w, 4, 1, depth);
-    case 0xde: return walk_counted(w, 2, 2, depth);
-    case 0xdf: return walk_counted(w, 4, 2, depth);
+    case 0xdc: return walk_counted(w, 2, depth);
+    case 0xdd: return walk_counted(w, 4, depth);
+    case 0xde: case 0xdf: return EKV_EMALFORMED; /* no message has a map */
     }
     return EKV_EMALFORMED; /* 0xc1 is never used */
 }
@@ -486,6 +490,8 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
     }
 }
 
+static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change);
+
 /* Decodes the embedded change bodies of a CATCHUP_REPLY; each must be a CHANGE. */
 static int rd_changes(rd_t *r, ekv_msg_t *m)
 {
@@ -501,11 +507,7 @@ static int rd_changes(rd_t *r, ekv_msg_t *m)
         const msgpack_object *e = &o->via.array.ptr[i];
         if (e->type != MSGPACK_OBJECT_BIN)
             return EKV_ETYPE;
-        int rc = ekv_msg_decode(e->via.bin.ptr, e->via.bin.size, &m->changes[i]);
-        if (rc == EKV_OK && m->changes[i].type != EKV_MSG_CHANGE) {
-            ekv_msg_fini(&m->changes[i]);
-            rc = EKV_ETYPE;
-        }
+        int rc = decode(e->via.bin.ptr, e->via.bin.size, &m->changes[i], 0, 1);
         if (rc)
             return rc;
         m->nchanges++;
@@ -513,7 +515,8 @@ static int rd_changes(rd_t *r, ekv_msg_t *m)
     return EKV_OK;
 }
 
-static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int skip_value)
+static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int skip_value,
+                        int only_change)
 {
     if (top->type != MSGPACK_OBJECT_ARRAY)
         return EKV_EMALFORMED;
@@ -526,6 +529,8 @@ static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int
         return r.rc;
     if (version != EKV_MSG_VERSION)
         return EKV_EVERSION;
+    if (only_change && type != EKV_MSG_CHANGE)
+        return EKV_ETYPE; /* checked before any field: entries never nest */
     m->type = (ekv_msg_type_t)type;
     int nfields = field_count((int)type);
     if (type > 0xff || nfields < 0)
@@ -546,7 +551,7 @@ static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int
     return r.rc;
 }
 
-static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value)
+static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change)
 {
     memset(m, 0, sizeof *m);
     if (len == 0)
@@ -566,7 +571,7 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value)
     if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
         rc = ur == MSGPACK_UNPACK_CONTINUE ? EKV_ETRUNCATED : EKV_EMALFORMED;
     else
-        rc = decode_array(&up.data, len, m, skip_value);
+        rc = decode_array(&up.data, len, m, skip_value, only_change);
     msgpack_unpacked_destroy(&up);
     if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && len > EKV_MSG_MAX_BODY)
         rc = EKV_ETOOBIG;
@@ -577,17 +582,12 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value)
 
 int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *m)
 {
-    return decode(buf, len, m, 0);
+    return decode(buf, len, m, 0, 0);
 }
 
 int ekv_msg_decode_change_head(const void *buf, size_t len, ekv_msg_t *m)
 {
-    int rc = decode(buf, len, m, 1);
-    if (rc == EKV_OK && m->type != EKV_MSG_CHANGE) {
-        ekv_msg_fini(m);
-        rc = EKV_ETYPE;
-    }
-    return rc;
+    return decode(buf, len, m, 1, 1);
 }
 
 void ekv_msg_fini(ekv_msg_t *m)

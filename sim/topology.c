@@ -106,7 +106,7 @@ static int pairs(ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **
 
 static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
 {
-    yaml_node_pair_t *p, *end;
+    yaml_node_pair_t *p = NULL, *end = NULL;
     if (pairs(c, n, "coordinator", &p, &end))
         return -1;
     for (; p < end && !c->failed; p++) {
@@ -138,7 +138,7 @@ static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
 
 static int load_defaults(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
 {
-    yaml_node_pair_t *p, *end;
+    yaml_node_pair_t *p = NULL, *end = NULL;
     if (pairs(c, n, "defaults", &p, &end))
         return -1;
     for (; p < end && !c->failed; p++) {
@@ -176,7 +176,7 @@ static int valid_name(const char *s)
 
 static int load_pop(ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
 {
-    yaml_node_pair_t *p, *end;
+    yaml_node_pair_t *p = NULL, *end = NULL;
     if (pairs(c, n, "pops[]", &p, &end))
         return -1;
     pop->line = (int)n->start_mark.line + 1;
@@ -244,7 +244,7 @@ static void set_defaults(ekv_topo_t *t)
 
 static int load_root(ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
 {
-    yaml_node_pair_t *p, *end;
+    yaml_node_pair_t *p = NULL, *end = NULL;
     if (pairs(c, root, "top level", &p, &end))
         return -1;
     int have_pops = 0;

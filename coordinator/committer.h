@@ -1,0 +1,41 @@
+/* committer: runs the coordinator's group commits on a thread of their own.
+ *
+ * The loop thread gathers writes; when the committer is idle it hands over everything
+ * gathered as one group, and goes on serving sockets and HTTP while the group is encoded,
+ * written and fsynced. Whatever arrives meanwhile forms the next group, so with many
+ * concurrent writers each fsync carries many writes and durable throughput grows with
+ * concurrency. The completion callback runs on the loop thread (signalled through a pipe),
+ * so publishing and replying never race the loop.
+ *
+ * Ownership: the committer borrows the store and the event base. A group's array of drafts
+ * belongs to the caller and must stay untouched until its completion callback runs. */
+#ifndef EKV_COMMITTER_H
+#define EKV_COMMITTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct event_base;
+typedef struct ekv_committer ekv_committer_t;
+
+/* Called on the loop thread when a group is done: rc EKV_OK (drafts have seq and time_us,
+ * bodies[i]/lens[i] hold their encodings, malloc'd, for the callee to free) or an error
+ * (nothing stored; bodies not set). commit_us is when the batch became durable. */
+typedef void (*ekv_committer_done_fn)(void *arg, ekv_msg_t *drafts, size_t n, char **bodies,
+                                      size_t *lens, int rc, int64_t commit_us);
+
+ekv_committer_t *ekv_committer_new(struct event_base *base, ekv_store_t *store,
+                                   ekv_committer_done_fn done, void *arg);
+/* Waits for the group in flight, then stops the thread. */
+void ekv_committer_destroy(ekv_committer_t **self_p);
+
+/* 1 while a group is in flight. */
+int ekv_committer_busy(const ekv_committer_t *self);
+/* Starts committing n drafts; only when not busy. */
+void ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n);
+/* Blocks until the group in flight (if any) is done and its callback has run. */
+void ekv_committer_wait(ekv_committer_t *self);
+
+#endif

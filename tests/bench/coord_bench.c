@@ -1,0 +1,133 @@
+/* coord_bench: load and reference measurements for scripts/bench/coordinator.
+ *
+ *   coord_bench raw DIR single|batch100 SECONDS
+ *       synced RocksDB writes of 100-byte values straight to a fresh database: one put per
+ *       synced write, or 100 puts per synced write batch; prints "puts_per_s N".
+ *   coord_bench writers ROUTER_ENDPOINT N SECONDS
+ *       N concurrent writers, each a DEALER socket with one WRITE of a 100-byte value in
+ *       flight, the next sent when the previous is acknowledged (status 200); prints
+ *       "acks_per_s N" counted after a 0.5 s warm-up.
+ * Both run in one thread so the load generator takes one core at most. */
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "ekv_kv.h"
+#include "ekv_mem.h"
+#include "ekv_msg.h"
+#include "ekv_time.h"
+
+static int raw(const char *dir, const char *mode, double seconds)
+{
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(o, 1);
+    char *err = NULL;
+    rocksdb_t *db = rocksdb_open(o, dir, &err);
+    if (err) {
+        fprintf(stderr, "open: %s\n", err);
+        return 1;
+    }
+    rocksdb_writeoptions_t *w = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(w, 1);
+    int per = strcmp(mode, "batch100") == 0 ? 100 : 1;
+    char value[100], key[32];
+    memset(value, 'v', sizeof value);
+    uint64_t puts = 0;
+    int64_t start = ekv_mono_us(), end = start + (int64_t)(seconds * 1e6);
+    while (ekv_mono_us() < end) {
+        rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+        for (int i = 0; i < per; i++) {
+            int n = snprintf(key, sizeof key, "k%llu", (unsigned long long)puts++);
+            rocksdb_writebatch_put(b, key, (size_t)n, value, sizeof value);
+        }
+        rocksdb_write(db, w, b, &err);
+        rocksdb_writebatch_destroy(b);
+        if (err) {
+            fprintf(stderr, "write: %s\n", err);
+            return 1;
+        }
+    }
+    printf("puts_per_s %.0f\n", puts / ((ekv_mono_us() - start) / 1e6));
+    rocksdb_writeoptions_destroy(w);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+    return 0;
+}
+
+static void send_write(void *s, int writer, uint64_t i)
+{
+    char key[48], value[100];
+    memset(value, 'v', sizeof value);
+    snprintf(key, sizeof key, "bench-%d-%llu-%lld", writer, (unsigned long long)i,
+             (long long)ekv_now_us());
+    ekv_msg_t m = {.type = EKV_MSG_WRITE, .req_id = i, .op = EKV_OP_PUT};
+    m.ns = (ekv_bytes_t){EKV_KV_DEFAULT_NS, strlen(EKV_KV_DEFAULT_NS)};
+    m.key = (ekv_bytes_t){key, strlen(key)};
+    m.value = (ekv_bytes_t){value, sizeof value};
+    char *body;
+    size_t len;
+    ekv_msg_encode(&m, &body, &len);
+    zmq_send(s, body, len, 0);
+    free(body);
+}
+
+static int writers(const char *ep, int n, double seconds)
+{
+    void *ctx = zmq_ctx_new();
+    void **socks = ekv_calloc((size_t)n, sizeof *socks);
+    zmq_pollitem_t *items = ekv_calloc((size_t)n, sizeof *items);
+    for (int i = 0; i < n; i++) {
+        socks[i] = zmq_socket(ctx, ZMQ_DEALER);
+        int linger = 0;
+        zmq_setsockopt(socks[i], ZMQ_LINGER, &linger, sizeof linger);
+        zmq_connect(socks[i], ep);
+        items[i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
+        send_write(socks[i], i, 0);
+    }
+    uint64_t acks = 0, failed = 0, seq = 1;
+    int64_t start = ekv_mono_us(), warm = start + 500000, end = warm + (int64_t)(seconds * 1e6);
+    int64_t counted_from = 0;
+    char buf[4096];
+    for (int64_t now = start; now < end; now = ekv_mono_us()) {
+        if (!counted_from && now >= warm) {
+            counted_from = now;
+            acks = failed = 0;
+        }
+        if (zmq_poll(items, n, 100) <= 0)
+            continue;
+        for (int i = 0; i < n; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            int len = zmq_recv(socks[i], buf, sizeof buf, 0);
+            ekv_msg_t r;
+            if (len > 0 && ekv_msg_decode(buf, (size_t)len, &r) == 0) {
+                r.status == 200 ? acks++ : failed++;
+                ekv_msg_fini(&r);
+            }
+            send_write(socks[i], i, seq++);
+        }
+    }
+    double secs = (ekv_mono_us() - counted_from) / 1e6;
+    printf("acks_per_s %.0f\n", acks / secs);
+    if (failed)
+        fprintf(stderr, "%llu writes refused\n", (unsigned long long)failed);
+    for (int i = 0; i < n; i++)
+        zmq_close(socks[i]);
+    zmq_ctx_term(ctx);
+    free(socks);
+    free(items);
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && !strcmp(argv[1], "raw"))
+        return raw(argv[2], argv[3], atof(argv[4]));
+    if (argc == 5 && !strcmp(argv[1], "writers"))
+        return writers(argv[2], atoi(argv[3]), atof(argv[4]));
+    fprintf(stderr, "usage: coord_bench raw DIR single|batch100 SECONDS\n"
+                    "       coord_bench writers ROUTER_ENDPOINT N SECONDS\n");
+    return 2;
+}

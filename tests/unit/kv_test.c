@@ -1,0 +1,680 @@
+/* kv_test: unit tests of the KV limits and validation rules (proto/ekv_kv).
+ *
+ * One test per row of KV-SPEC.md section 2 that ekv_kv.h covers, asserting the exact HTTP
+ * status and message (and the REST error code where section 3 pins it), plus the accepting
+ * side of every limit: the largest key, value and metadata pass, the smallest TTL and
+ * expiration pass, and defaults apply when an option is absent. Time is injected: every
+ * clock-dependent check runs at NOW. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_err.h"
+#include "ekv_kv.h"
+#include "ekv_test.h"
+
+#define NOW INT64_C(1700000000)
+
+/* Clears err to values no check produces, so a check that forgets a field is caught. */
+#define RESET(err)                                                                                 \
+    do {                                                                                           \
+        memset(&(err), 0, sizeof(err));                                                            \
+        (err).status = -1;                                                                         \
+        (err).code = -1;                                                                           \
+    } while (0)
+
+/* Runs call (which fills err) and expects EKV_EINVAL with this status and exact message. */
+#define EXPECT_REJECT(call, err, st, msg)                                                          \
+    do {                                                                                           \
+        RESET(err);                                                                                \
+        CHECK_EQ((call), EKV_EINVAL);                                                              \
+        CHECK_EQ((err).status, (st));                                                              \
+        CHECK_STR((err).message, (msg));                                                           \
+    } while (0)
+
+/* ---- keys ---------------------------------------------------------------------------------- */
+
+static void test_key_empty(void)
+{
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_key("", 0, &err), err, 400, "Key names must not be empty");
+    /* The length decides, not a NUL terminator. */
+    EXPECT_REJECT(ekv_kv_check_key("abc", 0, &err), err, 400, "Key names must not be empty");
+}
+
+static void test_key_dot_and_dotdot(void)
+{
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_key(".", 1, &err), err, 400,
+                  "Illegal key name \".\". Please use a different name.");
+    CHECK_EQ(err.code, EKV_REST_ILLEGAL_KEY);
+    CHECK_EQ(err.code, 10042);
+    EXPECT_REJECT(ekv_kv_check_key("..", 2, &err), err, 400,
+                  "Illegal key name \"..\". Please use a different name.");
+    CHECK_EQ(err.code, 10042);
+    /* Only exactly "." and "..": a longer buffer cut to one byte is ".". */
+    EXPECT_REJECT(ekv_kv_check_key(".abc", 1, &err), err, 400,
+                  "Illegal key name \".\". Please use a different name.");
+}
+
+static void test_key_legal_names(void)
+{
+    ekv_kv_error_t err;
+    static const char *ok[] = {"...", ".a", "a.", "./", "a", "/", "%2E", " "};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        RESET(err);
+        CHECK_EQ(ekv_kv_check_key(ok[i], strlen(ok[i]), &err), EKV_OK);
+    }
+    CHECK_EQ(ekv_kv_check_key("a\0b", 3, &err), EKV_OK); /* binary bytes are fine */
+    CHECK_EQ(ekv_kv_check_key("\0", 1, &err), EKV_OK);   /* so is a lone NUL */
+    CHECK_EQ(ekv_kv_check_key(".\0", 2, &err), EKV_OK);  /* not ".." */
+    CHECK_EQ(ekv_kv_check_key("\xe2\x9c\x93", 3, &err), EKV_OK);
+}
+
+static void test_key_too_long(void)
+{
+    ekv_kv_error_t err;
+    size_t big = 100000;
+    char *key = malloc(big);
+    CHECK(key != NULL);
+    memset(key, 'k', big);
+    RESET(err);
+    CHECK_EQ(ekv_kv_check_key(key, EKV_KV_MAX_KEY, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_key(key, 512, &err), EKV_OK);
+    EXPECT_REJECT(ekv_kv_check_key(key, 513, &err), err, 414,
+                  "UTF-8 encoded length of 513 exceeds key length limit of 512.");
+    CHECK_EQ(err.code, EKV_REST_KEY_TOO_LONG);
+    CHECK_EQ(err.code, 10030);
+    EXPECT_REJECT(ekv_kv_check_key(key, big, &err), err, 414,
+                  "UTF-8 encoded length of 100000 exceeds key length limit of 512.");
+    CHECK_EQ(err.code, 10030);
+    /* Bytes, not characters: 171 three-byte characters are 513 bytes. */
+    for (size_t i = 0; i + 3 <= 513; i += 3)
+        memcpy(key + i, "\xe2\x9c\x93", 3);
+    EXPECT_REJECT(ekv_kv_check_key(key, 513, &err), err, 414,
+                  "UTF-8 encoded length of 513 exceeds key length limit of 512.");
+    free(key);
+}
+
+/* Decodes raw and expects `want` of want_len bytes, NUL-terminated. */
+static void expect_decoded(const char *raw, size_t raw_len, const char *want, size_t want_len)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    char *out = NULL;
+    size_t out_len = (size_t)-1;
+    CHECK_EQ(ekv_kv_decode_key(raw, raw_len, &out, &out_len, &err), EKV_OK);
+    CHECK(out != NULL);
+    CHECK_MEM(out, out_len, want, want_len);
+    CHECK_EQ(out[out_len], '\0');
+    free(out);
+}
+
+static void test_key_url_decoding(void)
+{
+    expect_decoded("a%2Fb", 5, "a/b", 3);
+    expect_decoded("a%2fb", 5, "a/b", 3);
+    expect_decoded("plain-key", 9, "plain-key", 9);
+    expect_decoded("", 0, "", 0);
+    expect_decoded("%00", 3, "\0", 1); /* a one-byte key holding NUL */
+    expect_decoded("a%00b", 5, "a\0b", 3);
+    expect_decoded("%E2%9C%93", 9, "\xe2\x9c\x93", 3);
+    expect_decoded("%25", 3, "%", 1);
+    expect_decoded("%2525", 5, "%25", 3); /* decoded once only */
+    expect_decoded("a+b", 3, "a+b", 3);   /* percent-decoding, not form decoding */
+    expect_decoded("%20x%20", 7, " x ", 3);
+    /* Only raw_len bytes count: the bad escape after them is never read. */
+    expect_decoded("a%2Fb%zz", 5, "a/b", 3);
+}
+
+static void test_key_not_url_decodable(void)
+{
+    static const char *bad[] = {"%zz", "%4", "%", "abc%", "ab%2", "%g0", "%0g", "a%%20", "%-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ekv_kv_error_t err;
+        char *out = NULL;
+        size_t out_len = 0;
+        EXPECT_REJECT(ekv_kv_decode_key(bad[i], strlen(bad[i]), &out, &out_len, &err), err, 400,
+                      "Could not URL-decode key name");
+        free(out); /* nothing to free on failure, but never a leak either way */
+    }
+    /* "%2" followed by a byte beyond raw_len is still a cut escape. */
+    ekv_kv_error_t err;
+    char *out = NULL;
+    size_t out_len = 0;
+    EXPECT_REJECT(ekv_kv_decode_key("%2F", 2, &out, &out_len, &err), err, 400,
+                  "Could not URL-decode key name");
+    free(out);
+}
+
+/* Decoding comes first, then the key rules apply to the decoded bytes. */
+static void test_key_decoded_then_checked(void)
+{
+    ekv_kv_error_t err;
+    char *out = NULL;
+    size_t out_len = 0;
+    RESET(err);
+    CHECK_EQ(ekv_kv_decode_key("%2E", 3, &out, &out_len, &err), EKV_OK);
+    EXPECT_REJECT(ekv_kv_check_key(out, out_len, &err), err, 400,
+                  "Illegal key name \".\". Please use a different name.");
+    CHECK_EQ(err.code, 10042);
+    free(out);
+    RESET(err);
+    CHECK_EQ(ekv_kv_decode_key("%00", 3, &out, &out_len, &err), EKV_OK);
+    CHECK_EQ(out_len, 1);
+    CHECK_EQ(ekv_kv_check_key(out, out_len, &err), EKV_OK);
+    free(out);
+    /* 513 encoded bytes that decode to 171 bytes are a legal key. */
+    char raw[514];
+    for (int i = 0; i < 171; i++)
+        memcpy(raw + 3 * i, "%41", 3);
+    CHECK_EQ(ekv_kv_decode_key(raw, 513, &out, &out_len, &err), EKV_OK);
+    CHECK_EQ(out_len, 171);
+    CHECK_EQ(ekv_kv_check_key(out, out_len, &err), EKV_OK);
+    free(out);
+}
+
+/* ---- values and metadata ------------------------------------------------------------------- */
+
+static void test_value_too_large(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    CHECK_EQ(ekv_kv_check_value(0, &err), EKV_OK); /* an empty value is legal */
+    CHECK_EQ(ekv_kv_check_value(1, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_value(26214400, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_value(EKV_KV_MAX_VALUE, &err), EKV_OK);
+    EXPECT_REJECT(ekv_kv_check_value(26214401, &err), err, 413,
+                  "Value length of 26214401 exceeds limit of 26214400.");
+    EXPECT_REJECT(ekv_kv_check_value(100000000, &err), err, 413,
+                  "Value length of 100000000 exceeds limit of 26214400.");
+}
+
+static void test_metadata_too_large(void)
+{
+    ekv_kv_error_t err;
+    char buf[1100];
+    /* A JSON string of exactly n bytes: quote, n - 2 letters, quote. */
+    for (size_t n = 1023; n <= 1025; n++) {
+        buf[0] = '"';
+        memset(buf + 1, 'm', n - 2);
+        buf[n - 1] = '"';
+        RESET(err);
+        if (n <= 1024)
+            CHECK_EQ(ekv_kv_check_metadata(buf, n, &err), EKV_OK);
+        else
+            EXPECT_REJECT(ekv_kv_check_metadata(buf, n, &err), err, 413,
+                          "Metadata length of 1025 exceeds limit of 1024.");
+    }
+    memset(buf, ' ', sizeof buf);
+    memcpy(buf, "{}", 2);
+    EXPECT_REJECT(ekv_kv_check_metadata(buf, sizeof buf, &err), err, 413,
+                  "Metadata length of 1100 exceeds limit of 1024.");
+}
+
+static void test_metadata_invalid_json(void)
+{
+    static const char *bad[] = {"{",    "{\"a\":}", "undefined", "{}x",       "{'a':1}",
+                                "[1,]", "",         "nul",       "{\"a\":1}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ekv_kv_error_t err;
+        RESET(err);
+        CHECK_EQ(ekv_kv_check_metadata(bad[i], strlen(bad[i]), &err), EKV_EINVAL);
+        CHECK_EQ(err.status, 400);
+        CHECK_EQ(err.code, EKV_REST_INVALID_METADATA);
+        CHECK_EQ(err.code, 10047);
+        CHECK_GT(strlen(err.message), 0);
+    }
+}
+
+/* Metadata is any JSON value, not only an object; only n bytes are read. */
+static void test_metadata_any_json_value(void)
+{
+    static const char *ok[] = {
+        "{}",       "{\"a\":[1,2,{\"b\":null}]}", "[]", "null", "true", "42", "-1.5e3",
+        "\"text\"", " {\"spaced\": true} "};
+    ekv_kv_error_t err;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        RESET(err);
+        CHECK_EQ(ekv_kv_check_metadata(ok[i], strlen(ok[i]), &err), EKV_OK);
+    }
+    static const char unterminated[] = {'{', '}', 'x', 'y', 'z'};
+    CHECK_EQ(ekv_kv_check_metadata(unterminated, 2, &err), EKV_OK);
+}
+
+/* ---- expiration ---------------------------------------------------------------------------- */
+
+static void test_expiration_ttl_not_positive_integer(void)
+{
+    static const char *bad[] = {"abc", "0", "-5", "1.5", "60abc", "-60", "1e3", "0x40"};
+    char msg[200];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ekv_kv_error_t err;
+        int64_t exp = -1;
+        snprintf(msg, sizeof msg,
+                 "Invalid expiration_ttl of %s. Please specify integer greater than 0.", bad[i]);
+        EXPECT_REJECT(ekv_kv_resolve_expiration(NULL, bad[i], NOW, &exp, &err), err, 400, msg);
+    }
+}
+
+static void test_expiration_ttl_below_minimum(void)
+{
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    EXPECT_REJECT(ekv_kv_resolve_expiration(NULL, "59", NOW, &exp, &err), err, 400,
+                  "Invalid expiration_ttl of 59. Expiration TTL must be at least 60.");
+    EXPECT_REJECT(ekv_kv_resolve_expiration(NULL, "1", NOW, &exp, &err), err, 400,
+                  "Invalid expiration_ttl of 1. Expiration TTL must be at least 60.");
+}
+
+static void test_expiration_ttl_accepted(void)
+{
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    RESET(err);
+    CHECK_EQ(ekv_kv_resolve_expiration(NULL, "60", NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, NOW + 60);
+    CHECK_EQ(ekv_kv_resolve_expiration(NULL, "86400", NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, NOW + 86400);
+    /* Far beyond any clock: accepted as some future time, or refused as a 400; never an
+     * overflow (the sanitizer build would catch one). */
+    RESET(err);
+    int rc = ekv_kv_resolve_expiration(NULL, "9223372036854775807", NOW, &exp, &err);
+    if (rc == EKV_OK)
+        CHECK_GT(exp, NOW);
+    else
+        CHECK_EQ(err.status, 400);
+    rc = ekv_kv_resolve_expiration(NULL, "99999999999999999999999", NOW, &exp, &err);
+    if (rc == EKV_OK)
+        CHECK_GT(exp, NOW);
+    else
+        CHECK_EQ(err.status, 400);
+}
+
+static void test_expiration_not_in_future(void)
+{
+    int64_t raws[] = {NOW - 1, NOW, 0, 1};
+    char raw[32], msg[256];
+    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++) {
+        ekv_kv_error_t err;
+        int64_t exp = -1;
+        snprintf(raw, sizeof raw, "%lld", (long long)raws[i]);
+        snprintf(msg, sizeof msg,
+                 "Invalid expiration of %s. Please specify integer greater than the current "
+                 "number of seconds since the UNIX epoch.",
+                 raw);
+        EXPECT_REJECT(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), err, 400, msg);
+    }
+    /* Not a number at all: a 400 naming the raw text. */
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    RESET(err);
+    CHECK_EQ(ekv_kv_resolve_expiration("abc", NULL, NOW, &exp, &err), EKV_EINVAL);
+    CHECK_EQ(err.status, 400);
+    CHECK(strncmp(err.message, "Invalid expiration of abc.", 26) == 0);
+}
+
+static void test_expiration_too_soon(void)
+{
+    int64_t raws[] = {NOW + 1, NOW + 30, NOW + 59};
+    char raw[32], msg[256];
+    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++) {
+        ekv_kv_error_t err;
+        int64_t exp = -1;
+        snprintf(raw, sizeof raw, "%lld", (long long)raws[i]);
+        snprintf(msg, sizeof msg,
+                 "Invalid expiration of %s. Expiration times must be at least 60 seconds in the "
+                 "future.",
+                 raw);
+        EXPECT_REJECT(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), err, 400, msg);
+    }
+}
+
+static void test_expiration_accepted(void)
+{
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    char raw[32];
+    RESET(err);
+    snprintf(raw, sizeof raw, "%lld", (long long)(NOW + 60));
+    CHECK_EQ(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, NOW + 60);
+    snprintf(raw, sizeof raw, "%lld", (long long)(NOW + 31536000));
+    CHECK_EQ(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, NOW + 31536000);
+    /* Neither option: no expiration. */
+    exp = -1;
+    CHECK_EQ(ekv_kv_resolve_expiration(NULL, NULL, NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, 0);
+    /* The clock is the injected one, not the real one. */
+    CHECK_EQ(ekv_kv_resolve_expiration("1000060", NULL, 1000000, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, 1000060);
+}
+
+static void test_expiration_ttl_wins(void)
+{
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    char raw[32];
+    RESET(err);
+    snprintf(raw, sizeof raw, "%lld", (long long)(NOW + 1000));
+    CHECK_EQ(ekv_kv_resolve_expiration(raw, "120", NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, NOW + 120);
+    snprintf(raw, sizeof raw, "%lld", (long long)(NOW + 60));
+    CHECK_EQ(ekv_kv_resolve_expiration(raw, "7200", NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(exp, NOW + 7200);
+}
+
+/* ---- read and list options ----------------------------------------------------------------- */
+
+static void test_cache_ttl(void)
+{
+    ekv_kv_error_t err;
+    int64_t v = -1;
+    EXPECT_REJECT(ekv_kv_parse_cache_ttl("29", EKV_KV_MIN_CACHE_TTL, &v, &err), err, 400,
+                  "Invalid cache_ttl of 29. Cache TTL must be at least 30.");
+    EXPECT_REJECT(ekv_kv_parse_cache_ttl("0", 30, &v, &err), err, 400,
+                  "Invalid cache_ttl of 0. Cache TTL must be at least 30.");
+    EXPECT_REJECT(ekv_kv_parse_cache_ttl("59", 60, &v, &err), err, 400,
+                  "Invalid cache_ttl of 59. Cache TTL must be at least 60.");
+    RESET(err);
+    CHECK_EQ(ekv_kv_parse_cache_ttl(NULL, 30, &v, &err), EKV_OK);
+    CHECK_EQ(v, 60);
+    CHECK_EQ(v, EKV_KV_CACHE_TTL);
+    CHECK_EQ(ekv_kv_parse_cache_ttl("30", 30, &v, &err), EKV_OK);
+    CHECK_EQ(v, 30);
+    CHECK_EQ(ekv_kv_parse_cache_ttl("3600", 30, &v, &err), EKV_OK);
+    CHECK_EQ(v, 3600);
+    CHECK_EQ(ekv_kv_parse_cache_ttl("31536000", 30, &v, &err), EKV_OK); /* no real maximum */
+    CHECK_EQ(v, 31536000);
+    RESET(err);
+    CHECK_EQ(ekv_kv_parse_cache_ttl("abc", 30, &v, &err), EKV_EINVAL);
+    CHECK_EQ(err.status, 400);
+}
+
+static void test_list_limit_below_one(void)
+{
+    ekv_kv_error_t err;
+    int64_t v = -1;
+    EXPECT_REJECT(ekv_kv_parse_list_limit("0", 1, &v, &err), err, 400,
+                  "Invalid key_count_limit of 0. Please specify an integer greater than 0.");
+    EXPECT_REJECT(ekv_kv_parse_list_limit("-1", 1, &v, &err), err, 400,
+                  "Invalid key_count_limit of -1. Please specify an integer greater than 0.");
+}
+
+static void test_list_limit_above_max(void)
+{
+    ekv_kv_error_t err;
+    int64_t v = -1;
+    EXPECT_REJECT(ekv_kv_parse_list_limit("1001", 1, &v, &err), err, 400,
+                  "Invalid key_count_limit of 1001. Please specify an integer less than 1000.");
+    EXPECT_REJECT(ekv_kv_parse_list_limit("5000", 1, &v, &err), err, 400,
+                  "Invalid key_count_limit of 5000. Please specify an integer less than 1000.");
+}
+
+static void test_list_limit_accepted(void)
+{
+    ekv_kv_error_t err;
+    int64_t v = -1;
+    RESET(err);
+    CHECK_EQ(ekv_kv_parse_list_limit(NULL, 1, &v, &err), EKV_OK);
+    CHECK_EQ(v, 1000);
+    CHECK_EQ(ekv_kv_parse_list_limit("1000", 1, &v, &err), EKV_OK);
+    CHECK_EQ(v, 1000);
+    CHECK_EQ(ekv_kv_parse_list_limit("1", 1, &v, &err), EKV_OK);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(ekv_kv_parse_list_limit("10", 1, &v, &err), EKV_OK);
+    CHECK_EQ(v, 10);
+    RESET(err);
+    CHECK_EQ(ekv_kv_parse_list_limit("abc", 1, &v, &err), EKV_EINVAL);
+    CHECK_EQ(err.status, 400);
+}
+
+/* The REST API lists 10..1000 keys a page. */
+static void test_list_limit_rest_minimum(void)
+{
+    ekv_kv_error_t err;
+    int64_t v = -1;
+    RESET(err);
+    CHECK_EQ(ekv_kv_parse_list_limit("9", 10, &v, &err), EKV_EINVAL);
+    CHECK_EQ(err.status, 400);
+    CHECK(strncmp(err.message, "Invalid key_count_limit of 9.", 29) == 0);
+    RESET(err);
+    CHECK_EQ(ekv_kv_parse_list_limit("10", 10, &v, &err), EKV_OK);
+    CHECK_EQ(v, 10);
+    CHECK_EQ(ekv_kv_parse_list_limit("1000", 10, &v, &err), EKV_OK);
+    CHECK_EQ(v, 1000);
+    CHECK_EQ(ekv_kv_parse_list_limit(NULL, 10, &v, &err), EKV_OK);
+    CHECK_EQ(v, 1000);
+    EXPECT_REJECT(ekv_kv_parse_list_limit("1001", 10, &v, &err), err, 400,
+                  "Invalid key_count_limit of 1001. Please specify an integer less than 1000.");
+}
+
+/* ---- list cursors -------------------------------------------------------------------------- */
+
+static void expect_cursor_roundtrip(const char *key, size_t len)
+{
+    char *c = ekv_kv_cursor_encode(key, len);
+    CHECK(c != NULL);
+    CHECK_GT(strlen(c), 0);
+    /* Opaque but safe in a query string and a JSON string as is. */
+    for (const char *p = c; *p; p++)
+        CHECK(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~", *p));
+    ekv_kv_error_t err;
+    RESET(err);
+    char *back = NULL;
+    size_t back_len = (size_t)-1;
+    CHECK_EQ(ekv_kv_cursor_decode(c, &back, &back_len, &err), EKV_OK);
+    CHECK(back != NULL);
+    CHECK_MEM(back, back_len, key, len);
+    free(back);
+    free(c);
+}
+
+static void test_cursor_roundtrip(void)
+{
+    expect_cursor_roundtrip("", 0);
+    expect_cursor_roundtrip("a", 1);
+    expect_cursor_roundtrip("ab", 2);
+    expect_cursor_roundtrip("abc", 3);
+    expect_cursor_roundtrip("user/42", 7);
+    expect_cursor_roundtrip("a\0b\xff\xfe/+=?&", 10);
+    char key[512];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (char)(i * 7 + 1);
+    expect_cursor_roundtrip(key, sizeof key);
+    /* Different keys, different cursors. */
+    char *a = ekv_kv_cursor_encode("key-a", 5), *b = ekv_kv_cursor_encode("key-b", 5);
+    CHECK(strcmp(a, b) != 0);
+    free(a);
+    free(b);
+}
+
+static void test_cursor_invalid(void)
+{
+    /* Garbage, and well-formed base64url of "hello" (no version tag) and "2:key" (another
+     * version): none of them made by ekv_kv_cursor_encode. */
+    static const char *bad[] = {"",     "!!!!",       "abc def", "%2F",    "a",
+                                "====", "cursor?x=1", "aGVsbG8", "MjprZXk"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ekv_kv_error_t err;
+        char *key = NULL;
+        size_t len = 0;
+        EXPECT_REJECT(ekv_kv_cursor_decode(bad[i], &key, &len, &err), err, 400, "Invalid cursor");
+        CHECK_EQ(err.code, 10041);
+        free(key);
+    }
+    char *huge = malloc(5001);
+    CHECK(huge != NULL);
+    memset(huge, 'A', 5000);
+    huge[5000] = '\0';
+    ekv_kv_error_t err;
+    char *key = NULL;
+    size_t len = 0;
+    EXPECT_REJECT(ekv_kv_cursor_decode(huge, &key, &len, &err), err, 400, "Invalid cursor");
+    CHECK_EQ(err.code, 10041);
+    free(key);
+    free(huge);
+}
+
+static void test_prefix_too_long(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    CHECK_EQ(ekv_kv_check_prefix(0, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_prefix(512, &err), EKV_OK);
+    RESET(err);
+    CHECK_EQ(ekv_kv_check_prefix(513, &err), EKV_EINVAL);
+    CHECK_EQ(err.status, 414);
+    CHECK_GT(strlen(err.message), 0);
+}
+
+/* ---- bulk get ------------------------------------------------------------------------------ */
+
+static void test_bulk_get_too_many_keys(void)
+{
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_bulk_get(101, NULL, &err), err, 400,
+                  "You can request a maximum of 100 keys");
+    EXPECT_REJECT(ekv_kv_check_bulk_get(10000, "json", &err), err, 400,
+                  "You can request a maximum of 100 keys");
+}
+
+static void test_bulk_get_no_keys(void)
+{
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_bulk_get(0, NULL, &err), err, 400,
+                  "You must request a minimum of 1 key");
+    EXPECT_REJECT(ekv_kv_check_bulk_get(0, "text", &err), err, 400,
+                  "You must request a minimum of 1 key");
+}
+
+static void test_bulk_get_bad_type(void)
+{
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_bulk_get(1, "xml", &err), err, 400,
+                  "\"xml\" is not a valid type. Use \"json\" or \"text\"");
+    EXPECT_REJECT(ekv_kv_check_bulk_get(5, "arrayBuffer", &err), err, 400,
+                  "\"arrayBuffer\" is not a valid type. Use \"json\" or \"text\"");
+    EXPECT_REJECT(ekv_kv_check_bulk_get(5, "stream", &err), err, 400,
+                  "\"stream\" is not a valid type. Use \"json\" or \"text\"");
+}
+
+static void test_bulk_get_accepted(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    CHECK_EQ(ekv_kv_check_bulk_get(1, NULL, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_bulk_get(100, NULL, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_bulk_get(50, "text", &err), EKV_OK);
+    CHECK_EQ(ekv_kv_check_bulk_get(50, "json", &err), EKV_OK);
+}
+
+/* ---- conditions that are not checks of one input -------------------------------------------- */
+
+static void test_err_not_found(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    ekv_kv_err_not_found(&err);
+    CHECK_EQ(err.status, 404);
+    CHECK_STR(err.message, "Not Found");
+    CHECK_EQ(err.code, 10009);
+    CHECK_EQ(err.code, EKV_REST_KEY_NOT_FOUND);
+}
+
+static void test_err_rate_limited(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    ekv_kv_err_rate_limited(&err);
+    CHECK_EQ(err.status, 429);
+    CHECK_STR(err.message, "Too Many Requests");
+    CHECK_EQ(err.code, 10022);
+}
+
+static void test_err_bad_cursor(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    ekv_kv_err_bad_cursor(&err);
+    CHECK_EQ(err.status, 400);
+    CHECK_STR(err.message, "Invalid cursor");
+    CHECK_EQ(err.code, 10041);
+}
+
+static void test_err_bulk_not_json(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    ekv_kv_err_bulk_not_json(&err);
+    CHECK_EQ(err.status, 400);
+    CHECK_STR(err.message, "At least one of the requested keys corresponds to a non-json value");
+}
+
+static void test_err_bulk_too_large(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    ekv_kv_err_bulk_too_large(&err);
+    CHECK_EQ(err.status, 413);
+    CHECK_STR(err.message, "Total size of request exceeds the limit of 25MB");
+}
+
+static void test_err_set(void)
+{
+    ekv_kv_error_t err;
+    RESET(err);
+    ekv_kv_err_set(&err, 503, "origin %s after %d ms", "unavailable", 250);
+    CHECK_EQ(err.status, 503);
+    CHECK_EQ(err.code, EKV_REST_INVALID_REQUEST);
+    CHECK_STR(err.message, "origin unavailable after 250 ms");
+    /* A message longer than the buffer is cut, still NUL-terminated. */
+    char long_text[2000];
+    memset(long_text, 'z', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    ekv_kv_err_set(&err, 400, "%s", long_text);
+    CHECK_EQ(err.status, 400);
+    CHECK_EQ(strlen(err.message), sizeof err.message - 1);
+}
+
+int main(void)
+{
+    EKV_TEST_RUN(test_key_empty);
+    EKV_TEST_RUN(test_key_dot_and_dotdot);
+    EKV_TEST_RUN(test_key_legal_names);
+    EKV_TEST_RUN(test_key_too_long);
+    EKV_TEST_RUN(test_key_url_decoding);
+    EKV_TEST_RUN(test_key_not_url_decodable);
+    EKV_TEST_RUN(test_key_decoded_then_checked);
+    EKV_TEST_RUN(test_value_too_large);
+    EKV_TEST_RUN(test_metadata_too_large);
+    EKV_TEST_RUN(test_metadata_invalid_json);
+    EKV_TEST_RUN(test_metadata_any_json_value);
+    EKV_TEST_RUN(test_expiration_ttl_not_positive_integer);
+    EKV_TEST_RUN(test_expiration_ttl_below_minimum);
+    EKV_TEST_RUN(test_expiration_ttl_accepted);
+    EKV_TEST_RUN(test_expiration_not_in_future);
+    EKV_TEST_RUN(test_expiration_too_soon);
+    EKV_TEST_RUN(test_expiration_accepted);
+    EKV_TEST_RUN(test_expiration_ttl_wins);
+    EKV_TEST_RUN(test_cache_ttl);
+    EKV_TEST_RUN(test_list_limit_below_one);
+    EKV_TEST_RUN(test_list_limit_above_max);
+    EKV_TEST_RUN(test_list_limit_accepted);
+    EKV_TEST_RUN(test_list_limit_rest_minimum);
+    EKV_TEST_RUN(test_cursor_roundtrip);
+    EKV_TEST_RUN(test_cursor_invalid);
+    EKV_TEST_RUN(test_prefix_too_long);
+    EKV_TEST_RUN(test_bulk_get_too_many_keys);
+    EKV_TEST_RUN(test_bulk_get_no_keys);
+    EKV_TEST_RUN(test_bulk_get_bad_type);
+    EKV_TEST_RUN(test_bulk_get_accepted);
+    EKV_TEST_RUN(test_err_not_found);
+    EKV_TEST_RUN(test_err_rate_limited);
+    EKV_TEST_RUN(test_err_bad_cursor);
+    EKV_TEST_RUN(test_err_bulk_not_json);
+    EKV_TEST_RUN(test_err_bulk_too_large);
+    EKV_TEST_RUN(test_err_set);
+    EKV_TEST_DONE();
+}
