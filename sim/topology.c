@@ -5,6 +5,7 @@
  * default. */
 #include "topology.h"
 
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,15 @@ static int pairs(ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **
 
 #define NODE(id) yaml_document_get_node(c->doc, (id))
 
+/* Every process of a topology listens on this host, so it must be on loopback. */
+static int is_loopback(const char *host)
+{
+    struct in_addr a;
+    if (!strcmp(host, "localhost"))
+        return 1;
+    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
@@ -120,8 +130,12 @@ static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
             get_number(c, v, "coordinator.lat", -90, 90, &co->lat);
         else if (!strcmp(key, "lon"))
             get_number(c, v, "coordinator.lon", -180, 180, &co->lon);
-        else if (!strcmp(key, "host"))
-            get_string(c, v, "coordinator.host", co->host, sizeof co->host);
+        else if (!strcmp(key, "host")) {
+            if (!get_string(c, v, "coordinator.host", co->host, sizeof co->host) &&
+                !is_loopback(co->host))
+                problem(c, v, "coordinator.host: '%s' is not a loopback address (127.0.0.0/8)",
+                        co->host);
+        }
         else if (!strcmp(key, "http_port"))
             get_port(c, v, "coordinator.http_port", &co->http_port);
         else if (!strcmp(key, "pub_port"))
@@ -131,8 +145,6 @@ static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
         else
             problem(c, k, "coordinator: unknown field '%s'", key);
     }
-    if (!c->failed && strncmp(co->host, "127.", 4) != 0 && strcmp(co->host, "localhost") != 0)
-        problem(c, n, "coordinator.host: '%s' is not a loopback address", co->host);
     return c->failed ? -1 : 0;
 }
 
@@ -247,10 +259,17 @@ static int load_root(ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
     yaml_node_pair_t *p = NULL, *end = NULL;
     if (pairs(c, root, "top level", &p, &end))
         return -1;
-    int have_pops = 0;
+    int have_pops = 0, seen[3] = {0, 0, 0};
+    static const char *sections[3] = {"coordinator", "defaults", "pops"};
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
         const char *key = scalar(k) ? scalar(k) : "";
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(key, sections[i]) && seen[i]) /* YAML allows repeated keys; we don't */
+                return problem(c, k, "section '%s' given twice (first on line %d)", key, seen[i]);
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(key, sections[i]))
+                seen[i] = (int)k->start_mark.line + 1;
         if (!strcmp(key, "coordinator"))
             load_coord(c, v, &t->coord);
         else if (!strcmp(key, "defaults"))

@@ -1,0 +1,78 @@
+/* topology_fuzz: libFuzzer target of the topology loader (sim/topology).
+ *
+ * Any input must parse to a topology or to an error, never a crash, an over-read or a leak.
+ * Beyond that the header's contract is checked, and any breach aborts (libFuzzer reports it
+ * as a crash with the input as reproducer): a failure leaves "fuzz:LINE: problem" in err with
+ * LINE >= 1; a success holds 1 or more PoPs, each with a unique valid name, a known policy and
+ * a finite, non-negative delay. replay_main.c feeds the committed corpus (corpus/topology) to
+ * the same entry point under ctest. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topology.h"
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "topology_fuzz: %s\n", what);
+    abort();
+}
+
+static int known_policy(const char *p)
+{
+    return !strcmp(p, "push") || !strcmp(p, "push-all") || !strcmp(p, "invalidate") ||
+           !strcmp(p, "ttl");
+}
+
+static void check_error(const char *err)
+{
+    if (strncmp(err, "fuzz:", 5) != 0)
+        fail("error does not start with the file name");
+    const char *p = err + 5;
+    int line = 0;
+    while (*p >= '0' && *p <= '9')
+        line = line * 10 + (*p++ - '0');
+    if (p == err + 5 || line < 1 || p[0] != ':' || p[1] != ' ' || !p[2])
+        fail("error is not 'fuzz:LINE: problem'");
+}
+
+static void check_topology(const ekv_topo_t *t)
+{
+    if (t->npops < 1 || !t->pops)
+        fail("accepted without PoPs");
+    if (!known_policy(t->policy))
+        fail("unknown default policy accepted");
+    if (!(t->route_factor >= 1) || !(t->time_scale > 0))
+        fail("route_factor or time_scale out of range");
+    for (size_t i = 0; i < t->npops; i++) {
+        const ekv_topo_pop_t *p = &t->pops[i];
+        if (!p->name[0] || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+                               strlen(p->name))
+            fail("invalid PoP name accepted");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->pops[j].name, p->name))
+                fail("duplicate PoP name accepted");
+        if (!known_policy(ekv_topo_policy(t, p)))
+            fail("unknown PoP policy accepted");
+        double d = ekv_topo_delay_ms(t, p);
+        if (!isfinite(d) || d < 0)
+            fail("delay is not a finite non-negative number");
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[256];
+    memset(err, 0, sizeof err);
+    ekv_topo_t *t = ekv_topo_parse("fuzz", (const char *)data, size, err, sizeof err);
+    if (t)
+        check_topology(t);
+    else
+        check_error(err);
+    ekv_topo_destroy(&t);
+    if (t)
+        fail("destroy did not clear the pointer");
+    return 0;
+}

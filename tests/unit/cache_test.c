@@ -1,0 +1,639 @@
+/* cache_test: unit tests of a PoP's local cache (node/cache).
+ *
+ * What a user of the cache would notice: what goes in comes out (every field, binary keys and
+ * values, metadata), the least recently used entry is the one that goes when space runs out,
+ * the byte count never passes the cap and matches ekv_cache_entry_size() for what is held, an
+ * entry bigger than the whole cache is refused, an older version never replaces a newer one,
+ * an expired entry is never served (whatever its fresh-until time), namespaces do not mix,
+ * and the index keeps working past its initial 1024 buckets.
+ *
+ * Time is injected through the now_us arguments; nothing sleeps. Items returned by lookup are
+ * borrowed, so every check reads them before the next call that changes the cache. Every
+ * cache is destroyed; the program runs clean under valgrind. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cache.h"
+#include "ekv_err.h"
+#include "ekv_test.h"
+
+#define NOW 1700000000000000LL /* a wall-clock time in microseconds */
+#define EXP 1700000100LL       /* an absolute expiration 100 s after NOW, in epoch seconds */
+
+static const char NS_A[] = "0123456789abcdef0123456789abcdef";
+static const char NS_B[] = "fedcba9876543210fedcba9876543210";
+
+static ekv_bytes_t bytes(const char *p, size_t n)
+{
+    ekv_bytes_t b = {p, n};
+    return b;
+}
+
+#define LIT(s) bytes((s), sizeof(s) - 1)
+#define STR(s) bytes((s), strlen(s))
+
+/* A positive item with value v, no metadata, no expiration, always fresh. */
+static ekv_cache_item_t item(uint64_t seq, ekv_bytes_t v)
+{
+    ekv_cache_item_t it = {0};
+    it.seq = seq;
+    it.commit_us = NOW - 1000;
+    it.fresh_until_us = INT64_MAX;
+    it.value = v;
+    return it;
+}
+
+static uint64_t stat_bytes(const ekv_cache_t *c)
+{
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    return st.bytes;
+}
+
+static uint64_t stat_entries(const ekv_cache_t *c)
+{
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    return st.entries;
+}
+
+static int present(ekv_cache_t *c, ekv_bytes_t ns, const char *key)
+{
+    ekv_cache_item_t got;
+    return ekv_cache_lookup(c, ns, STR(key), NOW, &got) == EKV_OK;
+}
+
+/* ---- round trip ------------------------------------------------------------------------- */
+
+static void test_store_lookup_every_field(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 20);
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_ENOTFOUND);
+
+    char value[] = "hello, edge";
+    char meta[] = "{\"owner\":\"ann\"}";
+    ekv_cache_item_t it = item(42, LIT(value));
+    it.commit_us = NOW - 5;
+    it.expiration = EXP;
+    it.fresh_until_us = NOW + 60000000;
+    it.has_meta = 1;
+    it.meta = LIT(meta);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+
+    /* The cache keeps its own copy: the caller's buffers may change afterwards. */
+    memset(value, 'x', sizeof value - 1);
+    memset(meta, 'x', sizeof meta - 1);
+
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.seq, 42);
+    CHECK_EQ(got.commit_us, NOW - 5);
+    CHECK_EQ(got.expiration, EXP);
+    CHECK_EQ(got.fresh_until_us, NOW + 60000000);
+    CHECK_EQ(got.negative, 0);
+    CHECK_EQ(got.has_meta, 1);
+    CHECK_MEM(got.meta.ptr, got.meta.len, "{\"owner\":\"ann\"}", 15);
+    CHECK_MEM(got.value.ptr, got.value.len, "hello, edge", 11);
+    CHECK_EQ(stat_entries(c), 1);
+    CHECK_EQ(stat_bytes(c), ekv_cache_entry_size(sizeof NS_A - 1, 1, 15, 11));
+
+    /* Without has_meta the item reports no metadata. */
+    ekv_cache_item_t plain = item(43, LIT("v"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &plain, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.has_meta, 0);
+    CHECK_EQ(got.meta.len, 0);
+    CHECK_MEM(got.value.ptr, got.value.len, "v", 1);
+    CHECK_EQ(stat_entries(c), 1);
+    CHECK_EQ(stat_bytes(c), ekv_cache_entry_size(sizeof NS_A - 1, 1, 0, 1));
+
+    ekv_cache_destroy(&c);
+    CHECK(c == NULL);
+    ekv_cache_destroy(&c); /* no-op on NULL */
+}
+
+static void test_entry_overhead(void)
+{
+    size_t ns = sizeof NS_A - 1;
+    size_t overhead = ekv_cache_entry_size(ns, 10, 0, 100) - (ns + 10 + 100);
+    printf("cache: per-entry overhead %zu bytes (goal <= 96)\n", overhead);
+    CHECK_LE(overhead, 96);
+    CHECK_GT(overhead, 0);
+    /* The overhead is per entry, not per byte: it does not grow with the sizes. */
+    CHECK_EQ(ekv_cache_entry_size(ns, 200, 0, 100000) - (ns + 200 + 100000), overhead);
+    CHECK_EQ(ekv_cache_entry_size(ns, 10, 50, 100) - (ns + 10 + 50 + 100), overhead);
+}
+
+/* ---- LRU and the memory cap ------------------------------------------------------------- */
+
+static void test_lru_evicts_least_recently_used(void)
+{
+    size_t one = ekv_cache_entry_size(sizeof NS_A - 1, 1, 0, 10);
+    ekv_cache_t *c = ekv_cache_new(3 * one); /* room for exactly three entries */
+    ekv_cache_item_t it = item(1, LIT("0123456789"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("a"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("b"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("c"), &it, NOW), EKV_OK);
+    CHECK_EQ(stat_bytes(c), 3 * one);
+
+    /* Recency now c, b, a; looking a up makes b the least recently used. */
+    CHECK(present(c, LIT(NS_A), "a"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("d"), &it, NOW), EKV_OK);
+    CHECK(!present(c, LIT(NS_A), "b"));
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.evictions, 1);
+    CHECK_EQ(st.entries, 3);
+    CHECK_EQ(st.bytes, 3 * one);
+
+    /* Looking up a, c, d in that order leaves a the coldest: it goes next. */
+    CHECK(present(c, LIT(NS_A), "a"));
+    CHECK(present(c, LIT(NS_A), "c"));
+    CHECK(present(c, LIT(NS_A), "d"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("e"), &it, NOW), EKV_OK);
+    CHECK(!present(c, LIT(NS_A), "a"));
+    CHECK(present(c, LIT(NS_A), "c"));
+    CHECK(present(c, LIT(NS_A), "d"));
+    CHECK(present(c, LIT(NS_A), "e"));
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.evictions, 2);
+
+    /* Replacing a key refreshes it too: c, the coldest now, is stored again, so d goes. */
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("c"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("f"), &it, NOW), EKV_OK);
+    CHECK(!present(c, LIT(NS_A), "d"));
+    CHECK(present(c, LIT(NS_A), "c"));
+    CHECK(present(c, LIT(NS_A), "e"));
+    CHECK(present(c, LIT(NS_A), "f"));
+    ekv_cache_destroy(&c);
+}
+
+/* A large entry evicts as many cold entries as it needs, and no more. */
+static void test_big_entry_evicts_several(void)
+{
+    size_t small = ekv_cache_entry_size(1, 2, 0, 8);
+    ekv_cache_t *c = ekv_cache_new(10 * small);
+    ekv_cache_item_t it = item(1, LIT("01234567"));
+    char key[3];
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "%02d", i);
+        CHECK_EQ(ekv_cache_store(c, LIT("n"), STR(key), &it, NOW), EKV_OK);
+    }
+    CHECK_EQ(stat_entries(c), 10);
+
+    /* Needs the room of 3.5 small entries: the 4 coldest (00..03) go. */
+    size_t vlen = (7 * small) / 2 - ekv_cache_entry_size(1, 3, 0, 0);
+    static char big[4096];
+    CHECK_LT(vlen, sizeof big);
+    ekv_cache_item_t bi = item(1, bytes(big, vlen));
+    CHECK_EQ(ekv_cache_store(c, LIT("n"), LIT("big"), &bi, NOW), EKV_OK);
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.evictions, 4);
+    CHECK_EQ(st.entries, 7);
+    CHECK_LE(st.bytes, 10 * small);
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "%02d", i);
+        CHECK_EQ(present(c, LIT("n"), key), i >= 4);
+    }
+    ekv_cache_destroy(&c);
+}
+
+static void test_bytes_never_exceed_cap(void)
+{
+    const size_t cap = 20000;
+    enum { N = 400 };
+    static char buf[1024];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char)(i * 31 + 7);
+    ekv_cache_t *c = ekv_cache_new(cap);
+    uint32_t r = 12345;
+    size_t vlen[N];
+    char key[16];
+    for (int i = 0; i < N; i++) {
+        r = r * 1103515245u + 12345u;
+        vlen[i] = (r >> 8) % 900;
+        snprintf(key, sizeof key, "key-%d", i);
+        ekv_cache_item_t it = item(1, bytes(buf, vlen[i]));
+        if (i % 3 == 0) {
+            it.has_meta = 1;
+            it.meta = LIT("{\"m\":1}");
+        }
+        CHECK_EQ(ekv_cache_store(c, LIT(NS_A), STR(key), &it, NOW), EKV_OK);
+        CHECK_LE(stat_bytes(c), cap);
+        /* Touch an older key now and then so eviction is not just insertion order. */
+        if (i % 7 == 0 && i > 10) {
+            snprintf(key, sizeof key, "key-%d", i - 10);
+            ekv_cache_item_t got;
+            (void)ekv_cache_lookup(c, LIT(NS_A), STR(key), NOW, &got);
+        }
+    }
+    /* bytes is exactly the cost of what is still held; nothing vanished uncounted. */
+    uint64_t sum = 0, held = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "key-%d", i);
+        ekv_cache_item_t got;
+        if (ekv_cache_lookup(c, LIT(NS_A), STR(key), NOW, &got) != EKV_OK)
+            continue;
+        CHECK_MEM(got.value.ptr, got.value.len, buf, vlen[i]);
+        held++;
+        sum += ekv_cache_entry_size(sizeof NS_A - 1, strlen(key), got.meta.len, got.value.len);
+    }
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, held);
+    CHECK_EQ(st.bytes, sum);
+    CHECK_GT(st.evictions, 0);
+    CHECK_EQ(st.evictions + st.entries, N);
+    CHECK_EQ(st.expired, 0);
+    /* The cache ran full: less than the largest possible entry is left unused. */
+    CHECK_GT(st.bytes + ekv_cache_entry_size(sizeof NS_A - 1, 7, 7, 900), cap);
+    ekv_cache_destroy(&c);
+}
+
+static void test_too_big_refused(void)
+{
+    const size_t cap = 1000;
+    static char big[2000];
+    ekv_cache_t *c = ekv_cache_new(cap);
+    ekv_cache_item_t small = item(1, LIT("v"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("small"), &small, NOW), EKV_OK);
+
+    ekv_cache_item_t it = item(1, bytes(big, sizeof big));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("big"), &it, NOW), EKV_ETOOBIG);
+    CHECK(!present(c, LIT(NS_A), "big"));
+    /* Refusing it evicted nothing. */
+    CHECK(present(c, LIT(NS_A), "small"));
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, 1);
+    CHECK_EQ(st.evictions, 0);
+    CHECK_EQ(st.bytes, ekv_cache_entry_size(sizeof NS_A - 1, 5, 0, 1));
+
+    /* One byte over the cap is refused; an entry of exactly the cap fits, alone. */
+    size_t exact = cap - ekv_cache_entry_size(sizeof NS_A - 1, 3, 0, 0);
+    it.value = bytes(big, exact + 1);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("fit"), &it, NOW), EKV_ETOOBIG);
+    it.value = bytes(big, exact);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("fit"), &it, NOW), EKV_OK);
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.bytes, cap);
+    CHECK_EQ(st.entries, 1);
+    CHECK_EQ(st.evictions, 1);
+    CHECK(!present(c, LIT(NS_A), "small"));
+    CHECK(present(c, LIT(NS_A), "fit"));
+
+    /* Metadata counts against the cap too. */
+    ekv_cache_item_t m = item(1, bytes(big, exact));
+    m.has_meta = 1;
+    m.meta = LIT("{}");
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("fim"), &m, NOW), EKV_ETOOBIG);
+    ekv_cache_destroy(&c);
+}
+
+/* ---- negative entries and versions ------------------------------------------------------ */
+
+static void test_negative_entry(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t it = item(7, LIT("ignored value")); /* a negative entry holds no value */
+    it.negative = 1;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("gone"), &it, NOW), EKV_OK);
+
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("gone"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.negative, 1);
+    CHECK_EQ(got.value.len, 0);
+    CHECK_EQ(got.seq, 7);
+    CHECK_EQ(stat_bytes(c), ekv_cache_entry_size(sizeof NS_A - 1, 4, 0, 0));
+
+    /* A newer put replaces the negative entry with a value ... */
+    ekv_cache_item_t put = item(8, LIT("back"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("gone"), &put, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("gone"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.negative, 0);
+    CHECK_MEM(got.value.ptr, got.value.len, "back", 4);
+
+    /* ... and a newer delete turns it negative again. */
+    ekv_cache_item_t del = item(9, bytes(NULL, 0));
+    del.negative = 1;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("gone"), &del, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("gone"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.negative, 1);
+    CHECK_EQ(got.value.len, 0);
+    CHECK_EQ(got.seq, 9);
+    CHECK_EQ(stat_entries(c), 1);
+    CHECK_EQ(stat_bytes(c), ekv_cache_entry_size(sizeof NS_A - 1, 4, 0, 0));
+    ekv_cache_destroy(&c);
+}
+
+static void test_older_seq_refused(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t newer = item(5, LIT("new"));
+    newer.commit_us = NOW - 10;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &newer, NOW), EKV_OK);
+    uint64_t bytes_before = stat_bytes(c);
+
+    /* A late older version (say a slow origin read) must not roll the key back. */
+    ekv_cache_item_t older = item(4, LIT("older value"));
+    older.commit_us = NOW - 20;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &older, NOW), EKV_EEXIST);
+    older.negative = 1;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &older, NOW), EKV_EEXIST);
+
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.seq, 5);
+    CHECK_EQ(got.commit_us, NOW - 10);
+    CHECK_EQ(got.negative, 0);
+    CHECK_MEM(got.value.ptr, got.value.len, "new", 3);
+    CHECK_EQ(stat_bytes(c), bytes_before);
+    CHECK_EQ(stat_entries(c), 1);
+
+    /* The same version replaces (a refetch with a new cacheTtl), a newer one too. */
+    ekv_cache_item_t same = item(5, LIT("same seq"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &same, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "same seq", 8);
+    ekv_cache_item_t next = item(6, LIT("six"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &next, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.seq, 6);
+    CHECK_MEM(got.value.ptr, got.value.len, "six", 3);
+    CHECK_EQ(stat_entries(c), 1);
+    CHECK_EQ(stat_bytes(c), ekv_cache_entry_size(sizeof NS_A - 1, 1, 0, 3));
+    ekv_cache_destroy(&c);
+}
+
+/* ---- time: expiration and freshness ----------------------------------------------------- */
+
+static void test_expiration_wins(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t it = item(1, LIT("v"));
+    it.expiration = EXP;
+    it.fresh_until_us = INT64_MAX; /* fresh forever, yet it expires */
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    ekv_cache_item_t forever = item(1, LIT("v"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("none"), &forever, NOW), EKV_OK);
+
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), EXP * 1000000 - 1, &got), EKV_OK);
+    CHECK_EQ(got.expiration, EXP);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), EXP * 1000000, &got), EKV_ENOTFOUND);
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.expired, 1);
+    CHECK_EQ(st.entries, 1);
+    CHECK_EQ(st.bytes, ekv_cache_entry_size(sizeof NS_A - 1, 4, 0, 1));
+    /* It was dropped, not hidden: it stays gone even if the clock were to step back. */
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_ENOTFOUND);
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.expired, 1);
+
+    /* Expiration 0 means none: still served a century later. */
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("none"), NOW + 3155760000000000LL, &got),
+             EKV_OK);
+    ekv_cache_destroy(&c);
+}
+
+static void test_lower_fresh_only_lowers(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t it = item(1, LIT("v"));
+    it.fresh_until_us = NOW + 1000;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    ekv_cache_item_t got;
+
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 5000);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.fresh_until_us, NOW + 1000);
+
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 400);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.fresh_until_us, NOW + 400);
+    CHECK_MEM(got.value.ptr, got.value.len, "v", 1);
+
+    /* Lowering an absent key creates nothing. */
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("absent"), NOW);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("absent"), NOW, &got), EKV_ENOTFOUND);
+    CHECK_EQ(stat_entries(c), 1);
+    ekv_cache_destroy(&c);
+}
+
+static void test_expire_some_without_lookup(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    char key[8];
+    /* Four expiring entries stored first (the cold end), then three that never expire. */
+    for (int i = 0; i < 4; i++) {
+        ekv_cache_item_t it = item(1, LIT("dead"));
+        it.expiration = EXP;
+        snprintf(key, sizeof key, "x%d", i);
+        CHECK_EQ(ekv_cache_store(c, LIT(NS_A), STR(key), &it, NOW), EKV_OK);
+    }
+    for (int i = 0; i < 3; i++) {
+        ekv_cache_item_t it = item(1, LIT("live"));
+        snprintf(key, sizeof key, "l%d", i);
+        CHECK_EQ(ekv_cache_store(c, LIT(NS_A), STR(key), &it, NOW), EKV_OK);
+    }
+    size_t live = ekv_cache_entry_size(sizeof NS_A - 1, 2, 0, 4);
+
+    /* Before the expiration nothing goes. */
+    CHECK_EQ(ekv_cache_expire_some(c, EXP * 1000000 - 1, 100), 0);
+    CHECK_EQ(stat_entries(c), 7);
+
+    /* The budget bounds the work: two examined, two dropped. */
+    CHECK_EQ(ekv_cache_expire_some(c, EXP * 1000000, 2), 2);
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, 5);
+    CHECK_EQ(st.expired, 2);
+    CHECK_EQ(st.bytes, 5 * live);
+
+    CHECK_EQ(ekv_cache_expire_some(c, EXP * 1000000, 100), 2);
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, 3);
+    CHECK_EQ(st.expired, 4);
+    CHECK_EQ(st.evictions, 0);
+    CHECK_EQ(st.bytes, 3 * live);
+    CHECK_EQ(ekv_cache_expire_some(c, EXP * 1000000, 100), 0);
+
+    ekv_cache_item_t got;
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "l%d", i);
+        CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), STR(key), EXP * 1000000, &got), EKV_OK);
+    }
+    for (int i = 0; i < 4; i++) {
+        snprintf(key, sizeof key, "x%d", i);
+        CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), STR(key), NOW, &got), EKV_ENOTFOUND);
+    }
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.expired, 4); /* those lookups found nothing left to expire */
+    ekv_cache_destroy(&c);
+}
+
+/* ---- keys --------------------------------------------------------------------------------- */
+
+static void test_namespaces_are_separate(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t a = item(1, LIT("in A")), b = item(1, LIT("in B"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("same"), &a, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_B), LIT("same"), &b, NOW), EKV_OK);
+    CHECK_EQ(stat_entries(c), 2);
+
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("same"), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "in A", 4);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_B), LIT("same"), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "in B", 4);
+
+    /* A newer version in B does not make A's store look old. */
+    ekv_cache_item_t b9 = item(9, LIT("B9"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_B), LIT("same"), &b9, NOW), EKV_OK);
+    ekv_cache_item_t a2 = item(2, LIT("A2"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("same"), &a2, NOW), EKV_OK);
+
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("same")), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("same"), NOW, &got), EKV_ENOTFOUND);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_B), LIT("same"), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "B9", 2);
+
+    /* The namespace/key boundary is part of the identity: "ab"+"c" is not "a"+"bc". */
+    ekv_cache_item_t x = item(1, LIT("ab|c")), y = item(1, LIT("a|bc"));
+    CHECK_EQ(ekv_cache_store(c, LIT("ab"), LIT("c"), &x, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT("a"), LIT("bc"), &y, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT("ab"), LIT("c"), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "ab|c", 4);
+    CHECK_EQ(ekv_cache_lookup(c, LIT("a"), LIT("bc"), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "a|bc", 4);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(""), LIT("abc"), NOW, &got), EKV_ENOTFOUND);
+    CHECK_EQ(stat_entries(c), 3);
+    ekv_cache_destroy(&c);
+}
+
+static void test_binary_keys_and_values(void)
+{
+    static const char K1[] = "a\0b";
+    static const char K2[] = "a\0c";
+    static const char K3[] = "a";
+    static const char V1[] = "\0\1\2\xff\xfe value \0 with NULs";
+    static const char V2[] = "\x80\x00\x7f";
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t i1 = item(1, LIT(V1)), i2 = item(1, LIT(V2)), i3 = item(1, LIT("plain"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT(K1), &i1, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT(K2), &i2, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT(K3), &i3, NOW), EKV_OK);
+    CHECK_EQ(stat_entries(c), 3);
+
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT(K1), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, V1, sizeof V1 - 1);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT(K2), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, V2, sizeof V2 - 1);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT(K3), NOW, &got), EKV_OK);
+    CHECK_MEM(got.value.ptr, got.value.len, "plain", 5);
+    /* "a\0" is its own key, not a prefix match of "a\0b". */
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), bytes(K1, 2), NOW, &got), EKV_ENOTFOUND);
+
+    /* An empty value is a value, not a negative entry. */
+    ekv_cache_item_t empty = item(2, bytes("", 0));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT(K3), &empty, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT(K3), NOW, &got), EKV_OK);
+    CHECK_EQ(got.negative, 0);
+    CHECK_EQ(got.value.len, 0);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT(K1)), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT(K2), NOW, &got), EKV_OK);
+    ekv_cache_destroy(&c);
+}
+
+static void test_growth_past_initial_buckets(void)
+{
+    enum { N = 5000 };
+    ekv_cache_t *c = ekv_cache_new(64u << 20);
+    char key[32], val[32];
+    uint64_t sum = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "user:%d", i);
+        snprintf(val, sizeof val, "value-%d", i * 7);
+        ekv_cache_item_t it = item((uint64_t)i + 1, STR(val));
+        CHECK_EQ(ekv_cache_store(c, LIT(NS_A), STR(key), &it, NOW), EKV_OK);
+        sum += ekv_cache_entry_size(sizeof NS_A - 1, strlen(key), 0, strlen(val));
+    }
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, N);
+    CHECK_EQ(st.bytes, sum);
+    CHECK_EQ(st.evictions, 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "user:%d", i);
+        snprintf(val, sizeof val, "value-%d", i * 7);
+        ekv_cache_item_t got;
+        CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), STR(key), NOW, &got), EKV_OK);
+        CHECK_EQ(got.seq, (uint64_t)i + 1);
+        CHECK_MEM(got.value.ptr, got.value.len, val, strlen(val));
+    }
+    /* Every key is still reachable for removal after the resizes. */
+    for (int i = 0; i < N; i += 2) {
+        snprintf(key, sizeof key, "user:%d", i);
+        CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), STR(key)), EKV_OK);
+    }
+    CHECK_EQ(stat_entries(c), N / 2);
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "user:%d", i);
+        CHECK_EQ(present(c, LIT(NS_A), key), i % 2 == 1);
+    }
+    ekv_cache_destroy(&c);
+}
+
+static void test_remove(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("k")), EKV_ENOTFOUND);
+    ekv_cache_item_t it = item(3, LIT("v"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("other"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("k")), EKV_OK);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("k")), EKV_ENOTFOUND);
+    ekv_cache_item_t got;
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_ENOTFOUND);
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, 1);
+    CHECK_EQ(st.bytes, ekv_cache_entry_size(sizeof NS_A - 1, 5, 0, 1));
+    CHECK_EQ(st.evictions, 0); /* a removal is not an eviction */
+
+    /* After a removal any version may be stored again. */
+    ekv_cache_item_t old = item(1, LIT("old"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &old, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.seq, 1);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("k")), EKV_OK);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("other")), EKV_OK);
+    CHECK_EQ(stat_bytes(c), 0);
+    CHECK_EQ(stat_entries(c), 0);
+    ekv_cache_destroy(&c);
+}
+
+int main(void)
+{
+    EKV_TEST_RUN(test_store_lookup_every_field);
+    EKV_TEST_RUN(test_entry_overhead);
+    EKV_TEST_RUN(test_lru_evicts_least_recently_used);
+    EKV_TEST_RUN(test_big_entry_evicts_several);
+    EKV_TEST_RUN(test_bytes_never_exceed_cap);
+    EKV_TEST_RUN(test_too_big_refused);
+    EKV_TEST_RUN(test_negative_entry);
+    EKV_TEST_RUN(test_older_seq_refused);
+    EKV_TEST_RUN(test_expiration_wins);
+    EKV_TEST_RUN(test_lower_fresh_only_lowers);
+    EKV_TEST_RUN(test_expire_some_without_lookup);
+    EKV_TEST_RUN(test_namespaces_are_separate);
+    EKV_TEST_RUN(test_binary_keys_and_values);
+    EKV_TEST_RUN(test_growth_past_initial_buckets);
+    EKV_TEST_RUN(test_remove);
+    EKV_TEST_DONE();
+}

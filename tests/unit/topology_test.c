@@ -1,0 +1,579 @@
+/* topology_test: unit tests of the topology loader (sim/topology).
+ *
+ * A user writes topology.yaml by hand, so what they notice is: a valid file yields exactly
+ * the fields written plus the documented defaults; delays follow from distance (or the
+ * override); and every mistake is reported as "FILE:LINE: problem" with the line they need to
+ * fix. Errors are checked for the exact "t.yaml:LINE: " prefix and a distinctive part of the
+ * problem. The project's own topology.yaml is loaded too, to guard the default world.
+ *
+ * Finding topology.yaml: argv[1] when given; else derived from __FILE__, which CMake passes
+ * as an absolute path ending in tests/unit/topology_test.c; else that check is skipped with
+ * a note. Every parsed topology is destroyed; the program runs clean under valgrind. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ekv_test.h"
+#include "topology.h"
+
+static const char *g_topology_path; /* the project's topology.yaml, NULL when unknown */
+
+static ekv_topo_t *parse(const char *text, char *err, size_t errlen)
+{
+    return ekv_topo_parse("t.yaml", text, strlen(text), err, errlen);
+}
+
+/* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
+#define EXPECT_ERROR(text, line, needle)                                                          \
+    do {                                                                                          \
+        char err_[512] = "", prefix_[32];                                                         \
+        ekv_topo_t *t_ = parse((text), err_, sizeof err_);                                        \
+        if (t_) {                                                                                 \
+            ekv_topo_destroy(&t_);                                                                \
+            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));            \
+        }                                                                                         \
+        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                 \
+        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))              \
+            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));         \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                                     \
+    do {                                                                                          \
+        double a_ = (a), b_ = (b);                                                                \
+        if (!(fabs(a_ - b_) <= (tol)))                                                            \
+            EKV_FAIL_("%s ~= %s (%.6f vs %.6f)", #a, #b, a_, b_);                                 \
+    } while (0)
+
+/* ---- valid files ------------------------------------------------------------------------ */
+
+static const char SMALL[] = /* line numbers on the right */
+    "# a small world\n"            /* 1 */
+    "coordinator:\n"               /* 2 */
+    "  city: Frankfurt\n"          /* 3 */
+    "  iata: FRA\n"                /* 4 */
+    "  lat: 50.1109\n"             /* 5 */
+    "  lon: 8.6821\n"              /* 6 */
+    "  http_port: 0\n"             /* 7 */
+    "  pub_port: 9001\n"           /* 8 */
+    "  router_port: 9002\n"        /* 9 */
+    "pops:\n"                      /* 10 */
+    "  - name: jfk\n"              /* 11 */
+    "    city: New York\n"         /* 12 */
+    "    iata: JFK\n"              /* 13 */
+    "    lat: 40.7128\n"           /* 14 */
+    "    lon: -74.0060\n"          /* 15 */
+    "  - name: syd\n"              /* 16 */
+    "    city: Sydney\n"           /* 17 */
+    "    iata: SYD\n"              /* 18 */
+    "    lat: -33.8688\n"          /* 19 */
+    "    lon: 151.2093\n"          /* 20 */
+    "    delay_ms: 140\n"          /* 21 */
+    "    policy: ttl\n"            /* 22 */
+    "  - {name: fra-2, lat: 50.1109, lon: 8.6821}\n"; /* 23 */
+
+static void test_valid_with_defaults(void)
+{
+    char err[256] = "";
+    ekv_topo_t *t = parse(SMALL, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("valid topology rejected: %s", err);
+
+    CHECK_STR(t->coord.city, "Frankfurt");
+    CHECK_STR(t->coord.iata, "FRA");
+    CHECK_NEAR(t->coord.lat, 50.1109, 1e-12);
+    CHECK_NEAR(t->coord.lon, 8.6821, 1e-12);
+    CHECK_EQ(t->coord.http_port, 0);
+    CHECK_EQ(t->coord.pub_port, 9001);
+    CHECK_EQ(t->coord.router_port, 9002);
+    /* Absent sections and fields take the documented defaults. */
+    CHECK_STR(t->coord.host, "127.0.0.1");
+    CHECK_STR(t->policy, "push");
+    CHECK_NEAR(t->cache_ttl, 60, 0);
+    CHECK_NEAR(t->cache_mb, 64, 0);
+    CHECK_NEAR(t->route_factor, 1.5, 0);
+    CHECK_NEAR(t->time_scale, 1, 0);
+    CHECK_EQ(t->http_port_base, 0);
+
+    CHECK_EQ(t->npops, 3);
+    const ekv_topo_pop_t *jfk = &t->pops[0], *syd = &t->pops[1], *fra = &t->pops[2];
+    CHECK_STR(jfk->name, "jfk");
+    CHECK_STR(jfk->city, "New York");
+    CHECK_STR(jfk->iata, "JFK");
+    CHECK_NEAR(jfk->lat, 40.7128, 1e-12);
+    CHECK_NEAR(jfk->lon, -74.0060, 1e-12);
+    CHECK_EQ(jfk->has_delay, 0);
+    CHECK_STR(jfk->policy, "");
+    CHECK_EQ(jfk->line, 11);
+    CHECK_STR(ekv_topo_policy(t, jfk), "push");
+
+    CHECK_STR(syd->name, "syd");
+    CHECK_STR(syd->city, "Sydney");
+    CHECK_EQ(syd->has_delay, 1);
+    CHECK_NEAR(syd->delay_ms, 140, 0);
+    CHECK_STR(syd->policy, "ttl");
+    CHECK_EQ(syd->line, 16);
+    CHECK_STR(ekv_topo_policy(t, syd), "ttl");
+
+    CHECK_STR(fra->name, "fra-2");
+    CHECK_STR(fra->city, "");
+    CHECK_EQ(fra->line, 23);
+
+    /* Delay from distance at the default route factor; the override wins over distance. */
+    double km = ekv_topo_distance_km(50.1109, 8.6821, 40.7128, -74.0060);
+    CHECK_NEAR(ekv_topo_delay_ms(t, jfk), km / 200.0 * 1.5, 1e-9);
+    CHECK_NEAR(ekv_topo_delay_ms(t, syd), 140, 0);
+    CHECK_NEAR(ekv_topo_delay_ms(t, fra), 0, 1e-9);
+    ekv_topo_destroy(&t);
+    CHECK(t == NULL);
+    ekv_topo_destroy(&t); /* no-op on NULL */
+}
+
+static void test_valid_with_every_setting(void)
+{
+    static const char text[] =
+        "coordinator:\n"
+        "  host: localhost\n"
+        "  lat: 0\n"
+        "  lon: 0\n"
+        "defaults:\n"
+        "  policy: invalidate\n"
+        "  cache_ttl: 5\n"
+        "  cache_mb: 16.5\n"
+        "  route_factor: 2\n"
+        "  time_scale: 10\n"
+        "  http_port_base: 8800\n"
+        "pops:\n"
+        "  - name: a1\n"
+        "    lat: 0\n"
+        "    lon: 90\n"
+        "  - name: b-2\n"
+        "    delay_ms: 0\n"
+        "    policy: push-all\n";
+    char err[256] = "";
+    ekv_topo_t *t = parse(text, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("valid topology rejected: %s", err);
+    CHECK_STR(t->coord.host, "localhost");
+    CHECK_STR(t->policy, "invalidate");
+    CHECK_NEAR(t->cache_ttl, 5, 0);
+    CHECK_NEAR(t->cache_mb, 16.5, 0);
+    CHECK_NEAR(t->route_factor, 2, 0);
+    CHECK_NEAR(t->time_scale, 10, 0);
+    CHECK_EQ(t->http_port_base, 8800);
+    CHECK_EQ(t->npops, 2);
+    /* A quarter of the equator is 10007.5 km; at route factor 2 that is 100.075 ms. */
+    CHECK_NEAR(ekv_topo_delay_ms(t, &t->pops[0]), 10007.543 / 200.0 * 2, 0.01);
+    CHECK_STR(ekv_topo_policy(t, &t->pops[0]), "invalidate");
+    /* delay_ms 0 is an override too (a PoP next to the origin), not "absent". */
+    CHECK_EQ(t->pops[1].has_delay, 1);
+    CHECK_NEAR(ekv_topo_delay_ms(t, &t->pops[1]), 0, 0);
+    CHECK_STR(ekv_topo_policy(t, &t->pops[1]), "push-all");
+    ekv_topo_destroy(&t);
+}
+
+static void test_distance(void)
+{
+    double km = ekv_topo_distance_km(50.1109, 8.6821, 40.7128, -74.0060); /* FRA - NYC */
+    printf("topology: Frankfurt - New York %.1f km\n", km);
+    CHECK(km >= 6150 && km <= 6250);
+    CHECK_NEAR(ekv_topo_distance_km(40.7128, -74.0060, 50.1109, 8.6821), km, 1e-9);
+    CHECK_NEAR(ekv_topo_distance_km(12.5, 45, 12.5, 45), 0, 1e-9);
+    /* Antipodes: half the circumference, 6371 * pi. */
+    CHECK_NEAR(ekv_topo_distance_km(0, 0, 0, 180), 6371.0 * M_PI, 1e-6);
+    CHECK_NEAR(ekv_topo_distance_km(90, 0, -90, 0), 6371.0 * M_PI, 1e-6);
+    /* Across the date line the short way round: 1 degree of longitude at the equator. */
+    CHECK_NEAR(ekv_topo_distance_km(0, 179.5, 0, -179.5), 6371.0 * M_PI / 180.0, 1e-6);
+}
+
+static void test_route_factor_scales_delay(void)
+{
+    static const char text[] = "coordinator: {lat: 50.1109, lon: 8.6821}\n"
+                               "defaults: {route_factor: 1.0}\n"
+                               "pops:\n"
+                               "  - {name: jfk, lat: 40.7128, lon: -74.0060}\n"
+                               "  - {name: near, lat: 40.7128, lon: -74.0060, delay_ms: 3.5}\n";
+    char err[256] = "";
+    ekv_topo_t *t = parse(text, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("valid topology rejected: %s", err);
+    double km = ekv_topo_distance_km(50.1109, 8.6821, 40.7128, -74.0060);
+    double d1 = ekv_topo_delay_ms(t, &t->pops[0]);
+    CHECK_NEAR(d1, km / 200.0, 1e-9);
+    CHECK(d1 > 30.7 && d1 < 31.3); /* light in fiber across the Atlantic: about 31 ms */
+    t->route_factor = 3;
+    CHECK_NEAR(ekv_topo_delay_ms(t, &t->pops[0]), 3 * d1, 1e-9);
+    CHECK_NEAR(ekv_topo_delay_ms(t, &t->pops[1]), 3.5, 0);
+    ekv_topo_destroy(&t);
+}
+
+/* ---- errors: file, line, problem ---------------------------------------------------------- */
+
+static void test_error_unknown_section(void)
+{
+    EXPECT_ERROR("pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n"
+                 "colour: red\n",
+                 3, "unknown section 'colour'");
+    EXPECT_ERROR("coordinator:\n"
+                 "  city: X\n"
+                 "  citty: Y\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 3, "unknown field 'citty'");
+    EXPECT_ERROR("defaults:\n"
+                 "  cache_ttl: 5\n"
+                 "  ttl: 5\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 3, "unknown field 'ttl'");
+}
+
+static void test_error_unknown_pop_field(void)
+{
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "  - name: b\n"
+                 "    latt: 1\n"
+                 "    lon: 2\n",
+                 6, "unknown field 'latt'");
+}
+
+static void test_error_numbers(void)
+{
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 91\n"
+                 "    lon: 2\n",
+                 3, "lat: expected a number in -90..90, got '91'");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "    lon: east\n",
+                 4, "got 'east'");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "    lon: -180.5\n",
+                 4, "lon: expected a number in -180..180");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: .nan\n"
+                 "    lon: 1\n",
+                 3, "lat:");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 12abc\n"
+                 "    lon: 1\n",
+                 3, "got '12abc'");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: []\n"
+                 "    lon: 1\n",
+                 3, "lat:");
+    EXPECT_ERROR("defaults:\n"
+                 "  route_factor: 0.5\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "route_factor");
+    EXPECT_ERROR("coordinator:\n"
+                 "  http_port: 80.5\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "http_port");
+    EXPECT_ERROR("coordinator:\n"
+                 "  pub_port: 70000\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "pub_port");
+}
+
+static void test_error_duplicate_name(void)
+{
+    EXPECT_ERROR("pops:\n"
+                 "  - name: ams\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "  - name: lhr\n"
+                 "    delay_ms: 5\n"
+                 "  - name: ams\n"
+                 "    lat: 3\n"
+                 "    lon: 4\n",
+                 7, "name already used on line 2");
+}
+
+static void test_error_invalid_name(void)
+{
+    EXPECT_ERROR("pops:\n"
+                 "  - name: Bad Name\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n",
+                 2, "'Bad Name' must be lowercase letters, digits and '-'");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: \"\"\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n",
+                 2, "name: '' must be");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a_b\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n",
+                 2, "'a_b'");
+    EXPECT_ERROR("pops:\n"
+                 "  - city: Nowhere\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n",
+                 2, "'name' is required");
+}
+
+static void test_error_bad_policy(void)
+{
+    EXPECT_ERROR("defaults:\n"
+                 "  policy: fastest\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "'fastest' is not one of push, push-all, invalidate, ttl");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "    policy: PUSH\n",
+                 5, "'PUSH' is not one of");
+}
+
+static void test_error_missing_pops(void)
+{
+    EXPECT_ERROR("# no PoPs here\n"
+                 "coordinator:\n"
+                 "  city: Frankfurt\n",
+                 2, "the 'pops' list is missing");
+    EXPECT_ERROR("pops: []\n", 1, "expected 1..");
+    EXPECT_ERROR("pops:\n"
+                 "  name: a\n",
+                 2, "pops: expected a list");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n",
+                 2, "pop a: give lat and lon, or delay_ms");
+    EXPECT_ERROR("- a\n- b\n", 1, "top level: expected a mapping");
+}
+
+static void test_error_empty_file(void)
+{
+    EXPECT_ERROR("", 1, "the file is empty");
+    EXPECT_ERROR("# only a comment\n\n", 1, "the file is empty");
+}
+
+static void test_error_yaml_syntax(void)
+{
+    /* The unclosed bracket is noticed where the file ends, on line 3. */
+    EXPECT_ERROR("pops: [\n"
+                 "  {name: a, lat: 1, lon: 2}\n",
+                 3, "did not find expected ',' or ']'");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "\tlat: 1\n",
+                 3, "tab");
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "  lon: 2\n",
+                 4, "did not find expected '-' indicator");
+    EXPECT_ERROR("coordinator: {city: X\n"
+                 "pops: [{name: a, lat: 1, lon: 2}]\n",
+                 2, "did not find expected ',' or '}'");
+}
+
+static void test_error_non_loopback_host(void)
+{
+    /* host first, so the line of the field and of its section are the same line 2. */
+    EXPECT_ERROR("coordinator:\n"
+                 "  host: 0.0.0.0\n"
+                 "  city: X\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "'0.0.0.0' is not a loopback address");
+    EXPECT_ERROR("coordinator:\n"
+                 "  host: 192.168.1.10\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "loopback");
+    /* Loopback forms are accepted. */
+    char err[256] = "";
+    static const char ok[] = "coordinator: {host: 127.0.0.2}\n"
+                             "pops: [{name: a, lat: 1, lon: 2}]\n";
+    ekv_topo_t *t = parse(ok, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("loopback host rejected: %s", err);
+    CHECK_STR(t->coord.host, "127.0.0.2");
+    ekv_topo_destroy(&t);
+}
+
+/* A short error buffer gets a truncated, terminated message and nothing past its end. */
+static void test_error_buffer_truncated(void)
+{
+    char buf[32];
+    memset(buf, 'Z', sizeof buf);
+    ekv_topo_t *t = ekv_topo_parse("t.yaml", "pops: []\n", 9, buf, 12);
+    CHECK(t == NULL);
+    CHECK_EQ(strlen(buf), 11);
+    CHECK_MEM(buf, 11, "t.yaml:1: p", 11);
+    for (size_t i = 12; i < sizeof buf; i++)
+        CHECK_EQ(buf[i], 'Z');
+}
+
+/* ekv_topo_load names the file it was given, for read errors and for content errors. */
+static void test_load_names_the_file(void)
+{
+    char err[512] = "";
+    ekv_topo_t *t = ekv_topo_load("/nonexistent/edgekv/topology.yaml", err, sizeof err);
+    CHECK(t == NULL);
+    CHECK(strstr(err, "/nonexistent/edgekv/topology.yaml") == err);
+
+    char path[] = "/tmp/ekv_topology_test_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    static const char text[] = "pops:\n  - {name: a, lat: 1, lon: 2}\n  - {name: a, lat: 1, lon: 2}\n";
+    CHECK_EQ(write(fd, text, sizeof text - 1), (long)(sizeof text - 1));
+    close(fd);
+    t = ekv_topo_load(path, err, sizeof err);
+    unlink(path);
+    CHECK(t == NULL);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s:3: ", path);
+    if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, "already used on line 2"))
+        EKV_FAIL_("error \"%s\", expected \"%s...\"", err, prefix);
+}
+
+/* ---- the project's default world -------------------------------------------------------- */
+
+enum { EUROPE, N_AMERICA, S_AMERICA, AFRICA, ASIA, OCEANIA, N_CONTINENTS };
+static const char *const CONTINENT[] = {"Europe", "North America", "South America",
+                                        "Africa", "Asia",          "Oceania"};
+
+/* A rough continent by lat/lon box; -1 when in none (an ocean, Antarctica). */
+static int continent_of(double lat, double lon)
+{
+    if (lat >= 36 && lat <= 72 && lon >= -25 && lon <= 45)
+        return EUROPE;
+    if (lat >= 7 && lat <= 84 && lon >= -170 && lon <= -50)
+        return N_AMERICA;
+    if (lat >= -56 && lat < 13 && lon >= -82 && lon <= -34)
+        return S_AMERICA;
+    if (lat >= -35 && lat < 37 && lon >= -18 && lon <= 52)
+        return AFRICA;
+    if (lat >= -50 && lat <= -10 && lon >= 110 && lon <= 180)
+        return OCEANIA;
+    if (lat >= -11 && lat <= 78 && lon > 45 && lon <= 180)
+        return ASIA;
+    return -1;
+}
+
+static void test_default_world(void)
+{
+    if (!g_topology_path) {
+        printf("topology: SKIPPED the default-world check: pass the path of topology.yaml\n");
+        return;
+    }
+    char err[512] = "";
+    ekv_topo_t *t = ekv_topo_load(g_topology_path, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("the project's topology.yaml does not load: %s", err);
+    printf("topology: %s has %zu PoPs\n", g_topology_path, t->npops);
+    CHECK_GE(t->npops, 24);
+    CHECK(t->coord.city[0] != '\0');
+    CHECK_EQ(strlen(t->coord.iata), 3);
+
+    int seen[N_CONTINENTS] = {0};
+    for (size_t i = 0; i < t->npops; i++) {
+        const ekv_topo_pop_t *p = &t->pops[i];
+        if (!p->city[0] || strlen(p->iata) != 3)
+            EKV_FAIL_("PoP %s (line %d) lacks a city or a 3-letter IATA code", p->name, p->line);
+        for (int k = 0; k < 3; k++)
+            CHECK(p->iata[k] >= 'A' && p->iata[k] <= 'Z');
+        /* Coordinates are given (not a delay override), and not the (0, 0) placeholder. */
+        if (p->has_delay || (p->lat == 0 && p->lon == 0))
+            EKV_FAIL_("PoP %s (line %d) has no real lat/lon", p->name, p->line);
+        int k = continent_of(p->lat, p->lon);
+        if (k < 0)
+            EKV_FAIL_("PoP %s at (%.4f, %.4f) is on no continent", p->name, p->lat, p->lon);
+        seen[k]++;
+    }
+    int continents = 0;
+    for (int k = 0; k < N_CONTINENTS; k++) {
+        printf("topology:   %-14s %d PoPs\n", CONTINENT[k], seen[k]);
+        continents += seen[k] > 0;
+    }
+    CHECK_GE(continents, 6);
+    ekv_topo_destroy(&t);
+}
+
+/* ---- a section given twice -------------------------------------------------------------- */
+
+/* YAML allows a mapping key twice only by mistake. Either the file is rejected, naming a line,
+ * or the later list wins; what must not happen is a mix of both lists (or memory corruption:
+ * run under valgrind or ASan). Run last: a failure here may be a crash. */
+static void test_pops_section_twice(void)
+{
+    static const char text[] = "pops:\n"
+                               "  - {name: a, lat: 1, lon: 2}\n"
+                               "pops:\n"
+                               "  - {name: b, lat: 1, lon: 2}\n"
+                               "  - {name: c, lat: 1, lon: 2}\n";
+    char err[256] = "";
+    ekv_topo_t *t = parse(text, err, sizeof err);
+    if (!t) {
+        CHECK(strncmp(err, "t.yaml:", 7) == 0);
+        return;
+    }
+    size_t n = t->npops;
+    int ok = n == 2 && !strcmp(t->pops[0].name, "b") && !strcmp(t->pops[1].name, "c");
+    ekv_topo_destroy(&t);
+    if (!ok)
+        EKV_FAIL_("two 'pops' sections gave %zu PoPs, expected an error or the last list (2)",
+                  n);
+}
+
+static void find_topology(int argc, char **argv)
+{
+    static char path[4096];
+    static const char suffix[] = "/tests/unit/topology_test.c";
+    if (argc > 1) {
+        g_topology_path = argv[1];
+        return;
+    }
+    const char *file = __FILE__;
+    size_t n = strlen(file), s = sizeof suffix - 1;
+    if (file[0] == '/' && n > s && n - s + sizeof "/topology.yaml" < sizeof path &&
+        strcmp(file + n - s, suffix) == 0) {
+        snprintf(path, sizeof path, "%.*s/topology.yaml", (int)(n - s), file);
+        g_topology_path = path;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    find_topology(argc, argv);
+    EKV_TEST_RUN(test_valid_with_defaults);
+    EKV_TEST_RUN(test_valid_with_every_setting);
+    EKV_TEST_RUN(test_distance);
+    EKV_TEST_RUN(test_route_factor_scales_delay);
+    EKV_TEST_RUN(test_error_unknown_section);
+    EKV_TEST_RUN(test_error_unknown_pop_field);
+    EKV_TEST_RUN(test_error_numbers);
+    EKV_TEST_RUN(test_error_duplicate_name);
+    EKV_TEST_RUN(test_error_invalid_name);
+    EKV_TEST_RUN(test_error_bad_policy);
+    EKV_TEST_RUN(test_error_missing_pops);
+    EKV_TEST_RUN(test_error_empty_file);
+    EKV_TEST_RUN(test_error_yaml_syntax);
+    EKV_TEST_RUN(test_error_non_loopback_host);
+    EKV_TEST_RUN(test_error_buffer_truncated);
+    EKV_TEST_RUN(test_load_names_the_file);
+    EKV_TEST_RUN(test_default_world);
+    EKV_TEST_RUN(test_pops_section_twice);
+    EKV_TEST_DONE();
+}
