@@ -73,7 +73,7 @@ static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, s
  * the next fsync at once would leave them out and split the writers into two cohorts that
  * alternate, halving the writes per fsync. So when the last group showed concurrency (2 or
  * more drafts) the next one waits until as many drafts as the last group have gathered, or
- * for at most an eighth of the last commit's duration (capped at 1 ms) - a small latency
+ * for at most half the last commit's duration (capped at 2 ms) - a small latency
  * cost against an fsync of several milliseconds. A single writer never waits. */
 static void start_group(ekv_coord_t *c)
 {
@@ -278,14 +278,19 @@ static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
 
 
 
-static void send_page(ekv_coord_t *c, zmq_msg_t *peer, uint64_t req_id, uint8_t flags,
+/* Sends a page of encoded records as a CATCHUP_REPLY or LIST_REPLY. */
+static void send_page(ekv_coord_t *c, zmq_msg_t *peer, int type, uint64_t req_id, uint8_t flags,
                       const ekv_page_t *page)
 {
     char *out;
     size_t len;
     ekv_bytes_t cursor = {page->cursor ? page->cursor : "", page->cursor_len};
-    if (ekv_msg_encode_catchup_raw(req_id, ekv_store_last_seq(c->store), flags, cursor,
-                                   page->items, page->n, &out, &len) != EKV_OK)
+    int rc = type == EKV_MSG_LIST_REPLY
+                 ? ekv_msg_encode_list_reply_raw(req_id, ekv_store_last_seq(c->store), flags,
+                                                 cursor, page->items, page->n, &out, &len)
+                 : ekv_msg_encode_catchup_raw(req_id, ekv_store_last_seq(c->store), flags, cursor,
+                                              page->items, page->n, &out, &len);
+    if (rc != EKV_OK)
         return;
     const void *frames[2] = {zmq_msg_data(peer), out};
     size_t lens[2] = {zmq_msg_size(peer), len};
@@ -305,15 +310,29 @@ static void handle_catchup(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
     if (snapshot) {
         c->st.snapshots++;
         ekv_store_snapshot_read(c->store, m->key, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &page);
-        send_page(c, peer, m->req_id, EKV_MSG_F_SNAPSHOT | (page.more ? EKV_MSG_F_MORE : 0),
+        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, EKV_MSG_F_SNAPSHOT | (page.more ? EKV_MSG_F_MORE : 0),
                   &page);
     } else {
         ekv_store_log_read(c->store, m->seq, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &page);
         free(page.cursor);
         page.cursor = NULL;
         page.cursor_len = 0;
-        send_page(c, peer, m->req_id, page.more ? EKV_MSG_F_MORE : 0, &page);
+        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, page.more ? EKV_MSG_F_MORE : 0,
+                  &page);
     }
+    ekv_page_fini(&page);
+}
+
+/* Lists keys for a PoP; the node validated limit, prefix and cursor with the shared rules,
+ * so out-of-range input from a misbehaving peer is clamped rather than trusted. */
+static void handle_list(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
+{
+    ekv_page_t page = {0};
+    size_t limit = m->seq < 1 ? 1 : m->seq > EKV_KV_LIST_LIMIT ? EKV_KV_LIST_LIMIT : m->seq;
+    if (coord_ns_find(c, m->ns.ptr, m->ns.len) && m->key.len <= EKV_KV_MAX_PREFIX)
+        ekv_store_list(c->store, m->ns, m->key, m->text, limit, ekv_now_us() / 1000000, &page);
+    c->st.lists++;
+    send_page(c, peer, EKV_MSG_LIST_REPLY, m->req_id, page.more ? EKV_MSG_F_MORE : 0, &page);
     ekv_page_fini(&page);
 }
 
@@ -330,6 +349,8 @@ static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         send_to(c, peer, &r);
     } else if (m->type == EKV_MSG_CATCHUP) {
         handle_catchup(c, peer, m);
+    } else if (m->type == EKV_MSG_LIST) {
+        handle_list(c, peer, m);
     } else {
         c->st.malformed++;
         ekv_warn("dropped an unexpected %s", ekv_msg_type_name(m->type));

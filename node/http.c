@@ -364,7 +364,14 @@ static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, t
     ekv_kv_error_t err;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     if (strcmp(path, "/") == 0 || strcmp(path, "/bulk/get") == 0) {
-        node_http_fail(req, 501, "list and bulk get are not served by this PoP version");
+        const char *ns = evhttp_find_header(evhttp_request_get_input_headers(req), NS_HEADER);
+        ns = ns ? ns : n->cfg.default_ns;
+        if (path[1] == '\0' && cmd == EVHTTP_REQ_GET)
+            node_http_list(n, req, ns, &t->q);
+        else if (path[1] == 'b' && cmd == EVHTTP_REQ_POST)
+            node_http_bulk_get(n, req, ns);
+        else
+            node_http_fail(req, 405, "Method Not Allowed");
         return;
     }
     if (parse_target(n, req, path, t, &err) != EKV_OK) {

@@ -424,7 +424,13 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
         node_http_write_done(n, p, m);
         break;
     case EKV_MSG_READ_REPLY:
-        node_http_read_done(n, p, m);
+        if (p->bulk)
+            node_bulk_read_done(n, p, m);
+        else
+            node_http_read_done(n, p, m);
+        break;
+    case EKV_MSG_LIST_REPLY:
+        node_http_list_done(n, p, m);
         break;
     case EKV_MSG_CATCHUP_REPLY:
         on_catchup_reply(n, m);
@@ -443,6 +449,7 @@ static void handle_down(ekv_node_t *n, ekv_msg_t *m)
     case EKV_MSG_HELLO_REPLY:
     case EKV_MSG_WRITE_REPLY:
     case EKV_MSG_READ_REPLY:
+    case EKV_MSG_LIST_REPLY:
     case EKV_MSG_CATCHUP_REPLY: on_reply(n, m); break;
     default:
         n->st.malformed++;
@@ -457,7 +464,9 @@ static void expire_pending(ekv_node_t *n, int64_t mono)
     while (n->oldest && n->oldest->deadline_us <= mono) {
         pending_t *p = pending_take(n, n->oldest->req_id);
         n->st.origin_errors++;
-        if (p->req)
+        if (p->bulk)
+            node_bulk_read_done(n, p, NULL);
+        else if (p->req)
             node_http_fail(p->req, 503, "Coordinator unavailable");
         if (p->kind == EKV_MSG_CATCHUP)
             n->catchup_inflight = 0;
@@ -572,6 +581,8 @@ void ekv_node_destroy(ekv_node_t **self_p)
         pending_t *p = pending_take(n, n->oldest->req_id);
         if (p->req)
             node_http_fail(p->req, 503, "PoP shutting down");
+        if (p->bulk)
+            node_bulk_read_done(n, p, NULL);
         pending_free(p);
     }
     expire_waiters(n, INT64_MAX);

@@ -25,6 +25,8 @@ struct pending {
     size_t ns_len, key_len;
     int64_t cache_ttl_s;          /* READ: cacheTtl of the asking read */
     int64_t deadline_us;          /* fail with 503 after this (monotonic) */
+    struct bulk_get *bulk;        /* READ for a bulk get: the operation it belongs to */
+    size_t bulk_index;            /* ...and which of its keys */
     pending_t *chain;             /* next in the id bucket */
     pending_t *older, *newer;     /* deadline order (FIFO: the timeout is constant) */
 };
@@ -50,6 +52,7 @@ typedef struct {
     uint64_t origin_errors;               /* timeouts and failures */
     uint64_t changes_applied, changes_ignored;
     uint64_t gaps, catchups, malformed;
+    uint64_t lists, bulk_gets;
 } node_stats_t;
 
 struct ekv_node {
@@ -99,6 +102,15 @@ int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen);
 void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
 void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
 void node_http_fail(struct evhttp_request *req, int status, const char *message);
+void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
+
+/* http_bulk.c, for http.c and node.c */
+void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns,
+                    struct evkeyvalq *q);
+void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *ns);
+/* A bulk get's READ was answered (reply NULL: it failed); completes the bulk when last. */
+void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
+
 void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v);
 
 #endif

@@ -13,6 +13,8 @@
  *   CATCHUP        [v, t, req_id, from_seq, cursor]
  *   CATCHUP_REPLY  [v, t, req_id, latest_seq, flags, cursor, [CHANGE body as bin, ...]]
  *   HEARTBEAT      [v, t, latest_seq, time_us]
+ *   LIST           [v, t, req_id, limit, ns, prefix, start_after]
+ *   LIST_REPLY     [v, t, req_id, latest_seq, flags, last_key, [CHANGE head as bin, ...]]
  * Byte strings are msgpack bin (str is accepted too). A catch-up reply embeds each change as
  * its own encoded body, so the coordinator can send change-log entries verbatim.
  *
@@ -56,6 +58,8 @@ static int field_count(int type)
     case EKV_MSG_CATCHUP: return 3;
     case EKV_MSG_CATCHUP_REPLY: return 5;
     case EKV_MSG_HEARTBEAT: return 2;
+    case EKV_MSG_LIST: return 5;
+    case EKV_MSG_LIST_REPLY: return 5;
     }
     return -1;
 }
@@ -126,6 +130,13 @@ static void pack_fields(msgpack_packer *pk, const ekv_msg_t *m)
         msgpack_pack_uint64(pk, m->seq);
         msgpack_pack_int64(pk, m->time_us);
         break;
+    case EKV_MSG_LIST:
+        msgpack_pack_uint64(pk, m->req_id);
+        msgpack_pack_uint64(pk, m->seq);
+        put_bytes(pk, m->ns);
+        put_bytes(pk, m->key);
+        put_bytes(pk, m->text);
+        break;
     default:
         break;
     }
@@ -142,9 +153,9 @@ static int finish(msgpack_sbuffer *sb, size_t limit, char **out, size_t *outlen)
     return EKV_OK;
 }
 
-int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
-                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
-                               char **out, size_t *outlen)
+static int encode_page_raw(int type, uint64_t req_id, uint64_t latest_seq, uint8_t flags,
+                           ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n, char **out,
+                           size_t *outlen)
 {
     if (n > EKV_MSG_MAX_CHANGES)
         return EKV_ETOOBIG;
@@ -154,7 +165,7 @@ int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t fla
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 7);
     msgpack_pack_uint8(&pk, EKV_MSG_VERSION);
-    msgpack_pack_uint8(&pk, EKV_MSG_CATCHUP_REPLY);
+    msgpack_pack_uint8(&pk, (uint8_t)type);
     msgpack_pack_uint64(&pk, req_id);
     msgpack_pack_uint64(&pk, latest_seq);
     msgpack_pack_uint8(&pk, flags);
@@ -165,6 +176,23 @@ int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t fla
     return finish(&sb, EKV_MSG_MAX_BATCH_BODY, out, outlen);
 }
 
+int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
+                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
+                               char **out, size_t *outlen)
+{
+    return encode_page_raw(EKV_MSG_CATCHUP_REPLY, req_id, latest_seq, flags, cursor, bodies, n,
+                           out, outlen);
+}
+
+int ekv_msg_encode_list_reply_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
+                                  ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
+                                  char **out, size_t *outlen)
+{
+    return encode_page_raw(EKV_MSG_LIST_REPLY, req_id, latest_seq, flags, cursor, bodies, n,
+                           out, outlen);
+}
+
+/* Encodes a CATCHUP_REPLY or LIST_REPLY from decoded CHANGE messages. */
 static int encode_catchup(const ekv_msg_t *m, char **out, size_t *outlen)
 {
     if (m->nchanges > EKV_MSG_MAX_CHANGES)
@@ -182,8 +210,8 @@ static int encode_catchup(const ekv_msg_t *m, char **out, size_t *outlen)
         bodies[done].ptr = b;
     }
     if (rc == EKV_OK)
-        rc = ekv_msg_encode_catchup_raw(m->req_id, m->seq, m->flags, m->key, bodies,
-                                        m->nchanges, out, outlen);
+        rc = encode_page_raw(m->type, m->req_id, m->seq, m->flags, m->key, bodies, m->nchanges,
+                             out, outlen);
     for (size_t i = 0; i < done; i++)
         free((void *)bodies[i].ptr);
     free(bodies);
@@ -192,7 +220,7 @@ static int encode_catchup(const ekv_msg_t *m, char **out, size_t *outlen)
 
 int ekv_msg_encode(const ekv_msg_t *m, char **out, size_t *outlen)
 {
-    if (m->type == EKV_MSG_CATCHUP_REPLY)
+    if (m->type == EKV_MSG_CATCHUP_REPLY || m->type == EKV_MSG_LIST_REPLY)
         return encode_catchup(m, out, outlen);
     int n = field_count(m->type);
     if (n < 0)
@@ -485,6 +513,13 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
         m->seq = rd_u64(r);
         m->time_us = rd_i64(r);
         break;
+    case EKV_MSG_LIST:
+        m->req_id = rd_u64(r);
+        m->seq = rd_u64(r);
+        m->ns = rd_bytes(r);
+        m->key = rd_bytes(r);
+        m->text = rd_bytes(r);
+        break;
     default:
         r->rc = EKV_ETYPE;
     }
@@ -540,7 +575,7 @@ static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int
     /* Byte strings total at most len bytes, plus one NUL each (at most 5 per message). */
     r.arena = ekv_malloc(len + 8);
     m->owned_ = r.arena;
-    if (type == EKV_MSG_CATCHUP_REPLY) {
+    if (type == EKV_MSG_CATCHUP_REPLY || type == EKV_MSG_LIST_REPLY) {
         m->req_id = rd_u64(&r);
         m->seq = rd_u64(&r);
         m->flags = (uint8_t)rd_small(&r, 0xff);
@@ -573,7 +608,8 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int
     else
         rc = decode_array(&up.data, len, m, skip_value, only_change);
     msgpack_unpacked_destroy(&up);
-    if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && len > EKV_MSG_MAX_BODY)
+    if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && m->type != EKV_MSG_LIST_REPLY &&
+        len > EKV_MSG_MAX_BODY)
         rc = EKV_ETOOBIG;
     if (rc)
         ekv_msg_fini(m);
@@ -601,8 +637,9 @@ void ekv_msg_fini(ekv_msg_t *m)
 
 const char *ekv_msg_type_name(int type)
 {
-    static const char *names[] = {"UNKNOWN",     "HELLO", "HELLO_REPLY", "CHANGE",
-                                  "WRITE",       "WRITE_REPLY", "READ",  "READ_REPLY",
-                                  "CATCHUP",     "CATCHUP_REPLY", "HEARTBEAT"};
-    return type >= 1 && type <= EKV_MSG_HEARTBEAT ? names[type] : names[0];
+    static const char *names[] = {"UNKNOWN", "HELLO",   "HELLO_REPLY",   "CHANGE",
+                                  "WRITE",   "WRITE_REPLY", "READ",      "READ_REPLY",
+                                  "CATCHUP", "CATCHUP_REPLY", "HEARTBEAT", "LIST",
+                                  "LIST_REPLY"};
+    return type >= 1 && type <= EKV_MSG_LIST_REPLY ? names[type] : names[0];
 }

@@ -42,6 +42,10 @@ typedef enum {
     EKV_MSG_CATCHUP_REPLY = 9,  /* coordinator -> node: a run of changes or snapshot entries,
                                    key: cursor of the next snapshot page */
     EKV_MSG_HEARTBEAT = 10,     /* coordinator PUB: latest seq and coordinator time */
+    EKV_MSG_LIST = 11,          /* node -> coordinator: keys of ns with prefix (key) after
+                                   text (exclusive), at most seq of them */
+    EKV_MSG_LIST_REPLY = 12,    /* coordinator -> node: CHANGE heads (no values), MORE flag,
+                                   key: the last key returned */
 } ekv_msg_type_t;
 
 typedef enum {
@@ -92,6 +96,10 @@ int ekv_msg_encode(const ekv_msg_t *msg, char **out, size_t *outlen);
 int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
                                ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
                                char **out, size_t *outlen);
+/* The same for a LIST_REPLY (same layout: req_id, latest_seq, flags, cursor, bodies). */
+int ekv_msg_encode_list_reply_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
+                                  ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
+                                  char **out, size_t *outlen);
 
 /* Rewrites the commit time inside an encoded CHANGE body in place (the field has a fixed
  * width and offset), so the coordinator can stamp the moment the change became durable

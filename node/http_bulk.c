@@ -1,0 +1,265 @@
+/* http_bulk: list and bulk get on the PoP's binding surface (KV-SPEC.md section 4).
+ *
+ * list:     GET /?key_count_limit=N&prefix=P&cursor=C  -> {"keys": [...], "list_complete",
+ *           "cursor"?}; forwarded to the coordinator through the link, so list results lag
+ *           like reads. Metadata is returned as a JSON string, as the binding expects.
+ * bulk get: POST /bulk/get {"keys", "type"?, "withMetadata"?, "cacheTtl"?}; each key is served
+ *           from the cache when fresh and fetched from origin otherwise (all misses in
+ *           parallel); the reply is sent when the last fetch is back. */
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_err.h"
+#include "ekv_kv.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+#include "node_int.h"
+
+typedef struct {
+    int found, has_meta;
+    char *value, *meta; /* owned copies */
+    size_t vlen, mlen;
+} result_t;
+
+typedef struct bulk_get {
+    struct evhttp_request *req;
+    char *ns;
+    size_t nkeys, outstanding;
+    char **keys;
+    size_t *klens;
+    result_t *res;
+    int as_json, with_meta, failed;
+    int64_t cache_ttl;
+} bulk_get_t;
+
+static void send_json(struct evhttp_request *req, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, strlen(text));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+    free(text);
+    json_decref(j);
+}
+
+/* ---- list -------------------------------------------------------------------------------- */
+
+void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns,
+                    struct evkeyvalq *q)
+{
+    ekv_kv_error_t err;
+    int64_t limit;
+    const char *prefix = evhttp_find_header(q, "prefix"), *cursor = evhttp_find_header(q, "cursor");
+    size_t plen = prefix ? strlen(prefix) : 0, alen = 0;
+    char *after = NULL;
+    if (ekv_kv_parse_list_limit(evhttp_find_header(q, "key_count_limit"), 1, &limit, &err) ||
+        ekv_kv_check_prefix(plen, &err) ||
+        (cursor && *cursor && ekv_kv_cursor_decode(cursor, &after, &alen, &err))) {
+        node_http_fail(req, err.status, err.message);
+        return;
+    }
+    n->st.lists++;
+    pending_t *p = node_pending_new(n, EKV_MSG_LIST, req);
+    ekv_msg_t m = {.type = EKV_MSG_LIST, .seq = (uint64_t)limit};
+    m.ns = (ekv_bytes_t){ns, strlen(ns)};
+    m.key = (ekv_bytes_t){prefix ? prefix : "", plen};
+    m.text = (ekv_bytes_t){after ? after : "", alen};
+    node_send_request(n, p, &m);
+    free(after);
+}
+
+void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
+{
+    (void)n;
+    json_t *keys = json_array();
+    for (size_t i = 0; i < r->nchanges; i++) {
+        const ekv_msg_t *h = &r->changes[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_stringn_nocheck(h->key.ptr, h->key.len));
+        if (h->expiration)
+            json_object_set_new(e, "expiration", json_integer(h->expiration));
+        if (h->flags & EKV_MSG_F_METADATA)
+            json_object_set_new(e, "metadata", json_stringn_nocheck(h->meta.ptr, h->meta.len));
+        json_array_append_new(keys, e);
+    }
+    int more = (r->flags & EKV_MSG_F_MORE) != 0;
+    json_t *j = json_pack("{s:o, s:b}", "keys", keys, "list_complete", !more);
+    if (more) {
+        char *c = ekv_kv_cursor_encode(r->key.ptr, r->key.len);
+        json_object_set_new(j, "cursor", json_string(c));
+        free(c);
+    }
+    send_json(p->req, j);
+}
+
+/* ---- bulk get ---------------------------------------------------------------------------- */
+
+static void bulk_free(bulk_get_t *b)
+{
+    for (size_t i = 0; i < b->nkeys; i++) {
+        free(b->keys[i]);
+        free(b->res[i].value);
+        free(b->res[i].meta);
+    }
+    free(b->keys);
+    free(b->klens);
+    free(b->res);
+    free(b->ns);
+    free(b);
+}
+
+static void keep(result_t *r, int found, int has_meta, ekv_bytes_t value, ekv_bytes_t meta)
+{
+    r->found = found;
+    r->has_meta = has_meta;
+    r->value = ekv_memdup(value.ptr, value.len);
+    r->vlen = value.len;
+    r->meta = has_meta ? ekv_memdup(meta.ptr, meta.len) : NULL;
+    r->mlen = has_meta ? meta.len : 0;
+}
+
+/* Builds the reply; a json read of a non-JSON value or an oversized total is an error. */
+static void bulk_reply(bulk_get_t *b)
+{
+    json_t *values = json_object();
+    size_t total = 0;
+    ekv_kv_error_t err = {0};
+    for (size_t i = 0; i < b->nkeys && !err.status; i++) {
+        result_t *r = &b->res[i];
+        json_t *v = json_null();
+        total += r->vlen + r->mlen;
+        if (r->found) {
+            v = b->as_json ? json_loadb(r->value, r->vlen, JSON_DECODE_ANY, NULL)
+                           : json_stringn_nocheck(r->value, r->vlen);
+            if (!v) {
+                ekv_kv_err_bulk_not_json(&err);
+                break;
+            }
+            if (b->with_meta)
+                v = json_pack("{s:o, s:o}", "value", v, "metadata",
+                              r->has_meta ? json_loadb(r->meta, r->mlen, JSON_DECODE_ANY, NULL)
+                                          : json_null());
+        }
+        json_object_setn_new_nocheck(values, b->keys[i], b->klens[i], v);
+    }
+    if (!err.status && total > EKV_KV_MAX_VALUE)
+        ekv_kv_err_bulk_too_large(&err);
+    if (err.status) {
+        json_decref(values);
+        node_http_fail(b->req, err.status, err.message);
+    } else {
+        send_json(b->req, values);
+    }
+}
+
+void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
+{
+    bulk_get_t *b = p->bulk;
+    p->bulk = NULL;
+    if (!r || r->status != 200) {
+        b->failed = 1;
+    } else {
+        int found = (r->flags & EKV_MSG_F_FOUND) != 0;
+        int64_t now = ekv_now_us();
+        ekv_cache_item_t it = {.seq = r->seq, .commit_us = r->time_us, .expiration = r->expiration,
+                               .fresh_until_us = node_fresh_until(n, now, b->cache_ttl),
+                               .negative = !found, .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0,
+                               .meta = r->meta, .value = r->value};
+        ekv_cache_store(n->cache, (ekv_bytes_t){b->ns, strlen(b->ns)},
+                        (ekv_bytes_t){b->keys[p->bulk_index], b->klens[p->bulk_index]}, &it, now);
+        keep(&b->res[p->bulk_index], found, it.has_meta, r->value, r->meta);
+    }
+    if (--b->outstanding > 0)
+        return;
+    if (b->failed)
+        node_http_fail(b->req, 503, "Coordinator unavailable");
+    else
+        bulk_reply(b);
+    bulk_free(b);
+}
+
+/* Parses {"keys", "type"?, "withMetadata"?, "cacheTtl"?}; replies with the error if bad. */
+static bulk_get_t *bulk_parse(ekv_node_t *n, struct evhttp_request *req, const char *ns)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    json_t *doc = json_loadb(len ? (const char *)evbuffer_pullup(in, -1) : "", len, 0, NULL);
+    json_t *keys = json_object_get(doc, "keys"), *ttl = json_object_get(doc, "cacheTtl");
+    const char *type = json_string_value(json_object_get(doc, "type"));
+    ekv_kv_error_t err = {0};
+    char ttlbuf[32];
+    const char *ttlraw = json_is_string(ttl) ? json_string_value(ttl) : NULL;
+    if (json_is_integer(ttl))
+        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)json_integer_value(ttl)), ttlraw = ttlbuf;
+    int64_t cache_ttl = 0;
+    if (!json_is_array(keys))
+        ekv_kv_err_set(&err, 400, "expected {\"keys\": [...]}");
+    else if (ekv_kv_check_bulk_get(json_array_size(keys), type, &err) == EKV_OK)
+        ekv_kv_parse_cache_ttl(ttlraw, n->cfg.min_cache_ttl, &cache_ttl, &err);
+    for (size_t i = 0; !err.status && i < json_array_size(keys); i++) {
+        json_t *k = json_array_get(keys, i);
+        if (!json_is_string(k))
+            ekv_kv_err_set(&err, 400, "keys must be strings");
+        else
+            ekv_kv_check_key(json_string_value(k), json_string_length(k), &err);
+    }
+    bulk_get_t *b = NULL;
+    if (err.status) {
+        node_http_fail(req, err.status, err.message);
+    } else {
+        b = ekv_calloc(1, sizeof *b);
+        b->req = req;
+        b->ns = ekv_strdup(ns);
+        b->nkeys = json_array_size(keys);
+        b->keys = ekv_calloc(b->nkeys, sizeof *b->keys);
+        b->klens = ekv_calloc(b->nkeys, sizeof *b->klens);
+        b->res = ekv_calloc(b->nkeys, sizeof *b->res);
+        b->as_json = type && !strcmp(type, "json");
+        b->with_meta = json_is_true(json_object_get(doc, "withMetadata"));
+        b->cache_ttl = cache_ttl;
+        for (size_t i = 0; i < b->nkeys; i++) {
+            json_t *k = json_array_get(keys, i);
+            b->klens[i] = json_string_length(k);
+            b->keys[i] = ekv_memdup(json_string_value(k), b->klens[i]);
+        }
+    }
+    json_decref(doc);
+    return b;
+}
+
+void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *ns)
+{
+    bulk_get_t *b = bulk_parse(n, req, ns);
+    if (!b)
+        return;
+    n->st.bulk_gets++;
+    int64_t now = ekv_now_us();
+    ekv_bytes_t nsb = {b->ns, strlen(b->ns)};
+    b->outstanding = 1; /* held until every miss is sent */
+    for (size_t i = 0; i < b->nkeys; i++) {
+        ekv_bytes_t key = {b->keys[i], b->klens[i]};
+        ekv_cache_item_t it;
+        if (ekv_cache_lookup(n->cache, nsb, key, now, &it) == EKV_OK && it.fresh_until_us > now) {
+            n->st.hits++;
+            keep(&b->res[i], !it.negative, it.has_meta, it.value, it.meta);
+            continue;
+        }
+        n->st.misses++;
+        n->st.origin_reads++;
+        b->outstanding++;
+        pending_t *p = node_pending_new(n, EKV_MSG_READ, NULL);
+        p->bulk = b;
+        p->bulk_index = i;
+        ekv_msg_t m = {.type = EKV_MSG_READ, .ns = nsb, .key = key};
+        node_send_request(n, p, &m);
+    }
+    if (--b->outstanding == 0) {
+        bulk_reply(b);
+        bulk_free(b);
+    }
+}
