@@ -3,11 +3,10 @@
  * Routes:
  *   GET|PUT|DELETE /<key>            the Workers binding protocol (key percent-encoded)
  *   GET|PUT|DELETE /ns/<ns>/<key>    the same with the namespace in the path, for curl
- *   GET /_edgekv/health              readiness and sequence state (JSON)
- *   GET /_edgekv/stats               counters, cache and visibility-delay summary (JSON)
- *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
- *                                     waits until change N is visible here; answers with its
- *                                     commit and visibility times (JSON), 504 on timeout
+ *   GET / and POST /bulk/get          list and bulk get (http_bulk.c)
+ *   GET /metrics, /stats, /_edgekv/.. counters and health (http_admin.c); a request with
+ *                                     ?urlencoded=true is always a key, so a key named
+ *                                     "metrics" stays reachable through the binding
  * The namespace of the binding form comes from the X-Edgekv-Namespace header, else the
  * configured default. Every handler ends in exactly one reply; errors carry the KV-SPEC
  * message both as the reason phrase and as the body. */
@@ -57,14 +56,10 @@ static void fail_kv(struct evhttp_request *req, const ekv_kv_error_t *err)
     node_http_fail(req, err->status, err->message);
 }
 
-static void send_json(struct evhttp_request *req, int status, struct evbuffer *b)
-{
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
-    evbuffer_free(b);
-}
 
-static void add_version_headers(struct evhttp_request *req, uint64_t seq, int64_t commit_us)
+/* The served version, its commit time and its age (simulated ms) at this PoP. */
+static void add_version_headers(ekv_node_t *n, struct evhttp_request *req, uint64_t seq,
+                                int64_t commit_us)
 {
     char v[32];
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -72,14 +67,19 @@ static void add_version_headers(struct evhttp_request *req, uint64_t seq, int64_
     evhttp_add_header(h, "X-Edgekv-Version", v);
     snprintf(v, sizeof v, "%" PRId64, commit_us);
     evhttp_add_header(h, "X-Edgekv-Commit-Us", v);
+    if (commit_us > 0) {
+        snprintf(v, sizeof v, "%.3f", (double)(ekv_now_us() - commit_us) / 1000.0 * n->cfg.time_scale);
+        evhttp_add_header(h, "X-Edgekv-Age-Ms", v);
+    }
 }
 
 /* Sends a cached or fetched item: the value with its metadata, or 404. */
-static void send_item(struct evhttp_request *req, const ekv_cache_item_t *it, const char *status)
+static void send_item(ekv_node_t *n, struct evhttp_request *req, const ekv_cache_item_t *it,
+                      const char *status)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "CF-Cache-Status", status);
-    add_version_headers(req, it->seq, it->commit_us);
+    add_version_headers(n, req, it->seq, it->commit_us);
     if (it->negative) {
         node_http_fail(req, 404, "Not Found");
         return;
@@ -154,10 +154,27 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     if (cached && it.fresh_until_us > now) {
         n->st.hits++;
         ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, ttl));
-        send_item(req, &it, "HIT");
+        send_item(n, req, &it, "HIT");
+        return;
+    }
+    if (!node_coordinator_up(n)) {
+        /* Cut off from origin: a stale copy beats an error (never past its expiration). */
+        n->st.unavailable++;
+        if (cached)
+            send_item(n, req, &it, "STALE");
+        else
+            node_http_fail(req, 503, "Coordinator unavailable");
         return;
     }
     n->st.misses++;
+    pending_t *inflight = node_read_find(n, ns, key);
+    if (inflight) { /* join the fetch already under way */
+        n->st.coalesced++;
+        inflight->followers = ekv_realloc(inflight->followers,
+                                          (inflight->nfollowers + 1) * sizeof *inflight->followers);
+        inflight->followers[inflight->nfollowers++] = req;
+        return;
+    }
     n->st.origin_reads++;
     pending_t *p = node_pending_new(n, EKV_MSG_READ, req);
     p->ns = ekv_memdup(t->ns, t->ns_len);
@@ -165,6 +182,8 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     p->key = ekv_memdup(t->key, t->key_len);
     p->key_len = t->key_len;
     p->cache_ttl_s = ttl;
+    p->cache_status = cached ? "EXPIRED" : "MISS";
+    node_read_index(n, p);
     ekv_msg_t m = {.type = EKV_MSG_READ, .ns = ns, .key = key};
     node_send_request(n, p, &m);
 }
@@ -173,6 +192,8 @@ void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
 {
     if (r->status != 200) {
         node_http_fail(p->req, r->status, r->text.len ? r->text.ptr : "Origin error");
+        for (size_t i = 0; i < p->nfollowers; i++)
+            node_http_fail(p->followers[i], r->status, r->text.len ? r->text.ptr : "Origin error");
         return;
     }
     int64_t now = ekv_now_us();
@@ -183,7 +204,9 @@ void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
                            .value = r->value};
     ekv_bytes_t ns = bytes(p->ns, p->ns_len), key = bytes(p->key, p->key_len);
     ekv_cache_store(n->cache, ns, key, &it, now);
-    send_item(p->req, &it, "MISS");
+    send_item(n, p->req, &it, p->cache_status);
+    for (size_t i = 0; i < p->nfollowers; i++)
+        send_item(n, p->followers[i], &it, p->cache_status);
 }
 
 /* ---- put and delete ---------------------------------------------------------------------- */
@@ -219,6 +242,11 @@ static ekv_msg_t *build_write(const target_t *t, int op, const char *meta, size_
 static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
     ekv_kv_error_t err;
+    if (!node_coordinator_up(n)) {
+        n->st.unavailable++;
+        node_http_fail(req, 503, "Coordinator unavailable");
+        return;
+    }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     const char *meta = evhttp_find_header(evhttp_request_get_input_headers(req), META_HEADER);
@@ -242,6 +270,11 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 
 static void do_delete(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
+    if (!node_coordinator_up(n)) {
+        n->st.unavailable++;
+        node_http_fail(req, 503, "Coordinator unavailable");
+        return;
+    }
     ekv_msg_t *w = build_write(t, EKV_OP_DELETE, NULL, 0, NULL, 0, 0);
     n->st.origin_writes++;
     pending_t *p = node_pending_new(n, EKV_MSG_WRITE, req);
@@ -264,97 +297,10 @@ void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
                            .has_meta = (w->flags & EKV_MSG_F_METADATA) != 0, .meta = w->meta,
                            .value = w->value};
     ekv_cache_store(n->cache, w->ns, w->key, &it, now);
-    add_version_headers(p->req, r->seq, r->time_us);
+    add_version_headers(n, p->req, r->seq, r->time_us);
     struct evbuffer *b = evbuffer_new();
     evhttp_send_reply(p->req, 200, "OK", b);
     evbuffer_free(b);
-}
-
-/* ---- internal endpoints ------------------------------------------------------------------ */
-
-void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v)
-{
-    struct evbuffer *b = evbuffer_new();
-    if (!v) {
-        evbuffer_add_printf(b, "{\"seq\":%" PRIu64 ",\"error\":\"not visible in time\"}\n", seq);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                          "application/json");
-        evhttp_send_reply(req, 504, "Not visible in time", b);
-        evbuffer_free(b);
-        return;
-    }
-    evbuffer_add_printf(b,
-                        "{\"seq\":%" PRIu64 ",\"commit_us\":%" PRId64 ",\"visible_us\":%" PRId64
-                        ",\"delay_us\":%" PRId64 "}\n",
-                        seq, v->commit_us, v->visible_us, v->visible_us - v->commit_us);
-    send_json(req, 200, b);
-}
-
-static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
-{
-    const char *s = evhttp_find_header(q, "seq");
-    const char *t = evhttp_find_header(q, "timeout_ms");
-    char *end = NULL;
-    unsigned long long seq = s ? strtoull(s, &end, 10) : 0;
-    long timeout = t ? strtol(t, NULL, 10) : 10000;
-    if (!s || *end || seq == 0 || timeout <= 0 || timeout > 600000) {
-        node_http_fail(req, 400, "wait needs seq=N (N > 0) and timeout_ms in 1..600000");
-        return;
-    }
-    const vis_t *v = node_vis_find(n, seq);
-    if (v)
-        node_http_wait_done(req, seq, v);
-    else
-        node_wait_add(n, seq, req, (int)timeout);
-}
-
-static void do_health(ekv_node_t *n, struct evhttp_request *req)
-{
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b,
-                        "{\"name\":\"%s\",\"ready\":%s,\"policy\":\"%s\",\"delay_ms\":%.3f,"
-                        "\"applied_seq\":%" PRIu64 ",\"announced_seq\":%" PRIu64 "}\n",
-                        n->cfg.name, n->ready_written ? "true" : "false",
-                        ekv_node_policy_name(n->cfg.policy), ekv_link_delay_us(n->up) / 1000.0,
-                        n->applied_seq, n->announced_seq);
-    send_json(req, n->ready_written ? 200 : 503, b);
-}
-
-static void do_stats(ekv_node_t *n, struct evhttp_request *req)
-{
-    ekv_cache_stats_t cs;
-    ekv_cache_stats(n->cache, &cs);
-    const ekv_hist_t *h = &n->vis_hist;
-    const node_stats_t *s = &n->st;
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(
-        b,
-        "{\"name\":\"%s\",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"origin_reads\":%" PRIu64
-        ",\"origin_writes\":%" PRIu64 ",\"origin_errors\":%" PRIu64
-        ",\"changes_applied\":%" PRIu64 ",\"changes_ignored\":%" PRIu64 ",\"gaps\":%" PRIu64
-        ",\"catchups\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"applied_seq\":%" PRIu64
-        ",\"cache\":{\"entries\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"evictions\":%" PRIu64
-        ",\"expired\":%" PRIu64 "},\"visibility_us\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64
-        ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 ",\"mean\":%.1f}}\n",
-        n->cfg.name, s->hits, s->misses, s->origin_reads, s->origin_writes, s->origin_errors,
-        s->changes_applied, s->changes_ignored, s->gaps, s->catchups, s->malformed,
-        n->applied_seq, cs.entries, cs.bytes, cs.evictions, cs.expired, h->count,
-        ekv_hist_quantile(h, 0.5), ekv_hist_quantile(h, 0.9), ekv_hist_quantile(h, 0.99),
-        h->max, ekv_hist_mean(h));
-    send_json(req, 200, b);
-}
-
-static void do_internal(ekv_node_t *n, struct evhttp_request *req, const char *path,
-                        struct evkeyvalq *q)
-{
-    if (strcmp(path, "/_edgekv/health") == 0)
-        do_health(n, req);
-    else if (strcmp(path, "/_edgekv/stats") == 0)
-        do_stats(n, req);
-    else if (strcmp(path, "/_edgekv/wait") == 0)
-        do_wait(n, req, q);
-    else
-        node_http_fail(req, 404, "Unknown edgekv endpoint");
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
@@ -400,9 +346,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         path = "/";
     if (query && evhttp_parse_query_str(query, &t.q) != 0) {
         node_http_fail(req, 400, "Malformed query string");
-    } else if (strncmp(path, "/_edgekv/", 9) == 0 &&
-               !evhttp_find_header(&t.q, "urlencoded")) {
-        do_internal(n, req, path, &t.q);
+    } else if (!evhttp_find_header(&t.q, "urlencoded") && node_http_admin(n, req, path, &t.q)) {
+        /* served: /_edgekv/..., /metrics or /stats */
     } else {
         do_kv(n, req, path, &t);
     }

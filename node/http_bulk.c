@@ -63,6 +63,12 @@ void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns,
         node_http_fail(req, err.status, err.message);
         return;
     }
+    if (!node_coordinator_up(n)) {
+        n->st.unavailable++;
+        node_http_fail(req, 503, "Coordinator unavailable");
+        free(after);
+        return;
+    }
     n->st.lists++;
     pending_t *p = node_pending_new(n, EKV_MSG_LIST, req);
     ekv_msg_t m = {.type = EKV_MSG_LIST, .seq = (uint64_t)limit};
@@ -250,6 +256,11 @@ void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *n
             continue;
         }
         n->st.misses++;
+        if (!node_coordinator_up(n)) {
+            n->st.unavailable++;
+            b->failed = 1;
+            continue;
+        }
         n->st.origin_reads++;
         b->outstanding++;
         pending_t *p = node_pending_new(n, EKV_MSG_READ, NULL);
@@ -259,7 +270,10 @@ void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *n
         node_send_request(n, p, &m);
     }
     if (--b->outstanding == 0) {
-        bulk_reply(b);
+        if (b->failed)
+            node_http_fail(b->req, 503, "Coordinator unavailable");
+        else
+            bulk_reply(b);
         bulk_free(b);
     }
 }

@@ -1,8 +1,12 @@
 /* link: FIFO delay queue for one direction of a simulated link (see link.h). */
 #include "link.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "ekv_err.h"
 #include "ekv_mem.h"
 
 typedef struct {
@@ -11,16 +15,91 @@ typedef struct {
 } slot_t;
 
 struct ekv_link {
-    int64_t delay_us; /* one-way delay */
+    ekv_link_model_t m; /* delay, jitter, loss */
+    uint64_t rng;       /* xorshift64* state, never 0 */
     int64_t last_due; /* delivery time of the newest message (FIFO floor) */
     slot_t *ring;     /* messages in delivery order */
     size_t cap, head, count;
 };
 
+/* xorshift64*: fast, good enough for delays, and reproducible from the seed. */
+static uint64_t next_u64(ekv_link_t *l)
+{
+    l->rng ^= l->rng >> 12;
+    l->rng ^= l->rng << 25;
+    l->rng ^= l->rng >> 27;
+    return l->rng * 0x2545f4914f6cdd1dull;
+}
+
+/* Uniform on (0, 1). */
+static double next_unit(ekv_link_t *l)
+{
+    return ((double)(next_u64(l) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double next_normal(ekv_link_t *l)
+{
+    return sqrt(-2.0 * log(next_unit(l))) * cos(2.0 * M_PI * next_unit(l));
+}
+
+int64_t ekv_link_sample_us(ekv_link_t *l)
+{
+    const ekv_link_model_t *m = &l->m;
+    double t = (double)m->delay_us, j = (double)m->jitter_us;
+    switch (m->jitter) {
+    case EKV_JITTER_UNIFORM: t += j * next_unit(l); break;
+    case EKV_JITTER_NORMAL: t += j * next_normal(l); break;
+    case EKV_JITTER_PARETO: t += j * (pow(next_unit(l), -1.0 / m->shape) - 1.0); break;
+    case EKV_JITTER_NONE: break;
+    }
+    if (t < 0)
+        t = 0;
+    for (int lost = 0; lost < 16 && m->loss > 0 && next_unit(l) < m->loss; lost++)
+        t += (double)m->rto_us;
+    return t > 3.6e12 ? (int64_t)3.6e12 : (int64_t)t; /* cap at an hour */
+}
+
+int ekv_link_parse_jitter(const char *s, ekv_link_model_t *m)
+{
+    double a = 0, b = 0;
+    char kind[16];
+    int n = sscanf(s, "%15[a-z]:%lf:%lf", kind, &a, &b);
+    if (n >= 1 && !strcmp(kind, "none") && n == 1) {
+        m->jitter = EKV_JITTER_NONE;
+        return EKV_OK;
+    }
+    if (n < 2 || !(a >= 0 && a <= 600000))
+        return EKV_EINVAL;
+    m->jitter_us = (int64_t)(a * 1000.0);
+    if (!strcmp(kind, "uniform") && n == 2)
+        m->jitter = EKV_JITTER_UNIFORM;
+    else if (!strcmp(kind, "normal") && n == 2)
+        m->jitter = EKV_JITTER_NORMAL;
+    else if (!strcmp(kind, "pareto") && n == 3 && b > 1 && b <= 100)
+        m->jitter = EKV_JITTER_PARETO, m->shape = b;
+    else
+        return EKV_EINVAL;
+    return EKV_OK;
+}
+
+void ekv_link_set_model(ekv_link_t *self, const ekv_link_model_t *model, uint64_t seed)
+{
+    self->m = *model;
+    if (self->m.delay_us < 0)
+        self->m.delay_us = 0;
+    self->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
+}
+
+const ekv_link_model_t *ekv_link_model(const ekv_link_t *self)
+{
+    return &self->m;
+}
+
 ekv_link_t *ekv_link_new(int64_t delay_us)
 {
     ekv_link_t *l = ekv_calloc(1, sizeof *l);
-    l->delay_us = delay_us < 0 ? 0 : delay_us;
+    ekv_link_model_t m = {.delay_us = delay_us};
+    ekv_link_set_model(l, &m, 0);
     l->cap = 64;
     l->ring = ekv_malloc(l->cap * sizeof *l->ring);
     return l;
@@ -37,12 +116,12 @@ void ekv_link_destroy(ekv_link_t **self_p)
 
 int64_t ekv_link_delay_us(const ekv_link_t *self)
 {
-    return self->delay_us;
+    return self->m.delay_us;
 }
 
 void ekv_link_set_delay_us(ekv_link_t *self, int64_t delay_us)
 {
-    self->delay_us = delay_us < 0 ? 0 : delay_us;
+    self->m.delay_us = delay_us < 0 ? 0 : delay_us;
 }
 
 static void grow(ekv_link_t *l)
@@ -58,7 +137,8 @@ static void grow(ekv_link_t *l)
 
 int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
 {
-    int64_t due = sent_us + self->delay_us;
+    int64_t due = sent_us + (self->m.jitter || self->m.loss > 0 ? ekv_link_sample_us(self)
+                                                                  : self->m.delay_us);
     if (due < now_us)
         due = now_us;
     if (due < self->last_due)

@@ -1,10 +1,15 @@
 /* link: one direction of a PoP's simulated WAN link to the coordinator (logic only).
  *
- * Each message handed to the link is delivered at its send time plus the one-way delay, but
- * never before it was handed over (a late message is delivered at once) and never before the
- * message handed over before it: delivery is FIFO, as on a TCP connection. The link holds the
- * messages in a ring in delivery order; the caller arms one timer for ekv_link_next_due() and
- * pops what is due when it fires.
+ * Each message handed to the link gets a transit time drawn from the link model: the one-way
+ * delay, plus jitter (none; uniform on [0, J]; normal with deviation J, the total clamped at
+ * 0; or pareto: J * (U^(-1/shape) - 1), a heavy tail with minimum 0), plus one retransmission
+ * timeout for every time the message is lost (each transmission lost with probability
+ * `loss`, as TCP would resend it). It is delivered at send time + transit, but never before it
+ * was handed over (a late message is delivered at once) and never before the message handed
+ * over before it: delivery is FIFO, as on a TCP connection, so a slow message holds back the
+ * ones behind it. The random draws come from a seeded generator, so a run repeats exactly.
+ * The link holds the messages in a ring in delivery order; the caller arms one timer for
+ * ekv_link_next_due() and pops what is due when it fires.
  *
  * Ownership: items are opaque pointers owned by the caller; ekv_link_destroy() does not free
  * them (pop them first). */
@@ -16,7 +21,33 @@
 
 typedef struct ekv_link ekv_link_t;
 
+typedef enum {
+    EKV_JITTER_NONE = 0,
+    EKV_JITTER_UNIFORM, /* extra delay uniform on [0, jitter_us] */
+    EKV_JITTER_NORMAL,  /* delay + N(0, jitter_us), clamped at 0 */
+    EKV_JITTER_PARETO,  /* extra delay jitter_us * (U^(-1/shape) - 1) */
+} ekv_jitter_t;
+
+typedef struct {
+    int64_t delay_us;    /* base one-way delay */
+    ekv_jitter_t jitter; /* jitter distribution */
+    int64_t jitter_us;   /* its scale */
+    double shape;        /* pareto shape (> 1 for a finite mean) */
+    double loss;         /* probability a transmission is lost, 0..0.9 */
+    int64_t rto_us;      /* retransmission timeout paid per loss */
+} ekv_link_model_t;
+
+/* Parses "none", "uniform:MS", "normal:MS" or "pareto:MS:SHAPE" into the model's jitter
+ * fields (milliseconds); EKV_EINVAL when malformed. */
+int ekv_link_parse_jitter(const char *s, ekv_link_model_t *m);
+
+/* A link with a constant delay (no jitter, no loss). */
 ekv_link_t *ekv_link_new(int64_t delay_us);
+/* Replaces the model and reseeds the generator. */
+void ekv_link_set_model(ekv_link_t *self, const ekv_link_model_t *model, uint64_t seed);
+const ekv_link_model_t *ekv_link_model(const ekv_link_t *self);
+/* One transit time drawn from the model (advances the generator). */
+int64_t ekv_link_sample_us(ekv_link_t *self);
 void ekv_link_destroy(ekv_link_t **self_p);
 
 int64_t ekv_link_delay_us(const ekv_link_t *self);

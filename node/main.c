@@ -1,6 +1,7 @@
 /* edgekv-node: parses options, builds one PoP, runs the loop, tears down. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,13 @@ static void usage(FILE *f)
             "  --pub ENDPOINT          coordinator PUB (default tcp://127.0.0.1:8781)\n"
             "  --router ENDPOINT       coordinator ROUTER (default tcp://127.0.0.1:8782)\n"
             "  --delay-ms MS           one-way link delay to the coordinator (default 0)\n"
+            "  --jitter SPEC           none (default), uniform:MS, normal:MS or pareto:MS:SHAPE\n"
+            "  --loss P                probability a transmission is lost (default 0)\n"
+            "  --rto-ms MS             retransmission timeout paid per loss (default 200)\n"
+            "  --seed N                seed of the link's random draws (default 1)\n"
+            "  --time-scale S          simulated durations (delays, cacheTtl) run S times faster\n"
+            "  --coordinator-timeout-ms N\n"
+            "                          no heartbeat for N ms: fail writes and misses fast (1000)\n"
             "  --policy P              push (default), push-all, invalidate or ttl\n"
             "  --namespace ID          default namespace id\n"
             "  --cache-mb N            cache memory cap in MiB (default 64)\n"
@@ -39,6 +47,10 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
         {"min-cache-ttl", required_argument, 0, 't'},
         {"origin-timeout-ms", required_argument, 0, 'o'},
         {"ready-file", required_argument, 0, 'R'}, {"verbose", no_argument, 0, 'v'},
+        {"jitter", required_argument, 0, 'j'},     {"loss", required_argument, 0, 'l'},
+        {"rto-ms", required_argument, 0, 'x'},     {"seed", required_argument, 0, 's'},
+        {"time-scale", required_argument, 0, 'S'},
+        {"coordinator-timeout-ms", required_argument, 0, 'C'},
         {"help", no_argument, 0, 'H'},            {0, 0, 0, 0}};
     int c, li = 0;
     while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
@@ -55,7 +67,25 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
         case 'r': cfg->router_endpoint = optarg; break;
         case 'd':
             bad = ekv_args_double(optarg, 0, 600000, &d);
-            cfg->delay_us = (int64_t)llround(d * 1000.0);
+            cfg->link.delay_us = (int64_t)llround(d * 1000.0);
+            break;
+        case 'j': bad = ekv_link_parse_jitter(optarg, &cfg->link) != 0; break;
+        case 'l':
+            bad = ekv_args_double(optarg, 0, 0.9, &d);
+            cfg->link.loss = d;
+            break;
+        case 'x':
+            bad = ekv_args_double(optarg, 0, 600000, &d);
+            cfg->link.rto_us = (int64_t)llround(d * 1000.0);
+            break;
+        case 's':
+            bad = ekv_args_int(optarg, 0, LONG_MAX, &v);
+            cfg->seed = (uint64_t)v;
+            break;
+        case 'S': bad = ekv_args_double(optarg, 0.001, 100000, &cfg->time_scale); break;
+        case 'C':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            cfg->coordinator_timeout_ms = (int)v;
             break;
         case 'P': bad = ekv_node_parse_policy(optarg, &cfg->policy) != 0; break;
         case 'N': cfg->default_ns = optarg; bad = ekv_args_name(optarg); break;

@@ -38,6 +38,27 @@ void ekv_node_config_defaults(ekv_node_config_t *cfg)
     cfg->cache_bytes = 64u << 20;
     cfg->min_cache_ttl = EKV_KV_MIN_CACHE_TTL;
     cfg->origin_timeout_ms = 5000;
+    cfg->time_scale = 1.0;
+    cfg->link.rto_us = 200000;
+    cfg->seed = 1;
+    cfg->coordinator_timeout_ms = 1000;
+}
+
+/* The link model in real time: every simulated duration divided by time_scale. */
+static ekv_link_model_t real_model(const ekv_node_config_t *cfg)
+{
+    ekv_link_model_t m = cfg->link;
+    m.delay_us = (int64_t)((double)m.delay_us / cfg->time_scale);
+    m.jitter_us = (int64_t)((double)m.jitter_us / cfg->time_scale);
+    m.rto_us = (int64_t)((double)m.rto_us / cfg->time_scale);
+    return m;
+}
+
+int node_coordinator_up(const ekv_node_t *n)
+{
+    return n->hello_done && ekv_mono_us() - n->last_heartbeat_us <
+                                (int64_t)n->cfg.coordinator_timeout_ms * 1000 +
+                                    2 * ekv_link_delay_us(n->down);
 }
 
 int ekv_node_parse_policy(const char *s, ekv_policy_t *out)
@@ -77,6 +98,50 @@ pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_re
     return p;
 }
 
+/* ---- reads in flight, by key (concurrent misses of one key share one origin fetch) -------- */
+
+static size_t key_bucket(ekv_bytes_t ns, ekv_bytes_t key)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < ns.len; i++)
+        h = (h ^ (uint8_t)ns.ptr[i]) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+    for (size_t i = 0; i < key.len; i++)
+        h = (h ^ (uint8_t)key.ptr[i]) * 0x100000001b3ull;
+    return h & (READS_BUCKETS - 1);
+}
+
+pending_t *node_read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)
+{
+    for (pending_t *p = n->reads_idx[key_bucket(ns, key)]; p; p = p->key_chain)
+        if (p->ns_len == ns.len && p->key_len == key.len && !memcmp(p->ns, ns.ptr, ns.len) &&
+            !memcmp(p->key, key.ptr, key.len))
+            return p;
+    return NULL;
+}
+
+void node_read_index(ekv_node_t *n, pending_t *p)
+{
+    pending_t **b = &n->reads_idx[key_bucket((ekv_bytes_t){p->ns, p->ns_len},
+                                             (ekv_bytes_t){p->key, p->key_len})];
+    p->key_chain = *b;
+    *b = p;
+    p->indexed = 1;
+}
+
+static void read_unindex(ekv_node_t *n, pending_t *p)
+{
+    if (!p->indexed)
+        return;
+    pending_t **b = &n->reads_idx[key_bucket((ekv_bytes_t){p->ns, p->ns_len},
+                                             (ekv_bytes_t){p->key, p->key_len})];
+    while (*b && *b != p)
+        b = &(*b)->key_chain;
+    if (*b)
+        *b = p->key_chain;
+    p->indexed = 0;
+}
+
 /* Removes the pending request with this id from the table and returns it (NULL if none). */
 static pending_t *pending_take(ekv_node_t *n, uint64_t id)
 {
@@ -87,6 +152,7 @@ static pending_t *pending_take(ekv_node_t *n, uint64_t id)
     if (!p)
         return NULL;
     *slot = p->chain;
+    read_unindex(n, p);
     if (p->older)
         p->older->newer = p->newer;
     else
@@ -106,6 +172,7 @@ static void pending_free(pending_t *p)
     }
     free(p->ns);
     free(p->key);
+    free(p->followers);
     free(p);
 }
 
@@ -255,7 +322,7 @@ int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_
     /* Under push and push-all, updates keep entries current: they stay fresh. */
     if (n->cfg.policy == EKV_POLICY_PUSH || n->cfg.policy == EKV_POLICY_PUSH_ALL)
         return INT64_MAX;
-    return now_us + cache_ttl_s * 1000000;
+    return now_us + (int64_t)((double)cache_ttl_s * 1e6 / n->cfg.time_scale);
 }
 
 /* ---- changes ----------------------------------------------------------------------------- */
@@ -378,13 +445,13 @@ static void write_ready(ekv_node_t *n)
         return;
     n->ready_written = 1;
     ekv_info("ready: http://%s:%d, delay %.3f ms, policy %s", n->cfg.http_host, n->http_port,
-             ekv_link_delay_us(n->up) / 1000.0, ekv_node_policy_name(n->cfg.policy));
+             n->cfg.link.delay_us / 1000.0, ekv_node_policy_name(n->cfg.policy));
     if (!n->cfg.ready_file)
         return;
     char url[128];
     snprintf(url, sizeof url, "http://%s:%d", n->cfg.http_host, n->http_port);
     json_t *j = json_pack("{s:i, s:s, s:s, s:f}", "pid", (int)getpid(), "name", n->cfg.name,
-                          "url", url, "delay_ms", ekv_link_delay_us(n->up) / 1000.0);
+                          "url", url, "delay_ms", n->cfg.link.delay_us / 1000.0);
     char *text = json_dumps(j, JSON_COMPACT);
     if (ekv_file_write_atomic(n->cfg.ready_file, text, strlen(text)) != EKV_OK)
         ekv_error("cannot write %s", n->cfg.ready_file);
@@ -395,6 +462,7 @@ static void write_ready(ekv_node_t *n)
 static void on_heartbeat(ekv_node_t *n, const ekv_msg_t *hb)
 {
     n->heartbeat_seen = 1;
+    n->last_heartbeat_us = ekv_mono_us();
     n->announced_seq = hb->seq;
     if (n->hello_done && hb->seq > n->max_seq && hb->seq > n->applied_seq) {
         n->st.gaps++;
@@ -468,6 +536,8 @@ static void expire_pending(ekv_node_t *n, int64_t mono)
             node_bulk_read_done(n, p, NULL);
         else if (p->req)
             node_http_fail(p->req, 503, "Coordinator unavailable");
+        for (size_t i = 0; i < p->nfollowers; i++)
+            node_http_fail(p->followers[i], 503, "Coordinator unavailable");
         if (p->kind == EKV_MSG_CATCHUP)
             n->catchup_inflight = 0;
         if (p->kind == EKV_MSG_HELLO) {
@@ -535,8 +605,12 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->base = base;
     n->cfg = *cfg;
     n->cache = ekv_cache_new(cfg->cache_bytes);
-    n->up = ekv_link_new(cfg->delay_us);
-    n->down = ekv_link_new(cfg->delay_us);
+    ekv_link_model_t model = real_model(cfg);
+    n->up = ekv_link_new(model.delay_us);
+    n->down = ekv_link_new(model.delay_us);
+    ekv_link_set_model(n->up, &model, cfg->seed);
+    ekv_link_set_model(n->down, &model, cfg->seed * 0x9e3779b97f4a7c15ull + 1);
+    n->reads_idx = ekv_calloc(READS_BUCKETS, sizeof *n->reads_idx);
     n->npend_buckets = 4096;
     n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
     ekv_hist_init(&n->vis_hist);
@@ -581,6 +655,8 @@ void ekv_node_destroy(ekv_node_t **self_p)
         pending_t *p = pending_take(n, n->oldest->req_id);
         if (p->req)
             node_http_fail(p->req, 503, "PoP shutting down");
+        for (size_t i = 0; i < p->nfollowers; i++)
+            node_http_fail(p->followers[i], 503, "PoP shutting down");
         if (p->bulk)
             node_bulk_read_done(n, p, NULL);
         pending_free(p);
@@ -605,6 +681,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
     if (n->zctx)
         zmq_ctx_term(n->zctx);
     ekv_cache_destroy(&n->cache);
+    free(n->reads_idx);
     free(n->snap_cursor);
     free(n->pend);
     free(n);

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link.h"
+
 struct event_base;
 typedef struct ekv_node ekv_node_t;
 
@@ -36,11 +38,14 @@ typedef struct {
     int http_port;               /* 0 = ephemeral */
     const char *pub_endpoint;    /* coordinator PUB */
     const char *router_endpoint; /* coordinator ROUTER */
-    int64_t delay_us;            /* one-way link delay */
+    ekv_link_model_t link;       /* one-way delay, jitter, loss: simulated time */
+    uint64_t seed;               /* seed of the link's random draws */
+    double time_scale;           /* simulated durations are divided by this (>= 0.001) */
+    int coordinator_timeout_ms;  /* no heartbeat for this long: the coordinator is down */
     ekv_policy_t policy;         /* propagation policy */
     const char *default_ns;      /* namespace when the request names none */
     size_t cache_bytes;          /* cache memory cap */
-    int64_t min_cache_ttl;       /* seconds */
+    int64_t min_cache_ttl;       /* seconds, simulated */
     int origin_timeout_ms;       /* a coordinator request fails with 503 after this */
     const char *ready_file;      /* written once serving; NULL for none */
 } ekv_node_config_t;

@@ -12,7 +12,8 @@
 #include "link.h"
 #include "node.h"
 
-#define VIS_RING 8192 /* recent first-visibility records kept for /_edgekv/wait */
+#define VIS_RING      8192 /* recent first-visibility records kept for /_edgekv/wait */
+#define READS_BUCKETS 4096 /* index of origin reads in flight, by key */
 
 /* A request this node sent to the coordinator and awaits an answer to. */
 typedef struct pending pending_t;
@@ -27,6 +28,11 @@ struct pending {
     int64_t deadline_us;          /* fail with 503 after this (monotonic) */
     struct bulk_get *bulk;        /* READ for a bulk get: the operation it belongs to */
     size_t bulk_index;            /* ...and which of its keys */
+    const char *cache_status;     /* READ: "MISS" or "EXPIRED" */
+    struct evhttp_request **followers; /* READ: later misses of the same key, answered too */
+    size_t nfollowers;
+    pending_t *key_chain;         /* READ: next in the reads-in-flight index */
+    int indexed;                  /* READ: listed in that index */
     pending_t *chain;             /* next in the id bucket */
     pending_t *older, *newer;     /* deadline order (FIFO: the timeout is constant) */
 };
@@ -53,6 +59,7 @@ typedef struct {
     uint64_t changes_applied, changes_ignored;
     uint64_t gaps, catchups, malformed;
     uint64_t lists, bulk_gets;
+    uint64_t coalesced, unavailable;      /* misses joined to a fetch; fast 503s */
 } node_stats_t;
 
 struct ekv_node {
@@ -79,6 +86,8 @@ struct ekv_node {
     char *snap_cursor;              /* where the next snapshot page starts (owned) */
     size_t snap_cursor_len;
     int64_t clock_offset_us;        /* coordinator clock minus ours, from hello */
+    int64_t last_heartbeat_us;      /* monotonic time the last heartbeat was handled */
+    pending_t **reads_idx;          /* plain GET misses in flight, by (ns, key) */
     ekv_hist_t vis_hist;            /* visibility delay of applied changes, microseconds */
     vis_t vis[VIS_RING];            /* ring of recent first visibilities */
     size_t vis_head, vis_count;
@@ -93,6 +102,11 @@ void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg);
 /* Looks up a visibility record for seq; NULL when not in the ring. */
 const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq);
 void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int timeout_ms);
+/* 1 while heartbeats arrive: writes and misses fail fast with 503 otherwise. */
+int node_coordinator_up(const ekv_node_t *n);
+/* The origin READ in flight for (ns, key), or NULL; and (un)registering one. */
+pending_t *node_read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key);
+void node_read_index(ekv_node_t *n, pending_t *p);
 /* The fresh-until time an entry gets under the node's policy. */
 int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s);
 
@@ -103,6 +117,10 @@ void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
 void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
 void node_http_fail(struct evhttp_request *req, int status, const char *message);
 void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
+
+/* http_admin.c, for http.c: serves /_edgekv/..., /metrics and /stats; 0 if not one of them */
+int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
+                    struct evkeyvalq *q);
 
 /* http_bulk.c, for http.c and node.c */
 void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns,

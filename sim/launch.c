@@ -150,7 +150,8 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
 {
     const ekv_topo_pop_t *tp = &t->pops[i];
     ekv_proc_t *p = &st->pops[i];
-    char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32];
+    char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
+        rto[32], seed[32], minttl[32], jitter[48];
     snprintf(p->name, sizeof p->name, "%s", tp->name);
     snprintf(p->city, sizeof p->city, "%s", tp->city);
     snprintf(p->policy, sizeof p->policy, "%s", ekv_topo_policy(t, tp));
@@ -159,12 +160,20 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
     snprintf(log, sizeof log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
     snprintf(http, sizeof http, "%s:%d", t->coord.host,
              t->http_port_base ? t->http_port_base + 1 + (int)i : 0);
-    snprintf(delay, sizeof delay, "%.4f", p->delay_ms / t->time_scale);
+    snprintf(delay, sizeof delay, "%.4f", p->delay_ms); /* simulated: the node scales */
     snprintf(cache, sizeof cache, "%d", (int)ceil(t->cache_mb));
+    snprintf(scale, sizeof scale, "%g", t->time_scale);
+    snprintf(loss, sizeof loss, "%g", ekv_topo_loss(t, tp));
+    snprintf(rto, sizeof rto, "%g", t->rto_ms);
+    snprintf(seed, sizeof seed, "%ld", t->seed + (long)i);
+    snprintf(minttl, sizeof minttl, "%d", (int)t->min_cache_ttl);
+    snprintf(jitter, sizeof jitter, "%s", ekv_topo_jitter(t, tp));
     unlink(ready);
     char *argv[] = {"edgekv-node", "--name", p->name, "--http", http, "--pub", st->pub,
                     "--router", st->router, "--delay-ms", delay, "--policy", p->policy,
-                    "--cache-mb", cache, "--ready-file", ready, NULL};
+                    "--cache-mb", cache, "--ready-file", ready, "--time-scale", scale,
+                    "--jitter", jitter, "--loss", loss, "--rto-ms", rto, "--seed", seed,
+                    "--min-cache-ttl", minttl, NULL};
     return spawn(argv, log, p);
 }
 

@@ -83,6 +83,22 @@ static int get_string(ctx_t *c, const yaml_node_t *v, const char *field, char *o
     return 0;
 }
 
+/* jitter: none, uniform:MS, normal:MS or pareto:MS:SHAPE (SHAPE > 1). */
+static int get_jitter(ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size)
+{
+    if (get_string(c, v, field, out, size))
+        return -1;
+    double a, b;
+    char kind[16], extra;
+    int n = sscanf(out, "%15[a-z]:%lf:%lf%c", kind, &a, &b, &extra);
+    int ok = (!strcmp(out, "none")) ||
+             (n == 2 && (!strcmp(kind, "uniform") || !strcmp(kind, "normal")) && a >= 0) ||
+             (n == 3 && !strcmp(kind, "pareto") && a >= 0 && b > 1);
+    return ok ? 0
+              : problem(c, v, "%s: '%s' is not none, uniform:MS, normal:MS or pareto:MS:SHAPE",
+                        field, out);
+}
+
 static int check_policy(ctx_t *c, const yaml_node_t *v, const char *p)
 {
     static const char *ok[] = {"push", "push-all", "invalidate", "ttl"};
@@ -169,6 +185,18 @@ static int load_defaults(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             get_number(c, v, "defaults.time_scale", 0.001, 1000, &t->time_scale);
         } else if (!strcmp(key, "http_port_base")) {
             get_port(c, v, "defaults.http_port_base", &t->http_port_base);
+        } else if (!strcmp(key, "jitter")) {
+            get_jitter(c, v, "defaults.jitter", t->jitter, sizeof t->jitter);
+        } else if (!strcmp(key, "loss")) {
+            get_number(c, v, "defaults.loss", 0, 0.9, &t->loss);
+        } else if (!strcmp(key, "rto_ms")) {
+            get_number(c, v, "defaults.rto_ms", 0, 600000, &t->rto_ms);
+        } else if (!strcmp(key, "min_cache_ttl")) {
+            get_number(c, v, "defaults.min_cache_ttl", 1, 1e9, &t->min_cache_ttl);
+        } else if (!strcmp(key, "seed")) {
+            double d;
+            if (!get_number(c, v, "defaults.seed", 0, 1e15, &d))
+                t->seed = (long)d;
         } else {
             problem(c, k, "defaults: unknown field '%s'", key);
         }
@@ -212,6 +240,10 @@ static int load_pop(ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
         } else if (!strcmp(key, "policy")) {
             if (!get_string(c, v, "policy", pop->policy, sizeof pop->policy))
                 check_policy(c, v, pop->policy);
+        } else if (!strcmp(key, "jitter")) {
+            get_jitter(c, v, "jitter", pop->jitter, sizeof pop->jitter);
+        } else if (!strcmp(key, "loss")) {
+            pop->has_loss = !get_number(c, v, "loss", 0, 0.9, &pop->loss);
         } else {
             problem(c, k, "pop: unknown field '%s'", key);
         }
@@ -252,6 +284,10 @@ static void set_defaults(ekv_topo_t *t)
     t->cache_mb = 64;
     t->route_factor = 1.5;
     t->time_scale = 1;
+    strcpy(t->jitter, "none");
+    t->rto_ms = 200;
+    t->min_cache_ttl = 30;
+    t->seed = 1;
 }
 
 static int load_root(ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
@@ -356,4 +392,14 @@ double ekv_topo_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
 const char *ekv_topo_policy(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
 {
     return pop->policy[0] ? pop->policy : t->policy;
+}
+
+const char *ekv_topo_jitter(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    return pop->jitter[0] ? pop->jitter : t->jitter;
+}
+
+double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    return pop->has_loss ? pop->loss : t->loss;
 }

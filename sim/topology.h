@@ -18,6 +18,9 @@ typedef struct {
     double delay_ms;  /* one-way delay override; valid when has_delay */
     int has_delay;
     char policy[16];  /* per-PoP policy override, "" for the default */
+    char jitter[48];  /* per-PoP jitter override ("uniform:5"...), "" for the default */
+    double loss;      /* per-PoP loss override; valid when has_loss */
+    int has_loss;
     int line;         /* where it was defined (1-based) */
 } ekv_topo_pop_t;
 
@@ -37,6 +40,11 @@ typedef struct {
     double route_factor; /* >= 1 */
     double time_scale;   /* > 0 */
     int http_port_base;  /* PoP i listens on base + 1 + i; 0 = ephemeral */
+    char jitter[48];     /* link jitter: none | uniform:MS | normal:MS | pareto:MS:SHAPE */
+    double loss;         /* probability a transmission is lost, 0..0.9 */
+    double rto_ms;       /* retransmission timeout per loss */
+    double min_cache_ttl;/* smallest cacheTtl a read may ask for, seconds */
+    long seed;           /* seed of every PoP's link draws (PoP i uses seed + i) */
     ekv_topo_pop_t *pops;
     size_t npops;
 } ekv_topo_t;
@@ -52,7 +60,9 @@ void ekv_topo_destroy(ekv_topo_t **self_p);
 double ekv_topo_distance_km(double lat1, double lon1, double lat2, double lon2);
 /* The PoP's one-way delay in ms, in simulated time (before time_scale). */
 double ekv_topo_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
-/* The policy in force at the PoP. */
+/* The policy, jitter and loss in force at the PoP. */
 const char *ekv_topo_policy(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
+const char *ekv_topo_jitter(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
+double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 
 #endif

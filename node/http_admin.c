@@ -1,0 +1,163 @@
+/* http_admin: the PoP's own endpoints (not Workers KV):
+ *   GET /_edgekv/health             readiness, policy, delay and sequence state (JSON)
+ *   GET /stats, /_edgekv/stats      counters, cache, visibility-delay summary (JSON)
+ *   GET /metrics                    the same in Prometheus text format
+ *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
+ *                                   waits until change N is visible here; answers with its
+ *                                   commit and visibility times (JSON), 504 on timeout
+ * Times in replies are real microseconds unless named *_ms (simulated milliseconds). */
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_time.h"
+#include "node_int.h"
+
+static void send_json(struct evhttp_request *req, int status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s\n", text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
+    evbuffer_free(b);
+    free(text);
+    json_decref(j);
+}
+
+void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v)
+{
+    if (!v) {
+        json_t *j = json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "error", "not visible in time");
+        char *text = json_dumps(j, JSON_COMPACT);
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add_printf(b, "%s\n", text);
+        evhttp_send_reply(req, 504, "Not visible in time", b);
+        evbuffer_free(b);
+        free(text);
+        json_decref(j);
+        return;
+    }
+    send_json(req, 200,
+              json_pack("{s:I, s:I, s:I, s:I}", "seq", (json_int_t)seq, "commit_us",
+                        (json_int_t)v->commit_us, "visible_us", (json_int_t)v->visible_us,
+                        "delay_us", (json_int_t)(v->visible_us - v->commit_us)));
+}
+
+static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *s = evhttp_find_header(q, "seq");
+    const char *t = evhttp_find_header(q, "timeout_ms");
+    char *end = NULL;
+    unsigned long long seq = s ? strtoull(s, &end, 10) : 0;
+    long timeout = t ? strtol(t, NULL, 10) : 10000;
+    if (!s || *end || seq == 0 || timeout <= 0 || timeout > 600000) {
+        node_http_fail(req, 400, "wait needs seq=N (N > 0) and timeout_ms in 1..600000");
+        return;
+    }
+    const vis_t *v = node_vis_find(n, seq);
+    if (v)
+        node_http_wait_done(req, seq, v);
+    else
+        node_wait_add(n, seq, req, (int)timeout);
+}
+
+static void do_health(ekv_node_t *n, struct evhttp_request *req)
+{
+    json_t *j = json_pack("{s:s, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name,
+                          "ready", n->ready_written, "coordinator_up", node_coordinator_up(n),
+                          "policy", ekv_node_policy_name(n->cfg.policy), "delay_ms",
+                          n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale,
+                          "applied_seq", (json_int_t)n->applied_seq, "announced_seq",
+                          (json_int_t)n->announced_seq);
+    send_json(req, n->ready_written ? 200 : 503, j);
+}
+
+#define COUNTERS(X)                                                                               \
+    X(hits) X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes)                 \
+    X(origin_errors) X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups)     \
+    X(malformed) X(lists) X(bulk_gets)
+
+static json_t *stats_json(ekv_node_t *n)
+{
+    ekv_cache_stats_t cs;
+    ekv_cache_stats(n->cache, &cs);
+    const ekv_hist_t *h = &n->vis_hist;
+    json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "name", n->cfg.name, "policy",
+                          ekv_node_policy_name(n->cfg.policy), "applied_seq",
+                          (json_int_t)n->applied_seq, "announced_seq", (json_int_t)n->announced_seq);
+#define SET(f) json_object_set_new(j, #f, json_integer((json_int_t)n->st.f));
+    COUNTERS(SET)
+#undef SET
+    json_object_set_new(j, "cache",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)cs.entries,
+                                  "bytes", (json_int_t)cs.bytes, "cap_bytes",
+                                  (json_int_t)n->cfg.cache_bytes, "evictions",
+                                  (json_int_t)cs.evictions, "expired", (json_int_t)cs.expired));
+    json_object_set_new(j, "visibility_us",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "count", (json_int_t)h->count,
+                                  "p50", (json_int_t)ekv_hist_quantile(h, 0.5), "p90",
+                                  (json_int_t)ekv_hist_quantile(h, 0.9), "p99",
+                                  (json_int_t)ekv_hist_quantile(h, 0.99), "max",
+                                  (json_int_t)h->max, "mean", ekv_hist_mean(h)));
+    return j;
+}
+
+static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
+{
+    ekv_cache_stats_t cs;
+    ekv_cache_stats(n->cache, &cs);
+    const ekv_hist_t *h = &n->vis_hist;
+    struct evbuffer *b = evbuffer_new();
+    const char *pop = n->cfg.name;
+#define PROM(f)                                                                                   \
+    evbuffer_add_printf(b, "# TYPE edgekv_pop_" #f "_total counter\n"                          \
+                           "edgekv_pop_" #f "_total{pop=\"%s\"} %" PRIu64 "\n",                \
+                        pop, n->st.f);
+    COUNTERS(PROM)
+#undef PROM
+    evbuffer_add_printf(b,
+                        "# TYPE edgekv_pop_cache_entries gauge\nedgekv_pop_cache_entries{pop=\"%s\"} "
+                        "%" PRIu64 "\n# TYPE edgekv_pop_cache_bytes gauge\n"
+                        "edgekv_pop_cache_bytes{pop=\"%s\"} %" PRIu64 "\n"
+                        "# TYPE edgekv_pop_cache_evictions_total counter\n"
+                        "edgekv_pop_cache_evictions_total{pop=\"%s\"} %" PRIu64 "\n"
+                        "# TYPE edgekv_pop_applied_sequence gauge\n"
+                        "edgekv_pop_applied_sequence{pop=\"%s\"} %" PRIu64 "\n"
+                        "# TYPE edgekv_pop_visibility_seconds summary\n",
+                        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, n->applied_seq);
+    static const double qs[] = {0.5, 0.9, 0.99, 1.0};
+    for (int i = 0; i < 4; i++)
+        evbuffer_add_printf(b, "edgekv_pop_visibility_seconds{pop=\"%s\",quantile=\"%g\"} %.6f\n",
+                            pop, qs[i], ekv_hist_quantile(h, qs[i]) / 1e6);
+    evbuffer_add_printf(b,
+                        "edgekv_pop_visibility_seconds_sum{pop=\"%s\"} %.6f\n"
+                        "edgekv_pop_visibility_seconds_count{pop=\"%s\"} %" PRIu64 "\n",
+                        pop, h->sum / 1e6, pop, h->count);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
+                    struct evkeyvalq *q)
+{
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
+        return 0;
+    if (!strcmp(path, "/_edgekv/health"))
+        do_health(n, req);
+    else if (!strcmp(path, "/stats") || !strcmp(path, "/_edgekv/stats"))
+        send_json(req, 200, stats_json(n));
+    else if (!strcmp(path, "/metrics"))
+        do_metrics(n, req);
+    else if (!strcmp(path, "/_edgekv/wait"))
+        do_wait(n, req, q);
+    else if (!strncmp(path, "/_edgekv/", 9))
+        node_http_fail(req, 404, "Unknown edgekv endpoint");
+    else
+        return 0;
+    return 1;
+}
