@@ -68,7 +68,7 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
 {
     json_t *j = json_pack("{s:s, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name,
                           "ready", n->ready_written, "coordinator_up", node_coordinator_up(n),
-                          "policy", ekv_node_policy_name(n->cfg.policy), "delay_ms",
+                          "policy", ekv_policy_name(n->cfg.policy), "delay_ms",
                           n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale,
                           "applied_seq", (json_int_t)n->applied_seq, "announced_seq",
                           (json_int_t)n->announced_seq);
@@ -86,7 +86,7 @@ static json_t *stats_json(ekv_node_t *n)
     ekv_cache_stats(n->cache, &cs);
     const ekv_hist_t *h = &n->vis_hist;
     json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "name", n->cfg.name, "policy",
-                          ekv_node_policy_name(n->cfg.policy), "applied_seq",
+                          ekv_policy_name(n->cfg.policy), "applied_seq",
                           (json_int_t)n->applied_seq, "announced_seq", (json_int_t)n->announced_seq);
 #define SET(f) json_object_set_new(j, #f, json_integer((json_int_t)n->st.f));
     COUNTERS(SET)

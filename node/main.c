@@ -87,7 +87,7 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
             bad = ekv_args_int(optarg, 1, 3600000, &v);
             cfg->coordinator_timeout_ms = (int)v;
             break;
-        case 'P': bad = ekv_node_parse_policy(optarg, &cfg->policy) != 0; break;
+        case 'P': bad = ekv_policy_parse(optarg, &cfg->policy) != 0; break;
         case 'N': cfg->default_ns = optarg; bad = ekv_args_name(optarg); break;
         case 'c':
             bad = ekv_args_int(optarg, 1, 1 << 20, &v);

@@ -24,8 +24,6 @@ typedef struct {
 
 /* ---- configuration ----------------------------------------------------------------------- */
 
-static const char *policy_names[] = {"push", "push-all", "invalidate", "ttl"};
-
 void ekv_node_config_defaults(ekv_node_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -59,21 +57,6 @@ int node_coordinator_up(const ekv_node_t *n)
     return n->hello_done && ekv_mono_us() - n->last_heartbeat_us <
                                 (int64_t)n->cfg.coordinator_timeout_ms * 1000 +
                                     2 * ekv_link_delay_us(n->down);
-}
-
-int ekv_node_parse_policy(const char *s, ekv_policy_t *out)
-{
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, policy_names[i]) == 0) {
-            *out = (ekv_policy_t)i;
-            return EKV_OK;
-        }
-    return EKV_EINVAL;
-}
-
-const char *ekv_node_policy_name(ekv_policy_t p)
-{
-    return (unsigned)p < 4 ? policy_names[p] : "unknown";
 }
 
 /* ---- pending requests -------------------------------------------------------------------- */
@@ -340,32 +323,6 @@ static void request_catchup(ekv_node_t *n)
     node_send_request(n, p, &m);
 }
 
-/* Applies one change to the cache per the policy. */
-static void apply_to_cache(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
-{
-    ekv_cache_item_t cur;
-    int present = ekv_cache_lookup(n->cache, c->ns, c->key, now, &cur) == EKV_OK;
-    switch (n->cfg.policy) {
-    case EKV_POLICY_TTL:
-        return;
-    case EKV_POLICY_INVALIDATE:
-        if (present && cur.seq < c->seq)
-            ekv_cache_remove(n->cache, c->ns, c->key);
-        return;
-    case EKV_POLICY_PUSH:
-        if (!present)
-            return;
-        break;
-    case EKV_POLICY_PUSH_ALL:
-        break;
-    }
-    ekv_cache_item_t it = {.seq = c->seq, .commit_us = c->time_us, .expiration = c->expiration,
-                           .fresh_until_us = INT64_MAX, .negative = c->op == EKV_OP_DELETE,
-                           .has_meta = (c->flags & EKV_MSG_F_METADATA) != 0, .meta = c->meta,
-                           .value = c->value};
-    ekv_cache_store(n->cache, c->ns, c->key, &it, now);
-}
-
 static void on_change(ekv_node_t *n, const ekv_msg_t *c)
 {
     if (!n->hello_done || c->seq <= n->applied_seq) {
@@ -373,7 +330,7 @@ static void on_change(ekv_node_t *n, const ekv_msg_t *c)
         return;
     }
     int64_t now = ekv_now_us();
-    apply_to_cache(n, c, now);
+    ekv_policy_apply(n->cache, n->cfg.policy, c, now);
     n->st.changes_applied++;
     record_visible(n, c->seq, c->time_us, now);
     if (c->seq > n->max_seq)
@@ -397,7 +354,7 @@ static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
         n->snap_seq = r->seq ? r->seq : 1;
     int64_t now = ekv_now_us();
     for (size_t i = 0; i < r->nchanges; i++)
-        apply_to_cache(n, &r->changes[i], now);
+        ekv_policy_apply(n->cache, n->cfg.policy, &r->changes[i], now);
     free(n->snap_cursor);
     n->snap_cursor = ekv_memdup(r->key.ptr, r->key.len);
     n->snap_cursor_len = r->key.len;
@@ -424,7 +381,7 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
         const ekv_msg_t *c = &r->changes[i];
         if (c->seq > last) {
             int64_t now = ekv_now_us();
-            apply_to_cache(n, c, now);
+            ekv_policy_apply(n->cache, n->cfg.policy, c, now);
             record_visible(n, c->seq, c->time_us, now);
             n->st.changes_applied++;
             last = c->seq;
@@ -445,7 +402,7 @@ static void write_ready(ekv_node_t *n)
         return;
     n->ready_written = 1;
     ekv_info("ready: http://%s:%d, delay %.3f ms, policy %s", n->cfg.http_host, n->http_port,
-             n->cfg.link.delay_us / 1000.0, ekv_node_policy_name(n->cfg.policy));
+             n->cfg.link.delay_us / 1000.0, ekv_policy_name(n->cfg.policy));
     if (!n->cfg.ready_file)
         return;
     char url[128];

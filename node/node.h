@@ -21,16 +21,11 @@
 #include <stdint.h>
 
 #include "link.h"
+#include "policy.h"
 
 struct event_base;
 typedef struct ekv_node ekv_node_t;
 
-typedef enum {
-    EKV_POLICY_PUSH = 0,  /* an arriving change replaces the cached entry */
-    EKV_POLICY_PUSH_ALL,  /* ... or inserts it: a full replica */
-    EKV_POLICY_INVALIDATE,/* an arriving change drops the cached entry */
-    EKV_POLICY_TTL,       /* changes are ignored; entries live out their cacheTtl */
-} ekv_policy_t;
 
 typedef struct {
     const char *name;            /* PoP name, shown in logs and stats */
@@ -51,9 +46,6 @@ typedef struct {
 } ekv_node_config_t;
 
 void ekv_node_config_defaults(ekv_node_config_t *cfg);
-/* Parses "push", "push-all", "invalidate" or "ttl"; EKV_EINVAL otherwise. */
-int ekv_node_parse_policy(const char *s, ekv_policy_t *out);
-const char *ekv_node_policy_name(ekv_policy_t p);
 
 /* Binds HTTP, connects to the coordinator and says hello. NULL with errbuf set on failure. */
 ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, char *errbuf,
