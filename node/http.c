@@ -68,7 +68,8 @@ static void add_version_headers(ekv_node_t *n, struct evhttp_request *req, uint6
     snprintf(v, sizeof v, "%" PRId64, commit_us);
     evhttp_add_header(h, "X-Edgekv-Commit-Us", v);
     if (commit_us > 0) {
-        snprintf(v, sizeof v, "%.3f", (double)(ekv_now_us() - commit_us) / 1000.0 * n->cfg.time_scale);
+        int64_t age_us = (int64_t)((double)(ekv_now_us() - commit_us) * n->cfg.time_scale);
+        snprintf(v, sizeof v, "%" PRId64 ".%03d", age_us / 1000, (int)(age_us % 1000));
         evhttp_add_header(h, "X-Edgekv-Age-Ms", v);
     }
 }
@@ -95,10 +96,8 @@ static void send_item(ekv_node_t *n, struct evhttp_request *req, const ekv_cache
         evhttp_add_header(h, "Expiration", v);
     }
     evhttp_add_header(h, "Content-Type", "application/octet-stream");
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, it->value.ptr, it->value.len);
-    evhttp_send_reply(req, 200, "OK", b);
-    evbuffer_free(b);
+    evbuffer_add(evhttp_request_get_output_buffer(req), it->value.ptr, it->value.len);
+    evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 /* ---- request parsing --------------------------------------------------------------------- */
@@ -153,7 +152,8 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     int cached = ekv_cache_lookup(n->cache, ns, key, now, &it) == EKV_OK;
     if (cached && it.fresh_until_us > now) {
         n->st.hits++;
-        ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, ttl));
+        if (it.fresh_until_us != INT64_MAX) /* a lower cacheTtl lowers this copy's life */
+            ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, ttl));
         send_item(n, req, &it, "HIT");
         return;
     }

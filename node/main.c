@@ -138,6 +138,9 @@ int main(int argc, char **argv)
 
     struct event_config *ec = event_config_new();
     event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    /* evhttp enables and disables a connection's events around every request: batching
+     * those epoll_ctl calls per loop turn saves several syscalls per cache hit. */
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
     struct event_base *base = event_base_new_with_config(ec);
     event_config_free(ec);
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
