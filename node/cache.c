@@ -10,8 +10,10 @@
  * on a timer (active), so memory held by dead entries is reclaimed without a full scan.
  *
  * The index is a power-of-two array of chains, doubled when entries exceed buckets; hashes are
- * FNV-1a over the namespace-prefixed key and kept in the entry so resizing never rehashes
- * bytes. */
+ * FNV-1a over the namespace number and the key, recomputed when the table grows (rare) rather
+ * than stored. Namespace ids (32 bytes each) are interned in a small table and an entry keeps
+ * a 16-bit number instead; with narrow length and expiration fields the header is 64 bytes,
+ * so an entry costs 72 bytes beyond its key, metadata and value, counting its bucket. */
 #include "cache.h"
 
 #include <stdlib.h>
@@ -25,22 +27,29 @@ typedef struct entry entry_t;
 struct entry {
     entry_t *chain;       /* next in the hash bucket */
     entry_t *prev, *next; /* LRU neighbours (head = most recent) */
-    uint64_t hash;        /* hash of the full key */
     uint64_t seq;         /* version */
     int64_t commit_us;    /* commit time of the version */
-    int64_t expiration;   /* epoch seconds, 0 = none */
     int64_t fresh_until;  /* microseconds */
-    uint32_t klen;        /* length of the full key (ns length byte + ns + key) */
-    uint32_t mlen;        /* metadata length */
+    uint32_t expiration;  /* epoch seconds, 0 = none (clamped to 2106) */
     uint32_t vlen;        /* value length */
+    uint16_t klen;        /* key length (keys are at most 512 bytes) */
+    uint16_t mlen;        /* metadata length (at most 1024) */
+    uint16_t ns;          /* interned namespace number */
     uint8_t flags;        /* F_NEGATIVE, F_META */
-    char data[];          /* full key, then metadata, then value */
+    char data[];          /* key, then metadata, then value */
 };
+
+typedef struct {
+    char *id;   /* namespace id (owned) */
+    size_t len;
+} ns_name_t;
 
 #define F_NEGATIVE 1
 #define F_META     2
 
 struct ekv_cache {
+    ns_name_t *names;    /* interned namespaces; an entry's ns indexes this */
+    size_t nnames;
     entry_t **buckets;   /* hash index */
     size_t nbuckets;     /* power of two */
     entry_t *head, *tail;/* LRU list */
@@ -50,8 +59,22 @@ struct ekv_cache {
 
 size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size_t value_len)
 {
+    (void)ns_len; /* interned: a namespace is paid for once, not per entry */
     /* one bucket pointer per entry at load factor 1, plus the entry and its bytes */
-    return sizeof(entry_t) + sizeof(entry_t *) + 1 + ns_len + key_len + meta_len + value_len;
+    return sizeof(entry_t) + sizeof(entry_t *) + key_len + meta_len + value_len;
+}
+
+/* The number of namespace ns; with create, interns it when new. -1 when unknown (or full). */
+static int ns_number(ekv_cache_t *c, ekv_bytes_t ns, int create)
+{
+    for (size_t i = 0; i < c->nnames; i++)
+        if (c->names[i].len == ns.len && memcmp(c->names[i].id, ns.ptr, ns.len) == 0)
+            return (int)i;
+    if (!create || c->nnames == UINT16_MAX)
+        return -1;
+    c->names = ekv_realloc(c->names, (c->nnames + 1) * sizeof *c->names);
+    c->names[c->nnames] = (ns_name_t){ekv_memdup(ns.ptr, ns.len), ns.len};
+    return (int)c->nnames++;
 }
 
 static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
@@ -61,27 +84,31 @@ static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
     return h;
 }
 
-/* Hashes the full key [ns length][ns][key] without building it. */
-static uint64_t hash_of(ekv_bytes_t ns, ekv_bytes_t key)
+static uint64_t hash_of(int ns, const char *key, size_t len)
 {
-    uint8_t nl = (uint8_t)(ns.len > 255 ? 255 : ns.len);
-    uint64_t h = fnv1a((const char *)&nl, 1, 0xcbf29ce484222325ull);
-    return fnv1a(key.ptr, key.len, fnv1a(ns.ptr, nl, h));
+    uint16_t n = (uint16_t)ns;
+    return fnv1a(key, len, fnv1a((const char *)&n, sizeof n, 0xcbf29ce484222325ull));
 }
 
-static int same_key(const entry_t *e, ekv_bytes_t ns, ekv_bytes_t key)
+static uint64_t entry_hash(const entry_t *e)
 {
-    size_t nl = ns.len > 255 ? 255 : ns.len;
-    return e->klen == 1 + nl + key.len && (uint8_t)e->data[0] == nl &&
-           memcmp(e->data + 1, ns.ptr, nl) == 0 && memcmp(e->data + 1 + nl, key.ptr, key.len) == 0;
+    return hash_of(e->ns, e->data, e->klen);
 }
 
-static entry_t **find_slot(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, uint64_t h)
+static entry_t **find_slot(ekv_cache_t *c, int ns, ekv_bytes_t key, uint64_t h)
 {
     entry_t **slot = &c->buckets[h & (c->nbuckets - 1)];
-    while (*slot && !((*slot)->hash == h && same_key(*slot, ns, key)))
+    while (*slot && !((*slot)->ns == ns && (*slot)->klen == key.len &&
+                      memcmp((*slot)->data, key.ptr, key.len) == 0))
         slot = &(*slot)->chain;
     return slot;
+}
+
+/* The slot of (ns, key), or NULL when its namespace was never stored. */
+static entry_t **lookup_slot(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
+{
+    int n = ns_number(c, ns, 0);
+    return n < 0 ? NULL : find_slot(c, n, key, hash_of(n, key.ptr, key.len));
 }
 
 static size_t size_of(const entry_t *e)
@@ -126,7 +153,7 @@ static void drop(ekv_cache_t *c, entry_t **slot)
 
 static void drop_entry(ekv_cache_t *c, entry_t *e)
 {
-    entry_t **slot = &c->buckets[e->hash & (c->nbuckets - 1)];
+    entry_t **slot = &c->buckets[entry_hash(e) & (c->nbuckets - 1)];
     while (*slot != e)
         slot = &(*slot)->chain;
     drop(c, slot);
@@ -140,8 +167,9 @@ static void grow(ekv_cache_t *c)
         entry_t *e = c->buckets[i];
         while (e) {
             entry_t *next = e->chain;
-            e->chain = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
+            uint64_t h = entry_hash(e);
+            e->chain = b[h & (n - 1)];
+            b[h & (n - 1)] = e;
             e = next;
         }
     }
@@ -168,6 +196,9 @@ void ekv_cache_destroy(ekv_cache_t **self_p)
         next = e->next;
         free(e);
     }
+    for (size_t i = 0; i < c->nnames; i++)
+        free(c->names[i].id);
+    free(c->names);
     free(c->buckets);
     free(c);
     *self_p = NULL;
@@ -175,7 +206,7 @@ void ekv_cache_destroy(ekv_cache_t **self_p)
 
 static int is_expired(const entry_t *e, int64_t now_us)
 {
-    return e->expiration != 0 && now_us >= e->expiration * 1000000;
+    return e->expiration != 0 && now_us >= (int64_t)e->expiration * 1000000;
 }
 
 static void fill_item(const entry_t *e, ekv_cache_item_t *it)
@@ -195,8 +226,8 @@ static void fill_item(const entry_t *e, ekv_cache_item_t *it)
 int ekv_cache_lookup(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
                      ekv_cache_item_t *item)
 {
-    entry_t **slot = find_slot(c, ns, key, hash_of(ns, key));
-    if (!*slot)
+    entry_t **slot = lookup_slot(c, ns, key);
+    if (!slot || !*slot)
         return EKV_ENOTFOUND;
     if (is_expired(*slot, now_us)) {
         c->st.expired++;
@@ -210,33 +241,28 @@ int ekv_cache_lookup(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t no
     return EKV_OK;
 }
 
-static entry_t *build(ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it, uint64_t h)
+static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it)
 {
-    size_t nl = ns.len > 255 ? 255 : ns.len;
     size_t ml = it->has_meta ? it->meta.len : 0;
     size_t vl = it->negative ? 0 : it->value.len;
-    entry_t *e = ekv_malloc(sizeof *e + 1 + nl + key.len + ml + vl);
+    entry_t *e = ekv_malloc(sizeof *e + key.len + ml + vl);
     memset(e, 0, sizeof *e);
-    e->hash = h;
     e->seq = it->seq;
     e->commit_us = it->commit_us;
-    e->expiration = it->expiration;
+    e->expiration = it->expiration <= 0 ? 0 : it->expiration > UINT32_MAX ? UINT32_MAX
+                                                                            : (uint32_t)it->expiration;
     e->fresh_until = it->fresh_until_us;
-    e->klen = (uint32_t)(1 + nl + key.len);
-    e->mlen = (uint32_t)ml;
+    e->klen = (uint16_t)key.len;
+    e->mlen = (uint16_t)ml;
     e->vlen = (uint32_t)vl;
+    e->ns = (uint16_t)ns;
     e->flags = (uint8_t)((it->negative ? F_NEGATIVE : 0) | (it->has_meta ? F_META : 0));
-    char *p = e->data;
-    *p++ = (char)nl;
-    memcpy(p, ns.ptr, nl);
-    p += nl;
     if (key.len)
-        memcpy(p, key.ptr, key.len);
-    p += key.len;
+        memcpy(e->data, key.ptr, key.len);
     if (ml)
-        memcpy(p, it->meta.ptr, ml);
+        memcpy(e->data + key.len, it->meta.ptr, ml);
     if (vl)
-        memcpy(p + ml, it->value.ptr, vl);
+        memcpy(e->data + key.len + ml, it->value.ptr, vl);
     return e;
 }
 
@@ -244,11 +270,17 @@ int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_c
                     int64_t now_us)
 {
     (void)now_us;
-    uint64_t h = hash_of(ns, key);
-    entry_t **slot = find_slot(c, ns, key, h);
+    if (key.len > UINT16_MAX || (it->has_meta && it->meta.len > UINT16_MAX) ||
+        (!it->negative && it->value.len > UINT32_MAX))
+        return EKV_ETOOBIG;
+    int n = ns_number(c, ns, 1);
+    if (n < 0)
+        return EKV_ETOOBIG;
+    uint64_t h = hash_of(n, key.ptr, key.len);
+    entry_t **slot = find_slot(c, n, key, h);
     if (*slot && (*slot)->seq > it->seq)
         return EKV_EEXIST;
-    entry_t *e = build(ns, key, it, h);
+    entry_t *e = build(n, key, it);
     size_t need = size_of(e);
     if (need > c->max_bytes) {
         free(e);
@@ -275,8 +307,8 @@ int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_c
 
 int ekv_cache_remove(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
 {
-    entry_t **slot = find_slot(c, ns, key, hash_of(ns, key));
-    if (!*slot)
+    entry_t **slot = lookup_slot(c, ns, key);
+    if (!slot || !*slot)
         return EKV_ENOTFOUND;
     drop(c, slot);
     return EKV_OK;
@@ -284,7 +316,8 @@ int ekv_cache_remove(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
 
 void ekv_cache_lower_fresh(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t until_us)
 {
-    entry_t *e = *find_slot(c, ns, key, hash_of(ns, key));
+    entry_t **slot = lookup_slot(c, ns, key);
+    entry_t *e = slot ? *slot : NULL;
     if (e && e->fresh_until > until_us)
         e->fresh_until = until_us;
 }
