@@ -16,110 +16,11 @@
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_mem.h"
+#include "yconf.h"
 
 #define MAX_POPS 2000
 
-typedef struct {
-    yaml_document_t *doc;
-    const char *name; /* file name for messages */
-    char *err;
-    size_t errlen;
-    int failed;
-} ctx_t;
-
-static int problem(ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int problem(ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
-{
-    if (c->failed)
-        return -1;
-    c->failed = 1;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, at ? (int)at->start_mark.line + 1 : 1,
-             msg);
-    return -1;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int get_number(ctx_t *c, const yaml_node_t *v, const char *field, double lo, double hi,
-                      double *out)
-{
-    const char *s = scalar(v);
-    char *end = NULL;
-    double d = s ? strtod(s, &end) : NAN;
-    if (!s || !*s || *end || !isfinite(d) || d < lo || d > hi)
-        return problem(c, v, "%s: expected a number in %g..%g, got '%s'", field, lo, hi,
-                       s ? s : "(not a scalar)");
-    *out = d;
-    return 0;
-}
-
-static int get_port(ctx_t *c, const yaml_node_t *v, const char *field, int *out)
-{
-    double d;
-    if (get_number(c, v, field, 0, 65535, &d) != 0)
-        return -1;
-    if (d != floor(d))
-        return problem(c, v, "%s: expected a whole port number", field);
-    *out = (int)d;
-    return 0;
-}
-
-static int get_string(ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size)
-{
-    const char *s = scalar(v);
-    if (!s || strlen(s) >= size)
-        return problem(c, v, "%s: expected text of at most %zu characters", field, size - 1);
-    strcpy(out, s);
-    return 0;
-}
-
-/* jitter: none, uniform:MS, normal:MS or pareto:MS:SHAPE (SHAPE > 1). */
-static int get_jitter(ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size)
-{
-    if (get_string(c, v, field, out, size))
-        return -1;
-    double a, b;
-    char kind[16], extra;
-    int n = sscanf(out, "%15[a-z]:%lf:%lf%c", kind, &a, &b, &extra);
-    int ok = (!strcmp(out, "none")) ||
-             (n == 2 && (!strcmp(kind, "uniform") || !strcmp(kind, "normal")) && a >= 0) ||
-             (n == 3 && !strcmp(kind, "pareto") && a >= 0 && b > 1);
-    return ok ? 0
-              : problem(c, v, "%s: '%s' is not none, uniform:MS, normal:MS or pareto:MS:SHAPE",
-                        field, out);
-}
-
-static int check_policy(ctx_t *c, const yaml_node_t *v, const char *p)
-{
-    static const char *ok[] = {"push", "push-all", "invalidate", "ttl"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(p, ok[i]) == 0)
-            return 0;
-    return problem(c, v, "policy: '%s' is not one of push, push-all, invalidate, ttl", p);
-}
-
-/* The mapping's pairs, or an error when n is not a mapping. */
-static int pairs(ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **b,
-                 yaml_node_pair_t **e)
-{
-    if (!n || n->type != YAML_MAPPING_NODE)
-        return problem(c, n, "%s: expected a mapping", what);
-    *b = n->data.mapping.pairs.start;
-    *e = n->data.mapping.pairs.top;
-    return 0;
-}
-
-#define NODE(id) yaml_document_get_node(c->doc, (id))
+#define NODE(id) YC_NODE(c, id)
 
 /* Every process of a topology listens on this host, so it must be on loopback. */
 static int is_loopback(const char *host)
@@ -130,75 +31,75 @@ static int is_loopback(const char *host)
     return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-static int load_coord(ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
+static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
-    if (pairs(c, n, "coordinator", &p, &end))
+    if (yc_pairs(c, n, "coordinator", &p, &end))
         return -1;
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
-        const char *key = scalar(k) ? scalar(k) : "";
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
         if (!strcmp(key, "city"))
-            get_string(c, v, "coordinator.city", co->city, sizeof co->city);
+            yc_string(c, v, "coordinator.city", co->city, sizeof co->city);
         else if (!strcmp(key, "iata"))
-            get_string(c, v, "coordinator.iata", co->iata, sizeof co->iata);
+            yc_string(c, v, "coordinator.iata", co->iata, sizeof co->iata);
         else if (!strcmp(key, "lat"))
-            get_number(c, v, "coordinator.lat", -90, 90, &co->lat);
+            yc_number(c, v, "coordinator.lat", -90, 90, &co->lat);
         else if (!strcmp(key, "lon"))
-            get_number(c, v, "coordinator.lon", -180, 180, &co->lon);
+            yc_number(c, v, "coordinator.lon", -180, 180, &co->lon);
         else if (!strcmp(key, "host")) {
-            if (!get_string(c, v, "coordinator.host", co->host, sizeof co->host) &&
+            if (!yc_string(c, v, "coordinator.host", co->host, sizeof co->host) &&
                 !is_loopback(co->host))
-                problem(c, v, "coordinator.host: '%s' is not a loopback address (127.0.0.0/8)",
+                yc_problem(c, v, "coordinator.host: '%s' is not a loopback address (127.0.0.0/8)",
                         co->host);
         }
         else if (!strcmp(key, "http_port"))
-            get_port(c, v, "coordinator.http_port", &co->http_port);
+            yc_port(c, v, "coordinator.http_port", &co->http_port);
         else if (!strcmp(key, "pub_port"))
-            get_port(c, v, "coordinator.pub_port", &co->pub_port);
+            yc_port(c, v, "coordinator.pub_port", &co->pub_port);
         else if (!strcmp(key, "router_port"))
-            get_port(c, v, "coordinator.router_port", &co->router_port);
+            yc_port(c, v, "coordinator.router_port", &co->router_port);
         else
-            problem(c, k, "coordinator: unknown field '%s'", key);
+            yc_problem(c, k, "coordinator: unknown field '%s'", key);
     }
     return c->failed ? -1 : 0;
 }
 
-static int load_defaults(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+static int load_defaults(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
-    if (pairs(c, n, "defaults", &p, &end))
+    if (yc_pairs(c, n, "defaults", &p, &end))
         return -1;
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
-        const char *key = scalar(k) ? scalar(k) : "";
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
         if (!strcmp(key, "policy")) {
-            if (!get_string(c, v, "defaults.policy", t->policy, sizeof t->policy))
-                check_policy(c, v, t->policy);
+            if (!yc_string(c, v, "defaults.policy", t->policy, sizeof t->policy))
+                yc_policy(c, v, t->policy);
         } else if (!strcmp(key, "cache_ttl")) {
-            get_number(c, v, "defaults.cache_ttl", 1, 1e9, &t->cache_ttl);
+            yc_number(c, v, "defaults.cache_ttl", 1, 1e9, &t->cache_ttl);
         } else if (!strcmp(key, "cache_mb")) {
-            get_number(c, v, "defaults.cache_mb", 1, 1 << 20, &t->cache_mb);
+            yc_number(c, v, "defaults.cache_mb", 1, 1 << 20, &t->cache_mb);
         } else if (!strcmp(key, "route_factor")) {
-            get_number(c, v, "defaults.route_factor", 1, 10, &t->route_factor);
+            yc_number(c, v, "defaults.route_factor", 1, 10, &t->route_factor);
         } else if (!strcmp(key, "time_scale")) {
-            get_number(c, v, "defaults.time_scale", 0.001, 1000, &t->time_scale);
+            yc_number(c, v, "defaults.time_scale", 0.001, 1000, &t->time_scale);
         } else if (!strcmp(key, "http_port_base")) {
-            get_port(c, v, "defaults.http_port_base", &t->http_port_base);
+            yc_port(c, v, "defaults.http_port_base", &t->http_port_base);
         } else if (!strcmp(key, "jitter")) {
-            get_jitter(c, v, "defaults.jitter", t->jitter, sizeof t->jitter);
+            yc_jitter(c, v, "defaults.jitter", t->jitter, sizeof t->jitter);
         } else if (!strcmp(key, "loss")) {
-            get_number(c, v, "defaults.loss", 0, 0.9, &t->loss);
+            yc_number(c, v, "defaults.loss", 0, 0.9, &t->loss);
         } else if (!strcmp(key, "rto_ms")) {
-            get_number(c, v, "defaults.rto_ms", 0, 600000, &t->rto_ms);
+            yc_number(c, v, "defaults.rto_ms", 0, 600000, &t->rto_ms);
         } else if (!strcmp(key, "min_cache_ttl")) {
-            get_number(c, v, "defaults.min_cache_ttl", 1, 1e9, &t->min_cache_ttl);
+            yc_number(c, v, "defaults.min_cache_ttl", 1, 1e9, &t->min_cache_ttl);
         } else if (!strcmp(key, "seed")) {
             double d;
-            if (!get_number(c, v, "defaults.seed", 0, 1e15, &d))
+            if (!yc_number(c, v, "defaults.seed", 0, 1e15, &d))
                 t->seed = (long)d;
         } else {
-            problem(c, k, "defaults: unknown field '%s'", key);
+            yc_problem(c, k, "defaults: unknown field '%s'", key);
         }
     }
     return c->failed ? -1 : 0;
@@ -214,54 +115,54 @@ static int valid_name(const char *s)
     return 1;
 }
 
-static int load_pop(ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
+static int load_pop(yc_ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
-    if (pairs(c, n, "pops[]", &p, &end))
+    if (yc_pairs(c, n, "pops[]", &p, &end))
         return -1;
     pop->line = (int)n->start_mark.line + 1;
     int has_lat = 0, has_lon = 0;
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
-        const char *key = scalar(k) ? scalar(k) : "";
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
         if (!strcmp(key, "name")) {
-            if (!get_string(c, v, "name", pop->name, sizeof pop->name) && !valid_name(pop->name))
-                problem(c, v, "name: '%s' must be lowercase letters, digits and '-'", pop->name);
+            if (!yc_string(c, v, "name", pop->name, sizeof pop->name) && !valid_name(pop->name))
+                yc_problem(c, v, "name: '%s' must be lowercase letters, digits and '-'", pop->name);
         } else if (!strcmp(key, "city")) {
-            get_string(c, v, "city", pop->city, sizeof pop->city);
+            yc_string(c, v, "city", pop->city, sizeof pop->city);
         } else if (!strcmp(key, "iata")) {
-            get_string(c, v, "iata", pop->iata, sizeof pop->iata);
+            yc_string(c, v, "iata", pop->iata, sizeof pop->iata);
         } else if (!strcmp(key, "lat")) {
-            has_lat = !get_number(c, v, "lat", -90, 90, &pop->lat);
+            has_lat = !yc_number(c, v, "lat", -90, 90, &pop->lat);
         } else if (!strcmp(key, "lon")) {
-            has_lon = !get_number(c, v, "lon", -180, 180, &pop->lon);
+            has_lon = !yc_number(c, v, "lon", -180, 180, &pop->lon);
         } else if (!strcmp(key, "delay_ms")) {
-            pop->has_delay = !get_number(c, v, "delay_ms", 0, 600000, &pop->delay_ms);
+            pop->has_delay = !yc_number(c, v, "delay_ms", 0, 600000, &pop->delay_ms);
         } else if (!strcmp(key, "policy")) {
-            if (!get_string(c, v, "policy", pop->policy, sizeof pop->policy))
-                check_policy(c, v, pop->policy);
+            if (!yc_string(c, v, "policy", pop->policy, sizeof pop->policy))
+                yc_policy(c, v, pop->policy);
         } else if (!strcmp(key, "jitter")) {
-            get_jitter(c, v, "jitter", pop->jitter, sizeof pop->jitter);
+            yc_jitter(c, v, "jitter", pop->jitter, sizeof pop->jitter);
         } else if (!strcmp(key, "loss")) {
-            pop->has_loss = !get_number(c, v, "loss", 0, 0.9, &pop->loss);
+            pop->has_loss = !yc_number(c, v, "loss", 0, 0.9, &pop->loss);
         } else {
-            problem(c, k, "pop: unknown field '%s'", key);
+            yc_problem(c, k, "pop: unknown field '%s'", key);
         }
     }
     if (!c->failed && !pop->name[0])
-        problem(c, n, "pop: 'name' is required");
+        yc_problem(c, n, "pop: 'name' is required");
     if (!c->failed && !pop->has_delay && !(has_lat && has_lon))
-        problem(c, n, "pop %s: give lat and lon, or delay_ms", pop->name);
+        yc_problem(c, n, "pop %s: give lat and lon, or delay_ms", pop->name);
     return c->failed ? -1 : 0;
 }
 
-static int load_pops(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+static int load_pops(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
 {
     if (!n || n->type != YAML_SEQUENCE_NODE)
-        return problem(c, n, "pops: expected a list of PoPs");
+        return yc_problem(c, n, "pops: expected a list of PoPs");
     yaml_node_item_t *b = n->data.sequence.items.start, *e = n->data.sequence.items.top;
     if (e - b == 0 || e - b > MAX_POPS)
-        return problem(c, n, "pops: expected 1..%d PoPs, got %d", MAX_POPS, (int)(e - b));
+        return yc_problem(c, n, "pops: expected 1..%d PoPs, got %d", MAX_POPS, (int)(e - b));
     t->pops = ekv_calloc((size_t)(e - b), sizeof *t->pops);
     for (yaml_node_item_t *i = b; i < e && !c->failed; i++) {
         ekv_topo_pop_t *pop = &t->pops[t->npops];
@@ -269,7 +170,7 @@ static int load_pops(ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             break;
         for (size_t j = 0; j < t->npops; j++)
             if (!strcmp(t->pops[j].name, pop->name))
-                return problem(c, NODE(*i), "pop %s: name already used on line %d", pop->name,
+                return yc_problem(c, NODE(*i), "pop %s: name already used on line %d", pop->name,
                                t->pops[j].line);
         t->npops++;
     }
@@ -290,19 +191,19 @@ static void set_defaults(ekv_topo_t *t)
     t->seed = 1;
 }
 
-static int load_root(ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
+static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
-    if (pairs(c, root, "top level", &p, &end))
+    if (yc_pairs(c, root, "top level", &p, &end))
         return -1;
     int have_pops = 0, seen[3] = {0, 0, 0};
     static const char *sections[3] = {"coordinator", "defaults", "pops"};
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
-        const char *key = scalar(k) ? scalar(k) : "";
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
         for (int i = 0; i < 3; i++)
             if (!strcmp(key, sections[i]) && seen[i]) /* YAML allows repeated keys; we don't */
-                return problem(c, k, "section '%s' given twice (first on line %d)", key, seen[i]);
+                return yc_problem(c, k, "section '%s' given twice (first on line %d)", key, seen[i]);
         for (int i = 0; i < 3; i++)
             if (!strcmp(key, sections[i]))
                 seen[i] = (int)k->start_mark.line + 1;
@@ -313,37 +214,28 @@ static int load_root(ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
         else if (!strcmp(key, "pops"))
             have_pops = !load_pops(c, v, t);
         else
-            problem(c, k, "unknown section '%s' (expected coordinator, defaults, pops)", key);
+            yc_problem(c, k, "unknown section '%s' (expected coordinator, defaults, pops)", key);
     }
     if (!c->failed && !have_pops)
-        problem(c, root, "the 'pops' list is missing");
+        yc_problem(c, root, "the 'pops' list is missing");
     return c->failed ? -1 : 0;
 }
 
 ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err,
                            size_t errlen)
 {
-    yaml_parser_t parser;
     yaml_document_t doc;
+    if (yc_load(name, text, len, &doc, err, errlen) != 0)
+        return NULL;
     ekv_topo_t *t = ekv_calloc(1, sizeof *t);
     set_defaults(t);
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        snprintf(err, errlen, "%s:%d: %s", name, (int)parser.problem_mark.line + 1,
-                 parser.problem ? parser.problem : "YAML syntax error");
-        yaml_parser_delete(&parser);
-        ekv_topo_destroy(&t);
-        return NULL;
-    }
-    ctx_t c = {&doc, name, err, errlen, 0};
+    yc_ctx_t c = {&doc, name, err, errlen, 0};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root)
-        problem(&c, NULL, "the file is empty");
+        yc_problem(&c, NULL, "the file is empty");
     else
         load_root(&c, root, t);
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     if (c.failed)
         ekv_topo_destroy(&t);
     return t;

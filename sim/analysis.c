@@ -1,0 +1,182 @@
+/* analysis: visibility percentiles, stale reads and t-visibility (see analysis.h).
+ *
+ * Writes are sorted twice: by key then commit time (to find, for a read, the newest version
+ * of its key committed before it began, by binary search) and by sequence (to find a change's
+ * commit time for a visibility record). Everything else is one pass. */
+#include "analysis.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_mem.h"
+
+static int by_key_time(const void *a, const void *b)
+{
+    const ekv_write_rec_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->commit_us < y->commit_us ? -1 : x->commit_us > y->commit_us;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const ekv_write_rec_t *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Quantile of sorted values (nearest rank); 0 when empty. */
+static double quantile(const double *v, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    size_t i = (size_t)ceil(q * (double)n);
+    return v[i == 0 ? 0 : i - 1];
+}
+
+/* The newest write of key committed strictly before t, or NULL. */
+static const ekv_write_rec_t *newest_before(const ekv_write_rec_t *w, size_t n, uint32_t key,
+                                            int64_t t)
+{
+    size_t lo = 0, hi = n; /* first index with (key, time) >= (key, t) */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (w[mid].key < key || (w[mid].key == key && w[mid].commit_us < t))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && w[lo - 1].key == key ? &w[lo - 1] : NULL;
+}
+
+static const ekv_write_rec_t *find_seq(const ekv_write_rec_t *w, size_t n, uint64_t seq)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (w[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && w[lo].seq == seq ? &w[lo] : NULL;
+}
+
+typedef struct {
+    double *v;
+    size_t n, cap;
+} vec_t;
+
+static void push(vec_t *v, double x)
+{
+    if (v->n == v->cap)
+        v->v = ekv_realloc(v->v, (v->cap = v->cap ? v->cap * 2 : 256) * sizeof *v->v);
+    v->v[v->n++] = x;
+}
+
+static void visibility(const ekv_write_rec_t *by_s, size_t nw, const ekv_vis_rec_t *vis,
+                       size_t nvis, double scale, ekv_results_t *out)
+{
+    vec_t *d = ekv_calloc(out->npops, sizeof *d);
+    for (size_t i = 0; i < nvis; i++) {
+        const ekv_write_rec_t *w = find_seq(by_s, nw, vis[i].seq);
+        if (w && vis[i].pop < out->npops)
+            push(&d[vis[i].pop], (double)(vis[i].visible_us - w->commit_us) / 1000.0 * scale);
+    }
+    for (size_t p = 0; p < out->npops; p++) {
+        qsort(d[p].v, d[p].n, sizeof *d[p].v, by_double);
+        ekv_pop_result_t *r = &out->pops[p];
+        r->changes = d[p].n;
+        r->p50 = quantile(d[p].v, d[p].n, 0.5);
+        r->p90 = quantile(d[p].v, d[p].n, 0.9);
+        r->p99 = quantile(d[p].v, d[p].n, 0.99);
+        r->max = d[p].n ? d[p].v[d[p].n - 1] : 0;
+        free(d[p].v);
+    }
+    free(d);
+}
+
+static void reads_pass(const ekv_write_rec_t *by_k, size_t nw, const ekv_read_rec_t *reads,
+                       size_t nreads, double scale, double bin_ms, ekv_results_t *out)
+{
+    vec_t *ages = ekv_calloc(out->npops, sizeof *ages);
+    uint64_t fresh[EKV_TVIS_BINS] = {0};
+    for (size_t i = 0; i < nreads; i++) {
+        const ekv_read_rec_t *r = &reads[i];
+        if (r->pop >= out->npops)
+            continue;
+        ekv_pop_result_t *p = &out->pops[r->pop];
+        p->reads++;
+        out->reads++;
+        if (!r->ok) {
+            p->failed_reads++;
+            continue;
+        }
+        const ekv_write_rec_t *w = newest_before(by_k, nw, r->key, r->start_us);
+        if (!w)
+            continue; /* nothing committed yet: any answer is current */
+        double t_ms = (double)(r->start_us - w->commit_us) / 1000.0 * scale;
+        int is_fresh = r->seq >= w->seq;
+        size_t bin = (size_t)(t_ms / bin_ms);
+        if (bin < EKV_TVIS_BINS) {
+            out->tvis_n[bin]++;
+            fresh[bin] += (uint64_t)is_fresh;
+        }
+        if (is_fresh) {
+            p->hits_fresh++;
+        } else {
+            p->stale_reads++;
+            out->stale_reads++;
+            push(&ages[r->pop], t_ms);
+        }
+    }
+    for (size_t b = 0; b < EKV_TVIS_BINS; b++) {
+        out->tvis_t_ms[b] = (double)(b + 1) * bin_ms;
+        out->tvis_p[b] = out->tvis_n[b] ? (double)fresh[b] / (double)out->tvis_n[b] : -1;
+    }
+    out->tvis_bins = EKV_TVIS_BINS;
+    for (size_t p = 0; p < out->npops; p++) {
+        qsort(ages[p].v, ages[p].n, sizeof *ages[p].v, by_double);
+        out->pops[p].stale_age_p50 = quantile(ages[p].v, ages[p].n, 0.5);
+        out->pops[p].stale_age_max = ages[p].n ? ages[p].v[ages[p].n - 1] : 0;
+        free(ages[p].v);
+    }
+    free(ages);
+}
+
+void ekv_analyze(ekv_write_rec_t *writes, size_t nwrites, ekv_read_rec_t *reads, size_t nreads,
+                 ekv_vis_rec_t *vis, size_t nvis, size_t npops, double time_scale, double bin_ms,
+                 ekv_results_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->npops = npops;
+    out->pops = ekv_calloc(npops ? npops : 1, sizeof *out->pops);
+    out->writes = nwrites;
+    ekv_write_rec_t *by_s = ekv_malloc((nwrites ? nwrites : 1) * sizeof *by_s);
+    if (nwrites)
+        memcpy(by_s, writes, nwrites * sizeof *by_s);
+    qsort(by_s, nwrites, sizeof *by_s, by_seq);
+    qsort(writes, nwrites, sizeof *writes, by_key_time);
+    visibility(by_s, nwrites, vis, nvis, time_scale, out);
+    reads_pass(writes, nwrites, reads, nreads, time_scale, bin_ms > 0 ? bin_ms : 1, out);
+    free(by_s);
+}
+
+void ekv_results_fini(ekv_results_t *r)
+{
+    free(r->pops);
+    memset(r, 0, sizeof *r);
+}
+
+double ekv_ttl_stale_ratio(double w, double r, double ttl)
+{
+    if (w <= 0 || r <= 0 || ttl <= 0)
+        return 0;
+    return r * (ttl - (1.0 - exp(-w * ttl)) / w) / (1.0 + r * ttl);
+}

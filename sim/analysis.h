@@ -1,0 +1,76 @@
+/* analysis: the measurements of an experiment, computed from raw records (logic only).
+ *
+ * Inputs are what the run collected: every acknowledged write (key, version = sequence
+ * number, commit time), every read (PoP, key, start time, version served; 0 = not found) and,
+ * per PoP, the time each change became visible there. Definitions (DESIGN.md, Measurement):
+ *   visibility delay  visible time minus commit time, per change per PoP;
+ *   stale read        a read that returned a version older than the newest version of its key
+ *                     committed before the read began; its staleness age is how long that
+ *                     newer version had existed when the read began;
+ *   t-visibility      over reads that began t ms after the newest commit of their key, the
+ *                     fraction that returned it (the PBS curve).
+ * All times are microseconds of one clock; results are in simulated milliseconds (times are
+ * multiplied by the time scale). */
+#ifndef EKV_ANALYSIS_H
+#define EKV_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint32_t key;      /* key number */
+    uint64_t seq;      /* version */
+    int64_t commit_us; /* commit time */
+} ekv_write_rec_t;
+
+typedef struct {
+    uint16_t pop;      /* PoP number */
+    uint32_t key;
+    int64_t start_us;  /* when the read was sent */
+    int64_t end_us;    /* when its answer arrived */
+    uint64_t seq;      /* version served; 0 = not found */
+    int ok;            /* 1 when answered (200 or 404) */
+} ekv_read_rec_t;
+
+typedef struct {
+    uint16_t pop;
+    uint64_t seq;
+    int64_t visible_us;
+} ekv_vis_rec_t;
+
+typedef struct {
+    double p50, p90, p99, max; /* visibility delay, simulated ms */
+    uint64_t changes;          /* changes seen at this PoP */
+    uint64_t reads, stale_reads, failed_reads;
+    double stale_age_p50, stale_age_max; /* simulated ms */
+    uint64_t hits_fresh;       /* reads that returned the newest committed version */
+} ekv_pop_result_t;
+
+#define EKV_TVIS_BINS 64
+
+typedef struct {
+    ekv_pop_result_t *pops; /* one per PoP */
+    size_t npops;
+    uint64_t reads, stale_reads, writes;
+    double tvis_t_ms[EKV_TVIS_BINS]; /* bin upper edges, simulated ms */
+    double tvis_p[EKV_TVIS_BINS];    /* fraction fresh in the bin (-1 when empty) */
+    uint64_t tvis_n[EKV_TVIS_BINS];  /* reads in the bin */
+    size_t tvis_bins;
+} ekv_results_t;
+
+/* Computes every measurement. bin_ms is the width of a t-visibility bin (simulated ms);
+ * time_scale converts real microseconds into simulated milliseconds. Inputs may be in any
+ * order (they are sorted in place). Free with ekv_results_fini(). */
+void ekv_analyze(ekv_write_rec_t *writes, size_t nwrites, ekv_read_rec_t *reads, size_t nreads,
+                 ekv_vis_rec_t *vis, size_t nvis, size_t npops, double time_scale, double bin_ms,
+                 ekv_results_t *out);
+void ekv_results_fini(ekv_results_t *r);
+
+/* The stale-read probability of a key under the ttl policy with Poisson writes (rate w per
+ * second) and Poisson reads at one PoP (rate r per second), cache lifetime ttl seconds,
+ * ignoring link delay: the first read of a cache lifetime fetches (fresh); a read a seconds
+ * into it is stale when a write fell in those a seconds:
+ *     P = r (T - (1 - e^{-wT}) / w) / (1 + r T). */
+double ekv_ttl_stale_ratio(double w, double r, double ttl);
+
+#endif

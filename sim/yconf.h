@@ -1,0 +1,42 @@
+/* yconf: reading configuration files (topology, experiments) from libyaml documents.
+ *
+ * Every getter checks the node's type and range and, on a problem, records the first error as
+ * "FILE:LINE: message" (later problems are ignored) and returns -1, so loaders can check many
+ * fields and report the first mistake with its line. */
+#ifndef EKV_YCONF_H
+#define EKV_YCONF_H
+
+#include <stddef.h>
+#include <yaml.h>
+
+typedef struct {
+    yaml_document_t *doc; /* the loaded document */
+    const char *name;     /* file name for messages */
+    char *err;            /* where the message goes */
+    size_t errlen;
+    int failed;           /* an error was recorded */
+} yc_ctx_t;
+
+int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The text of a scalar node; NULL for other nodes. */
+const char *yc_scalar(const yaml_node_t *n);
+int yc_number(yc_ctx_t *c, const yaml_node_t *v, const char *field, double lo, double hi,
+              double *out);
+int yc_port(yc_ctx_t *c, const yaml_node_t *v, const char *field, int *out);
+int yc_string(yc_ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size);
+/* The pairs of a mapping node. */
+int yc_pairs(yc_ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **b,
+             yaml_node_pair_t **e);
+/* A jitter spec: none, uniform:MS, normal:MS or pareto:MS:SHAPE (SHAPE > 1). */
+int yc_jitter(yc_ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size);
+/* A propagation policy name (already read into p). */
+int yc_policy(yc_ctx_t *c, const yaml_node_t *v, const char *p);
+/* Parses text into doc; on a syntax error writes "NAME:LINE: problem" to err and returns -1.
+ * On success the caller deletes doc with yaml_document_delete(). */
+int yc_load(const char *name, const char *text, size_t len, yaml_document_t *doc, char *err,
+            size_t errlen);
+
+#define YC_NODE(c, id) yaml_document_get_node((c)->doc, (id))
+
+#endif
