@@ -97,6 +97,8 @@ static void visibility(const ekv_write_rec_t *by_s, size_t nw, const ekv_vis_rec
         r->p90 = quantile(d[p].v, d[p].n, 0.9);
         r->p99 = quantile(d[p].v, d[p].n, 0.99);
         r->max = d[p].n ? d[p].v[d[p].n - 1] : 0;
+        for (int q = 0; q <= 20; q++)
+            r->cdf[q] = q == 0 ? (d[p].n ? d[p].v[0] : 0) : quantile(d[p].v, d[p].n, q / 20.0);
         free(d[p].v);
     }
     free(d);
@@ -179,4 +181,67 @@ double ekv_ttl_stale_ratio(double w, double r, double ttl)
     if (w <= 0 || r <= 0 || ttl <= 0)
         return 0;
     return r * (ttl - (1.0 - exp(-w * ttl)) / w) / (1.0 + r * ttl);
+}
+
+static int by_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* How many of the sorted times are <= t. */
+static size_t count_le(const int64_t *v, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vis_rec_t *vis,
+                     size_t nvis, int64_t start_us, int64_t end_us, double time_scale,
+                     ekv_results_t *out)
+{
+    int64_t *commits = ekv_malloc((nwrites ? nwrites : 1) * sizeof *commits);
+    for (size_t i = 0; i < nwrites; i++)
+        commits[i] = writes[i].commit_us;
+    qsort(commits, nwrites, sizeof *commits, by_i64);
+    /* Per PoP, the times its first sightings of the experiment's changes happened. */
+    size_t np = out->npops;
+    int64_t **seen = ekv_calloc(np ? np : 1, sizeof *seen);
+    size_t *ns = ekv_calloc(np ? np : 1, sizeof *ns);
+    for (size_t i = 0; i < nvis; i++)
+        if (vis[i].pop < np)
+            ns[vis[i].pop]++;
+    for (size_t p = 0; p < np; p++)
+        seen[p] = ekv_malloc((ns[p] ? ns[p] : 1) * sizeof **seen), ns[p] = 0;
+    for (size_t i = 0; i < nvis; i++)
+        if (vis[i].pop < np)
+            seen[vis[i].pop][ns[vis[i].pop]++] = vis[i].visible_us;
+    for (size_t p = 0; p < np; p++)
+        qsort(seen[p], ns[p], sizeof **seen, by_i64);
+    for (int k = 0; k < EKV_LAG_POINTS; k++) {
+        int64_t t = start_us + (end_us - start_us) * (k + 1) / EKV_LAG_POINTS;
+        size_t committed = count_le(commits, nwrites, t);
+        double sum = 0, max = 0;
+        for (size_t p = 0; p < np; p++) {
+            size_t v = count_le(seen[p], ns[p], t);
+            double lag = committed > v ? (double)(committed - v) : 0;
+            sum += lag;
+            max = lag > max ? lag : max;
+        }
+        out->lag_t_s[k] = (double)(t - start_us) / 1e6 * time_scale;
+        out->lag_mean[k] = np ? sum / (double)np : 0;
+        out->lag_max[k] = max;
+    }
+    for (size_t p = 0; p < np; p++)
+        free(seen[p]);
+    free(seen);
+    free(ns);
+    free(commits);
 }

@@ -44,7 +44,10 @@ typedef struct {
     uint64_t reads, stale_reads, failed_reads;
     double stale_age_p50, stale_age_max; /* simulated ms */
     uint64_t hits_fresh;       /* reads that returned the newest committed version */
+    double cdf[21];            /* visibility delay at 0%, 5%, ... 100% (simulated ms) */
 } ekv_pop_result_t;
+
+#define EKV_LAG_POINTS 100
 
 #define EKV_TVIS_BINS 64
 
@@ -56,6 +59,9 @@ typedef struct {
     double tvis_p[EKV_TVIS_BINS];    /* fraction fresh in the bin (-1 when empty) */
     uint64_t tvis_n[EKV_TVIS_BINS];  /* reads in the bin */
     size_t tvis_bins;
+    double lag_t_s[EKV_LAG_POINTS];  /* version lag sample times, simulated s from the start */
+    double lag_mean[EKV_LAG_POINTS]; /* committed changes not yet visible, mean over PoPs */
+    double lag_max[EKV_LAG_POINTS];  /* ... and at the worst PoP */
 } ekv_results_t;
 
 /* Computes every measurement. bin_ms is the width of a t-visibility bin (simulated ms);
@@ -65,6 +71,12 @@ void ekv_analyze(ekv_write_rec_t *writes, size_t nwrites, ekv_read_rec_t *reads,
                  ekv_vis_rec_t *vis, size_t nvis, size_t npops, double time_scale, double bin_ms,
                  ekv_results_t *out);
 void ekv_results_fini(ekv_results_t *r);
+
+/* Version lag over [start_us, end_us]: at each sample time, how many committed changes each
+ * PoP had not yet seen (mean and max over PoPs). Call after ekv_analyze (inputs sorted). */
+void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vis_rec_t *vis,
+                     size_t nvis, int64_t start_us, int64_t end_us, double time_scale,
+                     ekv_results_t *out);
 
 /* The stale-read probability of a key under the ttl policy with Poisson writes (rate w per
  * second) and Poisson reads at one PoP (rate r per second), cache lifetime ttl seconds,

@@ -108,7 +108,8 @@ static void stop_all(ekv_state_t *st)
 static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
     const ekv_topo_coord_t *c = &t->coord;
-    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160];
+    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160],
+        rate[32];
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -119,9 +120,13 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     if (c->router_port)
         snprintf(router, sizeof router, "tcp://%s:%d", c->host, c->router_port);
     snprintf(http, sizeof http, "%s:%d", c->host, c->http_port);
+    /* The same-key limit is in simulated time: a faster world allows proportionally more. */
+    snprintf(rate, sizeof rate, "%ld", lround(t->write_rate_limit * t->time_scale));
+    if (t->write_rate_limit > 0 && lround(t->write_rate_limit * t->time_scale) < 1)
+        snprintf(rate, sizeof rate, "1");
     unlink(ready);
     char *argv[] = {"edgekv-coordinator", "--data", data, "--pub", pub, "--router", router,
-                    "--http", http, "--ready-file", ready, NULL};
+                    "--http", http, "--ready-file", ready, "--write-rate-limit", rate, NULL};
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
     if (spawn(argv, log, &st->coord) != EKV_OK)
@@ -146,7 +151,8 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     return EKV_EIO;
 }
 
-static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
+/* Starts PoP i; port -1 = the topology's (base + 1 + i, or any when the base is 0). */
+static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
 {
     const ekv_topo_pop_t *tp = &t->pops[i];
     ekv_proc_t *p = &st->pops[i];
@@ -158,8 +164,9 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
     p->delay_ms = ekv_topo_delay_ms(t, tp);
     snprintf(ready, sizeof ready, "%s/run/%s.ready", ekv_state_dir(), tp->name);
     snprintf(log, sizeof log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
-    snprintf(http, sizeof http, "%s:%d", t->coord.host,
-             t->http_port_base ? t->http_port_base + 1 + (int)i : 0);
+    if (port < 0)
+        port = t->http_port_base ? t->http_port_base + 1 + (int)i : 0;
+    snprintf(http, sizeof http, "%s:%d", t->coord.host, port);
     snprintf(delay, sizeof delay, "%.4f", p->delay_ms); /* simulated: the node scales */
     snprintf(cache, sizeof cache, "%d", (int)ceil(t->cache_mb));
     snprintf(scale, sizeof scale, "%g", t->time_scale);
@@ -261,6 +268,60 @@ static int make_dirs(void)
     return access(path, W_OK) == 0 ? EKV_OK : EKV_EIO;
 }
 
+int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
+{
+    memset(st, 0, sizeof *st);
+    if (already_running())
+        return EKV_EEXIST;
+    if (make_dirs() != EKV_OK) {
+        fprintf(stderr, "edgekv: cannot create %s\n", ekv_state_dir());
+        return EKV_EIO;
+    }
+    if (!realpath(path, st->topology))
+        snprintf(st->topology, sizeof st->topology, "%s", path);
+    st->time_scale = t->time_scale;
+    st->pops = ekv_calloc(t->npops, sizeof *st->pops);
+    st->npops = t->npops;
+    int rc = start_coord(t, st);
+    for (size_t i = 0; rc == EKV_OK && i < t->npops; i++)
+        rc = start_pop(t, i, st, -1);
+    if (rc == EKV_OK)
+        rc = wait_pops(st);
+    if (rc == EKV_OK)
+        rc = ekv_state_save(st);
+    if (rc != EKV_OK) {
+        stop_all(st);
+        free(st->pops);
+        st->pops = NULL;
+    }
+    return rc;
+}
+
+void ekv_launch_stop(ekv_state_t *st)
+{
+    stop_all(st);
+    ekv_state_remove();
+    free(st->pops);
+    st->pops = NULL;
+}
+
+int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
+{
+    ekv_proc_t *p = &st->pops[i];
+    int port = -1;
+    const char *colon = strrchr(p->url, ':');
+    if (colon)
+        port = atoi(colon + 1); /* same address, so clients find it again */
+    ekv_proc_stop(p, 2000);
+    p->url[0] = '\0';
+    if (start_pop(t, i, st, port) != EKV_OK)
+        return EKV_EIO;
+    int rc = wait_pops(st);
+    if (rc == EKV_OK)
+        ekv_state_save(st);
+    return rc;
+}
+
 int ekv_cmd_up(int argc, char **argv)
 {
     const char *file = argc > 1 ? argv[1] : "topology.yaml";
@@ -274,38 +335,17 @@ int ekv_cmd_up(int argc, char **argv)
         fprintf(stderr, "edgekv: %s\n", err);
         return 1;
     }
-    int rc = 1;
-    ekv_state_t st = {0};
-    if (already_running())
-        goto out;
-    if (make_dirs() != EKV_OK) {
-        fprintf(stderr, "edgekv: cannot create %s\n", ekv_state_dir());
-        goto out;
-    }
-    if (!realpath(file, st.topology))
-        snprintf(st.topology, sizeof st.topology, "%s", file);
-    st.time_scale = t->time_scale;
-    st.pops = ekv_calloc(t->npops, sizeof *st.pops);
-    st.npops = t->npops;
+    ekv_state_t st;
     int64_t t0 = ekv_mono_us();
-    if (start_coord(t, &st) != EKV_OK)
-        goto fail;
-    for (size_t i = 0; i < t->npops; i++)
-        if (start_pop(t, i, &st) != EKV_OK)
-            goto fail;
-    if (wait_pops(&st) != EKV_OK || ekv_state_save(&st) != EKV_OK)
-        goto fail;
-    print_table(&st);
-    printf("%zu PoPs up in %.1f s; state in %s (stop with `edgekv down`)\n", st.npops,
-           (ekv_mono_us() - t0) / 1e6, ekv_state_dir());
-    rc = 0;
-    goto out;
-fail:
-    stop_all(&st);
-out:
-    free(st.pops);
+    int rc = ekv_launch_start(t, file, &st);
+    if (rc == EKV_OK) {
+        print_table(&st);
+        printf("%zu PoPs up in %.1f s; state in %s (stop with `edgekv down`)\n", st.npops,
+               (ekv_mono_us() - t0) / 1e6, ekv_state_dir());
+        free(st.pops);
+    }
     ekv_topo_destroy(&t);
-    return rc;
+    return rc == EKV_OK ? 0 : 1;
 }
 
 int ekv_cmd_down(int argc, char **argv)

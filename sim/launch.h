@@ -8,7 +8,18 @@
 #ifndef EKV_LAUNCH_H
 #define EKV_LAUNCH_H
 
+#include "state.h"
+#include "topology.h"
+
 int ekv_cmd_up(int argc, char **argv);
+
+/* Starts topology t (loaded from path) in $EDGEKV_HOME and records it; fills *st (free
+ * st->pops, or stop with ekv_launch_stop). EKV_EEXIST when one is running there already. */
+int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st);
+/* Stops everything in st and removes the state file. */
+void ekv_launch_stop(ekv_state_t *st);
+/* Stops PoP i if it runs and starts it again on the same address; waits until ready. */
+int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st);
 int ekv_cmd_down(int argc, char **argv);
 int ekv_cmd_status(int argc, char **argv);
 

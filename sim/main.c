@@ -7,6 +7,7 @@
 
 #include "launch.h"
 #include "probe.h"
+#include "run.h"
 
 static void usage(FILE *f)
 {
@@ -18,6 +19,9 @@ static void usage(FILE *f)
             "                       write a fresh value through one PoP and measure how long\n"
             "                       each PoP takes to see it\n"
             "  down                 stop everything that `up` started\n"
+            "  run EXPERIMENT [--topology FILE] [--out DIR] [--check]\n"
+            "                       run an experiment (sim/experiments/) for each of its\n"
+            "                       policies; write results.json, CSV and report.html\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -37,6 +41,8 @@ int main(int argc, char **argv)
         return ekv_cmd_status(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe"))
         return ekv_cmd_probe(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return ekv_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

@@ -94,6 +94,8 @@ static int load_defaults(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             yc_number(c, v, "defaults.rto_ms", 0, 600000, &t->rto_ms);
         } else if (!strcmp(key, "min_cache_ttl")) {
             yc_number(c, v, "defaults.min_cache_ttl", 1, 1e9, &t->min_cache_ttl);
+        } else if (!strcmp(key, "write_rate_limit")) {
+            yc_number(c, v, "defaults.write_rate_limit", 0, 1e6, &t->write_rate_limit);
         } else if (!strcmp(key, "seed")) {
             double d;
             if (!yc_number(c, v, "defaults.seed", 0, 1e15, &d))
@@ -189,6 +191,7 @@ static void set_defaults(ekv_topo_t *t)
     t->rto_ms = 200;
     t->min_cache_ttl = 30;
     t->seed = 1;
+    t->write_rate_limit = 1;
 }
 
 static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)

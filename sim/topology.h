@@ -45,6 +45,7 @@ typedef struct {
     double rto_ms;       /* retransmission timeout per loss */
     double min_cache_ttl;/* smallest cacheTtl a read may ask for, seconds */
     long seed;           /* seed of every PoP's link draws (PoP i uses seed + i) */
+    double write_rate_limit; /* writes per second allowed to one key (simulated); 0 = off */
     ekv_topo_pop_t *pops;
     size_t npops;
 } ekv_topo_t;

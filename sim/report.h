@@ -1,0 +1,32 @@
+/* report: what an experiment leaves behind in its output folder.
+ *   results.json  the measurements of every run (one per policy), for machines;
+ *   report.html   one self-contained page (inline SVG, no scripts or downloads) with the
+ *                 visibility CDF per PoP, the t-visibility curves of the policies, the
+ *                 stale-read ratio per PoP, version lag over time and a world map of the PoPs
+ *                 coloured by p99 visibility;
+ * and the terminal summary table. CSV files of raw records are written by the runner. */
+#ifndef EKV_REPORT_H
+#define EKV_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "analysis.h"
+#include "experiment.h"
+#include "topology.h"
+
+typedef struct {
+    char policy[16];
+    ekv_results_t res;
+    uint64_t write_errors; /* writes not acknowledged */
+} ekv_run_t;
+
+/* The results document ({"experiment", ..., "runs": [...]}); new reference. */
+json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double time_scale,
+                        const ekv_run_t *runs, size_t nruns);
+/* Writes report.html for the given results document into dir. */
+int ekv_report_html(const char *dir, json_t *results);
+/* Prints the summary table of every run. */
+void ekv_report_summary(FILE *f, json_t *results);
+
+#endif

@@ -1,0 +1,338 @@
+/* run: `edgekv run EXPERIMENT [--topology FILE] [--out DIR] [--check]`.
+ *
+ * For each policy of the experiment: launch the topology in a private state folder under the
+ * output folder (ephemeral ports, the policy forced on every PoP), drive the workload and the
+ * fault timeline (loadgen.c), collect, stop everything, and analyse (analysis.c). Then write
+ * results.json, report.html and CSV files of the raw records into the output folder, print
+ * the summary, and check the experiment's assertions (--check: exit 1 when one fails). */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ekv_err.h"
+#include "ekv_file.h"
+#include "ekv_mem.h"
+#include "launch.h"
+#include "loadgen.h"
+#include "report.h"
+#include "run.h"
+
+typedef struct {
+    const ekv_topo_t *t;
+    ekv_state_t *st;
+} fault_ctx_t;
+
+static int apply_fault(void *arg, const ekv_fault_t *f)
+{
+    fault_ctx_t *fc = arg;
+    for (size_t i = 0; i < fc->st->npops; i++) {
+        ekv_proc_t *p = &fc->st->pops[i];
+        if (strcmp(p->name, f->pop) != 0)
+            continue;
+        switch (f->kind) {
+        case EKV_FAULT_KILL: return ekv_proc_alive(p) ? kill(p->pid, SIGKILL) : -1;
+        case EKV_FAULT_STOP: return ekv_proc_alive(p) ? kill(p->pid, SIGSTOP) : -1;
+        case EKV_FAULT_CONTINUE: return ekv_proc_alive(p) ? kill(p->pid, SIGCONT) : -1;
+        case EKV_FAULT_RESTART: return ekv_launch_restart_pop(fc->t, i, fc->st);
+        }
+    }
+    return -1;
+}
+
+static int in_list(const char (*names)[64], size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return 1;
+    return 0;
+}
+
+/* Every PoP named by the experiment must exist in the topology. */
+static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
+{
+    for (size_t i = 0; i < e->nwriters + e->nreaders + e->nfaults; i++) {
+        const char *name = i < e->nwriters                ? e->writers[i]
+                           : i < e->nwriters + e->nreaders ? e->readers[i - e->nwriters]
+                                                            : e->faults[i - e->nwriters - e->nreaders].pop;
+        size_t j = 0;
+        while (j < t->npops && strcmp(t->pops[j].name, name) != 0)
+            j++;
+        if (j == t->npops) {
+            fprintf(stderr, "edgekv: the experiment names PoP '%s', which the topology lacks\n",
+                    name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
+                       const ekv_load_result_t *r)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s-writes.csv", dir, policy);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "key,seq,commit_us\n");
+        for (size_t i = 0; i < r->nwrites; i++)
+            fprintf(f, "k%07u,%llu,%lld\n", r->writes[i].key,
+                    (unsigned long long)r->writes[i].seq, (long long)r->writes[i].commit_us);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/%s-reads.csv", dir, policy);
+    if ((f = fopen(path, "w"))) {
+        fprintf(f, "pop,key,start_us,end_us,ok,seq\n");
+        for (size_t i = 0; i < r->nreads; i++) {
+            const ekv_read_rec_t *x = &r->reads[i];
+            fprintf(f, "%s,k%07u,%lld,%lld,%d,%llu\n", t->pops[x->pop].name, x->key,
+                    (long long)x->start_us, (long long)x->end_us, x->ok,
+                    (unsigned long long)x->seq);
+        }
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/%s-visibility.csv", dir, policy);
+    if ((f = fopen(path, "w"))) {
+        fprintf(f, "pop,seq,visible_us\n");
+        for (size_t i = 0; i < r->nvis; i++)
+            fprintf(f, "%s,%llu,%lld\n", t->pops[r->vis[i].pop].name,
+                    (unsigned long long)r->vis[i].seq, (long long)r->vis[i].visible_us);
+        fclose(f);
+    }
+}
+
+/* A copy of the topology for one run: this policy everywhere, ephemeral ports. */
+static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e,
+                                const char *policy)
+{
+    ekv_topo_t *c = ekv_malloc(sizeof *c);
+    *c = *t;
+    c->pops = ekv_malloc(t->npops * sizeof *c->pops);
+    memcpy(c->pops, t->pops, t->npops * sizeof *c->pops);
+    snprintf(c->policy, sizeof c->policy, "%s", policy);
+    for (size_t i = 0; i < c->npops; i++)
+        c->pops[i].policy[0] = '\0';
+    c->coord.http_port = c->coord.pub_port = c->coord.router_port = 0;
+    c->http_port_base = 0;
+    if (e->time_scale > 0)
+        c->time_scale = e->time_scale;
+    c->write_rate_limit = e->write_rate_limit;
+    c->seed = e->seed;
+    return c;
+}
+
+static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char *topo_path,
+                   const char *policy, const char *out, int progress, ekv_run_t *run)
+{
+    ekv_topo_t *t = run_topology(base, e, policy);
+    char home[PATH_MAX];
+    snprintf(home, sizeof home, "%s/state-%s", out, policy);
+    setenv("EDGEKV_HOME", home, 1);
+    ekv_state_t st;
+    fprintf(stderr, "edgekv: policy %s: starting %zu PoPs\n", policy, t->npops);
+    int rc = ekv_launch_start(t, topo_path, &st);
+    if (rc != EKV_OK) {
+        free(t->pops);
+        free(t);
+        return rc;
+    }
+    char (*urls)[128] = ekv_calloc(t->npops, sizeof *urls);
+    int *reader = ekv_calloc(t->npops, sizeof *reader), *writer = ekv_calloc(t->npops, sizeof *writer);
+    double max_delay = 0;
+    for (size_t i = 0; i < t->npops; i++) {
+        snprintf(urls[i], sizeof urls[i], "%s", st.pops[i].url);
+        reader[i] = e->nreaders == 0 || in_list(e->readers, e->nreaders, t->pops[i].name);
+        writer[i] = e->nwriters ? in_list(e->writers, e->nwriters, t->pops[i].name) : i == 0;
+        max_delay = fmax(max_delay, st.pops[i].delay_ms);
+    }
+    fault_ctx_t fc = {t, &st};
+    ekv_load_config_t cfg = {e, t->npops, urls, reader, writer, t->time_scale,
+                             (int)(1000 + 4 * max_delay / t->time_scale), progress, apply_fault,
+                             &fc};
+    ekv_load_result_t lr;
+    rc = ekv_load_run(&cfg, &lr);
+    ekv_launch_stop(&st);
+    if (rc == EKV_OK) {
+        write_csvs(out, policy, t, &lr);
+        snprintf(run->policy, sizeof run->policy, "%s", policy);
+        run->write_errors = lr.write_errors;
+        double bin_ms = fmax(1.0, (max_delay + e->cache_ttl * 1000) / EKV_TVIS_BINS);
+        if (!strcmp(policy, "push") || !strcmp(policy, "push-all"))
+            bin_ms = fmax(0.5, max_delay * 2 / EKV_TVIS_BINS);
+        ekv_analyze(lr.writes, lr.nwrites, lr.reads, lr.nreads, lr.vis, lr.nvis, t->npops,
+                    t->time_scale, bin_ms, &run->res);
+        ekv_version_lag(lr.writes, lr.nwrites, lr.vis, lr.nvis, lr.start_us, lr.end_us,
+                        t->time_scale, &run->res);
+        if (lr.vis_lost)
+            fprintf(stderr, "edgekv: %llu visibility records were overwritten before collection\n",
+                    (unsigned long long)lr.vis_lost);
+    }
+    ekv_load_result_fini(&lr);
+    free(urls);
+    free(reader);
+    free(writer);
+    free(t->pops);
+    free(t);
+    return rc;
+}
+
+/* ---- assertions -------------------------------------------------------------------------- */
+
+static double metric_of(json_t *run, const ekv_assert_t *a, int *found)
+{
+    json_t *pops = json_object_get(run, "pops");
+    double worst = -INFINITY;
+    *found = 0;
+    if (!strcmp(a->metric, "stale_ratio") && !a->pop[0]) {
+        *found = 1;
+        return json_number_value(json_object_get(run, "stale_ratio"));
+    }
+    for (size_t i = 0; i < json_array_size(pops); i++) {
+        json_t *p = json_array_get(pops, i), *v = json_object_get(p, "visibility_ms");
+        if (a->pop[0] && strcmp(a->pop, json_string_value(json_object_get(p, "name"))))
+            continue;
+        double x = !strncmp(a->metric, "visibility_", 11)
+                       ? json_number_value(json_object_get(v, a->metric[11] == 'p' &&
+                                                                  a->metric[12] == '5'
+                                                              ? "p50"
+                                                          : a->metric[11] == 'p' ? "p99"
+                                                                                 : "max"))
+                       : json_number_value(json_object_get(p, a->metric));
+        worst = fmax(worst, x);
+        *found = 1;
+    }
+    if (!strcmp(a->metric, "stale_reads") || !strcmp(a->metric, "failed_reads")) {
+        if (!a->pop[0]) /* totals over every PoP */
+            return (double)json_integer_value(json_object_get(run, a->metric));
+    }
+    return worst;
+}
+
+static int check_asserts(const ekv_experiment_t *e, json_t *results)
+{
+    static const char *ops[] = {"<", "<=", ">", ">="};
+    int failed = 0;
+    json_t *runs = json_object_get(results, "runs"), *out = json_array();
+    for (size_t i = 0; i < e->nasserts; i++) {
+        const ekv_assert_t *a = &e->asserts[i];
+        for (size_t r = 0; r < json_array_size(runs); r++) {
+            json_t *run = json_array_get(runs, r);
+            const char *pol = json_string_value(json_object_get(run, "policy"));
+            if (a->policy[0] && strcmp(a->policy, pol))
+                continue;
+            int found;
+            double v = metric_of(run, a, &found);
+            int ok = found && (a->op == EKV_OP_LT   ? v < a->value
+                               : a->op == EKV_OP_LE ? v <= a->value
+                               : a->op == EKV_OP_GT ? v > a->value
+                                                    : v >= a->value);
+            printf("assert (line %d) %s%s%s %s %s %g [%s]: %g -> %s\n", a->line, a->metric,
+                   a->pop[0] ? " at " : "", a->pop, ops[a->op], "", a->value, pol, v,
+                   ok ? "ok" : "FAILED");
+            json_array_append_new(out, json_pack("{s:i, s:s, s:s, s:f, s:f, s:b}", "line", a->line,
+                                                 "metric", a->metric, "policy", pol, "value", v,
+                                                 "limit", a->value, "ok", ok));
+            failed += !ok;
+        }
+    }
+    json_object_set_new(results, "assertions", out);
+    return failed;
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
+
+static int make_out(char *out, size_t len, const char *given, const char *name)
+{
+    if (given) {
+        snprintf(out, len, "%s", given);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        mkdir("results", 0755);
+        snprintf(out, len, "results/%s-%s", name, stamp);
+    }
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "edgekv: cannot create %s: %s\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv, const char **exp, const char **topo, const char **out,
+                 int *check)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--topology") && i + 1 < argc)
+            *topo = argv[++i];
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            *out = argv[++i];
+        else if (!strcmp(argv[i], "--check"))
+            *check = 1;
+        else if (argv[i][0] != '-' && !*exp)
+            *exp = argv[i];
+        else
+            return -1;
+    }
+    return *exp ? 0 : -1;
+}
+
+int ekv_cmd_run(int argc, char **argv)
+{
+    const char *exp_path = NULL, *topo_path = "topology.yaml", *given_out = NULL;
+    int check = 0;
+    if (parse(argc, argv, &exp_path, &topo_path, &given_out, &check) != 0) {
+        fprintf(stderr, "usage: edgekv run EXPERIMENT [--topology FILE] [--out DIR] [--check]\n");
+        return 2;
+    }
+    char err[1024], out[PATH_MAX];
+    ekv_experiment_t *e = ekv_experiment_load(exp_path, err, sizeof err);
+    ekv_topo_t *t = e ? ekv_topo_load(topo_path, err, sizeof err) : NULL;
+    if (!e || !t) {
+        fprintf(stderr, "edgekv: %s\n", err);
+        ekv_experiment_destroy(&e);
+        return 1;
+    }
+    int rc = 1;
+    size_t nruns = e->npolicies ? e->npolicies : 1;
+    ekv_run_t *runs = ekv_calloc(nruns, sizeof *runs);
+    if (check_names(e, t) != 0 || make_out(out, sizeof out, given_out, e->name) != 0)
+        goto done;
+    size_t done_runs = 0;
+    for (; done_runs < nruns; done_runs++) {
+        const char *policy = e->npolicies ? e->policies[done_runs] : t->policy;
+        if (one_run(e, t, topo_path, policy, out, isatty(2), &runs[done_runs]) != EKV_OK) {
+            fprintf(stderr, "edgekv: the %s run failed\n", policy);
+            break;
+        }
+    }
+    if (done_runs == nruns) {
+        json_t *results = ekv_report_json(e, t, e->time_scale > 0 ? e->time_scale : t->time_scale,
+                                          runs, nruns);
+        ekv_report_summary(stdout, results);
+        int failed = check_asserts(e, results);
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/results.json", out);
+        json_dump_file(results, path, JSON_INDENT(2));
+        ekv_report_html(out, results);
+        printf("\nresults: %s/results.json\nreport:  %s/report.html\n", out, out);
+        json_decref(results);
+        rc = check && failed ? 1 : 0;
+    }
+    for (size_t i = 0; i < done_runs; i++)
+        ekv_results_fini(&runs[i].res);
+done:
+    free(runs);
+    ekv_experiment_destroy(&e);
+    ekv_topo_destroy(&t);
+    return rc;
+}
