@@ -45,6 +45,8 @@ static void on_done(struct evhttp_request *req, void *arg)
         r->version = header_copy(req, "X-Edgekv-Version");
         r->commit_us = header_copy(req, "X-Edgekv-Commit-Us");
     }
+    if (r->on_done)
+        r->on_done(r->arg, r);
     if (--s->run->left == 0)
         event_base_loopbreak(s->run->base);
 }

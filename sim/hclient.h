@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct ekv_hc_req {
     const char *method;   /* "GET", "PUT", "POST" or "DELETE" */
     char url[1024];       /* http://HOST:PORT/PATH[?QUERY] */
     const char *body;     /* request body (borrowed), may be NULL */
@@ -20,6 +20,9 @@ typedef struct {
     char *version;        /* X-Edgekv-Version response header (owned), or NULL */
     char *commit_us;      /* X-Edgekv-Commit-Us response header (owned), or NULL */
     int64_t done_us;      /* CLOCK_REALTIME microseconds when the response was complete */
+    /* Optional: called as soon as this request is answered (or failed), in answer order. */
+    void (*on_done)(void *arg, struct ekv_hc_req *r);
+    void *arg;
 } ekv_hc_req_t;
 
 /* Runs all n requests concurrently; returns when each has an answer or timeout_ms passed.

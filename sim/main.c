@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "probe.h"
 #include "run.h"
+#include "watch.h"
 
 static void usage(FILE *f)
 {
@@ -22,6 +23,10 @@ static void usage(FILE *f)
             "  run EXPERIMENT [--topology FILE] [--out DIR] [--check]\n"
             "                       run an experiment (sim/experiments/) for each of its\n"
             "                       policies; write results.json, CSV and report.html\n"
+            "  compare RESULTS.json... [--out DIR]\n"
+            "                       several runs side by side in one table and one report\n"
+            "  watch KEY [--from POP] [--value V]\n"
+            "                       write KEY and watch each PoP switch to it, live\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -43,6 +48,10 @@ int main(int argc, char **argv)
         return ekv_cmd_probe(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return ekv_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare"))
+        return ekv_cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "watch"))
+        return ekv_cmd_watch(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;
