@@ -124,7 +124,7 @@ static void cdf_chart(FILE *f, json_t *run)
     series_free(s, n);
 }
 
-static void tvis_chart(FILE *f, json_t *runs)
+static void tvis_chart(FILE *f, json_t *runs, const char *title)
 {
     size_t n = json_array_size(runs);
     series_t *s = ekv_calloc(n ? n : 1, sizeof *s);
@@ -139,8 +139,7 @@ static void tvis_chart(FILE *f, json_t *runs)
             s[i].y[k] = num(json_array_get(tv, k), "p");
         }
     }
-    line_chart(f, "t-visibility: P(a read t ms after a commit returns it)",
-               "t since the newest commit of the key (ms)", "probability fresh", s, n, 1);
+    line_chart(f, title, "t since the newest commit of the key (ms)", "probability fresh", s, n, 1);
     series_free(s, n);
 }
 
@@ -308,12 +307,16 @@ int ekv_report_html(const char *dir, json_t *results)
                 100 * num(r, "stale_ratio"));
     }
     fprintf(f, ".</p><h2>Staleness as seen by reads</h2>");
-    tvis_chart(f, runs);
+    tvis_chart(f, runs, "t-visibility: P(a read t ms after a commit returns it), every policy");
     stale_bars(f, runs);
     lag_chart(f, runs);
     for (size_t i = 0; i < json_array_size(runs); i++) {
         json_t *r = json_array_get(runs, i);
         fprintf(f, "<h2>Policy %s</h2>", json_string_value(json_object_get(r, "policy")));
+        json_t *one = json_array();
+        json_array_append(one, r);
+        tvis_chart(f, one, "t-visibility of this policy alone");
+        json_decref(one);
         cdf_chart(f, r);
         world_map(f, results, r);
         table(f, r);
