@@ -2,6 +2,12 @@
  *   GET /_edgekv/health             readiness, policy, delay and sequence state (JSON)
  *   GET /stats, /_edgekv/stats      counters, cache, visibility-delay summary (JSON)
  *   GET /metrics                    the same in Prometheus text format
+ *   GET /_edgekv/visibility?from=I  first-visibility records by insertion index I onwards:
+ *                                   {"records": [[seq, commit_us, visible_us], ...],
+ *                                    "next": I', "lost": records already overwritten}
+ *   POST /_edgekv/fault?partition=1|0[&delay_ms=D][&jitter=SPEC][&loss=P]
+ *                                   fault control: cut or restore the link to the coordinator,
+ *                                   change the link model on the fly (simulated units)
  *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
  *                                   waits until change N is visible here; answers with its
  *                                   commit and visibility times (JSON), 504 on timeout
@@ -64,10 +70,57 @@ static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq 
         node_wait_add(n, seq, req, (int)timeout);
 }
 
+/* Collectors poll this during a run; the ring keeps the last VIS_RING records. */
+static void do_visibility(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *f = evhttp_find_header(q, "from");
+    uint64_t from = f ? strtoull(f, NULL, 10) : 0, oldest = n->vis_total - n->vis_count;
+    uint64_t lost = from < oldest ? oldest - from : 0;
+    if (from < oldest)
+        from = oldest;
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"records\":[");
+    for (uint64_t i = from; i < n->vis_total; i++) {
+        const vis_t *v = &n->vis[(n->vis_head + VIS_RING - (size_t)(n->vis_total - i)) % VIS_RING];
+        evbuffer_add_printf(b, "%s[%" PRIu64 ",%" PRId64 ",%" PRId64 "]", i > from ? "," : "",
+                            v->seq, v->commit_us, v->visible_us);
+    }
+    evbuffer_add_printf(b, "],\"next\":%" PRIu64 ",\"lost\":%" PRIu64 "}\n", n->vis_total, lost);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+static void do_fault(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *part = evhttp_find_header(q, "partition"), *d = evhttp_find_header(q, "delay_ms");
+    const char *j = evhttp_find_header(q, "jitter"), *l = evhttp_find_header(q, "loss");
+    ekv_link_model_t m = n->cfg.link;
+    char *end = NULL;
+    double delay = d ? strtod(d, &end) : 0, loss = l ? strtod(l, NULL) : 0;
+    if ((part && strcmp(part, "0") && strcmp(part, "1")) || (d && (*end || delay < 0)) ||
+        (j && ekv_link_parse_jitter(j, &m) != 0) || (l && (loss < 0 || loss > 0.9))) {
+        node_http_fail(req, 400, "fault takes partition=0|1, delay_ms>=0, jitter=SPEC, loss=0..0.9");
+        return;
+    }
+    if (part)
+        node_set_partition(n, part[0] == '1');
+    if (d || j || l) {
+        if (d)
+            m.delay_us = (int64_t)(delay * 1000.0);
+        if (l)
+            m.loss = loss;
+        node_set_link(n, &m);
+    }
+    send_json(req, 200, json_pack("{s:b, s:f}", "partitioned", n->partitioned, "delay_ms",
+                                  n->cfg.link.delay_us / 1000.0));
+}
+
 static void do_health(ekv_node_t *n, struct evhttp_request *req)
 {
-    json_t *j = json_pack("{s:s, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name,
+    json_t *j = json_pack("{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name,
                           "ready", n->ready_written, "coordinator_up", node_coordinator_up(n),
+                          "partitioned", n->partitioned,
                           "policy", ekv_policy_name(n->cfg.policy), "delay_ms",
                           n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale,
                           "applied_seq", (json_int_t)n->applied_seq, "announced_seq",
@@ -145,6 +198,10 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
 int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
                     struct evkeyvalq *q)
 {
+    if (!strcmp(path, "/_edgekv/fault") && evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+        do_fault(n, req, q);
+        return 1;
+    }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
         return 0;
     if (!strcmp(path, "/_edgekv/health"))
@@ -155,6 +212,8 @@ int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
         do_metrics(n, req);
     else if (!strcmp(path, "/_edgekv/wait"))
         do_wait(n, req, q);
+    else if (!strcmp(path, "/_edgekv/visibility"))
+        do_visibility(n, req, q);
     else if (!strncmp(path, "/_edgekv/", 9))
         node_http_fail(req, 404, "Unknown edgekv endpoint");
     else

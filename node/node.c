@@ -52,6 +52,22 @@ static ekv_link_model_t real_model(const ekv_node_config_t *cfg)
     return m;
 }
 
+void node_set_partition(ekv_node_t *n, int on)
+{
+    if (n->partitioned != on)
+        ekv_warn("link to the coordinator %s", on ? "cut (partition)" : "restored (heal)");
+    n->partitioned = on;
+}
+
+void node_set_link(ekv_node_t *n, const ekv_link_model_t *model)
+{
+    n->cfg.link = *model;
+    ekv_link_model_t m = real_model(&n->cfg);
+    ekv_link_set_model(n->up, &m, n->cfg.seed);
+    ekv_link_set_model(n->down, &m, n->cfg.seed * 0x9e3779b97f4a7c15ull + 1);
+    ekv_info("link now %.3f ms one way", model->delay_us / 1000.0);
+}
+
 int node_coordinator_up(const ekv_node_t *n)
 {
     return n->hello_done && ekv_mono_us() - n->last_heartbeat_us <
@@ -202,7 +218,9 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
     while (ekv_link_pop(n->up, now, &item)) {
         outgoing_t *o = item;
         const void *frames[1] = {o->body};
-        if (ekv_zev_send(n->dealer, frames, &o->len, 1) != EKV_OK)
+        if (n->partitioned)
+            ; /* lost on the cut link; the request times out like any unanswered one */
+        else if (ekv_zev_send(n->dealer, frames, &o->len, 1) != EKV_OK)
             ekv_warn("request to the coordinator dropped (queue full)");
         free(o->body);
         free(o);
@@ -230,6 +248,11 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
                  : EKV_EMALFORMED;
     for (int i = 0; i < nparts; i++)
         zmq_msg_close(&parts[i]);
+    if (rc == EKV_OK && n->partitioned) { /* lost on the cut link */
+        ekv_msg_fini(m);
+        free(m);
+        return;
+    }
     if (rc != EKV_OK) {
         n->st.malformed++;
         ekv_warn("dropped a malformed message: %s", ekv_strerror(rc));
@@ -275,6 +298,7 @@ static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64
     vis_t *v = &n->vis[n->vis_head];
     *v = (vis_t){seq, commit_us, now};
     n->vis_head = (n->vis_head + 1) % VIS_RING;
+    n->vis_total++;
     if (n->vis_count < VIS_RING)
         n->vis_count++;
     ekv_hist_record(&n->vis_hist, now - commit_us);

@@ -87,10 +87,12 @@ struct ekv_node {
     size_t snap_cursor_len;
     int64_t clock_offset_us;        /* coordinator clock minus ours, from hello */
     int64_t last_heartbeat_us;      /* monotonic time the last heartbeat was handled */
+    int partitioned;                /* fault: everything to and from the coordinator is lost */
     pending_t **reads_idx;          /* plain GET misses in flight, by (ns, key) */
     ekv_hist_t vis_hist;            /* visibility delay of applied changes, microseconds */
     vis_t vis[VIS_RING];            /* ring of recent first visibilities */
     size_t vis_head, vis_count;
+    uint64_t vis_total;             /* records ever made: the insertion index of the next */
     waiter_t *waiters;
     node_stats_t st;
 };
@@ -102,6 +104,11 @@ void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg);
 /* Looks up a visibility record for seq; NULL when not in the ring. */
 const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq);
 void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int timeout_ms);
+/* Fault control: cut the link (everything sent either way is lost) or restore it. */
+void node_set_partition(ekv_node_t *n, int on);
+/* Fault control: a new link model (simulated time; scaled here) for later messages. */
+void node_set_link(ekv_node_t *n, const ekv_link_model_t *model);
+
 /* 1 while heartbeats arrive: writes and misses fail fast with 503 otherwise. */
 int node_coordinator_up(const ekv_node_t *n);
 /* The origin READ in flight for (ns, key), or NULL; and (un)registering one. */

@@ -12,11 +12,23 @@
 
 #define NODE(id) YC_NODE(c, id)
 
-static const char *fault_names[] = {"kill", "restart", "stop", "continue"};
+static const char *fault_names[EKV_FAULT_COUNT] = {
+    "kill", "restart", "stop", "continue", "partition", "heal", "slow", "kill-coordinator",
+    "restart-coordinator"};
 
 const char *ekv_fault_name(ekv_fault_kind_t k)
 {
-    return (unsigned)k < 4 ? fault_names[k] : "unknown";
+    return (unsigned)k < EKV_FAULT_COUNT ? fault_names[k] : "unknown";
+}
+
+int ekv_fault_parse(const char *s, ekv_fault_kind_t *out)
+{
+    for (int i = 0; s && i < EKV_FAULT_COUNT; i++)
+        if (!strcmp(s, fault_names[i])) {
+            *out = (ekv_fault_kind_t)i;
+            return 0;
+        }
+    return -1;
 }
 
 /* A list of names ([a, b] or the word "all", which leaves the list empty). */
@@ -108,20 +120,23 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
             have_at = !yc_number(c, v, "at_s", 0, 1e9, &f->at_s);
         } else if (!strcmp(key, "pop")) {
             yc_string(c, v, "pop", f->pop, sizeof f->pop);
+        } else if (!strcmp(key, "delay_ms")) {
+            yc_number(c, v, "delay_ms", 0, 600000, &f->delay_ms);
         } else if (!strcmp(key, "action")) {
             const char *s = yc_scalar(v);
-            for (int i = 0; s && i < 4; i++)
-                if (!strcmp(s, fault_names[i]))
-                    f->kind = (ekv_fault_kind_t)i, have_action = 1;
+            have_action = ekv_fault_parse(s, &f->kind) == 0;
             if (!have_action)
-                yc_problem(c, v, "action: '%s' is not kill, restart, stop or continue",
+                yc_problem(c, v, "action: '%s' is not kill, restart, stop, continue, partition, "
+                                 "heal, slow, kill-coordinator or restart-coordinator",
                            s ? s : "");
         } else {
             yc_problem(c, k, "fault: unknown field '%s'", key);
         }
     }
-    if (!c->failed && (!have_action || !have_at || !f->pop[0]))
-        yc_problem(c, n, "fault: at_s, action and pop are required");
+    int coord = f->kind == EKV_FAULT_COORD_KILL || f->kind == EKV_FAULT_COORD_RESTART;
+    if (!c->failed && (!have_action || !have_at || (!coord && !f->pop[0])))
+        yc_problem(c, n, "fault: at_s, action and pop (except for coordinator faults) are "
+                         "required");
     return c->failed ? -1 : 0;
 }
 

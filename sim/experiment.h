@@ -16,15 +16,22 @@ typedef enum { EKV_DIST_UNIFORM, EKV_DIST_ZIPF } ekv_dist_t;
 
 typedef enum {
     EKV_FAULT_KILL,        /* kill -9 a PoP */
-    EKV_FAULT_RESTART,     /* start a killed PoP again */
+    EKV_FAULT_RESTART,     /* start it again (stopping it first if it runs) */
     EKV_FAULT_STOP,        /* SIGSTOP a PoP */
     EKV_FAULT_CONTINUE,    /* SIGCONT it */
+    EKV_FAULT_PARTITION,   /* cut a PoP's link to the coordinator */
+    EKV_FAULT_HEAL,        /* restore it */
+    EKV_FAULT_SLOW,        /* set a PoP's one-way delay to delay_ms */
+    EKV_FAULT_COORD_KILL,  /* kill -9 the coordinator */
+    EKV_FAULT_COORD_RESTART, /* start it again on the same data */
+    EKV_FAULT_COUNT
 } ekv_fault_kind_t;
 
 typedef struct {
     double at_s;            /* when, simulated seconds from the start */
     ekv_fault_kind_t kind;
-    char pop[64];           /* which PoP */
+    char pop[64];           /* which PoP ("" for coordinator faults) */
+    double delay_ms;        /* slow: the new one-way delay */
     int line;
 } ekv_fault_t;
 
@@ -72,5 +79,7 @@ ekv_experiment_t *ekv_experiment_parse(const char *name, const char *text, size_
 void ekv_experiment_destroy(ekv_experiment_t **self_p);
 
 const char *ekv_fault_name(ekv_fault_kind_t k);
+/* Parses a fault action name; -1 when unknown. */
+int ekv_fault_parse(const char *s, ekv_fault_kind_t *out);
 
 #endif

@@ -120,6 +120,12 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     if (c->router_port)
         snprintf(router, sizeof router, "tcp://%s:%d", c->host, c->router_port);
     snprintf(http, sizeof http, "%s:%d", c->host, c->http_port);
+    if (st->pub[0]) { /* a restart: the same addresses, so the PoPs reconnect by themselves */
+        snprintf(pub, sizeof pub, "%s", st->pub);
+        snprintf(router, sizeof router, "%s", st->router);
+        const char *colon = strrchr(st->coord.url, ':');
+        snprintf(http, sizeof http, "%s:%d", c->host, colon ? atoi(colon + 1) : c->http_port);
+    }
     /* The same-key limit is in simulated time: a faster world allows proportionally more. */
     snprintf(rate, sizeof rate, "%ld", lround(t->write_rate_limit * t->time_scale));
     if (t->write_rate_limit > 0 && lround(t->write_rate_limit * t->time_scale) < 1)
@@ -317,6 +323,15 @@ int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
     if (start_pop(t, i, st, port) != EKV_OK)
         return EKV_EIO;
     int rc = wait_pops(st);
+    if (rc == EKV_OK)
+        ekv_state_save(st);
+    return rc;
+}
+
+int ekv_launch_restart_coord(const ekv_topo_t *t, ekv_state_t *st)
+{
+    ekv_proc_stop(&st->coord, 5000);
+    int rc = start_coord(t, st);
     if (rc == EKV_OK)
         ekv_state_save(st);
     return rc;

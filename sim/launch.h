@@ -20,6 +20,8 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st);
 void ekv_launch_stop(ekv_state_t *st);
 /* Stops PoP i if it runs and starts it again on the same address; waits until ready. */
 int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st);
+/* Stops the coordinator if it runs and starts it again on the same addresses and data. */
+int ekv_launch_restart_coord(const ekv_topo_t *t, ekv_state_t *st);
 int ekv_cmd_down(int argc, char **argv);
 int ekv_cmd_status(int argc, char **argv);
 

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "launch.h"
 #include "probe.h"
 #include "run.h"
@@ -25,6 +26,9 @@ static void usage(FILE *f)
             "                       policies; write results.json, CSV and report.html\n"
             "  compare RESULTS.json... [--out DIR]\n"
             "                       several runs side by side in one table and one report\n"
+            "  fault ACTION [POP] [DELAY_MS]\n"
+            "                       kill|restart|stop|continue|partition|heal POP,\n"
+            "                       slow POP DELAY_MS, kill-coordinator, restart-coordinator\n"
             "  watch KEY [--from POP] [--value V]\n"
             "                       write KEY and watch each PoP switch to it, live\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
@@ -50,6 +54,8 @@ int main(int argc, char **argv)
         return ekv_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))
         return ekv_cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "fault"))
+        return ekv_cmd_fault(argc - 1, argv + 1);
     if (!strcmp(cmd, "watch"))
         return ekv_cmd_watch(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

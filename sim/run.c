@@ -20,6 +20,7 @@
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_mem.h"
+#include "faults.h"
 #include "launch.h"
 #include "loadgen.h"
 #include "report.h"
@@ -33,18 +34,7 @@ typedef struct {
 static int apply_fault(void *arg, const ekv_fault_t *f)
 {
     fault_ctx_t *fc = arg;
-    for (size_t i = 0; i < fc->st->npops; i++) {
-        ekv_proc_t *p = &fc->st->pops[i];
-        if (strcmp(p->name, f->pop) != 0)
-            continue;
-        switch (f->kind) {
-        case EKV_FAULT_KILL: return ekv_proc_alive(p) ? kill(p->pid, SIGKILL) : -1;
-        case EKV_FAULT_STOP: return ekv_proc_alive(p) ? kill(p->pid, SIGSTOP) : -1;
-        case EKV_FAULT_CONTINUE: return ekv_proc_alive(p) ? kill(p->pid, SIGCONT) : -1;
-        case EKV_FAULT_RESTART: return ekv_launch_restart_pop(fc->t, i, fc->st);
-        }
-    }
-    return -1;
+    return ekv_fault_apply(fc->t, fc->st, f);
 }
 
 static int in_list(const char (*names)[64], size_t n, const char *name)
@@ -65,7 +55,7 @@ static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
         size_t j = 0;
         while (j < t->npops && strcmp(t->pops[j].name, name) != 0)
             j++;
-        if (j == t->npops) {
+        if (j == t->npops && name[0]) {
             fprintf(stderr, "edgekv: the experiment names PoP '%s', which the topology lacks\n",
                     name);
             return -1;

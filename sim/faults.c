@@ -1,0 +1,98 @@
+/* faults: process, link and coordinator faults (see faults.h). */
+#include "faults.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_args.h"
+#include "hclient.h"
+#include "launch.h"
+
+static int link_fault(const ekv_proc_t *p, const char *query)
+{
+    ekv_hc_req_t r = {.method = "POST"};
+    snprintf(r.url, sizeof r.url, "%s/_edgekv/fault?%s", p->url, query);
+    ekv_hc_run(&r, 1, 5000);
+    int ok = r.status == 200;
+    if (!ok)
+        fprintf(stderr, "edgekv: %s did not take the fault: %d %s\n", p->name, r.status,
+                r.resp ? r.resp : "(no answer)");
+    ekv_hc_req_fini(&r);
+    return ok ? 0 : -1;
+}
+
+static int signal_pop(const ekv_proc_t *p, int sig)
+{
+    if (!ekv_proc_alive(p)) {
+        fprintf(stderr, "edgekv: %s is not running\n", p->name);
+        return -1;
+    }
+    return kill(p->pid, sig);
+}
+
+int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
+{
+    if (f->kind == EKV_FAULT_COORD_KILL)
+        return ekv_proc_alive(&st->coord) ? kill(st->coord.pid, SIGKILL) : -1;
+    if (f->kind == EKV_FAULT_COORD_RESTART)
+        return ekv_launch_restart_coord(t, st) == 0 ? 0 : -1;
+    size_t i = 0;
+    while (i < st->npops && strcmp(st->pops[i].name, f->pop) != 0)
+        i++;
+    if (i == st->npops) {
+        fprintf(stderr, "edgekv: no PoP named %s\n", f->pop);
+        return -1;
+    }
+    ekv_proc_t *p = &st->pops[i];
+    char q[64];
+    switch (f->kind) {
+    case EKV_FAULT_KILL: return signal_pop(p, SIGKILL);
+    case EKV_FAULT_STOP: return signal_pop(p, SIGSTOP);
+    case EKV_FAULT_CONTINUE: return signal_pop(p, SIGCONT);
+    case EKV_FAULT_RESTART: return ekv_launch_restart_pop(t, i, st) == 0 ? 0 : -1;
+    case EKV_FAULT_PARTITION: return link_fault(p, "partition=1");
+    case EKV_FAULT_HEAL: return link_fault(p, "partition=0");
+    case EKV_FAULT_SLOW:
+        snprintf(q, sizeof q, "delay_ms=%g", f->delay_ms);
+        return link_fault(p, q);
+    default: return -1;
+    }
+}
+
+int ekv_cmd_fault(int argc, char **argv)
+{
+    ekv_fault_t f = {0};
+    int coord = argc == 2 && ekv_fault_parse(argv[1], &f.kind) == 0 &&
+                (f.kind == EKV_FAULT_COORD_KILL || f.kind == EKV_FAULT_COORD_RESTART);
+    int pop = argc >= 3 && ekv_fault_parse(argv[1], &f.kind) == 0 && !coord &&
+              (f.kind == EKV_FAULT_SLOW ? argc == 4 && ekv_args_double(argv[3], 0, 600000,
+                                                                       &f.delay_ms) == 0
+                                        : argc == 3);
+    if (!coord && !pop) {
+        fprintf(stderr, "usage: edgekv fault kill|restart|stop|continue|partition|heal POP\n"
+                        "       edgekv fault slow POP DELAY_MS\n"
+                        "       edgekv fault kill-coordinator|restart-coordinator\n");
+        return 2;
+    }
+    if (pop)
+        snprintf(f.pop, sizeof f.pop, "%s", argv[2]);
+    ekv_state_t *st = NULL;
+    if (ekv_state_load(&st) != 0) {
+        fprintf(stderr, "edgekv: nothing is running; start a topology with `edgekv up`\n");
+        return 1;
+    }
+    char err[1024];
+    ekv_topo_t *t = ekv_topo_load(st->topology, err, sizeof err);
+    int rc = 1;
+    if (!t)
+        fprintf(stderr, "edgekv: %s\n", err);
+    else if (ekv_fault_apply(t, st, &f) == 0) {
+        printf("edgekv: %s %s done\n", ekv_fault_name(f.kind), f.pop);
+        rc = 0;
+    }
+    ekv_topo_destroy(&t);
+    ekv_state_destroy(&st);
+    return rc;
+}
