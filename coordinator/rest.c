@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "ekv_digest.h"
 #include "ekv_err.h"
 #include "ekv_http.h"
 #include "ekv_log.h"
@@ -536,6 +537,42 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
+/* GET /_edgekv/digest: the digest of every live record (see ekv_digest.h), for verify. */
+static void digest(ekv_coord_t *c, struct evhttp_request *req)
+{
+    uint64_t d = 0, count = 0, seq = ekv_store_last_seq(c->store);
+    int64_t now_s = ekv_now_us() / 1000000;
+    ekv_page_t page = {0};
+    char *cursor = NULL;
+    size_t cursor_len = 0;
+    do {
+        ekv_store_snapshot_read(c->store, (ekv_bytes_t){cursor ? cursor : "", cursor_len}, 4096,
+                                8u << 20, &page);
+        for (size_t i = 0; i < page.n; i++) {
+            ekv_msg_t h;
+            if (ekv_msg_decode_change_head(page.items[i].ptr, page.items[i].len, &h) != EKV_OK)
+                continue;
+            if (h.expiration == 0 || h.expiration > now_s) {
+                d ^= ekv_digest_entry(h.ns.ptr, h.ns.len, h.key.ptr, h.key.len, h.seq);
+                count++;
+            }
+            ekv_msg_fini(&h);
+        }
+        free(cursor);
+        cursor = page.cursor ? ekv_memdup(page.cursor, page.cursor_len) : NULL;
+        cursor_len = page.cursor_len;
+        int more = page.more;
+        ekv_page_fini(&page);
+        if (!more)
+            break;
+    } while (1);
+    free(cursor);
+    char hex[32];
+    snprintf(hex, sizeof hex, "%016" PRIx64, d);
+    send_json(req, 200, json_pack("{s:s, s:I, s:I}", "digest", hex, "entries", (json_int_t)count,
+                                  "seq", (json_int_t)seq));
+}
+
 static int authorized(ekv_coord_t *c, struct evhttp_request *req)
 {
     if (!c->cfg.api_token)
@@ -561,6 +598,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         send_json(req, 200, h);
     } else if (!strcmp(path, "/metrics")) {
         metrics(c, req);
+    } else if (!strcmp(path, "/_edgekv/digest")) {
+        digest(c, req);
     } else if (!authorized(c, req)) {
         rest_fail(c, req, 403, 10000, "Authentication error");
     } else if (!strcmp(path, API_PREFIX "/memberships")) {

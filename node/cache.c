@@ -342,3 +342,19 @@ void ekv_cache_stats(const ekv_cache_t *c, ekv_cache_stats_t *out)
 {
     *out = c->st;
 }
+
+void ekv_cache_visit(const ekv_cache_t *c, int64_t now_us,
+                     int (*fn)(void *arg, ekv_bytes_t ns, ekv_bytes_t key,
+                               const ekv_cache_item_t *item),
+                     void *arg)
+{
+    for (const entry_t *e = c->head; e; e = e->next) {
+        if (is_expired(e, now_us))
+            continue;
+        ekv_cache_item_t it;
+        fill_item(e, &it);
+        const ns_name_t *n = &c->names[e->ns];
+        if (fn(arg, (ekv_bytes_t){n->id, n->len}, (ekv_bytes_t){e->data, e->klen}, &it))
+            return;
+    }
+}

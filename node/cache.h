@@ -65,6 +65,13 @@ size_t ekv_cache_expire_some(ekv_cache_t *self, int64_t now_us, size_t budget);
 
 void ekv_cache_stats(const ekv_cache_t *self, ekv_cache_stats_t *out);
 
+/* Calls fn for each entry not expired at now_us, most recently used first, until fn returns
+ * non-zero. Items are borrowed for the call; fn must not change the cache. */
+void ekv_cache_visit(const ekv_cache_t *self, int64_t now_us,
+                     int (*fn)(void *arg, ekv_bytes_t ns, ekv_bytes_t key,
+                               const ekv_cache_item_t *item),
+                     void *arg);
+
 /* Bytes an entry of these sizes costs against the cap (header + key + meta + value). */
 size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size_t value_len);
 

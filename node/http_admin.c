@@ -8,6 +8,8 @@
  *   POST /_edgekv/fault?partition=1|0[&delay_ms=D][&jitter=SPEC][&loss=P]
  *                                   fault control: cut or restore the link to the coordinator,
  *                                   change the link model on the fly (simulated units)
+ *   GET /_edgekv/entries?max=N      digest of the live positive entries (for edgekv verify)
+ *                                   and a sample of N entries with their versions
  *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
  *                                   waits until change N is visible here; answers with its
  *                                   commit and visibility times (JSON), 504 on timeout
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_digest.h"
 #include "ekv_time.h"
 #include "node_int.h"
 
@@ -114,6 +117,45 @@ static void do_fault(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq
     }
     send_json(req, 200, json_pack("{s:b, s:f}", "partitioned", n->partitioned, "delay_ms",
                                   n->cfg.link.delay_us / 1000.0));
+}
+
+typedef struct {
+    uint64_t digest, count;    /* digest: XOR over live positive entries */
+    json_t *sample;            /* entries: the first `left` entries */
+    size_t left;
+    int64_t now;
+} walk_t;
+
+static int visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it)
+{
+    walk_t *w = arg;
+    if (!it->negative) {
+        w->digest ^= ekv_digest_entry(ns.ptr, ns.len, key.ptr, key.len, it->seq);
+        w->count++;
+    }
+    if (w->sample && w->left > 0) {
+        w->left--;
+        json_array_append_new(w->sample,
+                              json_pack("{s:s%, s:s%, s:I, s:b, s:b}", "ns", ns.ptr, ns.len,
+                                        "key", key.ptr, key.len, "seq", (json_int_t)it->seq,
+                                        "negative", it->negative, "fresh",
+                                        it->fresh_until_us > w->now));
+    }
+    return 0;
+}
+
+/* digest of every live entry, and a sample of entries (most recently used first) */
+static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *m = evhttp_find_header(q, "max");
+    walk_t w = {0, 0, json_array(), m ? strtoul(m, NULL, 10) : 100, ekv_now_us()};
+    ekv_cache_visit(n->cache, w.now, visit, &w);
+    char d[32];
+    snprintf(d, sizeof d, "%016" PRIx64, w.digest);
+    send_json(req, 200, json_pack("{s:s, s:s, s:I, s:I, s:o}", "policy",
+                                  ekv_policy_name(n->cfg.policy), "digest", d, "entries",
+                                  (json_int_t)w.count, "applied_seq", (json_int_t)n->applied_seq,
+                                  "sample", w.sample));
 }
 
 static void do_health(ekv_node_t *n, struct evhttp_request *req)
@@ -214,6 +256,8 @@ int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
         do_wait(n, req, q);
     else if (!strcmp(path, "/_edgekv/visibility"))
         do_visibility(n, req, q);
+    else if (!strcmp(path, "/_edgekv/entries"))
+        do_entries(n, req, q);
     else if (!strncmp(path, "/_edgekv/", 9))
         node_http_fail(req, 404, "Unknown edgekv endpoint");
     else

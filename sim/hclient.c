@@ -74,7 +74,7 @@ static int start(slot_t *s, struct event_base *base, int timeout_s)
             evhttp_uri_free(u);
         return -1;
     }
-    char target[1024];
+    char target[2304];
     const char *path = evhttp_uri_get_path(u), *query = evhttp_uri_get_query(u);
     snprintf(target, sizeof target, "%s%s%s", path && *path ? path : "/", query ? "?" : "",
              query ? query : "");

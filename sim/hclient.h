@@ -11,7 +11,7 @@
 
 typedef struct ekv_hc_req {
     const char *method;   /* "GET", "PUT", "POST" or "DELETE" */
-    char url[1024];       /* http://HOST:PORT/PATH[?QUERY] */
+    char url[2304];       /* http://HOST:PORT/PATH[?QUERY] (a 512-byte key encoded fits) */
     const char *body;     /* request body (borrowed), may be NULL */
     size_t body_len;
     int status;           /* response status; 0 when no response (refused, timed out) */

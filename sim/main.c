@@ -9,6 +9,7 @@
 #include "launch.h"
 #include "probe.h"
 #include "run.h"
+#include "verify.h"
 #include "watch.h"
 
 static void usage(FILE *f)
@@ -29,6 +30,7 @@ static void usage(FILE *f)
             "  fault ACTION [POP] [DELAY_MS]\n"
             "                       kill|restart|stop|continue|partition|heal POP,\n"
             "                       slow POP DELAY_MS, kill-coordinator, restart-coordinator\n"
+            "  verify [--samples N]  compare every PoP with the coordinator (after the writes)\n"
             "  watch KEY [--from POP] [--value V]\n"
             "                       write KEY and watch each PoP switch to it, live\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
         return ekv_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))
         return ekv_cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return ekv_cmd_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "fault"))
         return ekv_cmd_fault(argc - 1, argv + 1);
     if (!strcmp(cmd, "watch"))
