@@ -67,7 +67,7 @@ static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
 static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
                        const ekv_load_result_t *r)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s-writes.csv", dir, policy);
     FILE *f = fopen(path, "w");
     if (f) {
@@ -122,7 +122,7 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
                    const char *policy, const char *out, int progress, ekv_run_t *run)
 {
     ekv_topo_t *t = run_topology(base, e, policy);
-    char home[PATH_MAX];
+    char home[PATH_MAX + 32];
     snprintf(home, sizeof home, "%s/state-%s", out, policy);
     setenv("EDGEKV_HOME", home, 1);
     ekv_state_t st;
