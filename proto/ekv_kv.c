@@ -332,6 +332,14 @@ int ekv_kv_cursor_decode(const char *cursor, char **key, size_t *len, ekv_kv_err
         free(out);
         goto bad;
     }
+    /* Only the encoder's own spelling is accepted (no stray low bits in the last symbol). */
+    char *again = ekv_kv_cursor_encode((const char *)out + 2, m - 2);
+    int canonical = strcmp(again, cursor) == 0;
+    free(again);
+    if (!canonical) {
+        free(out);
+        goto bad;
+    }
     *len = m - 2;
     *key = ekv_memdup(out + 2, m - 2);
     free(out);

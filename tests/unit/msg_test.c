@@ -224,6 +224,17 @@ static size_t samples(sample_t *s)
     m.changes = g_three;
     m.nchanges = 3;
     s[n++] = (sample_t){"CATCHUP_REPLY 3 changes with cursor", m};
+    m = simple(EKV_MSG_LIST, 71, 1000, 0);
+    m.ns = LIT("0123456789abcdef0123456789abcdef");
+    m.key = LIT("user:");
+    m.text = LIT("user:41");
+    s[n++] = (sample_t){"LIST", m};
+    m = simple(EKV_MSG_LIST_REPLY, 72, 46, 0);
+    m.flags = EKV_MSG_F_MORE;
+    m.key = LIT("user:99");
+    m.changes = g_three;
+    m.nchanges = 3;
+    s[n++] = (sample_t){"LIST_REPLY 3 heads with cursor", m};
     s[n++] = (sample_t){"HEARTBEAT", simple(EKV_MSG_HEARTBEAT, 0, 4242, T_US)};
     s[n++] = (sample_t){"HEARTBEAT extremes", simple(EKV_MSG_HEARTBEAT, 0, UINT64_MAX, INT64_MAX)};
     return n;
@@ -271,6 +282,10 @@ static unsigned carried(int type)
         return C_REQ | C_FLAGS | C_KEY; /* key: cursor of the next snapshot page */
     case EKV_MSG_HEARTBEAT:
         return C_SEQ | C_TIME;
+    case EKV_MSG_LIST:
+        return C_REQ | C_SEQ | C_NS | C_KEY | C_TEXT; /* seq: limit, key: prefix, text: after */
+    case EKV_MSG_LIST_REPLY:
+        return C_REQ | C_FLAGS | C_KEY; /* key: the last key returned */
     }
     return 0;
 }
@@ -311,7 +326,7 @@ static void check_msg(const ekv_msg_t *want, const ekv_msg_t *got)
     check_bytes(want->value, got->value, c & C_VALUE);
     check_bytes(want->meta, got->meta, c & C_META);
     check_bytes(want->text, got->text, c & C_TEXT);
-    if (want->type != EKV_MSG_CATCHUP_REPLY) {
+    if (want->type != EKV_MSG_CATCHUP_REPLY && want->type != EKV_MSG_LIST_REPLY) {
         CHECK_EQ(got->nchanges, 0);
         CHECK(got->changes == NULL);
         return;
@@ -576,13 +591,13 @@ static void test_roundtrip_every_message(void)
     sample_t s[MAX_SAMPLES];
     size_t n = samples(s);
     CHECK_GE(n, 10);
-    int seen[EKV_MSG_HEARTBEAT + 1] = {0};
+    int seen[EKV_MSG_LIST_REPLY + 1] = {0};
     for (size_t i = 0; i < n; i++) {
         g_case = s[i].name;
         roundtrip(&s[i].msg);
         seen[s[i].msg.type]++;
     }
-    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_HEARTBEAT; t++)
+    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_LIST_REPLY; t++)
         CHECK_GT(seen[t], 0);
 }
 
@@ -731,11 +746,12 @@ static void test_type_names(void)
 {
     static const char *names[] = {NULL,      "HELLO",         "HELLO_REPLY", "CHANGE",
                                   "WRITE",   "WRITE_REPLY",   "READ",        "READ_REPLY",
-                                  "CATCHUP", "CATCHUP_REPLY", "HEARTBEAT"};
-    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_HEARTBEAT; t++)
+                                  "CATCHUP", "CATCHUP_REPLY", "HEARTBEAT",   "LIST",
+                                  "LIST_REPLY"};
+    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_LIST_REPLY; t++)
         CHECK_STR(ekv_msg_type_name(t), names[t]);
     CHECK_STR(ekv_msg_type_name(0), "UNKNOWN");
-    CHECK_STR(ekv_msg_type_name(11), "UNKNOWN");
+    CHECK_STR(ekv_msg_type_name(13), "UNKNOWN");
     CHECK_STR(ekv_msg_type_name(-1), "UNKNOWN");
     CHECK_STR(ekv_msg_type_name(99), "UNKNOWN");
 }
@@ -744,7 +760,7 @@ static void test_type_names(void)
 
 static void test_encode_rejects_unknown_type(void)
 {
-    static const int bad[] = {0, 11, 99, -1};
+    static const int bad[] = {0, 13, 99, -1};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ekv_msg_t m = simple(EKV_MSG_HEARTBEAT, 0, 1, 1);
         m.type = (ekv_msg_type_t)bad[i];
@@ -1139,7 +1155,7 @@ static void test_reject_unknown_type(void)
     sample_t s[MAX_SAMPLES];
     size_t n = samples(s);
     /* 0x103 and 0x100000003 would read as CHANGE if narrowed to 8 or 32 bits. */
-    static const uint64_t types[] = {0, 11, 99, 127, 255, 0x103, 0x100000003ull, UINT64_MAX};
+    static const uint64_t types[] = {0, 13, 99, 127, 255, 0x103, 0x100000003ull, UINT64_MAX};
     for (size_t i = 0; i < n; i++) {
         g_case = s[i].name;
         tree_t t;

@@ -1,0 +1,139 @@
+/* experiment_fuzz: libFuzzer target of the experiment loader (sim/experiment).
+ *
+ * Any input must parse to an experiment or to an error, never a crash, an over-read or a
+ * leak. Beyond that the header's contract is checked, and any breach aborts (libFuzzer reports
+ * it as a crash with the input as reproducer): a failure leaves "fuzz:LINE: problem" in err
+ * with LINE >= 1; a success holds values inside the documented ranges (a positive duration,
+ * at least one key, finite non-negative rates, known policies, fault actions and assertion
+ * metrics, every PoP fault naming its PoP), and destroy clears the pointer.
+ * replay_main.c feeds the committed corpus (corpus/experiment) to the same entry point under
+ * ctest. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiment.h"
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "experiment_fuzz: %s\n", what);
+    abort();
+}
+
+static int known_policy(const char *p)
+{
+    return !strcmp(p, "push") || !strcmp(p, "push-all") || !strcmp(p, "invalidate") ||
+           !strcmp(p, "ttl");
+}
+
+static int known_metric(const char *m)
+{
+    static const char *metrics[] = {"stale_ratio",       "stale_reads",       "failed_reads",
+                                    "visibility_p50_ms", "visibility_p99_ms", "visibility_max_ms"};
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
+        if (!strcmp(m, metrics[i]))
+            return 1;
+    return 0;
+}
+
+static int terminated(const char *s, size_t size)
+{
+    return memchr(s, '\0', size) != NULL;
+}
+
+static void check_error(const char *err, size_t size)
+{
+    if (!terminated(err, size))
+        fail("error message not terminated");
+    if (strncmp(err, "fuzz:", 5) != 0)
+        fail("error does not start with the file name");
+    const char *p = err + 5;
+    long line = 0;
+    while (*p >= '0' && *p <= '9' && line < 100000000)
+        line = line * 10 + (*p++ - '0');
+    if (p == err + 5 || line < 1 || p[0] != ':' || p[1] != ' ' || !p[2])
+        fail("error is not 'fuzz:LINE: problem'");
+}
+
+static int in(double v, double lo, double hi)
+{
+    return isfinite(v) && v >= lo && v <= hi;
+}
+
+static void check_workload(const ekv_experiment_t *e)
+{
+    if (!in(e->duration_s, 0.1, 1e7))
+        fail("duration out of range");
+    if (e->time_scale != 0 && !in(e->time_scale, 0.001, 1000))
+        fail("time_scale out of range");
+    if (e->seed < 0 || e->keys < 1 || e->keys > 10000000)
+        fail("seed or keys out of range");
+    if (e->dist != EKV_DIST_UNIFORM && e->dist != EKV_DIST_ZIPF)
+        fail("unknown distribution");
+    if (!in(e->zipf_s, 0.01, 10) || e->value_size < 0 || e->value_size > 26214400)
+        fail("zipf exponent or value size out of range");
+    if (!in(e->write_rate, 0, 1e6) || !in(e->read_rate, 0, 1e6) || !in(e->cache_ttl, 1, 1e9) ||
+        !in(e->write_rate_limit, 0, 1e6))
+        fail("a rate or the cache ttl out of range");
+    if (!terminated(e->name, sizeof e->name))
+        fail("name not terminated");
+    if (e->nwriters > EKV_EXP_MAX_NAMES || e->nreaders > EKV_EXP_MAX_NAMES)
+        fail("too many writers or readers");
+    for (size_t i = 0; i < e->nwriters; i++)
+        if (!terminated(e->writers[i], sizeof e->writers[i]))
+            fail("writer name not terminated");
+    for (size_t i = 0; i < e->nreaders; i++)
+        if (!terminated(e->readers[i], sizeof e->readers[i]))
+            fail("reader name not terminated");
+    if (e->npolicies > EKV_EXP_MAX_POLICIES)
+        fail("too many policies");
+    for (size_t i = 0; i < e->npolicies; i++)
+        if (!terminated(e->policies[i], sizeof e->policies[i]) || !known_policy(e->policies[i]))
+            fail("unknown policy accepted");
+}
+
+static void check_timeline(const ekv_experiment_t *e)
+{
+    if ((e->nfaults && !e->faults) || (e->nasserts && !e->asserts))
+        fail("items counted but not stored");
+    for (size_t i = 0; i < e->nfaults; i++) {
+        const ekv_fault_t *f = &e->faults[i];
+        int coord = f->kind == EKV_FAULT_COORD_KILL || f->kind == EKV_FAULT_COORD_RESTART;
+        if ((unsigned)f->kind >= EKV_FAULT_COUNT)
+            fail("unknown fault action accepted");
+        if (!in(f->at_s, 0, 1e9) || !in(f->delay_ms, 0, 600000) || f->line < 1)
+            fail("fault time, delay or line out of range");
+        if (!terminated(f->pop, sizeof f->pop) || (!coord && !f->pop[0]))
+            fail("PoP fault without its PoP");
+    }
+    for (size_t i = 0; i < e->nasserts; i++) {
+        const ekv_assert_t *a = &e->asserts[i];
+        if (!terminated(a->metric, sizeof a->metric) || !known_metric(a->metric))
+            fail("unknown metric accepted");
+        if ((unsigned)a->op > EKV_OP_GE || !isfinite(a->value) || a->line < 1)
+            fail("assertion operator, value or line out of range");
+        if (!terminated(a->policy, sizeof a->policy) || (a->policy[0] && !known_policy(a->policy)))
+            fail("assertion limited to an unknown policy");
+        if (!terminated(a->pop, sizeof a->pop))
+            fail("assertion PoP not terminated");
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[256];
+    memset(err, 0, sizeof err);
+    ekv_experiment_t *e = ekv_experiment_parse("fuzz", (const char *)data, size, err, sizeof err);
+    if (e) {
+        check_workload(e);
+        check_timeline(e);
+    } else {
+        check_error(err, sizeof err);
+    }
+    ekv_experiment_destroy(&e);
+    if (e)
+        fail("destroy did not clear the pointer");
+    return 0;
+}

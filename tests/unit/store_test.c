@@ -1,0 +1,972 @@
+/* store_test: unit tests of the coordinator's RocksDB store (coordinator/store).
+ *
+ * Every test opens a fresh store in its own folder under one mkdtemp folder, which an atexit
+ * handler removes (nftw, depth first) even when a check fails. Time is injected: commit
+ * times, list clocks and the log-trim clock are arguments, so nothing sleeps. What is checked
+ * is what the coordinator and its PoPs rely on: gap-free sequence numbers across batches, a
+ * record read back exactly as committed, lists in byte order that page with a cursor and see
+ * keys inserted between pages, the change log read/trim rules, snapshot paging over every
+ * namespace, the expiry index (stale entries skipped), namespaces, and recovery on reopen. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* nftw */
+#endif
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ekv_err.h"
+#include "ekv_msg.h"
+#include "ekv_test.h"
+#include "store.h"
+
+#define T0 INT64_C(1700000000000000) /* a commit time, microseconds */
+
+static char top_dir[64];
+static int dir_count;
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_top(void)
+{
+    if (top_dir[0])
+        nftw(top_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A new, empty folder for one store; the path lives in buf. */
+static const char *new_dir(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/db%d", top_dir, dir_count++);
+    return buf;
+}
+
+static ekv_store_t *open_store(const char *dir)
+{
+    char err[512] = "";
+    ekv_store_t *s = ekv_store_open(dir, EKV_STORE_FSYNC, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "open %s: %s\n", dir, err);
+    CHECK(s != NULL);
+    return s;
+}
+
+static ekv_bytes_t B(const char *s)
+{
+    return (ekv_bytes_t){s, strlen(s)};
+}
+
+/* A put draft; meta NULL means no metadata, exp 0 no expiration. */
+static ekv_msg_t put_draft(const char *ns, const char *key, const char *value, const char *meta,
+                           int64_t exp)
+{
+    ekv_msg_t m = {0};
+    m.op = EKV_OP_PUT;
+    m.ns = B(ns);
+    m.key = B(key);
+    m.value = B(value);
+    m.expiration = exp;
+    if (meta) {
+        m.flags = EKV_MSG_F_METADATA;
+        m.meta = B(meta);
+    }
+    return m;
+}
+
+static ekv_msg_t del_draft(const char *ns, const char *key)
+{
+    ekv_msg_t m = {0};
+    m.op = EKV_OP_DELETE;
+    m.ns = B(ns);
+    m.key = B(key);
+    return m;
+}
+
+/* Commits one draft at commit_us; returns its sequence number. */
+static uint64_t commit1(ekv_store_t *s, ekv_msg_t m, int64_t commit_us)
+{
+    char *body = NULL;
+    size_t len = 0;
+    CHECK_EQ(ekv_store_commit(s, &m, 1, commit_us, &body, &len), EKV_OK);
+    CHECK(body != NULL);
+    free(body);
+    return m.seq;
+}
+
+static uint64_t put(ekv_store_t *s, const char *ns, const char *key, const char *value,
+                    const char *meta, int64_t exp)
+{
+    return commit1(s, put_draft(ns, key, value, meta, exp), T0);
+}
+
+/* Expects (ns, key) to hold value; returns nothing, checks everything. */
+static void expect_value(ekv_store_t *s, const char *ns, const char *key, const char *value)
+{
+    ekv_msg_t m;
+    CHECK_EQ(ekv_store_get(s, B(ns), B(key), &m), EKV_OK);
+    CHECK_MEM(m.value.ptr, m.value.len, value, strlen(value));
+    ekv_msg_fini(&m);
+}
+
+static void expect_missing(ekv_store_t *s, const char *ns, const char *key)
+{
+    ekv_msg_t m;
+    memset(&m, 0, sizeof m);
+    CHECK_EQ(ekv_store_get(s, B(ns), B(key), &m), EKV_ENOTFOUND);
+}
+
+/* Lists ns and joins the returned key names with ',' into out. */
+static void list_names(ekv_store_t *s, const char *ns, const char *prefix, const char *after,
+                       size_t limit, int64_t now_s, char *out, size_t size, ekv_page_t *page)
+{
+    CHECK_EQ(ekv_store_list(s, B(ns), B(prefix), B(after), limit, now_s, page), EKV_OK);
+    out[0] = '\0';
+    for (size_t i = 0; i < page->n; i++) {
+        ekv_msg_t h;
+        CHECK_EQ(ekv_msg_decode_change_head(page->items[i].ptr, page->items[i].len, &h), EKV_OK);
+        CHECK_EQ(h.value.len, 0);
+        CHECK_MEM(h.ns.ptr, h.ns.len, ns, strlen(ns));
+        size_t at = strlen(out);
+        CHECK_LT(at + h.key.len + 2, size);
+        if (at)
+            out[at++] = ',';
+        memcpy(out + at, h.key.ptr, h.key.len);
+        out[at + h.key.len] = '\0';
+        ekv_msg_fini(&h);
+    }
+}
+
+/* ---- commit and get ------------------------------------------------------------------------ */
+
+static void test_commit_assigns_consecutive_seqs(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    CHECK_EQ(ekv_store_last_seq(s), 0);
+    ekv_msg_t batch[3] = {put_draft("ns", "a", "1", NULL, 0), put_draft("ns", "b", "2", NULL, 0),
+                          del_draft("ns", "c")};
+    char *bodies[3];
+    size_t lens[3];
+    CHECK_EQ(ekv_store_commit(s, batch, 3, T0 + 5, bodies, lens), EKV_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(batch[i].seq, (uint64_t)i + 1);
+        CHECK_EQ(batch[i].time_us, T0 + 5);
+        /* The returned body is the encoded change with that seq and time. */
+        ekv_msg_t d;
+        CHECK_EQ(ekv_msg_decode(bodies[i], lens[i], &d), EKV_OK);
+        CHECK_EQ(d.type, EKV_MSG_CHANGE);
+        CHECK_EQ(d.seq, (uint64_t)i + 1);
+        CHECK_EQ(d.time_us, T0 + 5);
+        CHECK_EQ(d.op, batch[i].op);
+        CHECK_MEM(d.key.ptr, d.key.len, batch[i].key.ptr, batch[i].key.len);
+        ekv_msg_fini(&d);
+        free(bodies[i]);
+    }
+    CHECK_EQ(ekv_store_last_seq(s), 3);
+    /* The next batch continues without a gap, and so does a single commit after it. */
+    ekv_msg_t more[2] = {put_draft("ns", "d", "4", NULL, 0), put_draft("other", "a", "5", NULL, 0)};
+    CHECK_EQ(ekv_store_commit(s, more, 2, T0 + 6, bodies, lens), EKV_OK);
+    CHECK_EQ(more[0].seq, 4);
+    CHECK_EQ(more[1].seq, 5);
+    free(bodies[0]);
+    free(bodies[1]);
+    CHECK_EQ(put(s, "ns", "e", "6", NULL, 0), 6);
+    CHECK_EQ(ekv_store_last_seq(s), 6);
+    /* Every seq is in the log exactly once, in order. */
+    ekv_page_t page;
+    CHECK_EQ(ekv_store_log_read(s, 0, 100, SIZE_MAX, &page), EKV_OK);
+    CHECK_EQ(page.n, 6);
+    CHECK_EQ(page.more, 0);
+    for (size_t i = 0; i < page.n; i++) {
+        ekv_msg_t d;
+        CHECK_EQ(ekv_msg_decode(page.items[i].ptr, page.items[i].len, &d), EKV_OK);
+        CHECK_EQ(d.seq, i + 1);
+        ekv_msg_fini(&d);
+    }
+    ekv_page_fini(&page);
+    ekv_store_destroy(&s);
+    CHECK(s == NULL);
+    ekv_store_destroy(&s); /* no-op on NULL */
+}
+
+static void test_get_returns_what_was_committed(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_msg_t d = put_draft("ns", "user/42", "hello", "{\"a\":[1,\"x\"]}", 1800000000);
+    char *body;
+    size_t len;
+    CHECK_EQ(ekv_store_commit(s, &d, 1, T0 + 77, &body, &len), EKV_OK);
+    ekv_msg_t m;
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("user/42"), &m), EKV_OK);
+    CHECK_EQ(m.type, EKV_MSG_CHANGE);
+    CHECK_EQ(m.op, EKV_OP_PUT);
+    CHECK_EQ(m.seq, 1);
+    CHECK_EQ(m.time_us, T0 + 77);
+    CHECK_EQ(m.expiration, 1800000000);
+    CHECK(m.flags & EKV_MSG_F_METADATA);
+    CHECK_MEM(m.meta.ptr, m.meta.len, "{\"a\":[1,\"x\"]}", 13);
+    CHECK_MEM(m.value.ptr, m.value.len, "hello", 5);
+    CHECK_MEM(m.ns.ptr, m.ns.len, "ns", 2);
+    CHECK_MEM(m.key.ptr, m.key.len, "user/42", 7);
+    ekv_msg_fini(&m);
+    /* The log entry is the very body the commit returned (what PoPs receive). */
+    ekv_page_t page;
+    CHECK_EQ(ekv_store_log_read(s, 0, 10, SIZE_MAX, &page), EKV_OK);
+    CHECK_EQ(page.n, 1);
+    CHECK_MEM(page.items[0].ptr, page.items[0].len, body, len);
+    ekv_page_fini(&page);
+    free(body);
+
+    /* No metadata: the flag is clear. Metadata that is JSON null is still metadata. */
+    put(s, "ns", "plain", "v", NULL, 0);
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("plain"), &m), EKV_OK);
+    CHECK_EQ(m.flags & EKV_MSG_F_METADATA, 0);
+    CHECK_EQ(m.expiration, 0);
+    ekv_msg_fini(&m);
+    put(s, "ns", "nullmeta", "v", "null", 0);
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("nullmeta"), &m), EKV_OK);
+    CHECK(m.flags & EKV_MSG_F_METADATA);
+    CHECK_MEM(m.meta.ptr, m.meta.len, "null", 4);
+    ekv_msg_fini(&m);
+
+    /* Binary keys and values (NUL, 0xff) and an empty value survive byte for byte. */
+    static const char bkey[] = "k\0\xff\x01", bval[] = "\0\r\n--\xff\0";
+    ekv_msg_t bin = put_draft("ns", "", "", NULL, 0);
+    bin.key = (ekv_bytes_t){bkey, sizeof bkey - 1};
+    bin.value = (ekv_bytes_t){bval, sizeof bval - 1};
+    commit1(s, bin, T0);
+    CHECK_EQ(ekv_store_get(s, B("ns"), bin.key, &m), EKV_OK);
+    CHECK_MEM(m.value.ptr, m.value.len, bval, sizeof bval - 1);
+    ekv_msg_fini(&m);
+    put(s, "ns", "empty", "", NULL, 0);
+    expect_value(s, "ns", "empty", "");
+
+    /* Overwrite: the newest version wins. Same key in another namespace is another record. */
+    put(s, "ns", "user/42", "second", NULL, 0);
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("user/42"), &m), EKV_OK);
+    CHECK_MEM(m.value.ptr, m.value.len, "second", 6);
+    CHECK_EQ(m.flags & EKV_MSG_F_METADATA, 0); /* the old metadata went with the old version */
+    CHECK_EQ(m.expiration, 0);
+    ekv_msg_fini(&m);
+    expect_missing(s, "other", "user/42");
+    put(s, "other", "user/42", "elsewhere", NULL, 0);
+    expect_value(s, "ns", "user/42", "second");
+    expect_value(s, "other", "user/42", "elsewhere");
+
+    /* An expired record is still returned: the caller compares with its clock. */
+    put(s, "ns", "old", "v", NULL, 1000);
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("old"), &m), EKV_OK);
+    CHECK_EQ(m.expiration, 1000);
+    ekv_msg_fini(&m);
+    ekv_store_destroy(&s);
+}
+
+static void test_delete_then_get_not_found(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    put(s, "ns", "k", "v", "{}", 0);
+    put(s, "ns", "keep", "v", NULL, 0);
+    CHECK_EQ(commit1(s, del_draft("ns", "k"), T0), 3);
+    expect_missing(s, "ns", "k");
+    expect_value(s, "ns", "keep", "v");
+    /* Deleting a missing key succeeds and is a change like any other. */
+    CHECK_EQ(commit1(s, del_draft("ns", "never"), T0), 4);
+    expect_missing(s, "ns", "never");
+    /* The deleted key is gone from lists too. */
+    char names[256];
+    ekv_page_t page;
+    list_names(s, "ns", "", "", 100, 0, names, sizeof names, &page);
+    CHECK_STR(names, "keep");
+    ekv_page_fini(&page);
+    /* And a put after the delete brings it back. */
+    put(s, "ns", "k", "again", NULL, 0);
+    expect_value(s, "ns", "k", "again");
+    ekv_store_destroy(&s);
+}
+
+/* ---- list ---------------------------------------------------------------------------------- */
+
+static void test_list_byte_order_prefix_limit(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    /* Inserted out of order; byte order is UTF-8 code-point order: "Z" < "a" < "é" < "✓". */
+    static const char *keys[] = {"\xe2\x9c\x93", "b", "a", "ab", "\xc3\xa9", "Z", "a/1", "a0"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        put(s, "ns", keys[i], "v", NULL, 0);
+    put(s, "ns2", "a", "v", NULL, 0);   /* another namespace: never listed with ns */
+    put(s, "n", "sa", "v", NULL, 0);    /* "n"+"sa" must not look like "ns"+"a" */
+    put(s, "nsx", "a", "v", NULL, 0);
+    char names[512];
+    ekv_page_t page;
+    list_names(s, "ns", "", "", 100, 0, names, sizeof names, &page);
+    CHECK_STR(names, "Z,a,a/1,a0,ab,b,\xc3\xa9,\xe2\x9c\x93");
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+
+    list_names(s, "ns", "a", "", 100, 0, names, sizeof names, &page);
+    CHECK_STR(names, "a,a/1,a0,ab");
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    list_names(s, "ns", "\xe2", "", 100, 0, names, sizeof names, &page); /* a byte prefix */
+    CHECK_STR(names, "\xe2\x9c\x93");
+    ekv_page_fini(&page);
+    list_names(s, "ns", "q", "", 100, 0, names, sizeof names, &page);
+    CHECK_STR(names, "");
+    CHECK_EQ(page.n, 0);
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    list_names(s, "n", "", "", 100, 0, names, sizeof names, &page);
+    CHECK_STR(names, "sa");
+    ekv_page_fini(&page);
+    list_names(s, "empty-ns", "", "", 100, 0, names, sizeof names, &page);
+    CHECK_EQ(page.n, 0);
+    ekv_page_fini(&page);
+
+    /* Paging with limit: more and a cursor (the last key returned) until the end. */
+    list_names(s, "ns", "a", "", 3, 0, names, sizeof names, &page);
+    CHECK_STR(names, "a,a/1,a0");
+    CHECK_EQ(page.more, 1);
+    CHECK_MEM(page.cursor, page.cursor_len, "a0", 2);
+    ekv_page_fini(&page);
+    list_names(s, "ns", "a", "a0", 3, 0, names, sizeof names, &page);
+    CHECK_STR(names, "ab");
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    /* A page that ends exactly at the last key says there is no more. */
+    list_names(s, "ns", "a", "", 4, 0, names, sizeof names, &page);
+    CHECK_STR(names, "a,a/1,a0,ab");
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    /* start_after is exclusive, and need not be a stored key. */
+    list_names(s, "ns", "", "a", 2, 0, names, sizeof names, &page);
+    CHECK_STR(names, "a/1,a0");
+    ekv_page_fini(&page);
+    list_names(s, "ns", "", "aa", 2, 0, names, sizeof names, &page);
+    CHECK_STR(names, "ab,b");
+    CHECK_EQ(page.more, 1);
+    ekv_page_fini(&page);
+    list_names(s, "ns", "", "\xe2\x9c\x93", 2, 0, names, sizeof names, &page);
+    CHECK_EQ(page.n, 0);
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    ekv_store_destroy(&s);
+}
+
+static void test_list_heads_and_expiry(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    put(s, "ns", "a-live", "value-a", "{\"m\":1}", 0);
+    put(s, "ns", "b-expires-1000", "v", NULL, 1000);
+    put(s, "ns", "c-expires-1001", "value-c", NULL, 1001);
+    put(s, "ns", "d-expired-long-ago", "v", NULL, 5);
+    put(s, "ns", "e-live", "v", NULL, 0);
+    char names[512];
+    ekv_page_t page;
+    /* At 4 everything is live; at 1000 a record expiring at 1000 is gone. */
+    list_names(s, "ns", "", "", 100, 4, names, sizeof names, &page);
+    CHECK_STR(names, "a-live,b-expires-1000,c-expires-1001,d-expired-long-ago,e-live");
+    ekv_page_fini(&page);
+    list_names(s, "ns", "", "", 100, 1000, names, sizeof names, &page);
+    CHECK_STR(names, "a-live,c-expires-1001,e-live");
+    ekv_page_fini(&page);
+    /* The limit counts live keys only. */
+    list_names(s, "ns", "", "", 2, 1000, names, sizeof names, &page);
+    CHECK_STR(names, "a-live,c-expires-1001");
+    CHECK_EQ(page.more, 1);
+    CHECK_MEM(page.cursor, page.cursor_len, "c-expires-1001", 14);
+    ekv_page_fini(&page);
+    list_names(s, "ns", "", "c-expires-1001", 2, 1000, names, sizeof names, &page);
+    CHECK_STR(names, "e-live");
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+
+    /* Entries are heads: metadata and expiration, no value. */
+    CHECK_EQ(ekv_store_list(s, B("ns"), B(""), B(""), 100, 1000, &page), EKV_OK);
+    CHECK_EQ(page.n, 3);
+    ekv_msg_t h;
+    CHECK_EQ(ekv_msg_decode_change_head(page.items[0].ptr, page.items[0].len, &h), EKV_OK);
+    CHECK_MEM(h.key.ptr, h.key.len, "a-live", 6);
+    CHECK(h.flags & EKV_MSG_F_METADATA);
+    CHECK_MEM(h.meta.ptr, h.meta.len, "{\"m\":1}", 7);
+    CHECK_EQ(h.expiration, 0);
+    CHECK_EQ(h.value.len, 0);
+    ekv_msg_fini(&h);
+    CHECK_EQ(ekv_msg_decode_change_head(page.items[1].ptr, page.items[1].len, &h), EKV_OK);
+    CHECK_EQ(h.expiration, 1001);
+    CHECK_EQ(h.flags & EKV_MSG_F_METADATA, 0);
+    ekv_msg_fini(&h);
+    ekv_page_fini(&page);
+    ekv_store_destroy(&s);
+}
+
+static void test_list_sees_keys_inserted_between_pages(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    put(s, "ns", "a", "v", NULL, 0);
+    put(s, "ns", "c", "v", NULL, 0);
+    put(s, "ns", "e", "v", NULL, 0);
+    char names[256], cursor[64];
+    ekv_page_t page;
+    list_names(s, "ns", "", "", 2, 0, names, sizeof names, &page);
+    CHECK_STR(names, "a,c");
+    CHECK_EQ(page.more, 1);
+    CHECK_LT(page.cursor_len, sizeof cursor);
+    memcpy(cursor, page.cursor, page.cursor_len);
+    cursor[page.cursor_len] = '\0';
+    ekv_page_fini(&page);
+    /* Between pages: one key before the cursor, one after it, one deleted after it. */
+    put(s, "ns", "b", "v", NULL, 0);
+    put(s, "ns", "d", "v", NULL, 0);
+    put(s, "ns", "f", "v", NULL, 0);
+    commit1(s, del_draft("ns", "e"), T0);
+    list_names(s, "ns", "", cursor, 2, 0, names, sizeof names, &page);
+    CHECK_STR(names, "d,f");
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    /* Even when the cursor's own key was deleted meanwhile, the list continues after it. */
+    commit1(s, del_draft("ns", "c"), T0);
+    list_names(s, "ns", "", cursor, 10, 0, names, sizeof names, &page);
+    CHECK_STR(names, "d,f");
+    ekv_page_fini(&page);
+    ekv_store_destroy(&s);
+}
+
+/* ---- change log ---------------------------------------------------------------------------- */
+
+static void expect_log_seqs(ekv_page_t *page, uint64_t first, size_t n)
+{
+    CHECK_EQ(page->n, n);
+    for (size_t i = 0; i < n; i++) {
+        ekv_msg_t d;
+        CHECK_EQ(ekv_msg_decode(page->items[i].ptr, page->items[i].len, &d), EKV_OK);
+        CHECK_EQ(d.type, EKV_MSG_CHANGE);
+        CHECK_EQ(d.seq, first + i);
+        ekv_msg_fini(&d);
+    }
+}
+
+static void test_log_read(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_page_t page;
+    CHECK_EQ(ekv_store_log_read(s, 0, 10, SIZE_MAX, &page), EKV_OK);
+    CHECK_EQ(page.n, 0);
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_first(s), 0);
+    CHECK_EQ(ekv_store_log_size(s), 0);
+
+    for (int i = 0; i < 9; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        put(s, "ns", key, "value", NULL, 0);
+    }
+    commit1(s, del_draft("ns", "k0"), T0); /* seq 10, a delete */
+    CHECK_EQ(ekv_store_log_first(s), 1);
+    CHECK_EQ(ekv_store_log_size(s), 10);
+
+    CHECK_EQ(ekv_store_log_read(s, 0, 100, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 1, 10);
+    CHECK_EQ(page.more, 0);
+    ekv_msg_t d;
+    CHECK_EQ(ekv_msg_decode(page.items[9].ptr, page.items[9].len, &d), EKV_OK);
+    CHECK_EQ(d.op, EKV_OP_DELETE);
+    CHECK_MEM(d.key.ptr, d.key.len, "k0", 2);
+    ekv_msg_fini(&d);
+    ekv_page_fini(&page);
+
+    /* After a seq, at most max_n, with more until the end. */
+    CHECK_EQ(ekv_store_log_read(s, 3, 4, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 4, 4);
+    CHECK_EQ(page.more, 1);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_read(s, 7, 4, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 8, 3);
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_read(s, 6, 4, SIZE_MAX, &page), EKV_OK); /* exactly the rest */
+    expect_log_seqs(&page, 7, 4);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_read(s, 10, 4, SIZE_MAX, &page), EKV_OK); /* caught up */
+    CHECK_EQ(page.n, 0);
+    CHECK_EQ(page.more, 0);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_read(s, 1000, 4, SIZE_MAX, &page), EKV_OK); /* ahead of the log */
+    CHECK_EQ(page.n, 0);
+    ekv_page_fini(&page);
+
+    /* A byte budget smaller than one entry still makes progress: a reader paging by the last
+     * seq it got must reach the end. */
+    uint64_t after = 0;
+    size_t pages = 0;
+    do {
+        CHECK_EQ(ekv_store_log_read(s, after, 100, 1, &page), EKV_OK);
+        CHECK_EQ(page.n, 1); /* one entry already exceeds the budget */
+        CHECK_EQ(ekv_msg_decode(page.items[page.n - 1].ptr, page.items[page.n - 1].len, &d),
+                 EKV_OK);
+        CHECK_GT(d.seq, after);
+        after = d.seq;
+        ekv_msg_fini(&d);
+        int more = page.more;
+        ekv_page_fini(&page);
+        pages++;
+        if (!more)
+            break;
+    } while (pages < 100);
+    CHECK_EQ(after, 10);
+    CHECK_LE(pages, 10);
+    ekv_store_destroy(&s);
+}
+
+static void test_log_trim_by_count(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    uint64_t dropped = 99;
+    CHECK_EQ(ekv_store_log_trim(s, 3, 0, T0, &dropped), EKV_OK); /* empty log */
+    CHECK_EQ(dropped, 0);
+    for (int i = 0; i < 10; i++)
+        put(s, "ns", "k", "v", NULL, 0);
+    CHECK_EQ(ekv_store_log_trim(s, 20, 0, T0, &dropped), EKV_OK); /* under the limit */
+    CHECK_EQ(dropped, 0);
+    CHECK_EQ(ekv_store_log_size(s), 10);
+
+    CHECK_EQ(ekv_store_log_trim(s, 3, 0, T0, &dropped), EKV_OK);
+    CHECK_EQ(dropped, 7);
+    CHECK_EQ(ekv_store_log_first(s), 8);
+    CHECK_EQ(ekv_store_log_size(s), 3);
+    CHECK_EQ(ekv_store_last_seq(s), 10); /* trimming never changes the sequence */
+    ekv_page_t page;
+    CHECK_EQ(ekv_store_log_read(s, 0, 100, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 8, 3);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_trim(s, 3, 0, T0, &dropped), EKV_OK); /* idempotent */
+    CHECK_EQ(dropped, 0);
+
+    /* keep 1: only the newest stays; it is never dropped. */
+    CHECK_EQ(ekv_store_log_trim(s, 1, 0, T0, &dropped), EKV_OK);
+    CHECK_EQ(dropped, 2);
+    CHECK_EQ(ekv_store_log_first(s), 10);
+    CHECK_EQ(ekv_store_log_size(s), 1);
+    CHECK_EQ(ekv_store_log_trim(s, 1, 0, T0, &dropped), EKV_OK);
+    CHECK_EQ(dropped, 0);
+    CHECK_EQ(ekv_store_log_size(s), 1);
+    /* The data is untouched by a trim, and new commits continue the log. */
+    expect_value(s, "ns", "k", "v");
+    CHECK_EQ(put(s, "ns", "k2", "v", NULL, 0), 11);
+    CHECK_EQ(ekv_store_log_first(s), 10);
+    CHECK_EQ(ekv_store_log_size(s), 2);
+    CHECK_EQ(ekv_store_log_read(s, 9, 100, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 10, 2);
+    ekv_page_fini(&page);
+    ekv_store_destroy(&s);
+}
+
+static void test_log_trim_by_age(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    /* seq i committed at T0 + i seconds, i = 1..10 */
+    for (int i = 1; i <= 10; i++)
+        commit1(s, put_draft("ns", "k", "v", NULL, 0), T0 + i * INT64_C(1000000));
+    uint64_t dropped = 99;
+    /* No age limit: nothing goes, however late it is. */
+    CHECK_EQ(ekv_store_log_trim(s, 1000, 0, T0 + INT64_C(1000000000000), &dropped), EKV_OK);
+    CHECK_EQ(dropped, 0);
+    /* max age 4.5 s at T0 + 10.5 s: entries before T0 + 6 s go (seqs 1..5); seq 6, committed
+     * exactly at the limit, stays. */
+    CHECK_EQ(ekv_store_log_trim(s, 1000, 4500000, T0 + 10500000, &dropped), EKV_OK);
+    CHECK_EQ(dropped, 5);
+    CHECK_EQ(ekv_store_log_first(s), 6);
+    CHECK_EQ(ekv_store_log_size(s), 5);
+    ekv_page_t page;
+    CHECK_EQ(ekv_store_log_read(s, 0, 100, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 6, 5);
+    ekv_msg_t d;
+    CHECK_EQ(ekv_msg_decode(page.items[0].ptr, page.items[0].len, &d), EKV_OK);
+    CHECK_EQ(d.time_us, T0 + 6000000); /* the stored record time is the commit_us given */
+    ekv_msg_fini(&d);
+    ekv_page_fini(&page);
+    /* Count and age together: the stricter one wins. */
+    CHECK_EQ(ekv_store_log_trim(s, 4, 4500000, T0 + 10500000, &dropped), EKV_OK);
+    CHECK_EQ(dropped, 1);
+    CHECK_EQ(ekv_store_log_first(s), 7);
+    /* Everything is old: all but the newest entry go. */
+    CHECK_EQ(ekv_store_log_trim(s, 1000, 1000000, T0 + INT64_C(1000000000), &dropped), EKV_OK);
+    CHECK_EQ(dropped, 3);
+    CHECK_EQ(ekv_store_log_first(s), 10);
+    CHECK_EQ(ekv_store_log_size(s), 1);
+    CHECK_EQ(ekv_store_log_read(s, 0, 100, SIZE_MAX, &page), EKV_OK);
+    expect_log_seqs(&page, 10, 1);
+    ekv_page_fini(&page);
+    CHECK_EQ(ekv_store_log_trim(s, 1000, 1, T0 + INT64_C(1000000000), &dropped), EKV_OK);
+    CHECK_EQ(dropped, 0);
+    CHECK_EQ(ekv_store_log_size(s), 1);
+    ekv_store_destroy(&s);
+}
+
+/* ---- snapshot ------------------------------------------------------------------------------ */
+
+static void test_snapshot_pages_every_record(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    static const char *nss[] = {"ns-a", "ns-b", "n"};
+    enum { PER_NS = 9 };
+    int seen[3][PER_NS] = {{0}};
+    for (int n = 0; n < 3; n++)
+        for (int i = 0; i < PER_NS; i++) {
+            char key[16], val[32];
+            snprintf(key, sizeof key, "key%d", i);
+            snprintf(val, sizeof val, "%s/%d", nss[n], i);
+            put(s, nss[n], key, val, i % 2 ? "{\"odd\":true}" : NULL, i == 4 ? 1000 : 0);
+        }
+    /* Deleted records are not part of the snapshot. */
+    commit1(s, del_draft("ns-b", "key3"), T0);
+    commit1(s, del_draft("n", "key8"), T0);
+    seen[1][3] = seen[2][8] = -1;
+    for (int round = 0; round < 2; round++) {
+        size_t max_n = round == 0 ? 4 : 100, max_bytes = round == 0 ? SIZE_MAX : 1;
+        for (int n = 0; n < 3; n++)
+            for (int i = 0; i < PER_NS; i++)
+                if (seen[n][i] >= 0)
+                    seen[n][i] = 0;
+        char *after = NULL;
+        size_t after_len = 0, total = 0, pages = 0;
+        for (;;) {
+            ekv_page_t page;
+            CHECK_EQ(ekv_store_snapshot_read(s, (ekv_bytes_t){after ? after : "", after_len},
+                                             max_n, max_bytes, &page),
+                     EKV_OK);
+            CHECK_LE(page.n, max_n);
+            if (max_bytes == 1) /* one record already exceeds the budget */
+                CHECK_LE(page.n, 1);
+            pages++;
+            for (size_t j = 0; j < page.n; j++) {
+                ekv_msg_t d;
+                CHECK_EQ(ekv_msg_decode(page.items[j].ptr, page.items[j].len, &d), EKV_OK);
+                CHECK_EQ(d.type, EKV_MSG_CHANGE);
+                CHECK_EQ(d.op, EKV_OP_PUT);
+                int n = -1, i = -1;
+                for (int x = 0; x < 3; x++)
+                    if (d.ns.len == strlen(nss[x]) && !memcmp(d.ns.ptr, nss[x], d.ns.len))
+                        n = x;
+                CHECK_GE(n, 0);
+                CHECK_EQ(sscanf(d.key.ptr, "key%d", &i), 1);
+                CHECK(i >= 0 && i < PER_NS);
+                CHECK_EQ(seen[n][i], 0); /* each record once; deleted ones never */
+                seen[n][i] = 1;
+                /* Full records: the value is there. */
+                char val[32];
+                snprintf(val, sizeof val, "%s/%d", nss[n], i);
+                CHECK_MEM(d.value.ptr, d.value.len, val, strlen(val));
+                CHECK_EQ(!!(d.flags & EKV_MSG_F_METADATA), i % 2);
+                ekv_msg_fini(&d);
+                total++;
+            }
+            int more = page.more;
+            if (more) {
+                CHECK(page.cursor != NULL);
+                free(after);
+                after = malloc(page.cursor_len);
+                CHECK(after != NULL);
+                memcpy(after, page.cursor, page.cursor_len);
+                after_len = page.cursor_len;
+            }
+            ekv_page_fini(&page);
+            if (!more)
+                break;
+            CHECK_LT(pages, 100);
+        }
+        free(after);
+        CHECK_EQ(total, 3 * PER_NS - 2);
+        for (int n = 0; n < 3; n++)
+            for (int i = 0; i < PER_NS; i++)
+                CHECK_NE(seen[n][i], 0);
+        CHECK_GE(pages, round == 0 ? 7 : 25); /* 25 records: 4 per page, then 1 */
+    }
+    ekv_store_destroy(&s);
+}
+
+/* ---- expiry index -------------------------------------------------------------------------- */
+
+/* Runs ekv_store_expired and joins "ns:key" of the results with ','. */
+static void expired_names(ekv_store_t *s, int64_t now_s, size_t max, char *out, size_t size)
+{
+    ekv_msg_t *heads = NULL;
+    size_t n = 99;
+    CHECK_EQ(ekv_store_expired(s, now_s, max, &heads, &n), EKV_OK);
+    CHECK_LE(n, max);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        CHECK_GT(heads[i].expiration, 0);
+        CHECK_LE(heads[i].expiration, now_s);
+        size_t at = strlen(out);
+        CHECK_LT(at + heads[i].ns.len + heads[i].key.len + 3, size);
+        at += (size_t)snprintf(out + at, size - at, "%s%.*s:%.*s", at ? "," : "",
+                               (int)heads[i].ns.len, heads[i].ns.ptr, (int)heads[i].key.len,
+                               heads[i].key.ptr);
+        ekv_msg_fini(&heads[i]);
+    }
+    free(heads);
+}
+
+static void test_expired(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    char names[512];
+    expired_names(s, 1000000, 10, names, sizeof names);
+    CHECK_STR(names, "");
+    put(s, "ns", "k1", "v", NULL, 100);
+    put(s, "ns", "k2", "v", "{\"m\":2}", 200);
+    put(s, "ns", "k3", "v", NULL, 300);
+    put(s, "ns", "k4", "v", NULL, 0);
+    put(s, "ns2", "k5", "v", NULL, 150);
+    expired_names(s, 99, 10, names, sizeof names);
+    CHECK_STR(names, "");
+    /* By expiration time, then key; an expiration equal to now is due. */
+    expired_names(s, 200, 10, names, sizeof names);
+    CHECK_STR(names, "ns:k1,ns2:k5,ns:k2");
+    expired_names(s, 200, 2, names, sizeof names); /* at most max */
+    CHECK_STR(names, "ns:k1,ns2:k5");
+    /* Listing is not a sweep: asking again returns the same records. */
+    expired_names(s, 150, 10, names, sizeof names);
+    CHECK_STR(names, "ns:k1,ns2:k5");
+
+    /* k1 re-put without expiration: its old index entry is stale and skipped. */
+    put(s, "ns", "k1", "v2", NULL, 0);
+    expired_names(s, 200, 10, names, sizeof names);
+    CHECK_STR(names, "ns2:k5,ns:k2");
+    /* k2 re-put with a later expiration: due at 500, not at 200. */
+    put(s, "ns", "k2", "v2", NULL, 500);
+    expired_names(s, 200, 10, names, sizeof names);
+    CHECK_STR(names, "ns2:k5");
+    /* k3 deleted (a user delete, no expiration field): never returned. */
+    commit1(s, del_draft("ns", "k3"), T0);
+    expired_names(s, 1000, 10, names, sizeof names);
+    CHECK_STR(names, "ns2:k5,ns:k2");
+    /* The sweeper's delete keeps the expiration: the record and its index entry go. */
+    ekv_msg_t sweep = del_draft("ns2", "k5");
+    sweep.expiration = 150;
+    commit1(s, sweep, T0);
+    expired_names(s, 1000, 10, names, sizeof names);
+    CHECK_STR(names, "ns:k2");
+    /* Stale entries are skipped even when they outnumber max. */
+    for (int i = 0; i < 30; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "s%02d", i);
+        put(s, "ns", key, "v", NULL, 50);
+        put(s, "ns", key, "v", NULL, 0);
+    }
+    put(s, "ns", "z", "v", NULL, 60);
+    expired_names(s, 1000, 5, names, sizeof names);
+    CHECK_STR(names, "ns:z,ns:k2");
+    /* The returned head carries what a sweeper needs: ns, key, expiration, metadata flag. */
+    ekv_msg_t *heads;
+    size_t n;
+    CHECK_EQ(ekv_store_expired(s, 1000, 10, &heads, &n), EKV_OK);
+    CHECK_EQ(n, 2);
+    CHECK_EQ(heads[1].expiration, 500);
+    CHECK_EQ(heads[0].expiration, 60);
+    CHECK_MEM(heads[1].ns.ptr, heads[1].ns.len, "ns", 2);
+    CHECK_EQ(heads[1].value.len, 0);
+    for (size_t i = 0; i < n; i++)
+        ekv_msg_fini(&heads[i]);
+    free(heads);
+    ekv_store_destroy(&s);
+}
+
+/* ---- namespaces ---------------------------------------------------------------------------- */
+
+static ekv_ns_t make_ns(const char *id, const char *title, int64_t created)
+{
+    ekv_ns_t ns;
+    memset(&ns, 0, sizeof ns);
+    snprintf(ns.id, sizeof ns.id, "%s", id);
+    snprintf(ns.title, sizeof ns.title, "%s", title);
+    ns.created = created;
+    return ns;
+}
+
+static void test_namespaces(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_ns_t *list = NULL;
+    size_t n = 99;
+    CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
+    CHECK_EQ(n, 0);
+    free(list);
+
+    char long_title[513];
+    memset(long_title, 't', 512);
+    long_title[512] = '\0';
+    ekv_ns_t a = make_ns("ffffffffffffffffffffffffffffffff", "zeta", 1700000003);
+    ekv_ns_t b = make_ns("0123456789abcdef0123456789abcdef", "say \"hi\" \\ \xe2\x9c\x93", 1700000001);
+    ekv_ns_t c = make_ns("77777777777777777777777777777777", long_title, 1700000002);
+    CHECK_EQ(ekv_store_ns_put(s, &a), EKV_OK);
+    CHECK_EQ(ekv_store_ns_put(s, &b), EKV_OK);
+    CHECK_EQ(ekv_store_ns_put(s, &c), EKV_OK);
+    CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
+    CHECK_EQ(n, 3);
+    CHECK_STR(list[0].id, b.id); /* sorted by id */
+    CHECK_STR(list[0].title, b.title);
+    CHECK_EQ(list[0].created, 1700000001);
+    CHECK_STR(list[1].id, c.id);
+    CHECK_STR(list[1].title, long_title);
+    CHECK_STR(list[2].id, a.id);
+    CHECK_STR(list[2].title, "zeta");
+    CHECK_EQ(list[2].created, 1700000003);
+    free(list);
+
+    /* Rename: same id, new title; the count does not change. */
+    ekv_ns_t renamed = make_ns(a.id, "zeta-2", a.created);
+    CHECK_EQ(ekv_store_ns_put(s, &renamed), EKV_OK);
+    CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
+    CHECK_EQ(n, 3);
+    CHECK_STR(list[2].title, "zeta-2");
+    CHECK_EQ(list[2].created, 1700000003);
+    free(list);
+
+    CHECK_EQ(ekv_store_ns_delete(s, c.id), EKV_OK);
+    CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
+    CHECK_EQ(n, 2);
+    CHECK_STR(list[0].id, b.id);
+    CHECK_STR(list[1].id, a.id);
+    free(list);
+
+    /* Many namespaces (past any initial array size). */
+    for (int i = 0; i < 40; i++) {
+        char id[33], title[32];
+        snprintf(id, sizeof id, "%032x", 0x1000 + i);
+        snprintf(title, sizeof title, "bulk-%d", i);
+        ekv_ns_t x = make_ns(id, title, i);
+        CHECK_EQ(ekv_store_ns_put(s, &x), EKV_OK);
+    }
+    CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
+    CHECK_EQ(n, 42);
+    for (size_t i = 1; i < n; i++)
+        CHECK_LT(strcmp(list[i - 1].id, list[i].id), 0);
+    free(list);
+    ekv_store_destroy(&s);
+}
+
+/* ---- recovery ------------------------------------------------------------------------------ */
+
+static void test_reopen_recovers_everything(void)
+{
+    char dir[128];
+    new_dir(dir, sizeof dir);
+    ekv_store_t *s = open_store(dir);
+    for (int i = 0; i < 20; i++) {
+        char key[16], val[16];
+        snprintf(key, sizeof key, "k%02d", i);
+        snprintf(val, sizeof val, "v%d", i);
+        put(s, "ns", key, val, i == 3 ? "{\"x\":3}" : NULL, i == 5 ? 1900000000 : 0);
+    }
+    commit1(s, del_draft("ns", "k07"), T0);
+    ekv_ns_t ns = make_ns("abcdefabcdefabcdefabcdefabcdefab", "kept", 1700000000);
+    CHECK_EQ(ekv_store_ns_put(s, &ns), EKV_OK);
+    CHECK_EQ(ekv_store_last_seq(s), 21);
+
+    /* The folder is locked while open: a second store on it fails cleanly. */
+    char err[512] = "";
+    ekv_store_t *twice = ekv_store_open(dir, EKV_STORE_FSYNC, err, sizeof err);
+    CHECK(twice == NULL);
+    CHECK(err[0] != '\0');
+    ekv_store_destroy(&s);
+
+    s = open_store(dir);
+    CHECK_EQ(ekv_store_last_seq(s), 21);
+    expect_value(s, "ns", "k00", "v0");
+    expect_value(s, "ns", "k19", "v19");
+    expect_missing(s, "ns", "k07");
+    ekv_msg_t m;
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("k03"), &m), EKV_OK);
+    CHECK(m.flags & EKV_MSG_F_METADATA);
+    CHECK_MEM(m.meta.ptr, m.meta.len, "{\"x\":3}", 7);
+    CHECK_EQ(m.seq, 4);
+    ekv_msg_fini(&m);
+    CHECK_EQ(ekv_store_get(s, B("ns"), B("k05"), &m), EKV_OK);
+    CHECK_EQ(m.expiration, 1900000000);
+    ekv_msg_fini(&m);
+    char names[512];
+    expired_names(s, 1900000000, 10, names, sizeof names);
+    CHECK_STR(names, "ns:k05"); /* the expiry index survives too */
+    ekv_ns_t *list;
+    size_t n;
+    CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
+    CHECK_EQ(n, 1);
+    CHECK_STR(list[0].title, "kept");
+    free(list);
+    CHECK_EQ(ekv_store_log_first(s), 1);
+    CHECK_EQ(ekv_store_log_size(s), 21);
+    /* New commits continue the sequence. */
+    CHECK_EQ(put(s, "ns", "after", "v", NULL, 0), 22);
+
+    /* Trimmed down to the newest entry, the sequence still survives a reopen. */
+    uint64_t dropped;
+    CHECK_EQ(ekv_store_log_trim(s, 1, 0, T0, &dropped), EKV_OK);
+    CHECK_EQ(dropped, 21);
+    ekv_store_destroy(&s);
+    s = open_store(dir);
+    CHECK_EQ(ekv_store_last_seq(s), 22);
+    CHECK_EQ(ekv_store_log_first(s), 22);
+    CHECK_EQ(ekv_store_log_size(s), 1);
+    CHECK_EQ(put(s, "ns", "after2", "v", NULL, 0), 23);
+    ekv_store_destroy(&s);
+}
+
+static void test_open_failure(void)
+{
+    char dir[128], path[192], err[512] = "";
+    new_dir(dir, sizeof dir);
+    FILE *f = fopen(dir, "w"); /* a regular file where the folder should be */
+    CHECK(f != NULL);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sub", dir);
+    ekv_store_t *s = ekv_store_open(path, EKV_STORE_FSYNC, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK(strstr(err, path) != NULL); /* the message names the folder */
+}
+
+int main(void)
+{
+    snprintf(top_dir, sizeof top_dir, "/tmp/ekv-store-test.XXXXXX");
+    if (!mkdtemp(top_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    atexit(remove_top);
+    EKV_TEST_RUN(test_commit_assigns_consecutive_seqs);
+    EKV_TEST_RUN(test_get_returns_what_was_committed);
+    EKV_TEST_RUN(test_delete_then_get_not_found);
+    EKV_TEST_RUN(test_list_byte_order_prefix_limit);
+    EKV_TEST_RUN(test_list_heads_and_expiry);
+    EKV_TEST_RUN(test_list_sees_keys_inserted_between_pages);
+    EKV_TEST_RUN(test_log_read);
+    EKV_TEST_RUN(test_log_trim_by_count);
+    EKV_TEST_RUN(test_log_trim_by_age);
+    EKV_TEST_RUN(test_snapshot_pages_every_record);
+    EKV_TEST_RUN(test_expired);
+    EKV_TEST_RUN(test_namespaces);
+    EKV_TEST_RUN(test_reopen_recovers_everything);
+    EKV_TEST_RUN(test_open_failure);
+    EKV_TEST_DONE();
+}
