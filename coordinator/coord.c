@@ -32,6 +32,7 @@ typedef struct {
 /* ---- group commit ------------------------------------------------------------------------ */
 
 static void start_group(ekv_coord_t *c);
+static void start_now(ekv_coord_t *c);
 
 void coord_submit(ekv_coord_t *c, commit_t *cm)
 {
@@ -42,15 +43,19 @@ void coord_submit(ekv_coord_t *c, commit_t *cm)
         c->queue_head = cm;
     c->queue_tail = cm;
     c->queued += cm->n;
-    if (!c->linger_until || c->queued >= c->last_group)
+    if (!c->lingering || c->queued >= c->last_group)
         event_active(c->flush_ev, EV_TIMEOUT, 0);
 }
 
+/* The linger is over: whatever has gathered goes, however little. */
 static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    start_group(arg);
+    ekv_coord_t *c = arg;
+    c->lingering = 0;
+    if (c->queue_head && !ekv_committer_busy(c->committer))
+        start_now(c);
 }
 
 int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key)
@@ -75,23 +80,9 @@ static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, s
  * more drafts) the next one waits until as many drafts as the last group have gathered, or
  * for at most half the last commit's duration (capped at 2 ms) - a small latency
  * cost against an fsync of several milliseconds. A single writer never waits. */
-static void start_group(ekv_coord_t *c)
+static void start_now(ekv_coord_t *c)
 {
-    if (!c->queue_head || ekv_committer_busy(c->committer))
-        return;
-    if (c->queued < c->last_group && c->queued < (size_t)c->cfg.max_batch) {
-        int64_t now = ekv_mono_us();
-        if (!c->linger_until) {
-            int64_t wait = c->last_commit_us / 2 < 2000 ? c->last_commit_us / 2 : 2000;
-            c->linger_until = now + wait;
-            struct timeval tv = {0, (suseconds_t)wait};
-            evtimer_add(c->linger_ev, &tv);
-            return;
-        }
-        if (now < c->linger_until)
-            return;
-    }
-    c->linger_until = 0;
+    c->lingering = 0;
     evtimer_del(c->linger_ev);
     c->group_started_us = ekv_mono_us();
     commit_t *last = c->queue_head;
@@ -112,6 +103,23 @@ static void start_group(ekv_coord_t *c)
         for (size_t j = 0; j < cm->n; j++)
             all[i++] = cm->changes[j]; /* shallow: bytes stay with the submitters */
     ekv_committer_start(c->committer, all, n);
+}
+
+static void start_group(ekv_coord_t *c)
+{
+    if (!c->queue_head || ekv_committer_busy(c->committer))
+        return;
+    int short_of = c->queued < c->last_group && c->queued < (size_t)c->cfg.max_batch;
+    if (short_of && c->lingering)
+        return; /* the linger timer ends the wait */
+    if (short_of) {
+        int64_t wait = c->last_commit_us / 2 < 2000 ? c->last_commit_us / 2 : 2000;
+        c->lingering = 1;
+        struct timeval tv = {0, (suseconds_t)(wait > 0 ? wait : 1)};
+        evtimer_add(c->linger_ev, &tv);
+        return;
+    }
+    start_now(c);
 }
 
 /* On the loop thread when the group is durable: stamp, publish and complete each unit. */

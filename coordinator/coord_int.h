@@ -53,7 +53,7 @@ struct ekv_coord {
     size_t last_group;         /* concurrency seen at the last commit (0 when < 2) */
     int64_t last_commit_us;    /* how long the last group took to commit */
     int64_t group_started_us;  /* when the group in flight was handed over */
-    int64_t linger_until;      /* gathering the next group until then; 0 = not lingering */
+    int lingering;             /* gathering the next group until linger_ev fires */
     struct event *linger_ev;   /* ends the linger */
     struct ekv_committer *committer; /* the commit thread */
     ekv_ns_t *ns;              /* namespaces, sorted by id */

@@ -240,21 +240,56 @@ static void submit_write(ekv_coord_t *c, struct evhttp_request *req, const char 
     coord_submit(c, &w->cm);
 }
 
-/* The SDK sends object metadata as metadata[k]=v fields: they become {"k": v}, each v taken
- * as JSON when it parses (numbers, booleans) and as a string otherwise. */
+/* Puts value v at the bracket path p ("[a][b]", "[tags][]") under obj, creating objects on
+ * the way; "[]" appends to an array. Returns -1 when the path is malformed or conflicts. */
+static int put_path(json_t *obj, const char *p, size_t n, json_t *v)
+{
+    if (n < 2 || p[0] != '[')
+        return -1;
+    const char *close = memchr(p, ']', n);
+    if (!close)
+        return -1;
+    size_t seg = (size_t)(close - p - 1), rest = n - seg - 2;
+    if (seg == 0) { /* [] : append */
+        if (!json_is_array(obj) || rest != 0)
+            return -1;
+        return json_array_append(obj, v);
+    }
+    if (!json_is_object(obj))
+        return -1;
+    char *k = ekv_memdup(p + 1, seg);
+    int rc;
+    if (rest == 0) {
+        rc = json_object_set(obj, k, v);
+    } else {
+        json_t *child = json_object_get(obj, k);
+        if (!child) {
+            child = close[1] == '[' && close[2] == ']' ? json_array() : json_object();
+            json_object_set_new(obj, k, child);
+        }
+        rc = put_path(child, close + 1, rest, v);
+    }
+    free(k);
+    return rc;
+}
+
+/* The SDK sends object metadata as form fields, qs-style: {a: "x"} as metadata[a]=x,
+ * {a: {b: "c"}} as metadata[a][b]=c, {t: ["x", "y"]} as metadata[t][]=x, metadata[t][]=y.
+ * They are put back together; every value arrives as text and stays text. */
 static char *metadata_from_fields(const ekv_part_t *parts, size_t n)
 {
     json_t *obj = NULL;
     for (size_t i = 0; i < n; i++) {
         const ekv_part_t *p = &parts[i];
-        if (p->name_len < 11 || memcmp(p->name, "metadata[", 9) || p->name[p->name_len - 1] != ']')
+        if (p->name_len < 11 || memcmp(p->name, "metadata[", 9) != 0)
             continue;
         if (!obj)
             obj = json_object();
-        char *k = ekv_memdup(p->name + 9, p->name_len - 10);
-        json_t *v = json_loadb(p->data, p->len, JSON_DECODE_ANY, NULL);
-        json_object_set_new(obj, k, v ? v : json_stringn(p->data, p->len));
-        free(k);
+        json_t *v = json_stringn(p->data, p->len);
+        if (!v)
+            v = json_stringn_nocheck(p->data, p->len);
+        put_path(obj, p->name + 8, p->name_len - 8, v);
+        json_decref(v);
     }
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);

@@ -23,11 +23,15 @@ let calls = 0;
 
 /**
  * Run wrangler with a clean environment: HOME and caches in the temp folder, the coordinator as
- * the API, metrics off. Returns {code, stdout (Buffer), out (stdout text), err (stderr text), log}.
+ * the recording proxy in front of the coordinator as the API, metrics off. Returns {code, ms, args,
+ * stdout (Buffer), out (stdout text), err (stderr text), api (exchanges seen meanwhile)}.
+ * wrangler's launcher re-executes node as a child: a call that outlives CALL_TIMEOUT_MS gets
+ * SIGTERM (the launcher passes it on), then SIGKILL to the process group it leads (its own pid).
  */
 function wrangler(args, { account = true, cacheDir = path.join(work, 'cache'), input } = {}) {
     const n = ++calls;
     const firstExchange = proxy.exchanges.length;
+    const started = Date.now();
     const env = {
         PATH: process.env.PATH,
         HOME: path.join(work, 'home'),
@@ -48,28 +52,40 @@ function wrangler(args, { account = true, cacheDir = path.join(work, 'cache'), i
     };
     if (account) env.CLOUDFLARE_ACCOUNT_ID = ACCOUNT_ID;
     return new Promise((resolve, reject) => {
-        const child = spawn(WRANGLER, args, { cwd: path.join(work, 'cwd'), env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(WRANGLER, args, { cwd: path.join(work, 'cwd'), env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
         const out = [];
         const err = [];
         child.stdout.on('data', (c) => out.push(c));
         child.stderr.on('data', (c) => err.push(c));
+        let killTimer = null;
+        let timedOut = false;
         const timer = setTimeout(() => {
+            timedOut = true; // (the launcher then exits 0: do not trust its status)
             try {
-                process.kill(child.pid, 'SIGKILL');
+                process.kill(child.pid, 'SIGTERM');
             } catch {
                 /* gone */
             }
+            killTimer = setTimeout(() => {
+                try {
+                    process.kill(-child.pid, 'SIGKILL');
+                } catch {
+                    /* gone */
+                }
+            }, 3000);
         }, CALL_TIMEOUT_MS);
         child.on('error', (e) => {
             clearTimeout(timer);
+            if (killTimer) clearTimeout(killTimer);
             reject(e);
         });
         child.on('close', (code, signal) => {
             clearTimeout(timer);
+            if (killTimer) clearTimeout(killTimer);
             const stdout = Buffer.concat(out);
             // The API exchanges seen while this call ran (parallel calls may interleave).
-            const api = proxy.exchanges.slice(firstExchange);
-            resolve({ args, code: signal ? `signal ${signal}` : code, stdout, out: stdout.toString('utf8'), err: Buffer.concat(err).toString('utf8'), api });
+            const api = [...proxy.exchanges.slice(firstExchange), ...proxy.pending()];
+            resolve({ ms: Date.now() - started, args, code: timedOut ? `killed after ${CALL_TIMEOUT_MS} ms` : signal ? `signal ${signal}` : code, stdout, out: stdout.toString('utf8'), err: Buffer.concat(err).toString('utf8'), api });
         });
         child.stdin.end(input ?? '');
     });
@@ -79,12 +95,18 @@ function explain(r) {
     // eslint-disable-next-line no-control-regex
     const plain = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
     const api = r.api.length > 12 ? [...r.api.slice(0, 2), `... ${r.api.length - 8} more ...`, ...r.api.slice(-6)] : r.api;
-    return `wrangler ${r.args.join(' ')}\nexit: ${r.code}\nstdout: ${plain(r.out.slice(-2000))}\nstderr: ${plain(r.err.slice(-2000))}\n` +
+    return `wrangler ${r.args.join(' ')}\nexit: ${r.code} after ${r.ms} ms\nstdout: ${plain(r.out.slice(-2000))}\nstderr: ${plain(r.err.slice(-2000))}\n` +
         `API exchanges:\n${api.map((x) => (typeof x === 'string' ? x : formatExchange(x))).join('\n')}`;
 }
 
 async function ok(args, opts) {
     const r = await wrangler(args, opts);
+    const slow = r.api.filter((x) => x.ms == null || x.ms > 2000);
+    if (slow.length) {
+        // Not a failure by itself, but worth seeing: the coordinator was slow to answer.
+        console.log(`slow API answers during: wrangler ${r.args.join(' ')} (${r.ms} ms)\n` +
+            slow.map((x) => `  ${formatExchange(x).replace(/\n/g, '\n  ')}`).join('\n'));
+    }
     assert.equal(r.code, 0, `wrangler failed:\n${explain(r)}`);
     return r;
 }

@@ -197,17 +197,20 @@ export async function restListAll(coord, nsId, { prefix, limit = 1000 } = {}) {
  * A transparent recording HTTP proxy on 127.0.0.1 in front of `target` (e.g. coord.url), for
  * clients that run as subprocesses (wrangler): failures can then show the exact requests sent and
  * responses got. Bodies are streamed through unchanged; the first PREVIEW bytes of each are kept.
- * Returns {url, exchanges, stop()}; each exchange: {seq, method, url, reqType, reqBytes, reqPreview,
+ * Returns {url, exchanges, pending(), stop()}; each exchange: {seq, start, ms, method, url, reqType, reqBytes, reqPreview,
  * status, statusText, respType, respBytes, respPreview}.
  */
 export async function startRecordingProxy(target) {
     const PREVIEW = 600;
     const t = new URL(target);
     const exchanges = [];
+    const inflight = new Set();
     let seq = 0;
     const sockets = new Set();
     const server = http.createServer((req, res) => {
-        const ex = { seq: ++seq, method: req.method, url: req.url, reqType: req.headers['content-type'] || '', reqBytes: 0, reqPreview: [] };
+        const ex = { seq: ++seq, start: Date.now(), ms: null, method: req.method, url: req.url, reqType: req.headers['content-type'] || '', reqBytes: 0, reqPreview: [] };
+        inflight.add(ex);
+        res.on('close', () => inflight.delete(ex));
         const headers = { ...req.headers, host: t.host };
         const up = http.request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers, agent: false }, (ures) => {
             ex.status = ures.statusCode;
@@ -222,6 +225,7 @@ export async function startRecordingProxy(target) {
                 res.write(c);
             });
             ures.on('end', () => {
+                ex.ms = Date.now() - ex.start;
                 ex.respPreview = Buffer.concat(keep).toString('utf8');
                 exchanges.push(ex);
                 res.end();
@@ -230,6 +234,7 @@ export async function startRecordingProxy(target) {
         });
         up.on('error', (e) => {
             ex.status = 502;
+            ex.ms = Date.now() - ex.start;
             ex.respPreview = `proxy: upstream error ${e.message}`;
             exchanges.push(ex);
             if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
@@ -253,6 +258,8 @@ export async function startRecordingProxy(target) {
     return {
         url: `http://127.0.0.1:${server.address().port}`,
         exchanges,
+        /** Requests forwarded but not answered yet. */
+        pending: () => [...inflight],
         stop: () => new Promise((resolve) => {
             for (const s of sockets) s.destroy();
             server.close(() => resolve());
@@ -263,6 +270,7 @@ export async function startRecordingProxy(target) {
 /** One exchange as text, for failure messages. */
 export function formatExchange(ex) {
     const clip = (s) => (s.length > 400 ? `${s.slice(0, 400)}...` : s);
+    const took = ex.ms == null ? 'no answer yet' : `${ex.ms} ms`;
     return `#${ex.seq} ${ex.method} ${ex.url} [${ex.reqType}] ${ex.reqBytes} bytes: ${clip(JSON.stringify(ex.reqPreview))}\n` +
-        `    -> ${ex.status} ${ex.statusText || ''} [${ex.respType || ''}] ${ex.respBytes ?? 0} bytes: ${clip(JSON.stringify(ex.respPreview || ''))}`;
+        `    -> (${took}) ${ex.status ?? '-'} ${ex.statusText || ''} [${ex.respType || ''}] ${ex.respBytes ?? 0} bytes: ${clip(JSON.stringify(ex.respPreview || ''))}`;
 }
