@@ -46,7 +46,7 @@ static void roundtrip(const char *key, size_t len)
 
 static void test_roundtrip_every_length(void)
 {
-    char key[512];
+    char key[512] = {0};
     /* Printable ASCII, then every byte value including NUL and 0xff. */
     for (size_t len = 0; len <= sizeof key; len++) {
         for (size_t i = 0; i < len; i++)

@@ -22,7 +22,7 @@
 static int parse(const char *boundary, const char *text, size_t len, ekv_part_t *parts,
                  size_t max, size_t *n, char **copy)
 {
-    *copy = malloc(len ? len : 1);
+    *copy = calloc(1, len ? len : 1);
     CHECK(*copy != NULL);
     if (len)
         memcpy(*copy, text, len);
