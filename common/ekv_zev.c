@@ -11,6 +11,7 @@
 
 struct ekv_zev {
     struct event *ev;   /* persistent read event on ZMQ_FD */
+    struct event *again;/* resumes a drain cut short by the budget, after a loop turn */
     void *sock;         /* borrowed zmq socket */
     int budget;         /* most callbacks per loop turn */
     ekv_zev_fn fn;      /* receive callback */
@@ -36,8 +37,13 @@ static void on_fd(evutil_socket_t fd, short what, void *arg)
             return;
         z->fn(z->sock, z->arg);
     }
-    if (has_input(z->sock))
-        event_active(z->ev, EV_READ, 0);
+    /* More is waiting. event_active() here would run us again in this same pass (libevent
+     * 2.1 does not poll in between), starving HTTP and timers; a timer goes through a full
+     * loop turn first. */
+    if (has_input(z->sock)) {
+        struct timeval tv = {0, 1};
+        event_add(z->again, &tv);
+    }
 }
 
 ekv_zev_t *ekv_zev_new(struct event_base *base, void *sock, int budget, ekv_zev_fn on_readable,
@@ -53,6 +59,7 @@ ekv_zev_t *ekv_zev_new(struct event_base *base, void *sock, int budget, ekv_zev_
     z->fn = on_readable;
     z->arg = arg;
     z->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_fd, z);
+    z->again = evtimer_new(base, on_fd, z);
     event_add(z->ev, NULL);
     event_active(z->ev, EV_READ, 0); /* drain once: the edge may have passed already */
     return z;
@@ -64,6 +71,7 @@ void ekv_zev_destroy(ekv_zev_t **self_p)
     if (!z)
         return;
     event_free(z->ev);
+    event_free(z->again);
     free(z);
     *self_p = NULL;
 }

@@ -280,14 +280,13 @@ static void on_dealer(void *sock, void *arg)
 
 /* ---- visibility -------------------------------------------------------------------------- */
 
+/* Direct-mapped: the slot of the latest record whose seq has this remainder. A seq whose
+ * entry was taken by a newer one with the same remainder (8192 sequences apart, both still
+ * in the ring) reads as absent: at worst a duplicate record, never a wrong one. */
 const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq)
 {
-    for (size_t i = 0; i < n->vis_count; i++) {
-        const vis_t *v = &n->vis[(n->vis_head + VIS_RING - 1 - i) % VIS_RING];
-        if (v->seq == seq)
-            return v;
-    }
-    return NULL;
+    uint32_t slot = n->vis_index[seq % VIS_RING];
+    return slot && n->vis[slot - 1].seq == seq ? &n->vis[slot - 1] : NULL;
 }
 
 /* Records the first time seq became visible here and answers its waiters. */
@@ -297,6 +296,7 @@ static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64
         return;
     vis_t *v = &n->vis[n->vis_head];
     *v = (vis_t){seq, commit_us, now};
+    n->vis_index[seq % VIS_RING] = (uint32_t)n->vis_head + 1;
     n->vis_head = (n->vis_head + 1) % VIS_RING;
     n->vis_total++;
     if (n->vis_count < VIS_RING)

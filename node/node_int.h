@@ -91,6 +91,7 @@ struct ekv_node {
     pending_t **reads_idx;          /* plain GET misses in flight, by (ns, key) */
     ekv_hist_t vis_hist;            /* visibility delay of applied changes, microseconds */
     vis_t vis[VIS_RING];            /* ring of recent first visibilities */
+    uint32_t vis_index[VIS_RING];   /* seq % VIS_RING -> ring slot + 1 (0: none), for O(1) finds */
     size_t vis_head, vis_count;
     uint64_t vis_total;             /* records ever made: the insertion index of the next */
     waiter_t *waiters;

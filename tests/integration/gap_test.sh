@@ -31,6 +31,8 @@ NKEYS=300
 # GET: sets CODE, BODY, CACHE (CF-Cache-Status), SECS (total time).
 hget() {
     local out
+    : >"$EDGEKV_HOME/body"
+    : >"$EDGEKV_HOME/hdr" # nothing stale survives a failed request
     out=$(curl -s -o "$EDGEKV_HOME/body" -D "$EDGEKV_HOME/hdr" -w '%{http_code} %{time_total}' \
         "$1") || out="000 0"
     CODE=${out% *}
@@ -42,6 +44,7 @@ hget() {
 # PUT value $2 to $1: sets CODE, SECS and VER (the committed version).
 hput() {
     local out
+    : >"$EDGEKV_HOME/hdr"
     out=$(curl -s -o /dev/null -D "$EDGEKV_HOME/hdr" -w '%{http_code} %{time_total}' -X PUT \
         --data-binary "$2" "$1") || out="000 0"
     CODE=${out% *}
@@ -226,13 +229,11 @@ FROZEN=""
 
 # Reads are served while r works through the backlog and catches up: the backlog is drained
 # at most 256 messages per loop turn (ekv_zev's budget), so HTTP is not starved.
+# (Checked after the catch-up below, so both results are reported.)
 hget "$R/cached"
 [ "$CODE" = 200 ] && [ "$BODY" = c1 ] && [ "$CACHE" = HIT ] ||
     fail "r after SIGCONT with a backlog: $CODE '$BODY' $CACHE"
-faster_than "$SECS" 500 ||
-    fail "r took $SECS s to answer a cached read while draining $((BATCHES * 10000)) changes"
-pass "r serves its cached key at once after SIGCONT with a backlog of $((BATCHES * 10000))" \
-    "(${SECS}s)"
+backlog_read_secs=$SECS
 
 applied=0
 for _ in $(seq 1 200); do
@@ -262,6 +263,11 @@ printf '%s\n' "${want[@]}" | diff -q - "$EDGEKV_HOME/big.txt" >/dev/null ||
 origin=$(stat_of "$R" origin_reads)
 [ "$origin" = "$origin0" ] || fail "r read from origin ($origin0 -> $origin) after catching up"
 pass "r caught up to seq $latest: all $entries keys held, sampled values right, no origin read"
+
+faster_than "$backlog_read_secs" 500 ||
+    fail "r took $backlog_read_secs s to answer a cached read while draining" \
+        "$((BATCHES * 10000)) changes (want < 0.5 s: reads are served while catching up)"
+pass "r answered a cached read within ${backlog_read_secs}s of SIGCONT, backlog and all"
 
 pids=$(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/status.json")
 "$EKV" down >/dev/null || fail "edgekv down"

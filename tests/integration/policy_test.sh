@@ -48,6 +48,8 @@ read_headers() {
 
 # GET: sets CODE, BODY, CACHE (CF-Cache-Status), VER (X-Edgekv-Version), T0 and T1 (ms).
 hget() {
+    : >"$EDGEKV_HOME/body"
+    : >"$EDGEKV_HOME/hdr" # nothing stale survives a failed request
     now
     T0=$NOW
     CODE=$(curl -s -o "$EDGEKV_HOME/body" -D "$EDGEKV_HOME/hdr" -w '%{http_code}' "$1") || CODE=000
@@ -60,6 +62,7 @@ hget() {
 
 # PUT value $2 to URL $1: sets CODE and VER (the committed version).
 hput() {
+    : >"$EDGEKV_HOME/hdr"
     CODE=$(curl -s -o /dev/null -D "$EDGEKV_HOME/hdr" -w '%{http_code}' -X PUT \
         --data-binary "$2" "$1") || CODE=000
     read_headers

@@ -46,11 +46,11 @@ static summary_t sample(const ekv_link_model_t *m, uint64_t seed, int n)
 }
 
 /* |got - want| <= tol, printing both on failure. */
-#define CHECK_NEAR(got, want, tol)                                                                \
-    do {                                                                                          \
-        double g_ = (got), w_ = (want), t_ = (tol);                                               \
-        if (!(fabs(g_ - w_) <= t_))                                                               \
-            EKV_FAIL_("%s ~ %s (%.3f vs %.3f, tolerance %.3f)", #got, #want, g_, w_, t_);         \
+#define CHECK_NEAR(got, want, tol)                                                                 \
+    do {                                                                                           \
+        double g_ = (got), w_ = (want), t_ = (tol);                                                \
+        if (!(fabs(g_ - w_) <= t_))                                                                \
+            EKV_FAIL_("%s ~ %s (%.3f vs %.3f, tolerance %.3f)", #got, #want, g_, w_, t_);          \
     } while (0)
 
 static void test_no_jitter_is_exact_delay(void)
@@ -117,8 +117,8 @@ static void test_pareto(void)
 {
     const int64_t d = 30 * MS, j = 10 * MS;
     const double shape = 3.0;
-    ekv_link_model_t m = {.delay_us = d, .jitter = EKV_JITTER_PARETO, .jitter_us = j,
-                          .shape = shape};
+    ekv_link_model_t m = {
+        .delay_us = d, .jitter = EKV_JITTER_PARETO, .jitter_us = j, .shape = shape};
     summary_t s = sample(&m, 5, 200000);
     /* Extra = J (U^(-1/S) - 1): mean J / (S - 1), minimum 0, heavy right tail. */
     CHECK_NEAR(s.mean - d, j / (shape - 1), 0.05 * j / (shape - 1));
@@ -159,8 +159,12 @@ static void test_loss_as_retransmissions(void)
 
 static void test_seed_repeats_run(void)
 {
-    ekv_link_model_t m = {.delay_us = 5 * MS, .jitter = EKV_JITTER_PARETO, .jitter_us = 2 * MS,
-                          .shape = 1.5, .loss = 0.1, .rto_us = 100 * MS};
+    ekv_link_model_t m = {.delay_us = 5 * MS,
+                          .jitter = EKV_JITTER_PARETO,
+                          .jitter_us = 2 * MS,
+                          .shape = 1.5,
+                          .loss = 0.1,
+                          .rto_us = 100 * MS};
     ekv_link_t *a = ekv_link_new(0), *b = ekv_link_new(0), *c = ekv_link_new(0);
     ekv_link_set_model(a, &m, 1234);
     ekv_link_set_model(b, &m, 1234);
@@ -260,8 +264,8 @@ static void test_parse_jitter(void)
     CHECK_LE(s.max, 12 * MS);
     CHECK_GT(s.max, 11 * MS);
 
-    static const char *bad[] = {"pareto:3:1", "pareto:3", "uniform", "uniform:-1", "foo:1",
-                                "normal", "", "uniform:abc"};
+    static const char *bad[] = {"pareto:3:1", "pareto:3", "uniform", "uniform:-1",
+                                "foo:1",      "normal",   "",        "uniform:abc"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ekv_link_model_t b = {0};
         int rc = ekv_link_parse_jitter(bad[i], &b);

@@ -20,9 +20,9 @@
 #include "ekv_test.h"
 #include "policy.h"
 
-#define NOW 1700000000000000LL  /* a wall-clock time in microseconds */
-#define FRESH (NOW + 3000000LL) /* a cached copy fresh for 3 more seconds (from a cacheTtl) */
-#define EXP 1700000100LL        /* an absolute expiration 100 s after NOW, epoch seconds */
+#define NOW   1700000000000000LL /* a wall-clock time in microseconds */
+#define FRESH (NOW + 3000000LL)  /* a cached copy fresh for 3 more seconds (from a cacheTtl) */
+#define EXP   1700000100LL       /* an absolute expiration 100 s after NOW, epoch seconds */
 
 static const char NS[] = "0123456789abcdef0123456789abcdef";
 
