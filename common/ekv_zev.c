@@ -10,12 +10,12 @@
 #include "ekv_mem.h"
 
 struct ekv_zev {
-    struct event *ev;   /* persistent read event on ZMQ_FD */
-    struct event *again;/* resumes a drain cut short by the budget, after a loop turn */
-    void *sock;         /* borrowed zmq socket */
-    int budget;         /* most callbacks per loop turn */
-    ekv_zev_fn fn;      /* receive callback */
-    void *arg;          /* its argument */
+    struct event *ev;    /* persistent read event on ZMQ_FD */
+    struct event *again; /* resumes a drain cut short by the budget, after a loop turn */
+    void *sock;          /* borrowed zmq socket */
+    int budget;          /* most callbacks per loop turn */
+    ekv_zev_fn fn;       /* receive callback */
+    void *arg;           /* its argument */
 };
 
 static int has_input(void *sock)

@@ -25,17 +25,17 @@ struct ekv_committer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;                   /* asks the thread to end (under mu) */
-    int busy;                   /* a group is in flight (loop thread only) */
-    ekv_msg_t *drafts;          /* the group in flight (under mu until taken) */
+    int stop;          /* asks the thread to end (under mu) */
+    int busy;          /* a group is in flight (loop thread only) */
+    ekv_msg_t *drafts; /* the group in flight (under mu until taken) */
     size_t n;
-    int pending;                /* 1: drafts handed over, not yet taken by the thread */
-    char **bodies;              /* results of the group */
+    int pending;   /* 1: drafts handed over, not yet taken by the thread */
+    char **bodies; /* results of the group */
     size_t *lens;
     int rc;
     int64_t commit_us;
-    int pipe[2];                /* thread -> loop: one byte per finished group */
-    struct event *ev;           /* reads the pipe */
+    int pipe[2];      /* thread -> loop: one byte per finished group */
+    struct event *ev; /* reads the pipe */
 };
 
 static void *run(void *arg)

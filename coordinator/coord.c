@@ -17,9 +17,9 @@
 #include "ekv_zev.h"
 #include "committer.h"
 
-#define PRIO_FLUSH 2 /* the commit runs after every ready socket and HTTP event */
+#define PRIO_FLUSH        2 /* the commit runs after every ready socket and HTTP event */
 #define CATCHUP_MAX_BYTES (8u * 1024 * 1024)
-#define SWEEP_BATCH 1000
+#define SWEEP_BATCH       1000
 
 /* A node's WRITE waiting for its group. */
 typedef struct {
@@ -27,7 +27,6 @@ typedef struct {
     zmq_msg_t peer; /* ROUTER identity */
     ekv_msg_t msg;  /* the decoded request (owns its bytes) */
 } router_write_t;
-
 
 /* ---- group commit ------------------------------------------------------------------------ */
 
@@ -132,8 +131,8 @@ static void group_done(void *arg, ekv_msg_t *all, size_t n, char **bodies, size_
     c->inflight = NULL;
     c->last_group = n >= 2 ? n + c->queued : 0; /* writers seen: this group and the next */
     c->last_commit_us = ekv_mono_us() - c->group_started_us;
-    ekv_debug("group of %zu committed in %lld us, %zu queued", n,
-              (long long)c->last_commit_us, c->queued);
+    ekv_debug("group of %zu committed in %lld us, %zu queued", n, (long long)c->last_commit_us,
+              c->queued);
     size_t i = 0;
     for (commit_t *next; cm; cm = next) {
         next = cm->next;
@@ -184,7 +183,10 @@ static void send_to(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *reply)
 static void reply_write(ekv_coord_t *c, zmq_msg_t *peer, uint64_t req_id, int status,
                         const char *text, uint64_t seq, int64_t commit_us)
 {
-    ekv_msg_t r = {.type = EKV_MSG_WRITE_REPLY, .req_id = req_id, .status = status, .seq = seq,
+    ekv_msg_t r = {.type = EKV_MSG_WRITE_REPLY,
+                   .req_id = req_id,
+                   .status = status,
+                   .seq = seq,
                    .time_us = commit_us};
     r.text.ptr = text ? text : "";
     r.text.len = strlen(r.text.ptr);
@@ -226,9 +228,10 @@ static int validate_write(ekv_coord_t *c, const ekv_msg_t *w, ekv_kv_error_t *er
             ekv_kv_check_metadata(w->meta.ptr, w->meta.len, err) != EKV_OK)
             return EKV_EINVAL;
         if (w->expiration != 0 && w->expiration <= ekv_now_us() / 1000000) {
-            ekv_kv_err_set(err, 400, "Invalid expiration of %lld. Please specify integer "
-                                     "greater than the current number of seconds since the "
-                                     "UNIX epoch.",
+            ekv_kv_err_set(err, 400,
+                           "Invalid expiration of %lld. Please specify integer "
+                           "greater than the current number of seconds since the "
+                           "UNIX epoch.",
                            (long long)w->expiration);
             return EKV_EINVAL;
         }
@@ -263,7 +266,9 @@ static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
 {
     ekv_msg_t cur;
     int rc = ekv_store_get(c->store, q->ns, q->key, &cur);
-    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = q->req_id, .status = 200,
+    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY,
+                   .req_id = q->req_id,
+                   .status = 200,
                    .seq = ekv_store_last_seq(c->store)};
     c->st.reads++;
     if (rc == EKV_OK && (cur.expiration == 0 || cur.expiration > ekv_now_us() / 1000000)) {
@@ -283,8 +288,6 @@ static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
     if (rc == EKV_OK)
         ekv_msg_fini(&cur);
 }
-
-
 
 /* Sends a page of encoded records as a CATCHUP_REPLY or LIST_REPLY. */
 static void send_page(ekv_coord_t *c, zmq_msg_t *peer, int type, uint64_t req_id, uint8_t flags,
@@ -318,15 +321,14 @@ static void handle_catchup(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
     if (snapshot) {
         c->st.snapshots++;
         ekv_store_snapshot_read(c->store, m->key, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &page);
-        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, EKV_MSG_F_SNAPSHOT | (page.more ? EKV_MSG_F_MORE : 0),
-                  &page);
+        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id,
+                  EKV_MSG_F_SNAPSHOT | (page.more ? EKV_MSG_F_MORE : 0), &page);
     } else {
         ekv_store_log_read(c->store, m->seq, EKV_MSG_MAX_CHANGES, CATCHUP_MAX_BYTES, &page);
         free(page.cursor);
         page.cursor = NULL;
         page.cursor_len = 0;
-        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, page.more ? EKV_MSG_F_MORE : 0,
-                  &page);
+        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, page.more ? EKV_MSG_F_MORE : 0, &page);
     }
     ekv_page_fini(&page);
 }
@@ -352,8 +354,10 @@ static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         answer_read(c, peer, m);
     } else if (m->type == EKV_MSG_HELLO) {
         ekv_info("hello from node %s (last seq %llu)", m->text.ptr, (unsigned long long)m->seq);
-        ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY, .req_id = m->req_id,
-                       .seq = ekv_store_last_seq(c->store), .time_us = ekv_now_us()};
+        ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY,
+                       .req_id = m->req_id,
+                       .seq = ekv_store_last_seq(c->store),
+                       .time_us = ekv_now_us()};
         send_to(c, peer, &r);
     } else if (m->type == EKV_MSG_CATCHUP) {
         handle_catchup(c, peer, m);
@@ -573,8 +577,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     ekv_coord_t *c = arg;
-    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = ekv_store_last_seq(c->store),
-                    .time_us = ekv_now_us()};
+    ekv_msg_t hb = {
+        .type = EKV_MSG_HEARTBEAT, .seq = ekv_store_last_seq(c->store), .time_us = ekv_now_us()};
     char *body;
     size_t len;
     if (ekv_msg_encode(&hb, &body, &len) != EKV_OK)
@@ -757,9 +761,9 @@ int ekv_coord_write_ready(const ekv_coord_t *c, const char *path)
     char http[128] = "";
     if (c->http)
         snprintf(http, sizeof http, "http://%s:%d", c->cfg.http_host, c->http_port);
-    json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:I}", "pid", (int)getpid(), "http", http, "pub",
-                          c->pub_ep, "router", c->router_ep, "seq",
-                          (json_int_t)ekv_store_last_seq(c->store));
+    json_t *j =
+        json_pack("{s:i, s:s, s:s, s:s, s:I}", "pid", (int)getpid(), "http", http, "pub", c->pub_ep,
+                  "router", c->router_ep, "seq", (json_int_t)ekv_store_last_seq(c->store));
     char *text = json_dumps(j, JSON_COMPACT);
     int rc = ekv_file_write_atomic(path, text, strlen(text));
     free(text);

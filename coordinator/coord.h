@@ -30,15 +30,15 @@ typedef struct {
     const char *http_host;       /* HTTP listen address; NULL for no HTTP */
     int http_port;               /* 0 = ephemeral */
     ekv_store_durability_t durability;
-    int heartbeat_ms;            /* heartbeat period */
-    int max_batch;               /* most writes in one commit group */
-    int pub_hwm;                 /* PUB send high-water mark, messages per subscriber */
-    int64_t rate_limit_us;       /* same-key write interval; 0 = no limit (default 1 s) */
-    uint64_t log_keep;           /* change-log entries kept at least... at most this many */
-    int64_t log_max_age_s;       /* ...and none older than this (0 = no age limit) */
-    int sweep_ms;                /* expiry sweep and log trim period */
-    const char *api_token;       /* when set, REST requests need "Bearer <token>" */
-    const char *account_id;      /* account reported by /memberships */
+    int heartbeat_ms;       /* heartbeat period */
+    int max_batch;          /* most writes in one commit group */
+    int pub_hwm;            /* PUB send high-water mark, messages per subscriber */
+    int64_t rate_limit_us;  /* same-key write interval; 0 = no limit (default 1 s) */
+    uint64_t log_keep;      /* change-log entries kept at least... at most this many */
+    int64_t log_max_age_s;  /* ...and none older than this (0 = no age limit) */
+    int sweep_ms;           /* expiry sweep and log trim period */
+    const char *api_token;  /* when set, REST requests need "Bearer <token>" */
+    const char *account_id; /* account reported by /memberships */
 } ekv_coord_config_t;
 
 /* Fills cfg with the defaults. */

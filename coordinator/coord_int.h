@@ -17,7 +17,7 @@
 typedef struct commit commit_t;
 typedef void (*commit_done_fn)(ekv_coord_t *c, commit_t *cm, int rc);
 struct commit {
-    ekv_msg_t *changes;  /* drafts */
+    ekv_msg_t *changes; /* drafts */
     size_t n;
     commit_done_fn done; /* completion (must free cm if it owns it) */
     void *arg;           /* submitter's context */
@@ -26,37 +26,37 @@ struct commit {
 
 /* Counters behind /metrics. */
 typedef struct {
-    uint64_t reads, writes, deletes, lists;  /* operations (REST and nodes) */
-    uint64_t bytes_in, bytes_out;            /* value bytes written and read */
-    uint64_t published, commits, malformed;  /* changes published, groups, dropped frames */
-    uint64_t expired;                        /* keys deleted by the sweeper */
-    uint64_t catchups, snapshots;            /* catch-up requests, snapshot pages */
-    uint64_t errors[600];                    /* error replies by HTTP status */
+    uint64_t reads, writes, deletes, lists; /* operations (REST and nodes) */
+    uint64_t bytes_in, bytes_out;           /* value bytes written and read */
+    uint64_t published, commits, malformed; /* changes published, groups, dropped frames */
+    uint64_t expired;                       /* keys deleted by the sweeper */
+    uint64_t catchups, snapshots;           /* catch-up requests, snapshot pages */
+    uint64_t errors[600];                   /* error replies by HTTP status */
 } coord_stats_t;
 
 struct ekv_coord {
-    struct event_base *base;   /* borrowed */
-    ekv_coord_config_t cfg;    /* configuration (strings borrowed) */
+    struct event_base *base; /* borrowed */
+    ekv_coord_config_t cfg;  /* configuration (strings borrowed) */
     ekv_store_t *store;
     ekv_ratelimit_t *rate;     /* same-key write limit */
     void *zctx, *pub, *router; /* ZeroMQ */
     struct ekv_zev *router_zev;
-    struct event *flush_ev;    /* commits the queued units */
-    struct event *hb_ev;       /* heartbeats */
-    struct event *sweep_ev;    /* expiry sweep, log trim, rate-limit pruning */
-    struct evhttp *http;       /* REST API, /metrics, /health */
+    struct event *flush_ev; /* commits the queued units */
+    struct event *hb_ev;    /* heartbeats */
+    struct event *sweep_ev; /* expiry sweep, log trim, rate-limit pruning */
+    struct evhttp *http;    /* REST API, /metrics, /health */
     int http_port;
-    char pub_ep[256], router_ep[256]; /* bound endpoints */
+    char pub_ep[256], router_ep[256];  /* bound endpoints */
     commit_t *queue_head, *queue_tail; /* units waiting for the next group */
-    size_t queued;             /* drafts in the queue */
-    commit_t *inflight;        /* units of the group being committed */
-    size_t last_group;         /* concurrency seen at the last commit (0 when < 2) */
-    int64_t last_commit_us;    /* how long the last group took to commit */
-    int64_t group_started_us;  /* when the group in flight was handed over */
-    int lingering;             /* gathering the next group until linger_ev fires */
-    struct event *linger_ev;   /* ends the linger */
-    struct ekv_committer *committer; /* the commit thread */
-    ekv_ns_t *ns;              /* namespaces, sorted by id */
+    size_t queued;                     /* drafts in the queue */
+    commit_t *inflight;                /* units of the group being committed */
+    size_t last_group;                 /* concurrency seen at the last commit (0 when < 2) */
+    int64_t last_commit_us;            /* how long the last group took to commit */
+    int64_t group_started_us;          /* when the group in flight was handed over */
+    int lingering;                     /* gathering the next group until linger_ev fires */
+    struct event *linger_ev;           /* ends the linger */
+    struct ekv_committer *committer;   /* the commit thread */
+    ekv_ns_t *ns;                      /* namespaces, sorted by id */
     size_t nns;
     coord_stats_t st;
 };

@@ -13,45 +13,57 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: edgekv-coordinator --data DIR [options]\n"
-            "  --data DIR            RocksDB folder (created if missing)\n"
-            "  --pub ENDPOINT        ZeroMQ PUB endpoint (default tcp://127.0.0.1:8781)\n"
-            "  --router ENDPOINT     ZeroMQ ROUTER endpoint (default tcp://127.0.0.1:8782)\n"
-            "  --http HOST:PORT      HTTP listener (default 127.0.0.1:8780; port 0 = any)\n"
-            "  --durability MODE     fsync (default), wal or none\n"
-            "  --heartbeat-ms N      heartbeat period (default 100)\n"
-            "  --write-rate-limit N  writes per second allowed to one key (default 1; 0 = off)\n"
-            "  --log-keep N          change-log entries kept at most (default 1000000)\n"
-            "  --log-max-age S       change-log entries older than S seconds are dropped\n"
-            "                        (default 86400; 0 = no age limit)\n"
-            "  --sweep-ms N          expiry sweep and log trim period (default 1000)\n"
-            "  --api-token TOKEN     require \"Authorization: Bearer TOKEN\" on the REST API\n"
-            "  --account-id ID       account id reported by /memberships\n"
-            "  --ready-file PATH     write endpoints as JSON here once serving\n"
-            "  --verbose             log debug lines\n");
+    fprintf(f, "usage: edgekv-coordinator --data DIR [options]\n"
+               "  --data DIR            RocksDB folder (created if missing)\n"
+               "  --pub ENDPOINT        ZeroMQ PUB endpoint (default tcp://127.0.0.1:8781)\n"
+               "  --router ENDPOINT     ZeroMQ ROUTER endpoint (default tcp://127.0.0.1:8782)\n"
+               "  --http HOST:PORT      HTTP listener (default 127.0.0.1:8780; port 0 = any)\n"
+               "  --durability MODE     fsync (default), wal or none\n"
+               "  --heartbeat-ms N      heartbeat period (default 100)\n"
+               "  --write-rate-limit N  writes per second allowed to one key (default 1; 0 = off)\n"
+               "  --log-keep N          change-log entries kept at most (default 1000000)\n"
+               "  --log-max-age S       change-log entries older than S seconds are dropped\n"
+               "                        (default 86400; 0 = no age limit)\n"
+               "  --sweep-ms N          expiry sweep and log trim period (default 1000)\n"
+               "  --api-token TOKEN     require \"Authorization: Bearer TOKEN\" on the REST API\n"
+               "  --account-id ID       account id reported by /memberships\n"
+               "  --ready-file PATH     write endpoints as JSON here once serving\n"
+               "  --verbose             log debug lines\n");
 }
 
 static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char **ready,
                       char *host, size_t hlen)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'},       {"pub", required_argument, 0, 'p'},
-        {"router", required_argument, 0, 'r'},     {"http", required_argument, 0, 'h'},
-        {"durability", required_argument, 0, 'D'}, {"heartbeat-ms", required_argument, 0, 'b'},
-        {"ready-file", required_argument, 0, 'R'}, {"verbose", no_argument, 0, 'v'},
-        {"write-rate-limit", required_argument, 0, 'W'}, {"log-keep", required_argument, 0, 'K'},
-        {"log-max-age", required_argument, 0, 'A'}, {"sweep-ms", required_argument, 0, 'S'},
-        {"api-token", required_argument, 0, 'T'}, {"account-id", required_argument, 0, 'I'},
-        {"help", no_argument, 0, 'H'},             {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"pub", required_argument, 0, 'p'},
+                                         {"router", required_argument, 0, 'r'},
+                                         {"http", required_argument, 0, 'h'},
+                                         {"durability", required_argument, 0, 'D'},
+                                         {"heartbeat-ms", required_argument, 0, 'b'},
+                                         {"ready-file", required_argument, 0, 'R'},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"write-rate-limit", required_argument, 0, 'W'},
+                                         {"log-keep", required_argument, 0, 'K'},
+                                         {"log-max-age", required_argument, 0, 'A'},
+                                         {"sweep-ms", required_argument, 0, 'S'},
+                                         {"api-token", required_argument, 0, 'T'},
+                                         {"account-id", required_argument, 0, 'I'},
+                                         {"help", no_argument, 0, 'H'},
+                                         {0, 0, 0, 0}};
     int c, li = 0;
     long v = 0;
     while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'd': cfg->data_dir = optarg; break;
-        case 'p': cfg->pub_endpoint = optarg; break;
-        case 'r': cfg->router_endpoint = optarg; break;
+        case 'd':
+            cfg->data_dir = optarg;
+            break;
+        case 'p':
+            cfg->pub_endpoint = optarg;
+            break;
+        case 'r':
+            cfg->router_endpoint = optarg;
+            break;
         case 'h':
             bad = ekv_args_hostport(optarg, host, hlen, &cfg->http_port);
             cfg->http_host = host;
@@ -60,7 +72,9 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
             bad = ekv_args_int(optarg, 1, 60000, &v);
             cfg->heartbeat_ms = (int)v;
             break;
-        case 'R': *ready = optarg; break;
+        case 'R':
+            *ready = optarg;
+            break;
         case 'W':
             bad = ekv_args_int(optarg, 0, 1000000, &v);
             cfg->rate_limit_us = v ? 1000000 / v : 0;
@@ -77,10 +91,19 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
             bad = ekv_args_int(optarg, 1, 3600000, &v);
             cfg->sweep_ms = (int)v;
             break;
-        case 'T': cfg->api_token = optarg; break;
-        case 'I': cfg->account_id = optarg; bad = ekv_args_name(optarg); break;
-        case 'v': ekv_log_init("coordinator", EKV_LOG_DEBUG); break;
-        case 'H': usage(stdout); exit(0);
+        case 'T':
+            cfg->api_token = optarg;
+            break;
+        case 'I':
+            cfg->account_id = optarg;
+            bad = ekv_args_name(optarg);
+            break;
+        case 'v':
+            ekv_log_init("coordinator", EKV_LOG_DEBUG);
+            break;
+        case 'H':
+            usage(stdout);
+            exit(0);
         case 'D':
             if (strcmp(optarg, "fsync") == 0)
                 cfg->durability = EKV_STORE_FSYNC;
@@ -91,11 +114,12 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
             else
                 bad = 1;
             break;
-        default: usage(stderr); return -1;
+        default:
+            usage(stderr);
+            return -1;
         }
         if (bad) {
-            fprintf(stderr, "edgekv-coordinator: bad value for --%s: %s\n",
-                    opts[li].name, optarg);
+            fprintf(stderr, "edgekv-coordinator: bad value for --%s: %s\n", opts[li].name, optarg);
             return -1;
         }
     }

@@ -8,7 +8,7 @@
 
 typedef struct slot slot_t;
 struct slot {
-    slot_t *next;    /* chain */
+    slot_t *next; /* chain */
     uint64_t hash;
     int64_t last_us; /* time of the last allowed write */
     size_t len;      /* bytes of the key below */

@@ -55,8 +55,8 @@ void rest_fail(ekv_coord_t *c, struct evhttp_request *req, int status, int code,
 {
     if (status > 0 && status < 600)
         c->st.errors[status]++;
-    json_t *j = json_pack("{s:b, s:[{s:i, s:s}], s:[], s:n}", "success", 0, "errors", "code",
-                          code, "message", message, "messages", "result");
+    json_t *j = json_pack("{s:b, s:[{s:i, s:s}], s:[], s:n}", "success", 0, "errors", "code", code,
+                          "message", message, "messages", "result");
     if (status == 429)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
     send_json(req, status, j);
@@ -82,8 +82,8 @@ json_t *rest_meta_json(const char *text, size_t len)
 
 static json_t *ns_json(const ekv_ns_t *ns)
 {
-    return json_pack("{s:s, s:s, s:b}", "id", ns->id, "title", ns->title,
-                     "supports_url_encoding", 1);
+    return json_pack("{s:s, s:s, s:b}", "id", ns->id, "title", ns->title, "supports_url_encoding",
+                     1);
 }
 
 /* ---- namespaces -------------------------------------------------------------------------- */
@@ -188,7 +188,7 @@ static void ns_one(ekv_coord_t *c, struct evhttp_request *req, const ekv_ns_t *n
 /* A REST write waiting for its group. */
 typedef struct {
     commit_t cm;
-    ekv_msg_t draft;             /* the change; bytes in arena */
+    ekv_msg_t draft; /* the change; bytes in arena */
     char *arena;
     struct evhttp_request *req;
 } http_write_t;
@@ -350,8 +350,8 @@ static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns
     if (ekv_kv_check_value(vlen, &err) == EKV_OK &&
         (!meta || ekv_kv_check_metadata(meta, mlen, &err) == EKV_OK) &&
         ekv_kv_resolve_expiration(evhttp_find_header(q, "expiration"),
-                                  evhttp_find_header(q, "expiration_ttl"),
-                                  ekv_now_us() / 1000000, &exp, &err) == EKV_OK) {
+                                  evhttp_find_header(q, "expiration_ttl"), ekv_now_us() / 1000000,
+                                  &exp, &err) == EKV_OK) {
         if (coord_rate_allow(c, (ekv_bytes_t){ns, strlen(ns)}, key))
             submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen, exp);
         else
@@ -427,9 +427,9 @@ static void keys_list(ekv_coord_t *c, struct evhttp_request *req, const char *ns
         return;
     }
     ekv_page_t page;
-    ekv_store_list(c->store, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){prefix ? prefix : "", plen},
-                   (ekv_bytes_t){after ? after : "", after_len}, (size_t)limit,
-                   ekv_now_us() / 1000000, &page);
+    ekv_store_list(
+        c->store, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){prefix ? prefix : "", plen},
+        (ekv_bytes_t){after ? after : "", after_len}, (size_t)limit, ekv_now_us() / 1000000, &page);
     c->st.lists++;
     json_t *arr = json_array();
     for (size_t i = 0; i < page.n; i++) {
@@ -525,11 +525,11 @@ static void kv_route(ekv_coord_t *c, struct evhttp_request *req, const char *res
 static void memberships(ekv_coord_t *c, struct evhttp_request *req)
 {
     json_t *m = json_pack("[{s:s, s:s, s:{s:s, s:s}, s:[s]}]", "id",
-                          "00000000000000000000000000000001", "status", "accepted", "account",
-                          "id", c->cfg.account_id, "name", "edgekv", "roles", "Administrator");
-    rest_ok(c, req, m,
-            json_pack("{s:i, s:i, s:i, s:i}", "page", 1, "per_page", 20, "count", 1,
-                      "total_count", 1));
+                          "00000000000000000000000000000001", "status", "accepted", "account", "id",
+                          c->cfg.account_id, "name", "edgekv", "roles", "Administrator");
+    rest_ok(
+        c, req, m,
+        json_pack("{s:i, s:i, s:i, s:i}", "page", 1, "per_page", 20, "count", 1, "total_count", 1));
 }
 
 static void metrics(ekv_coord_t *c, struct evhttp_request *req)
@@ -604,8 +604,9 @@ static void digest(ekv_coord_t *c, struct evhttp_request *req)
     free(cursor);
     char hex[32];
     snprintf(hex, sizeof hex, "%016" PRIx64, d);
-    send_json(req, 200, json_pack("{s:s, s:I, s:I}", "digest", hex, "entries", (json_int_t)count,
-                                  "seq", (json_int_t)seq));
+    send_json(req, 200,
+              json_pack("{s:s, s:I, s:I}", "digest", hex, "entries", (json_int_t)count, "seq",
+                        (json_int_t)seq));
 }
 
 static int authorized(ekv_coord_t *c, struct evhttp_request *req)
@@ -641,7 +642,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         memberships(c, req);
     } else if (!strcmp(path, API_PREFIX "/user/tokens/verify")) {
         rest_ok(c, req, json_pack("{s:s, s:s}", "id", "edgekv", "status", "active"), NULL);
-    } else if (!strncmp(path, API_PREFIX "/accounts/", 20) && strstr(path, "/storage/kv/namespaces")) {
+    } else if (!strncmp(path, API_PREFIX "/accounts/", 20) &&
+               strstr(path, "/storage/kv/namespaces")) {
         const char *rest = strstr(path, "/storage/kv/namespaces") + 22;
         kv_route(c, req, rest, &q);
     } else {

@@ -21,10 +21,10 @@
 typedef struct {
     commit_t cm;
     ekv_msg_t *drafts;
-    char **owned;       /* decoded values and metadata texts, freed at the end */
+    char **owned; /* decoded values and metadata texts, freed at the end */
     size_t nowned;
-    json_t *doc;        /* the request (drafts point into it) */
-    json_t *refused;    /* keys refused by the rate limit */
+    json_t *doc;     /* the request (drafts point into it) */
+    json_t *refused; /* keys refused by the rate limit */
     struct evhttp_request *req;
 } bulk_t;
 
@@ -117,10 +117,10 @@ static json_t *bulk_array(ekv_coord_t *c, struct evhttp_request *req)
     json_t *doc = json_loadb(body, len, 0, &jerr);
     if (!json_is_array(doc) || json_array_size(doc) > BULK_MAX) {
         char msg[256];
-        snprintf(msg, sizeof msg, "%s", doc ? "expected a JSON array of at most 10000 items"
-                                            : jerr.text);
-        rest_fail(c, req, doc ? 413 : 400, doc ? EKV_REST_PAYLOAD_TOO_LARGE
-                                              : EKV_REST_INVALID_REQUEST, msg);
+        snprintf(msg, sizeof msg, "%s",
+                 doc ? "expected a JSON array of at most 10000 items" : jerr.text);
+        rest_fail(c, req, doc ? 413 : 400,
+                  doc ? EKV_REST_PAYLOAD_TOO_LARGE : EKV_REST_INVALID_REQUEST, msg);
         json_decref(doc);
         return NULL;
     }
@@ -158,7 +158,8 @@ static int put_item(bulk_t *b, json_t *it, ekv_msg_t *d, ekv_kv_error_t *err)
 {
     json_t *v = json_object_get(it, "value");
     if (!json_is_object(it) || item_key(json_object_get(it, "key"), &d->key, err) != EKV_OK)
-        return err->status ? EKV_EINVAL : (ekv_kv_err_set(err, 400, "each item needs a key"), EKV_EINVAL);
+        return err->status ? EKV_EINVAL
+                           : (ekv_kv_err_set(err, 400, "each item needs a key"), EKV_EINVAL);
     if (!json_is_string(v)) {
         ekv_kv_err_set(err, 400, "each item needs a string value");
         return EKV_EINVAL;
@@ -272,8 +273,8 @@ static json_t *get_one(ekv_coord_t *c, const char *ns, ekv_bytes_t key, int as_j
     else if (!v)
         v = json_stringn_nocheck(m.value.ptr, m.value.len); /* binary value read as text */
     if (v && with_meta) {
-        json_t *meta = m.flags & EKV_MSG_F_METADATA ? rest_meta_json(m.meta.ptr, m.meta.len)
-                                                    : json_null();
+        json_t *meta =
+            m.flags & EKV_MSG_F_METADATA ? rest_meta_json(m.meta.ptr, m.meta.len) : json_null();
         v = json_pack("{s:o, s:o}", "value", v, "metadata", meta);
         if (m.expiration)
             json_object_set_new(v, "expiration", json_integer(m.expiration));

@@ -22,8 +22,8 @@ struct ekv_store {
     rocksdb_writeoptions_t *sync;  /* always synced (namespace changes) */
     rocksdb_readoptions_t *ropts;  /* default read options */
     rocksdb_column_family_handle_t *cf[CF_COUNT];
-    _Atomic uint64_t last_seq;     /* last committed sequence (written by the committer
-                                      thread, read by the loop) */
+    _Atomic uint64_t last_seq; /* last committed sequence (written by the committer
+                                  thread, read by the loop) */
 };
 
 static void put_be64(char *p, uint64_t v)
@@ -283,8 +283,8 @@ static int list_head(const char *v, size_t vlen, int64_t now_s, char **out, size
     return live;
 }
 
-int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix,
-                   ekv_bytes_t start_after, size_t limit, int64_t now_s, ekv_page_t *page)
+int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t start_after,
+                   size_t limit, int64_t now_s, ekv_page_t *page)
 {
     memset(page, 0, sizeof *page);
     size_t plen, alen, cap = 0;
@@ -364,8 +364,8 @@ static int64_t body_time(const char *v, size_t len)
     return (int64_t)get_be64(v + 4);
 }
 
-int ekv_store_log_trim(ekv_store_t *self, uint64_t keep_count, int64_t max_age_us,
-                       int64_t now_us, uint64_t *dropped)
+int ekv_store_log_trim(ekv_store_t *self, uint64_t keep_count, int64_t max_age_us, int64_t now_us,
+                       uint64_t *dropped)
 {
     *dropped = 0;
     uint64_t first = ekv_store_log_first(self), last = self->last_seq;
@@ -404,8 +404,8 @@ int ekv_store_log_trim(ekv_store_t *self, uint64_t keep_count, int64_t max_age_u
     return EKV_OK;
 }
 
-int ekv_store_snapshot_read(ekv_store_t *self, ekv_bytes_t after, size_t max_n,
-                            size_t max_bytes, ekv_page_t *page)
+int ekv_store_snapshot_read(ekv_store_t *self, ekv_bytes_t after, size_t max_n, size_t max_bytes,
+                            ekv_page_t *page)
 {
     memset(page, 0, sizeof *page);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(self->db, self->ropts, self->cf[CF_DATA]);
@@ -456,8 +456,7 @@ int ekv_store_expired(ekv_store_t *self, int64_t now_s, size_t max, ekv_msg_t **
     *out = ekv_calloc(max ? max : 1, sizeof **out);
     *n = 0;
     rocksdb_writebatch_t *stale = rocksdb_writebatch_create();
-    rocksdb_iterator_t *it =
-        rocksdb_create_iterator_cf(self->db, self->ropts, self->cf[CF_EXPIRY]);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(self->db, self->ropts, self->cf[CF_EXPIRY]);
     size_t scanned = 0;
     for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && *n < max && scanned < 10 * max;
          rocksdb_iter_next(it), scanned++) {

@@ -42,7 +42,7 @@ typedef struct {
     size_t n;           /* how many */
     char *cursor;       /* where the next page starts (owned, may be NULL) */
     size_t cursor_len;
-    int more;           /* 1 when the scan stopped before the end */
+    int more; /* 1 when the scan stopped before the end */
 } ekv_page_t;
 
 /* Opens (creating if missing) the store in folder dir. NULL and a message on failure. */
@@ -70,8 +70,8 @@ int ekv_store_get(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t 
  * = from the start), skipping records expired at now_s, at most limit. Fills page with
  * encoded CHANGE heads (value left out: decode with ekv_msg_decode_change_head) and sets
  * page->more and page->cursor (the last key returned). */
-int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix,
-                   ekv_bytes_t start_after, size_t limit, int64_t now_s, ekv_page_t *page);
+int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t start_after,
+                   size_t limit, int64_t now_s, ekv_page_t *page);
 void ekv_page_fini(ekv_page_t *page);
 
 /* Change-log entries with seq > after, at most max_n and about max_bytes. */
@@ -82,21 +82,20 @@ uint64_t ekv_store_log_first(ekv_store_t *self);
 /* Drops log entries beyond the newest keep_count, and those committed before
  * now_us - max_age_us (max_age_us 0: no age limit). The newest entry always stays. Returns
  * how many were dropped in *dropped. */
-int ekv_store_log_trim(ekv_store_t *self, uint64_t keep_count, int64_t max_age_us,
-                       int64_t now_us, uint64_t *dropped);
+int ekv_store_log_trim(ekv_store_t *self, uint64_t keep_count, int64_t max_age_us, int64_t now_us,
+                       uint64_t *dropped);
 /* Number of entries in the log. */
 uint64_t ekv_store_log_size(ekv_store_t *self);
 
 /* Snapshot page: current records of every namespace after the full data key `after`
  * (empty = from the start), at most max_n and about max_bytes; cursor continues it. */
-int ekv_store_snapshot_read(ekv_store_t *self, ekv_bytes_t after, size_t max_n,
-                            size_t max_bytes, ekv_page_t *page);
+int ekv_store_snapshot_read(ekv_store_t *self, ekv_bytes_t after, size_t max_n, size_t max_bytes,
+                            ekv_page_t *page);
 
 /* Up to max records whose expiration is <= now_s, as decoded heads in *out (each to be
  * ekv_msg_fini'd, then the array freed). Index entries that no longer match their record
  * (overwritten or deleted since) are removed on the way. */
-int ekv_store_expired(ekv_store_t *self, int64_t now_s, size_t max, ekv_msg_t **out,
-                      size_t *n);
+int ekv_store_expired(ekv_store_t *self, int64_t now_s, size_t max, ekv_msg_t **out, size_t *n);
 
 /* Namespaces: all of them, sorted by id (*out malloc'd). */
 int ekv_store_ns_list(ekv_store_t *self, ekv_ns_t **out, size_t *n);

@@ -40,7 +40,7 @@ struct entry {
 };
 
 typedef struct {
-    char *id;   /* namespace id (owned) */
+    char *id; /* namespace id (owned) */
     size_t len;
 } ns_name_t;
 
@@ -48,13 +48,13 @@ typedef struct {
 #define F_META     2
 
 struct ekv_cache {
-    ns_name_t *names;    /* interned namespaces; an entry's ns indexes this */
+    ns_name_t *names; /* interned namespaces; an entry's ns indexes this */
     size_t nnames;
-    entry_t **buckets;   /* hash index */
-    size_t nbuckets;     /* power of two */
-    entry_t *head, *tail;/* LRU list */
-    size_t max_bytes;    /* cap */
-    ekv_cache_stats_t st;/* counters */
+    entry_t **buckets;    /* hash index */
+    size_t nbuckets;      /* power of two */
+    entry_t *head, *tail; /* LRU list */
+    size_t max_bytes;     /* cap */
+    ekv_cache_stats_t st; /* counters */
 };
 
 size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size_t value_len)
@@ -249,8 +249,9 @@ static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it)
     memset(e, 0, sizeof *e);
     e->seq = it->seq;
     e->commit_us = it->commit_us;
-    e->expiration = it->expiration <= 0 ? 0 : it->expiration > UINT32_MAX ? UINT32_MAX
-                                                                            : (uint32_t)it->expiration;
+    e->expiration = it->expiration <= 0           ? 0
+                    : it->expiration > UINT32_MAX ? UINT32_MAX
+                                                  : (uint32_t)it->expiration;
     e->fresh_until = it->fresh_until_us;
     e->klen = (uint16_t)key.len;
     e->mlen = (uint16_t)ml;

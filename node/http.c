@@ -32,11 +32,11 @@
 #define MAX_BODY    (32u * 1024 * 1024)
 
 typedef struct {
-    const char *ns;      /* namespace id (points into the path or config) */
+    const char *ns; /* namespace id (points into the path or config) */
     size_t ns_len;
-    char *key;           /* decoded key, owned */
+    char *key; /* decoded key, owned */
     size_t key_len;
-    struct evkeyvalq q;  /* query parameters */
+    struct evkeyvalq q; /* query parameters */
 } target_t;
 
 /* ---- replies ----------------------------------------------------------------------------- */
@@ -55,7 +55,6 @@ static void fail_kv(struct evhttp_request *req, const ekv_kv_error_t *err)
 {
     node_http_fail(req, err->status, err->message);
 }
-
 
 /* The served version, its commit time and its age (simulated ms) at this PoP. */
 static void add_version_headers(ekv_node_t *n, struct evhttp_request *req, uint64_t seq,
@@ -197,10 +196,13 @@ void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
         return;
     }
     int64_t now = ekv_now_us();
-    ekv_cache_item_t it = {.seq = r->seq, .commit_us = r->time_us, .expiration = r->expiration,
+    ekv_cache_item_t it = {.seq = r->seq,
+                           .commit_us = r->time_us,
+                           .expiration = r->expiration,
                            .fresh_until_us = node_fresh_until(n, now, p->cache_ttl_s),
                            .negative = !(r->flags & EKV_MSG_F_FOUND),
-                           .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0, .meta = r->meta,
+                           .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0,
+                           .meta = r->meta,
                            .value = r->value};
     ekv_bytes_t ns = bytes(p->ns, p->ns_len), key = bytes(p->key, p->key_len);
     ekv_cache_store(n->cache, ns, key, &it, now);
@@ -260,8 +262,8 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
         return;
     }
     const char *value = len ? (const char *)evbuffer_pullup(in, -1) : "";
-    ekv_msg_t *w = build_write(t, EKV_OP_PUT, meta, meta ? strlen(meta) : 0, value, len,
-                               expiration);
+    ekv_msg_t *w =
+        build_write(t, EKV_OP_PUT, meta, meta ? strlen(meta) : 0, value, len, expiration);
     n->st.origin_writes++;
     pending_t *p = node_pending_new(n, EKV_MSG_WRITE, req);
     p->write = w;
@@ -291,10 +293,13 @@ void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
     /* Read-your-writes: the writer sees its write as soon as it is acknowledged. */
     const ekv_msg_t *w = p->write;
     int64_t now = ekv_now_us();
-    ekv_cache_item_t it = {.seq = r->seq, .commit_us = r->time_us, .expiration = w->expiration,
+    ekv_cache_item_t it = {.seq = r->seq,
+                           .commit_us = r->time_us,
+                           .expiration = w->expiration,
                            .fresh_until_us = node_fresh_until(n, now, EKV_KV_CACHE_TTL),
                            .negative = w->op == EKV_OP_DELETE,
-                           .has_meta = (w->flags & EKV_MSG_F_METADATA) != 0, .meta = w->meta,
+                           .has_meta = (w->flags & EKV_MSG_F_METADATA) != 0,
+                           .meta = w->meta,
                            .value = w->value};
     ekv_cache_store(n->cache, w->ns, w->key, &it, now);
     add_version_headers(n, p->req, r->seq, r->time_us);

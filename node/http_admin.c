@@ -103,7 +103,8 @@ static void do_fault(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq
     double delay = d ? strtod(d, &end) : 0, loss = l ? strtod(l, NULL) : 0;
     if ((part && strcmp(part, "0") && strcmp(part, "1")) || (d && (*end || delay < 0)) ||
         (j && ekv_link_parse_jitter(j, &m) != 0) || (l && (loss < 0 || loss > 0.9))) {
-        node_http_fail(req, 400, "fault takes partition=0|1, delay_ms>=0, jitter=SPEC, loss=0..0.9");
+        node_http_fail(req, 400,
+                       "fault takes partition=0|1, delay_ms>=0, jitter=SPEC, loss=0..0.9");
         return;
     }
     if (part)
@@ -115,13 +116,14 @@ static void do_fault(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq
             m.loss = loss;
         node_set_link(n, &m);
     }
-    send_json(req, 200, json_pack("{s:b, s:f}", "partitioned", n->partitioned, "delay_ms",
-                                  n->cfg.link.delay_us / 1000.0));
+    send_json(req, 200,
+              json_pack("{s:b, s:f}", "partitioned", n->partitioned, "delay_ms",
+                        n->cfg.link.delay_us / 1000.0));
 }
 
 typedef struct {
-    uint64_t digest, count;    /* digest: XOR over live positive entries */
-    json_t *sample;            /* entries: the first `left` entries */
+    uint64_t digest, count; /* digest: XOR over live positive entries */
+    json_t *sample;         /* entries: the first `left` entries */
     size_t left;
     int64_t now;
 } walk_t;
@@ -136,10 +138,9 @@ static int visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_ite
     if (w->sample && w->left > 0) {
         w->left--;
         json_array_append_new(w->sample,
-                              json_pack("{s:s%, s:s%, s:I, s:b, s:b}", "ns", ns.ptr, ns.len,
-                                        "key", key.ptr, key.len, "seq", (json_int_t)it->seq,
-                                        "negative", it->negative, "fresh",
-                                        it->fresh_until_us > w->now));
+                              json_pack("{s:s%, s:s%, s:I, s:b, s:b}", "ns", ns.ptr, ns.len, "key",
+                                        key.ptr, key.len, "seq", (json_int_t)it->seq, "negative",
+                                        it->negative, "fresh", it->fresh_until_us > w->now));
     }
     return 0;
 }
@@ -152,28 +153,28 @@ static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyva
     ekv_cache_visit(n->cache, w.now, visit, &w);
     char d[32];
     snprintf(d, sizeof d, "%016" PRIx64, w.digest);
-    send_json(req, 200, json_pack("{s:s, s:s, s:I, s:I, s:o}", "policy",
-                                  ekv_policy_name(n->cfg.policy), "digest", d, "entries",
-                                  (json_int_t)w.count, "applied_seq", (json_int_t)n->applied_seq,
-                                  "sample", w.sample));
+    send_json(req, 200,
+              json_pack("{s:s, s:s, s:I, s:I, s:o}", "policy", ekv_policy_name(n->cfg.policy),
+                        "digest", d, "entries", (json_int_t)w.count, "applied_seq",
+                        (json_int_t)n->applied_seq, "sample", w.sample));
 }
 
 static void do_health(ekv_node_t *n, struct evhttp_request *req)
 {
-    json_t *j = json_pack("{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name,
-                          "ready", n->ready_written, "coordinator_up", node_coordinator_up(n),
-                          "partitioned", n->partitioned,
-                          "policy", ekv_policy_name(n->cfg.policy), "delay_ms",
-                          n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale,
-                          "applied_seq", (json_int_t)n->applied_seq, "announced_seq",
-                          (json_int_t)n->announced_seq);
+    json_t *j =
+        json_pack("{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name, "ready",
+                  n->ready_written, "coordinator_up", node_coordinator_up(n), "partitioned",
+                  n->partitioned, "policy", ekv_policy_name(n->cfg.policy), "delay_ms",
+                  n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale, "applied_seq",
+                  (json_int_t)n->applied_seq, "announced_seq", (json_int_t)n->announced_seq);
     send_json(req, n->ready_written ? 200 : 503, j);
 }
 
-#define COUNTERS(X)                                                                               \
-    X(hits) X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes)                 \
-    X(origin_errors) X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups)     \
-    X(malformed) X(lists) X(bulk_gets)
+#define COUNTERS(X)                                                                                \
+    X(hits)                                                                                        \
+    X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes) X(origin_errors)         \
+        X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups) X(malformed)      \
+            X(lists) X(bulk_gets)
 
 static json_t *stats_json(ekv_node_t *n)
 {
@@ -181,8 +182,8 @@ static json_t *stats_json(ekv_node_t *n)
     ekv_cache_stats(n->cache, &cs);
     const ekv_hist_t *h = &n->vis_hist;
     json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "name", n->cfg.name, "policy",
-                          ekv_policy_name(n->cfg.policy), "applied_seq",
-                          (json_int_t)n->applied_seq, "announced_seq", (json_int_t)n->announced_seq);
+                          ekv_policy_name(n->cfg.policy), "applied_seq", (json_int_t)n->applied_seq,
+                          "announced_seq", (json_int_t)n->announced_seq);
 #define SET(f) json_object_set_new(j, #f, json_integer((json_int_t)n->st.f));
     COUNTERS(SET)
 #undef SET
@@ -195,8 +196,8 @@ static json_t *stats_json(ekv_node_t *n)
                         json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "count", (json_int_t)h->count,
                                   "p50", (json_int_t)ekv_hist_quantile(h, 0.5), "p90",
                                   (json_int_t)ekv_hist_quantile(h, 0.9), "p99",
-                                  (json_int_t)ekv_hist_quantile(h, 0.99), "max",
-                                  (json_int_t)h->max, "mean", ekv_hist_mean(h)));
+                                  (json_int_t)ekv_hist_quantile(h, 0.99), "max", (json_int_t)h->max,
+                                  "mean", ekv_hist_mean(h)));
     return j;
 }
 
@@ -207,22 +208,24 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
     const ekv_hist_t *h = &n->vis_hist;
     struct evbuffer *b = evbuffer_new();
     const char *pop = n->cfg.name;
-#define PROM(f)                                                                                   \
-    evbuffer_add_printf(b, "# TYPE edgekv_pop_" #f "_total counter\n"                          \
-                           "edgekv_pop_" #f "_total{pop=\"%s\"} %" PRIu64 "\n",                \
+#define PROM(f)                                                                                    \
+    evbuffer_add_printf(b,                                                                         \
+                        "# TYPE edgekv_pop_" #f "_total counter\n"                                 \
+                        "edgekv_pop_" #f "_total{pop=\"%s\"} %" PRIu64 "\n",                       \
                         pop, n->st.f);
     COUNTERS(PROM)
 #undef PROM
-    evbuffer_add_printf(b,
-                        "# TYPE edgekv_pop_cache_entries gauge\nedgekv_pop_cache_entries{pop=\"%s\"} "
-                        "%" PRIu64 "\n# TYPE edgekv_pop_cache_bytes gauge\n"
-                        "edgekv_pop_cache_bytes{pop=\"%s\"} %" PRIu64 "\n"
-                        "# TYPE edgekv_pop_cache_evictions_total counter\n"
-                        "edgekv_pop_cache_evictions_total{pop=\"%s\"} %" PRIu64 "\n"
-                        "# TYPE edgekv_pop_applied_sequence gauge\n"
-                        "edgekv_pop_applied_sequence{pop=\"%s\"} %" PRIu64 "\n"
-                        "# TYPE edgekv_pop_visibility_seconds summary\n",
-                        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, n->applied_seq);
+    evbuffer_add_printf(
+        b,
+        "# TYPE edgekv_pop_cache_entries gauge\nedgekv_pop_cache_entries{pop=\"%s\"} "
+        "%" PRIu64 "\n# TYPE edgekv_pop_cache_bytes gauge\n"
+        "edgekv_pop_cache_bytes{pop=\"%s\"} %" PRIu64 "\n"
+        "# TYPE edgekv_pop_cache_evictions_total counter\n"
+        "edgekv_pop_cache_evictions_total{pop=\"%s\"} %" PRIu64 "\n"
+        "# TYPE edgekv_pop_applied_sequence gauge\n"
+        "edgekv_pop_applied_sequence{pop=\"%s\"} %" PRIu64 "\n"
+        "# TYPE edgekv_pop_visibility_seconds summary\n",
+        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, n->applied_seq);
     static const double qs[] = {0.5, 0.9, 0.99, 1.0};
     for (int i = 0; i < 4; i++)
         evbuffer_add_printf(b, "edgekv_pop_visibility_seconds{pop=\"%s\",quantile=\"%g\"} %.6f\n",

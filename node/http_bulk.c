@@ -49,8 +49,7 @@ static void send_json(struct evhttp_request *req, json_t *j)
 
 /* ---- list -------------------------------------------------------------------------------- */
 
-void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns,
-                    struct evkeyvalq *q)
+void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, struct evkeyvalq *q)
 {
     ekv_kv_error_t err;
     int64_t limit;
@@ -172,10 +171,14 @@ void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
     } else {
         int found = (r->flags & EKV_MSG_F_FOUND) != 0;
         int64_t now = ekv_now_us();
-        ekv_cache_item_t it = {.seq = r->seq, .commit_us = r->time_us, .expiration = r->expiration,
+        ekv_cache_item_t it = {.seq = r->seq,
+                               .commit_us = r->time_us,
+                               .expiration = r->expiration,
                                .fresh_until_us = node_fresh_until(n, now, b->cache_ttl),
-                               .negative = !found, .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0,
-                               .meta = r->meta, .value = r->value};
+                               .negative = !found,
+                               .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0,
+                               .meta = r->meta,
+                               .value = r->value};
         ekv_cache_store(n->cache, (ekv_bytes_t){b->ns, strlen(b->ns)},
                         (ekv_bytes_t){b->keys[p->bulk_index], b->klens[p->bulk_index]}, &it, now);
         keep(&b->res[p->bulk_index], found, it.has_meta, r->value, r->meta);
@@ -201,7 +204,8 @@ static bulk_get_t *bulk_parse(ekv_node_t *n, struct evhttp_request *req, const c
     char ttlbuf[32];
     const char *ttlraw = json_is_string(ttl) ? json_string_value(ttl) : NULL;
     if (json_is_integer(ttl))
-        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)json_integer_value(ttl)), ttlraw = ttlbuf;
+        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)json_integer_value(ttl)),
+            ttlraw = ttlbuf;
     int64_t cache_ttl = 0;
     if (!json_is_array(keys))
         ekv_kv_err_set(&err, 400, "expected {\"keys\": [...]}");

@@ -17,8 +17,8 @@ typedef struct {
 struct ekv_link {
     ekv_link_model_t m; /* delay, jitter, loss */
     uint64_t rng;       /* xorshift64* state, never 0 */
-    int64_t last_due; /* delivery time of the newest message (FIFO floor) */
-    slot_t *ring;     /* messages in delivery order */
+    int64_t last_due;   /* delivery time of the newest message (FIFO floor) */
+    slot_t *ring;       /* messages in delivery order */
     size_t cap, head, count;
 };
 
@@ -47,10 +47,17 @@ int64_t ekv_link_sample_us(ekv_link_t *l)
     const ekv_link_model_t *m = &l->m;
     double t = (double)m->delay_us, j = (double)m->jitter_us;
     switch (m->jitter) {
-    case EKV_JITTER_UNIFORM: t += j * next_unit(l); break;
-    case EKV_JITTER_NORMAL: t += j * next_normal(l); break;
-    case EKV_JITTER_PARETO: t += j * (pow(next_unit(l), -1.0 / m->shape) - 1.0); break;
-    case EKV_JITTER_NONE: break;
+    case EKV_JITTER_UNIFORM:
+        t += j * next_unit(l);
+        break;
+    case EKV_JITTER_NORMAL:
+        t += j * next_normal(l);
+        break;
+    case EKV_JITTER_PARETO:
+        t += j * (pow(next_unit(l), -1.0 / m->shape) - 1.0);
+        break;
+    case EKV_JITTER_NONE:
+        break;
     }
     if (t < 0)
         t = 0;
@@ -138,7 +145,7 @@ static void grow(ekv_link_t *l)
 int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
 {
     int64_t due = sent_us + (self->m.jitter || self->m.loss > 0 ? ekv_link_sample_us(self)
-                                                                  : self->m.delay_us);
+                                                                : self->m.delay_us);
     if (due < now_us)
         due = now_us;
     if (due < self->last_due)

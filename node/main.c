@@ -39,37 +39,53 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host, size_t hlen)
 {
-    static const struct option opts[] = {
-        {"name", required_argument, 0, 'n'},      {"http", required_argument, 0, 'h'},
-        {"pub", required_argument, 0, 'p'},       {"router", required_argument, 0, 'r'},
-        {"delay-ms", required_argument, 0, 'd'},  {"policy", required_argument, 0, 'P'},
-        {"namespace", required_argument, 0, 'N'}, {"cache-mb", required_argument, 0, 'c'},
-        {"min-cache-ttl", required_argument, 0, 't'},
-        {"origin-timeout-ms", required_argument, 0, 'o'},
-        {"ready-file", required_argument, 0, 'R'}, {"verbose", no_argument, 0, 'v'},
-        {"jitter", required_argument, 0, 'j'},     {"loss", required_argument, 0, 'l'},
-        {"rto-ms", required_argument, 0, 'x'},     {"seed", required_argument, 0, 's'},
-        {"time-scale", required_argument, 0, 'S'},
-        {"coordinator-timeout-ms", required_argument, 0, 'C'},
-        {"help", no_argument, 0, 'H'},            {0, 0, 0, 0}};
+    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
+                                         {"http", required_argument, 0, 'h'},
+                                         {"pub", required_argument, 0, 'p'},
+                                         {"router", required_argument, 0, 'r'},
+                                         {"delay-ms", required_argument, 0, 'd'},
+                                         {"policy", required_argument, 0, 'P'},
+                                         {"namespace", required_argument, 0, 'N'},
+                                         {"cache-mb", required_argument, 0, 'c'},
+                                         {"min-cache-ttl", required_argument, 0, 't'},
+                                         {"origin-timeout-ms", required_argument, 0, 'o'},
+                                         {"ready-file", required_argument, 0, 'R'},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"jitter", required_argument, 0, 'j'},
+                                         {"loss", required_argument, 0, 'l'},
+                                         {"rto-ms", required_argument, 0, 'x'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"time-scale", required_argument, 0, 'S'},
+                                         {"coordinator-timeout-ms", required_argument, 0, 'C'},
+                                         {"help", no_argument, 0, 'H'},
+                                         {0, 0, 0, 0}};
     int c, li = 0;
     while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
         long v = 0;
         double d = 0;
         int bad = 0;
         switch (c) {
-        case 'n': cfg->name = optarg; bad = ekv_args_name(optarg); break;
+        case 'n':
+            cfg->name = optarg;
+            bad = ekv_args_name(optarg);
+            break;
         case 'h':
             bad = ekv_args_hostport(optarg, host, hlen, &cfg->http_port);
             cfg->http_host = host;
             break;
-        case 'p': cfg->pub_endpoint = optarg; break;
-        case 'r': cfg->router_endpoint = optarg; break;
+        case 'p':
+            cfg->pub_endpoint = optarg;
+            break;
+        case 'r':
+            cfg->router_endpoint = optarg;
+            break;
         case 'd':
             bad = ekv_args_double(optarg, 0, 600000, &d);
             cfg->link.delay_us = (int64_t)llround(d * 1000.0);
             break;
-        case 'j': bad = ekv_link_parse_jitter(optarg, &cfg->link) != 0; break;
+        case 'j':
+            bad = ekv_link_parse_jitter(optarg, &cfg->link) != 0;
+            break;
         case 'l':
             bad = ekv_args_double(optarg, 0, 0.9, &d);
             cfg->link.loss = d;
@@ -82,13 +98,20 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
             bad = ekv_args_int(optarg, 0, LONG_MAX, &v);
             cfg->seed = (uint64_t)v;
             break;
-        case 'S': bad = ekv_args_double(optarg, 0.001, 100000, &cfg->time_scale); break;
+        case 'S':
+            bad = ekv_args_double(optarg, 0.001, 100000, &cfg->time_scale);
+            break;
         case 'C':
             bad = ekv_args_int(optarg, 1, 3600000, &v);
             cfg->coordinator_timeout_ms = (int)v;
             break;
-        case 'P': bad = ekv_policy_parse(optarg, &cfg->policy) != 0; break;
-        case 'N': cfg->default_ns = optarg; bad = ekv_args_name(optarg); break;
+        case 'P':
+            bad = ekv_policy_parse(optarg, &cfg->policy) != 0;
+            break;
+        case 'N':
+            cfg->default_ns = optarg;
+            bad = ekv_args_name(optarg);
+            break;
         case 'c':
             bad = ekv_args_int(optarg, 1, 1 << 20, &v);
             cfg->cache_bytes = (size_t)v << 20;
@@ -101,10 +124,18 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
             bad = ekv_args_int(optarg, 1, 3600000, &v);
             cfg->origin_timeout_ms = (int)v;
             break;
-        case 'R': cfg->ready_file = optarg; break;
-        case 'v': ekv_log_init(cfg->name, EKV_LOG_DEBUG); break;
-        case 'H': usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        case 'R':
+            cfg->ready_file = optarg;
+            break;
+        case 'v':
+            ekv_log_init(cfg->name, EKV_LOG_DEBUG);
+            break;
+        case 'H':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
         }
         if (bad) {
             fprintf(stderr, "edgekv-node: bad value for --%s: %s\n", opts[li].name, optarg);

@@ -70,9 +70,9 @@ void node_set_link(ekv_node_t *n, const ekv_link_model_t *model)
 
 int node_coordinator_up(const ekv_node_t *n)
 {
-    return n->hello_done && ekv_mono_us() - n->last_heartbeat_us <
-                                (int64_t)n->cfg.coordinator_timeout_ms * 1000 +
-                                    2 * ekv_link_delay_us(n->down);
+    return n->hello_done &&
+           ekv_mono_us() - n->last_heartbeat_us <
+               (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
 }
 
 /* ---- pending requests -------------------------------------------------------------------- */
@@ -83,8 +83,8 @@ pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_re
     p->req_id = ++n->next_req_id;
     p->kind = kind;
     p->req = req;
-    p->deadline_us = ekv_mono_us() + (int64_t)n->cfg.origin_timeout_ms * 1000 +
-                     2 * ekv_link_delay_us(n->up);
+    p->deadline_us =
+        ekv_mono_us() + (int64_t)n->cfg.origin_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->up);
     size_t b = p->req_id & (n->npend_buckets - 1);
     p->chain = n->pend[b];
     n->pend[b] = p;
@@ -431,8 +431,8 @@ static void write_ready(ekv_node_t *n)
         return;
     char url[128];
     snprintf(url, sizeof url, "http://%s:%d", n->cfg.http_host, n->http_port);
-    json_t *j = json_pack("{s:i, s:s, s:s, s:f}", "pid", (int)getpid(), "name", n->cfg.name,
-                          "url", url, "delay_ms", n->cfg.link.delay_us / 1000.0);
+    json_t *j = json_pack("{s:i, s:s, s:s, s:f}", "pid", (int)getpid(), "name", n->cfg.name, "url",
+                          url, "delay_ms", n->cfg.link.delay_us / 1000.0);
     char *text = json_dumps(j, JSON_COMPACT);
     if (ekv_file_write_atomic(n->cfg.ready_file, text, strlen(text)) != EKV_OK)
         ekv_error("cannot write %s", n->cfg.ready_file);
@@ -493,13 +493,19 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
 static void handle_down(ekv_node_t *n, ekv_msg_t *m)
 {
     switch (m->type) {
-    case EKV_MSG_CHANGE: on_change(n, m); break;
-    case EKV_MSG_HEARTBEAT: on_heartbeat(n, m); break;
+    case EKV_MSG_CHANGE:
+        on_change(n, m);
+        break;
+    case EKV_MSG_HEARTBEAT:
+        on_heartbeat(n, m);
+        break;
     case EKV_MSG_HELLO_REPLY:
     case EKV_MSG_WRITE_REPLY:
     case EKV_MSG_READ_REPLY:
     case EKV_MSG_LIST_REPLY:
-    case EKV_MSG_CATCHUP_REPLY: on_reply(n, m); break;
+    case EKV_MSG_CATCHUP_REPLY:
+        on_reply(n, m);
+        break;
     default:
         n->st.malformed++;
         ekv_warn("dropped an unexpected %s", ekv_msg_type_name(m->type));

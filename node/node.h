@@ -26,7 +26,6 @@
 struct event_base;
 typedef struct ekv_node ekv_node_t;
 
-
 typedef struct {
     const char *name;            /* PoP name, shown in logs and stats */
     const char *http_host;       /* listen address */

@@ -18,29 +18,29 @@
 /* A request this node sent to the coordinator and awaits an answer to. */
 typedef struct pending pending_t;
 struct pending {
-    uint64_t req_id;              /* correlation id */
-    ekv_msg_type_t kind;          /* EKV_MSG_READ, WRITE, HELLO or CATCHUP */
-    struct evhttp_request *req;   /* the HTTP request to answer; NULL for internal ones */
-    ekv_msg_t *write;             /* WRITE: the request as sent (for read-your-writes) */
-    char *ns, *key;               /* READ: what was asked (owned) */
+    uint64_t req_id;            /* correlation id */
+    ekv_msg_type_t kind;        /* EKV_MSG_READ, WRITE, HELLO or CATCHUP */
+    struct evhttp_request *req; /* the HTTP request to answer; NULL for internal ones */
+    ekv_msg_t *write;           /* WRITE: the request as sent (for read-your-writes) */
+    char *ns, *key;             /* READ: what was asked (owned) */
     size_t ns_len, key_len;
-    int64_t cache_ttl_s;          /* READ: cacheTtl of the asking read */
-    int64_t deadline_us;          /* fail with 503 after this (monotonic) */
-    struct bulk_get *bulk;        /* READ for a bulk get: the operation it belongs to */
-    size_t bulk_index;            /* ...and which of its keys */
-    const char *cache_status;     /* READ: "MISS" or "EXPIRED" */
+    int64_t cache_ttl_s;               /* READ: cacheTtl of the asking read */
+    int64_t deadline_us;               /* fail with 503 after this (monotonic) */
+    struct bulk_get *bulk;             /* READ for a bulk get: the operation it belongs to */
+    size_t bulk_index;                 /* ...and which of its keys */
+    const char *cache_status;          /* READ: "MISS" or "EXPIRED" */
     struct evhttp_request **followers; /* READ: later misses of the same key, answered too */
     size_t nfollowers;
-    pending_t *key_chain;         /* READ: next in the reads-in-flight index */
-    int indexed;                  /* READ: listed in that index */
-    pending_t *chain;             /* next in the id bucket */
-    pending_t *older, *newer;     /* deadline order (FIFO: the timeout is constant) */
+    pending_t *key_chain;     /* READ: next in the reads-in-flight index */
+    int indexed;              /* READ: listed in that index */
+    pending_t *chain;         /* next in the id bucket */
+    pending_t *older, *newer; /* deadline order (FIFO: the timeout is constant) */
 };
 
 typedef struct {
-    uint64_t seq;      /* change */
-    int64_t commit_us; /* its commit time */
-    int64_t visible_us;/* when it became visible here */
+    uint64_t seq;       /* change */
+    int64_t commit_us;  /* its commit time */
+    int64_t visible_us; /* when it became visible here */
 } vis_t;
 
 /* A /_edgekv/wait request parked until a sequence becomes visible. */
@@ -48,7 +48,7 @@ typedef struct waiter waiter_t;
 struct waiter {
     uint64_t seq;
     struct evhttp_request *req;
-    int64_t deadline_us;          /* monotonic */
+    int64_t deadline_us; /* monotonic */
     waiter_t *next;
 };
 
@@ -59,41 +59,41 @@ typedef struct {
     uint64_t changes_applied, changes_ignored;
     uint64_t gaps, catchups, malformed;
     uint64_t lists, bulk_gets;
-    uint64_t coalesced, unavailable;      /* misses joined to a fetch; fast 503s */
+    uint64_t coalesced, unavailable; /* misses joined to a fetch; fast 503s */
 } node_stats_t;
 
 struct ekv_node {
-    struct event_base *base;        /* borrowed */
-    ekv_node_config_t cfg;          /* strings borrowed from main */
+    struct event_base *base; /* borrowed */
+    ekv_node_config_t cfg;   /* strings borrowed from main */
     ekv_cache_t *cache;
-    void *zctx, *sub, *dealer;      /* ZeroMQ */
+    void *zctx, *sub, *dealer; /* ZeroMQ */
     ekv_zev_t *sub_zev, *dealer_zev;
-    ekv_link_t *up;                 /* to the coordinator: encoded request bodies */
-    ekv_link_t *down;               /* from it: decoded messages */
-    struct event *link_ev;          /* fires at the next due delivery on either link */
-    struct event *tick_ev;          /* timeouts, expiry, waiters */
+    ekv_link_t *up;        /* to the coordinator: encoded request bodies */
+    ekv_link_t *down;      /* from it: decoded messages */
+    struct event *link_ev; /* fires at the next due delivery on either link */
+    struct event *tick_ev; /* timeouts, expiry, waiters */
     struct evhttp *http;
     int http_port;
     uint64_t next_req_id;
-    pending_t **pend;               /* id hash of pending requests */
+    pending_t **pend; /* id hash of pending requests */
     size_t npend_buckets;
-    pending_t *oldest, *newest;     /* pending in deadline order */
-    uint64_t applied_seq;           /* highest contiguous change sequence applied */
-    uint64_t max_seq;               /* highest change sequence applied */
-    uint64_t announced_seq;         /* latest sequence seen in a heartbeat */
+    pending_t *oldest, *newest; /* pending in deadline order */
+    uint64_t applied_seq;       /* highest contiguous change sequence applied */
+    uint64_t max_seq;           /* highest change sequence applied */
+    uint64_t announced_seq;     /* latest sequence seen in a heartbeat */
     int hello_done, heartbeat_seen, ready_written, catchup_inflight;
-    uint64_t snap_seq;              /* coordinator tip when the running snapshot began; 0: none */
-    char *snap_cursor;              /* where the next snapshot page starts (owned) */
+    uint64_t snap_seq; /* coordinator tip when the running snapshot began; 0: none */
+    char *snap_cursor; /* where the next snapshot page starts (owned) */
     size_t snap_cursor_len;
-    int64_t clock_offset_us;        /* coordinator clock minus ours, from hello */
-    int64_t last_heartbeat_us;      /* monotonic time the last heartbeat was handled */
-    int partitioned;                /* fault: everything to and from the coordinator is lost */
-    pending_t **reads_idx;          /* plain GET misses in flight, by (ns, key) */
-    ekv_hist_t vis_hist;            /* visibility delay of applied changes, microseconds */
-    vis_t vis[VIS_RING];            /* ring of recent first visibilities */
-    uint32_t vis_index[VIS_RING];   /* seq % VIS_RING -> ring slot + 1 (0: none), for O(1) finds */
+    int64_t clock_offset_us;      /* coordinator clock minus ours, from hello */
+    int64_t last_heartbeat_us;    /* monotonic time the last heartbeat was handled */
+    int partitioned;              /* fault: everything to and from the coordinator is lost */
+    pending_t **reads_idx;        /* plain GET misses in flight, by (ns, key) */
+    ekv_hist_t vis_hist;          /* visibility delay of applied changes, microseconds */
+    vis_t vis[VIS_RING];          /* ring of recent first visibilities */
+    uint32_t vis_index[VIS_RING]; /* seq % VIS_RING -> ring slot + 1 (0: none), for O(1) finds */
     size_t vis_head, vis_count;
-    uint64_t vis_total;             /* records ever made: the insertion index of the next */
+    uint64_t vis_total; /* records ever made: the insertion index of the next */
     waiter_t *waiters;
     node_stats_t st;
 };
@@ -131,8 +131,7 @@ int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
                     struct evkeyvalq *q);
 
 /* http_bulk.c, for http.c and node.c */
-void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns,
-                    struct evkeyvalq *q);
+void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, struct evkeyvalq *q);
 void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *ns);
 /* A bulk get's READ was answered (reply NULL: it failed); completes the bulk when last. */
 void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);

@@ -40,9 +40,13 @@ void ekv_policy_apply(ekv_cache_t *cache, ekv_policy_t policy, const ekv_msg_t *
     case EKV_POLICY_PUSH_ALL:
         break;
     }
-    ekv_cache_item_t it = {.seq = c->seq, .commit_us = c->time_us, .expiration = c->expiration,
-                           .fresh_until_us = INT64_MAX, .negative = c->op == EKV_OP_DELETE,
-                           .has_meta = (c->flags & EKV_MSG_F_METADATA) != 0, .meta = c->meta,
+    ekv_cache_item_t it = {.seq = c->seq,
+                           .commit_us = c->time_us,
+                           .expiration = c->expiration,
+                           .fresh_until_us = INT64_MAX,
+                           .negative = c->op == EKV_OP_DELETE,
+                           .has_meta = (c->flags & EKV_MSG_F_METADATA) != 0,
+                           .meta = c->meta,
                            .value = c->value};
     ekv_cache_store(cache, c->ns, c->key, &it, now_us);
 }

@@ -87,11 +87,11 @@ int ekv_kv_check_prefix(size_t n, ekv_kv_error_t *err);
 int ekv_kv_check_bulk_get(size_t nkeys, const char *type, ekv_kv_error_t *err);
 
 /* Fills err for the conditions that are not checks of one input. */
-void ekv_kv_err_not_found(ekv_kv_error_t *err);         /* 404 Not Found */
-void ekv_kv_err_rate_limited(ekv_kv_error_t *err);      /* 429 Too Many Requests */
-void ekv_kv_err_bad_cursor(ekv_kv_error_t *err);        /* 400 Invalid cursor */
-void ekv_kv_err_bulk_not_json(ekv_kv_error_t *err);     /* 400 non-json value */
-void ekv_kv_err_bulk_too_large(ekv_kv_error_t *err);    /* 413 total over 25MB */
+void ekv_kv_err_not_found(ekv_kv_error_t *err);      /* 404 Not Found */
+void ekv_kv_err_rate_limited(ekv_kv_error_t *err);   /* 429 Too Many Requests */
+void ekv_kv_err_bad_cursor(ekv_kv_error_t *err);     /* 400 Invalid cursor */
+void ekv_kv_err_bulk_not_json(ekv_kv_error_t *err);  /* 400 non-json value */
+void ekv_kv_err_bulk_too_large(ekv_kv_error_t *err); /* 413 total over 25MB */
 /* Any other failure with a status and a formatted message, code EKV_REST_INVALID_REQUEST. */
 void ekv_kv_err_set(ekv_kv_error_t *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

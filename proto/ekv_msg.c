@@ -48,18 +48,30 @@ static void put_bytes(msgpack_packer *pk, ekv_bytes_t b)
 static int field_count(int type)
 {
     switch (type) {
-    case EKV_MSG_HELLO: return 3;
-    case EKV_MSG_HELLO_REPLY: return 3;
-    case EKV_MSG_CHANGE: return 9;
-    case EKV_MSG_WRITE: return 8;
-    case EKV_MSG_WRITE_REPLY: return 5;
-    case EKV_MSG_READ: return 3;
-    case EKV_MSG_READ_REPLY: return 9;
-    case EKV_MSG_CATCHUP: return 3;
-    case EKV_MSG_CATCHUP_REPLY: return 5;
-    case EKV_MSG_HEARTBEAT: return 2;
-    case EKV_MSG_LIST: return 5;
-    case EKV_MSG_LIST_REPLY: return 5;
+    case EKV_MSG_HELLO:
+        return 3;
+    case EKV_MSG_HELLO_REPLY:
+        return 3;
+    case EKV_MSG_CHANGE:
+        return 9;
+    case EKV_MSG_WRITE:
+        return 8;
+    case EKV_MSG_WRITE_REPLY:
+        return 5;
+    case EKV_MSG_READ:
+        return 3;
+    case EKV_MSG_READ_REPLY:
+        return 9;
+    case EKV_MSG_CATCHUP:
+        return 3;
+    case EKV_MSG_CATCHUP_REPLY:
+        return 5;
+    case EKV_MSG_HEARTBEAT:
+        return 2;
+    case EKV_MSG_LIST:
+        return 5;
+    case EKV_MSG_LIST_REPLY:
+        return 5;
     }
     return -1;
 }
@@ -177,19 +189,19 @@ static int encode_page_raw(int type, uint64_t req_id, uint64_t latest_seq, uint8
 }
 
 int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
-                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
-                               char **out, size_t *outlen)
+                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n, char **out,
+                               size_t *outlen)
 {
-    return encode_page_raw(EKV_MSG_CATCHUP_REPLY, req_id, latest_seq, flags, cursor, bodies, n,
-                           out, outlen);
+    return encode_page_raw(EKV_MSG_CATCHUP_REPLY, req_id, latest_seq, flags, cursor, bodies, n, out,
+                           outlen);
 }
 
 int ekv_msg_encode_list_reply_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
                                   ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
                                   char **out, size_t *outlen)
 {
-    return encode_page_raw(EKV_MSG_LIST_REPLY, req_id, latest_seq, flags, cursor, bodies, n,
-                           out, outlen);
+    return encode_page_raw(EKV_MSG_LIST_REPLY, req_id, latest_seq, flags, cursor, bodies, n, out,
+                           outlen);
 }
 
 /* Encodes a CATCHUP_REPLY or LIST_REPLY from decoded CHANGE messages. */
@@ -210,8 +222,8 @@ static int encode_catchup(const ekv_msg_t *m, char **out, size_t *outlen)
         bodies[done].ptr = b;
     }
     if (rc == EKV_OK)
-        rc = encode_page_raw(m->type, m->req_id, m->seq, m->flags, m->key, bodies, m->nchanges,
-                             out, outlen);
+        rc = encode_page_raw(m->type, m->req_id, m->seq, m->flags, m->key, bodies, m->nchanges, out,
+                             outlen);
     for (size_t i = 0; i < done; i++)
         free((void *)bodies[i].ptr);
     free(bodies);
@@ -331,24 +343,52 @@ static int walk_value(walk_t *w, int depth)
     if (t >= 0xa0 && t <= 0xbf)
         return need(w, t & 0x1f) ? EKV_ETRUNCATED : (w->p += t & 0x1f, EKV_OK);
     switch (t) {
-    case 0xc4: case 0xd9: return skip_sized(w, 1, 0);
-    case 0xc5: case 0xda: return skip_sized(w, 2, 0);
-    case 0xc6: case 0xdb: return skip_sized(w, 4, 0);
-    case 0xc7: return skip_sized(w, 1, 1);
-    case 0xc8: return skip_sized(w, 2, 1);
-    case 0xc9: return skip_sized(w, 4, 1);
-    case 0xca: case 0xce: case 0xd2: return need(w, 4) ? EKV_ETRUNCATED : (w->p += 4, EKV_OK);
-    case 0xcb: case 0xcf: case 0xd3: return need(w, 8) ? EKV_ETRUNCATED : (w->p += 8, EKV_OK);
-    case 0xcc: case 0xd0: return need(w, 1) ? EKV_ETRUNCATED : (w->p += 1, EKV_OK);
-    case 0xcd: case 0xd1: return need(w, 2) ? EKV_ETRUNCATED : (w->p += 2, EKV_OK);
-    case 0xd4: return need(w, 2) ? EKV_ETRUNCATED : (w->p += 2, EKV_OK);
-    case 0xd5: return need(w, 3) ? EKV_ETRUNCATED : (w->p += 3, EKV_OK);
-    case 0xd6: return need(w, 5) ? EKV_ETRUNCATED : (w->p += 5, EKV_OK);
-    case 0xd7: return need(w, 9) ? EKV_ETRUNCATED : (w->p += 9, EKV_OK);
-    case 0xd8: return need(w, 17) ? EKV_ETRUNCATED : (w->p += 17, EKV_OK);
-    case 0xdc: return walk_counted(w, 2, depth);
-    case 0xdd: return walk_counted(w, 4, depth);
-    case 0xde: case 0xdf: return EKV_EMALFORMED; /* no message has a map */
+    case 0xc4:
+    case 0xd9:
+        return skip_sized(w, 1, 0);
+    case 0xc5:
+    case 0xda:
+        return skip_sized(w, 2, 0);
+    case 0xc6:
+    case 0xdb:
+        return skip_sized(w, 4, 0);
+    case 0xc7:
+        return skip_sized(w, 1, 1);
+    case 0xc8:
+        return skip_sized(w, 2, 1);
+    case 0xc9:
+        return skip_sized(w, 4, 1);
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+        return need(w, 4) ? EKV_ETRUNCATED : (w->p += 4, EKV_OK);
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+        return need(w, 8) ? EKV_ETRUNCATED : (w->p += 8, EKV_OK);
+    case 0xcc:
+    case 0xd0:
+        return need(w, 1) ? EKV_ETRUNCATED : (w->p += 1, EKV_OK);
+    case 0xcd:
+    case 0xd1:
+        return need(w, 2) ? EKV_ETRUNCATED : (w->p += 2, EKV_OK);
+    case 0xd4:
+        return need(w, 2) ? EKV_ETRUNCATED : (w->p += 2, EKV_OK);
+    case 0xd5:
+        return need(w, 3) ? EKV_ETRUNCATED : (w->p += 3, EKV_OK);
+    case 0xd6:
+        return need(w, 5) ? EKV_ETRUNCATED : (w->p += 5, EKV_OK);
+    case 0xd7:
+        return need(w, 9) ? EKV_ETRUNCATED : (w->p += 9, EKV_OK);
+    case 0xd8:
+        return need(w, 17) ? EKV_ETRUNCATED : (w->p += 17, EKV_OK);
+    case 0xdc:
+        return walk_counted(w, 2, depth);
+    case 0xdd:
+        return walk_counted(w, 4, depth);
+    case 0xde:
+    case 0xdf:
+        return EKV_EMALFORMED; /* no message has a map */
     }
     return EKV_EMALFORMED; /* 0xc1 is never used */
 }
@@ -637,9 +677,8 @@ void ekv_msg_fini(ekv_msg_t *m)
 
 const char *ekv_msg_type_name(int type)
 {
-    static const char *names[] = {"UNKNOWN", "HELLO",   "HELLO_REPLY",   "CHANGE",
-                                  "WRITE",   "WRITE_REPLY", "READ",      "READ_REPLY",
-                                  "CATCHUP", "CATCHUP_REPLY", "HEARTBEAT", "LIST",
-                                  "LIST_REPLY"};
+    static const char *names[] = {"UNKNOWN",     "HELLO", "HELLO_REPLY", "CHANGE",  "WRITE",
+                                  "WRITE_REPLY", "READ",  "READ_REPLY",  "CATCHUP", "CATCHUP_REPLY",
+                                  "HEARTBEAT",   "LIST",  "LIST_REPLY"};
     return type >= 1 && type <= EKV_MSG_LIST_REPLY ? names[type] : names[0];
 }

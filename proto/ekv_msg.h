@@ -30,22 +30,22 @@
 #define EKV_MSG_TOPIC_HEARTBEAT "!hb"
 
 typedef enum {
-    EKV_MSG_HELLO = 1,          /* node -> coordinator: name, last applied seq */
-    EKV_MSG_HELLO_REPLY = 2,    /* coordinator -> node: latest seq, coordinator time */
-    EKV_MSG_CHANGE = 3,         /* coordinator PUB: one committed change */
-    EKV_MSG_WRITE = 4,          /* node -> coordinator: put or delete of one key */
-    EKV_MSG_WRITE_REPLY = 5,    /* coordinator -> node: status, seq and commit time */
-    EKV_MSG_READ = 6,           /* node -> coordinator: origin read of one key */
-    EKV_MSG_READ_REPLY = 7,     /* coordinator -> node: the value or not found */
-    EKV_MSG_CATCHUP = 8,        /* node -> coordinator: changes after seq (key: snapshot
-                                   cursor when continuing a snapshot) */
-    EKV_MSG_CATCHUP_REPLY = 9,  /* coordinator -> node: a run of changes or snapshot entries,
-                                   key: cursor of the next snapshot page */
-    EKV_MSG_HEARTBEAT = 10,     /* coordinator PUB: latest seq and coordinator time */
-    EKV_MSG_LIST = 11,          /* node -> coordinator: keys of ns with prefix (key) after
-                                   text (exclusive), at most seq of them */
-    EKV_MSG_LIST_REPLY = 12,    /* coordinator -> node: CHANGE heads (no values), MORE flag,
-                                   key: the last key returned */
+    EKV_MSG_HELLO = 1,         /* node -> coordinator: name, last applied seq */
+    EKV_MSG_HELLO_REPLY = 2,   /* coordinator -> node: latest seq, coordinator time */
+    EKV_MSG_CHANGE = 3,        /* coordinator PUB: one committed change */
+    EKV_MSG_WRITE = 4,         /* node -> coordinator: put or delete of one key */
+    EKV_MSG_WRITE_REPLY = 5,   /* coordinator -> node: status, seq and commit time */
+    EKV_MSG_READ = 6,          /* node -> coordinator: origin read of one key */
+    EKV_MSG_READ_REPLY = 7,    /* coordinator -> node: the value or not found */
+    EKV_MSG_CATCHUP = 8,       /* node -> coordinator: changes after seq (key: snapshot
+                                  cursor when continuing a snapshot) */
+    EKV_MSG_CATCHUP_REPLY = 9, /* coordinator -> node: a run of changes or snapshot entries,
+                                  key: cursor of the next snapshot page */
+    EKV_MSG_HEARTBEAT = 10,    /* coordinator PUB: latest seq and coordinator time */
+    EKV_MSG_LIST = 11,         /* node -> coordinator: keys of ns with prefix (key) after
+                                  text (exclusive), at most seq of them */
+    EKV_MSG_LIST_REPLY = 12,   /* coordinator -> node: CHANGE heads (no values), MORE flag,
+                                  key: the last key returned */
 } ekv_msg_type_t;
 
 typedef enum {
@@ -94,8 +94,8 @@ int ekv_msg_encode(const ekv_msg_t *msg, char **out, size_t *outlen);
 /* Encodes a CATCHUP_REPLY whose changes are already-encoded CHANGE bodies (as stored in the
  * coordinator's change log), without decoding them. Same results as ekv_msg_encode(). */
 int ekv_msg_encode_catchup_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
-                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,
-                               char **out, size_t *outlen);
+                               ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n, char **out,
+                               size_t *outlen);
 /* The same for a LIST_REPLY (same layout: req_id, latest_seq, flags, cursor, bodies). */
 int ekv_msg_encode_list_reply_raw(uint64_t req_id, uint64_t latest_seq, uint8_t flags,
                                   ekv_bytes_t cursor, const ekv_bytes_t *bodies, size_t n,

@@ -24,12 +24,12 @@ typedef struct {
 } ekv_write_rec_t;
 
 typedef struct {
-    uint16_t pop;      /* PoP number */
+    uint16_t pop; /* PoP number */
     uint32_t key;
-    int64_t start_us;  /* when the read was sent */
-    int64_t end_us;    /* when its answer arrived */
-    uint64_t seq;      /* version served; 0 = not found */
-    int ok;            /* 1 when answered (200 or 404) */
+    int64_t start_us; /* when the read was sent */
+    int64_t end_us;   /* when its answer arrived */
+    uint64_t seq;     /* version served; 0 = not found */
+    int ok;           /* 1 when answered (200 or 404) */
 } ekv_read_rec_t;
 
 typedef struct {
@@ -43,8 +43,8 @@ typedef struct {
     uint64_t changes;          /* changes seen at this PoP */
     uint64_t reads, stale_reads, failed_reads;
     double stale_age_p50, stale_age_max; /* simulated ms */
-    uint64_t hits_fresh;       /* reads that returned the newest committed version */
-    double cdf[21];            /* visibility delay at 0%, 5%, ... 100% (simulated ms) */
+    uint64_t hits_fresh;                 /* reads that returned the newest committed version */
+    double cdf[21];                      /* visibility delay at 0%, 5%, ... 100% (simulated ms) */
 } ekv_pop_result_t;
 
 #define EKV_LAG_POINTS 100

@@ -13,8 +13,9 @@
 #define NODE(id) YC_NODE(c, id)
 
 static const char *fault_names[EKV_FAULT_COUNT] = {
-    "kill", "restart", "stop", "continue", "partition", "heal", "slow", "kill-coordinator",
-    "restart-coordinator"};
+    "kill",     "restart",          "stop",
+    "continue", "partition",        "heal",
+    "slow",     "kill-coordinator", "restart-coordinator"};
 
 const char *ekv_fault_name(ekv_fault_kind_t k)
 {
@@ -126,8 +127,9 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
             const char *s = yc_scalar(v);
             have_action = ekv_fault_parse(s, &f->kind) == 0;
             if (!have_action)
-                yc_problem(c, v, "action: '%s' is not kill, restart, stop, continue, partition, "
-                                 "heal, slow, kill-coordinator or restart-coordinator",
+                yc_problem(c, v,
+                           "action: '%s' is not kill, restart, stop, continue, partition, "
+                           "heal, slow, kill-coordinator or restart-coordinator",
                            s ? s : "");
         } else {
             yc_problem(c, k, "fault: unknown field '%s'", key);
@@ -135,8 +137,9 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
     }
     int coord = f->kind == EKV_FAULT_COORD_KILL || f->kind == EKV_FAULT_COORD_RESTART;
     if (!c->failed && (!have_action || !have_at || (!coord && !f->pop[0])))
-        yc_problem(c, n, "fault: at_s, action and pop (except for coordinator faults) are "
-                         "required");
+        yc_problem(c, n,
+                   "fault: at_s, action and pop (except for coordinator faults) are "
+                   "required");
     return c->failed ? -1 : 0;
 }
 
@@ -158,9 +161,11 @@ static int load_assert(yc_ctx_t *c, yaml_node_t *n, ekv_assert_t *a)
                 if (!strcmp(s, metrics[i]))
                     have_metric = 1, snprintf(a->metric, sizeof a->metric, "%s", s);
             if (!have_metric)
-                yc_problem(c, v, "metric: '%s' is not one of stale_ratio, stale_reads, "
-                                 "failed_reads, visibility_p50_ms, visibility_p99_ms, "
-                                 "visibility_max_ms", s ? s : "");
+                yc_problem(c, v,
+                           "metric: '%s' is not one of stale_ratio, stale_reads, "
+                           "failed_reads, visibility_p50_ms, visibility_p99_ms, "
+                           "visibility_max_ms",
+                           s ? s : "");
         } else if (!strcmp(key, "op")) {
             for (int i = 0; s && i < 4; i++)
                 if (!strcmp(s, ops[i]))
@@ -238,9 +243,11 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
         else if (!strcmp(key, "assert") && !e->asserts)
             e->asserts = load_list(c, v, "assert", sizeof *e->asserts, one_assert, &e->nasserts);
         else
-            yc_problem(c, k, "unknown or repeated field '%s' (expected name, duration_s, "
-                             "time_scale, seed, write_rate_limit, workload, policies, faults, "
-                             "assert)", key);
+            yc_problem(c, k,
+                       "unknown or repeated field '%s' (expected name, duration_s, "
+                       "time_scale, seed, write_rate_limit, workload, policies, faults, "
+                       "assert)",
+                       key);
     }
     if (!c->failed && e->duration_s <= 0)
         yc_problem(c, root, "duration_s is required");

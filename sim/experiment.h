@@ -15,33 +15,33 @@
 typedef enum { EKV_DIST_UNIFORM, EKV_DIST_ZIPF } ekv_dist_t;
 
 typedef enum {
-    EKV_FAULT_KILL,        /* kill -9 a PoP */
-    EKV_FAULT_RESTART,     /* start it again (stopping it first if it runs) */
-    EKV_FAULT_STOP,        /* SIGSTOP a PoP */
-    EKV_FAULT_CONTINUE,    /* SIGCONT it */
-    EKV_FAULT_PARTITION,   /* cut a PoP's link to the coordinator */
-    EKV_FAULT_HEAL,        /* restore it */
-    EKV_FAULT_SLOW,        /* set a PoP's one-way delay to delay_ms */
-    EKV_FAULT_COORD_KILL,  /* kill -9 the coordinator */
+    EKV_FAULT_KILL,          /* kill -9 a PoP */
+    EKV_FAULT_RESTART,       /* start it again (stopping it first if it runs) */
+    EKV_FAULT_STOP,          /* SIGSTOP a PoP */
+    EKV_FAULT_CONTINUE,      /* SIGCONT it */
+    EKV_FAULT_PARTITION,     /* cut a PoP's link to the coordinator */
+    EKV_FAULT_HEAL,          /* restore it */
+    EKV_FAULT_SLOW,          /* set a PoP's one-way delay to delay_ms */
+    EKV_FAULT_COORD_KILL,    /* kill -9 the coordinator */
     EKV_FAULT_COORD_RESTART, /* start it again on the same data */
     EKV_FAULT_COUNT
 } ekv_fault_kind_t;
 
 typedef struct {
-    double at_s;            /* when, simulated seconds from the start */
+    double at_s; /* when, simulated seconds from the start */
     ekv_fault_kind_t kind;
-    char pop[64];           /* which PoP ("" for coordinator faults) */
-    double delay_ms;        /* slow: the new one-way delay */
+    char pop[64];    /* which PoP ("" for coordinator faults) */
+    double delay_ms; /* slow: the new one-way delay */
     int line;
 } ekv_fault_t;
 
 typedef enum { EKV_OP_LT, EKV_OP_LE, EKV_OP_GT, EKV_OP_GE } ekv_cmp_t;
 
 typedef struct {
-    char metric[32];        /* stale_ratio, stale_reads, visibility_p50_ms, visibility_p99_ms,
-                               visibility_max_ms, failed_reads */
-    char policy[16];        /* "" = every policy */
-    char pop[64];           /* "" = every PoP (visibility: the worst PoP) */
+    char metric[32]; /* stale_ratio, stale_reads, visibility_p50_ms, visibility_p99_ms,
+                        visibility_max_ms, failed_reads */
+    char policy[16]; /* "" = every policy */
+    char pop[64];    /* "" = every PoP (visibility: the worst PoP) */
     ekv_cmp_t op;
     double value;
     int line;
@@ -49,24 +49,24 @@ typedef struct {
 
 typedef struct {
     char name[64];
-    double duration_s;        /* simulated seconds of load */
-    double time_scale;        /* 0 = the topology's */
+    double duration_s; /* simulated seconds of load */
+    double time_scale; /* 0 = the topology's */
     long seed;
     /* workload */
-    long keys;                /* key space size */
+    long keys; /* key space size */
     ekv_dist_t dist;
-    double zipf_s;            /* zipf exponent */
-    long value_size;          /* bytes */
-    double write_rate;        /* writes per second, all writers together */
-    double read_rate;         /* reads per second at each reading PoP */
-    double cache_ttl;         /* cacheTtl of the reads, seconds */
+    double zipf_s;                       /* zipf exponent */
+    long value_size;                     /* bytes */
+    double write_rate;                   /* writes per second, all writers together */
+    double read_rate;                    /* reads per second at each reading PoP */
+    double cache_ttl;                    /* cacheTtl of the reads, seconds */
     char writers[EKV_EXP_MAX_NAMES][64]; /* PoPs that write; none listed = the first PoP */
     size_t nwriters;
     char readers[EKV_EXP_MAX_NAMES][64]; /* PoPs that read; none listed = every PoP */
     size_t nreaders;
-    double write_rate_limit;  /* per key per second; -1 = the topology's (default 0: off) */
+    double write_rate_limit; /* per key per second; -1 = the topology's (default 0: off) */
     char policies[EKV_EXP_MAX_POLICIES][16];
-    size_t npolicies;         /* none listed = the topology's policy */
+    size_t npolicies; /* none listed = the topology's policy */
     ekv_fault_t *faults;
     size_t nfaults;
     ekv_assert_t *asserts;

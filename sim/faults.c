@@ -48,16 +48,23 @@ int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
     ekv_proc_t *p = &st->pops[i];
     char q[64];
     switch (f->kind) {
-    case EKV_FAULT_KILL: return signal_pop(p, SIGKILL);
-    case EKV_FAULT_STOP: return signal_pop(p, SIGSTOP);
-    case EKV_FAULT_CONTINUE: return signal_pop(p, SIGCONT);
-    case EKV_FAULT_RESTART: return ekv_launch_restart_pop(t, i, st) == 0 ? 0 : -1;
-    case EKV_FAULT_PARTITION: return link_fault(p, "partition=1");
-    case EKV_FAULT_HEAL: return link_fault(p, "partition=0");
+    case EKV_FAULT_KILL:
+        return signal_pop(p, SIGKILL);
+    case EKV_FAULT_STOP:
+        return signal_pop(p, SIGSTOP);
+    case EKV_FAULT_CONTINUE:
+        return signal_pop(p, SIGCONT);
+    case EKV_FAULT_RESTART:
+        return ekv_launch_restart_pop(t, i, st) == 0 ? 0 : -1;
+    case EKV_FAULT_PARTITION:
+        return link_fault(p, "partition=1");
+    case EKV_FAULT_HEAL:
+        return link_fault(p, "partition=0");
     case EKV_FAULT_SLOW:
         snprintf(q, sizeof q, "delay_ms=%g", f->delay_ms);
         return link_fault(p, q);
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -67,9 +74,9 @@ int ekv_cmd_fault(int argc, char **argv)
     int coord = argc == 2 && ekv_fault_parse(argv[1], &f.kind) == 0 &&
                 (f.kind == EKV_FAULT_COORD_KILL || f.kind == EKV_FAULT_COORD_RESTART);
     int pop = argc >= 3 && ekv_fault_parse(argv[1], &f.kind) == 0 && !coord &&
-              (f.kind == EKV_FAULT_SLOW ? argc == 4 && ekv_args_double(argv[3], 0, 600000,
-                                                                       &f.delay_ms) == 0
-                                        : argc == 3);
+              (f.kind == EKV_FAULT_SLOW
+                   ? argc == 4 && ekv_args_double(argv[3], 0, 600000, &f.delay_ms) == 0
+                   : argc == 3);
     if (!coord && !pop) {
         fprintf(stderr, "usage: edgekv fault kill|restart|stop|continue|partition|heal POP\n"
                         "       edgekv fault slow POP DELAY_MS\n"

@@ -10,16 +10,16 @@
 #include <stdint.h>
 
 typedef struct ekv_hc_req {
-    const char *method;   /* "GET", "PUT", "POST" or "DELETE" */
-    char url[2304];       /* http://HOST:PORT/PATH[?QUERY] (a 512-byte key encoded fits) */
-    const char *body;     /* request body (borrowed), may be NULL */
+    const char *method; /* "GET", "PUT", "POST" or "DELETE" */
+    char url[2304];     /* http://HOST:PORT/PATH[?QUERY] (a 512-byte key encoded fits) */
+    const char *body;   /* request body (borrowed), may be NULL */
     size_t body_len;
-    int status;           /* response status; 0 when no response (refused, timed out) */
-    char *resp;           /* response body, NUL-terminated (owned) */
+    int status; /* response status; 0 when no response (refused, timed out) */
+    char *resp; /* response body, NUL-terminated (owned) */
     size_t resp_len;
-    char *version;        /* X-Edgekv-Version response header (owned), or NULL */
-    char *commit_us;      /* X-Edgekv-Commit-Us response header (owned), or NULL */
-    int64_t done_us;      /* CLOCK_REALTIME microseconds when the response was complete */
+    char *version;   /* X-Edgekv-Version response header (owned), or NULL */
+    char *commit_us; /* X-Edgekv-Commit-Us response header (owned), or NULL */
+    int64_t done_us; /* CLOCK_REALTIME microseconds when the response was complete */
     /* Optional: called as soon as this request is answered (or failed), in answer order. */
     void (*on_done)(void *arg, struct ekv_hc_req *r);
     void *arg;

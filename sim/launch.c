@@ -108,8 +108,7 @@ static void stop_all(ekv_state_t *st)
 static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
     const ekv_topo_coord_t *c = &t->coord;
-    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160],
-        rate[32];
+    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32];
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -131,8 +130,20 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     if (t->write_rate_limit > 0 && lround(t->write_rate_limit * t->time_scale) < 1)
         snprintf(rate, sizeof rate, "1");
     unlink(ready);
-    char *argv[] = {"edgekv-coordinator", "--data", data, "--pub", pub, "--router", router,
-                    "--http", http, "--ready-file", ready, "--write-rate-limit", rate, NULL};
+    char *argv[] = {"edgekv-coordinator",
+                    "--data",
+                    data,
+                    "--pub",
+                    pub,
+                    "--router",
+                    router,
+                    "--http",
+                    http,
+                    "--ready-file",
+                    ready,
+                    "--write-rate-limit",
+                    rate,
+                    NULL};
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
     if (spawn(argv, log, &st->coord) != EKV_OK)
@@ -182,11 +193,12 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
     snprintf(minttl, sizeof minttl, "%d", (int)t->min_cache_ttl);
     snprintf(jitter, sizeof jitter, "%s", ekv_topo_jitter(t, tp));
     unlink(ready);
-    char *argv[] = {"edgekv-node", "--name", p->name, "--http", http, "--pub", st->pub,
-                    "--router", st->router, "--delay-ms", delay, "--policy", p->policy,
-                    "--cache-mb", cache, "--ready-file", ready, "--time-scale", scale,
-                    "--jitter", jitter, "--loss", loss, "--rto-ms", rto, "--seed", seed,
-                    "--min-cache-ttl", minttl, NULL};
+    char *argv[] = {
+        "edgekv-node", "--name",     p->name,    "--http",          http,   "--pub",
+        st->pub,       "--router",   st->router, "--delay-ms",      delay,  "--policy",
+        p->policy,     "--cache-mb", cache,      "--ready-file",    ready,  "--time-scale",
+        scale,         "--jitter",   jitter,     "--loss",          loss,   "--rto-ms",
+        rto,           "--seed",     seed,       "--min-cache-ttl", minttl, NULL};
     return spawn(argv, log, p);
 }
 
@@ -220,8 +232,7 @@ static int wait_pops(ekv_state_t *st)
     }
     if (ready == st->npops)
         return EKV_OK;
-    fprintf(stderr, "edgekv: %zu of %zu PoPs did not become ready\n", st->npops - ready,
-            st->npops);
+    fprintf(stderr, "edgekv: %zu of %zu PoPs did not become ready\n", st->npops - ready, st->npops);
     return EKV_ETIMEDOUT;
 }
 
@@ -402,13 +413,13 @@ static void status_json(const ekv_state_t *st)
         const ekv_proc_t *p = &st->pops[i];
         json_array_append_new(pops, json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b}", "name",
                                               p->name, "city", p->city, "url", p->url, "pid",
-                                              p->pid, "delay_ms", p->delay_ms, "policy",
-                                              p->policy, "running", ekv_proc_alive(p)));
+                                              p->pid, "delay_ms", p->delay_ms, "policy", p->policy,
+                                              "running", ekv_proc_alive(p)));
     }
-    json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b}, s:o}", "topology",
-                          st->topology, "time_scale", st->time_scale, "coordinator", "url",
-                          st->coord.url, "pid", st->coord.pid, "pub", st->pub, "router",
-                          st->router, "running", ekv_proc_alive(&st->coord), "pops", pops);
+    json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b}, s:o}", "topology", st->topology,
+                          "time_scale", st->time_scale, "coordinator", "url", st->coord.url, "pid",
+                          st->coord.pid, "pub", st->pub, "router", st->router, "running",
+                          ekv_proc_alive(&st->coord), "pops", pops);
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

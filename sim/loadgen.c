@@ -33,11 +33,11 @@ typedef struct {
 
 typedef struct {
     struct evhttp_connection *conns[CONNS];
-    size_t rr;              /* next connection */
+    size_t rr; /* next connection */
     char host[64];
     int port;
-    int64_t next_read_us;   /* next read arrival */
-    uint64_t vis_from;      /* next visibility insertion index */
+    int64_t next_read_us; /* next read arrival */
+    uint64_t vis_from;    /* next visibility insertion index */
     int vis_inflight;
 } pop_t;
 
@@ -48,13 +48,13 @@ struct load {
     struct event *tick;
     pop_t *pops;
     uint64_t rng;
-    double *zipf_cdf;        /* cumulative key probabilities (zipf) */
-    int64_t start_us, end_us;/* load window (real clock) */
+    double *zipf_cdf;         /* cumulative key probabilities (zipf) */
+    int64_t start_us, end_us; /* load window (real clock) */
     int64_t next_write_us;
     size_t next_writer, next_fault;
     size_t inflight;
     size_t cap_reads, cap_writes, cap_vis;
-    char *value;             /* write payload */
+    char *value; /* write payload */
     int64_t last_poll_us, last_bar_us, drain_until_us;
     int finishing, final_polled;
 };
@@ -111,10 +111,10 @@ static void build_zipf(load_t *L)
 
 /* ---- recording --------------------------------------------------------------------------- */
 
-#define GROW(arr, n, cap)                                                                         \
-    do {                                                                                          \
-        if ((n) == (cap))                                                                         \
-            (arr) = ekv_realloc((arr), ((cap) = (cap) ? (cap) * 2 : 4096) * sizeof *(arr));       \
+#define GROW(arr, n, cap)                                                                          \
+    do {                                                                                           \
+        if ((n) == (cap))                                                                          \
+            (arr) = ekv_realloc((arr), ((cap) = (cap) ? (cap)*2 : 4096) * sizeof *(arr));          \
     } while (0)
 
 static uint64_t header_u64(struct evhttp_request *req, const char *name)
@@ -274,8 +274,8 @@ static void draw_bar(load_t *L, int64_t now)
         bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
     fprintf(stderr, "\r  [%s] %3.0f%%  %6.1f s  reads %-8zu writes %-7zu in flight %-5zu", bar,
-            frac * 100, (double)(now - L->start_us) / 1e6 * L->cfg->time_scale,
-            L->out->nreads, L->out->nwrites, L->inflight);
+            frac * 100, (double)(now - L->start_us) / 1e6 * L->cfg->time_scale, L->out->nreads,
+            L->out->nwrites, L->inflight);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

@@ -19,12 +19,12 @@
 typedef struct {
     const ekv_experiment_t *exp;
     size_t npops;
-    char (*urls)[128];    /* PoP base URLs */
-    const int *reader;    /* per PoP: 1 when it reads */
-    const int *writer;    /* per PoP: 1 when it writes */
-    double time_scale;    /* simulated seconds per real second */
-    int drain_ms;         /* real time to wait after the load for changes in flight */
-    int progress;         /* draw a progress bar on stderr */
+    char (*urls)[128]; /* PoP base URLs */
+    const int *reader; /* per PoP: 1 when it reads */
+    const int *writer; /* per PoP: 1 when it writes */
+    double time_scale; /* simulated seconds per real second */
+    int drain_ms;      /* real time to wait after the load for changes in flight */
+    int progress;      /* draw a progress bar on stderr */
     /* Fault hook: called when fault f is due; returns 0 when carried out. */
     int (*fault)(void *arg, const ekv_fault_t *f);
     void *fault_arg;
@@ -37,9 +37,9 @@ typedef struct {
     size_t nreads;
     ekv_vis_rec_t *vis;
     size_t nvis;
-    uint64_t write_errors;   /* writes not acknowledged */
-    uint64_t vis_lost;       /* visibility records overwritten before they were polled */
-    int64_t start_us, end_us;/* when the load began and ended (real clock) */
+    uint64_t write_errors;    /* writes not acknowledged */
+    uint64_t vis_lost;        /* visibility records overwritten before they were polled */
+    int64_t start_us, end_us; /* when the load began and ended (real clock) */
 } ekv_load_result_t;
 
 int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out);

@@ -21,7 +21,6 @@
 #include "state.h"
 #include "text.h"
 
-
 typedef struct {
     double configured_ms, measured_ms; /* simulated milliseconds; measured < 0: not seen */
     int readable;                      /* the PoP served the new value */
@@ -29,8 +28,8 @@ typedef struct {
 
 static char key[64]; /* this run's key */
 
-static void fill_urls(ekv_hc_req_t *r, const ekv_state_t *st, const char *method,
-                      const char *fmt, const char *arg)
+static void fill_urls(ekv_hc_req_t *r, const ekv_state_t *st, const char *method, const char *fmt,
+                      const char *arg)
 {
     for (size_t i = 0; i < st->npops; i++) {
         memset(&r[i], 0, sizeof r[i]);
@@ -94,11 +93,11 @@ static void print_rows(const ekv_state_t *st, const row_t *rows, int json, size_
         json_t *pops = json_array();
         for (size_t i = 0; i < st->npops; i++)
             json_array_append_new(
-                pops, json_pack("{s:s, s:f, s:o, s:b}", "name", st->pops[i].name,
-                                "configured_ms", rows[i].configured_ms, "measured_ms",
-                                rows[i].measured_ms >= 0 ? json_real(rows[i].measured_ms)
-                                                         : json_null(),
-                                "readable", rows[i].readable));
+                pops,
+                json_pack("{s:s, s:f, s:o, s:b}", "name", st->pops[i].name, "configured_ms",
+                          rows[i].configured_ms, "measured_ms",
+                          rows[i].measured_ms >= 0 ? json_real(rows[i].measured_ms) : json_null(),
+                          "readable", rows[i].readable));
         json_t *j = json_pack("{s:s, s:s, s:I, s:o}", "key", key, "from", st->pops[from].name,
                               "seq", (json_int_t)seq, "pops", pops);
         char *text = json_dumps(j, JSON_INDENT(2));

@@ -22,16 +22,15 @@ static json_t *pop_json(const ekv_topo_t *t, size_t i, const ekv_pop_result_t *p
     for (int q = 0; q <= 20; q++)
         json_array_append_new(cdf, json_real(p->cdf[q]));
     uint64_t answered = p->reads - p->failed_reads;
-    return json_pack("{s:s, s:s, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:o, s:I, s:I, s:I, "
-                     "s:f, s:{s:f, s:f}, s:I}",
-                     "name", tp->name, "city", tp->city, "lat", tp->lat, "lon", tp->lon,
-                     "configured_ms", ekv_topo_delay_ms(t, tp), "visibility_ms", "p50", p->p50,
-                     "p90", p->p90, "p99", p->p99, "max", p->max, "visibility_cdf_ms", cdf,
-                     "reads", (json_int_t)p->reads, "stale_reads", (json_int_t)p->stale_reads,
-                     "failed_reads", (json_int_t)p->failed_reads, "stale_ratio",
-                     answered ? (double)p->stale_reads / (double)answered : 0.0, "stale_age_ms",
-                     "p50", p->stale_age_p50, "max", p->stale_age_max, "changes_seen",
-                     (json_int_t)p->changes);
+    return json_pack(
+        "{s:s, s:s, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:o, s:I, s:I, s:I, "
+        "s:f, s:{s:f, s:f}, s:I}",
+        "name", tp->name, "city", tp->city, "lat", tp->lat, "lon", tp->lon, "configured_ms",
+        ekv_topo_delay_ms(t, tp), "visibility_ms", "p50", p->p50, "p90", p->p90, "p99", p->p99,
+        "max", p->max, "visibility_cdf_ms", cdf, "reads", (json_int_t)p->reads, "stale_reads",
+        (json_int_t)p->stale_reads, "failed_reads", (json_int_t)p->failed_reads, "stale_ratio",
+        answered ? (double)p->stale_reads / (double)answered : 0.0, "stale_age_ms", "p50",
+        p->stale_age_p50, "max", p->stale_age_max, "changes_seen", (json_int_t)p->changes);
 }
 
 static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
@@ -42,22 +41,20 @@ static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
         json_array_append_new(pops, pop_json(t, i, &r->pops[i]));
     for (size_t b = 0; b < r->tvis_bins; b++)
         if (r->tvis_n[b] > 0)
-            json_array_append_new(tvis, json_pack("{s:f, s:f, s:I}", "t_ms", r->tvis_t_ms[b],
-                                                  "p", r->tvis_p[b], "n",
-                                                  (json_int_t)r->tvis_n[b]));
+            json_array_append_new(tvis, json_pack("{s:f, s:f, s:I}", "t_ms", r->tvis_t_ms[b], "p",
+                                                  r->tvis_p[b], "n", (json_int_t)r->tvis_n[b]));
     for (int k = 0; k < EKV_LAG_POINTS; k++)
         json_array_append_new(lag, json_pack("{s:f, s:f, s:f}", "t_s", r->lag_t_s[k], "mean",
                                              r->lag_mean[k], "max", r->lag_max[k]));
     uint64_t failed = 0;
     for (size_t i = 0; i < r->npops; i++)
         failed += r->pops[i].failed_reads;
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:o, s:o, s:o}", "policy", run->policy,
-                     "writes", (json_int_t)r->writes, "write_errors",
-                     (json_int_t)run->write_errors, "reads", (json_int_t)r->reads, "stale_reads",
-                     (json_int_t)r->stale_reads, "stale_ratio",
-                     r->reads > failed ? (double)r->stale_reads / (double)(r->reads - failed) : 0.0,
-                     "failed_reads", (json_int_t)failed, "pops", pops, "t_visibility", tvis,
-                     "version_lag", lag);
+    return json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:o, s:o, s:o}", "policy", run->policy, "writes",
+        (json_int_t)r->writes, "write_errors", (json_int_t)run->write_errors, "reads",
+        (json_int_t)r->reads, "stale_reads", (json_int_t)r->stale_reads, "stale_ratio",
+        r->reads > failed ? (double)r->stale_reads / (double)(r->reads - failed) : 0.0,
+        "failed_reads", (json_int_t)failed, "pops", pops, "t_visibility", tvis, "version_lag", lag);
 }
 
 json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double time_scale,
@@ -70,11 +67,11 @@ json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double t
                      "s:f}, s:o}",
                      "experiment", e->name, "duration_s", e->duration_s, "time_scale", time_scale,
                      "seed", (json_int_t)e->seed, "workload", "keys", (json_int_t)e->keys,
-                     "distribution", e->dist == EKV_DIST_ZIPF ? "zipf" : "uniform",
-                     "zipf_exponent", e->zipf_s, "value_size", (json_int_t)e->value_size,
-                     "write_rate", e->write_rate, "read_rate", e->read_rate, "cache_ttl",
-                     e->cache_ttl, "coordinator", "city", t->coord.city, "lat", t->coord.lat,
-                     "lon", t->coord.lon, "runs", arr);
+                     "distribution", e->dist == EKV_DIST_ZIPF ? "zipf" : "uniform", "zipf_exponent",
+                     e->zipf_s, "value_size", (json_int_t)e->value_size, "write_rate",
+                     e->write_rate, "read_rate", e->read_rate, "cache_ttl", e->cache_ttl,
+                     "coordinator", "city", t->coord.city, "lat", t->coord.lat, "lon", t->coord.lon,
+                     "runs", arr);
 }
 
 /* ---- terminal summary -------------------------------------------------------------------- */

@@ -12,8 +12,8 @@
 #include "ekv_mem.h"
 #include "report.h"
 
-#define W 640
-#define H 320
+#define W  640
+#define H  320
 #define ML 60 /* margins */
 #define MR 20
 #define MT 30
@@ -45,8 +45,8 @@ static double nice_max(double v)
 static void axes(FILE *f, const char *title, const char *xl, const char *yl, double xmax,
                  double ymax)
 {
-    fprintf(f, "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>%s</text>",
-            W, H, ML, title);
+    fprintf(f, "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>%s</text>", W,
+            H, ML, title);
     for (int i = 0; i <= 5; i++) {
         double fx = ML + (W - ML - MR) * i / 5.0, fy = H - MB - (H - MT - MB) * i / 5.0;
         fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='g'/>", fx, MT, fx, H - MB);
@@ -147,7 +147,7 @@ static void lag_chart(FILE *f, json_t *runs)
 {
     size_t n = json_array_size(runs);
     series_t *s = ekv_calloc(2 * n + 1, sizeof *s);
-    char (*names)[48] = ekv_calloc(2 * n + 1, sizeof *names);
+    char(*names)[48] = ekv_calloc(2 * n + 1, sizeof *names);
     double ymax = 0;
     for (size_t i = 0; i < 2 * n; i++) {
         json_t *run = json_array_get(runs, i / 2), *lag = json_object_get(run, "version_lag");
@@ -182,8 +182,9 @@ static void stale_bars(FILE *f, json_t *runs)
             ymax = v > ymax ? v : ymax;
         }
     ymax = nice_max(ymax > 0 ? ymax * 100 : 1);
-    fprintf(f, "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>Stale-read "
-               "ratio per PoP (%%)</text>",
+    fprintf(f,
+            "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>Stale-read "
+            "ratio per PoP (%%)</text>",
             W, H, ML);
     for (int i = 0; i <= 5; i++) {
         double fy = H - MB - (H - MT - MB) * i / 5.0;
@@ -197,8 +198,9 @@ static void stale_bars(FILE *f, json_t *runs)
             double v = 100 * num(o, "stale_ratio"), bh = (H - MT - MB) * v / ymax;
             char c[32];
             color(c, sizeof c, r, nr);
-            fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s %s: "
-                       "%.2f%%</title></rect>",
+            fprintf(f,
+                    "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s %s: "
+                    "%.2f%%</title></rect>",
                     ML + slot * (double)p + slot * 0.1 + slot * 0.8 * (double)r / (double)nr,
                     H - MB - bh, slot * 0.8 / (double)nr, bh, c,
                     json_string_value(json_object_get(o, "name")),
@@ -225,9 +227,10 @@ static void world_map(FILE *f, json_t *results, json_t *run)
     double worst = 0;
     for (size_t i = 0; i < json_array_size(pops); i++)
         worst = fmax(worst, num(json_object_get(json_array_get(pops, i), "visibility_ms"), "p99"));
-    fprintf(f, "<svg viewBox='0 0 720 380' class='chart map'><text x='6' y='16' class='t'>PoPs by "
-               "p99 visibility (%s): green %.0f ms, red %.0f ms</text><rect x='0' y='20' "
-               "width='720' height='360' class='sea'/>",
+    fprintf(f,
+            "<svg viewBox='0 0 720 380' class='chart map'><text x='6' y='16' class='t'>PoPs by "
+            "p99 visibility (%s): green %.0f ms, red %.0f ms</text><rect x='0' y='20' "
+            "width='720' height='360' class='sea'/>",
             json_string_value(json_object_get(run, "policy")), 0.0, worst);
     for (int lon = -180; lon <= 180; lon += 30)
         fprintf(f, "<line x1='%d' y1='20' x2='%d' y2='380' class='g'/>", (lon + 180) * 2,
@@ -235,8 +238,9 @@ static void world_map(FILE *f, json_t *results, json_t *run)
     for (int lat = -90; lat <= 90; lat += 30)
         fprintf(f, "<line x1='0' y1='%d' x2='720' y2='%d' class='g'/>", 20 + (90 - lat) * 2,
                 20 + (90 - lat) * 2);
-    fprintf(f, "<rect x='%.1f' y='%.1f' width='10' height='10' fill='#222'><title>coordinator "
-               "(%s)</title></rect>",
+    fprintf(f,
+            "<rect x='%.1f' y='%.1f' width='10' height='10' fill='#222'><title>coordinator "
+            "(%s)</title></rect>",
             (num(co, "lon") + 180) * 2 - 5, 20 + (90 - num(co, "lat")) * 2 - 5,
             json_string_value(json_object_get(co, "city")));
     for (size_t i = 0; i < json_array_size(pops); i++) {
@@ -244,8 +248,9 @@ static void world_map(FILE *f, json_t *results, json_t *run)
         double p99 = num(json_object_get(p, "visibility_ms"), "p99");
         int hue = (int)(120 * (1 - (worst > 0 ? p99 / worst : 0)));
         double x = (num(p, "lon") + 180) * 2, y = 20 + (90 - num(p, "lat")) * 2;
-        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): p99 "
-                   "%.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl'>%s</text>",
+        fprintf(f,
+                "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): p99 "
+                "%.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl'>%s</text>",
                 x, y, hue, json_string_value(json_object_get(p, "name")),
                 json_string_value(json_object_get(p, "city")), p99, x + 7, y - 5,
                 json_string_value(json_object_get(p, "name")));
@@ -271,8 +276,9 @@ static void table(FILE *f, json_t *run)
     json_t *pops = json_object_get(run, "pops");
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i), *v = json_object_get(p, "visibility_ms");
-        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-                   "<td>%lld</td><td>%lld</td><td>%.2f</td></tr>",
+        fprintf(f,
+                "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
+                "<td>%lld</td><td>%lld</td><td>%.2f</td></tr>",
                 json_string_value(json_object_get(p, "name")),
                 json_string_value(json_object_get(p, "city")), num(p, "configured_ms"),
                 num(v, "p50"), num(v, "p99"), num(v, "max"),
@@ -291,14 +297,14 @@ int ekv_report_html(const char *dir, json_t *results)
     if (!f)
         return EKV_EIO;
     json_t *runs = json_object_get(results, "runs"), *w = json_object_get(results, "workload");
-    fprintf(f, "<!doctype html><html><head><meta charset='utf-8'><title>edgekv: %s</title>"
-               "<style>%s</style></head><body><h1>edgekv experiment: %s</h1><p>%g s simulated "
-               "(time scale %g), %lld keys (%s), %g writes/s, %g reads/s per PoP, cacheTtl %g s, "
-               "policies:",
+    fprintf(f,
+            "<!doctype html><html><head><meta charset='utf-8'><title>edgekv: %s</title>"
+            "<style>%s</style></head><body><h1>edgekv experiment: %s</h1><p>%g s simulated "
+            "(time scale %g), %lld keys (%s), %g writes/s, %g reads/s per PoP, cacheTtl %g s, "
+            "policies:",
             json_string_value(json_object_get(results, "experiment")), css,
-            json_string_value(json_object_get(results, "experiment")),
-            num(results, "duration_s"), num(results, "time_scale"),
-            (long long)json_integer_value(json_object_get(w, "keys")),
+            json_string_value(json_object_get(results, "experiment")), num(results, "duration_s"),
+            num(results, "time_scale"), (long long)json_integer_value(json_object_get(w, "keys")),
             json_string_value(json_object_get(w, "distribution")), num(w, "write_rate"),
             num(w, "read_rate"), num(w, "cache_ttl"));
     for (size_t i = 0; i < json_array_size(runs); i++) {

@@ -49,9 +49,10 @@ static int in_list(const char (*names)[64], size_t n, const char *name)
 static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
 {
     for (size_t i = 0; i < e->nwriters + e->nreaders + e->nfaults; i++) {
-        const char *name = i < e->nwriters                ? e->writers[i]
-                           : i < e->nwriters + e->nreaders ? e->readers[i - e->nwriters]
-                                                            : e->faults[i - e->nwriters - e->nreaders].pop;
+        const char *name = i < e->nwriters ? e->writers[i]
+                           : i < e->nwriters + e->nreaders
+                               ? e->readers[i - e->nwriters]
+                               : e->faults[i - e->nwriters - e->nreaders].pop;
         size_t j = 0;
         while (j < t->npops && strcmp(t->pops[j].name, name) != 0)
             j++;
@@ -73,8 +74,8 @@ static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
     if (f) {
         fprintf(f, "key,seq,commit_us\n");
         for (size_t i = 0; i < r->nwrites; i++)
-            fprintf(f, "k%07u,%llu,%lld\n", r->writes[i].key,
-                    (unsigned long long)r->writes[i].seq, (long long)r->writes[i].commit_us);
+            fprintf(f, "k%07u,%llu,%lld\n", r->writes[i].key, (unsigned long long)r->writes[i].seq,
+                    (long long)r->writes[i].commit_us);
         fclose(f);
     }
     snprintf(path, sizeof path, "%s/%s-reads.csv", dir, policy);
@@ -99,8 +100,7 @@ static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
 }
 
 /* A copy of the topology for one run: this policy everywhere, ephemeral ports. */
-static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e,
-                                const char *policy)
+static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, const char *policy)
 {
     ekv_topo_t *c = ekv_malloc(sizeof *c);
     *c = *t;
@@ -133,8 +133,9 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
         free(t);
         return rc;
     }
-    char (*urls)[128] = ekv_calloc(t->npops, sizeof *urls);
-    int *reader = ekv_calloc(t->npops, sizeof *reader), *writer = ekv_calloc(t->npops, sizeof *writer);
+    char(*urls)[128] = ekv_calloc(t->npops, sizeof *urls);
+    int *reader = ekv_calloc(t->npops, sizeof *reader),
+        *writer = ekv_calloc(t->npops, sizeof *writer);
     double max_delay = 0;
     for (size_t i = 0; i < t->npops; i++) {
         snprintf(urls[i], sizeof urls[i], "%s", st.pops[i].url);
@@ -143,8 +144,15 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
         max_delay = fmax(max_delay, st.pops[i].delay_ms);
     }
     fault_ctx_t fc = {t, &st};
-    ekv_load_config_t cfg = {e, t->npops, urls, reader, writer, t->time_scale,
-                             (int)(1000 + 4 * max_delay / t->time_scale), progress, apply_fault,
+    ekv_load_config_t cfg = {e,
+                             t->npops,
+                             urls,
+                             reader,
+                             writer,
+                             t->time_scale,
+                             (int)(1000 + 4 * max_delay / t->time_scale),
+                             progress,
+                             apply_fault,
                              &fc};
     ekv_load_result_t lr;
     rc = ekv_load_run(&cfg, &lr);
@@ -189,11 +197,10 @@ static double metric_of(json_t *run, const ekv_assert_t *a, int *found)
         if (a->pop[0] && strcmp(a->pop, json_string_value(json_object_get(p, "name"))))
             continue;
         double x = !strncmp(a->metric, "visibility_", 11)
-                       ? json_number_value(json_object_get(v, a->metric[11] == 'p' &&
-                                                                  a->metric[12] == '5'
-                                                              ? "p50"
-                                                          : a->metric[11] == 'p' ? "p99"
-                                                                                 : "max"))
+                       ? json_number_value(
+                             json_object_get(v, a->metric[11] == 'p' && a->metric[12] == '5' ? "p50"
+                                                : a->metric[11] == 'p'                       ? "p99"
+                                                                       : "max"))
                        : json_number_value(json_object_get(p, a->metric));
         worst = fmax(worst, x);
         *found = 1;
@@ -306,8 +313,8 @@ int ekv_cmd_run(int argc, char **argv)
         }
     }
     if (done_runs == nruns) {
-        json_t *results = ekv_report_json(e, t, e->time_scale > 0 ? e->time_scale : t->time_scale,
-                                          runs, nruns);
+        json_t *results =
+            ekv_report_json(e, t, e->time_scale > 0 ? e->time_scale : t->time_scale, runs, nruns);
         ekv_report_summary(stdout, results);
         int failed = check_asserts(e, results);
         char path[PATH_MAX + 32];

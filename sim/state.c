@@ -28,9 +28,9 @@ static void state_path(char *buf, size_t len)
 
 static json_t *proc_json(const ekv_proc_t *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s}", "name", p->name, "city", p->city,
-                     "url", p->url, "pid", p->pid, "start", (json_int_t)p->start, "delay_ms",
-                     p->delay_ms, "policy", p->policy);
+    return json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s}", "name", p->name, "city", p->city, "url",
+                     p->url, "pid", p->pid, "start", (json_int_t)p->start, "delay_ms", p->delay_ms,
+                     "policy", p->policy);
 }
 
 static void copy_str(json_t *o, const char *k, char *dst, size_t n)
@@ -58,9 +58,9 @@ int ekv_state_save(const ekv_state_t *st)
     json_t *pops = json_array();
     for (size_t i = 0; i < st->npops; i++)
         json_array_append_new(pops, proc_json(&st->pops[i]));
-    json_t *j = json_pack("{s:s, s:f, s:s, s:s, s:o, s:o}", "topology", st->topology,
-                          "time_scale", st->time_scale, "pub", st->pub, "router", st->router,
-                          "coordinator", proc_json(&st->coord), "pops", pops);
+    json_t *j = json_pack("{s:s, s:f, s:s, s:s, s:o, s:o}", "topology", st->topology, "time_scale",
+                          st->time_scale, "pub", st->pub, "router", st->router, "coordinator",
+                          proc_json(&st->coord), "pops", pops);
     char *text = json_dumps(j, JSON_INDENT(2));
     char path[1100];
     state_path(path, sizeof path);

@@ -9,19 +9,19 @@
 #include <stddef.h>
 
 typedef struct {
-    char name[64];                /* PoP name, or "coordinator" */
+    char name[64]; /* PoP name, or "coordinator" */
     char city[128];
-    char url[128];                /* HTTP base URL ("" when none) */
+    char url[128]; /* HTTP base URL ("" when none) */
     int pid;
-    unsigned long long start;     /* start time in clock ticks since boot */
-    double delay_ms;              /* configured one-way delay, simulated ms */
+    unsigned long long start; /* start time in clock ticks since boot */
+    double delay_ms;          /* configured one-way delay, simulated ms */
     char policy[16];
 } ekv_proc_t;
 
 typedef struct {
-    char topology[1024];          /* topology file the run was started from */
-    double time_scale;            /* simulated ms per real ms */
-    char pub[128], router[128];   /* coordinator ZeroMQ endpoints */
+    char topology[1024];        /* topology file the run was started from */
+    double time_scale;          /* simulated ms per real ms */
+    char pub[128], router[128]; /* coordinator ZeroMQ endpoints */
     ekv_proc_t coord;
     ekv_proc_t *pops;
     size_t npops;

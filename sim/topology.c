@@ -51,9 +51,8 @@ static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
             if (!yc_string(c, v, "coordinator.host", co->host, sizeof co->host) &&
                 !is_loopback(co->host))
                 yc_problem(c, v, "coordinator.host: '%s' is not a loopback address (127.0.0.0/8)",
-                        co->host);
-        }
-        else if (!strcmp(key, "http_port"))
+                           co->host);
+        } else if (!strcmp(key, "http_port"))
             yc_port(c, v, "coordinator.http_port", &co->http_port);
         else if (!strcmp(key, "pub_port"))
             yc_port(c, v, "coordinator.pub_port", &co->pub_port);
@@ -173,7 +172,7 @@ static int load_pops(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
         for (size_t j = 0; j < t->npops; j++)
             if (!strcmp(t->pops[j].name, pop->name))
                 return yc_problem(c, NODE(*i), "pop %s: name already used on line %d", pop->name,
-                               t->pops[j].line);
+                                  t->pops[j].line);
         t->npops++;
     }
     return c->failed ? -1 : 0;
@@ -206,7 +205,8 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
         const char *key = yc_scalar(k) ? yc_scalar(k) : "";
         for (int i = 0; i < 3; i++)
             if (!strcmp(key, sections[i]) && seen[i]) /* YAML allows repeated keys; we don't */
-                return yc_problem(c, k, "section '%s' given twice (first on line %d)", key, seen[i]);
+                return yc_problem(c, k, "section '%s' given twice (first on line %d)", key,
+                                  seen[i]);
         for (int i = 0; i < 3; i++)
             if (!strcmp(key, sections[i]))
                 seen[i] = (int)k->start_mark.line + 1;
@@ -224,8 +224,7 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
     return c->failed ? -1 : 0;
 }
 
-ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err,
-                           size_t errlen)
+ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err, size_t errlen)
 {
     yaml_document_t doc;
     if (yc_load(name, text, len, &doc, err, errlen) != 0)

@@ -11,40 +11,40 @@
 #include <stddef.h>
 
 typedef struct {
-    char name[64];    /* unique, [a-z0-9-] */
+    char name[64]; /* unique, [a-z0-9-] */
     char city[128];
     char iata[8];
-    double lat, lon;  /* degrees */
-    double delay_ms;  /* one-way delay override; valid when has_delay */
+    double lat, lon; /* degrees */
+    double delay_ms; /* one-way delay override; valid when has_delay */
     int has_delay;
-    char policy[16];  /* per-PoP policy override, "" for the default */
-    char jitter[48];  /* per-PoP jitter override ("uniform:5"...), "" for the default */
-    double loss;      /* per-PoP loss override; valid when has_loss */
+    char policy[16]; /* per-PoP policy override, "" for the default */
+    char jitter[48]; /* per-PoP jitter override ("uniform:5"...), "" for the default */
+    double loss;     /* per-PoP loss override; valid when has_loss */
     int has_loss;
-    int line;         /* where it was defined (1-based) */
+    int line; /* where it was defined (1-based) */
 } ekv_topo_pop_t;
 
 typedef struct {
     char city[128];
     char iata[8];
     double lat, lon;
-    char host[64];    /* listen address of the coordinator and every PoP */
+    char host[64];                        /* listen address of the coordinator and every PoP */
     int http_port, pub_port, router_port; /* 0 = ephemeral */
 } ekv_topo_coord_t;
 
 typedef struct {
     ekv_topo_coord_t coord;
-    char policy[16];     /* push | push-all | invalidate | ttl */
-    double cache_ttl;    /* seconds */
-    double cache_mb;     /* per-PoP cache cap */
-    double route_factor; /* >= 1 */
-    double time_scale;   /* > 0 */
-    int http_port_base;  /* PoP i listens on base + 1 + i; 0 = ephemeral */
-    char jitter[48];     /* link jitter: none | uniform:MS | normal:MS | pareto:MS:SHAPE */
-    double loss;         /* probability a transmission is lost, 0..0.9 */
-    double rto_ms;       /* retransmission timeout per loss */
-    double min_cache_ttl;/* smallest cacheTtl a read may ask for, seconds */
-    long seed;           /* seed of every PoP's link draws (PoP i uses seed + i) */
+    char policy[16];         /* push | push-all | invalidate | ttl */
+    double cache_ttl;        /* seconds */
+    double cache_mb;         /* per-PoP cache cap */
+    double route_factor;     /* >= 1 */
+    double time_scale;       /* > 0 */
+    int http_port_base;      /* PoP i listens on base + 1 + i; 0 = ephemeral */
+    char jitter[48];         /* link jitter: none | uniform:MS | normal:MS | pareto:MS:SHAPE */
+    double loss;             /* probability a transmission is lost, 0..0.9 */
+    double rto_ms;           /* retransmission timeout per loss */
+    double min_cache_ttl;    /* smallest cacheTtl a read may ask for, seconds */
+    long seed;               /* seed of every PoP's link draws (PoP i uses seed + i) */
     double write_rate_limit; /* writes per second allowed to one key (simulated); 0 = off */
     ekv_topo_pop_t *pops;
     size_t npops;

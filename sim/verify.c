@@ -61,8 +61,8 @@ static void check_sample(const ekv_state_t *st, json_t *sample, const char *poli
         for (size_t i = 0; i < m; i++) {
             json_t *e = json_array_get(sample, base + i);
             uint64_t have = (uint64_t)json_integer_value(json_object_get(e, "seq"));
-            uint64_t truth = r[i].status == 200 && r[i].version ? strtoull(r[i].version, NULL, 10)
-                                                                : 0;
+            uint64_t truth =
+                r[i].status == 200 && r[i].version ? strtoull(r[i].version, NULL, 10) : 0;
             int neg = json_is_true(json_object_get(e, "negative"));
             int same = neg ? (r[i].status == 404 || truth <= have) : truth == have;
             if (same)
@@ -108,8 +108,7 @@ int ekv_cmd_verify(int argc, char **argv)
     ekv_hc_req_t *r = ekv_calloc(st->npops, sizeof *r);
     for (size_t i = 0; i < st->npops; i++) {
         r[i].method = "GET";
-        snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/entries?max=%ld", st->pops[i].url,
-                 samples);
+        snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/entries?max=%ld", st->pops[i].url, samples);
     }
     ekv_hc_run(r, st->npops, 30000);
     size_t bad = 0;

@@ -38,8 +38,8 @@ static void on_visible(void *arg, ekv_hc_req_t *r)
         ekv_text_pad(p->city, 18);
         printf(" did not see it in time (configured %.1f ms)\n", p->delay_ms);
     } else {
-        double ms = (double)json_integer_value(json_object_get(j, "delay_us")) / 1000.0 *
-                    w->st->time_scale;
+        double ms =
+            (double)json_integer_value(json_object_get(j, "delay_us")) / 1000.0 * w->st->time_scale;
         printf("  +%9.3f ms  %-8s ", ms, p->name);
         ekv_text_pad(p->city, 18);
         printf(" (configured %.3f ms)  [%zu/%zu]\n", p->delay_ms, *w->shown, w->st->npops);
@@ -139,7 +139,8 @@ int ekv_cmd_compare(int argc, char **argv)
         for (size_t k = 0; k < json_array_size(rr); k++) {
             json_t *run = json_deep_copy(json_array_get(rr, k));
             char name[160];
-            snprintf(name, sizeof name, "%s/%s", json_string_value(json_object_get(r, "experiment")),
+            snprintf(name, sizeof name, "%s/%s",
+                     json_string_value(json_object_get(r, "experiment")),
                      json_string_value(json_object_get(run, "policy")));
             json_object_set_new(run, "policy", json_string(name));
             json_array_append_new(runs, run);

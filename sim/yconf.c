@@ -17,8 +17,7 @@ int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, at ? (int)at->start_mark.line + 1 : 1,
-             msg);
+    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, at ? (int)at->start_mark.line + 1 : 1, msg);
     return -1;
 }
 

@@ -14,7 +14,7 @@ typedef struct {
     const char *name;     /* file name for messages */
     char *err;            /* where the message goes */
     size_t errlen;
-    int failed;           /* an error was recorded */
+    int failed; /* an error was recorded */
 } yc_ctx_t;
 
 int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)

@@ -63,8 +63,7 @@ static void send_write(void *s, int writer, uint64_t i)
     memset(value, 'v', sizeof value);
     snprintf(key, sizeof key, "bench-%d-%llu-%lld", writer, (unsigned long long)i,
              (long long)ekv_now_us());
-    ekv_msg_t m = {.type = EKV_MSG_WRITE, .req_id = (i << 16) | (uint64_t)writer,
-                   .op = EKV_OP_PUT};
+    ekv_msg_t m = {.type = EKV_MSG_WRITE, .req_id = (i << 16) | (uint64_t)writer, .op = EKV_OP_PUT};
     m.ns = (ekv_bytes_t){EKV_KV_DEFAULT_NS, strlen(EKV_KV_DEFAULT_NS)};
     m.key = (ekv_bytes_t){key, strlen(key)};
     m.value = (ekv_bytes_t){value, sizeof value};

@@ -48,8 +48,8 @@ static void check_topology(const ekv_topo_t *t)
         fail("route_factor or time_scale out of range");
     for (size_t i = 0; i < t->npops; i++) {
         const ekv_topo_pop_t *p = &t->pops[i];
-        if (!p->name[0] || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-                               strlen(p->name))
+        if (!p->name[0] ||
+            strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(p->name))
             fail("invalid PoP name accepted");
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->pops[j].name, p->name))

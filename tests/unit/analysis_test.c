@@ -21,15 +21,15 @@
 #include "analysis.h"
 #include "ekv_test.h"
 
-#define CHECK_NEAR(a, b, tol)                                                                     \
-    do {                                                                                          \
-        double a_ = (a), b_ = (b);                                                                \
-        if (!(fabs(a_ - b_) <= (tol)))                                                            \
-            EKV_FAIL_("%s ~= %s (%.9f vs %.9f)", #a, #b, a_, b_);                                 \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (tol)))                                                             \
+            EKV_FAIL_("%s ~= %s (%.9f vs %.9f)", #a, #b, a_, b_);                                  \
     } while (0)
 
-#define MS 1000     /* microseconds per millisecond */
-#define S  1000000  /* ... per second */
+#define MS 1000               /* microseconds per millisecond */
+#define S  1000000            /* ... per second */
 #define T0 1700000000000000LL /* a realistic CLOCK_REALTIME origin (microseconds) */
 
 /* Deterministic shuffles, so the analysis cannot rely on the order records arrive in. */
@@ -41,14 +41,14 @@ static size_t pick(size_t n)
     return (size_t)((g_rng >> 33) % n);
 }
 
-#define SHUFFLE(arr, n)                                                                           \
-    do {                                                                                          \
-        for (size_t i_ = (n); i_ > 1; i_--) {                                                     \
-            size_t j_ = pick(i_);                                                                 \
-            __typeof__((arr)[0]) t_ = (arr)[i_ - 1];                                              \
-            (arr)[i_ - 1] = (arr)[j_];                                                            \
-            (arr)[j_] = t_;                                                                       \
-        }                                                                                         \
+#define SHUFFLE(arr, n)                                                                            \
+    do {                                                                                           \
+        for (size_t i_ = (n); i_ > 1; i_--) {                                                      \
+            size_t j_ = pick(i_);                                                                  \
+            __typeof__((arr)[0]) t_ = (arr)[i_ - 1];                                               \
+            (arr)[i_ - 1] = (arr)[j_];                                                             \
+            (arr)[j_] = t_;                                                                        \
+        }                                                                                          \
     } while (0)
 
 static ekv_read_rec_t rd(uint16_t pop, uint32_t key, int64_t start_us, uint64_t seq)
@@ -186,10 +186,10 @@ static void test_stale_reads(void)
 static void test_stale_age_time_scale(void)
 {
     ekv_write_rec_t w[2] = {{4, 10, T0}, {4, 11, T0 + 100 * MS}};
-    ekv_read_rec_t reads[3] = {rd(0, 4, T0 + 400 * MS, 10), rd(0, 4, T0 + 50 * MS, 10),
-                               rd(7, 4, T0 + 400 * MS, 10)};
+    ekv_read_rec_t reads[4] = {rd(0, 4, T0 + 400 * MS, 10), rd(0, 4, T0 + 50 * MS, 10),
+                               rd(1, 4, T0 + 400 * MS, 10), rd(7, 4, T0 + 400 * MS, 10)};
     ekv_results_t r;
-    ekv_analyze(w, 2, reads, 3, NULL, 0, 1, 4.0, 10, &r);
+    ekv_analyze(w, 2, reads, 4, NULL, 0, 1, 4.0, 10, &r);
     CHECK_EQ(r.reads, 2);
     CHECK_EQ(r.pops[0].stale_reads, 1);
     CHECK_NEAR(r.pops[0].stale_age_max, 1200, 1e-6);
@@ -230,10 +230,11 @@ static void test_t_visibility_bins(void)
 {
     ekv_write_rec_t w[1] = {{0, 1, T0}};
     ekv_read_rec_t reads[] = {
-        rd(2, 0, T0 + 1 * MS, 1),   rd(2, 0, T0 + 9 * MS, 0),  rd(2, 0, T0 + 10 * MS, 1),
-        rd(2, 0, T0 + 15 * MS, 1),  rd(2, 0, T0 + 19 * MS, 0), rd(2, 0, T0 + 35 * MS, 1),
-        rd(2, 0, T0 + 639 * MS, 0), rd(2, 0, T0 + 640 * MS, 0), rd(2, 0, T0 - 1 * MS, 0),
-        {2, 0, T0 + 5 * MS, T0 + 6 * MS, 0, 0},
+        rd(2, 0, T0 + 1 * MS, 1),   rd(2, 0, T0 + 9 * MS, 0),
+        rd(2, 0, T0 + 10 * MS, 1),  rd(2, 0, T0 + 15 * MS, 1),
+        rd(2, 0, T0 + 19 * MS, 0),  rd(2, 0, T0 + 35 * MS, 1),
+        rd(2, 0, T0 + 639 * MS, 0), rd(2, 0, T0 + 640 * MS, 0),
+        rd(2, 0, T0 - 1 * MS, 0),   {2, 0, T0 + 5 * MS, T0 + 6 * MS, 0, 0},
     };
     size_t n = sizeof reads / sizeof reads[0];
     SHUFFLE(reads, n);
@@ -304,14 +305,16 @@ static void test_t_visibility_per_key(void)
 /* ---- version lag ------------------------------------------------------------------------ */
 
 /* A 100 s window sampled every second (t = 1 .. 100 s, at time_scale 1). Changes commit at
- * 10.5, 20.5 and 30.5 s. PoP 0 sees each 0.2 s later; PoP 1 sees the first at 15.5 s and
- * never the other two. */
+ * 10.5, 20.5 and 30.5 s. PoP 0 sees each 0.2 s later; PoP 1 sees the first at exactly 16 s
+ * (a sample time: seen by then) and never the other two. */
 static void test_version_lag(void)
 {
-    ekv_write_rec_t w[3] = {{0, 1, T0 + 10500 * MS}, {0, 2, T0 + 20500 * MS},
-                            {5, 3, T0 + 30500 * MS}};
-    ekv_vis_rec_t v[4] = {{0, 1, T0 + 10700 * MS}, {0, 2, T0 + 20700 * MS},
-                          {0, 3, T0 + 30700 * MS}, {1, 1, T0 + 15500 * MS}};
+    ekv_write_rec_t w[3] = {
+        {0, 1, T0 + 10500 * MS}, {0, 2, T0 + 20500 * MS}, {5, 3, T0 + 30500 * MS}};
+    ekv_vis_rec_t v[4] = {{0, 1, T0 + 10700 * MS},
+                          {0, 2, T0 + 20700 * MS},
+                          {0, 3, T0 + 30700 * MS},
+                          {1, 1, T0 + 16 * S}};
     ekv_results_t r;
     ekv_analyze(w, 3, NULL, 0, v, 4, 2, 1.0, 10, &r);
     ekv_version_lag(w, 3, v, 4, T0, T0 + 100 * S, 1.0, &r);
@@ -323,7 +326,8 @@ static void test_version_lag(void)
     /* t = 11 s: one change, seen by PoP 0 only. */
     CHECK_NEAR(r.lag_mean[10], 0.5, 1e-12);
     CHECK_NEAR(r.lag_max[10], 1, 1e-12);
-    /* t = 16 s: both have it. */
+    /* t = 15 s: PoP 1 still lacks it; t = 16 s: both have it. */
+    CHECK_NEAR(r.lag_max[14], 1, 1e-12);
     CHECK_NEAR(r.lag_mean[15], 0, 1e-12);
     CHECK_NEAR(r.lag_max[15], 0, 1e-12);
     /* t = 21 s: two committed, PoP 1 has one. */

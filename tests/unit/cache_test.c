@@ -396,8 +396,7 @@ static void test_expiration_wins(void)
     CHECK_EQ(st.expired, 1);
 
     /* Expiration 0 means none: still served a century later. */
-    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("none"), NOW + 3155760000000000LL, &got),
-             EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("none"), NOW + 3155760000000000LL, &got), EKV_OK);
     ekv_cache_destroy(&c);
 }
 

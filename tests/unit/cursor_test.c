@@ -125,21 +125,21 @@ static void test_decode_rejects_garbage(void)
     expect_invalid("zzz");
     expect_invalid("!!!!");
     expect_invalid("");
-    expect_invalid("a");         /* a lone base64 character is no byte at all */
-    expect_invalid("MTo6A");     /* 5 characters: never a base64 length */
-    expect_invalid("MTo=");      /* padding is not what the encoder makes */
+    expect_invalid("a");     /* a lone base64 character is no byte at all */
+    expect_invalid("MTo6A"); /* 5 characters: never a base64 length */
+    expect_invalid("MTo=");  /* padding is not what the encoder makes */
     expect_invalid("MT o");
     expect_invalid("MTo\n");
-    expect_invalid("MTo+");      /* standard base64 characters are not in the alphabet */
+    expect_invalid("MTo+"); /* standard base64 characters are not in the alphabet */
     expect_invalid("MTo/");
     expect_invalid("%4DTo");
     /* Valid base64url, but of text without the "1:" version tag. */
-    expect_invalid("aGVsbG8");   /* "hello" */
-    expect_invalid("a2V5");      /* "key" */
-    expect_invalid("Mg");        /* "2" */
-    expect_invalid("MQ");        /* "1": a tag cut short */
-    expect_invalid("MjprZXk");   /* "2:key": another version */
-    expect_invalid("OjE");       /* ":1" */
+    expect_invalid("aGVsbG8"); /* "hello" */
+    expect_invalid("a2V5");    /* "key" */
+    expect_invalid("Mg");      /* "2" */
+    expect_invalid("MQ");      /* "1": a tag cut short */
+    expect_invalid("MjprZXk"); /* "2:key": another version */
+    expect_invalid("OjE");     /* ":1" */
 }
 
 static void test_decode_rejects_overlong(void)

@@ -27,68 +27,68 @@ static ekv_experiment_t *parse(const char *text, char *err, size_t errlen)
 }
 
 /* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
-#define EXPECT_ERROR(text, line, needle)                                                          \
-    do {                                                                                          \
-        char err_[512] = "", prefix_[32];                                                         \
-        ekv_experiment_t *e_ = parse((text), err_, sizeof err_);                                  \
-        if (e_) {                                                                                 \
-            ekv_experiment_destroy(&e_);                                                          \
-            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));            \
-        }                                                                                         \
-        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                 \
-        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))              \
-            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));         \
+#define EXPECT_ERROR(text, line, needle)                                                           \
+    do {                                                                                           \
+        char err_[512] = "", prefix_[32];                                                          \
+        ekv_experiment_t *e_ = parse((text), err_, sizeof err_);                                   \
+        if (e_) {                                                                                  \
+            ekv_experiment_destroy(&e_);                                                           \
+            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));              \
+        }                                                                                          \
+        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                  \
+        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))               \
+            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));           \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                     \
-    do {                                                                                          \
-        double a_ = (a), b_ = (b);                                                                \
-        if (!(fabs(a_ - b_) <= (tol)))                                                            \
-            EKV_FAIL_("%s ~= %s (%.6f vs %.6f)", #a, #b, a_, b_);                                 \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (tol)))                                                             \
+            EKV_FAIL_("%s ~= %s (%.6f vs %.6f)", #a, #b, a_, b_);                                  \
     } while (0)
 
 /* ---- valid files ------------------------------------------------------------------------ */
 
-static const char FULL[] = /* line numbers on the right */
-    "# every field\n"                                        /* 1 */
-    "name: every-field\n"                                    /* 2 */
-    "duration_s: 90.5\n"                                     /* 3 */
-    "time_scale: 4\n"                                        /* 4 */
-    "seed: 1234567\n"                                        /* 5 */
-    "write_rate_limit: 2.5\n"                                /* 6 */
-    "workload:\n"                                            /* 7 */
-    "  keys: 5000\n"                                         /* 8 */
-    "  distribution: zipf\n"                                 /* 9 */
-    "  zipf_exponent: 1.2\n"                                 /* 10 */
-    "  value_size: 2048\n"                                   /* 11 */
-    "  write_rate: 12.5\n"                                   /* 12 */
-    "  read_rate: 300\n"                                     /* 13 */
-    "  cache_ttl: 45\n"                                      /* 14 */
-    "  writers: [fra, jfk]\n"                                /* 15 */
-    "  readers:\n"                                           /* 16 */
-    "    - syd\n"                                            /* 17 */
-    "    - gru\n"                                            /* 18 */
-    "    - nrt\n"                                            /* 19 */
-    "policies: [push, push-all, invalidate, ttl]\n"          /* 20 */
-    "faults:\n"                                              /* 21 */
-    "  - {at_s: 10, action: stop, pop: syd}\n"               /* 22 */
-    "  - {at_s: 20.5, action: continue, pop: syd}\n"         /* 23 */
-    "  - at_s: 15\n"                                         /* 24 */
-    "    action: kill\n"                                     /* 25 */
-    "    pop: gru\n"                                         /* 26 */
-    "  - {at_s: 0, action: restart, pop: gru}\n"             /* 27 */
-    "  - {at_s: 30, action: partition, pop: nrt}\n"          /* 28 */
-    "  - {at_s: 31, action: heal, pop: nrt}\n"               /* 29 */
+static const char FULL[] =                                    /* line numbers on the right */
+    "# every field\n"                                         /* 1 */
+    "name: every-field\n"                                     /* 2 */
+    "duration_s: 90.5\n"                                      /* 3 */
+    "time_scale: 4\n"                                         /* 4 */
+    "seed: 1234567\n"                                         /* 5 */
+    "write_rate_limit: 2.5\n"                                 /* 6 */
+    "workload:\n"                                             /* 7 */
+    "  keys: 5000\n"                                          /* 8 */
+    "  distribution: zipf\n"                                  /* 9 */
+    "  zipf_exponent: 1.2\n"                                  /* 10 */
+    "  value_size: 2048\n"                                    /* 11 */
+    "  write_rate: 12.5\n"                                    /* 12 */
+    "  read_rate: 300\n"                                      /* 13 */
+    "  cache_ttl: 45\n"                                       /* 14 */
+    "  writers: [fra, jfk]\n"                                 /* 15 */
+    "  readers:\n"                                            /* 16 */
+    "    - syd\n"                                             /* 17 */
+    "    - gru\n"                                             /* 18 */
+    "    - nrt\n"                                             /* 19 */
+    "policies: [push, push-all, invalidate, ttl]\n"           /* 20 */
+    "faults:\n"                                               /* 21 */
+    "  - {at_s: 10, action: stop, pop: syd}\n"                /* 22 */
+    "  - {at_s: 20.5, action: continue, pop: syd}\n"          /* 23 */
+    "  - at_s: 15\n"                                          /* 24 */
+    "    action: kill\n"                                      /* 25 */
+    "    pop: gru\n"                                          /* 26 */
+    "  - {at_s: 0, action: restart, pop: gru}\n"              /* 27 */
+    "  - {at_s: 30, action: partition, pop: nrt}\n"           /* 28 */
+    "  - {at_s: 31, action: heal, pop: nrt}\n"                /* 29 */
     "  - {at_s: 32, action: slow, pop: syd, delay_ms: 250}\n" /* 30 */
-    "  - {at_s: 33, action: kill-coordinator}\n"             /* 31 */
-    "  - {at_s: 34, action: restart-coordinator}\n"          /* 32 */
-    "assert:\n"                                              /* 33 */
-    "  - {metric: stale_ratio, policy: ttl, op: \">\", value: 0.05}\n"          /* 34 */
-    "  - {metric: stale_reads, op: \"<\", value: 10}\n"                         /* 35 */
-    "  - {metric: failed_reads, pop: syd, op: \"<=\", value: 0}\n"              /* 36 */
-    "  - {metric: visibility_p50_ms, pop: fra, op: \">=\", value: -1.5}\n"      /* 37 */
+    "  - {at_s: 33, action: kill-coordinator}\n"              /* 31 */
+    "  - {at_s: 34, action: restart-coordinator}\n"           /* 32 */
+    "assert:\n"                                               /* 33 */
+    "  - {metric: stale_ratio, policy: ttl, op: \">\", value: 0.05}\n"           /* 34 */
+    "  - {metric: stale_reads, op: \"<\", value: 10}\n"                          /* 35 */
+    "  - {metric: failed_reads, pop: syd, op: \"<=\", value: 0}\n"               /* 36 */
+    "  - {metric: visibility_p50_ms, pop: fra, op: \">=\", value: -1.5}\n"       /* 37 */
     "  - {metric: visibility_p99_ms, policy: push-all, op: \"<\", value: 500}\n" /* 38 */
-    "  - {metric: visibility_max_ms, op: \"<\", value: 1e4}\n";                /* 39 */
+    "  - {metric: visibility_max_ms, op: \"<\", value: 1e4}\n";                  /* 39 */
 
 static void test_every_field(void)
 {
@@ -264,6 +264,8 @@ static void test_error_unknown_fields(void)
     /* A section given twice is reported rather than silently merged or replaced. */
     EXPECT_ERROR("duration_s: 5\nassert: []\nfaults: []\nassert: []\n", 4,
                  "unknown or repeated field 'assert'");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: kill, pop: a}\nfaults: []\n", 4,
+                 "unknown or repeated field 'faults'");
     EXPECT_ERROR("duration_s: 5\nworkload:\n  keys: 10\n  read_rte: 5\n", 4,
                  "workload: unknown field 'read_rte'");
     EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: kill, pop: a, signal: 9}\n", 3,
@@ -316,8 +318,8 @@ static void test_error_faults(void)
     EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: partition}\n", 3,
                  "fault: at_s, action and pop");
     EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: -1, action: kill, pop: a}\n", 3, "at_s");
-    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: slow, pop: a, delay_ms: -5}\n",
-                 3, "delay_ms");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: slow, pop: a, delay_ms: -5}\n", 3,
+                 "delay_ms");
     EXPECT_ERROR("duration_s: 5\nfaults: {at_s: 1}\n", 2, "faults: expected a list");
     EXPECT_ERROR("duration_s: 5\nfaults:\n  - kill a\n", 3, "faults[]: expected a mapping");
 }

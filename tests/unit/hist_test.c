@@ -14,11 +14,11 @@
 static ekv_hist_t h; /* one big fixed array: kept off the stack */
 
 /* |got - want| <= 1% of want. */
-#define CHECK_WITHIN_1PCT(got, want)                                                              \
-    do {                                                                                          \
-        double g_ = (double)(got), w_ = (double)(want);                                           \
-        if (!(fabs(g_ - w_) <= 0.01 * w_))                                                        \
-            EKV_FAIL_("%s within 1%% of %s (%.1f vs %.1f)", #got, #want, g_, w_);                \
+#define CHECK_WITHIN_1PCT(got, want)                                                               \
+    do {                                                                                           \
+        double g_ = (double)(got), w_ = (double)(want);                                            \
+        if (!(fabs(g_ - w_) <= 0.01 * w_))                                                         \
+            EKV_FAIL_("%s within 1%% of %s (%.1f vs %.1f)", #got, #want, g_, w_);                  \
     } while (0)
 
 static void test_empty(void)
@@ -92,8 +92,7 @@ static void test_uniform_to_a_million(void)
  * [2048, 2064), where reporting the bucket's lower bound instead would be 0.7% off. */
 static void test_single_values_within_resolution(void)
 {
-    static const int64_t vals[] = {256,  257,  300,   511,     512,
-                                   1000, 2063, 4097, 65535, 123456789};
+    static const int64_t vals[] = {256, 257, 300, 511, 512, 1000, 2063, 4097, 65535, 123456789};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         /* With one value the clamp to min/max makes it exact; with two values a bucket apart
          * the middle rank shows the bucket's own value. */

@@ -744,10 +744,9 @@ static void test_fini_is_safe_and_idempotent(void)
 
 static void test_type_names(void)
 {
-    static const char *names[] = {NULL,      "HELLO",         "HELLO_REPLY", "CHANGE",
-                                  "WRITE",   "WRITE_REPLY",   "READ",        "READ_REPLY",
-                                  "CATCHUP", "CATCHUP_REPLY", "HEARTBEAT",   "LIST",
-                                  "LIST_REPLY"};
+    static const char *names[] = {NULL,          "HELLO", "HELLO_REPLY", "CHANGE",  "WRITE",
+                                  "WRITE_REPLY", "READ",  "READ_REPLY",  "CATCHUP", "CATCHUP_REPLY",
+                                  "HEARTBEAT",   "LIST",  "LIST_REPLY"};
     for (int t = EKV_MSG_HELLO; t <= EKV_MSG_LIST_REPLY; t++)
         CHECK_STR(ekv_msg_type_name(t), names[t]);
     CHECK_STR(ekv_msg_type_name(0), "UNKNOWN");

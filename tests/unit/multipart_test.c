@@ -19,8 +19,8 @@
 #define CURL_BOUNDARY "------------------------3231ce43bd8bd8c5"
 
 /* Parses len bytes of text from an exact-size heap copy; returns the result code. */
-static int parse(const char *boundary, const char *text, size_t len, ekv_part_t *parts,
-                 size_t max, size_t *n, char **copy)
+static int parse(const char *boundary, const char *text, size_t len, ekv_part_t *parts, size_t max,
+                 size_t *n, char **copy)
 {
     *copy = calloc(1, len ? len : 1);
     CHECK(*copy != NULL);
@@ -60,11 +60,9 @@ static void test_boundary_accepted(void)
     CHECK_EQ(boundary_of("multipart/form-data; boundary=\"quoted;with spaces\"", b, sizeof b),
              EKV_OK);
     CHECK_STR(b, "quoted;with spaces");
-    CHECK_EQ(boundary_of("multipart/form-data; charset=utf-8; boundary=abc", b, sizeof b),
-             EKV_OK);
+    CHECK_EQ(boundary_of("multipart/form-data; charset=utf-8; boundary=abc", b, sizeof b), EKV_OK);
     CHECK_STR(b, "abc");
-    CHECK_EQ(boundary_of("multipart/form-data; boundary=abc; charset=utf-8", b, sizeof b),
-             EKV_OK);
+    CHECK_EQ(boundary_of("multipart/form-data; boundary=abc; charset=utf-8", b, sizeof b), EKV_OK);
     CHECK_STR(b, "abc");
     CHECK_EQ(boundary_of("multipart/form-data;boundary=abc", b, sizeof b), EKV_OK);
     CHECK_STR(b, "abc");
@@ -72,9 +70,9 @@ static void test_boundary_accepted(void)
     CHECK_EQ(boundary_of("Multipart/Form-Data; BOUNDARY=AbC", b, sizeof b), EKV_OK);
     CHECK_STR(b, "AbC");
     /* The undici/SDK style boundary. */
-    CHECK_EQ(boundary_of("multipart/form-data; boundary=----formdata-undici-0123456789", b,
-                         sizeof b),
-             EKV_OK);
+    CHECK_EQ(
+        boundary_of("multipart/form-data; boundary=----formdata-undici-0123456789", b, sizeof b),
+        EKV_OK);
     CHECK_STR(b, "----formdata-undici-0123456789");
     /* 70 characters is the RFC 2046 maximum, and fits. */
     char ct[160], seventy[71];
@@ -88,16 +86,16 @@ static void test_boundary_accepted(void)
 static void test_boundary_rejected(void)
 {
     static const char *bad[] = {
-        "multipart/form-data",               /* no boundary */
+        "multipart/form-data",                /* no boundary */
         "multipart/form-data; charset=utf-8", /* still none */
-        "multipart/form-data; boundary=",    /* empty */
+        "multipart/form-data; boundary=",     /* empty */
         "multipart/form-data; boundary=\"\"", /* empty, quoted */
         "multipart/form-data; boundary=\"unterminated",
-        "application/json; boundary=abc",    /* not multipart */
+        "application/json; boundary=abc", /* not multipart */
         "text/plain",
         "application/octet-stream",
         "",
-        "multipart/mixed; boundary=abc",     /* not a form */
+        "multipart/mixed; boundary=abc", /* not a form */
     };
     char b[80];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -174,13 +172,14 @@ static void test_parse_preamble_and_header_order(void)
 {
     /* A preamble before the first delimiter; headers in another order and case; the
      * filename parameter before the name. */
-    static const char text[] = "This is a preamble.\r\n"
-                               "--XyZ\r\n"
-                               "content-type: text/plain\r\n"
-                               "CONTENT-DISPOSITION: form-data; filename=\"f.txt\"; name=\"value\"\r\n"
-                               "\r\n"
-                               "hello\r\n"
-                               "--XyZ--\r\n";
+    static const char text[] =
+        "This is a preamble.\r\n"
+        "--XyZ\r\n"
+        "content-type: text/plain\r\n"
+        "CONTENT-DISPOSITION: form-data; filename=\"f.txt\"; name=\"value\"\r\n"
+        "\r\n"
+        "hello\r\n"
+        "--XyZ--\r\n";
     ekv_part_t parts[4];
     size_t n;
     char *body;
@@ -217,9 +216,10 @@ static void test_parse_binary_value(void)
 
 static void test_parse_empty_value(void)
 {
-    static const char text[] = "--b\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\n"
-                               "\r\n--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
-                               "{}\r\n--b--";
+    static const char text[] =
+        "--b\r\nContent-Disposition: form-data; name=\"value\"\r\n\r\n"
+        "\r\n--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n"
+        "{}\r\n--b--";
     ekv_part_t parts[4];
     size_t n;
     char *body;
@@ -237,17 +237,16 @@ static void test_parse_empty_value(void)
 static void test_parse_sdk_metadata_fields(void)
 {
     /* The official SDK turns metadata {"color": "red", "n": 1} into metadata[k] fields. */
-    static const char text[] =
-        "------formdata-undici-0123456789\r\n"
-        "Content-Disposition: form-data; name=\"value\"\r\n\r\n"
-        "sdk value\r\n"
-        "------formdata-undici-0123456789\r\n"
-        "Content-Disposition: form-data; name=\"metadata[color]\"\r\n\r\n"
-        "red\r\n"
-        "------formdata-undici-0123456789\r\n"
-        "Content-Disposition: form-data; name=\"metadata[n]\"\r\n\r\n"
-        "1\r\n"
-        "------formdata-undici-0123456789--\r\n";
+    static const char text[] = "------formdata-undici-0123456789\r\n"
+                               "Content-Disposition: form-data; name=\"value\"\r\n\r\n"
+                               "sdk value\r\n"
+                               "------formdata-undici-0123456789\r\n"
+                               "Content-Disposition: form-data; name=\"metadata[color]\"\r\n\r\n"
+                               "red\r\n"
+                               "------formdata-undici-0123456789\r\n"
+                               "Content-Disposition: form-data; name=\"metadata[n]\"\r\n\r\n"
+                               "1\r\n"
+                               "------formdata-undici-0123456789--\r\n";
     ekv_part_t parts[8];
     size_t n;
     char *body;
@@ -265,9 +264,8 @@ static void test_parse_exactly_max_parts(void)
     char text[4096];
     size_t len = 0;
     for (int i = 0; i < 4; i++)
-        len += (size_t)sprintf(text + len,
-                               "--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\n%d\r\n",
-                               i, i);
+        len += (size_t)sprintf(
+            text + len, "--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\n%d\r\n", i, i);
     len += (size_t)sprintf(text + len, "--b--\r\n");
     ekv_part_t parts[4];
     size_t n;
@@ -347,8 +345,8 @@ static void test_malformed(void)
     char text[2048];
     size_t len = 0;
     for (int i = 0; i < 9; i++)
-        len += (size_t)sprintf(text + len,
-                               "--b\r\nContent-Disposition: form-data; name=\"p%d\"\r\n\r\nx\r\n", i);
+        len += (size_t)sprintf(
+            text + len, "--b\r\nContent-Disposition: form-data; name=\"p%d\"\r\n\r\nx\r\n", i);
     len += (size_t)sprintf(text + len, "--b--\r\n");
     expect_malformed("b", text, len);
     /* A boundary too long for any delimiter: an error, not an overflow. */

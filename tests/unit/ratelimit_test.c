@@ -34,7 +34,7 @@ static void test_one_write_per_second(void)
     CHECK_EQ(ekv_ratelimit_size(r), 0);
     CHECK_EQ(allow(r, "ns", "k", T0), 1);
     CHECK_EQ(ekv_ratelimit_size(r), 1);
-    CHECK_EQ(allow(r, "ns", "k", T0), 0);           /* same instant */
+    CHECK_EQ(allow(r, "ns", "k", T0), 0); /* same instant */
     CHECK_EQ(allow(r, "ns", "k", T0 + 1), 0);
     CHECK_EQ(allow(r, "ns", "k", T0 + SEC - 1), 0); /* 1 us short of a second */
     CHECK_EQ(allow(r, "ns", "k", T0 + SEC), 1);     /* a second later */
@@ -66,9 +66,9 @@ static void test_keys_and_namespaces_independent(void)
 {
     ekv_ratelimit_t *r = ekv_ratelimit_new(SEC);
     CHECK_EQ(allow(r, "ns", "a", T0), 1);
-    CHECK_EQ(allow(r, "ns", "b", T0), 1);     /* another key */
-    CHECK_EQ(allow(r, "other", "a", T0), 1);  /* same key, another namespace */
-    CHECK_EQ(allow(r, "ns", "A", T0), 1);     /* keys are case-sensitive bytes */
+    CHECK_EQ(allow(r, "ns", "b", T0), 1);    /* another key */
+    CHECK_EQ(allow(r, "other", "a", T0), 1); /* same key, another namespace */
+    CHECK_EQ(allow(r, "ns", "A", T0), 1);    /* keys are case-sensitive bytes */
     CHECK_EQ(allow(r, "ns", "a ", T0), 1);
     /* Namespace and key are not simply concatenated: ("ab", "c") is not ("a", "bc"). */
     CHECK_EQ(allow(r, "ab", "c", T0), 1);

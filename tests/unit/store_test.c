@@ -305,8 +305,8 @@ static void test_list_byte_order_prefix_limit(void)
     static const char *keys[] = {"\xe2\x9c\x93", "b", "a", "ab", "\xc3\xa9", "Z", "a/1", "a0"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         put(s, "ns", keys[i], "v", NULL, 0);
-    put(s, "ns2", "a", "v", NULL, 0);   /* another namespace: never listed with ns */
-    put(s, "n", "sa", "v", NULL, 0);    /* "n"+"sa" must not look like "ns"+"a" */
+    put(s, "ns2", "a", "v", NULL, 0); /* another namespace: never listed with ns */
+    put(s, "n", "sa", "v", NULL, 0);  /* "n"+"sa" must not look like "ns"+"a" */
     put(s, "nsx", "a", "v", NULL, 0);
     char names[512];
     ekv_page_t page;
@@ -650,8 +650,8 @@ static void test_snapshot_pages_every_record(void)
         size_t after_len = 0, total = 0, pages = 0;
         for (;;) {
             ekv_page_t page;
-            CHECK_EQ(ekv_store_snapshot_read(s, (ekv_bytes_t){after ? after : "", after_len},
-                                             max_n, max_bytes, &page),
+            CHECK_EQ(ekv_store_snapshot_read(s, (ekv_bytes_t){after ? after : "", after_len}, max_n,
+                                             max_bytes, &page),
                      EKV_OK);
             CHECK_LE(page.n, max_n);
             if (max_bytes == 1) /* one record already exceeds the budget */
@@ -818,7 +818,8 @@ static void test_namespaces(void)
     memset(long_title, 't', 512);
     long_title[512] = '\0';
     ekv_ns_t a = make_ns("ffffffffffffffffffffffffffffffff", "zeta", 1700000003);
-    ekv_ns_t b = make_ns("0123456789abcdef0123456789abcdef", "say \"hi\" \\ \xe2\x9c\x93", 1700000001);
+    ekv_ns_t b =
+        make_ns("0123456789abcdef0123456789abcdef", "say \"hi\" \\ \xe2\x9c\x93", 1700000001);
     ekv_ns_t c = make_ns("77777777777777777777777777777777", long_title, 1700000002);
     CHECK_EQ(ekv_store_ns_put(s, &a), EKV_OK);
     CHECK_EQ(ekv_store_ns_put(s, &b), EKV_OK);

@@ -26,51 +26,51 @@ static ekv_topo_t *parse(const char *text, char *err, size_t errlen)
 }
 
 /* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
-#define EXPECT_ERROR(text, line, needle)                                                          \
-    do {                                                                                          \
-        char err_[512] = "", prefix_[32];                                                         \
-        ekv_topo_t *t_ = parse((text), err_, sizeof err_);                                        \
-        if (t_) {                                                                                 \
-            ekv_topo_destroy(&t_);                                                                \
-            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));            \
-        }                                                                                         \
-        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                 \
-        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))              \
-            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));         \
+#define EXPECT_ERROR(text, line, needle)                                                           \
+    do {                                                                                           \
+        char err_[512] = "", prefix_[32];                                                          \
+        ekv_topo_t *t_ = parse((text), err_, sizeof err_);                                         \
+        if (t_) {                                                                                  \
+            ekv_topo_destroy(&t_);                                                                 \
+            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));              \
+        }                                                                                          \
+        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                  \
+        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))               \
+            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));           \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                     \
-    do {                                                                                          \
-        double a_ = (a), b_ = (b);                                                                \
-        if (!(fabs(a_ - b_) <= (tol)))                                                            \
-            EKV_FAIL_("%s ~= %s (%.6f vs %.6f)", #a, #b, a_, b_);                                 \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (tol)))                                                             \
+            EKV_FAIL_("%s ~= %s (%.6f vs %.6f)", #a, #b, a_, b_);                                  \
     } while (0)
 
 /* ---- valid files ------------------------------------------------------------------------ */
 
-static const char SMALL[] = /* line numbers on the right */
-    "# a small world\n"            /* 1 */
-    "coordinator:\n"               /* 2 */
-    "  city: Frankfurt\n"          /* 3 */
-    "  iata: FRA\n"                /* 4 */
-    "  lat: 50.1109\n"             /* 5 */
-    "  lon: 8.6821\n"              /* 6 */
-    "  http_port: 0\n"             /* 7 */
-    "  pub_port: 9001\n"           /* 8 */
-    "  router_port: 9002\n"        /* 9 */
-    "pops:\n"                      /* 10 */
-    "  - name: jfk\n"              /* 11 */
-    "    city: New York\n"         /* 12 */
-    "    iata: JFK\n"              /* 13 */
-    "    lat: 40.7128\n"           /* 14 */
-    "    lon: -74.0060\n"          /* 15 */
-    "  - name: syd\n"              /* 16 */
-    "    city: Sydney\n"           /* 17 */
-    "    iata: SYD\n"              /* 18 */
-    "    lat: -33.8688\n"          /* 19 */
-    "    lon: 151.2093\n"          /* 20 */
-    "    delay_ms: 140\n"          /* 21 */
-    "    policy: ttl\n"            /* 22 */
+static const char SMALL[] =                           /* line numbers on the right */
+    "# a small world\n"                               /* 1 */
+    "coordinator:\n"                                  /* 2 */
+    "  city: Frankfurt\n"                             /* 3 */
+    "  iata: FRA\n"                                   /* 4 */
+    "  lat: 50.1109\n"                                /* 5 */
+    "  lon: 8.6821\n"                                 /* 6 */
+    "  http_port: 0\n"                                /* 7 */
+    "  pub_port: 9001\n"                              /* 8 */
+    "  router_port: 9002\n"                           /* 9 */
+    "pops:\n"                                         /* 10 */
+    "  - name: jfk\n"                                 /* 11 */
+    "    city: New York\n"                            /* 12 */
+    "    iata: JFK\n"                                 /* 13 */
+    "    lat: 40.7128\n"                              /* 14 */
+    "    lon: -74.0060\n"                             /* 15 */
+    "  - name: syd\n"                                 /* 16 */
+    "    city: Sydney\n"                              /* 17 */
+    "    iata: SYD\n"                                 /* 18 */
+    "    lat: -33.8688\n"                             /* 19 */
+    "    lon: 151.2093\n"                             /* 20 */
+    "    delay_ms: 140\n"                             /* 21 */
+    "    policy: ttl\n"                               /* 22 */
     "  - {name: fra-2, lat: 50.1109, lon: 8.6821}\n"; /* 23 */
 
 static void test_valid_with_defaults(void)
@@ -132,25 +132,24 @@ static void test_valid_with_defaults(void)
 
 static void test_valid_with_every_setting(void)
 {
-    static const char text[] =
-        "coordinator:\n"
-        "  host: localhost\n"
-        "  lat: 0\n"
-        "  lon: 0\n"
-        "defaults:\n"
-        "  policy: invalidate\n"
-        "  cache_ttl: 5\n"
-        "  cache_mb: 16.5\n"
-        "  route_factor: 2\n"
-        "  time_scale: 10\n"
-        "  http_port_base: 8800\n"
-        "pops:\n"
-        "  - name: a1\n"
-        "    lat: 0\n"
-        "    lon: 90\n"
-        "  - name: b-2\n"
-        "    delay_ms: 0\n"
-        "    policy: push-all\n";
+    static const char text[] = "coordinator:\n"
+                               "  host: localhost\n"
+                               "  lat: 0\n"
+                               "  lon: 0\n"
+                               "defaults:\n"
+                               "  policy: invalidate\n"
+                               "  cache_ttl: 5\n"
+                               "  cache_mb: 16.5\n"
+                               "  route_factor: 2\n"
+                               "  time_scale: 10\n"
+                               "  http_port_base: 8800\n"
+                               "pops:\n"
+                               "  - name: a1\n"
+                               "    lat: 0\n"
+                               "    lon: 90\n"
+                               "  - name: b-2\n"
+                               "    delay_ms: 0\n"
+                               "    policy: push-all\n";
     char err[256] = "";
     ekv_topo_t *t = parse(text, err, sizeof err);
     if (!t)
@@ -436,7 +435,8 @@ static void test_load_names_the_file(void)
     char path[] = "/tmp/ekv_topology_test_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
-    static const char text[] = "pops:\n  - {name: a, lat: 1, lon: 2}\n  - {name: a, lat: 1, lon: 2}\n";
+    static const char text[] =
+        "pops:\n  - {name: a, lat: 1, lon: 2}\n  - {name: a, lat: 1, lon: 2}\n";
     CHECK_EQ(write(fd, text, sizeof text - 1), (long)(sizeof text - 1));
     close(fd);
     t = ekv_topo_load(path, err, sizeof err);
@@ -533,8 +533,7 @@ static void test_pops_section_twice(void)
     int ok = n == 2 && !strcmp(t->pops[0].name, "b") && !strcmp(t->pops[1].name, "c");
     ekv_topo_destroy(&t);
     if (!ok)
-        EKV_FAIL_("two 'pops' sections gave %zu PoPs, expected an error or the last list (2)",
-                  n);
+        EKV_FAIL_("two 'pops' sections gave %zu PoPs, expected an error or the last list (2)", n);
 }
 
 static void find_topology(int argc, char **argv)
