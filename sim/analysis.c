@@ -11,6 +11,13 @@
 
 #include "ekv_mem.h"
 
+/* qsort, which must not be handed a NULL array even when it is empty. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static int by_key_time(const void *a, const void *b)
 {
     const ekv_write_rec_t *x = a, *y = b;
@@ -90,7 +97,7 @@ static void visibility(const ekv_write_rec_t *by_s, size_t nw, const ekv_vis_rec
             push(&d[vis[i].pop], (double)(vis[i].visible_us - w->commit_us) / 1000.0 * scale);
     }
     for (size_t p = 0; p < out->npops; p++) {
-        qsort(d[p].v, d[p].n, sizeof *d[p].v, by_double);
+        sort(d[p].v, d[p].n, sizeof *d[p].v, by_double);
         ekv_pop_result_t *r = &out->pops[p];
         r->changes = d[p].n;
         r->p50 = quantile(d[p].v, d[p].n, 0.5);
@@ -144,7 +151,7 @@ static void reads_pass(const ekv_write_rec_t *by_k, size_t nw, const ekv_read_re
     }
     out->tvis_bins = EKV_TVIS_BINS;
     for (size_t p = 0; p < out->npops; p++) {
-        qsort(ages[p].v, ages[p].n, sizeof *ages[p].v, by_double);
+        sort(ages[p].v, ages[p].n, sizeof *ages[p].v, by_double);
         out->pops[p].stale_age_p50 = quantile(ages[p].v, ages[p].n, 0.5);
         out->pops[p].stale_age_max = ages[p].n ? ages[p].v[ages[p].n - 1] : 0;
         free(ages[p].v);
@@ -163,8 +170,8 @@ void ekv_analyze(ekv_write_rec_t *writes, size_t nwrites, ekv_read_rec_t *reads,
     ekv_write_rec_t *by_s = ekv_malloc((nwrites ? nwrites : 1) * sizeof *by_s);
     if (nwrites)
         memcpy(by_s, writes, nwrites * sizeof *by_s);
-    qsort(by_s, nwrites, sizeof *by_s, by_seq);
-    qsort(writes, nwrites, sizeof *writes, by_key_time);
+    sort(by_s, nwrites, sizeof *by_s, by_seq);
+    sort(writes, nwrites, sizeof *writes, by_key_time);
     visibility(by_s, nwrites, vis, nvis, time_scale, out);
     reads_pass(writes, nwrites, reads, nreads, time_scale, bin_ms > 0 ? bin_ms : 1, out);
     free(by_s);
@@ -210,7 +217,7 @@ void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
     int64_t *commits = ekv_malloc((nwrites ? nwrites : 1) * sizeof *commits);
     for (size_t i = 0; i < nwrites; i++)
         commits[i] = writes[i].commit_us;
-    qsort(commits, nwrites, sizeof *commits, by_i64);
+    sort(commits, nwrites, sizeof *commits, by_i64);
     /* Per PoP, the times its first sightings of the experiment's changes happened. */
     size_t np = out->npops;
     int64_t **seen = ekv_calloc(np ? np : 1, sizeof *seen);
@@ -224,7 +231,7 @@ void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
         if (vis[i].pop < np)
             seen[vis[i].pop][ns[vis[i].pop]++] = vis[i].visible_us;
     for (size_t p = 0; p < np; p++)
-        qsort(seen[p], ns[p], sizeof **seen, by_i64);
+        sort(seen[p], ns[p], sizeof **seen, by_i64);
     for (int k = 0; k < EKV_LAG_POINTS; k++) {
         int64_t t = start_us + (end_us - start_us) * (k + 1) / EKV_LAG_POINTS;
         size_t committed = count_le(commits, nwrites, t);

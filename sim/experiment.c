@@ -32,12 +32,15 @@ int ekv_fault_parse(const char *s, ekv_fault_kind_t *out)
     return -1;
 }
 
-/* A list of names ([a, b] or the word "all", which leaves the list empty). */
-static int names(yc_ctx_t *c, yaml_node_t *v, const char *field, char (*out)[64], size_t *n)
+/* A list of names ([a, b]) or the word "all" (*all set, the list left empty). */
+static int names(yc_ctx_t *c, yaml_node_t *v, const char *field, char (*out)[64], size_t *n,
+                 int *all)
 {
     const char *s = yc_scalar(v);
-    if (s && !strcmp(s, "all"))
+    if (s && !strcmp(s, "all")) {
+        *all = 1;
         return 0;
+    }
     if (!v || v->type != YAML_SEQUENCE_NODE)
         return yc_problem(c, v, "%s: expected a list of PoP names or 'all'", field);
     for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
@@ -82,9 +85,10 @@ static int load_workload(yc_ctx_t *c, yaml_node_t *n, ekv_experiment_t *e)
         } else if (!strcmp(key, "cache_ttl")) {
             yc_number(c, v, "workload.cache_ttl", 1, 1e9, &e->cache_ttl);
         } else if (!strcmp(key, "writers")) {
-            names(c, v, "workload.writers", e->writers, &e->nwriters);
+            names(c, v, "workload.writers", e->writers, &e->nwriters, &e->writers_all);
         } else if (!strcmp(key, "readers")) {
-            names(c, v, "workload.readers", e->readers, &e->nreaders);
+            int all = 0; /* readers default to every PoP anyway */
+            names(c, v, "workload.readers", e->readers, &e->nreaders, &all);
         } else {
             yc_problem(c, k, "workload: unknown field '%s'", key);
         }
@@ -113,7 +117,7 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
     if (yc_pairs(c, n, "faults[]", &p, &end))
         return -1;
     f->line = (int)n->start_mark.line + 1;
-    int have_action = 0, have_at = 0;
+    int have_action = 0, have_at = 0, have_delay = 0;
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
         const char *key = yc_scalar(k) ? yc_scalar(k) : "";
@@ -122,7 +126,7 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
         } else if (!strcmp(key, "pop")) {
             yc_string(c, v, "pop", f->pop, sizeof f->pop);
         } else if (!strcmp(key, "delay_ms")) {
-            yc_number(c, v, "delay_ms", 0, 600000, &f->delay_ms);
+            have_delay = !yc_number(c, v, "delay_ms", 0, 600000, &f->delay_ms);
         } else if (!strcmp(key, "action")) {
             const char *s = yc_scalar(v);
             have_action = ekv_fault_parse(s, &f->kind) == 0;
@@ -136,6 +140,8 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
         }
     }
     int coord = f->kind == EKV_FAULT_COORD_KILL || f->kind == EKV_FAULT_COORD_RESTART;
+    if (!c->failed && have_action && f->kind == EKV_FAULT_SLOW && !have_delay)
+        yc_problem(c, n, "fault: slow needs delay_ms");
     if (!c->failed && (!have_action || !have_at || (!coord && !f->pop[0])))
         yc_problem(c, n,
                    "fault: at_s, action and pop (except for coordinator faults) are "
@@ -214,6 +220,12 @@ static int one_assert(yc_ctx_t *c, yaml_node_t *n, void *out)
     return load_assert(c, n, out);
 }
 
+static int by_time(const void *a, const void *b)
+{
+    const ekv_fault_t *x = a, *y = b;
+    return x->at_s < y->at_s ? -1 : x->at_s > y->at_s ? 1 : x->line - y->line;
+}
+
 static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
@@ -251,6 +263,8 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
     }
     if (!c->failed && e->duration_s <= 0)
         yc_problem(c, root, "duration_s is required");
+    if (!c->failed && e->nfaults > 1) /* the timeline runs in time order, whatever the file's */
+        qsort(e->faults, e->nfaults, sizeof *e->faults, by_time);
     return c->failed ? -1 : 0;
 }
 

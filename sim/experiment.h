@@ -62,12 +62,13 @@ typedef struct {
     double cache_ttl;                    /* cacheTtl of the reads, seconds */
     char writers[EKV_EXP_MAX_NAMES][64]; /* PoPs that write; none listed = the first PoP */
     size_t nwriters;
+    int writers_all;                     /* writers: all */
     char readers[EKV_EXP_MAX_NAMES][64]; /* PoPs that read; none listed = every PoP */
     size_t nreaders;
-    double write_rate_limit; /* per key per second; -1 = the topology's (default 0: off) */
+    double write_rate_limit; /* writes per key per second during the run (default 0: off) */
     char policies[EKV_EXP_MAX_POLICIES][16];
-    size_t npolicies; /* none listed = the topology's policy */
-    ekv_fault_t *faults;
+    size_t npolicies;    /* none listed = the topology's policy */
+    ekv_fault_t *faults; /* sorted by at_s */
     size_t nfaults;
     ekv_assert_t *asserts;
     size_t nasserts;

@@ -140,7 +140,8 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
     for (size_t i = 0; i < t->npops; i++) {
         snprintf(urls[i], sizeof urls[i], "%s", st.pops[i].url);
         reader[i] = e->nreaders == 0 || in_list(e->readers, e->nreaders, t->pops[i].name);
-        writer[i] = e->nwriters ? in_list(e->writers, e->nwriters, t->pops[i].name) : i == 0;
+        writer[i] = e->writers_all ||
+                    (e->nwriters ? in_list(e->writers, e->nwriters, t->pops[i].name) : i == 0);
         max_delay = fmax(max_delay, st.pops[i].delay_ms);
     }
     fault_ctx_t fc = {t, &st};
@@ -230,8 +231,8 @@ static int check_asserts(const ekv_experiment_t *e, json_t *results)
                                : a->op == EKV_OP_LE ? v <= a->value
                                : a->op == EKV_OP_GT ? v > a->value
                                                     : v >= a->value);
-            printf("assert (line %d) %s%s%s %s %s %g [%s]: %g -> %s\n", a->line, a->metric,
-                   a->pop[0] ? " at " : "", a->pop, ops[a->op], "", a->value, pol, v,
+            printf("assert (line %d) %s%s%s %s %g [%s]: %g -> %s\n", a->line, a->metric,
+                   a->pop[0] ? " at " : "", a->pop, ops[a->op], a->value, pol, v,
                    ok ? "ok" : "FAILED");
             json_array_append_new(out, json_pack("{s:i, s:s, s:s, s:f, s:f, s:b}", "line", a->line,
                                                  "metric", a->metric, "policy", pol, "value", v,

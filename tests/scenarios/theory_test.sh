@@ -39,6 +39,10 @@
 #      queued behind a slow heartbeat arrives late: at time_scale 1 that alone lowers the ramp
 #      by ~0.03 (simulated with the link model); at 5 it is ~0.01 (2 heartbeats and 2 writes
 #      per simulated second).
+#    What remains is systematic and one-sided: the ramp bins measure 0.015..0.03 below F
+#    (heartbeat head-of-line ~0.01, plus the PoPs' ~0.1 ms real apply lateness x time_scale,
+#    partly offset by read latency). Measured max |p - F| over five runs on a busy 2-core
+#    host: 0.016, 0.029, 0.023, 0.022, 0.018. The bound is kept at 0.03 as specified.
 # Usage: bash theory_test.sh BIN_DIR SRC_DIR. Every daemon is started and stopped by
 # `edgekv run`; if the script is interrupted, the cleanup stops the run by its pid and any
 # daemon a state file still records, by pid. Whole script: about 2.5 minutes.
@@ -143,7 +147,8 @@ EOF
                      exit !(d1 <= 2 && d2 <= 2 && m >= c - 0.01) }' ||
             fail "push: $name configured $conf ms: p50 $p50, p99 $p99, min $min (want p50 and" \
                 "p99 within 2 ms of it, none earlier)"
-        pass "push: $name delay $conf ms: p50 $p50 ms, p99 $p99 ms, min $min ms, $seen changes"
+        pass "push: $name delay $conf ms: $(calc -v a="$p50" -v b="$p99" -v m="$min" \
+            'BEGIN { printf "p50 %.3f ms, p99 %.3f ms, min %.3f ms", a, b, m }'), $seen changes"
     done < <(jq -r '.runs[0].pops[] | [.name, .configured_ms, .visibility_ms.p50,
         .visibility_ms.p99, .visibility_cdf_ms[0], .changes_seen] | map(tostring) | join(" ")' \
         "$res")
@@ -197,7 +202,8 @@ EOF
     # The bound must bind: with ~2000 lifetimes some stale read comes close to T.
     calc -v a="$age_max" -v t="$ttl" 'BEGIN { exit !(a >= t * 1000 * 0.9) }' ||
         fail "ttl: the stalest read at r was only $age_max ms old (expected close to ${ttl} s)"
-    pass "ttl: stalest read at r $age_max ms <= $bound ms (cacheTtl ${ttl} s + 2 x $delay ms + slack)"
+    pass "ttl: stalest read at r $(calc -v a="$age_max" 'BEGIN { printf "%.1f", a }') ms <=" \
+        "$bound ms (cacheTtl ${ttl} s + 2 x $delay ms + 5 real ms)"
     local expect
     expect=$(calc -v W="$write_rate" -v R="$read_rate" -v K="$keys" -v T="$ttl" \
         'BEGIN { w = W / K; r = R / K; printf "%.4f", r * (T - (1 - exp(-w * T)) / w) / (1 + r * T) }')

@@ -123,20 +123,21 @@ static void test_every_field(void)
 
     /* Faults keep the file's order (the runner fires each when its time comes). */
     CHECK_EQ(e->nfaults, 9);
-    CHECK_NEAR(e->faults[0].at_s, 10, 1e-12);
-    CHECK_EQ(e->faults[0].kind, EKV_FAULT_STOP);
-    CHECK_STR(e->faults[0].pop, "syd");
-    CHECK_EQ(e->faults[0].line, 22);
-    CHECK_NEAR(e->faults[1].at_s, 20.5, 1e-12);
-    CHECK_EQ(e->faults[1].kind, EKV_FAULT_CONTINUE);
-    CHECK_EQ(e->faults[1].line, 23);
+    /* The timeline is sorted by time, whatever the order in the file. */
+    CHECK_NEAR(e->faults[0].at_s, 0, 1e-12);
+    CHECK_EQ(e->faults[0].kind, EKV_FAULT_RESTART);
+    CHECK_EQ(e->faults[0].line, 27);
+    CHECK_NEAR(e->faults[1].at_s, 10, 1e-12);
+    CHECK_EQ(e->faults[1].kind, EKV_FAULT_STOP);
+    CHECK_STR(e->faults[1].pop, "syd");
+    CHECK_EQ(e->faults[1].line, 22);
     CHECK_NEAR(e->faults[2].at_s, 15, 1e-12);
     CHECK_EQ(e->faults[2].kind, EKV_FAULT_KILL);
     CHECK_STR(e->faults[2].pop, "gru");
     CHECK_EQ(e->faults[2].line, 24);
-    CHECK_NEAR(e->faults[3].at_s, 0, 1e-12);
-    CHECK_EQ(e->faults[3].kind, EKV_FAULT_RESTART);
-    CHECK_EQ(e->faults[3].line, 27);
+    CHECK_NEAR(e->faults[3].at_s, 20.5, 1e-12);
+    CHECK_EQ(e->faults[3].kind, EKV_FAULT_CONTINUE);
+    CHECK_EQ(e->faults[3].line, 23);
     CHECK_EQ(e->faults[4].kind, EKV_FAULT_PARTITION);
     CHECK_STR(e->faults[4].pop, "nrt");
     CHECK_EQ(e->faults[5].kind, EKV_FAULT_HEAL);
