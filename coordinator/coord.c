@@ -67,7 +67,7 @@ static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, s
     const void *frames[2] = {change->ns.ptr, body};
     size_t lens[2] = {change->ns.len, len};
     if (ekv_zev_send(c->pub, frames, lens, 2) == EKV_OK)
-        c->st.published++;
+        c->st.published++, c->st.published_bytes += change->ns.len + len;
 }
 
 /* Hands every queued unit (up to max_batch drafts, whole units) to the committer.

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t reads, writes, deletes, lists; /* operations (REST and nodes) */
     uint64_t bytes_in, bytes_out;           /* value bytes written and read */
     uint64_t published, commits, malformed; /* changes published, groups, dropped frames */
+    uint64_t published_bytes;               /* bytes of the published frames (topic + body) */
     uint64_t expired;                       /* keys deleted by the sweeper */
     uint64_t catchups, snapshots;           /* catch-up requests, snapshot pages */
     uint64_t errors[600];                   /* error replies by HTTP status */

@@ -550,6 +550,8 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
                         "edgekv_change_log_entries %" PRIu64 "\n"
                         "# TYPE edgekv_published_changes_total counter\n"
                         "edgekv_published_changes_total %" PRIu64 "\n"
+                        "# TYPE edgekv_published_bytes_total counter\n"
+                        "edgekv_published_bytes_total %" PRIu64 "\n"
                         "# TYPE edgekv_commit_groups_total counter\n"
                         "edgekv_commit_groups_total %" PRIu64 "\n"
                         "# TYPE edgekv_expired_keys_total counter\n"
@@ -561,6 +563,7 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
                         "# TYPE edgekv_errors_total counter\n",
                         s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
                         ekv_store_last_seq(c->store), ekv_store_log_size(c->store), s->published,
+                        s->published_bytes,
                         s->commits, s->expired, s->catchups, s->malformed, c->nns);
     for (int i = 0; i < 600; i++)
         if (s->errors[i])
@@ -629,8 +632,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (query && evhttp_parse_query_str(query, &q) != 0) {
         rest_fail(c, req, 400, EKV_REST_INVALID_REQUEST, "Malformed query string");
     } else if (!strcmp(path, "/health")) {
-        json_t *h = json_pack("{s:b, s:I, s:i}", "ok", 1, "seq",
-                              (json_int_t)ekv_store_last_seq(c->store), "namespaces", (int)c->nns);
+        json_t *h = json_pack("{s:b, s:I, s:i, s:I, s:I}", "ok", 1, "seq",
+                              (json_int_t)ekv_store_last_seq(c->store), "namespaces", (int)c->nns,
+                              "published", (json_int_t)c->st.published, "published_bytes",
+                              (json_int_t)c->st.published_bytes);
         send_json(req, 200, h);
     } else if (!strcmp(path, "/metrics")) {
         metrics(c, req);

@@ -254,7 +254,9 @@ static void fire_faults(load_t *L, int64_t now)
     const ekv_experiment_t *e = L->cfg->exp;
     double elapsed_s = (double)(now - L->start_us) / 1e6 * L->cfg->time_scale;
     while (L->next_fault < e->nfaults && e->faults[L->next_fault].at_s <= elapsed_s) {
-        const ekv_fault_t *f = &e->faults[L->next_fault++];
+        size_t idx = L->next_fault++;
+        const ekv_fault_t *f = &e->faults[idx];
+        L->out->fault_us[idx] = ekv_now_us();
         if (L->cfg->fault && L->cfg->fault(L->cfg->fault_arg, f) != 0)
             fprintf(stderr, "\nedgekv: fault %s %s at %.1f s could not be applied\n",
                     ekv_fault_name(f->kind), f->pop, f->at_s);
@@ -325,6 +327,7 @@ static int open_pops(load_t *L)
 int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
 {
     memset(out, 0, sizeof *out);
+    out->fault_us = ekv_calloc(cfg->exp->nfaults + 1, sizeof *out->fault_us);
     load_t L = {.cfg = cfg, .out = out};
     L.rng = (uint64_t)cfg->exp->seed * 0x9e3779b97f4a7c15ull + 7;
     struct event_config *ec = event_config_new();
@@ -369,5 +372,6 @@ void ekv_load_result_fini(ekv_load_result_t *r)
     free(r->writes);
     free(r->reads);
     free(r->vis);
+    free(r->fault_us);
     memset(r, 0, sizeof *r);
 }

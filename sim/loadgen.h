@@ -40,6 +40,7 @@ typedef struct {
     uint64_t write_errors;    /* writes not acknowledged */
     uint64_t vis_lost;        /* visibility records overwritten before they were polled */
     int64_t start_us, end_us; /* when the load began and ended (real clock) */
+    int64_t *fault_us;        /* per fault of the experiment: when it was applied (0: never) */
 } ekv_load_result_t;
 
 int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out);

@@ -37,8 +37,11 @@ static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
 {
     const ekv_results_t *r = &run->res;
     json_t *pops = json_array(), *tvis = json_array(), *lag = json_array();
-    for (size_t i = 0; i < r->npops; i++)
-        json_array_append_new(pops, pop_json(t, i, &r->pops[i]));
+    for (size_t i = 0; i < r->npops; i++) {
+        json_t *p = pop_json(t, i, &r->pops[i]);
+        json_object_update(p, json_array_get(run->pop_extra, i));
+        json_array_append_new(pops, p);
+    }
     for (size_t b = 0; b < r->tvis_bins; b++)
         if (r->tvis_n[b] > 0)
             json_array_append_new(tvis, json_pack("{s:f, s:f, s:I}", "t_ms", r->tvis_t_ms[b], "p",
@@ -49,12 +52,15 @@ static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
     uint64_t failed = 0;
     for (size_t i = 0; i < r->npops; i++)
         failed += r->pops[i].failed_reads;
-    return json_pack(
+    json_t *j = json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:o, s:o, s:o}", "policy", run->policy, "writes",
         (json_int_t)r->writes, "write_errors", (json_int_t)run->write_errors, "reads",
         (json_int_t)r->reads, "stale_reads", (json_int_t)r->stale_reads, "stale_ratio",
         r->reads > failed ? (double)r->stale_reads / (double)(r->reads - failed) : 0.0,
         "failed_reads", (json_int_t)failed, "pops", pops, "t_visibility", tvis, "version_lag", lag);
+    if (run->extra)
+        json_object_update(j, run->extra);
+    return j;
 }
 
 json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double time_scale,

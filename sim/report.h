@@ -19,6 +19,8 @@ typedef struct {
     char policy[16];
     ekv_results_t res;
     uint64_t write_errors; /* writes not acknowledged */
+    json_t *extra;         /* more run fields (fan-out cost, faults), merged in; owned */
+    json_t *pop_extra;     /* per PoP: more fields (cache counters), merged in; owned */
 } ekv_run_t;
 
 /* The results document ({"experiment", ..., "runs": [...]}); new reference. */

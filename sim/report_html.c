@@ -272,19 +272,36 @@ static const char *css =
 static void table(FILE *f, json_t *run)
 {
     fprintf(f, "<table><tr><th>PoP</th><th>city</th><th>configured ms</th><th>p50 ms</th>"
-               "<th>p99 ms</th><th>max ms</th><th>reads</th><th>stale</th><th>stale %%</th></tr>");
+               "<th>p99 ms</th><th>max ms</th><th>reads</th><th>stale</th><th>stale %%</th>"
+               "<th>hit ratio</th><th>origin fetches</th></tr>");
     json_t *pops = json_object_get(run, "pops");
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i), *v = json_object_get(p, "visibility_ms");
         fprintf(f,
                 "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-                "<td>%lld</td><td>%lld</td><td>%.2f</td></tr>",
+                "<td>%lld</td><td>%lld</td><td>%.2f</td><td>%.3f</td><td>%lld</td></tr>",
                 json_string_value(json_object_get(p, "name")),
                 json_string_value(json_object_get(p, "city")), num(p, "configured_ms"),
                 num(v, "p50"), num(v, "p99"), num(v, "max"),
                 (long long)json_integer_value(json_object_get(p, "reads")),
                 (long long)json_integer_value(json_object_get(p, "stale_reads")),
-                100 * num(p, "stale_ratio"));
+                100 * num(p, "stale_ratio"), num(p, "hit_ratio"),
+                (long long)json_integer_value(json_object_get(p, "origin_reads")));
+    }
+    fprintf(f, "</table><p>Fan-out per write: %.1f messages, %.0f bytes.</p>",
+            num(run, "fanout_messages_per_write"), num(run, "fanout_bytes_per_write"));
+    json_t *faults = json_object_get(run, "faults");
+    if (json_array_size(faults) == 0)
+        return;
+    fprintf(f, "<table><tr><th>fault</th><th>PoP</th><th>at s</th><th>converged after ms</th>"
+               "</tr>");
+    for (size_t i = 0; i < json_array_size(faults); i++) {
+        json_t *x = json_array_get(faults, i), *c = json_object_get(x, "convergence_ms");
+        char conv[32];
+        snprintf(conv, sizeof conv, json_is_number(c) ? "%.1f" : "-", json_number_value(c));
+        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td></tr>",
+                json_string_value(json_object_get(x, "action")),
+                json_string_value(json_object_get(x, "pop")), num(x, "at_s"), conv);
     }
     fprintf(f, "</table>");
 }

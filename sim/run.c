@@ -21,6 +21,7 @@
 #include "ekv_file.h"
 #include "ekv_mem.h"
 #include "faults.h"
+#include "hclient.h"
 #include "launch.h"
 #include "loadgen.h"
 #include "report.h"
@@ -99,6 +100,102 @@ static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
     }
 }
 
+/* Cache counters of every PoP and the coordinator's fan-out counters, before the stop. */
+static void collect_counters(const ekv_state_t *st, uint64_t writes, ekv_run_t *run)
+{
+    size_t n = st->npops;
+    ekv_hc_req_t *r = ekv_calloc(n + 1, sizeof *r);
+    for (size_t i = 0; i <= n; i++) {
+        r[i].method = "GET";
+        snprintf(r[i].url, sizeof r[i].url, "%s%s", i < n ? st->pops[i].url : st->coord.url,
+                 i < n ? "/stats" : "/health");
+    }
+    ekv_hc_run(r, n + 1, 10000);
+    run->pop_extra = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = r[i].status == 200 ? json_loads(r[i].resp, 0, NULL) : NULL;
+        json_int_t hits = json_integer_value(json_object_get(j, "hits"));
+        json_int_t misses = json_integer_value(json_object_get(j, "misses"));
+        json_array_append_new(run->pop_extra,
+                              j ? json_pack("{s:I, s:I, s:I, s:f}", "hits", hits, "misses", misses,
+                                            "origin_reads",
+                                            json_integer_value(json_object_get(j, "origin_reads")),
+                                            "hit_ratio",
+                                            hits + misses ? (double)hits / (double)(hits + misses)
+                                                          : 0.0)
+                                : json_object());
+        json_decref(j);
+    }
+    json_t *h = r[n].status == 200 ? json_loads(r[n].resp, 0, NULL) : NULL;
+    double per = writes ? (double)n / (double)writes : 0;
+    run->extra = json_pack("{s:f, s:f}", "fanout_messages_per_write",
+                           (double)json_integer_value(json_object_get(h, "published")) * per,
+                           "fanout_bytes_per_write",
+                           (double)json_integer_value(json_object_get(h, "published_bytes")) * per);
+    json_decref(h);
+    for (size_t i = 0; i <= n; i++)
+        ekv_hc_req_fini(&r[i]);
+    free(r);
+}
+
+static int by_pop_seq(const void *a, const void *b)
+{
+    const ekv_vis_rec_t *x = a, *y = b;
+    if (x->pop != y->pop)
+        return x->pop < y->pop ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* When PoP pop first saw seq, or -1. vis is sorted by (pop, seq). */
+static int64_t seen_at(const ekv_vis_rec_t *vis, size_t n, uint16_t pop, uint64_t seq)
+{
+    ekv_vis_rec_t key = {pop, seq, 0};
+    const ekv_vis_rec_t *v = bsearch(&key, vis, n, sizeof *vis, by_pop_seq);
+    return v ? v->visible_us : -1;
+}
+
+/* Convergence after each recovery (continue, heal, restart, slow, coordinator restart): how
+ * long until the PoP (every PoP for the coordinator) had seen every change committed before
+ * the fault; null when it never did within the run. */
+static json_t *convergence(const ekv_experiment_t *e, const ekv_topo_t *t,
+                           const ekv_load_result_t *lr, double scale)
+{
+    ekv_vis_rec_t *vis = ekv_malloc((lr->nvis ? lr->nvis : 1) * sizeof *vis);
+    if (lr->nvis)
+        memcpy(vis, lr->vis, lr->nvis * sizeof *vis);
+    if (lr->nvis > 1)
+        qsort(vis, lr->nvis, sizeof *vis, by_pop_seq);
+    json_t *out = json_array();
+    for (size_t f = 0; f < e->nfaults; f++) {
+        const ekv_fault_t *x = &e->faults[f];
+        int64_t at = lr->fault_us[f];
+        int recovery = x->kind == EKV_FAULT_CONTINUE || x->kind == EKV_FAULT_HEAL ||
+                       x->kind == EKV_FAULT_RESTART || x->kind == EKV_FAULT_SLOW ||
+                       x->kind == EKV_FAULT_COORD_RESTART;
+        json_t *row = json_pack("{s:s, s:s, s:f, s:b}", "action", ekv_fault_name(x->kind), "pop",
+                                x->pop, "at_s", x->at_s, "applied", at != 0);
+        int64_t worst = 0, never = !recovery || at == 0;
+        for (size_t p = 0; p < t->npops && !never; p++) {
+            if (x->pop[0] && strcmp(t->pops[p].name, x->pop))
+                continue;
+            for (size_t w = 0; w < lr->nwrites && !never; w++) {
+                if (lr->writes[w].commit_us >= at)
+                    continue;
+                int64_t s = seen_at(vis, lr->nvis, (uint16_t)p, lr->writes[w].seq);
+                if (s < 0)
+                    never = 1;
+                else if (s - at > worst)
+                    worst = s - at;
+            }
+        }
+        json_object_set_new(row, "convergence_ms",
+                            never ? json_null() : json_real((double)worst / 1000.0 * scale));
+        json_array_append_new(out, row);
+    }
+    free(vis);
+    return out;
+}
+
 /* A copy of the topology for one run: this policy everywhere, ephemeral ports. */
 static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, const char *policy)
 {
@@ -157,8 +254,11 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
                              &fc};
     ekv_load_result_t lr;
     rc = ekv_load_run(&cfg, &lr);
+    if (rc == EKV_OK)
+        collect_counters(&st, lr.nwrites, run);
     ekv_launch_stop(&st);
     if (rc == EKV_OK) {
+        json_object_set_new(run->extra, "faults", convergence(e, t, &lr, t->time_scale));
         write_csvs(out, policy, t, &lr);
         snprintf(run->policy, sizeof run->policy, "%s", policy);
         run->write_errors = lr.write_errors;
@@ -326,8 +426,11 @@ int ekv_cmd_run(int argc, char **argv)
         json_decref(results);
         rc = check && failed ? 1 : 0;
     }
-    for (size_t i = 0; i < done_runs; i++)
+    for (size_t i = 0; i < nruns; i++) {
         ekv_results_fini(&runs[i].res);
+        json_decref(runs[i].extra);
+        json_decref(runs[i].pop_extra);
+    }
 done:
     free(runs);
     ekv_experiment_destroy(&e);
