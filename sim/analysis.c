@@ -239,6 +239,7 @@ void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
         for (size_t p = 0; p < np; p++) {
             size_t v = count_le(seen[p], ns[p], t);
             double lag = committed > v ? (double)(committed - v) : 0;
+            out->pops[p].lag[k] = (float)lag;
             sum += lag;
             max = lag > max ? lag : max;
         }

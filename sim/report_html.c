@@ -169,6 +169,29 @@ static void lag_chart(FILE *f, json_t *runs)
     free(names);
 }
 
+/* One line per PoP: committed changes it had not seen, over the run. */
+static void pop_lag_chart(FILE *f, json_t *run)
+{
+    json_t *pops = json_object_get(run, "pops"), *times = json_object_get(run, "version_lag");
+    size_t n = json_array_size(pops);
+    series_t *s = ekv_calloc(n ? n : 1, sizeof *s);
+    double ymax = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = json_array_get(pops, i), *lag = json_object_get(p, "version_lag");
+        s[i].name = json_string_value(json_object_get(p, "name"));
+        s[i].n = json_array_size(lag);
+        s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
+        s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
+        for (size_t k = 0; k < s[i].n; k++) {
+            s[i].x[k] = num(json_array_get(times, k), "t_s");
+            s[i].y[k] = json_number_value(json_array_get(lag, k));
+            ymax = s[i].y[k] > ymax ? s[i].y[k] : ymax;
+        }
+    }
+    line_chart(f, "Version lag per PoP", "time (s)", "changes behind", s, n, nice_max(ymax));
+    series_free(s, n);
+}
+
 static void stale_bars(FILE *f, json_t *runs)
 {
     size_t nr = json_array_size(runs);
@@ -341,6 +364,7 @@ int ekv_report_html(const char *dir, json_t *results)
         tvis_chart(f, one, "t-visibility of this policy alone");
         json_decref(one);
         cdf_chart(f, r);
+        pop_lag_chart(f, r);
         world_map(f, results, r);
         table(f, r);
     }

@@ -215,16 +215,26 @@ static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, 
     return c;
 }
 
+/* One run: on a topology launched for it with this policy, or on the running one (then the
+ * topology, its policies and its time scale are as they run, and it is left running). */
 static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char *topo_path,
-                   const char *policy, const char *out, int progress, ekv_run_t *run)
+                   const char *policy, const char *out, int progress, ekv_run_t *run,
+                   const ekv_state_t *running)
 {
     ekv_topo_t *t = run_topology(base, e, policy);
-    char home[PATH_MAX + 32];
-    snprintf(home, sizeof home, "%s/state-%s", out, policy);
-    setenv("EDGEKV_HOME", home, 1);
     ekv_state_t st;
-    fprintf(stderr, "edgekv: policy %s: starting %zu PoPs\n", policy, t->npops);
-    int rc = ekv_launch_start(t, topo_path, &st);
+    int rc = EKV_OK;
+    if (running) {
+        st = *running;
+        t->time_scale = base->time_scale;
+        fprintf(stderr, "edgekv: running on the topology already up (%zu PoPs)\n", t->npops);
+    } else {
+        char home[PATH_MAX + 32];
+        snprintf(home, sizeof home, "%s/state-%s", out, policy);
+        setenv("EDGEKV_HOME", home, 1);
+        fprintf(stderr, "edgekv: policy %s: starting %zu PoPs\n", policy, t->npops);
+        rc = ekv_launch_start(t, topo_path, &st);
+    }
     if (rc != EKV_OK) {
         free(t->pops);
         free(t);
@@ -256,7 +266,8 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
     rc = ekv_load_run(&cfg, &lr);
     if (rc == EKV_OK)
         collect_counters(&st, lr.nwrites, run);
-    ekv_launch_stop(&st);
+    if (!running)
+        ekv_launch_stop(&st);
     if (rc == EKV_OK) {
         json_object_set_new(run->extra, "faults", convergence(e, t, &lr, t->time_scale));
         write_csvs(out, policy, t, &lr);
@@ -403,19 +414,33 @@ int ekv_cmd_run(int argc, char **argv)
     int rc = 1;
     size_t nruns = e->npolicies ? e->npolicies : 1;
     ekv_run_t *runs = ekv_calloc(nruns, sizeof *runs);
+    ekv_state_t *running = NULL; /* no policies to compare: use a topology that is up */
+    if (e->npolicies == 0 && ekv_state_load(&running) == EKV_OK && ekv_proc_alive(&running->coord)) {
+        ekv_topo_destroy(&t);
+        topo_path = running->topology;
+        t = ekv_topo_load(topo_path, err, sizeof err);
+        if (!t || t->npops != running->npops) {
+            fprintf(stderr, "edgekv: the running topology does not match %s\n", topo_path);
+            ekv_state_destroy(&running);
+            goto done;
+        }
+    } else {
+        ekv_state_destroy(&running);
+    }
     if (check_names(e, t) != 0 || make_out(out, sizeof out, given_out, e->name) != 0)
         goto done;
     size_t done_runs = 0;
     for (; done_runs < nruns; done_runs++) {
         const char *policy = e->npolicies ? e->policies[done_runs] : t->policy;
-        if (one_run(e, t, topo_path, policy, out, isatty(2), &runs[done_runs]) != EKV_OK) {
+        if (one_run(e, t, topo_path, policy, out, isatty(2), &runs[done_runs], running) !=
+            EKV_OK) {
             fprintf(stderr, "edgekv: the %s run failed\n", policy);
             break;
         }
     }
     if (done_runs == nruns) {
-        json_t *results =
-            ekv_report_json(e, t, e->time_scale > 0 ? e->time_scale : t->time_scale, runs, nruns);
+        double scale = running ? t->time_scale : e->time_scale > 0 ? e->time_scale : t->time_scale;
+        json_t *results = ekv_report_json(e, t, scale, runs, nruns);
         ekv_report_summary(stdout, results);
         int failed = check_asserts(e, results);
         char path[PATH_MAX + 32];
@@ -432,6 +457,7 @@ int ekv_cmd_run(int argc, char **argv)
         json_decref(runs[i].pop_extra);
     }
 done:
+    ekv_state_destroy(&running);
     free(runs);
     ekv_experiment_destroy(&e);
     ekv_topo_destroy(&t);
