@@ -544,20 +544,39 @@ pass "metrics: latest sequence $seq, $w writes"
 
 start_coord limited
 R="$NS/$DEF/values"
-req PUT "$R/hot" --data-binary first
-expect_ok "first write"
-req PUT "$R/hot" --data-binary second
+now_ms() { date +%s%3N; }
+# The checks below need the requests to land within one second of the first write; on a busy
+# machine an attempt can take longer, so each is timed and only a quick one counts.
+quick=""
+for attempt in 1 2 3 4 5; do
+    K="hot$attempt"
+    t0=$(now_ms)
+    req PUT "$R/$K" --data-binary first
+    expect_ok "first write"
+    req PUT "$R/$K" --data-binary second
+    c_second=$CODE
+    cp "$H/body" "$H/second.body"
+    cp "$H/hdr" "$H/second.hdr"
+    req DELETE "$R/$K"
+    c_delete=$CODE
+    [ $(($(now_ms) - t0)) -lt 900 ] || continue
+    quick=$K
+    break
+done
+[ -n "$quick" ] || fail "no attempt finished within 0.9 s: the machine is too slow for this check"
+[ "$c_delete" = 429 ] || fail "delete within a second: status $c_delete, expected 429"
+cp "$H/second.body" "$H/body"
+cp "$H/second.hdr" "$H/hdr"
+CODE=$c_second
 expect_err "second write within a second" 429 10022 "Too Many Requests"
 [ -n "$(header Retry-After)" ] || fail "429 without Retry-After"
-expect_value "refused write not stored" "$R/hot" first
+expect_value "refused write not stored" "$R/$quick" first
 req PUT "$R/other" --data-binary other
 expect_ok "another key is not limited"
-req DELETE "$R/hot"
-expect_err "delete within a second" 429 10022
 sleep 1.1
-req PUT "$R/hot" --data-binary third
+req PUT "$R/$quick" --data-binary third
 expect_ok "write after 1.1 s"
-expect_value "write after 1.1 s stored" "$R/hot" third
+expect_value "write after 1.1 s stored" "$R/$quick" third
 pass "same-key rate limit: 429 (10022) within a second, allowed after"
 
 echo "$PASSED passed, 0 failed"
