@@ -10,6 +10,7 @@
 #include "ekv_args.h"
 #include "ekv_err.h"
 #include "ekv_log.h"
+#include "ekv_loop.h"
 
 static void usage(FILE *f)
 {
@@ -132,13 +133,6 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
     return 0;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    ekv_info("signal %d: stopping", (int)sig);
-    event_base_loopbreak(arg);
-}
-
 int main(int argc, char **argv)
 {
     ekv_log_init("coordinator", EKV_LOG_INFO);
@@ -148,17 +142,8 @@ int main(int argc, char **argv)
     char host[256];
     if (parse_args(argc, argv, &cfg, &ready, host, sizeof host) != 0)
         return 2;
-    signal(SIGPIPE, SIG_IGN);
-
-    struct event_config *ec = event_config_new();
-    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-    struct event_base *base = event_base_new_with_config(ec);
-    event_config_free(ec);
-    event_base_priority_init(base, 3);
-    struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
-    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    event_add(sigint, NULL);
-    event_add(sigterm, NULL);
+    ekv_loop_t *loop = ekv_loop_new(3);
+    struct event_base *base = ekv_loop_base(loop);
 
     char err[512] = "";
     int rc = 1;
@@ -171,12 +156,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "edgekv-coordinator: cannot write %s\n", ready);
         goto out;
     }
-    event_base_dispatch(base);
+    ekv_loop_run(loop);
     rc = 0;
 out:
     ekv_coord_destroy(&coord);
-    event_free(sigint);
-    event_free(sigterm);
-    event_base_free(base);
+    ekv_loop_destroy(&loop);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "ekv_args.h"
 #include "ekv_log.h"
+#include "ekv_loop.h"
 #include "node.h"
 
 static void usage(FILE *f)
@@ -149,13 +150,6 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
     return 0;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    ekv_info("signal %d: stopping", (int)sig);
-    event_base_loopbreak(arg);
-}
-
 int main(int argc, char **argv)
 {
     ekv_node_config_t cfg;
@@ -165,19 +159,8 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &cfg, host, sizeof host) != 0)
         return 2;
     ekv_log_init(cfg.name, EKV_LOG_INFO);
-    signal(SIGPIPE, SIG_IGN);
-
-    struct event_config *ec = event_config_new();
-    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-    /* evhttp enables and disables a connection's events around every request: batching
-     * those epoll_ctl calls per loop turn saves several syscalls per cache hit. */
-    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-    struct event_base *base = event_base_new_with_config(ec);
-    event_config_free(ec);
-    struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
-    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    event_add(sigint, NULL);
-    event_add(sigterm, NULL);
+    ekv_loop_t *loop = ekv_loop_new(0);
+    struct event_base *base = ekv_loop_base(loop);
 
     char err[512] = "";
     int rc = 1;
@@ -186,12 +169,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "edgekv-node: %s\n", err);
         goto out;
     }
-    event_base_dispatch(base);
+    ekv_loop_run(loop);
     rc = 0;
 out:
     ekv_node_destroy(&node);
-    event_free(sigint);
-    event_free(sigterm);
-    event_base_free(base);
+    ekv_loop_destroy(&loop);
     return rc;
 }

@@ -45,7 +45,7 @@ typedef struct {
     double stale_age_p50, stale_age_max; /* simulated ms */
     uint64_t hits_fresh;                 /* reads that returned the newest committed version */
     double cdf[21];                      /* visibility delay at 0%, 5%, ... 100% (simulated ms) */
-    float lag[100];            /* version lag at each of the run's lag sample times */
+    float lag[100];                      /* version lag at each of the run's lag sample times */
 } ekv_pop_result_t;
 
 #define EKV_LAG_POINTS 100

@@ -268,12 +268,14 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
     return c->failed ? -1 : 0;
 }
 
+static int root_fn(yc_ctx_t *c, yaml_node_t *root, void *obj)
+{
+    return load_root(c, root, obj);
+}
+
 ekv_experiment_t *ekv_experiment_parse(const char *name, const char *text, size_t len, char *err,
                                        size_t errlen)
 {
-    yaml_document_t doc;
-    if (yc_load(name, text, len, &doc, err, errlen) != 0)
-        return NULL;
     ekv_experiment_t *e = ekv_calloc(1, sizeof *e);
     snprintf(e->name, sizeof e->name, "experiment");
     e->seed = 1;
@@ -284,14 +286,7 @@ ekv_experiment_t *ekv_experiment_parse(const char *name, const char *text, size_
     e->read_rate = 50;
     e->cache_ttl = 60;
     e->write_rate_limit = 0;
-    yc_ctx_t c = {&doc, name, err, errlen, 0};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root)
-        yc_problem(&c, NULL, "the file is empty");
-    else
-        load_root(&c, root, e);
-    yaml_document_delete(&doc);
-    if (c.failed)
+    if (yc_parse(name, text, len, root_fn, e, err, errlen) != 0)
         ekv_experiment_destroy(&e);
     return e;
 }
@@ -300,11 +295,8 @@ ekv_experiment_t *ekv_experiment_load(const char *path, char *err, size_t errlen
 {
     char *text;
     size_t len;
-    int rc = ekv_file_read(path, 16u << 20, &text, &len);
-    if (rc != EKV_OK) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, ekv_strerror(rc));
+    if (yc_read(path, &text, &len, err, errlen) != 0)
         return NULL;
-    }
     ekv_experiment_t *e = ekv_experiment_parse(path, text, len, err, errlen);
     free(text);
     return e;

@@ -24,16 +24,16 @@ static json_t *pop_json(const ekv_topo_t *t, size_t i, const ekv_pop_result_t *p
     for (int k = 0; k < EKV_LAG_POINTS; k++)
         json_array_append_new(lag, json_real(p->lag[k]));
     uint64_t answered = p->reads - p->failed_reads;
-    return json_pack(
-        "{s:s, s:s, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:o, s:I, s:I, s:I, "
-        "s:f, s:{s:f, s:f}, s:I, s:o}",
-        "name", tp->name, "city", tp->city, "lat", tp->lat, "lon", tp->lon, "configured_ms",
-        ekv_topo_delay_ms(t, tp), "visibility_ms", "p50", p->p50, "p90", p->p90, "p99", p->p99,
-        "max", p->max, "visibility_cdf_ms", cdf, "reads", (json_int_t)p->reads, "stale_reads",
-        (json_int_t)p->stale_reads, "failed_reads", (json_int_t)p->failed_reads, "stale_ratio",
-        answered ? (double)p->stale_reads / (double)answered : 0.0, "stale_age_ms", "p50",
-        p->stale_age_p50, "max", p->stale_age_max, "changes_seen", (json_int_t)p->changes,
-        "version_lag", lag);
+    return json_pack("{s:s, s:s, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:o, s:I, s:I, s:I, "
+                     "s:f, s:{s:f, s:f}, s:I, s:o}",
+                     "name", tp->name, "city", tp->city, "lat", tp->lat, "lon", tp->lon,
+                     "configured_ms", ekv_topo_delay_ms(t, tp), "visibility_ms", "p50", p->p50,
+                     "p90", p->p90, "p99", p->p99, "max", p->max, "visibility_cdf_ms", cdf, "reads",
+                     (json_int_t)p->reads, "stale_reads", (json_int_t)p->stale_reads,
+                     "failed_reads", (json_int_t)p->failed_reads, "stale_ratio",
+                     answered ? (double)p->stale_reads / (double)answered : 0.0, "stale_age_ms",
+                     "p50", p->stale_age_p50, "max", p->stale_age_max, "changes_seen",
+                     (json_int_t)p->changes, "version_lag", lag);
 }
 
 static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)

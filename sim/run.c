@@ -116,14 +116,12 @@ static void collect_counters(const ekv_state_t *st, uint64_t writes, ekv_run_t *
         json_t *j = r[i].status == 200 ? json_loads(r[i].resp, 0, NULL) : NULL;
         json_int_t hits = json_integer_value(json_object_get(j, "hits"));
         json_int_t misses = json_integer_value(json_object_get(j, "misses"));
-        json_array_append_new(run->pop_extra,
-                              j ? json_pack("{s:I, s:I, s:I, s:f}", "hits", hits, "misses", misses,
-                                            "origin_reads",
-                                            json_integer_value(json_object_get(j, "origin_reads")),
-                                            "hit_ratio",
-                                            hits + misses ? (double)hits / (double)(hits + misses)
-                                                          : 0.0)
-                                : json_object());
+        json_array_append_new(
+            run->pop_extra,
+            j ? json_pack("{s:I, s:I, s:I, s:f}", "hits", hits, "misses", misses, "origin_reads",
+                          json_integer_value(json_object_get(j, "origin_reads")), "hit_ratio",
+                          hits + misses ? (double)hits / (double)(hits + misses) : 0.0)
+              : json_object());
         json_decref(j);
     }
     json_t *h = r[n].status == 200 ? json_loads(r[n].resp, 0, NULL) : NULL;
@@ -415,7 +413,8 @@ int ekv_cmd_run(int argc, char **argv)
     size_t nruns = e->npolicies ? e->npolicies : 1;
     ekv_run_t *runs = ekv_calloc(nruns, sizeof *runs);
     ekv_state_t *running = NULL; /* no policies to compare: use a topology that is up */
-    if (e->npolicies == 0 && ekv_state_load(&running) == EKV_OK && ekv_proc_alive(&running->coord)) {
+    if (e->npolicies == 0 && ekv_state_load(&running) == EKV_OK &&
+        ekv_proc_alive(&running->coord)) {
         ekv_topo_destroy(&t);
         topo_path = running->topology;
         t = ekv_topo_load(topo_path, err, sizeof err);
@@ -432,8 +431,7 @@ int ekv_cmd_run(int argc, char **argv)
     size_t done_runs = 0;
     for (; done_runs < nruns; done_runs++) {
         const char *policy = e->npolicies ? e->policies[done_runs] : t->policy;
-        if (one_run(e, t, topo_path, policy, out, isatty(2), &runs[done_runs], running) !=
-            EKV_OK) {
+        if (one_run(e, t, topo_path, policy, out, isatty(2), &runs[done_runs], running) != EKV_OK) {
             fprintf(stderr, "edgekv: the %s run failed\n", policy);
             break;
         }

@@ -224,21 +224,16 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
     return c->failed ? -1 : 0;
 }
 
+static int root_fn(yc_ctx_t *c, yaml_node_t *root, void *obj)
+{
+    return load_root(c, root, obj);
+}
+
 ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err, size_t errlen)
 {
-    yaml_document_t doc;
-    if (yc_load(name, text, len, &doc, err, errlen) != 0)
-        return NULL;
     ekv_topo_t *t = ekv_calloc(1, sizeof *t);
     set_defaults(t);
-    yc_ctx_t c = {&doc, name, err, errlen, 0};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root)
-        yc_problem(&c, NULL, "the file is empty");
-    else
-        load_root(&c, root, t);
-    yaml_document_delete(&doc);
-    if (c.failed)
+    if (yc_parse(name, text, len, root_fn, t, err, errlen) != 0)
         ekv_topo_destroy(&t);
     return t;
 }
@@ -247,11 +242,8 @@ ekv_topo_t *ekv_topo_load(const char *path, char *err, size_t errlen)
 {
     char *text;
     size_t len;
-    int rc = ekv_file_read(path, 16u << 20, &text, &len);
-    if (rc != EKV_OK) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, ekv_strerror(rc));
+    if (yc_read(path, &text, &len, err, errlen) != 0)
         return NULL;
-    }
     ekv_topo_t *t = ekv_topo_parse(path, text, len, err, errlen);
     free(text);
     return t;

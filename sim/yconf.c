@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_err.h"
+#include "ekv_file.h"
+
 int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
 {
     if (c->failed)
@@ -105,4 +108,29 @@ int yc_load(const char *name, const char *text, size_t len, yaml_document_t *doc
                  parser.problem ? parser.problem : "YAML syntax error");
     yaml_parser_delete(&parser);
     return ok ? 0 : -1;
+}
+
+int yc_parse(const char *name, const char *text, size_t len,
+             int (*root_fn)(yc_ctx_t *c, yaml_node_t *root, void *obj), void *obj, char *err,
+             size_t errlen)
+{
+    yaml_document_t doc;
+    if (yc_load(name, text, len, &doc, err, errlen) != 0)
+        return -1;
+    yc_ctx_t c = {&doc, name, err, errlen, 0};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root)
+        yc_problem(&c, NULL, "the file is empty");
+    else
+        root_fn(&c, root, obj);
+    yaml_document_delete(&doc);
+    return c.failed ? -1 : 0;
+}
+
+int yc_read(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    int rc = ekv_file_read(path, 16u << 20, text, len);
+    if (rc != EKV_OK)
+        snprintf(err, errlen, "%s: cannot read: %s", path, ekv_strerror(rc));
+    return rc == EKV_OK ? 0 : -1;
 }

@@ -37,6 +37,14 @@ int yc_policy(yc_ctx_t *c, const yaml_node_t *v, const char *p);
 int yc_load(const char *name, const char *text, size_t len, yaml_document_t *doc, char *err,
             size_t errlen);
 
+/* Loads text as YAML and hands the root mapping to root_fn(ctx, root, obj): reports a syntax
+ * error or an empty file itself. Returns 0, or -1 with "NAME:LINE: problem" in err. */
+int yc_parse(const char *name, const char *text, size_t len,
+             int (*root_fn)(yc_ctx_t *c, yaml_node_t *root, void *obj), void *obj, char *err,
+             size_t errlen);
+/* Reads a file (at most 16 MiB) into a new buffer; -1 with "PATH: cannot read: ..." in err. */
+int yc_read(const char *path, char **text, size_t *len, char *err, size_t errlen);
+
 #define YC_NODE(c, id) yaml_document_get_node((c)->doc, (id))
 
 #endif
