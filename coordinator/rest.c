@@ -563,8 +563,8 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
                         "# TYPE edgekv_errors_total counter\n",
                         s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
                         ekv_store_last_seq(c->store), ekv_store_log_size(c->store), s->published,
-                        s->published_bytes,
-                        s->commits, s->expired, s->catchups, s->malformed, c->nns);
+                        s->published_bytes, s->commits, s->expired, s->catchups, s->malformed,
+                        c->nns);
     for (int i = 0; i < 600; i++)
         if (s->errors[i])
             evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,

@@ -173,7 +173,8 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
 #define COUNTERS(X)                                                                                \
     X(hits)                                                                                        \
     X(misses)                                                                                      \
-    X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes) X(origin_errors) X(unavailable)    \
+    X(stale_hits)                                                                                  \
+    X(coalesced) X(origin_reads) X(origin_writes) X(origin_errors) X(unavailable)                  \
         X(changes_applied) X(changes_ignored) X(gaps) X(catchups) X(malformed) X(lists)            \
             X(bulk_gets)
 
