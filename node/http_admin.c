@@ -170,7 +170,8 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
     send_json(req, n->ready_written ? 200 : 503, j);
 }
 
-/* clang-format off: the formatter does not settle on one layout for this list */
+/* The formatter does not settle on one layout for this list. */
+/* clang-format off */
 #define COUNTERS(X)                                                                               \
     X(hits) X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes)                 \
     X(origin_errors) X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups)     \
