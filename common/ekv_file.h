@@ -12,4 +12,7 @@ int ekv_file_write_atomic(const char *path, const void *data, size_t len);
  * bytes. Returns EKV_OK, EKV_ENOTFOUND, EKV_ETOOBIG past max bytes, or EKV_EIO. */
 int ekv_file_read(const char *path, size_t max, char **out, size_t *len);
 
+/* Creates folder path and any missing parents (mode 0755). EKV_OK when it exists after. */
+int ekv_file_mkdirs(const char *path);
+
 #endif

@@ -368,7 +368,7 @@ static int make_out(char *out, size_t len, const char *given, const char *name)
         mkdir("results", 0755);
         snprintf(out, len, "results/%s-%s", name, stamp);
     }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+    if (ekv_file_mkdirs(out) != EKV_OK) {
         fprintf(stderr, "edgekv: cannot create %s: %s\n", out, strerror(errno));
         return -1;
     }

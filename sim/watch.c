@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ekv_err.h"
+#include "ekv_file.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
 #include "hclient.h"
@@ -157,8 +159,11 @@ int ekv_cmd_compare(int argc, char **argv)
     json_object_set_new(merged, "runs", runs);
     json_object_set_new(merged, "experiment", json_string("comparison"));
     ekv_report_summary(stdout, merged);
-    mkdir("results", 0755);
-    mkdir(out, 0755);
+    if (ekv_file_mkdirs(out) != EKV_OK) {
+        fprintf(stderr, "edgekv: cannot create %s\n", out);
+        json_decref(merged);
+        return 1;
+    }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/results.json", out);
     json_dump_file(merged, path, JSON_INDENT(2));
