@@ -142,10 +142,8 @@ static void grow(ekv_link_t *l)
     l->cap *= 2;
 }
 
-int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
+static int64_t enqueue(ekv_link_t *self, int64_t due, int64_t now_us, void *item)
 {
-    int64_t due = sent_us + (self->m.jitter || self->m.loss > 0 ? ekv_link_sample_us(self)
-                                                                : self->m.delay_us);
     if (due < now_us)
         due = now_us;
     if (due < self->last_due)
@@ -155,6 +153,18 @@ int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *i
         grow(self);
     self->ring[(self->head + self->count++) % self->cap] = (slot_t){due, item};
     return due;
+}
+
+int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
+{
+    int64_t transit = self->m.jitter || self->m.loss > 0 ? ekv_link_sample_us(self)
+                                                         : self->m.delay_us;
+    return enqueue(self, sent_us + transit, now_us, item);
+}
+
+int64_t ekv_link_push_plain(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
+{
+    return enqueue(self, sent_us + self->m.delay_us, now_us, item);
 }
 
 int ekv_link_pop(ekv_link_t *self, int64_t now_us, void **item)

@@ -56,6 +56,11 @@ void ekv_link_set_delay_us(ekv_link_t *self, int64_t delay_us);
 /* Queues item, sent at sent_us and handed over at now_us; returns its delivery time. */
 int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item);
 
+/* Queues an item that travels at the base delay with no jitter or loss (heartbeats: they
+ * must stay in order but must not draw their own delays, or a slow heartbeat would hold back
+ * the changes behind it). It can never delay a later message. Returns its delivery time. */
+int64_t ekv_link_push_plain(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item);
+
 /* When the head is due at now_us, pops it into *item and returns 1; else returns 0. */
 int ekv_link_pop(ekv_link_t *self, int64_t now_us, void **item);
 

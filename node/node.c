@@ -264,7 +264,11 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
     int stamped = m->type == EKV_MSG_CHANGE || m->type == EKV_MSG_HEARTBEAT ||
                   m->type == EKV_MSG_HELLO_REPLY ||
                   (m->type == EKV_MSG_WRITE_REPLY && m->status == 200);
-    ekv_link_push(n->down, stamped ? m->time_us : now, now, m);
+    int64_t sent = stamped ? m->time_us : now;
+    if (m->type == EKV_MSG_HEARTBEAT)
+        ekv_link_push_plain(n->down, sent, now, m);
+    else
+        ekv_link_push(n->down, sent, now, m);
     arm_links(n);
 }
 
