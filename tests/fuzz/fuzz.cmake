@@ -9,3 +9,7 @@ ekv_add_fuzz_target(cursor SOURCES fuzz/cursor_fuzz.c LIBS ekv_proto
                     CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/cursor)
 ekv_add_fuzz_target(experiment SOURCES fuzz/experiment_fuzz.c LIBS ekv_topology
                     CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/experiment)
+ekv_add_fuzz_target(bulk SOURCES fuzz/bulk_fuzz.c LIBS ekv_coord_logic
+                    CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/bulk)
+ekv_add_fuzz_target(key SOURCES fuzz/key_fuzz.c LIBS ekv_proto
+                    CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/key)
