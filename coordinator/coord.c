@@ -17,9 +17,10 @@
 #include "ekv_zev.h"
 #include "committer.h"
 
-#define PRIO_FLUSH        2 /* the commit runs after every ready socket and HTTP event */
-#define CATCHUP_MAX_BYTES (8u * 1024 * 1024)
-#define SWEEP_BATCH       1000
+#define PRIO_FLUSH         2 /* the commit runs after every ready socket and HTTP event */
+#define CATCHUP_MAX_BYTES  (8u * 1024 * 1024)
+#define SWEEP_BATCH        1000
+#define HELLO_HEARTBEAT_US 20000 /* a heartbeat this soon after a hello */
 
 /* A node's WRITE waiting for its group. */
 typedef struct {
@@ -359,6 +360,12 @@ static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
                        .seq = ekv_store_last_seq(c->store),
                        .time_us = ekv_now_us()};
         send_to(c, peer, &r);
+        /* A new PoP is ready once it has heard a heartbeat on its subscription: send one soon
+         * rather than after a whole period (long with slow heartbeats); one for a burst. */
+        if (!event_pending(c->hello_hb_ev, EV_TIMEOUT, NULL)) {
+            struct timeval soon = {0, HELLO_HEARTBEAT_US};
+            event_add(c->hello_hb_ev, &soon);
+        }
     } else if (m->type == EKV_MSG_CATCHUP) {
         handle_catchup(c, peer, m);
     } else if (m->type == EKV_MSG_LIST) {
@@ -713,6 +720,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     event_priority_set(c->flush_ev, PRIO_FLUSH);
     c->router_zev = ekv_zev_new(base, c->router, 256, on_router, c);
     c->hb_ev = add_timer(c, cfg->heartbeat_ms, on_heartbeat);
+    c->hello_hb_ev = evtimer_new(base, on_heartbeat, c);
     c->sweep_ev = add_timer(c, cfg->sweep_ms, on_sweep);
     ekv_info("coordinator up: seq %llu, %zu namespaces, pub %s, router %s, http port %d",
              (unsigned long long)ekv_store_last_seq(c->store), c->nns, c->pub_ep, c->router_ep,
@@ -738,6 +746,8 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
         event_free(c->linger_ev);
     if (c->hb_ev)
         event_free(c->hb_ev);
+    if (c->hello_hb_ev)
+        event_free(c->hello_hb_ev);
     if (c->sweep_ev)
         event_free(c->sweep_ev);
     ekv_zev_destroy(&c->router_zev);

@@ -42,10 +42,11 @@ struct ekv_coord {
     ekv_ratelimit_t *rate;     /* same-key write limit */
     void *zctx, *pub, *router; /* ZeroMQ */
     struct ekv_zev *router_zev;
-    struct event *flush_ev; /* commits the queued units */
-    struct event *hb_ev;    /* heartbeats */
-    struct event *sweep_ev; /* expiry sweep, log trim, rate-limit pruning */
-    struct evhttp *http;    /* REST API, /metrics, /health */
+    struct event *flush_ev;    /* commits the queued units */
+    struct event *hb_ev;       /* heartbeats */
+    struct event *hello_hb_ev; /* an early heartbeat for PoPs that just said hello */
+    struct event *sweep_ev;    /* expiry sweep, log trim, rate-limit pruning */
+    struct evhttp *http;       /* REST API, /metrics, /health */
     int http_port;
     char pub_ep[256], router_ep[256];  /* bound endpoints */
     commit_t *queue_head, *queue_tail; /* units waiting for the next group */

@@ -15,7 +15,7 @@
 #include "ekv_mem.h"
 #include "ekv_time.h"
 
-#define TICK_US 20000 /* timeouts, waiters and incremental expiry run this often */
+#define TICK_US 20000 /* request timeouts and waiters are checked this often while any exist */
 
 typedef struct {
     char *body; /* encoded request */
@@ -75,6 +75,18 @@ int node_coordinator_up(const ekv_node_t *n)
                (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
 }
 
+/* ---- housekeeping tick -------------------------------------------------------------------- */
+
+/* The tick runs only while requests or waiters are outstanding: an idle PoP has no timer at
+ * all (300 PoPs on one machine must cost next to nothing when idle). */
+static void tick_arm(ekv_node_t *n)
+{
+    if (!event_pending(n->tick_ev, EV_TIMEOUT, NULL)) {
+        struct timeval tick = {0, TICK_US};
+        event_add(n->tick_ev, &tick);
+    }
+}
+
 /* ---- pending requests -------------------------------------------------------------------- */
 
 pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_request *req)
@@ -94,6 +106,7 @@ pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_re
     else
         n->oldest = p;
     n->newest = p;
+    tick_arm(n);
     return p;
 }
 
@@ -208,6 +221,17 @@ void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
 
 static void handle_down(ekv_node_t *n, ekv_msg_t *m);
 
+/* Hands over every message whose link delay has run out, in order. */
+static void deliver_due(ekv_node_t *n)
+{
+    void *item;
+    while (ekv_link_pop(n->down, ekv_now_us(), &item)) {
+        handle_down(n, item);
+        ekv_msg_fini(item);
+        free(item);
+    }
+}
+
 static void on_link(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -226,11 +250,7 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
         free(o);
     }
     ekv_zev_kick(n->dealer_zev);
-    while (ekv_link_pop(n->down, ekv_now_us(), &item)) {
-        handle_down(n, item);
-        ekv_msg_fini(item);
-        free(item);
-    }
+    deliver_due(n);
     arm_links(n);
 }
 
@@ -265,10 +285,23 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
                   m->type == EKV_MSG_HELLO_REPLY ||
                   (m->type == EKV_MSG_WRITE_REPLY && m->status == 200);
     int64_t sent = stamped ? m->time_us : now;
+    if (m->type == EKV_MSG_HEARTBEAT && ekv_link_pending(n->down) == 0) {
+        /* Nothing is in flight behind which it would have to queue: every change it announces
+         * has arrived, so it is handled at once instead of waking the PoP a second time when
+         * its delay has run (an idle PoP then costs one wakeup per heartbeat). The
+         * coordinator's liveness allows for twice the link delay in any case. */
+        handle_down(n, m);
+        ekv_msg_fini(m);
+        free(m);
+        return;
+    }
     if (m->type == EKV_MSG_HEARTBEAT)
         ekv_link_push_plain(n->down, sent, now, m);
     else
         ekv_link_push(n->down, sent, now, m);
+    /* Due already (no delay, or it spent its delay in transit): no timer round trip. */
+    if (ekv_link_next_due(n->down) <= now)
+        deliver_due(n);
     arm_links(n);
 }
 
@@ -326,6 +359,7 @@ void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int 
     w->deadline_us = ekv_mono_us() + (int64_t)timeout_ms * 1000;
     w->next = n->waiters;
     n->waiters = w;
+    tick_arm(n);
 }
 
 int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s)
@@ -449,6 +483,9 @@ static void on_heartbeat(ekv_node_t *n, const ekv_msg_t *hb)
     n->heartbeat_seen = 1;
     n->last_heartbeat_us = ekv_mono_us();
     n->announced_seq = hb->seq;
+    /* Incremental expiry rides on the heartbeat rather than a timer of its own; reads expire
+     * lazily in any case. */
+    ekv_cache_expire_some(n->cache, ekv_now_us(), 256);
     if (n->hello_done && hb->seq > n->max_seq && hb->seq > n->applied_seq) {
         n->st.gaps++;
         request_catchup(n); /* a silent gap: changes were published that never reached us */
@@ -565,7 +602,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t mono = ekv_mono_us();
     expire_pending(n, mono);
     expire_waiters(n, mono);
-    ekv_cache_expire_some(n->cache, ekv_now_us(), 64);
+    if (!n->oldest && !n->waiters)
+        event_del(n->tick_ev);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -607,8 +645,6 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     ekv_hist_init(&n->vis_hist);
     n->link_ev = evtimer_new(base, on_link, n);
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
-    struct timeval tick = {0, TICK_US};
-    event_add(n->tick_ev, &tick);
     if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK)
         goto fail;
     n->sub_zev = ekv_zev_new(base, n->sub, 256, on_sub, n);

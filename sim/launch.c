@@ -108,7 +108,8 @@ static void stop_all(ekv_state_t *st)
 static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
     const ekv_topo_coord_t *c = &t->coord;
-    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32];
+    char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32],
+        hb[32];
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -129,6 +130,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     snprintf(rate, sizeof rate, "%ld", lround(t->write_rate_limit * t->time_scale));
     if (t->write_rate_limit > 0 && lround(t->write_rate_limit * t->time_scale) < 1)
         snprintf(rate, sizeof rate, "1");
+    snprintf(hb, sizeof hb, "%ld", lround(c->heartbeat_ms));
     unlink(ready);
     char *argv[] = {"edgekv-coordinator",
                     "--data",
@@ -143,6 +145,8 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
                     ready,
                     "--write-rate-limit",
                     rate,
+                    "--heartbeat-ms",
+                    hb,
                     NULL};
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
@@ -174,7 +178,7 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
     const ekv_topo_pop_t *tp = &t->pops[i];
     ekv_proc_t *p = &st->pops[i];
     char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
-        rto[32], seed[32], minttl[32], jitter[48];
+        rto[32], seed[32], minttl[32], jitter[48], cto[32];
     snprintf(p->name, sizeof p->name, "%s", tp->name);
     snprintf(p->city, sizeof p->city, "%s", tp->city);
     snprintf(p->policy, sizeof p->policy, "%s", ekv_topo_policy(t, tp));
@@ -192,13 +196,25 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
     snprintf(seed, sizeof seed, "%ld", t->seed + (long)i);
     snprintf(minttl, sizeof minttl, "%d", (int)t->min_cache_ttl);
     snprintf(jitter, sizeof jitter, "%s", ekv_topo_jitter(t, tp));
+    /* The coordinator counts as gone after 1 s without a heartbeat, or three missed ones. */
+    snprintf(cto, sizeof cto, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
     unlink(ready);
-    char *argv[] = {
-        "edgekv-node", "--name",     p->name,    "--http",          http,   "--pub",
-        st->pub,       "--router",   st->router, "--delay-ms",      delay,  "--policy",
-        p->policy,     "--cache-mb", cache,      "--ready-file",    ready,  "--time-scale",
-        scale,         "--jitter",   jitter,     "--loss",          loss,   "--rto-ms",
-        rto,           "--seed",     seed,       "--min-cache-ttl", minttl, NULL};
+    char *argv[] = {"edgekv-node", "--name",
+                    p->name,       "--http",
+                    http,          "--pub",
+                    st->pub,       "--router",
+                    st->router,    "--delay-ms",
+                    delay,         "--policy",
+                    p->policy,     "--cache-mb",
+                    cache,         "--ready-file",
+                    ready,         "--time-scale",
+                    scale,         "--jitter",
+                    jitter,        "--loss",
+                    loss,          "--rto-ms",
+                    rto,           "--seed",
+                    seed,          "--min-cache-ttl",
+                    minttl,        "--coordinator-timeout-ms",
+                    cto,           NULL};
     return spawn(argv, log, p);
 }
 

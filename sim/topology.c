@@ -58,6 +58,8 @@ static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
             yc_port(c, v, "coordinator.pub_port", &co->pub_port);
         else if (!strcmp(key, "router_port"))
             yc_port(c, v, "coordinator.router_port", &co->router_port);
+        else if (!strcmp(key, "heartbeat_ms"))
+            yc_number(c, v, "coordinator.heartbeat_ms", 10, 10000, &co->heartbeat_ms);
         else
             yc_problem(c, k, "coordinator: unknown field '%s'", key);
     }
@@ -181,6 +183,7 @@ static int load_pops(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
 static void set_defaults(ekv_topo_t *t)
 {
     strcpy(t->coord.host, "127.0.0.1");
+    t->coord.heartbeat_ms = 100;
     strcpy(t->policy, "push");
     t->cache_ttl = 60;
     t->cache_mb = 64;

@@ -95,6 +95,7 @@ static void test_valid_with_defaults(void)
     CHECK_NEAR(t->route_factor, 1.5, 0);
     CHECK_NEAR(t->time_scale, 1, 0);
     CHECK_EQ(t->http_port_base, 0);
+    CHECK_NEAR(t->coord.heartbeat_ms, 100, 0);
 
     CHECK_EQ(t->npops, 3);
     const ekv_topo_pop_t *jfk = &t->pops[0], *syd = &t->pops[1], *fra = &t->pops[2];
@@ -136,6 +137,7 @@ static void test_valid_with_every_setting(void)
                                "  host: localhost\n"
                                "  lat: 0\n"
                                "  lon: 0\n"
+                               "  heartbeat_ms: 5000\n"
                                "defaults:\n"
                                "  policy: invalidate\n"
                                "  cache_ttl: 5\n"
@@ -155,6 +157,7 @@ static void test_valid_with_every_setting(void)
     if (!t)
         EKV_FAIL_("valid topology rejected: %s", err);
     CHECK_STR(t->coord.host, "localhost");
+    CHECK_NEAR(t->coord.heartbeat_ms, 5000, 0);
     CHECK_STR(t->policy, "invalidate");
     CHECK_NEAR(t->cache_ttl, 5, 0);
     CHECK_NEAR(t->cache_mb, 16.5, 0);
@@ -288,6 +291,11 @@ static void test_error_numbers(void)
                  "pops:\n"
                  "  - {name: a, lat: 1, lon: 2}\n",
                  2, "pub_port");
+    EXPECT_ERROR("coordinator:\n"
+                 "  heartbeat_ms: 5\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "heartbeat_ms: expected a number in 10..10000");
 }
 
 static void test_error_duplicate_name(void)
