@@ -1,0 +1,454 @@
+/* redis_bench: the Redis side of scripts/bench/redis - the same paced writer and the same
+ * measurements as fanout_load, against a Redis primary and its replicas (hiredis, libevent).
+ *
+ *   redis_bench latency PRIMARY_PORT REPLICA_PORTS_FILE RATE COUNT [WARMUP]
+ *   redis_bench sustain PRIMARY_PORT REPLICA_PORTS_FILE RATE SECONDS
+ *
+ * Visibility at a replica: each replica runs with notify-keyspace-events "E$", and one
+ * subscriber connection per replica (all on this process's loop) SUBSCRIBEs to
+ * __keyevent@0__:set; t1 at that replica = the moment the notification carrying the key
+ * arrived here (CLOCK_REALTIME). The notification is fired when the replica applies the SET
+ * from its replication stream, so t1 is the replica's apply time plus one loopback hop to
+ * this process (an edgekv PoP stamps its apply time itself: that hop is Redis's handicap).
+ * The writer: SET key value (distinct keys, VALUE_BYTES bytes) on connections to the
+ * primary, open-loop at RATE, one command in flight per connection, a connection opened
+ * only when a write is due and all are busy (as fanout_load's HTTP writer).
+ *   latency: per counted write, t1 = the notification from the LAST replica:
+ *       send_to_last, ack_to_last (may be < 0), send_to_ack; as fanout_load.
+ *   sustain: writes at RATE for SECONDS, the first BENCH_WARMUP_S of them warm-up;
+ *       keeps_up when every write was acknowledged with at most 1% sent over 50 ms
+ *       late; every replica notified every write; the primary counted no full resync and
+ *       still has every replica connected; and the final window's median last-replica lag
+ *       (t1 - send) is within bench_lag_steady of the first window's.
+ * SAMPLES=FILE appends latency's per-write samples (send_to_last ack_to_last send_to_ack,
+ * microseconds) to FILE. REPLICA_PORTS_FILE: one port per line. Prints one JSON object. */
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_stats.h"
+
+#define CHANNEL "__keyevent@0__:set"
+#define LATE_US 50000
+
+typedef struct {
+    int64_t sched_us;        /* monotonic: when the schedule says to send */
+    int64_t send_us, ack_us; /* real */
+    int64_t vis_max;         /* latest notification of this key */
+    uint32_t count;          /* replicas that notified it */
+    int ok;                  /* acknowledged +OK */
+} wrec_t;
+
+typedef struct app app_t;
+
+typedef struct {
+    app_t *A;
+    redisAsyncContext *ac;
+    size_t w; /* the write in flight */
+} wconn_t;
+
+typedef struct {
+    app_t *A;
+    redisAsyncContext *ac;
+    int port, subscribed;
+    uint64_t notes; /* notifications of our keys */
+} sub_t;
+
+struct app {
+    struct event_base *base;
+    int primary;
+    sub_t *subs;
+    size_t nsubs, nsubscribed;
+    wconn_t *wc;
+    int nconns, *idle, nidle;
+    wrec_t *w;
+    size_t nw, next_w, done_w, late;
+    double rate;
+    char *value;
+    size_t value_len;
+    char prefix[48];
+    size_t prefix_len;
+    struct event *pace;
+    int64_t start_mono, max_late_us;
+    int64_t warm_us; /* writes scheduled this soon after the start are warm-up: never late */
+    int broken;      /* a connection failed */
+};
+
+/* ---- subscribers -------------------------------------------------------------------------- */
+
+static void on_note(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    int64_t now = bench_real_us();
+    sub_t *s = priv;
+    app_t *A = s->A;
+    redisReply *reply = r;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
+        return;
+    const redisReply *kind = reply->element[0], *key = reply->element[2];
+    if (kind->type == REDIS_REPLY_STRING && !strcmp(kind->str, "subscribe")) {
+        s->subscribed = 1;
+        A->nsubscribed++;
+        return;
+    }
+    if (key->type != REDIS_REPLY_STRING || key->len <= A->prefix_len ||
+        memcmp(key->str, A->prefix, A->prefix_len))
+        return; /* not one of this run's keys */
+    size_t i = strtoul(key->str + A->prefix_len, NULL, 10);
+    if (i >= A->nw)
+        return;
+    s->notes++;
+    A->w[i].count++;
+    if (now > A->w[i].vis_max)
+        A->w[i].vis_max = now;
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    (void)ac;
+    (void)status;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    if (status != REDIS_OK) {
+        app_t *A = ac->data;
+        fprintf(stderr, "redis_bench: connect: %s\n", ac->errstr);
+        A->broken = 1;
+    }
+}
+
+static redisAsyncContext *connect_to(app_t *A, int port)
+{
+    redisAsyncContext *ac = redisAsyncConnect("127.0.0.1", port);
+    if (!ac || ac->err) {
+        fprintf(stderr, "redis_bench: cannot connect to port %d\n", port);
+        exit(1);
+    }
+    ac->data = A;
+    redisLibeventAttach(ac, A->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    return ac;
+}
+
+static void subscribe_all(app_t *A)
+{
+    for (size_t i = 0; i < A->nsubs; i++) {
+        sub_t *s = &A->subs[i];
+        s->A = A;
+        s->ac = connect_to(A, s->port);
+        redisAsyncCommand(s->ac, on_note, s, "SUBSCRIBE " CHANNEL);
+    }
+    int64_t give_up = bench_mono_us() + 10000000;
+    while (A->nsubscribed < A->nsubs && !A->broken && bench_mono_us() < give_up)
+        event_base_loop(A->base, EVLOOP_ONCE);
+    if (A->nsubscribed < A->nsubs) {
+        fprintf(stderr, "redis_bench: only %zu of %zu subscribers\n", A->nsubscribed, A->nsubs);
+        exit(1);
+    }
+}
+
+/* ---- the writer: open-loop schedule, one command in flight per connection ------------------ */
+
+static void send_due(app_t *A);
+
+static void on_written(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    wconn_t *c = priv;
+    app_t *A = c->A;
+    redisReply *reply = r;
+    wrec_t *w = &A->w[c->w];
+    w->ack_us = bench_real_us();
+    w->ok = reply && reply->type == REDIS_REPLY_STATUS && !strcmp(reply->str, "OK");
+    A->idle[A->nidle++] = (int)(c - A->wc);
+    A->done_w++;
+    send_due(A);
+}
+
+static void send_one(app_t *A, wconn_t *c)
+{
+    size_t i = A->next_w++;
+    char key[96];
+    int klen = snprintf(key, sizeof key, "%s%zu", A->prefix, i);
+    c->w = i;
+    int64_t late = bench_mono_us() - A->w[i].sched_us;
+    if (A->w[i].sched_us - A->start_mono >= A->warm_us) {
+        A->late += late > LATE_US;
+        if (late > A->max_late_us)
+            A->max_late_us = late;
+    }
+    A->w[i].send_us = bench_real_us();
+    redisAsyncCommand(c->ac, on_written, c, "SET %b %b", key, (size_t)klen, A->value, A->value_len);
+}
+
+/* Sends every due write on an idle connection (opening one more when none is idle), then
+ * sleeps until the next is due. */
+static void send_due(app_t *A)
+{
+    int64_t now = bench_mono_us();
+    while (A->next_w < A->nw && A->w[A->next_w].sched_us <= now) {
+        if (!A->nidle && A->nconns < BENCH_MAX_CONNS) {
+            wconn_t *c = &A->wc[A->nconns];
+            c->A = A;
+            c->ac = connect_to(A, A->primary);
+            A->idle[A->nidle++] = A->nconns++;
+        }
+        if (!A->nidle)
+            break; /* every connection busy: the write goes late */
+        send_one(A, &A->wc[A->idle[--A->nidle]]);
+    }
+    if (A->next_w < A->nw && A->w[A->next_w].sched_us > now) {
+        int64_t d = A->w[A->next_w].sched_us - now;
+        struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
+        event_add(A->pace, &tv);
+    }
+}
+
+static void on_pace(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    send_due(arg);
+}
+
+/* Writes n keys at the rate; returns when every write is answered and every replica has
+ * notified every acknowledged key, or drain_s after the last answer. */
+static void run_writes(app_t *A, size_t n, double drain_s)
+{
+    A->nw = n;
+    A->w = calloc(n, sizeof *A->w);
+    A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);
+    A->idle = calloc(BENCH_MAX_CONNS, sizeof *A->idle);
+    A->start_mono = bench_mono_us() + 20000;
+    for (size_t i = 0; i < n; i++)
+        A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
+    struct timeval tv = {0, 20000};
+    event_add(A->pace, &tv);
+    while (A->done_w < A->nw && !A->broken)
+        event_base_loop(A->base, EVLOOP_ONCE);
+    int64_t give_up = bench_mono_us() + (int64_t)(drain_s * 1e6);
+    struct timeval tick = {0, 10000};
+    for (size_t i = 0; i < n && bench_mono_us() < give_up;) {
+        if (!A->w[i].ok || A->w[i].count >= A->nsubs) {
+            i++;
+            continue;
+        }
+        event_base_loopexit(A->base, &tick);
+        event_base_dispatch(A->base);
+    }
+}
+
+/* ---- the primary's replication counters (a blocking connection, before and after) --------- */
+
+typedef struct {
+    long long sync_full, connected, offset;
+} repl_t;
+
+static long long info_field(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+    return p ? atoll(p + strlen(name)) : -1;
+}
+
+static repl_t primary_info(int port)
+{
+    repl_t r = {-1, -1, -1};
+    redisContext *c = redisConnect("127.0.0.1", port);
+    if (!c || c->err)
+        return r;
+    redisReply *s = redisCommand(c, "INFO stats"), *p = redisCommand(c, "INFO replication");
+    if (s && s->type == REDIS_REPLY_STRING)
+        r.sync_full = info_field(s->str, "sync_full:");
+    if (p && p->type == REDIS_REPLY_STRING) {
+        r.connected = info_field(p->str, "connected_slaves:");
+        r.offset = info_field(p->str, "master_repl_offset:");
+    }
+    freeReplyObject(s);
+    freeReplyObject(p);
+    redisFree(c);
+    return r;
+}
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+static json_t *writer_json(const app_t *A)
+{
+    size_t acked = 0;
+    for (size_t i = 0; i < A->nw; i++)
+        acked += A->w[i].ok;
+    double span = A->nw > 1 ? (double)(A->w[A->nw - 1].send_us - A->w[0].send_us) / 1e6 : 0;
+    return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:i}", "writes", (json_int_t)A->nw, "acked",
+                     (json_int_t)acked, "failed", (json_int_t)(A->nw - acked), "sent_rate",
+                     span > 0 ? (double)(A->nw - 1) / span : 0.0, "late_sends", (json_int_t)A->late,
+                     "max_late_us", (json_int_t)A->max_late_us, "conns", A->nconns);
+}
+
+static int latency(app_t *A, size_t count, size_t warm)
+{
+    A->warm_us = (int64_t)((double)warm * 1e6 / A->rate);
+    run_writes(A, warm + count, 10);
+    int64_t *v[3];
+    for (int k = 0; k < 3; k++)
+        v[k] = malloc(A->nw * sizeof *v[k]);
+    size_t m = 0, acked = 0, missing = 0;
+    for (size_t i = warm; i < A->nw; i++) {
+        const wrec_t *w = &A->w[i];
+        if (!w->ok)
+            continue;
+        acked++;
+        missing += A->nsubs - w->count;
+        if (w->count < A->nsubs)
+            continue;
+        v[0][m] = w->vis_max - w->send_us;
+        v[1][m] = w->vis_max - w->ack_us;
+        v[2][m++] = w->ack_us - w->send_us;
+    }
+    bench_samples(v, 3, m);                      /* send_to_last ack_to_last send_to_ack */
+    for (size_t i = warm, k = 0; i < A->nw; i++) /* send_to_ack of every acknowledged write */
+        if (A->w[i].ok)
+            v[2][k++] = A->w[i].ack_us - A->w[i].send_us;
+    json_t *out =
+        json_pack("{s:s, s:I, s:f, s:I, s:I, s:o, s:o, s:o, s:o, s:I}", "mode", "latency",
+                  "replicas", (json_int_t)A->nsubs, "rate", A->rate, "count", (json_int_t)count,
+                  "warmup", (json_int_t)warm, "writer", writer_json(A), "send_to_last",
+                  bench_summary(v[0], m), "ack_to_last", bench_summary(v[1], m), "send_to_ack",
+                  bench_summary(v[2], acked), "missing", (json_int_t)missing);
+    json_dumpf(out, stdout, JSON_COMPACT);
+    printf("\n");
+    json_decref(out);
+    for (int k = 0; k < 3; k++)
+        free(v[k]);
+    return 0;
+}
+
+/* Last-replica lag (t1 - send) of the writes scheduled in [from, to) seconds of the run. */
+static json_t *window_json(app_t *A, double from, double to, size_t *missing)
+{
+    int64_t *v = malloc(A->nw * sizeof *v);
+    size_t m = 0;
+    *missing = 0;
+    for (size_t i = 0; i < A->nw; i++) {
+        const wrec_t *w = &A->w[i];
+        double at = (double)(w->sched_us - A->start_mono) / 1e6;
+        if (at < from || at >= to)
+            continue;
+        if (w->ok && w->count == A->nsubs)
+            v[m++] = w->vis_max - w->send_us;
+        else
+            (*missing)++;
+    }
+    json_t *j = bench_summary(v, m);
+    free(v);
+    return j;
+}
+
+static int sustain(app_t *A, double seconds)
+{
+    double win = bench_window_s(A->rate);
+    repl_t before = primary_info(A->primary);
+    size_t n = (size_t)(A->rate * seconds);
+    A->warm_us = (int64_t)(BENCH_WARMUP_S * 1e6);
+    run_writes(A, n, 30);
+    repl_t after = primary_info(A->primary);
+    size_t missing = 0, first_missing, final_missing;
+    for (size_t i = 0; i < n; i++)
+        missing += A->w[i].ok ? A->nsubs - A->w[i].count : 0;
+    json_t *first = window_json(A, BENCH_WARMUP_S, BENCH_WARMUP_S + win, &first_missing);
+    json_t *final = window_json(A, seconds - win, seconds, &final_missing);
+    json_t *writer = writer_json(A);
+    size_t acked = (size_t)json_integer_value(json_object_get(writer, "acked"));
+    int writer_ok = acked == n && A->late <= n / 100;
+    int complete = missing == 0 && after.sync_full == before.sync_full &&
+                   after.connected == (long long)A->nsubs && !A->broken;
+    int64_t p1 = json_integer_value(json_object_get(first, "p50_us"));
+    int64_t p2 = json_integer_value(json_object_get(final, "p50_us"));
+    int steady = json_integer_value(json_object_get(final, "n")) > 0 && bench_lag_steady(p1, p2);
+    const char *why = !writer_ok  ? "writer or primary could not keep the rate"
+                      : !complete ? "a replica missed writes (notification missing or resync)"
+                      : !steady   ? "last-replica lag grew"
+                                  : "";
+    int64_t last_vis =
+        A->w[n - 1].count == A->nsubs ? A->w[n - 1].vis_max - A->w[n - 1].ack_us : -1;
+    json_t *out = json_pack(
+        "{s:s, s:I, s:f, s:f, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, "
+        "s:s}",
+        "mode", "sustain", "replicas", (json_int_t)A->nsubs, "rate", A->rate, "seconds", seconds,
+        "window_s", win, "writer", writer, "first", first, "final", final, "missing",
+        (json_int_t)missing, "full_resyncs", (json_int_t)(after.sync_full - before.sync_full),
+        "connected_replicas", (json_int_t)after.connected, "last_write_visible_after_ack_us",
+        (json_int_t)last_vis, "keeps_up", writer_ok && complete && steady, "why", why);
+    json_dumpf(out, stdout, JSON_COMPACT);
+    printf("\n");
+    json_decref(out);
+    return 0;
+}
+
+static int load_ports(app_t *A, const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return -1;
+    int port;
+    size_t cap = 0;
+    while (fscanf(f, "%d", &port) == 1) {
+        if (A->nsubs == cap)
+            A->subs = realloc(A->subs, (cap = cap ? 2 * cap : 64) * sizeof *A->subs);
+        memset(&A->subs[A->nsubs], 0, sizeof *A->subs);
+        A->subs[A->nsubs++].port = port;
+    }
+    fclose(f);
+    return A->nsubs ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 6 || (strcmp(argv[1], "latency") && strcmp(argv[1], "sustain"))) {
+        fprintf(stderr, "usage: redis_bench latency PRIMARY_PORT REPLICA_PORTS_FILE RATE COUNT "
+                        "[WARMUP]\n"
+                        "       redis_bench sustain PRIMARY_PORT REPLICA_PORTS_FILE RATE "
+                        "SECONDS\n");
+        return 2;
+    }
+    app_t A = {0};
+    const char *vb = getenv("VALUE_BYTES");
+    A.value_len = vb ? strtoul(vb, NULL, 10) : 100;
+    A.value = malloc(A.value_len + 1);
+    memset(A.value, 'v', A.value_len);
+    A.primary = atoi(argv[2]);
+    A.rate = atof(argv[4]);
+    A.prefix_len = (size_t)snprintf(A.prefix, sizeof A.prefix, "rb-%lld-",
+                                    (long long)(bench_real_us() / 1000));
+    if (A.primary <= 0 || load_ports(&A, argv[3]) || A.rate <= 0) {
+        fprintf(stderr, "redis_bench: bad primary port, replica list or rate\n");
+        return 2;
+    }
+    struct event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    A.base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    A.pace = evtimer_new(A.base, on_pace, &A);
+    subscribe_all(&A);
+    int rc = !strcmp(argv[1], "latency") ? latency(&A, strtoul(argv[5], NULL, 10),
+                                                   argc > 6 ? strtoul(argv[6], NULL, 10) : 50)
+                                         : sustain(&A, atof(argv[5]));
+    for (int k = 0; k < A.nconns; k++)
+        redisAsyncFree(A.wc[k].ac);
+    for (size_t i = 0; i < A.nsubs; i++)
+        redisAsyncFree(A.subs[i].ac);
+    event_free(A.pace);
+    event_base_free(A.base);
+    free(A.w);
+    free(A.wc);
+    free(A.idle);
+    free(A.subs);
+    free(A.value);
+    return rc;
+}
