@@ -569,6 +569,7 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
         if (s->errors[i])
             evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,
                                 s->errors[i]);
+    ekv_http_metrics(b, NULL); /* connections: open, peak, refused, timed out */
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4");
     evhttp_send_reply(req, 200, "OK", b);
@@ -662,11 +663,10 @@ int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen)
     if (!c->cfg.http_host)
         return EKV_OK;
     c->http = evhttp_new(c->base);
-    evhttp_set_gencb(c->http, on_request, c);
     evhttp_set_max_body_size(c->http, MAX_BODY);
     evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
-    evhttp_set_timeout(c->http, 60);
-    return ekv_http_listen(c->http, c->cfg.http_host, c->cfg.http_port, &c->http_port, errbuf,
-                           errlen);
+    evhttp_set_timeout(c->http, 60); /* idle reads and writes; ekv_http bounds each request */
+    return ekv_http_serve(c->http, c->cfg.http_host, c->cfg.http_port, on_request, c, &c->http_port,
+                          errbuf, errlen);
 }

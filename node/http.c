@@ -339,6 +339,18 @@ static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, t
         node_http_fail(req, 405, "Method Not Allowed");
 }
 
+/* The admin endpoints (http_admin.c); /metrics also carries the HTTP server's connection
+ * counters, put in the reply body first (evhttp_send_reply appends the rest). */
+static int admin(ekv_node_t *n, struct evhttp_request *req, const char *path, struct evkeyvalq *q)
+{
+    if (!strcmp(path, "/metrics") && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+        char labels[96];
+        snprintf(labels, sizeof labels, "pop=\"%s\"", n->cfg.name);
+        ekv_http_metrics(evhttp_request_get_output_buffer(req), labels);
+    }
+    return node_http_admin(n, req, path, q);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     ekv_node_t *n = arg;
@@ -351,7 +363,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         path = "/";
     if (query && evhttp_parse_query_str(query, &t.q) != 0) {
         node_http_fail(req, 400, "Malformed query string");
-    } else if (!evhttp_find_header(&t.q, "urlencoded") && node_http_admin(n, req, path, &t.q)) {
+    } else if (!evhttp_find_header(&t.q, "urlencoded") && admin(n, req, path, &t.q)) {
         /* served: /_edgekv/..., /metrics or /stats */
     } else {
         do_kv(n, req, path, &t);
@@ -363,11 +375,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen)
 {
     n->http = evhttp_new(n->base);
-    evhttp_set_gencb(n->http, on_request, n);
     evhttp_set_max_body_size(n->http, MAX_BODY);
     evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
-    evhttp_set_timeout(n->http, 30);
-    return ekv_http_listen(n->http, n->cfg.http_host, n->cfg.http_port, &n->http_port, errbuf,
-                           errlen);
+    evhttp_set_timeout(n->http, 30); /* idle reads and writes; ekv_http bounds each request */
+    return ekv_http_serve(n->http, n->cfg.http_host, n->cfg.http_port, on_request, n, &n->http_port,
+                          errbuf, errlen);
 }
