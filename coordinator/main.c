@@ -9,6 +9,7 @@
 #include "coord.h"
 #include "ekv_args.h"
 #include "ekv_err.h"
+#include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
 
@@ -28,12 +29,17 @@ static void usage(FILE *f)
                "  --sweep-ms N          expiry sweep and log trim period (default 1000)\n"
                "  --api-token TOKEN     require \"Authorization: Bearer TOKEN\" on the REST API\n"
                "  --account-id ID       account id reported by /memberships\n"
+               "  --max-connections N   concurrent HTTP clients; more get 503 (default 4096)\n"
+               "  --request-timeout-ms N\n"
+               "                        a request (headers and body) not received in N ms gets\n"
+               "                        408 (default 10000)\n"
+               "  --idle-timeout-ms N   a kept-alive connection idle for N ms is closed (5000)\n"
                "  --ready-file PATH     write endpoints as JSON here once serving\n"
                "  --verbose             log debug lines\n");
 }
 
-static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char **ready,
-                      char *host, size_t hlen)
+static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, ekv_http_limits_t *lim,
+                      const char **ready, char *host, size_t hlen)
 {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
                                          {"pub", required_argument, 0, 'p'},
@@ -49,6 +55,9 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
                                          {"sweep-ms", required_argument, 0, 'S'},
                                          {"api-token", required_argument, 0, 'T'},
                                          {"account-id", required_argument, 0, 'I'},
+                                         {"max-connections", required_argument, 0, 'm'},
+                                         {"request-timeout-ms", required_argument, 0, 'q'},
+                                         {"idle-timeout-ms", required_argument, 0, 'i'},
                                          {"help", no_argument, 0, 'H'},
                                          {0, 0, 0, 0}};
     int c, li = 0;
@@ -99,6 +108,18 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, const char
             cfg->account_id = optarg;
             bad = ekv_args_name(optarg);
             break;
+        case 'm':
+            bad = ekv_args_int(optarg, 1, 1000000, &v);
+            lim->max_connections = (int)v;
+            break;
+        case 'q':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            lim->request_timeout_ms = (int)v;
+            break;
+        case 'i':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            lim->idle_timeout_ms = (int)v;
+            break;
         case 'v':
             ekv_log_init("coordinator", EKV_LOG_DEBUG);
             break;
@@ -138,16 +159,21 @@ int main(int argc, char **argv)
     ekv_log_init("coordinator", EKV_LOG_INFO);
     ekv_coord_config_t cfg;
     ekv_coord_config_defaults(&cfg);
+    ekv_http_limits_t lim;
+    ekv_http_limits_defaults(&lim);
     const char *ready = NULL;
     char host[256];
-    if (parse_args(argc, argv, &cfg, &ready, host, sizeof host) != 0)
+    if (parse_args(argc, argv, &cfg, &lim, &ready, host, sizeof host) != 0)
         return 2;
     ekv_loop_t *loop = ekv_loop_new(3);
     struct event_base *base = ekv_loop_base(loop);
 
     char err[512] = "";
     int rc = 1;
-    ekv_coord_t *coord = ekv_coord_new(base, &cfg, err, sizeof err);
+    ekv_coord_t *coord = NULL;
+    ekv_http_guard_t *guard = ekv_http_guard_new(base, &lim, err, sizeof err);
+    if (guard)
+        coord = ekv_coord_new(base, &cfg, err, sizeof err);
     if (!coord) {
         fprintf(stderr, "edgekv-coordinator: %s\n", err);
         goto out;
@@ -160,6 +186,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     ekv_coord_destroy(&coord);
+    ekv_http_guard_destroy(&guard); /* after the coordinator's evhttp, before the loop */
     ekv_loop_destroy(&loop);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ekv_args.h"
+#include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
 #include "node.h"
@@ -34,11 +35,16 @@ static void usage(FILE *f)
             "  --cache-mb N            cache memory cap in MiB (default 64)\n"
             "  --min-cache-ttl S       smallest cacheTtl accepted (default 30)\n"
             "  --origin-timeout-ms N   coordinator requests fail with 503 after (default 5000)\n"
+            "  --max-connections N     concurrent HTTP clients; more get 503 (default 4096)\n"
+            "  --request-timeout-ms N  a request (headers and body) not received in N ms gets\n"
+            "                          408 (default 10000)\n"
+            "  --idle-timeout-ms N     a kept-alive connection idle for N ms is closed (5000)\n"
             "  --ready-file PATH       write {pid, name, url, delay_ms} here once serving\n"
             "  --verbose               log debug lines\n");
 }
 
-static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host, size_t hlen)
+static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, ekv_http_limits_t *lim,
+                      char *host, size_t hlen)
 {
     static const struct option opts[] = {{"name", required_argument, 0, 'n'},
                                          {"http", required_argument, 0, 'h'},
@@ -58,6 +64,9 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
                                          {"seed", required_argument, 0, 's'},
                                          {"time-scale", required_argument, 0, 'S'},
                                          {"coordinator-timeout-ms", required_argument, 0, 'C'},
+                                         {"max-connections", required_argument, 0, 'm'},
+                                         {"request-timeout-ms", required_argument, 0, 'q'},
+                                         {"idle-timeout-ms", required_argument, 0, 'i'},
                                          {"help", no_argument, 0, 'H'},
                                          {0, 0, 0, 0}};
     int c, li = 0;
@@ -105,6 +114,18 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, char *host,
         case 'C':
             bad = ekv_args_int(optarg, 1, 3600000, &v);
             cfg->coordinator_timeout_ms = (int)v;
+            break;
+        case 'm':
+            bad = ekv_args_int(optarg, 1, 1000000, &v);
+            lim->max_connections = (int)v;
+            break;
+        case 'q':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            lim->request_timeout_ms = (int)v;
+            break;
+        case 'i':
+            bad = ekv_args_int(optarg, 1, 3600000, &v);
+            lim->idle_timeout_ms = (int)v;
             break;
         case 'P':
             bad = ekv_policy_parse(optarg, &cfg->policy) != 0;
@@ -155,8 +176,10 @@ int main(int argc, char **argv)
     ekv_node_config_t cfg;
     ekv_node_config_defaults(&cfg);
     cfg.http_port = 0;
+    ekv_http_limits_t lim;
+    ekv_http_limits_defaults(&lim);
     char host[256];
-    if (parse_args(argc, argv, &cfg, host, sizeof host) != 0)
+    if (parse_args(argc, argv, &cfg, &lim, host, sizeof host) != 0)
         return 2;
     ekv_log_init(cfg.name, EKV_LOG_INFO);
     ekv_loop_t *loop = ekv_loop_new(0);
@@ -164,7 +187,10 @@ int main(int argc, char **argv)
 
     char err[512] = "";
     int rc = 1;
-    ekv_node_t *node = ekv_node_new(base, &cfg, err, sizeof err);
+    ekv_node_t *node = NULL;
+    ekv_http_guard_t *guard = ekv_http_guard_new(base, &lim, err, sizeof err);
+    if (guard)
+        node = ekv_node_new(base, &cfg, err, sizeof err);
     if (!node) {
         fprintf(stderr, "edgekv-node: %s\n", err);
         goto out;
@@ -173,6 +199,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     ekv_node_destroy(&node);
+    ekv_http_guard_destroy(&guard); /* after the node's evhttp, before the loop */
     ekv_loop_destroy(&loop);
     return rc;
 }
