@@ -181,11 +181,18 @@ def get_ok(s=None):
     return r is not None and r[0] == 200
 
 
-def metrics(s=None):
-    c = s or connect()
-    r = request(c, "/metrics")
-    if not s:
-        c.close()
+def metrics(s=None, within=2.0):
+    """Reads /metrics on s, or on a new connection: refused (503) while the server has yet
+    to see connections just closed, then retried."""
+    t_end = time.monotonic() + within
+    while True:
+        c = s or connect()
+        r = request(c, "/metrics")
+        if not s:
+            c.close()
+        if s or (r and r[0] != 503) or time.monotonic() > t_end:
+            break
+        time.sleep(0.05)
     if not r or r[0] != 200:
         fail("/metrics: %r" % (r,))
     out = {}
