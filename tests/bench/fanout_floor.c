@@ -18,6 +18,9 @@
  *   {"n":N,"rate":R,"count":C,"msg_bytes":B,"p50_us":..,"p99_us":..,"max_us":..,
  *    "mean_us":..,"missing":M,"late_sends":L}
  * SAMPLES=FILE appends each counted message's latency (us) to FILE, one a line.
+ * subs_cpu_us: CPU time (user + system, both threads) of all SUB processes together from
+ * their first message to their last (warm-up included); cpu_us_per_delivery: that over
+ * (WARMUP + COUNT) x N.
  * missing: (message, SUB) pairs never received; late_sends: messages sent more than 1 ms
  * after their schedule (the sender itself could not keep the rate).
  * Children die with the parent (PR_SET_PDEATHSIG) and are reaped, or killed by pid after a
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +48,8 @@ typedef struct {
     char endpoint[128]; /* where the PUB listens, set once bound */
     atomic_int bound;   /* endpoint is valid */
     atomic_int ready;   /* SUBs that have seen a hello */
+    int64_t *cpu;       /* [2 sub]: its CPU time at its first numbered message; [2 sub + 1]: at
+                           its last - the cost of the deliveries alone */
     int64_t recv_us[];  /* [sub * count + seq - 1]: receipt time, 0 = never */
 } shared_t;
 
@@ -59,6 +65,14 @@ static void sleep_until_mono(int64_t t_us)
     struct timespec ts = {(time_t)(t_us / 1000000), (long)(t_us % 1000000) * 1000};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
         ;
+}
+
+static int64_t cpu_us(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
 }
 
 /* One SUB: connect, report the first hello, stamp every numbered message until the end. */
@@ -93,6 +107,10 @@ static int sub_main(shared_t *sh, int index, uint64_t count)
                 atomic_fetch_add(&sh->ready, 1);
         } else if (seq <= count) {
             sh->recv_us[(size_t)index * count + seq - 1] = t;
+            if (seq == 1)
+                sh->cpu[2 * index] = cpu_us(RUSAGE_SELF);
+            if (seq == count)
+                sh->cpu[2 * index + 1] = cpu_us(RUSAGE_SELF);
         }
     }
     zmq_close(s);
@@ -142,7 +160,9 @@ static void reap(pid_t *pids, int n, int64_t deadline)
 static void report(const shared_t *sh, const int64_t *sent, int n, uint64_t count, uint64_t warm,
                    double rate, size_t msg_bytes, uint64_t late)
 {
-    int64_t *lat = malloc(count * sizeof *lat);
+    int64_t *lat = malloc(count * sizeof *lat), cpu = 0;
+    for (int s = 0; s < n; s++)
+        cpu += sh->cpu[2 * s + 1] > sh->cpu[2 * s] ? sh->cpu[2 * s + 1] - sh->cpu[2 * s] : 0;
     uint64_t missing = 0, m = 0;
     double sum = 0;
     for (uint64_t i = warm; i < count; i++) {
@@ -169,10 +189,11 @@ static void report(const shared_t *sh, const int64_t *sent, int n, uint64_t coun
     qsort(lat, m, sizeof *lat, cmp_i64);
     printf("{\"n\":%d,\"rate\":%g,\"count\":%" PRIu64 ",\"msg_bytes\":%zu,\"p50_us\":%" PRId64
            ",\"p99_us\":%" PRId64 ",\"max_us\":%" PRId64 ",\"mean_us\":%.0f,\"missing\":%" PRIu64
-           ",\"late_sends\":%" PRIu64 "}\n",
+           ",\"late_sends\":%" PRIu64 ",\"subs_cpu_us\":%" PRId64
+           ",\"cpu_us_per_delivery\":%.1f}\n",
            n, rate, count - warm, msg_bytes, m ? lat[(m - 1) / 2] : -1,
            m ? lat[(size_t)((double)(m - 1) * 0.99)] : -1, m ? lat[m - 1] : -1, m ? sum / m : 0.0,
-           missing, late);
+           missing, late, cpu, (double)cpu / ((double)count * n));
     free(lat);
 }
 
@@ -192,12 +213,13 @@ int main(int argc, char **argv)
                 TOPIC_BYTES + 16);
         return 2;
     }
-    size_t shm_len = sizeof(shared_t) + (size_t)n * count * sizeof(int64_t);
+    size_t shm_len = sizeof(shared_t) + ((size_t)n * count + 2 * (size_t)n) * sizeof(int64_t);
     shared_t *sh = mmap(NULL, shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) {
         perror("mmap");
         return 1;
     }
+    sh->cpu = sh->recv_us + (size_t)n * count;
     pid_t *pids = calloc((size_t)n, sizeof *pids);
     for (int i = 0; i < n; i++) {
         pids[i] = fork();

@@ -16,12 +16,13 @@
  *       writes at RATE for SECONDS, the first BENCH_WARMUP_S of them warm-up. The records of
  *       the first window's writes (bench_window_s, after the warm-up) are fetched while the
  *       writing goes on, the final window's after the last write.
- *       keeps_up when: every write was acknowledged and at most 1% were sent over 50 ms
- *       late (the writer and coordinator kept the rate); no PoP counted a gap or a catch-up
- *       and every PoP applied every write; every final-window write was seen by every PoP;
- *       and the final window's median last-PoP lag (t1 - commit) is within
- *       bench_lag_steady of the first window's. A first-window write not yet everywhere
- *       when its records were fetched counts with the fetch's start as a lower bound of t1.
+ *       keeps_up when all four checks hold: writer - every write was acknowledged and at
+ *       most 1% were sent over 50 ms late (the writer and coordinator kept the rate);
+ *       delivered - every PoP applied every write and saw every final-window write;
+ *       no_gap - no PoP counted a gap or a catch-up; steady - the final window's median
+ *       last-PoP lag (t1 - commit) is within bench_lag_steady of the first window's. A first-window
+ * write not yet everywhere when its records were fetched counts with the fetch's start as a lower
+ * bound of t1.
  *
  * Environment: VALUE_BYTES (100); SAMPLES=FILE appends latency's per-write samples
  * (commit_to_last send_to_last ack_to_last send_to_ack, microseconds) to FILE; LAG_FROM=send makes
@@ -575,21 +576,26 @@ static int sustain(app_t *A, double seconds)
     int writer_ok = acked == n && A->late <= n / 100;
     int64_t p1 = json_integer_value(json_object_get(first, "p50_us"));
     int64_t p2 = json_integer_value(json_object_get(final, "p50_us"));
-    int complete = !failed && gaps == 0 && catchups == 0 && applied_min >= n && lost == 0 &&
-                   final_missing == 0 && last_vis != INT64_MAX;
+    int delivered =
+        !failed && applied_min >= n && lost == 0 && final_missing == 0 && last_vis != INT64_MAX;
+    int no_gap = gaps == 0 && catchups == 0;
     int steady = json_integer_value(json_object_get(final, "n")) > 0 && bench_lag_steady(p1, p2);
-    const char *why = !writer_ok  ? "writer or coordinator could not keep the rate"
-                      : !complete ? "a PoP missed writes (gap, catch-up or missing records)"
-                      : !steady   ? "last-PoP lag grew"
-                                  : "";
+    const char *why = !writer_ok   ? "writer or coordinator could not keep the rate"
+                      : !delivered ? "a PoP missed writes"
+                      : !no_gap    ? "PoPs counted gaps or catch-ups"
+                      : !steady    ? "last-PoP lag grew"
+                                   : "";
+    json_t *checks = json_pack("{s:b, s:b, s:b, s:b}", "writer", writer_ok, "delivered", delivered,
+                               "no_gap", no_gap, "steady", steady);
     json_t *out = json_pack(
-        "{s:s, s:I, s:f, s:f, s:f, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:s}", "mode",
-        "sustain", "pops", (json_int_t)A->npops, "rate", A->rate, "seconds", seconds, "window_s",
-        win, "lag_from", A->lag_from_send ? "send" : "commit", "writer", writer, "first", first,
-        "final", final, "gaps", (json_int_t)gaps, "catchups", (json_int_t)catchups, "applied_min",
-        (json_int_t)applied_min, "lost", (json_int_t)lost, "last_write_visible_after_ack_us",
-        (json_int_t)(last_vis == INT64_MAX ? -1 : last_vis - A->w[n - 1].ack_us), "keeps_up",
-        writer_ok && complete && steady, "why", why);
+        "{s:s, s:I, s:f, s:f, s:f, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:b, s:s}",
+        "mode", "sustain", "pops", (json_int_t)A->npops, "rate", A->rate, "seconds", seconds,
+        "window_s", win, "lag_from", A->lag_from_send ? "send" : "commit", "writer", writer,
+        "first", first, "final", final, "gaps", (json_int_t)gaps, "catchups", (json_int_t)catchups,
+        "applied_min", (json_int_t)applied_min, "lost", (json_int_t)lost,
+        "last_write_visible_after_ack_us",
+        (json_int_t)(last_vis == INT64_MAX ? -1 : last_vis - A->w[n - 1].ack_us), "checks", checks,
+        "keeps_up", writer_ok && delivered && no_gap && steady, "why", why);
     json_dumpf(out, stdout, JSON_COMPACT);
     printf("\n");
     json_decref(out);

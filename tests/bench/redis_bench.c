@@ -16,10 +16,11 @@
  *   latency: per counted write, t1 = the notification from the LAST replica:
  *       send_to_last, ack_to_last (may be < 0), send_to_ack; as fanout_load.
  *   sustain: writes at RATE for SECONDS, the first BENCH_WARMUP_S of them warm-up;
- *       keeps_up when every write was acknowledged with at most 1% sent over 50 ms
- *       late; every replica notified every write; the primary counted no full resync and
- *       still has every replica connected; and the final window's median last-replica lag
- *       (t1 - send) is within bench_lag_steady of the first window's.
+ *       keeps_up when all four checks hold: writer - every write was acknowledged with at
+ *       most 1% sent over 50 ms late; delivered - every replica notified every write;
+ *       no_gap - the primary counted no full resync and still has every replica connected;
+ *       steady - the final window's median last-replica lag (t1 - send) is within
+ *       bench_lag_steady of the first window's.
  * SAMPLES=FILE appends latency's per-write samples (send_to_last ack_to_last send_to_ack,
  * microseconds) to FILE. REPLICA_PORTS_FILE: one port per line. Prints one JSON object. */
 #include <event2/event.h>
@@ -366,25 +367,28 @@ static int sustain(app_t *A, double seconds)
     json_t *writer = writer_json(A);
     size_t acked = (size_t)json_integer_value(json_object_get(writer, "acked"));
     int writer_ok = acked == n && A->late <= n / 100;
-    int complete = missing == 0 && after.sync_full == before.sync_full &&
-                   after.connected == (long long)A->nsubs && !A->broken;
+    int complete = missing == 0 && !A->broken;
+    int no_gap = after.sync_full == before.sync_full && after.connected == (long long)A->nsubs;
     int64_t p1 = json_integer_value(json_object_get(first, "p50_us"));
     int64_t p2 = json_integer_value(json_object_get(final, "p50_us"));
     int steady = json_integer_value(json_object_get(final, "n")) > 0 && bench_lag_steady(p1, p2);
     const char *why = !writer_ok  ? "writer or primary could not keep the rate"
-                      : !complete ? "a replica missed writes (notification missing or resync)"
+                      : !complete ? "a replica missed writes"
+                      : !no_gap   ? "a replica resynchronised or disconnected"
                       : !steady   ? "last-replica lag grew"
                                   : "";
     int64_t last_vis =
         A->w[n - 1].count == A->nsubs ? A->w[n - 1].vis_max - A->w[n - 1].ack_us : -1;
+    json_t *checks = json_pack("{s:b, s:b, s:b, s:b}", "writer", writer_ok, "delivered", complete,
+                               "no_gap", no_gap, "steady", steady);
     json_t *out = json_pack(
-        "{s:s, s:I, s:f, s:f, s:f, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b, "
-        "s:s}",
-        "mode", "sustain", "replicas", (json_int_t)A->nsubs, "rate", A->rate, "seconds", seconds,
-        "window_s", win, "writer", writer, "first", first, "final", final, "missing",
-        (json_int_t)missing, "full_resyncs", (json_int_t)(after.sync_full - before.sync_full),
-        "connected_replicas", (json_int_t)after.connected, "last_write_visible_after_ack_us",
-        (json_int_t)last_vis, "keeps_up", writer_ok && complete && steady, "why", why);
+        "{s:s, s:I, s:f, s:f, s:f, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:b, s:s}", "mode",
+        "sustain", "replicas", (json_int_t)A->nsubs, "rate", A->rate, "seconds", seconds,
+        "window_s", win, "lag_from", "send", "writer", writer, "first", first, "final", final,
+        "missing", (json_int_t)missing, "full_resyncs",
+        (json_int_t)(after.sync_full - before.sync_full), "connected_replicas",
+        (json_int_t)after.connected, "last_write_visible_after_ack_us", (json_int_t)last_vis,
+        "checks", checks, "keeps_up", writer_ok && complete && no_gap && steady, "why", why);
     json_dumpf(out, stdout, JSON_COMPACT);
     printf("\n");
     json_decref(out);
