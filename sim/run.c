@@ -224,7 +224,12 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
     int rc = EKV_OK;
     if (running) {
         st = *running;
+        /* As it runs: a PoP a fault restarts comes back with its own policy and settings. */
+        memcpy(t->pops, base->pops, base->npops * sizeof *t->pops);
+        snprintf(t->policy, sizeof t->policy, "%s", base->policy);
         t->time_scale = base->time_scale;
+        t->write_rate_limit = base->write_rate_limit;
+        t->seed = base->seed;
         fprintf(stderr, "edgekv: running on the topology already up (%zu PoPs)\n", t->npops);
     } else {
         char home[PATH_MAX + 32];
