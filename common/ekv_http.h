@@ -18,7 +18,9 @@
  * the daemon (and so its evhttp) is gone, before the event base. While it lives, the guard is
  * the process's guard: ekv_http_serve(), called where the daemon opens its server, finds it
  * there (the daemons' configuration structs belong to other modules). Without a guard,
- * ekv_http_serve() serves plain evhttp. */
+ * ekv_http_serve() serves plain evhttp.
+ * Handlers must not set their own evhttp_request_set_on_complete_cb: the guard's marks the
+ * end of a reply (without it the connection would go unguarded from then on). */
 #ifndef EKV_HTTP_H
 #define EKV_HTTP_H
 
