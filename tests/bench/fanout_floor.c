@@ -18,13 +18,15 @@
  *   {"n":N,"rate":R,"count":C,"msg_bytes":B,"p50_us":..,"p99_us":..,"max_us":..,
  *    "mean_us":..,"missing":M,"late_sends":L}
  * SAMPLES=FILE appends each counted message's latency (us) to FILE, one a line.
- * subs_cpu_us: CPU time (user + system, both threads) of all SUB processes together from
+ * subs_cpu_us: CPU time (both threads) of all SUB processes together from
  * their first message to their last (warm-up included); cpu_us_per_delivery: that over
- * (WARMUP + COUNT) x N.
+ * (WARMUP + COUNT) x N; subs_runqueue_wait_us: the time their threads spent runnable but
+ * waiting for a CPU over the same span (from /proc/self/task/N/schedstat).
  * missing: (message, SUB) pairs never received; late_sends: messages sent more than 1 ms
  * after their schedule (the sender itself could not keep the rate).
  * Children die with the parent (PR_SET_PDEATHSIG) and are reaped, or killed by pid after a
  * timeout, on every exit path. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -33,7 +35,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,8 +49,9 @@ typedef struct {
     char endpoint[128]; /* where the PUB listens, set once bound */
     atomic_int bound;   /* endpoint is valid */
     atomic_int ready;   /* SUBs that have seen a hello */
-    int64_t *cpu;       /* [2 sub]: its CPU time at its first numbered message; [2 sub + 1]: at
-                           its last - the cost of the deliveries alone */
+    int64_t *cpu;       /* [4 sub]: its CPU time at its first numbered message, [+1] at its
+                           last - the cost of the deliveries alone; [+2], [+3]: its time
+                           waiting on a runqueue, likewise */
     int64_t recv_us[];  /* [sub * count + seq - 1]: receipt time, 0 = never */
 } shared_t;
 
@@ -67,12 +69,25 @@ static void sleep_until_mono(int64_t t_us)
         ;
 }
 
-static int64_t cpu_us(int who)
+/* This process's threads from /proc/self/task/N/schedstat: time on a CPU and time waiting
+ * on a runqueue (microseconds), the same accounting scripts/bench/fanout reads for PoPs. */
+static void sched_us(int64_t *run, int64_t *wait)
 {
-    struct rusage ru;
-    getrusage(who, &ru);
-    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
-           ru.ru_stime.tv_usec;
+    *run = *wait = 0;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300];
+        unsigned long long r, w;
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (f && fscanf(f, "%llu %llu", &r, &w) == 2)
+            *run += (int64_t)(r / 1000), *wait += (int64_t)(w / 1000);
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
 }
 
 /* One SUB: connect, report the first hello, stamp every numbered message until the end. */
@@ -108,9 +123,9 @@ static int sub_main(shared_t *sh, int index, uint64_t count)
         } else if (seq <= count) {
             sh->recv_us[(size_t)index * count + seq - 1] = t;
             if (seq == 1)
-                sh->cpu[2 * index] = cpu_us(RUSAGE_SELF);
+                sched_us(&sh->cpu[4 * index], &sh->cpu[4 * index + 2]);
             if (seq == count)
-                sh->cpu[2 * index + 1] = cpu_us(RUSAGE_SELF);
+                sched_us(&sh->cpu[4 * index + 1], &sh->cpu[4 * index + 3]);
         }
     }
     zmq_close(s);
@@ -160,9 +175,12 @@ static void reap(pid_t *pids, int n, int64_t deadline)
 static void report(const shared_t *sh, const int64_t *sent, int n, uint64_t count, uint64_t warm,
                    double rate, size_t msg_bytes, uint64_t late)
 {
-    int64_t *lat = malloc(count * sizeof *lat), cpu = 0;
-    for (int s = 0; s < n; s++)
-        cpu += sh->cpu[2 * s + 1] > sh->cpu[2 * s] ? sh->cpu[2 * s + 1] - sh->cpu[2 * s] : 0;
+    int64_t *lat = malloc(count * sizeof *lat), cpu = 0, wait = 0;
+    for (int s = 0; s < n; s++) {
+        const int64_t *c = &sh->cpu[4 * s];
+        cpu += c[1] > c[0] ? c[1] - c[0] : 0;
+        wait += c[3] > c[2] ? c[3] - c[2] : 0;
+    }
     uint64_t missing = 0, m = 0;
     double sum = 0;
     for (uint64_t i = warm; i < count; i++) {
@@ -190,10 +208,10 @@ static void report(const shared_t *sh, const int64_t *sent, int n, uint64_t coun
     printf("{\"n\":%d,\"rate\":%g,\"count\":%" PRIu64 ",\"msg_bytes\":%zu,\"p50_us\":%" PRId64
            ",\"p99_us\":%" PRId64 ",\"max_us\":%" PRId64 ",\"mean_us\":%.0f,\"missing\":%" PRIu64
            ",\"late_sends\":%" PRIu64 ",\"subs_cpu_us\":%" PRId64
-           ",\"cpu_us_per_delivery\":%.1f}\n",
+           ",\"cpu_us_per_delivery\":%.1f,\"subs_runqueue_wait_us\":%" PRId64 "}\n",
            n, rate, count - warm, msg_bytes, m ? lat[(m - 1) / 2] : -1,
            m ? lat[(size_t)((double)(m - 1) * 0.99)] : -1, m ? lat[m - 1] : -1, m ? sum / m : 0.0,
-           missing, late, cpu, (double)cpu / ((double)count * n));
+           missing, late, cpu, (double)cpu / ((double)count * n), wait);
     free(lat);
 }
 
@@ -213,7 +231,7 @@ int main(int argc, char **argv)
                 TOPIC_BYTES + 16);
         return 2;
     }
-    size_t shm_len = sizeof(shared_t) + ((size_t)n * count + 2 * (size_t)n) * sizeof(int64_t);
+    size_t shm_len = sizeof(shared_t) + ((size_t)n * count + 4 * (size_t)n) * sizeof(int64_t);
     shared_t *sh = mmap(NULL, shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) {
         perror("mmap");
