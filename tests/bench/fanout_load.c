@@ -230,6 +230,8 @@ static struct evhttp_connection *conn_to(app_t *A, struct evhttp_connection **c,
     if (!*c) {
         *c = evhttp_connection_base_new(A->base, NULL, host, (unsigned short)port);
         evhttp_connection_set_timeout(*c, 120);
+        /* A PoP closes kept-alive connections idle for a while; these GETs are safe to retry. */
+        evhttp_connection_set_retries(*c, 3);
     }
     return *c;
 }
