@@ -69,6 +69,7 @@ static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, s
     size_t lens[2] = {change->ns.len, len};
     if (ekv_zev_send(c->pub, frames, lens, 2) == EKV_OK)
         c->st.published++, c->st.published_bytes += change->ns.len + len;
+    c->published_seq = change->seq; /* offered to the PUB socket (dropped at its HWM or not) */
 }
 
 /* Hands every queued unit (up to max_batch drafts, whole units) to the committer.
@@ -124,16 +125,21 @@ static void start_group(ekv_coord_t *c)
 
 /* On the loop thread when the group is durable: stamp, publish and complete each unit. */
 static void group_done(void *arg, ekv_msg_t *all, size_t n, char **bodies, size_t *lens, int rc,
-                       int64_t commit_us)
+                       int64_t durable_us)
 {
     (void)n;
     ekv_coord_t *c = arg;
+    /* The commit time is the moment the group is released: durable (the committer's fsync
+     * returned at durable_us) and, from this instant, acknowledged and published together.
+     * The hand-off from the commit thread to this loop belongs to the write's latency, not
+     * to the fan-out that starts here. */
+    int64_t commit_us = ekv_now_us();
     commit_t *cm = c->inflight;
     c->inflight = NULL;
     c->last_group = n >= 2 ? n + c->queued : 0; /* writers seen: this group and the next */
     c->last_commit_us = ekv_mono_us() - c->group_started_us;
-    ekv_debug("group of %zu committed in %lld us, %zu queued", n, (long long)c->last_commit_us,
-              c->queued);
+    ekv_debug("group of %zu committed in %lld us, released %lld us after its fsync, %zu queued", n,
+              (long long)c->last_commit_us, (long long)(commit_us - durable_us), c->queued);
     size_t i = 0;
     for (commit_t *next; cm; cm = next) {
         next = cm->next;
@@ -357,7 +363,7 @@ static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         ekv_info("hello from node %s (last seq %llu)", m->text.ptr, (unsigned long long)m->seq);
         ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY,
                        .req_id = m->req_id,
-                       .seq = ekv_store_last_seq(c->store),
+                       .seq = c->published_seq,
                        .time_us = ekv_now_us()};
         send_to(c, peer, &r);
         /* A new PoP is ready once it has heard a heartbeat on its subscription: send one soon
@@ -584,8 +590,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     ekv_coord_t *c = arg;
-    ekv_msg_t hb = {
-        .type = EKV_MSG_HEARTBEAT, .seq = ekv_store_last_seq(c->store), .time_us = ekv_now_us()};
+    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = c->published_seq, .time_us = ekv_now_us()};
     char *body;
     size_t len;
     if (ekv_msg_encode(&hb, &body, &len) != EKV_OK)
@@ -712,6 +717,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     c->store = ekv_store_open(cfg->data_dir, cfg->durability, errbuf, errlen);
     if (!c->store || load_namespaces(c, errbuf, errlen) != EKV_OK)
         goto fail;
+    c->published_seq = ekv_store_last_seq(c->store);
     c->committer = ekv_committer_new(base, c->store, group_done, c);
     if (open_sockets(c, errbuf, errlen) != EKV_OK || coord_rest_open(c, errbuf, errlen) != EKV_OK)
         goto fail;

@@ -43,6 +43,8 @@ struct ekv_coord {
     void *zctx, *pub, *router; /* ZeroMQ */
     struct ekv_zev *router_zev;
     struct event *flush_ev;    /* commits the queued units */
+    uint64_t published_seq;    /* the last change offered to PUB: heartbeats and hello replies
+                                  announce it, never a commit whose publication is still due */
     struct event *hb_ev;       /* heartbeats */
     struct event *hello_hb_ev; /* an early heartbeat for PoPs that just said hello */
     struct event *sweep_ev;    /* expiry sweep, log trim, rate-limit pruning */
