@@ -19,19 +19,20 @@
 #       coordinator;
 #     - `edgekv verify` exits 1 and names p (DIFFERS) and q (at least one entry DIFFERs);
 #   after the heal and the end of the load:
-#     - p catches up (applied_seq = the coordinator's sequence, a gap or catch-up counted);
+#     - p catches up (applied_seq = the coordinator's sequence within 15 s, a gap or catch-up
+#       counted);
 #     - every key read at every PoP (q after one refreshing read) has the coordinator's
-#       version and value, and `edgekv verify` exits 0 with every PoP agreeing;
+#       version and value (a difference must survive 3 rounds a second apart: a host starved
+#       of CPU can make a PoP answer 503 for a moment), and `edgekv verify` exits 0 with every
+#       PoP agreeing;
 #     - results.json reports the stale reads: stale_reads > 0 at p and q, p's stale ratio
 #       > 0.4 (about 0.65 is expected: 30 of 36 s cut off, most keys rewritten meanwhile)
 #       while the connected o stays < 0.05, no failed read at p (its replica holds every
 #       key), both partitions and heals applied, and each heal converged (convergence_ms
 #       not null, < 2000 ms);
-#     - last (it exposes a bug, see below): q's /stats counts the STALE answers it gave in
-#       `stale_hits` (at least as many as the test itself received).
-# Known bug this test exposes (node/http.c, do_get): when the coordinator is unreachable a
-# stale copy is served with CF-Cache-Status STALE but counted in `unavailable` (documented as
-# the fast 503s) instead of `stale_hits`, which nothing ever increments.
+#     - q's /stats counts the STALE answers it gave in `stale_hits` (at least as many as the
+#       test itself received). Until 4173bc5 node/http.c do_get counted them only in
+#       `unavailable` and nothing incremented `stale_hits`.
 # Usage: bash partition_test.sh BIN_DIR SRC_DIR. About 50 s.
 set -euo pipefail
 source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
@@ -226,39 +227,58 @@ grep -A8 '^  POP' "$OUT.log" | sed 's/^/    /' || true
     fail "p or q still partitioned after the run"
 
 latest=$(curl -sf "$C/health" | jq -r .seq)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
     applied=$(health "$P" applied_seq)
     [ "$applied" -ge "$latest" ] && break
     sleep 0.05
 done
-[ "$applied" = "$latest" ] || fail "p at seq $applied of $latest 5 s after the load"
+[ "$applied" = "$latest" ] || fail "p at seq $applied of $latest 15 s after the load"
 gaps=$(stat_of "$P" gaps)
 catchups=$(stat_of "$P" catchups)
 [ $((gaps + catchups)) -gt 0 ] || fail "p caught up without noticing a gap (gaps $gaps, catchups $catchups)"
 pass "p caught up to seq $latest (gaps $gaps, catchups $catchups)"
 
-# q may serve a copy fetched after the heal until its cacheTtl runs out (the ttl policy): a
-# read with cacheTtl 1 s lowers every copy's life to 1 s, after which the next read fetches
-# the current version from origin.
-snapshot "$Q" "?urlencoded=true&cache_ttl=1" >/dev/null
-hget "$Q/pk?urlencoded=true&cache_ttl=1"
-sleep 1.5
-snapshot "$API/values" "" | awk '{ print $1, $2, $3 }' >"$EDGEKV_HOME/coord-end.txt"
-values "$API/values" "" >"$EDGEKV_HOME/coord-values.txt"
-for name in w o p q; do
-    pop=$(url $name)
-    snapshot "$pop" "?urlencoded=true&cache_ttl=1" | awk '{ print $1, $2, $3 }' >"$EDGEKV_HOME/$name-end.txt"
-    diff -q "$EDGEKV_HOME/coord-end.txt" "$EDGEKV_HOME/$name-end.txt" >/dev/null ||
-        fail "$name after the heal (key code version; < coordinator, > $name):" \
-            "$(diff "$EDGEKV_HOME/coord-end.txt" "$EDGEKV_HOME/$name-end.txt" | head -6)"
-    values "$pop" "?urlencoded=true&cache_ttl=1" >"$EDGEKV_HOME/$name-values.txt"
-    diff -q "$EDGEKV_HOME/coord-values.txt" "$EDGEKV_HOME/$name-values.txt" >/dev/null ||
-        fail "$name serves other values than the coordinator after the heal"
-    hget "$pop/pk?urlencoded=true&cache_ttl=1"
-    [ "$CODE" = 200 ] && [ "$BODY" = during ] && [ "$VER" = "$PK_NEW" ] ||
-        fail "$name serves pk as $CODE '$BODY' v$VER after the heal (want 'during' v$PK_NEW)"
+# Every PoP against the coordinator: every key's status, version and value, and pk; sets WHY
+# on the first difference. q may serve a copy fetched after the heal until its cacheTtl runs
+# out (the ttl policy): a read with cacheTtl 1 s lowers every copy's life to 1 s, after which
+# the next read fetches the current version from origin.
+agree() {
+    local name pop
+    WHY=""
+    snapshot "$Q" "?urlencoded=true&cache_ttl=1" >/dev/null
+    hget "$Q/pk?urlencoded=true&cache_ttl=1"
+    sleep 1.5
+    snapshot "$API/values" "" | awk '{ print $1, $2, $3 }' >"$EDGEKV_HOME/coord-end.txt"
+    values "$API/values" "" >"$EDGEKV_HOME/coord-values.txt"
+    for name in w o p q; do
+        pop=$(url $name)
+        snapshot "$pop" "?urlencoded=true&cache_ttl=1" | awk '{ print $1, $2, $3 }' >"$EDGEKV_HOME/$name-end.txt"
+        if ! diff -q "$EDGEKV_HOME/coord-end.txt" "$EDGEKV_HOME/$name-end.txt" >/dev/null; then
+            WHY="$name (key code version; < coordinator, > $name): $(diff "$EDGEKV_HOME/coord-end.txt" "$EDGEKV_HOME/$name-end.txt" | head -6)"
+            return 1
+        fi
+        values "$pop" "?urlencoded=true&cache_ttl=1" >"$EDGEKV_HOME/$name-values.txt"
+        if ! diff -q "$EDGEKV_HOME/coord-values.txt" "$EDGEKV_HOME/$name-values.txt" >/dev/null; then
+            WHY="$name serves other values than the coordinator"
+            return 1
+        fi
+        hget "$pop/pk?urlencoded=true&cache_ttl=1"
+        if ! [ "$CODE" = 200 ] || ! [ "$BODY" = during ] || ! [ "$VER" = "$PK_NEW" ]; then
+            WHY="$name serves pk as $CODE '$BODY' v$VER (want 'during' v$PK_NEW)"
+            return 1
+        fi
+    done
+}
+# A host starved of CPU for a second makes a PoP think the coordinator is gone (503) for a
+# moment; a difference must persist over three rounds to count.
+for attempt in 1 2 3; do
+    agree && break
+    echo "    round $attempt after the heal: $WHY"
+    [ "$attempt" -lt 3 ] || fail "after the heal: $WHY"
+    sleep 1
 done
-pass "after the heal every PoP serves all $((NKEYS + 1)) keys at the coordinator's version and value"
+pass "after the heal every PoP serves all $((NKEYS + 1)) keys at the coordinator's version and" \
+    "value (round $attempt)"
 
 rc=0
 "$EKV" verify --samples 1000 >"$EDGEKV_HOME/verify-end.txt" 2>&1 || rc=$?
@@ -295,14 +315,13 @@ pass "results.json: $p_stale stale reads at p (ratio $(pop_field p stale_ratio))
     "o ratio $(pop_field o stale_ratio); heals converged in" \
     "$(jq -r '[.runs[0].faults[] | select(.action == "heal") | .convergence_ms] | join(" and ")' "$RES") ms"
 
-# ---- the PoP's own counters (exposes the stale_hits bug) ------------------------------------
+# ---- the PoP's own counters -------------------------------------------------------------------
 stale_hits=$(stat_of "$Q" stale_hits)
 unavailable=$(stat_of "$Q" unavailable)
 echo "    q /stats: stale_hits $stale_hits, unavailable $unavailable; STALE answers the test got: $STALE_SEEN"
 [ "$stale_hits" -ge "$STALE_SEEN" ] ||
     fail "q's /stats counts $stale_hits stale_hits after serving at least $STALE_SEEN STALE" \
-        "answers (unavailable: $unavailable): node/http.c do_get counts a STALE answer as" \
-        "'unavailable' and never increments stale_hits"
+        "answers (unavailable: $unavailable)"
 pass "q counted $stale_hits stale hits (>= the $STALE_SEEN STALE answers the test got)"
 
 echo "$PASSED passed, 0 failed"
