@@ -162,8 +162,7 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
         if (cached) {
             n->st.stale_hits++;
             send_item(n, req, &it, "STALE");
-        }
-        else
+        } else
             node_http_fail(req, 503, "Coordinator unavailable");
         return;
     }
