@@ -279,10 +279,17 @@ static void enqueue(app_t *A, size_t pop, int kind, int slot)
     A->queue[A->qtail++] = j;
 }
 
+/* Queues one request to every PoP, each on a fresh connection: a PoP closes connections idle
+ * for a few seconds, and a loaded one may do so just as a request is sent. */
 static void enqueue_pops(app_t *A, int kind, int slot)
 {
-    for (size_t i = 0; i < A->npops; i++)
+    for (size_t i = 0; i < A->npops; i++) {
+        if (A->pops[i].conn && !A->inflight) {
+            evhttp_connection_free(A->pops[i].conn);
+            A->pops[i].conn = NULL;
+        }
         enqueue(A, i, kind, slot);
+    }
     pump(A);
 }
 
