@@ -21,7 +21,9 @@
  *   FRESH     accepted, waiting for the work event
  *   IDLE      no request in progress: closed silently after idle_timeout_ms
  *   READING   a request's first byte came: answered 408 after request_timeout_ms
- *   HANDLING  the handler owns the request; its time is not the client's
+ *   HANDLING  the handler owns the request; its time is not the client's. evhttp keeps
+ *             reading while it writes the reply (to notice a close): past max_header_bytes
+ *             of input it stops reading, so a client cannot fill our memory meanwhile
  *   DOOMED    to be rejected (found inside a libevent callback; the work event acts)
  *   LINGER    rejected: its reply sent and its sending side shut down, the client's bytes are
  *             read and dropped until it closes or EKV_HTTP_LINGER_MS pass, so that closing
@@ -431,6 +433,8 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
     size_t from = info->n_added < len ? len - info->n_added : 0;
     if (c->state == C_DOOMED)
         evbuffer_drain(in, len);
+    else if (c->state == C_HANDLING && len > (size_t)c->g->lim.max_header_bytes)
+        bufferevent_disable(c->bev, EV_READ); /* evhttp reads on while it writes the reply */
     else if (c->state == C_IDLE)
         start_request(c, in, from);
     else if (c->state == C_READING && !c->head_done)
@@ -476,7 +480,7 @@ static void on_request(struct evhttp_request *req, void *arg)
             c->linger_ev = NULL;
         }
         move_to(c, C_HANDLING, NULL, 0);
-        evbuffer_cb_clear_flags(bufferevent_get_input(c->bev), c->in_cb, EVBUFFER_CB_ENABLED);
+        evbuffer_cb_set_flags(bufferevent_get_input(c->bev), c->in_cb, EVBUFFER_CB_ENABLED);
         evhttp_request_set_on_complete_cb(req, on_complete, c);
     }
     g->cb(req, g->cb_arg);
