@@ -92,6 +92,10 @@ ekv_store_t *ekv_store_open(const char *dir, ekv_store_durability_t durability, 
     rocksdb_options_set_create_if_missing(s->opts, 1);
     rocksdb_options_set_create_missing_column_families(s->opts, 1);
     rocksdb_options_increase_parallelism(s->opts, 2);
+    /* Memory stays bounded and flat: memtables of all column families together flush at
+     * 64 MiB (RocksDB's default lets five families grow to 64 MiB each, twice over). */
+    rocksdb_options_set_write_buffer_size(s->opts, 16u << 20);
+    rocksdb_options_set_db_write_buffer_size(s->opts, 64u << 20);
     const rocksdb_options_t *cf_opts[CF_COUNT];
     for (int i = 0; i < CF_COUNT; i++)
         cf_opts[i] = s->opts;

@@ -158,12 +158,13 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     }
     if (!node_coordinator_up(n)) {
         /* Cut off from origin: a stale copy beats an error (never past its expiration). */
-        n->st.unavailable++;
         if (cached) {
             n->st.stale_hits++;
             send_item(n, req, &it, "STALE");
-        } else
+        } else {
+            n->st.unavailable++;
             node_http_fail(req, 503, "Coordinator unavailable");
+        }
         return;
     }
     n->st.misses++;

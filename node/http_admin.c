@@ -154,9 +154,10 @@ static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyva
     char d[32];
     snprintf(d, sizeof d, "%016" PRIx64, w.digest);
     send_json(req, 200,
-              json_pack("{s:s, s:s, s:I, s:I, s:o}", "policy", ekv_policy_name(n->cfg.policy),
+              json_pack("{s:s, s:s, s:I, s:I, s:b, s:o}", "policy", ekv_policy_name(n->cfg.policy),
                         "digest", d, "entries", (json_int_t)w.count, "applied_seq",
-                        (json_int_t)n->applied_seq, "sample", w.sample));
+                        (json_int_t)n->applied_seq, "coordinator_up", node_coordinator_up(n),
+                        "sample", w.sample));
 }
 
 static void do_health(ekv_node_t *n, struct evhttp_request *req)
