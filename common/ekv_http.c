@@ -70,7 +70,7 @@
 
 #define ACCEPT_BACKOFF_MS 100
 #define ACCEPT_BURST      64        /* surplus connections refused per wakeup */
-#define FD_RESERVE        512       /* descriptors kept for all but client connections */
+#define FD_RESERVE        512       /* at most, kept for all but client connections */
 #define LINGER_MAX_BYTES  (1 << 20) /* a rejected client still sending this much is cut off */
 
 typedef enum { C_FRESH, C_IDLE, C_READING, C_HANDLING, C_DOOMED, C_LINGER } cstate_t;
@@ -110,7 +110,8 @@ struct ekv_http_guard {
     struct event *timer_ev;          /* the earliest deadline */
     struct event *backoff_ev;        /* ends an accept pause */
     int listening, refusing, backoff;
-    int64_t armed_us; /* when timer_ev fires; 0 = not armed */
+    int64_t armed_us;  /* when timer_ev fires; 0 = not armed */
+    int64_t warned_us; /* last accept failure logged */
     clist_t fresh, idle, reading, doomed, linger;
     conn_t **by_fd; /* attached connections by descriptor */
     size_t nby_fd;
@@ -205,8 +206,12 @@ static void pause_accepting(ekv_http_guard_t *g, int err)
         ekv_warn("http accept: %s", strerror(err));
         return;
     }
-    if (!g->backoff)
-        ekv_warn("http accept: %s; new connections wait %d ms", strerror(err), ACCEPT_BACKOFF_MS);
+    int64_t now = ekv_mono_us();
+    if (!g->backoff && now - g->warned_us > 10000000) { /* one line per 10 s at most */
+        ekv_warn("http accept: %s; new connections wait (%llu times so far)", strerror(err),
+                 (unsigned long long)g->accept_errors);
+        g->warned_us = now;
+    }
     g->backoff = 1;
     update_accepting(g);
     struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
@@ -621,10 +626,19 @@ void ekv_http_limits_defaults(ekv_http_limits_t *l)
     l->max_header_bytes = EKV_HTTP_MAX_HEADER_BYTES;
 }
 
-/* Raises the descriptor limit as far as allowed; lowers the cap to what it leaves. */
-static int fit_fd_limit(ekv_http_limits_t *l, size_t orphan_max, char *errbuf, size_t errlen)
+static size_t orphans_for(long max_connections)
+{
+    long n = max_connections / 16;
+    return (size_t)(n < 4 ? 4 : n > 256 ? 256 : n);
+}
+
+/* Raises the descriptor limit as far as allowed. A quarter of it (at most FD_RESERVE) stays
+ * for everything but clients; when the rest cannot hold the cap and the refused connections
+ * lingering, the cap is lowered (with a warning). */
+static int fit_fd_limit(ekv_http_limits_t *l, size_t *orphan_max, char *errbuf, size_t errlen)
 {
     struct rlimit rl;
+    *orphan_max = orphans_for(l->max_connections);
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return EKV_OK;
     if (rl.rlim_cur < rl.rlim_max) {
@@ -634,16 +648,18 @@ static int fit_fd_limit(ekv_http_limits_t *l, size_t orphan_max, char *errbuf, s
     }
     if (rl.rlim_cur == RLIM_INFINITY)
         return EKV_OK;
-    long avail = (long)rl.rlim_cur - FD_RESERVE - (long)orphan_max;
-    if (avail < 16) {
+    long nofile = (long)rl.rlim_cur;
+    long avail = nofile - (nofile / 4 < FD_RESERVE ? nofile / 4 : FD_RESERVE);
+    if (avail < 32) {
         snprintf(errbuf, errlen, "only %ld file descriptors (RLIMIT_NOFILE): too few to serve",
-                 (long)rl.rlim_cur);
+                 nofile);
         return EKV_EINVAL;
     }
-    if (l->max_connections > avail) {
+    if (l->max_connections + (long)*orphan_max > avail) {
+        *orphan_max = orphans_for(avail * 16 / 17);
         ekv_warn("max connections %d lowered to %ld: RLIMIT_NOFILE is %ld", l->max_connections,
-                 avail, (long)rl.rlim_cur);
-        l->max_connections = (int)avail;
+                 avail - (long)*orphan_max, nofile);
+        l->max_connections = (int)(avail - (long)*orphan_max);
     }
     return EKV_OK;
 }
@@ -661,9 +677,8 @@ ekv_http_guard_t *ekv_http_guard_new(struct event_base *base, const ekv_http_lim
         return NULL;
     }
     ekv_http_limits_t lim = *l;
-    size_t orphan_max = (size_t)lim.max_connections / 16;
-    orphan_max = orphan_max < 16 ? 16 : orphan_max > 256 ? 256 : orphan_max;
-    if (fit_fd_limit(&lim, orphan_max, errbuf, errlen) != EKV_OK)
+    size_t orphan_max;
+    if (fit_fd_limit(&lim, &orphan_max, errbuf, errlen) != EKV_OK)
         return NULL;
     ekv_http_guard_t *g = ekv_calloc(1, sizeof *g);
     g->base = base;
