@@ -15,23 +15,23 @@
  *   fanout_load sustain COORD_URL POPS_FILE RATE SECONDS
  *       writes at RATE for SECONDS, the first BENCH_WARMUP_S of them warm-up. The records of
  *       the first window's writes (bench_window_s, after the warm-up) are fetched while the
- *       writing goes on, the final window's after the last write.
- *       keeps_up when all four checks hold: writer - every write was acknowledged and at
- *       most 1% were sent over 50 ms late (the writer and coordinator kept the rate);
- *       delivered - every PoP applied every write and saw every final-window write;
- *       no_gap - no PoP counted a gap or a catch-up; steady - the final window's median
- *       last-PoP lag (t1 - commit) is within bench_lag_steady of the first window's. A first-window
- * write not yet everywhere when its records were fetched counts with the fetch's start as a lower
- * bound of t1.
+ *       writing goes on, the final window's after the last write. keeps_up when all four
+ *       checks hold: writer - every write was acknowledged and at most 1% were sent over
+ *       50 ms late (the writer and coordinator kept the rate); delivered - every PoP applied
+ *       every write and saw every final-window write; no_gap - no PoP counted a gap or a
+ *       catch-up; steady - the final window's median last-PoP lag (t1 - commit) is within
+ *       bench_lag_steady of the first window's. A first-window write not yet everywhere when
+ *       its records were fetched counts with the fetch's start as a lower bound of t1.
  *
  * Environment: VALUE_BYTES (100); SAMPLES=FILE appends latency's per-write samples
- * (commit_to_last send_to_last ack_to_last send_to_ack, microseconds) to FILE; LAG_FROM=send makes
- * sustain's lag t1 - send (the definition redis_bench uses) instead of t1 - commit. The writer
- * opens connections as the schedule needs them (one request in flight each, as HTTP/1.1 without
- * pipelining allows), up to BENCH_MAX_CONNS; a write due while all are busy goes late. POPS_FILE:
- * one PoP base URL (http://127.0.0.1:PORT) per line. Prints one JSON object; the size of a change
- * on the wire (topic + body, from the coordinator's /health counters) is msg_bytes. Times are
- * CLOCK_REALTIME microseconds, the clock the PoPs stamp with. */
+ * (commit_to_last send_to_last ack_to_last send_to_ack, microseconds) to FILE; LAG_FROM=send
+ * makes sustain's lag t1 - send (the definition redis_bench uses) instead of t1 - commit.
+ * The writer opens connections as the schedule needs them (one request in flight each, as
+ * HTTP/1.1 without pipelining allows), up to BENCH_MAX_CONNS; a write due while all are busy
+ * goes late. POPS_FILE: one PoP base URL (http://127.0.0.1:PORT) per line. Prints one JSON
+ * object; msg_bytes is the size of a change on the wire (topic + body, from the
+ * coordinator's /health counters). Times are CLOCK_REALTIME microseconds, the clock the PoPs
+ * stamp with. */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
