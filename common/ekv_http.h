@@ -33,7 +33,7 @@ struct event_base;
 
 #define EKV_HTTP_MAX_CONNECTIONS  4096  /* default cap of concurrent client connections */
 #define EKV_HTTP_REQUEST_TIMEOUT  10000 /* default ms for a whole request */
-#define EKV_HTTP_IDLE_TIMEOUT     5000  /* default ms a kept-alive connection may sit idle */
+#define EKV_HTTP_IDLE_TIMEOUT     60000 /* default ms a kept-alive connection may sit idle */
 #define EKV_HTTP_MAX_HEADER_BYTES 16384 /* default cap of request line plus headers */
 #define EKV_HTTP_LINGER_MS        1000  /* a rejected client's bytes are read and dropped */
 

@@ -33,7 +33,7 @@ static void usage(FILE *f)
                "  --request-timeout-ms N\n"
                "                        a request (headers and body) not received in N ms gets\n"
                "                        408 (default 10000)\n"
-               "  --idle-timeout-ms N   a kept-alive connection idle for N ms is closed (5000)\n"
+               "  --idle-timeout-ms N   a kept-alive connection idle for N ms is closed (60000)\n"
                "  --ready-file PATH     write endpoints as JSON here once serving\n"
                "  --verbose             log debug lines\n");
 }

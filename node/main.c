@@ -38,7 +38,7 @@ static void usage(FILE *f)
             "  --max-connections N     concurrent HTTP clients; more get 503 (default 4096)\n"
             "  --request-timeout-ms N  a request (headers and body) not received in N ms gets\n"
             "                          408 (default 10000)\n"
-            "  --idle-timeout-ms N     a kept-alive connection idle for N ms is closed (5000)\n"
+            "  --idle-timeout-ms N     a kept-alive connection idle for N ms is closed (60000)\n"
             "  --ready-file PATH       write {pid, name, url, delay_ms} here once serving\n"
             "  --verbose               log debug lines\n");
 }
