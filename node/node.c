@@ -255,6 +255,23 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Receives one message from SUB or DEALER and hands it to the down link at its send time. */
+/* Changes and heartbeats come only on the subscription, under their own topic (the namespace,
+ * or the heartbeat topic); replies only on the request socket (topic NULL). */
+static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
+{
+    if (!topic)
+        return m->type == EKV_MSG_HELLO_REPLY || m->type == EKV_MSG_WRITE_REPLY ||
+               m->type == EKV_MSG_READ_REPLY || m->type == EKV_MSG_CATCHUP_REPLY ||
+               m->type == EKV_MSG_LIST_REPLY;
+    size_t len = zmq_msg_size(topic);
+    const void *t = zmq_msg_data(topic);
+    if (m->type == EKV_MSG_HEARTBEAT)
+        return len == strlen(EKV_MSG_TOPIC_HEARTBEAT) && !memcmp(t, EKV_MSG_TOPIC_HEARTBEAT, len);
+    if (m->type == EKV_MSG_CHANGE)
+        return len == m->ns.len && !memcmp(t, m->ns.ptr, len);
+    return 0;
+}
+
 static void receive(ekv_node_t *n, void *sock, int topic_frames)
 {
     zmq_msg_t parts[2];
@@ -266,6 +283,10 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
                  ? ekv_msg_decode(zmq_msg_data(&parts[topic_frames]),
                                   zmq_msg_size(&parts[topic_frames]), m)
                  : EKV_EMALFORMED;
+    if (rc == EKV_OK && !on_its_socket(m, topic_frames ? &parts[0] : NULL)) {
+        ekv_msg_fini(m);
+        rc = EKV_EMALFORMED;
+    }
     for (int i = 0; i < nparts; i++)
         zmq_msg_close(&parts[i]);
     if (rc == EKV_OK && n->partitioned) { /* lost on the cut link */
