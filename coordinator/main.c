@@ -109,16 +109,9 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, ekv_http_l
             bad = ekv_args_name(optarg);
             break;
         case 'm':
-            bad = ekv_args_int(optarg, 1, 1000000, &v);
-            lim->max_connections = (int)v;
-            break;
         case 'q':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            lim->request_timeout_ms = (int)v;
-            break;
         case 'i':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            lim->idle_timeout_ms = (int)v;
+            bad = ekv_http_limits_option(c, optarg, lim);
             break;
         case 'v':
             ekv_log_init("coordinator", EKV_LOG_DEBUG);

@@ -116,16 +116,9 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, ekv_http_li
             cfg->coordinator_timeout_ms = (int)v;
             break;
         case 'm':
-            bad = ekv_args_int(optarg, 1, 1000000, &v);
-            lim->max_connections = (int)v;
-            break;
         case 'q':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            lim->request_timeout_ms = (int)v;
-            break;
         case 'i':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            lim->idle_timeout_ms = (int)v;
+            bad = ekv_http_limits_option(c, optarg, lim);
             break;
         case 'P':
             bad = ekv_policy_parse(optarg, &cfg->policy) != 0;
