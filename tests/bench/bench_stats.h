@@ -12,21 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* CLOCK_REALTIME microseconds: the clock edgekv stamps commit and visibility times with. */
-static inline int64_t bench_real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* CLOCK_MONOTONIC microseconds, for schedules within one process. */
-static inline int64_t bench_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "ekv_time.h" /* the clocks edgekv stamps commit and visibility times with */
 
 static inline int bench_cmp_i64(const void *a, const void *b)
 {

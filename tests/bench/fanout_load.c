@@ -320,7 +320,7 @@ static void on_written(struct evhttp_request *req, void *arg)
     wconn_t *c = arg;
     app_t *A = c->A;
     wrec_t *w = &A->w[c->w];
-    w->ack_us = bench_real_us();
+    w->ack_us = ekv_now_us();
     w->status = req ? evhttp_request_get_response_code(req) : 0;
     const char *v =
         req ? evhttp_find_header(evhttp_request_get_input_headers(req), "X-Edgekv-Version") : NULL;
@@ -342,13 +342,13 @@ static void send_one(app_t *A, wconn_t *c)
     evhttp_add_header(h, "Content-Type", "application/octet-stream");
     evbuffer_add(evhttp_request_get_output_buffer(req), A->value, A->value_len);
     c->w = i;
-    int64_t late = bench_mono_us() - A->w[i].sched_us;
+    int64_t late = ekv_mono_us() - A->w[i].sched_us;
     if (A->w[i].sched_us - A->start_mono >= A->warm_us) {
         A->late += late > LATE_US;
         if (late > A->max_late_us)
             A->max_late_us = late;
     }
-    A->w[i].send_us = bench_real_us();
+    A->w[i].send_us = ekv_now_us();
     evhttp_make_request(c->conn, req, EVHTTP_REQ_PUT, path);
 }
 
@@ -356,7 +356,7 @@ static void send_one(app_t *A, wconn_t *c)
  * sleeps until the next is due. */
 static void send_due(app_t *A)
 {
-    int64_t now = bench_mono_us();
+    int64_t now = ekv_mono_us();
     while (A->next_w < A->nw && A->w[A->next_w].sched_us <= now) {
         if (!A->nidle && A->nconns < BENCH_MAX_CONNS) {
             wconn_t *c = &A->wc[A->nconns];
@@ -390,7 +390,7 @@ static void start_writes(app_t *A, size_t n)
     A->w = calloc(n, sizeof *A->w);
     A->ns = 2 * n + 1024; /* room for changes that are not ours */
     A->s = calloc(A->ns, sizeof *A->s);
-    A->start_mono = bench_mono_us() + 20000;
+    A->start_mono = ekv_mono_us() + 20000;
     for (size_t i = 0; i < n; i++)
         A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
     A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);
@@ -500,7 +500,7 @@ static void on_mid(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     app_t *A = arg;
-    A->mid_start_us = bench_real_us();
+    A->mid_start_us = ekv_now_us();
     A->mid_pending = 0;
     enqueue_pops(A, J_VIS, 1);
 }
@@ -651,7 +651,7 @@ int main(int argc, char **argv)
     A.rate = atof(argv[4]);
     A.wait_timeout_ms = 30000;
     A.lag_from_send = getenv("LAG_FROM") && !strcmp(getenv("LAG_FROM"), "send");
-    snprintf(A.prefix, sizeof A.prefix, "fo-%lld", (long long)(bench_real_us() / 1000));
+    snprintf(A.prefix, sizeof A.prefix, "fo-%lld", (long long)(ekv_now_us() / 1000));
     if (parse_url(argv[2], A.chost, sizeof A.chost, &A.cport) != 0 || load_pops(&A, argv[3]) ||
         A.rate <= 0) {
         fprintf(stderr, "fanout_load: bad coordinator URL, PoP list or rate\n");

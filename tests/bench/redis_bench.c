@@ -86,7 +86,7 @@ struct app {
 static void on_note(redisAsyncContext *ac, void *r, void *priv)
 {
     (void)ac;
-    int64_t now = bench_real_us();
+    int64_t now = ekv_now_us();
     sub_t *s = priv;
     app_t *A = s->A;
     redisReply *reply = r;
@@ -147,8 +147,8 @@ static void subscribe_all(app_t *A)
         s->ac = connect_to(A, s->port);
         redisAsyncCommand(s->ac, on_note, s, "SUBSCRIBE " CHANNEL);
     }
-    int64_t give_up = bench_mono_us() + 10000000;
-    while (A->nsubscribed < A->nsubs && !A->broken && bench_mono_us() < give_up)
+    int64_t give_up = ekv_mono_us() + 10000000;
+    while (A->nsubscribed < A->nsubs && !A->broken && ekv_mono_us() < give_up)
         event_base_loop(A->base, EVLOOP_ONCE);
     if (A->nsubscribed < A->nsubs) {
         fprintf(stderr, "redis_bench: only %zu of %zu subscribers\n", A->nsubscribed, A->nsubs);
@@ -167,7 +167,7 @@ static void on_written(redisAsyncContext *ac, void *r, void *priv)
     app_t *A = c->A;
     redisReply *reply = r;
     wrec_t *w = &A->w[c->w];
-    w->ack_us = bench_real_us();
+    w->ack_us = ekv_now_us();
     w->ok = reply && reply->type == REDIS_REPLY_STATUS && !strcmp(reply->str, "OK");
     A->idle[A->nidle++] = (int)(c - A->wc);
     A->done_w++;
@@ -180,13 +180,13 @@ static void send_one(app_t *A, wconn_t *c)
     char key[96];
     int klen = snprintf(key, sizeof key, "%s%zu", A->prefix, i);
     c->w = i;
-    int64_t late = bench_mono_us() - A->w[i].sched_us;
+    int64_t late = ekv_mono_us() - A->w[i].sched_us;
     if (A->w[i].sched_us - A->start_mono >= A->warm_us) {
         A->late += late > LATE_US;
         if (late > A->max_late_us)
             A->max_late_us = late;
     }
-    A->w[i].send_us = bench_real_us();
+    A->w[i].send_us = ekv_now_us();
     redisAsyncCommand(c->ac, on_written, c, "SET %b %b", key, (size_t)klen, A->value, A->value_len);
 }
 
@@ -194,7 +194,7 @@ static void send_one(app_t *A, wconn_t *c)
  * sleeps until the next is due. */
 static void send_due(app_t *A)
 {
-    int64_t now = bench_mono_us();
+    int64_t now = ekv_mono_us();
     while (A->next_w < A->nw && A->w[A->next_w].sched_us <= now) {
         if (!A->nidle && A->nconns < BENCH_MAX_CONNS) {
             wconn_t *c = &A->wc[A->nconns];
@@ -228,16 +228,16 @@ static void run_writes(app_t *A, size_t n, double drain_s)
     A->w = calloc(n, sizeof *A->w);
     A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);
     A->idle = calloc(BENCH_MAX_CONNS, sizeof *A->idle);
-    A->start_mono = bench_mono_us() + 20000;
+    A->start_mono = ekv_mono_us() + 20000;
     for (size_t i = 0; i < n; i++)
         A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
     struct timeval tv = {0, 20000};
     event_add(A->pace, &tv);
     while (A->done_w < A->nw && !A->broken)
         event_base_loop(A->base, EVLOOP_ONCE);
-    int64_t give_up = bench_mono_us() + (int64_t)(drain_s * 1e6);
+    int64_t give_up = ekv_mono_us() + (int64_t)(drain_s * 1e6);
     struct timeval tick = {0, 10000};
-    for (size_t i = 0; i < n && bench_mono_us() < give_up;) {
+    for (size_t i = 0; i < n && ekv_mono_us() < give_up;) {
         if (!A->w[i].ok || A->w[i].count >= A->nsubs) {
             i++;
             continue;
@@ -428,8 +428,8 @@ int main(int argc, char **argv)
     memset(A.value, 'v', A.value_len);
     A.primary = atoi(argv[2]);
     A.rate = atof(argv[4]);
-    A.prefix_len = (size_t)snprintf(A.prefix, sizeof A.prefix, "rb-%lld-",
-                                    (long long)(bench_real_us() / 1000));
+    A.prefix_len =
+        (size_t)snprintf(A.prefix, sizeof A.prefix, "rb-%lld-", (long long)(ekv_now_us() / 1000));
     if (A.primary <= 0 || load_ports(&A, argv[3]) || A.rate <= 0) {
         fprintf(stderr, "redis_bench: bad primary port, replica list or rate\n");
         return 2;
