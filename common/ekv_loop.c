@@ -20,12 +20,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-ekv_loop_t *ekv_loop_new(int npriorities)
+ekv_loop_t *ekv_loop_new(int npriorities, int precise_timers)
 {
     signal(SIGPIPE, SIG_IGN);
     ekv_loop_t *l = ekv_calloc(1, sizeof *l);
     struct event_config *ec = event_config_new();
-    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    if (precise_timers)
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
     /* evhttp enables and disables a connection's events around every request: batching
      * those epoll_ctl calls per loop turn saves several syscalls per request. */
     event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);

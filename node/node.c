@@ -5,7 +5,10 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ekv_err.h"
@@ -196,13 +199,18 @@ static void arm_links(ekv_node_t *n)
     int64_t d2 = ekv_link_next_due(n->down);
     if (d2 < due)
         due = d2;
-    if (due == INT64_MAX)
+    if (due == INT64_MAX || due == n->link_armed)
         return;
     int64_t wait = due - ekv_now_us();
-    if (wait < 0)
-        wait = 0;
-    struct timeval tv = {wait / 1000000, wait % 1000000};
-    event_add(n->link_ev, &tv);
+    if (wait <= 0) { /* due already: on this loop turn, without a system call */
+        event_active(n->link_ev, EV_READ, 0);
+        return;
+    }
+    /* Set for a later time, the timer would fire late; for an earlier one it fires early and
+     * on_link finds nothing due and sets it again. */
+    struct itimerspec its = {.it_value = {wait / 1000000, (wait % 1000000) * 1000}};
+    if (timerfd_settime(n->link_fd, 0, &its, NULL) == 0)
+        n->link_armed = due;
 }
 
 void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
@@ -234,9 +242,12 @@ static void deliver_due(ekv_node_t *n)
 
 static void on_link(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     ekv_node_t *n = arg;
+    uint64_t expirations;
+    if (read(fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        ekv_warn("link timer: %s", strerror(errno));
+    n->link_armed = INT64_MAX;
     void *item;
     int64_t now = ekv_now_us();
     while (ekv_link_pop(n->up, now, &item)) {
@@ -652,6 +663,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
                          size_t errlen)
 {
     ekv_node_t *n = ekv_calloc(1, sizeof *n);
+    n->link_fd = -1;
     n->base = base;
     n->cfg = *cfg;
     n->cache = ekv_cache_new(cfg->cache_bytes);
@@ -664,7 +676,14 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->npend_buckets = 4096;
     n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
     ekv_hist_init(&n->vis_hist);
-    n->link_ev = evtimer_new(base, on_link, n);
+    n->link_armed = INT64_MAX;
+    n->link_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (n->link_fd < 0) {
+        snprintf(errbuf, errlen, "timerfd_create: %s", strerror(errno));
+        goto fail;
+    }
+    n->link_ev = event_new(base, n->link_fd, EV_READ | EV_PERSIST, on_link, n);
+    event_add(n->link_ev, NULL);
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
     if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK)
         goto fail;
@@ -716,6 +735,8 @@ void ekv_node_destroy(ekv_node_t **self_p)
         evhttp_free(n->http);
     if (n->link_ev)
         event_free(n->link_ev);
+    if (n->link_fd >= 0)
+        close(n->link_fd);
     if (n->tick_ev)
         event_free(n->tick_ev);
     drain_link(n->up, 0);

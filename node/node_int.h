@@ -70,7 +70,10 @@ struct ekv_node {
     ekv_zev_t *sub_zev, *dealer_zev;
     ekv_link_t *up;        /* to the coordinator: encoded request bodies */
     ekv_link_t *down;      /* from it: decoded messages */
-    struct event *link_ev; /* fires at the next due delivery on either link */
+    struct event *link_ev; /* fires at the next due delivery on either link (link_fd) */
+    int link_fd;           /* timerfd of the delay line: microsecond-precise on a loop
+                              whose own timers are not (see ekv_loop.h) */
+    int64_t link_armed;    /* the due time link_fd is set for (INT64_MAX: none) */
     struct event *tick_ev; /* timeouts, expiry, waiters */
     struct evhttp *http;
     int http_port;
