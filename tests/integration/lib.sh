@@ -7,8 +7,13 @@ EKV="$BIN/edgekv"
 export EDGEKV_HOME
 EDGEKV_HOME=$(mktemp -d /tmp/edgekv-test.XXXXXX)
 PASSED=0
+RUN_PID="" # a background `edgekv run` of the test's, stopped first by ekv_cleanup
 
 ekv_cleanup() {
+    if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
+        kill "$RUN_PID" 2>/dev/null || true
+        wait "$RUN_PID" 2>/dev/null || true
+    fi
     if [ -f "$EDGEKV_HOME/state.json" ]; then
         "$EKV" down >/dev/null 2>&1 || true
         # Belt and braces: anything still recorded is killed by pid.
@@ -19,6 +24,7 @@ ekv_cleanup() {
     rm -rf "$EDGEKV_HOME"
 }
 trap ekv_cleanup EXIT
+trap 'exit 130' INT TERM
 
 fail() {
     echo "FAIL: $*" >&2

@@ -37,18 +37,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 HERE=$(cd "$(dirname "$0")" && pwd)
-RUN_PID=""
 OUT="$EDGEKV_HOME/out"
-
-partition_cleanup() {
-    if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill "$RUN_PID" 2>/dev/null || true
-        wait "$RUN_PID" 2>/dev/null || true
-    fi
-    ekv_cleanup
-}
-trap partition_cleanup EXIT
-trap 'exit 130' INT TERM
 
 NS=00000000000000000000000000000000
 NKEYS=100

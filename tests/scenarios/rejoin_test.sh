@@ -38,17 +38,6 @@ set -euo pipefail
 source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOPO="$HERE/rejoin-topology.yaml"
-RUN_PID=""
-
-rejoin_cleanup() {
-    if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill "$RUN_PID" 2>/dev/null || true
-        wait "$RUN_PID" 2>/dev/null || true
-    fi
-    ekv_cleanup
-}
-trap rejoin_cleanup EXIT
-trap 'exit 130' INT TERM
 
 NS=00000000000000000000000000000000
 NKEYS=200
