@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ekv_cpu.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_mem.h"
@@ -42,8 +43,9 @@ const char *ekv_bin_dir(void)
     return dir;
 }
 
-/* Starts argv[0] (a program beside edgekv) in a new session, output to logpath. */
-static int spawn(char *const argv[], const char *logpath, ekv_proc_t *p)
+/* Starts argv[0] (a program beside edgekv) in a new session, output to logpath, on CPU cpu
+ * alone (every thread it starts inherits that) or anywhere when cpu < 0. */
+static int spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p)
 {
     char prog[PATH_MAX + 64];
     snprintf(prog, sizeof prog, "%s/%s", ekv_bin_dir(), argv[0]);
@@ -60,6 +62,8 @@ static int spawn(char *const argv[], const char *logpath, ekv_proc_t *p)
         }
         if (null >= 0)
             dup2(null, 0);
+        if (cpu >= 0 && ekv_cpu_pin(cpu) != 0)
+            fprintf(stderr, "edgekv: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
         execv(prog, argv);
         fprintf(stderr, "edgekv: cannot run %s: %s\n", prog, strerror(errno));
         _exit(127);
@@ -150,7 +154,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
                     NULL};
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
-    if (spawn(argv, log, &st->coord) != EKV_OK)
+    if (spawn(argv, log, -1, &st->coord) != EKV_OK)
         return EKV_EIO;
     for (int waited = 0; waited < COORD_WAIT_MS; waited += 20) {
         json_t *j = read_ready(ready);
@@ -215,7 +219,7 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
                     seed,          "--min-cache-ttl",
                     minttl,        "--coordinator-timeout-ms",
                     cto,           NULL};
-    return spawn(argv, log, p);
+    return spawn(argv, log, t->pin_cpus ? ekv_cpu_spread(i) : -1, p);
 }
 
 /* Waits until every PoP has written its ready file; fills in their URLs. */

@@ -87,6 +87,8 @@ static int load_defaults(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             yc_number(c, v, "defaults.time_scale", 0.001, 1000, &t->time_scale);
         } else if (!strcmp(key, "http_port_base")) {
             yc_port(c, v, "defaults.http_port_base", &t->http_port_base);
+        } else if (!strcmp(key, "pin_cpus")) {
+            yc_bool(c, v, "defaults.pin_cpus", &t->pin_cpus);
         } else if (!strcmp(key, "jitter")) {
             yc_jitter(c, v, "defaults.jitter", t->jitter, sizeof t->jitter);
         } else if (!strcmp(key, "loss")) {
@@ -189,6 +191,7 @@ static void set_defaults(ekv_topo_t *t)
     t->cache_mb = 64;
     t->route_factor = 1.5;
     t->time_scale = 1;
+    t->pin_cpus = 1;
     strcpy(t->jitter, "none");
     t->rto_ms = 200;
     t->min_cache_ttl = 30;

@@ -41,6 +41,7 @@ typedef struct {
     double route_factor;     /* >= 1 */
     double time_scale;       /* > 0 */
     int http_port_base;      /* PoP i listens on base + 1 + i; 0 = ephemeral */
+    int pin_cpus;            /* 1: PoP i runs on allowed CPU i mod n (both its threads) */
     char jitter[48];         /* link jitter: none | uniform:MS | normal:MS | pareto:MS:SHAPE */
     double loss;             /* probability a transmission is lost, 0..0.9 */
     double rto_ms;           /* retransmission timeout per loss */

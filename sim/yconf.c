@@ -62,6 +62,19 @@ int yc_string(yc_ctx_t *c, const yaml_node_t *v, const char *field, char *out, s
     return 0;
 }
 
+int yc_bool(yc_ctx_t *c, const yaml_node_t *v, const char *field, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
+    const char *s = yc_scalar(v);
+    for (size_t i = 0; s && i < 3; i++) {
+        if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+            *out = !strcmp(s, yes[i]);
+            return 0;
+        }
+    }
+    return yc_problem(c, v, "%s: expected true or false", field);
+}
+
 int yc_pairs(yc_ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **b,
              yaml_node_pair_t **e)
 {

@@ -24,6 +24,8 @@ const char *yc_scalar(const yaml_node_t *n);
 int yc_number(yc_ctx_t *c, const yaml_node_t *v, const char *field, double lo, double hi,
               double *out);
 int yc_port(yc_ctx_t *c, const yaml_node_t *v, const char *field, int *out);
+/* true or false (also yes/no, on/off). */
+int yc_bool(yc_ctx_t *c, const yaml_node_t *v, const char *field, int *out);
 int yc_string(yc_ctx_t *c, const yaml_node_t *v, const char *field, char *out, size_t size);
 /* The pairs of a mapping node. */
 int yc_pairs(yc_ctx_t *c, yaml_node_t *n, const char *what, yaml_node_pair_t **b,

@@ -17,6 +17,8 @@
  * a hello until every SUB has seen one (no slow-joiner losses). Prints one JSON object:
  *   {"n":N,"rate":R,"count":C,"msg_bytes":B,"p50_us":..,"p99_us":..,"max_us":..,
  *    "mean_us":..,"missing":M,"late_sends":L}
+ * PIN_CPUS=1 places SUB i on CPU i mod n alone, as `edgekv up` places PoP i (topology
+ * defaults.pin_cpus, on by default), so the floor gets the same placement as the PoPs.
  * SAMPLES=FILE appends each counted message's latency (us) to FILE, one a line.
  * subs_cpu_us: CPU time (both threads) of all SUB processes together from
  * their first message to their last (warm-up included); cpu_us_per_delivery: that over
@@ -39,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
+
+#include "ekv_cpu.h"
 
 #define TOPIC_BYTES 32
 #define HWM         100000
@@ -239,10 +243,16 @@ int main(int argc, char **argv)
     }
     sh->cpu = sh->recv_us + (size_t)n * count;
     pid_t *pids = calloc((size_t)n, sizeof *pids);
+    const char *pin = getenv("PIN_CPUS");
+    int pinned = pin && !strcmp(pin, "1");
     for (int i = 0; i < n; i++) {
+        int cpu = pinned ? ekv_cpu_spread((size_t)i) : -1;
         pids[i] = fork();
-        if (pids[i] == 0)
+        if (pids[i] == 0) {
+            if (cpu >= 0 && ekv_cpu_pin(cpu) != 0)
+                perror("fanout_floor: sched_setaffinity");
             _exit(sub_main(sh, i, count));
+        }
         if (pids[i] < 0) {
             perror("fork");
             reap(pids, i, 0);

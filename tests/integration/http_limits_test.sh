@@ -66,7 +66,7 @@ metric() {
 cat >"$H/one-pop.yaml" <<'YAML'
 coordinator: {city: Frankfurt, lat: 50.1, lon: 8.7, host: 127.0.0.1, http_port: 0,
               pub_port: 0, router_port: 0}
-defaults: {policy: push, http_port_base: 0}
+defaults: {policy: push, http_port_base: 0, pin_cpus: false}
 pops:
   - {name: near, city: Frankfurt, delay_ms: 0}
 YAML
@@ -83,6 +83,11 @@ ROUTER=$(jq -r .router "$H/state.json")
 curl -s "$TOPO_POP/metrics" | grep -q '^edgekv_http_connections{pop="near"} 1$' ||
     fail "PoP connections gauge: $(curl -s "$TOPO_POP/metrics" | grep http_connections)"
 pass "edgekv up: both daemons report the default cap of 4096 and their open connections"
+# pin_cpus: false leaves the PoP on every CPU this test may use.
+POP_PID=$(jq -r '.pops[0].pid' "$H/status.json")
+[ "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/"$POP_PID"/status)" = \
+  "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)" ] || fail "pin_cpus: false pinned the PoP"
+pass "pin_cpus: false: the PoP is not pinned"
 
 # ---- the same daemons with low limits -------------------------------------------------------
 "$BIN/edgekv-coordinator" --data "$H/coord-db" --http 127.0.0.1:0 --pub 'tcp://127.0.0.1:*' \

@@ -24,6 +24,25 @@ jq -e '.coordinator.pid > 0 and (.coordinator.url | startswith("http://127.0.0.1
     fail "status --json: $(cat "$EDGEKV_HOME/status.json")"
 pass "status --json"
 
+# Placement: with two or more CPUs, PoP i runs on CPU i mod n alone, every thread of it
+# (ZeroMQ's I/O thread included); the coordinator is not pinned.
+mine=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)
+if [ "$(nproc)" -ge 2 ]; then
+    cpus=()
+    for name in near mid far; do
+        pid=$(jq -r --arg n "$name" '.pops[] | select(.name == $n) | .pid' "$EDGEKV_HOME/status.json")
+        lists=$(cat /proc/"$pid"/task/*/status | awk '/^Cpus_allowed_list/ {print $2}' | sort -u)
+        [[ $lists =~ ^[0-9]+$ ]] || fail "$name runs on CPUs '$lists', not one"
+        [ "$(ls /proc/"$pid"/task | wc -l)" -ge 2 ] || fail "$name has fewer than 2 threads"
+        cpus+=("$lists")
+    done
+    [ "${cpus[0]}" != "${cpus[1]}" ] || fail "PoPs 0 and 1 share CPU ${cpus[0]}"
+    cpid=$(jq -r .coordinator.pid "$EDGEKV_HOME/status.json")
+    [ "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/"$cpid"/status)" = "$mine" ] ||
+        fail "the coordinator is pinned"
+    pass "each PoP on one CPU (${cpus[*]}), the coordinator on all ($mine)"
+fi
+
 url() { jq -r --arg n "$1" '.pops[] | select(.name == $n) | .url' "$EDGEKV_HOME/status.json"; }
 
 # A put through one PoP, readable at the other two (raw HTTP, the binding protocol).

@@ -95,6 +95,7 @@ static void test_valid_with_defaults(void)
     CHECK_NEAR(t->route_factor, 1.5, 0);
     CHECK_NEAR(t->time_scale, 1, 0);
     CHECK_EQ(t->http_port_base, 0);
+    CHECK_EQ(t->pin_cpus, 1);
     CHECK_NEAR(t->coord.heartbeat_ms, 100, 0);
 
     CHECK_EQ(t->npops, 3);
@@ -145,6 +146,7 @@ static void test_valid_with_every_setting(void)
                                "  route_factor: 2\n"
                                "  time_scale: 10\n"
                                "  http_port_base: 8800\n"
+                               "  pin_cpus: false\n"
                                "pops:\n"
                                "  - name: a1\n"
                                "    lat: 0\n"
@@ -164,6 +166,7 @@ static void test_valid_with_every_setting(void)
     CHECK_NEAR(t->route_factor, 2, 0);
     CHECK_NEAR(t->time_scale, 10, 0);
     CHECK_EQ(t->http_port_base, 8800);
+    CHECK_EQ(t->pin_cpus, 0);
     CHECK_EQ(t->npops, 2);
     /* A quarter of the equator is 10007.5 km; at route factor 2 that is 100.075 ms. */
     CHECK_NEAR(ekv_topo_delay_ms(t, &t->pops[0]), 10007.543 / 200.0 * 2, 0.01);
@@ -296,6 +299,11 @@ static void test_error_numbers(void)
                  "pops:\n"
                  "  - {name: a, lat: 1, lon: 2}\n",
                  2, "heartbeat_ms: expected a number in 10..10000");
+    EXPECT_ERROR("defaults:\n"
+                 "  pin_cpus: 2\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "defaults.pin_cpus: expected true or false");
 }
 
 static void test_error_duplicate_name(void)
