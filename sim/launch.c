@@ -256,19 +256,41 @@ static int wait_pops(ekv_state_t *st)
     return EKV_ETIMEDOUT;
 }
 
+/* The CPUs a running process may use, as the kernel lists them ("1", "0-3"); "-" when it
+ * does not run or cannot be read. */
+static const char *proc_cpus(const ekv_proc_t *p, char *buf, size_t len)
+{
+    char path[64], *text;
+    size_t n;
+    snprintf(buf, len, "-");
+    snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
+    if (!ekv_proc_alive(p) || ekv_file_read(path, 1 << 16, &text, &n) != EKV_OK)
+        return buf;
+    const char *line = strstr(text, "\nCpus_allowed_list:");
+    if (line) {
+        line += strlen("\nCpus_allowed_list:");
+        line += strspn(line, " \t");
+        snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+    }
+    free(text);
+    return buf;
+}
+
 static void print_table(const ekv_state_t *st)
 {
+    char cpus[64];
     printf("coordinator ");
     ekv_text_pad(st->coord.city, 18);
-    printf(" %-26s pid %d\n", st->coord.url, st->coord.pid);
-    printf("%-10s %-18s %-26s %10s  %-10s %8s\n", "POP", "CITY", "URL", "DELAY_MS", "POLICY",
-           "PID");
+    printf(" %-26s pid %d, CPUs %s\n", st->coord.url, st->coord.pid,
+           proc_cpus(&st->coord, cpus, sizeof cpus));
+    printf("%-10s %-18s %-26s %10s  %-10s %8s  %s\n", "POP", "CITY", "URL", "DELAY_MS", "POLICY",
+           "PID", "CPUS");
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
         printf("%-10s ", p->name);
         ekv_text_pad(p->city, 18);
-        printf(" %-26s %10.3f  %-10s %8d%s\n", p->url, p->delay_ms, p->policy, p->pid,
-               ekv_proc_alive(p) ? "" : "  (not running)");
+        printf(" %-26s %10.3f  %-10s %8d  %s%s\n", p->url, p->delay_ms, p->policy, p->pid,
+               proc_cpus(p, cpus, sizeof cpus), ekv_proc_alive(p) ? "" : "  (not running)");
     }
 }
 
@@ -428,18 +450,21 @@ int ekv_cmd_down(int argc, char **argv)
 
 static void status_json(const ekv_state_t *st)
 {
+    char cpus[64];
     json_t *pops = json_array();
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
-        json_array_append_new(pops, json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b}", "name",
+        json_array_append_new(pops, json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name",
                                               p->name, "city", p->city, "url", p->url, "pid",
                                               p->pid, "delay_ms", p->delay_ms, "policy", p->policy,
-                                              "running", ekv_proc_alive(p)));
+                                              "running", ekv_proc_alive(p), "cpus",
+                                              proc_cpus(p, cpus, sizeof cpus)));
     }
-    json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b}, s:o}", "topology", st->topology,
-                          "time_scale", st->time_scale, "coordinator", "url", st->coord.url, "pid",
-                          st->coord.pid, "pub", st->pub, "router", st->router, "running",
-                          ekv_proc_alive(&st->coord), "pops", pops);
+    json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b, s:s}, s:o}", "topology",
+                          st->topology, "time_scale", st->time_scale, "coordinator", "url",
+                          st->coord.url, "pid", st->coord.pid, "pub", st->pub, "router",
+                          st->router, "running", ekv_proc_alive(&st->coord), "cpus",
+                          proc_cpus(&st->coord, cpus, sizeof cpus), "pops", pops);
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

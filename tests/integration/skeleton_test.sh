@@ -35,6 +35,8 @@ if [ "$(nproc)" -ge 2 ]; then
         [[ $lists =~ ^[0-9]+$ ]] || fail "$name runs on CPUs '$lists', not one"
         [ "$(ls /proc/"$pid"/task | wc -l)" -ge 2 ] || fail "$name has fewer than 2 threads"
         cpus+=("$lists")
+        [ "$(jq -r --arg n "$name" '.pops[] | select(.name == $n) | .cpus' "$EDGEKV_HOME/status.json")" = "$lists" ] ||
+            fail "status --json does not give $name's CPU $lists"
     done
     [ "${cpus[0]}" != "${cpus[1]}" ] || fail "PoPs 0 and 1 share CPU ${cpus[0]}"
     cpid=$(jq -r .coordinator.pid "$EDGEKV_HOME/status.json")
