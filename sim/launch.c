@@ -462,8 +462,8 @@ static void status_json(const ekv_state_t *st)
     }
     json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b, s:s}, s:o}", "topology",
                           st->topology, "time_scale", st->time_scale, "coordinator", "url",
-                          st->coord.url, "pid", st->coord.pid, "pub", st->pub, "router",
-                          st->router, "running", ekv_proc_alive(&st->coord), "cpus",
+                          st->coord.url, "pid", st->coord.pid, "pub", st->pub, "router", st->router,
+                          "running", ekv_proc_alive(&st->coord), "cpus",
                           proc_cpus(&st->coord, cpus, sizeof cpus), "pops", pops);
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
