@@ -256,24 +256,10 @@ static int wait_pops(ekv_state_t *st)
     return EKV_ETIMEDOUT;
 }
 
-/* The CPUs a running process may use, as the kernel lists them ("1", "0-3"); "-" when it
- * does not run or cannot be read. */
-static const char *proc_cpus(const ekv_proc_t *p, char *buf, size_t len)
+/* The CPUs a recorded process may use ("1", "0-3"), or "-" when it no longer runs. */
+static const char *cpus_of(const ekv_proc_t *p, int alive, char *buf, size_t len)
 {
-    char path[64], *text;
-    size_t n;
-    snprintf(buf, len, "-");
-    snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
-    if (!ekv_proc_alive(p) || ekv_file_read(path, 1 << 16, &text, &n) != EKV_OK)
-        return buf;
-    const char *line = strstr(text, "\nCpus_allowed_list:");
-    if (line) {
-        line += strlen("\nCpus_allowed_list:");
-        line += strspn(line, " \t");
-        snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
-    }
-    free(text);
-    return buf;
+    return alive ? ekv_proc_cpus(p->pid, buf, len) : "-";
 }
 
 static void print_table(const ekv_state_t *st)
@@ -282,15 +268,16 @@ static void print_table(const ekv_state_t *st)
     printf("coordinator ");
     ekv_text_pad(st->coord.city, 18);
     printf(" %-26s pid %d, CPUs %s\n", st->coord.url, st->coord.pid,
-           proc_cpus(&st->coord, cpus, sizeof cpus));
+           cpus_of(&st->coord, ekv_proc_alive(&st->coord), cpus, sizeof cpus));
     printf("%-10s %-18s %-26s %10s  %-10s %8s  %s\n", "POP", "CITY", "URL", "DELAY_MS", "POLICY",
            "PID", "CPUS");
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
+        int alive = ekv_proc_alive(p);
         printf("%-10s ", p->name);
         ekv_text_pad(p->city, 18);
         printf(" %-26s %10.3f  %-10s %8d  %s%s\n", p->url, p->delay_ms, p->policy, p->pid,
-               proc_cpus(p, cpus, sizeof cpus), ekv_proc_alive(p) ? "" : "  (not running)");
+               cpus_of(p, alive, cpus, sizeof cpus), alive ? "" : "  (not running)");
     }
 }
 
@@ -454,17 +441,19 @@ static void status_json(const ekv_state_t *st)
     json_t *pops = json_array();
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
-        json_array_append_new(pops, json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name",
-                                              p->name, "city", p->city, "url", p->url, "pid",
-                                              p->pid, "delay_ms", p->delay_ms, "policy", p->policy,
-                                              "running", ekv_proc_alive(p), "cpus",
-                                              proc_cpus(p, cpus, sizeof cpus)));
+        int alive = ekv_proc_alive(p);
+        json_array_append_new(pops,
+                              json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name", p->name,
+                                        "city", p->city, "url", p->url, "pid", p->pid, "delay_ms",
+                                        p->delay_ms, "policy", p->policy, "running", alive, "cpus",
+                                        cpus_of(p, alive, cpus, sizeof cpus)));
     }
-    json_t *j = json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b, s:s}, s:o}", "topology",
-                          st->topology, "time_scale", st->time_scale, "coordinator", "url",
-                          st->coord.url, "pid", st->coord.pid, "pub", st->pub, "router", st->router,
-                          "running", ekv_proc_alive(&st->coord), "cpus",
-                          proc_cpus(&st->coord, cpus, sizeof cpus), "pops", pops);
+    int alive = ekv_proc_alive(&st->coord);
+    json_t *j =
+        json_pack("{s:s, s:f, s:{s:s, s:i, s:s, s:s, s:b, s:s}, s:o}", "topology", st->topology,
+                  "time_scale", st->time_scale, "coordinator", "url", st->coord.url, "pid",
+                  st->coord.pid, "pub", st->pub, "router", st->router, "running", alive, "cpus",
+                  cpus_of(&st->coord, alive, cpus, sizeof cpus), "pops", pops);
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

@@ -143,6 +143,25 @@ int ekv_proc_alive(const ekv_proc_t *p)
     return p->pid > 0 && p->start != 0 && ekv_proc_start_time(p->pid) == p->start;
 }
 
+const char *ekv_proc_cpus(int pid, char *buf, size_t len)
+{
+    static const char field[] = "\nCpus_allowed_list:";
+    char path[64], *text;
+    size_t n;
+    snprintf(buf, len, "-");
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    if (ekv_file_read(path, 1 << 16, &text, &n) != EKV_OK)
+        return buf;
+    const char *at = strstr(text, field);
+    if (at) {
+        at += strlen(field);
+        at += strspn(at, " \t");
+        snprintf(buf, len, "%.*s", (int)strcspn(at, "\n"), at);
+    }
+    free(text);
+    return buf;
+}
+
 static int wait_gone(const ekv_proc_t *p, int ms)
 {
     for (int waited = 0; waited < ms; waited += 10) {

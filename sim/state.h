@@ -39,6 +39,9 @@ void ekv_state_destroy(ekv_state_t **self_p);
 unsigned long long ekv_proc_start_time(int pid);
 /* 1 when the recorded process is still the one that was started. */
 int ekv_proc_alive(const ekv_proc_t *p);
+/* The CPUs pid may run on, as the kernel lists them ("1", "0-3"), into buf; "-" when they
+ * cannot be read. Returns buf. */
+const char *ekv_proc_cpus(int pid, char *buf, size_t len);
 /* Stops the recorded process: SIGTERM, then SIGKILL after grace_ms. Never signals a recycled
  * pid. Returns 1 if it had to be killed, 0 otherwise. */
 int ekv_proc_stop(const ekv_proc_t *p, int grace_ms);
