@@ -144,8 +144,10 @@ static void group_done(void *arg, ekv_msg_t *all, size_t n, char **bodies, size_
     for (commit_t *next; cm; cm = next) {
         next = cm->next;
         for (size_t j = 0; j < cm->n && rc == EKV_OK; j++, i++) {
-            ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
             cm->changes[j].seq = all[i].seq;
+            if (!bodies[i])
+                continue; /* a sweeper's delete that a newer write overtook */
+            ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
             cm->changes[j].time_us = commit_us;
             publish(c, &all[i], bodies[i], lens[i]);
             free(bodies[i]);
@@ -257,6 +259,9 @@ static void handle_write(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         reply_write(c, peer, m->req_id, err.status, err.message, 0, 0);
         return;
     }
+    m->flags &= EKV_MSG_F_METADATA; /* the only flag a write carries */
+    if (m->op == EKV_OP_DELETE)
+        m->expiration = 0; /* a node's delete is unconditional and drops no index entry */
     m->op == EKV_OP_PUT ? c->st.writes++ : c->st.deletes++;
     c->st.bytes_in += m->value.len;
     router_write_t *w = ekv_calloc(1, sizeof *w);
@@ -609,10 +614,10 @@ typedef struct {
 static void sweep_done(ekv_coord_t *c, commit_t *cm, int rc)
 {
     sweep_t *s = cm->arg;
-    if (rc == EKV_OK)
-        c->st.expired += cm->n;
-    for (size_t i = 0; i < cm->n; i++)
+    for (size_t i = 0; i < cm->n; i++) {
+        c->st.expired += rc == EKV_OK && s->heads[i].seq != 0;
         ekv_msg_fini(&s->heads[i]);
+    }
     free(s->heads);
     free(s);
 }
@@ -631,7 +636,7 @@ static void sweep_expired(ekv_coord_t *c)
     }
     for (size_t i = 0; i < n; i++) {
         s->heads[i].op = EKV_OP_DELETE;
-        s->heads[i].flags = 0;
+        s->heads[i].flags = EKV_STORE_F_IF_EXPIRES; /* a put that commits first wins */
     }
     s->cm = (commit_t){s->heads, n, sweep_done, s, NULL};
     coord_submit(c, &s->cm);

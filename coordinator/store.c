@@ -175,16 +175,55 @@ static void batch_change(ekv_store_t *s, rocksdb_writebatch_t *b, const ekv_msg_
     rocksdb_writebatch_put_cf(b, s->cf[CF_LOG], lk, 8, body, len);
 }
 
+static int same_key(const ekv_msg_t *a, const ekv_msg_t *b)
+{
+    return a->ns.len == b->ns.len && a->key.len == b->key.len &&
+           !memcmp(a->ns.ptr, b->ns.ptr, a->ns.len) && !memcmp(a->key.ptr, b->key.ptr, a->key.len);
+}
+
+/* For a conditional delete (EKV_STORE_F_IF_EXPIRES): 1 when the record is still the one
+ * that expires at c->expiration - not rewritten by a commit since the sweeper looked, nor
+ * by an earlier change of this batch. */
+static int still_expires(ekv_store_t *s, const ekv_msg_t *changes, size_t i)
+{
+    const ekv_msg_t *c = &changes[i];
+    for (size_t j = 0; j < i; j++)
+        if (same_key(&changes[j], c))
+            return 0;
+    size_t klen, vlen;
+    char *k = data_key(c->ns, c->key, 0, &klen);
+    char *err = NULL;
+    char *v = rocksdb_get_cf(s->db, s->ropts, s->cf[CF_DATA], k, klen, &vlen, &err);
+    free(k);
+    ekv_msg_t cur;
+    int same = !check(err, "expiry check") && v && ekv_msg_decode_change_head(v, vlen, &cur) == 0;
+    if (same) {
+        same = cur.op == EKV_OP_PUT && cur.expiration == c->expiration;
+        ekv_msg_fini(&cur);
+    }
+    free(v);
+    return same;
+}
+
 int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t commit_us,
                      char **bodies, size_t *lens)
 {
     rocksdb_writebatch_t *b = rocksdb_writebatch_create();
     int rc = EKV_OK;
     size_t done = 0;
+    uint64_t seq = self->last_seq;
     for (; done < n; done++) {
         ekv_msg_t *c = &changes[done];
+        int conditional = c->flags & EKV_STORE_F_IF_EXPIRES;
+        c->flags &= (uint8_t)~EKV_STORE_F_IF_EXPIRES;
+        if (conditional && !still_expires(self, changes, done)) {
+            c->seq = 0; /* the key was written again since it expired: leave it */
+            bodies[done] = NULL;
+            lens[done] = 0;
+            continue;
+        }
         c->type = EKV_MSG_CHANGE;
-        c->seq = self->last_seq + 1 + done;
+        c->seq = ++seq;
         c->time_us = commit_us;
         rc = ekv_msg_encode(c, &bodies[done], &lens[done]);
         if (rc)
@@ -192,9 +231,9 @@ int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t co
         batch_change(self, b, c, bodies[done], lens[done]);
     }
     if (rc == EKV_OK) {
-        char seq[8];
-        put_be64(seq, self->last_seq + n);
-        rocksdb_writebatch_put_cf(b, self->cf[CF_META], "last_seq", 8, seq, 8);
+        char seq_be[8];
+        put_be64(seq_be, seq);
+        rocksdb_writebatch_put_cf(b, self->cf[CF_META], "last_seq", 8, seq_be, 8);
         char *err = NULL;
         rocksdb_write(self->db, self->wopts, b, &err);
         rc = check(err, "commit");
@@ -205,7 +244,7 @@ int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t co
             free(bodies[i]);
         return rc;
     }
-    self->last_seq += n;
+    self->last_seq = seq;
     return EKV_OK;
 }
 

@@ -53,11 +53,18 @@ void ekv_store_destroy(ekv_store_t **self_p);
 /* The sequence number of the last committed change; 0 for an empty store. */
 uint64_t ekv_store_last_seq(const ekv_store_t *self);
 
+/* A draft flag (never stored or sent): the sweeper's delete of an expired record, applied
+ * only if the record still expires at the draft's expiration when its batch commits. A put of
+ * the same key that commits first (queued before the sweep, or earlier in the same batch)
+ * wins, and the delete is dropped. */
+#define EKV_STORE_F_IF_EXPIRES 0x80
+
 /* Commits n CHANGE drafts as one durable batch. Assigns changes[i].seq (consecutive) and
  * changes[i].time_us = commit_us, and returns each change's encoding in bodies[i] (malloc'd;
  * the caller frees) and lens[i]. A delete whose expiration field is set also drops that
- * expiry-index entry (the sweeper's deletes). On failure nothing is committed, no sequence
- * number is used, and bodies are not set. */
+ * expiry-index entry (the sweeper's deletes). A dropped conditional delete gets seq 0 and
+ * bodies[i] NULL. On failure nothing is committed, no sequence number is used, and bodies are
+ * not set. */
 int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t commit_us,
                      char **bodies, size_t *lens);
 

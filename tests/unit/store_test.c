@@ -792,6 +792,73 @@ static void test_expired(void)
     ekv_store_destroy(&s);
 }
 
+static ekv_msg_t sweep_draft(const char *key)
+{
+    ekv_msg_t m = del_draft("ns", key);
+    m.expiration = 100;
+    m.flags = EKV_STORE_F_IF_EXPIRES;
+    return m;
+}
+
+/* The sweeper's delete is conditional: a put of the same key that commits first - in an
+ * earlier batch or earlier in the same batch - wins, and the delete is dropped (seq 0, no
+ * body, no sequence number used). Without the condition the sweeper would delete a value
+ * written after the key expired. */
+static void test_sweep_delete_yields_to_newer_put(void)
+{
+    char dir[128];
+    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    put(s, "ns", "a", "old", NULL, 100);
+    put(s, "ns", "b", "old", NULL, 100);
+    put(s, "ns", "c", "old", NULL, 100);
+    uint64_t last = put(s, "ns", "d", "old", NULL, 100);
+    /* a is written again (no expiration) after the sweeper read it, before its delete. */
+    last = put(s, "ns", "a", "new", NULL, 0);
+    /* b is written again with another expiration. */
+    last = put(s, "ns", "b", "new", NULL, 900);
+    /* d is written again earlier in the very batch that carries its delete. */
+    ekv_msg_t batch[5] = {sweep_draft("a"), sweep_draft("b"), sweep_draft("c"),
+                          put_draft("ns", "d", "new", NULL, 0), sweep_draft("d")};
+    char *bodies[5];
+    size_t lens[5];
+    CHECK_EQ(ekv_store_commit(s, batch, 5, T0, bodies, lens), EKV_OK);
+    CHECK_EQ(batch[0].seq, 0); /* a: dropped */
+    CHECK(bodies[0] == NULL);
+    CHECK_EQ(batch[1].seq, 0); /* b: dropped */
+    CHECK(bodies[1] == NULL);
+    CHECK_EQ(batch[2].seq, last + 1); /* c: still the expired record, deleted */
+    CHECK(bodies[2] != NULL);
+    CHECK_EQ(batch[3].seq, last + 2); /* d's put */
+    CHECK_EQ(batch[4].seq, 0);        /* d's delete: dropped */
+    CHECK(bodies[4] == NULL);
+    CHECK_EQ(ekv_store_last_seq(s), last + 2);
+    /* The flag is the store's own: never encoded. */
+    ekv_msg_t c;
+    CHECK_EQ(ekv_msg_decode(bodies[2], lens[2], &c), EKV_OK);
+    CHECK_EQ(c.flags & EKV_STORE_F_IF_EXPIRES, 0);
+    ekv_msg_fini(&c);
+    free(bodies[2]);
+    free(bodies[3]);
+    expect_value(s, "ns", "a", "new");
+    expect_value(s, "ns", "b", "new");
+    expect_missing(s, "ns", "c");
+    expect_value(s, "ns", "d", "new");
+    /* The log holds the two commits and nothing for the dropped deletes. */
+    ekv_page_t page;
+    CHECK_EQ(ekv_store_log_read(s, last, 10, SIZE_MAX, &page), EKV_OK);
+    CHECK_EQ(page.n, 2);
+    ekv_page_fini(&page);
+    /* A batch of nothing but dropped deletes uses no sequence number. */
+    ekv_msg_t again = sweep_draft("a");
+    char *body;
+    size_t len;
+    CHECK_EQ(ekv_store_commit(s, &again, 1, T0, &body, &len), EKV_OK);
+    CHECK_EQ(again.seq, 0);
+    CHECK_EQ(ekv_store_last_seq(s), last + 2);
+    expect_value(s, "ns", "a", "new");
+    ekv_store_destroy(&s);
+}
+
 /* ---- namespaces ---------------------------------------------------------------------------- */
 
 static ekv_ns_t make_ns(const char *id, const char *title, int64_t created)
@@ -966,6 +1033,7 @@ int main(void)
     EKV_TEST_RUN(test_log_trim_by_age);
     EKV_TEST_RUN(test_snapshot_pages_every_record);
     EKV_TEST_RUN(test_expired);
+    EKV_TEST_RUN(test_sweep_delete_yields_to_newer_put);
     EKV_TEST_RUN(test_namespaces);
     EKV_TEST_RUN(test_reopen_recovers_everything);
     EKV_TEST_RUN(test_open_failure);
