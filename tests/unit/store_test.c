@@ -108,6 +108,15 @@ static uint64_t put(ekv_store_t *s, const char *ns, const char *key, const char 
     return commit1(s, put_draft(ns, key, value, meta, exp), T0);
 }
 
+/* Puts value under each one-letter key of `keys` in namespace "ns"; returns the last seq. */
+static uint64_t put_each(ekv_store_t *s, const char *keys, const char *value, int64_t exp)
+{
+    uint64_t seq = 0;
+    for (; *keys; keys++)
+        seq = put(s, "ns", (char[]){*keys, '\0'}, value, NULL, exp);
+    return seq;
+}
+
 /* Expects (ns, key) to hold value; returns nothing, checks everything. */
 static void expect_value(ekv_store_t *s, const char *ns, const char *key, const char *value)
 {
@@ -416,9 +425,7 @@ static void test_list_sees_keys_inserted_between_pages(void)
 {
     char dir[128];
     ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
-    put(s, "ns", "a", "v", NULL, 0);
-    put(s, "ns", "c", "v", NULL, 0);
-    put(s, "ns", "e", "v", NULL, 0);
+    put_each(s, "ace", "v", 0);
     char names[256], cursor[64];
     ekv_page_t page;
     list_names(s, "ns", "", "", 2, 0, names, sizeof names, &page);
@@ -429,9 +436,7 @@ static void test_list_sees_keys_inserted_between_pages(void)
     cursor[page.cursor_len] = '\0';
     ekv_page_fini(&page);
     /* Between pages: one key before the cursor, one after it, one deleted after it. */
-    put(s, "ns", "b", "v", NULL, 0);
-    put(s, "ns", "d", "v", NULL, 0);
-    put(s, "ns", "f", "v", NULL, 0);
+    put_each(s, "bdf", "v", 0);
     commit1(s, del_draft("ns", "e"), T0);
     list_names(s, "ns", "", cursor, 2, 0, names, sizeof names, &page);
     CHECK_STR(names, "d,f");
@@ -808,10 +813,7 @@ static void test_sweep_delete_yields_to_newer_put(void)
 {
     char dir[128];
     ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
-    put(s, "ns", "a", "old", NULL, 100);
-    put(s, "ns", "b", "old", NULL, 100);
-    put(s, "ns", "c", "old", NULL, 100);
-    uint64_t last = put(s, "ns", "d", "old", NULL, 100);
+    uint64_t last = put_each(s, "abcd", "old", 100);
     /* a is written again (no expiration) after the sweeper read it, before its delete. */
     last = put(s, "ns", "a", "new", NULL, 0);
     /* b is written again with another expiration. */
