@@ -64,17 +64,21 @@ for pop in mid far; do
 done
 pass "put through near readable at mid and far with metadata"
 
-# The probe from every PoP: each measured delay within 2 ms of the configured one.
+# The probe from every PoP: no PoP sees a change before its configured delay (0.5 ms for
+# clock reads), none more than 5 ms after it. Late is bounded loosely: ctest runs two tests
+# at once on this 2-core machine, and a PoP's timer then fired up to 2.9 ms late (the
+# delay line's own precision is measured in docs/performance.md).
 for from in near mid far; do
-    "$EKV" probe --json --from "$from" --tolerance-ms 2 >"$EDGEKV_HOME/probe.json" ||
+    "$EKV" probe --json --from "$from" --tolerance-ms 5 >"$EDGEKV_HOME/probe.json" ||
         fail "probe from $from: $(cat "$EDGEKV_HOME/probe.json")"
     jq -e '(.pops | length == 3) and all(.pops[]; .readable and .measured_ms != null
-            and ((.measured_ms - .configured_ms) | fabs) <= 2)' \
+            and (.measured_ms - .configured_ms) >= -0.5
+            and (.measured_ms - .configured_ms) <= 5)' \
         "$EDGEKV_HOME/probe.json" >/dev/null || fail "probe from $from out of tolerance"
     jq -r '.pops[] | "   \(.name): configured \(.configured_ms) ms, measured \(.measured_ms) ms"' \
         "$EDGEKV_HOME/probe.json"
 done
-pass "probe from each PoP within 2 ms"
+pass "probe from each PoP: never early, at most 5 ms late"
 
 # Bad input gets the KV-SPEC status and message, and the PoP keeps serving.
 long=$(head -c 513 /dev/zero | tr '\0' 'k')
