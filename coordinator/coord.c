@@ -259,9 +259,11 @@ static void handle_write(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         reply_write(c, peer, m->req_id, err.status, err.message, 0, 0);
         return;
     }
-    m->flags &= EKV_MSG_F_METADATA; /* the only flag a write carries */
+    /* A node's put carries no flag but metadata; its delete none and no expiration, so it is
+     * unconditional and drops no expiry-index entry. */
+    m->flags &= m->op == EKV_OP_PUT ? EKV_MSG_F_METADATA : 0;
     if (m->op == EKV_OP_DELETE)
-        m->expiration = 0; /* a node's delete is unconditional and drops no index entry */
+        m->expiration = 0;
     m->op == EKV_OP_PUT ? c->st.writes++ : c->st.deletes++;
     c->st.bytes_in += m->value.len;
     router_write_t *w = ekv_calloc(1, sizeof *w);

@@ -6,6 +6,13 @@
  *       of bad messages sent, each of which the coordinator must count as malformed). Exit 0
  *       only if the valid READ was answered and no bad one was.
  *
+ *   wire_inject flags ENDPOINT
+ *       DEALER to a coordinator's ROUTER: PUTs "wire-flagged" expiring in an hour, then (1.1 s
+ *       later, past the same-key rate limit) DELETEs it with another expiration and every
+ *       flag bit set - among them the coordinator's private one for its sweeper's conditional
+ *       deletes - then READs it. A node's delete is unconditional: exit 0 only if all three
+ *       were answered 200 and the key is gone.
+ *
  *   wire_inject fake-coordinator PUB_ENDPOINT ROUTER_ENDPOINT
  *       Binds both (a port of * is chosen by the system; the endpoints bound are printed as
  *       "pub EP" and "router EP"). Answers a PoP's HELLO and publishes heartbeats so it becomes
@@ -275,6 +282,71 @@ static int run_router(const char *ep)
     return rc;
 }
 
+/* Sends m and waits up to 5 s for the reply with its req_id into *r (ekv_msg_fini it). */
+static int request(void *d, const ekv_msg_t *m, ekv_msg_t *r)
+{
+    body_t b = encode(m);
+    int rc = send_frames(d, &b, 1);
+    free(b.p);
+    for (int64_t deadline = mono_ms() + 5000; rc == 0 && mono_ms() < deadline;) {
+        zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 100) <= 0)
+            continue;
+        zmq_msg_t f;
+        zmq_msg_init(&f);
+        if (zmq_msg_recv(&f, d, 0) < 0)
+            break;
+        int drc = ekv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), r);
+        zmq_msg_close(&f);
+        if (drc == EKV_OK && r->req_id == m->req_id)
+            return 0;
+        if (drc == EKV_OK)
+            ekv_msg_fini(r);
+    }
+    fprintf(stderr, "wire_inject: no reply to %s req_id %llu\n", ekv_msg_type_name(m->type),
+            (unsigned long long)m->req_id);
+    return -1;
+}
+
+static int run_flags(const char *ep)
+{
+    void *ctx = zmq_ctx_new();
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, rc = 1;
+    zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(d, ep);
+    int64_t now_s = now_us() / 1000000;
+    ekv_msg_t put = {.type = EKV_MSG_WRITE, .req_id = 1, .op = EKV_OP_PUT};
+    put.ns = bs(EKV_KV_DEFAULT_NS);
+    put.key = bs("wire-flagged");
+    put.value = bs("v");
+    put.expiration = now_s + 3600;
+    ekv_msg_t del = {.type = EKV_MSG_WRITE, .req_id = 2, .op = EKV_OP_DELETE, .flags = 0xff};
+    del.ns = put.ns;
+    del.key = put.key;
+    del.expiration = now_s + 7200;
+    ekv_msg_t rd = read_msg(3, "wire-flagged"), r1, r2, r3;
+    if (request(d, &put, &r1) == 0) {
+        nanosleep(&(struct timespec){1, 100000000}, NULL);
+        if (request(d, &del, &r2) == 0) {
+            if (request(d, &rd, &r3) == 0) {
+                printf("put %d delete %d read %d found %d\n", r1.status, r2.status, r3.status,
+                       !!(r3.flags & EKV_MSG_F_FOUND));
+                rc = r1.status == 200 && r2.status == 200 && r3.status == 200 &&
+                             !(r3.flags & EKV_MSG_F_FOUND)
+                         ? 0
+                         : 1;
+                ekv_msg_fini(&r3);
+            }
+            ekv_msg_fini(&r2);
+        }
+        ekv_msg_fini(&r1);
+    }
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
 /* ---- fake coordinator -------------------------------------------------------------------- */
 
 typedef struct {
@@ -520,9 +592,12 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     if (argc == 3 && strcmp(argv[1], "router") == 0)
         return run_router(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "flags") == 0)
+        return run_flags(argv[2]);
     if (argc == 4 && strcmp(argv[1], "fake-coordinator") == 0)
         return run_fake(argv[2], argv[3]);
     fprintf(stderr, "usage: wire_inject router ENDPOINT\n"
+                    "       wire_inject flags ENDPOINT\n"
                     "       wire_inject fake-coordinator PUB_ENDPOINT ROUTER_ENDPOINT\n");
     return 2;
 }

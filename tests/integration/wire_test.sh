@@ -74,6 +74,12 @@ after=$(metric "$C" $M)
 gone "$CPID" && fail "coordinator $CPID died"
 pass "coordinator counted all $bad malformed requests ($M $before -> $after) and is alive"
 
+# Flags a node must not set: the coordinator's private flag for its sweeper's conditional
+# deletes would make a node's delete of a key with another expiration a no-op.
+"$INJECT" flags "$ROUTER" >"$EDGEKV_HOME/flags.out" 2>&1 ||
+    fail "wire_inject flags: $(cat "$EDGEKV_HOME/flags.out")"
+pass "a node's delete with stray flags and an expiration still deletes ($(cat "$EDGEKV_HOME/flags.out"))"
+
 NS=00000000000000000000000000000000
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary wire-ok \
     "$C/client/v4/accounts/x/storage/kv/namespaces/$NS/values/after-garbage")
