@@ -171,6 +171,33 @@ static int send_frames(void *sock, const body_t *frames, int n)
 
 /* ---- router ------------------------------------------------------------------------------- */
 
+/* Waits until deadline_ms for a message from d and decodes it into *m (ekv_msg_fini it).
+ * 1: one frame that decodes; 0: nothing in time; -1: a receive failure, a frame that does
+ * not decode, or more than one frame. */
+static int next_reply(void *d, int64_t deadline_ms, ekv_msg_t *m)
+{
+    while (mono_ms() < deadline_ms) {
+        zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 100) <= 0)
+            continue;
+        zmq_msg_t f;
+        zmq_msg_init(&f);
+        if (zmq_msg_recv(&f, d, 0) < 0)
+            return -1;
+        int more = zmq_msg_more(&f);
+        int drc = ekv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), m);
+        zmq_msg_close(&f);
+        if (drc != EKV_OK)
+            return -1;
+        if (more) {
+            ekv_msg_fini(m);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static ekv_msg_t read_msg(uint64_t req_id, const char *key)
 {
     ekv_msg_t m = {.type = EKV_MSG_READ, .req_id = req_id};
@@ -246,37 +273,22 @@ static int run_router(const char *ep)
     fflush(stdout);
 
     int rc = 1;
-    int64_t deadline = mono_ms() + 5000;
-    while (mono_ms() < deadline) {
-        zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 100) <= 0)
-            continue;
-        zmq_msg_t f;
-        zmq_msg_init(&f);
-        if (zmq_msg_recv(&f, d, 0) < 0)
-            break;
-        int more = zmq_msg_more(&f);
-        ekv_msg_t m;
-        int drc = ekv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), &m);
-        zmq_msg_close(&f);
-        if (more || drc != EKV_OK) {
-            fprintf(stderr, "wire_inject: bad reply from the coordinator (%d)\n", drc);
-            break;
-        }
-        if (m.type == EKV_MSG_READ_REPLY && m.req_id == 42) {
-            printf("reply READ_REPLY req_id 42 status %d found %d\n", m.status,
-                   !!(m.flags & EKV_MSG_F_FOUND));
-            rc = m.status == 200 && !(m.flags & EKV_MSG_F_FOUND) ? 0 : 1;
-            ekv_msg_fini(&m);
-            break;
-        }
+    ekv_msg_t m;
+    int got = next_reply(d, mono_ms() + 5000, &m);
+    if (got == 0) {
+        fprintf(stderr, "wire_inject: no reply to the valid READ within 5 s\n");
+    } else if (got < 0) {
+        fprintf(stderr, "wire_inject: bad reply from the coordinator\n");
+    } else if (m.type == EKV_MSG_READ_REPLY && m.req_id == 42) {
+        printf("reply READ_REPLY req_id 42 status %d found %d\n", m.status,
+               !!(m.flags & EKV_MSG_F_FOUND));
+        rc = m.status == 200 && !(m.flags & EKV_MSG_F_FOUND) ? 0 : 1;
+        ekv_msg_fini(&m);
+    } else {
         fprintf(stderr, "wire_inject: coordinator answered a bad request: %s req_id %llu\n",
                 ekv_msg_type_name(m.type), (unsigned long long)m.req_id);
         ekv_msg_fini(&m);
-        break;
     }
-    if (rc != 0 && mono_ms() >= deadline)
-        fprintf(stderr, "wire_inject: no reply to the valid READ within 5 s\n");
     zmq_close(d);
     zmq_ctx_term(ctx);
     return rc;
@@ -288,20 +300,13 @@ static int request(void *d, const ekv_msg_t *m, ekv_msg_t *r)
     body_t b = encode(m);
     int rc = send_frames(d, &b, 1);
     free(b.p);
-    for (int64_t deadline = mono_ms() + 5000; rc == 0 && mono_ms() < deadline;) {
-        zmq_pollitem_t it = {d, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 100) <= 0)
-            continue;
-        zmq_msg_t f;
-        zmq_msg_init(&f);
-        if (zmq_msg_recv(&f, d, 0) < 0)
+    for (int64_t deadline = mono_ms() + 5000; rc == 0;) {
+        int got = next_reply(d, deadline, r);
+        if (got <= 0)
             break;
-        int drc = ekv_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), r);
-        zmq_msg_close(&f);
-        if (drc == EKV_OK && r->req_id == m->req_id)
+        if (r->req_id == m->req_id)
             return 0;
-        if (drc == EKV_OK)
-            ekv_msg_fini(r);
+        ekv_msg_fini(r);
     }
     fprintf(stderr, "wire_inject: no reply to %s req_id %llu\n", ekv_msg_type_name(m->type),
             (unsigned long long)m->req_id);
