@@ -1,14 +1,21 @@
 /* coord_bench: load and reference measurements for scripts/bench/coordinator.
  *
- *   coord_bench raw DIR single|batch100 SECONDS
+ *   coord_bench raw DIR single|batchB SECONDS
  *       synced RocksDB writes of 100-byte values straight to a fresh database: one put per
- *       synced write, or 100 puts per synced write batch; prints "puts_per_s N".
+ *       synced write, or B puts per synced write batch (batch100, batch64, ...); prints
+ *       "puts_per_s N".
  *   coord_bench writers ROUTER_ENDPOINT N SECONDS
  *       N concurrent writers, each with one WRITE of a 100-byte value in flight, the next
  *       sent when the previous is acknowledged (status 200), all on one DEALER; prints
  *       "acks_per_s N" counted after a 0.5 s warm-up.
- * Both run in one thread so the load generator takes one core at most. */
+ *   coord_bench null ENDPOINT_FILE
+ *       a coordinator that does nothing: a ROUTER on 127.0.0.1 that acknowledges every WRITE
+ *       at once (status 200), stores nothing and publishes nothing, until SIGTERM or SIGINT.
+ *       Writes its endpoint to ENDPOINT_FILE. `writers` against it measures what the
+ *       protocol and the load generator alone allow on this machine.
+ * Each runs in one thread (plus ZeroMQ's I/O thread), so it takes one core at most. */
 #include <rocksdb/c.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +38,11 @@ static int raw(const char *dir, const char *mode, double seconds)
     }
     rocksdb_writeoptions_t *w = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(w, 1);
-    int per = strcmp(mode, "batch100") == 0 ? 100 : 1;
+    int per = 1;
+    if (strcmp(mode, "single") != 0 && (sscanf(mode, "batch%d", &per) != 1 || per < 1)) {
+        fprintf(stderr, "raw: mode is single or batchB (B >= 1), not %s\n", mode);
+        return 2;
+    }
     char value[100], key[32];
     memset(value, 'v', sizeof value);
     uint64_t puts = 0;
@@ -116,13 +127,76 @@ static int writers(const char *ep, int n, double seconds)
     return failed ? 1 : 0;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+/* The do-nothing coordinator: every WRITE is acknowledged as soon as it is read. */
+static int null_coordinator(const char *endpoint_file)
+{
+    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: zmq_poll returns */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    char ep[256];
+    size_t eplen = sizeof ep;
+    FILE *f = NULL;
+    if (zmq_bind(sock, "tcp://127.0.0.1:*") != 0 ||
+        zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, ep, &eplen) != 0 ||
+        !(f = fopen(endpoint_file, "w")) || fprintf(f, "%s\n", ep) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "null: cannot bind or write %s\n", endpoint_file);
+        return 1;
+    }
+    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+    char body[4096];
+    while (!stop) {
+        if (zmq_poll(&item, 1, 100) <= 0)
+            continue;
+        zmq_msg_t peer;
+        zmq_msg_init(&peer);
+        while (zmq_msg_recv(&peer, sock, ZMQ_DONTWAIT) >= 0) {
+            int len = zmq_msg_more(&peer) ? zmq_recv(sock, body, sizeof body, 0) : -1;
+            ekv_msg_t m;
+            if (len > 0 && (size_t)len <= sizeof body && ekv_msg_decode(body, (size_t)len, &m) == 0) {
+                ekv_msg_t r = {.type = EKV_MSG_WRITE_REPLY,
+                               .req_id = m.req_id,
+                               .status = 200,
+                               .seq = 1,
+                               .time_us = ekv_now_us()};
+                char *out;
+                size_t n;
+                if (ekv_msg_encode(&r, &out, &n) == 0) {
+                    zmq_send(sock, zmq_msg_data(&peer), zmq_msg_size(&peer), ZMQ_SNDMORE);
+                    zmq_send(sock, out, n, 0);
+                    free(out);
+                }
+                ekv_msg_fini(&m);
+            }
+        }
+        zmq_msg_close(&peer);
+    }
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "raw"))
         return raw(argv[2], argv[3], atof(argv[4]));
     if (argc == 5 && !strcmp(argv[1], "writers"))
         return writers(argv[2], atoi(argv[3]), atof(argv[4]));
-    fprintf(stderr, "usage: coord_bench raw DIR single|batch100 SECONDS\n"
-                    "       coord_bench writers ROUTER_ENDPOINT N SECONDS\n");
+    if (argc == 3 && !strcmp(argv[1], "null"))
+        return null_coordinator(argv[2]);
+    fprintf(stderr, "usage: coord_bench raw DIR single|batchB SECONDS\n"
+                    "       coord_bench writers ROUTER_ENDPOINT N SECONDS\n"
+                    "       coord_bench null ENDPOINT_FILE\n");
     return 2;
 }
