@@ -1,7 +1,7 @@
 /* committer: a commit thread with a pipe back to the loop (see committer.h).
  *
  * Hand-over protocol: the loop sets `group` under the mutex and signals; the thread commits
- * it, stores the results, and writes one byte to the pipe; the loop's pipe event (or
+ * it, publishes it, stores the results, and writes one byte to the pipe; the loop's pipe event (or
  * ekv_committer_wait) reads the byte and runs the callback. Only one group is ever in
  * flight, so sequence numbers stay gap-free and in commit order. */
 #include "committer.h"
@@ -19,8 +19,9 @@
 #include "ekv_time.h"
 
 struct ekv_committer {
-    ekv_store_t *store;         /* borrowed */
-    ekv_committer_done_fn done; /* completion, on the loop thread */
+    ekv_store_t *store;               /* borrowed */
+    ekv_committer_publish_fn publish; /* on this thread, once a group is durable */
+    ekv_committer_done_fn done;       /* completion, on the loop thread */
     void *arg;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -53,6 +54,8 @@ static void *run(void *arg)
         pthread_mutex_unlock(&c->mu);
         c->rc = ekv_store_commit(c->store, c->drafts, c->n, ekv_now_us(), c->bodies, c->lens);
         c->commit_us = ekv_now_us();
+        if (c->rc == EKV_OK)
+            c->publish(c->arg, c->drafts, c->n, c->bodies, c->lens, c->commit_us);
         char byte = 1;
         while (write(c->pipe[1], &byte, 1) < 0 && errno == EINTR)
             ;
@@ -83,10 +86,12 @@ static void on_pipe(evutil_socket_t fd, short what, void *arg)
 }
 
 ekv_committer_t *ekv_committer_new(struct event_base *base, ekv_store_t *store,
-                                   ekv_committer_done_fn done, void *arg)
+                                   ekv_committer_publish_fn publish, ekv_committer_done_fn done,
+                                   void *arg)
 {
     ekv_committer_t *c = ekv_calloc(1, sizeof *c);
     c->store = store;
+    c->publish = publish;
     c->done = done;
     c->arg = arg;
     if (pipe2(c->pipe, O_CLOEXEC) != 0) {

@@ -4,8 +4,10 @@
  * gathered as one group, and goes on serving sockets and HTTP while the group is encoded,
  * written and fsynced. Whatever arrives meanwhile forms the next group, so with many
  * concurrent writers each fsync carries many writes and durable throughput grows with
- * concurrency. The completion callback runs on the loop thread (signalled through a pipe),
- * so publishing and replying never race the loop.
+ * concurrency. The moment a group is durable the commit thread itself publishes it (the
+ * publish callback), so the fan-out does not wait for the loop to wake up; the completion
+ * callback then runs on the loop thread (signalled through a pipe), so replying never races
+ * the loop.
  *
  * Ownership: the committer borrows the store and the event base. A group's array of drafts
  * belongs to the caller and must stay untouched until its completion callback runs. */
@@ -25,9 +27,15 @@ typedef struct ekv_committer ekv_committer_t;
  * (nothing stored; bodies not set). commit_us is when the batch became durable. */
 typedef void (*ekv_committer_done_fn)(void *arg, ekv_msg_t *drafts, size_t n, char **bodies,
                                       size_t *lens, int rc, int64_t commit_us);
+/* Called on the commit thread when a group is durable (rc EKV_OK only), before the loop is
+ * told: the same drafts and bodies, read-only but for the bodies' bytes. commit_us is the
+ * time the group became durable. Must be thread-safe against the loop. */
+typedef void (*ekv_committer_publish_fn)(void *arg, const ekv_msg_t *drafts, size_t n,
+                                         char **bodies, const size_t *lens, int64_t commit_us);
 
 ekv_committer_t *ekv_committer_new(struct event_base *base, ekv_store_t *store,
-                                   ekv_committer_done_fn done, void *arg);
+                                   ekv_committer_publish_fn publish, ekv_committer_done_fn done,
+                                   void *arg);
 /* Waits for the group in flight, then stops the thread. */
 void ekv_committer_destroy(ekv_committer_t **self_p);
 

@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,42 @@ int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key)
     return ekv_ratelimit_allow(c->rate, ns, key, ekv_mono_us());
 }
 
-static void publish(ekv_coord_t *c, const ekv_msg_t *change, const char *body, size_t len)
+/* Offers one frame pair to PUB; with pub_mu held. */
+static void pub_send_locked(ekv_coord_t *c, const void *const *frames, const size_t *lens)
 {
-    const void *frames[2] = {change->ns.ptr, body};
-    size_t lens[2] = {change->ns.len, len};
     if (ekv_zev_send(c->pub, frames, lens, 2) == EKV_OK)
-        c->st.published++, c->st.published_bytes += change->ns.len + len;
-    c->published_seq = change->seq; /* offered to the PUB socket (dropped at its HWM or not) */
+        c->st.published++, c->st.published_bytes += lens[0] + lens[1];
+}
+
+/* On the commit thread the moment a group is durable: stamp each change with that moment and
+ * publish it, so the fan-out starts without waiting for the loop to wake up. */
+static void publish_group(void *arg, const ekv_msg_t *all, size_t n, char **bodies,
+                          const size_t *lens, int64_t commit_us)
+{
+    ekv_coord_t *c = arg;
+    pthread_mutex_lock(&c->pub_mu);
+    for (size_t i = 0; i < n; i++) {
+        if (!bodies[i])
+            continue; /* a sweeper's delete that a newer write overtook */
+        ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
+        const void *frames[2] = {all[i].ns.ptr, bodies[i]};
+        size_t flens[2] = {all[i].ns.len, lens[i]};
+        pub_send_locked(c, frames, flens);
+        c->published_seq = all[i].seq; /* offered to PUB (dropped at its HWM or not) */
+    }
+    pthread_mutex_unlock(&c->pub_mu);
+}
+
+uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes)
+{
+    pthread_mutex_lock(&c->pub_mu);
+    uint64_t seq = c->published_seq;
+    if (changes)
+        *changes = c->st.published;
+    if (bytes)
+        *bytes = c->st.published_bytes;
+    pthread_mutex_unlock(&c->pub_mu);
+    return seq;
 }
 
 /* Hands every queued unit (up to max_batch drafts, whole units) to the committer.
@@ -123,33 +153,25 @@ static void start_group(ekv_coord_t *c)
     start_now(c);
 }
 
-/* On the loop thread when the group is durable: stamp, publish and complete each unit. */
+/* On the loop thread once the group is durable and published: complete each unit. */
 static void group_done(void *arg, ekv_msg_t *all, size_t n, char **bodies, size_t *lens, int rc,
-                       int64_t durable_us)
+                       int64_t commit_us)
 {
-    (void)n;
+    (void)lens;
     ekv_coord_t *c = arg;
-    /* The commit time is the moment the group is released: durable (the committer's fsync
-     * returned at durable_us) and, from this instant, acknowledged and published together.
-     * The hand-off from the commit thread to this loop belongs to the write's latency, not
-     * to the fan-out that starts here. */
-    int64_t commit_us = ekv_now_us();
     commit_t *cm = c->inflight;
     c->inflight = NULL;
     c->last_group = n >= 2 ? n + c->queued : 0; /* writers seen: this group and the next */
     c->last_commit_us = ekv_mono_us() - c->group_started_us;
-    ekv_debug("group of %zu committed in %lld us, released %lld us after its fsync, %zu queued", n,
-              (long long)c->last_commit_us, (long long)(commit_us - durable_us), c->queued);
+    ekv_debug("group of %zu committed in %lld us, done %lld us after its fsync, %zu queued", n,
+              (long long)c->last_commit_us, (long long)(ekv_now_us() - commit_us), c->queued);
     size_t i = 0;
     for (commit_t *next; cm; cm = next) {
         next = cm->next;
         for (size_t j = 0; j < cm->n && rc == EKV_OK; j++, i++) {
             cm->changes[j].seq = all[i].seq;
-            if (!bodies[i])
-                continue; /* a sweeper's delete that a newer write overtook */
-            ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
-            cm->changes[j].time_us = commit_us;
-            publish(c, &all[i], bodies[i], lens[i]);
+            if (bodies[i])
+                cm->changes[j].time_us = commit_us;
             free(bodies[i]);
         }
         cm->done(c, cm, rc);
@@ -370,7 +392,7 @@ static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         ekv_info("hello from node %s (last seq %llu)", m->text.ptr, (unsigned long long)m->seq);
         ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY,
                        .req_id = m->req_id,
-                       .seq = c->published_seq,
+                       .seq = coord_published(c, NULL, NULL),
                        .time_us = ekv_now_us()};
         send_to(c, peer, &r);
         /* A new PoP is ready once it has heard a heartbeat on its subscription: send one soon
@@ -597,15 +619,19 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     ekv_coord_t *c = arg;
-    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = c->published_seq, .time_us = ekv_now_us()};
     char *body;
     size_t len;
-    if (ekv_msg_encode(&hb, &body, &len) != EKV_OK)
-        return;
-    const void *frames[2] = {EKV_MSG_TOPIC_HEARTBEAT, body};
-    size_t lens[2] = {strlen(EKV_MSG_TOPIC_HEARTBEAT), len};
-    ekv_zev_send(c->pub, frames, lens, 2);
-    free(body);
+    /* Under pub_mu from the sequence to the send: the heartbeat follows on PUB every change
+     * it announces. */
+    pthread_mutex_lock(&c->pub_mu);
+    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = c->published_seq, .time_us = ekv_now_us()};
+    if (ekv_msg_encode(&hb, &body, &len) == EKV_OK) {
+        const void *frames[2] = {EKV_MSG_TOPIC_HEARTBEAT, body};
+        size_t lens[2] = {strlen(EKV_MSG_TOPIC_HEARTBEAT), len};
+        ekv_zev_send(c->pub, frames, lens, 2);
+        free(body);
+    }
+    pthread_mutex_unlock(&c->pub_mu);
 }
 
 typedef struct {
@@ -718,6 +744,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
                            size_t errlen)
 {
     ekv_coord_t *c = ekv_calloc(1, sizeof *c);
+    pthread_mutex_init(&c->pub_mu, NULL);
     c->base = base;
     c->cfg = *cfg;
     c->rate = ekv_ratelimit_new(cfg->rate_limit_us);
@@ -725,7 +752,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     if (!c->store || load_namespaces(c, errbuf, errlen) != EKV_OK)
         goto fail;
     c->published_seq = ekv_store_last_seq(c->store);
-    c->committer = ekv_committer_new(base, c->store, group_done, c);
+    c->committer = ekv_committer_new(base, c->store, publish_group, group_done, c);
     if (open_sockets(c, errbuf, errlen) != EKV_OK || coord_rest_open(c, errbuf, errlen) != EKV_OK)
         goto fail;
     c->flush_ev = event_new(base, -1, 0, on_flush, c);
@@ -775,6 +802,7 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
     ekv_store_destroy(&c->store);
     ekv_ratelimit_destroy(&c->rate);
     free(c->ns);
+    pthread_mutex_destroy(&c->pub_mu);
     free(c);
     *self_p = NULL;
 }

@@ -4,6 +4,7 @@
 #define EKV_COORD_INT_H
 
 #include <event2/http.h>
+#include <pthread.h>
 
 #include "coord.h"
 #include "ekv_kv.h"
@@ -43,6 +44,8 @@ struct ekv_coord {
     void *zctx, *pub, *router; /* ZeroMQ */
     struct ekv_zev *router_zev;
     struct event *flush_ev;    /* commits the queued units */
+    pthread_mutex_t pub_mu;    /* PUB is used by the commit thread (changes) and the loop
+                                  (heartbeats): pub, published_seq and st.published* under it */
     uint64_t published_seq;    /* the last change offered to PUB: heartbeats and hello replies
                                   announce it, never a commit whose publication is still due */
     struct event *hb_ev;       /* heartbeats */
@@ -65,6 +68,8 @@ struct ekv_coord {
     coord_stats_t st;
 };
 
+/* The last change offered to PUB, and the published changes and bytes (NULL: not wanted). */
+uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes);
 /* Queues a unit for the next group commit. */
 void coord_submit(ekv_coord_t *c, commit_t *cm);
 /* 1 when a write to (ns, key) is allowed now by the rate limit. */

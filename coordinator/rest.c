@@ -535,6 +535,8 @@ static void memberships(ekv_coord_t *c, struct evhttp_request *req)
 static void metrics(ekv_coord_t *c, struct evhttp_request *req)
 {
     const coord_stats_t *s = &c->st;
+    uint64_t published, published_bytes;
+    coord_published(c, &published, &published_bytes);
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b,
                         "# TYPE edgekv_operations_total counter\n"
@@ -562,9 +564,8 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
                         "# TYPE edgekv_namespaces gauge\nedgekv_namespaces %zu\n"
                         "# TYPE edgekv_errors_total counter\n",
                         s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
-                        ekv_store_last_seq(c->store), ekv_store_log_size(c->store), s->published,
-                        s->published_bytes, s->commits, s->expired, s->catchups, s->malformed,
-                        c->nns);
+                        ekv_store_last_seq(c->store), ekv_store_log_size(c->store), published,
+                        published_bytes, s->commits, s->expired, s->catchups, s->malformed, c->nns);
     for (int i = 0; i < 600; i++)
         if (s->errors[i])
             evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,
@@ -633,10 +634,12 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (query && evhttp_parse_query_str(query, &q) != 0) {
         rest_fail(c, req, 400, EKV_REST_INVALID_REQUEST, "Malformed query string");
     } else if (!strcmp(path, "/health")) {
+        uint64_t published, published_bytes;
+        coord_published(c, &published, &published_bytes);
         json_t *h = json_pack("{s:b, s:I, s:i, s:I, s:I}", "ok", 1, "seq",
                               (json_int_t)ekv_store_last_seq(c->store), "namespaces", (int)c->nns,
-                              "published", (json_int_t)c->st.published, "published_bytes",
-                              (json_int_t)c->st.published_bytes);
+                              "published", (json_int_t)published, "published_bytes",
+                              (json_int_t)published_bytes);
         send_json(req, 200, h);
     } else if (!strcmp(path, "/metrics")) {
         metrics(c, req);
