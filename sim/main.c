@@ -18,7 +18,7 @@ static void usage(FILE *f)
             "usage: edgekv COMMAND [options]\n"
             "  up [TOPOLOGY]        start the coordinator and every PoP (default topology.yaml)\n"
             "  status [--json]      show what is running\n"
-            "  probe [--json] [--from POP] [--tolerance-ms MS]\n"
+            "  probe [--json] [--from POP] [--tolerance-ms MS [--attempts N]]\n"
             "                       write a fresh value through one PoP and measure how long\n"
             "                       each PoP takes to see it\n"
             "  down                 stop everything that `up` started\n"
