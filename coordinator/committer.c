@@ -1,8 +1,8 @@
 /* committer: a commit thread with a pipe back to the loop (see committer.h).
  *
  * Hand-over protocol: the loop sets `group` under the mutex and signals; the thread commits
- * it, publishes it, stores the results, and writes one byte to the pipe; the loop's pipe event (or
- * ekv_committer_wait) reads the byte and runs the callback. Only one group is ever in
+ * it, publishes it, stores the results, and writes one byte to the pipe; the loop's pipe
+ * event (or ekv_committer_wait) reads the byte and runs the callback. Only one group is ever in
  * flight, so sequence numbers stay gap-free and in commit order. */
 #include "committer.h"
 

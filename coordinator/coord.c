@@ -64,13 +64,6 @@ int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key)
     return ekv_ratelimit_allow(c->rate, ns, key, ekv_mono_us());
 }
 
-/* Offers one frame pair to PUB; with pub_mu held. */
-static void pub_send_locked(ekv_coord_t *c, const void *const *frames, const size_t *lens)
-{
-    if (ekv_zev_send(c->pub, frames, lens, 2) == EKV_OK)
-        c->st.published++, c->st.published_bytes += lens[0] + lens[1];
-}
-
 /* On the commit thread the moment a group is durable: stamp each change with that moment and
  * publish it, so the fan-out starts without waiting for the loop to wake up. */
 static void publish_group(void *arg, const ekv_msg_t *all, size_t n, char **bodies,
@@ -84,7 +77,8 @@ static void publish_group(void *arg, const ekv_msg_t *all, size_t n, char **bodi
         ekv_msg_set_commit_time(bodies[i], lens[i], commit_us);
         const void *frames[2] = {all[i].ns.ptr, bodies[i]};
         size_t flens[2] = {all[i].ns.len, lens[i]};
-        pub_send_locked(c, frames, flens);
+        if (ekv_zev_send(c->pub, frames, flens, 2) == EKV_OK)
+            c->st.published++, c->st.published_bytes += flens[0] + flens[1];
         c->published_seq = all[i].seq; /* offered to PUB (dropped at its HWM or not) */
     }
     pthread_mutex_unlock(&c->pub_mu);

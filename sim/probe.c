@@ -171,7 +171,7 @@ static int judge(const ekv_state_t *st, const row_t *rows, double tol, const cha
         if (!fail && err <= tol)
             continue;
         verdict = fail || verdict == PROBE_FAIL ? PROBE_FAIL : PROBE_LATE;
-        if (note && rows[i].measured_ms >= 0)
+        if (note && rows[i].measured_ms >= 0 && rows[i].readable)
             fprintf(stderr, "edgekv: %sPoP %s is outside the tolerance of %.3f ms (%+.3f ms)\n",
                     note, st->pops[i].name, tol, err);
         else if (note)
