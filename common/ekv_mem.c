@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void oom(size_t n)
+void ekv_oom(size_t n)
 {
     fprintf(stderr, "edgekv: out of memory allocating %zu bytes\n", n);
     abort();
@@ -15,7 +15,7 @@ void *ekv_malloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
-        oom(n);
+        ekv_oom(n);
     return p;
 }
 
@@ -23,7 +23,7 @@ void *ekv_calloc(size_t count, size_t n)
 {
     void *p = calloc(count ? count : 1, n ? n : 1);
     if (!p)
-        oom(count * n);
+        ekv_oom(count * n);
     return p;
 }
 
@@ -31,7 +31,7 @@ void *ekv_realloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
     if (!q)
-        oom(n);
+        ekv_oom(n);
     return q;
 }
 

@@ -14,5 +14,7 @@ void *ekv_realloc(void *p, size_t n);     /* realloc that aborts on failure */
 char *ekv_strdup(const char *s);          /* strdup that aborts on failure */
 /* Copies n bytes of p into a new buffer with a trailing NUL (not counted in n). */
 char *ekv_memdup(const void *p, size_t n);
+/* Reports that n bytes could not be had, and aborts (for allocators other than these). */
+_Noreturn void ekv_oom(size_t n);
 
 #endif

@@ -229,14 +229,32 @@ void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
 
 static void handle_down(ekv_node_t *n, ekv_msg_t *m);
 
-/* Hands over every message whose link delay has run out, in order. */
-static void deliver_due(ekv_node_t *n)
+/* A message struct for the next receive: one is kept back, so a steady stream of changes
+ * costs no allocation for it. */
+static ekv_msg_t *msg_get(ekv_node_t *n)
+{
+    ekv_msg_t *m = n->spare_msg;
+    n->spare_msg = NULL;
+    return m ? m : ekv_malloc(sizeof *m);
+}
+
+/* Returns a message struct whose contents are finished or were never decoded. */
+static void msg_put(ekv_node_t *n, ekv_msg_t *m)
+{
+    if (n->spare_msg)
+        free(m);
+    else
+        n->spare_msg = m;
+}
+
+/* Hands over every message whose link delay had run out by `now`, in order. */
+static void deliver_due(ekv_node_t *n, int64_t now)
 {
     void *item;
-    while (ekv_link_pop(n->down, ekv_now_us(), &item)) {
+    while (ekv_link_pop(n->down, now, &item)) {
         handle_down(n, item);
         ekv_msg_fini(item);
-        free(item);
+        msg_put(n, item);
     }
 }
 
@@ -261,7 +279,7 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
         free(o);
     }
     ekv_zev_kick(n->dealer_zev);
-    deliver_due(n);
+    deliver_due(n, now);
     arm_links(n);
 }
 
@@ -289,7 +307,7 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
     int nparts, truncated;
     if (ekv_zev_recv(sock, parts, 2, &nparts, &truncated) != EKV_OK)
         return;
-    ekv_msg_t *m = ekv_malloc(sizeof *m);
+    ekv_msg_t *m = msg_get(n);
     int rc = nparts == topic_frames + 1 && !truncated
                  ? ekv_msg_decode(zmq_msg_data(&parts[topic_frames]),
                                   zmq_msg_size(&parts[topic_frames]), m)
@@ -302,13 +320,13 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
         zmq_msg_close(&parts[i]);
     if (rc == EKV_OK && n->partitioned) { /* lost on the cut link */
         ekv_msg_fini(m);
-        free(m);
+        msg_put(n, m);
         return;
     }
     if (rc != EKV_OK) {
         n->st.malformed++;
         ekv_warn("dropped a malformed message: %s", ekv_strerror(rc));
-        free(m);
+        msg_put(n, m);
         return;
     }
     int64_t now = ekv_now_us();
@@ -324,7 +342,7 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
          * coordinator's liveness allows for twice the link delay in any case. */
         handle_down(n, m);
         ekv_msg_fini(m);
-        free(m);
+        msg_put(n, m);
         return;
     }
     if (m->type == EKV_MSG_HEARTBEAT)
@@ -333,7 +351,7 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
         ekv_link_push(n->down, sent, now, m);
     /* Due already (no delay, or it spent its delay in transit): no timer round trip. */
     if (ekv_link_next_due(n->down) <= now)
-        deliver_due(n);
+        deliver_due(n, now);
     arm_links(n);
 }
 
@@ -743,6 +761,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
     drain_link(n->down, 1);
     ekv_link_destroy(&n->up);
     ekv_link_destroy(&n->down);
+    free(n->spare_msg);
     if (n->sub)
         zmq_close(n->sub);
     if (n->dealer)

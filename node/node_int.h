@@ -70,6 +70,7 @@ struct ekv_node {
     ekv_zev_t *sub_zev, *dealer_zev;
     ekv_link_t *up;        /* to the coordinator: encoded request bodies */
     ekv_link_t *down;      /* from it: decoded messages */
+    ekv_msg_t *spare_msg;  /* a finished message struct kept for the next receive */
     struct event *link_ev; /* fires at the next due delivery on either link (link_fd) */
     int link_fd;           /* timerfd of the delay line: microsecond-precise on a loop
                               whose own timers are not (see ekv_loop.h) */

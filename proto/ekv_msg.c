@@ -25,6 +25,7 @@
 #include "ekv_msg.h"
 
 #include <msgpack.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -565,7 +566,8 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
     }
 }
 
-static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change);
+static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change,
+                  int nested);
 
 /* Decodes the embedded change bodies of a CATCHUP_REPLY; each must be a CHANGE. */
 static int rd_changes(rd_t *r, ekv_msg_t *m)
@@ -582,7 +584,7 @@ static int rd_changes(rd_t *r, ekv_msg_t *m)
         const msgpack_object *e = &o->via.array.ptr[i];
         if (e->type != MSGPACK_OBJECT_BIN)
             return EKV_ETYPE;
-        int rc = decode(e->via.bin.ptr, e->via.bin.size, &m->changes[i], 0, 1);
+        int rc = decode(e->via.bin.ptr, e->via.bin.size, &m->changes[i], 0, 1, 1);
         if (rc)
             return rc;
         m->nchanges++;
@@ -626,7 +628,77 @@ static int decode_array(const msgpack_object *top, size_t len, ekv_msg_t *m, int
     return r.rc;
 }
 
-static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change)
+/* The msgpack objects of a message live only while its fields are copied out, so each thread
+ * unpacks into one zone of its own, cleared after every message, instead of creating and
+ * freeing a zone (two allocations, one of 8 KiB) per message as msgpack_unpack_next does.
+ * Messages larger than ZONE_REUSE_MAX, and the bodies nested in a reply (unpacked while the
+ * reply's own objects are still in use), take a zone of their own; a message that needed more
+ * than the kept zone's one chunk frees it, so no thread keeps more than 8 KiB. */
+#define ZONE_REUSE_MAX 16384
+
+static pthread_key_t zone_key;
+static pthread_once_t zone_once = PTHREAD_ONCE_INIT;
+static int zone_key_ok;
+
+static void zone_release(void *z)
+{
+    msgpack_zone_free(z);
+}
+
+static void zone_key_create(void)
+{
+    zone_key_ok = pthread_key_create(&zone_key, zone_release) == 0;
+}
+
+/* This thread's kept zone, or NULL when it cannot have one (no key left). */
+static msgpack_zone *thread_zone(void)
+{
+    pthread_once(&zone_once, zone_key_create);
+    if (!zone_key_ok)
+        return NULL;
+    msgpack_zone *z = pthread_getspecific(zone_key);
+    if (!z) {
+        z = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+        if (!z)
+            ekv_oom(MSGPACK_ZONE_CHUNK_SIZE);
+        if (pthread_setspecific(zone_key, z) != 0) {
+            msgpack_zone_free(z);
+            return NULL;
+        }
+    }
+    return z;
+}
+
+/* Unpacks buf (all of it, or an error) and extracts the message from the objects. */
+static int unpack(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change,
+                  int nested)
+{
+    msgpack_zone *z = !nested && len <= ZONE_REUSE_MAX ? thread_zone() : NULL;
+    msgpack_zone *own = z ? NULL : msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+    if (!z && !own)
+        ekv_oom(MSGPACK_ZONE_CHUNK_SIZE);
+    const msgpack_zone_chunk *first = z ? z->chunk_list.head : NULL; /* newest chunk */
+    msgpack_object top;
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, z ? z : own, &top);
+    int rc;
+    if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
+        rc = ur == MSGPACK_UNPACK_CONTINUE ? EKV_ETRUNCATED : EKV_EMALFORMED;
+    else
+        rc = decode_array(&top, len, m, skip_value, only_change);
+    if (z && z->chunk_list.head == first) {
+        msgpack_zone_clear(z);
+    } else if (z) { /* it grew: start again from one chunk */
+        pthread_setspecific(zone_key, NULL);
+        msgpack_zone_free(z);
+    } else {
+        msgpack_zone_free(own);
+    }
+    return rc;
+}
+
+static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change,
+                  int nested)
 {
     memset(m, 0, sizeof *m);
     if (len == 0)
@@ -639,15 +711,7 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int
         return rc;
     if (w.p != w.end)
         return EKV_EMALFORMED; /* trailing bytes */
-    msgpack_unpacked up;
-    msgpack_unpacked_init(&up);
-    size_t off = 0;
-    msgpack_unpack_return ur = msgpack_unpack_next(&up, buf, len, &off);
-    if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
-        rc = ur == MSGPACK_UNPACK_CONTINUE ? EKV_ETRUNCATED : EKV_EMALFORMED;
-    else
-        rc = decode_array(&up.data, len, m, skip_value, only_change);
-    msgpack_unpacked_destroy(&up);
+    rc = unpack(buf, len, m, skip_value, only_change, nested);
     if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && m->type != EKV_MSG_LIST_REPLY &&
         len > EKV_MSG_MAX_BODY)
         rc = EKV_ETOOBIG;
@@ -658,12 +722,12 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int
 
 int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *m)
 {
-    return decode(buf, len, m, 0, 0);
+    return decode(buf, len, m, 0, 0, 0);
 }
 
 int ekv_msg_decode_change_head(const void *buf, size_t len, ekv_msg_t *m)
 {
-    return decode(buf, len, m, 1, 1);
+    return decode(buf, len, m, 1, 1, 0);
 }
 
 void ekv_msg_fini(ekv_msg_t *m)

@@ -14,6 +14,7 @@
  * Ownership: every successful decode is released with ekv_msg_fini(); every failed one must
  * leave nothing to release. The program runs clean under AddressSanitizer/LeakSanitizer. */
 #include <msgpack.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1495,6 +1496,80 @@ static void test_reject_nested_catchup_replies(void)
     tree_close(&t);
 }
 
+/* ---- the decoder's kept zone --------------------------------------------------------------- */
+
+/* A 2-element body whose second element is an array of `count` nils: small on the wire, but
+ * its objects need count * sizeof(msgpack_object) bytes of zone. Refused (the type is not an
+ * integer), after msgpack-c has unpacked all of it. */
+static char *wide_body(uint32_t count, size_t *len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_uint64(&pk, EKV_MSG_VERSION);
+    msgpack_pack_array(&pk, count);
+    for (uint32_t i = 0; i < count; i++)
+        msgpack_pack_nil(&pk);
+    *len = sb.size;
+    return sb.data; /* the caller frees it */
+}
+
+/* Each thread decodes through one zone it keeps; every kind of message must leave it fit for
+ * the next: one that made it grow (it is freed and made again), one too large to use it, a
+ * reply whose entries are unpacked while the reply is, and one refused before unpacking. */
+static void test_kept_zone_survives_every_size(void)
+{
+    ekv_msg_t ch = change_put();
+    size_t wlen;
+    char *wide = wide_body(4000, &wlen);
+    CHECK_LE(wlen, 16384);                            /* small enough to use the kept zone */
+    CHECK_GT(4000 * sizeof(msgpack_object), 8192u); /* but needs more than its one chunk */
+    char *big = malloc(100000);
+    CHECK(big != NULL);
+    memset(big, 'v', 100000);
+    ekv_msg_t large = change_put();
+    large.value = bytes(big, 100000);
+    ekv_msg_t reply = simple(EKV_MSG_CATCHUP_REPLY, 3, 42, 0);
+    ekv_msg_t entries[3] = {change_put(), change_put_plain(), change_put()};
+    reply.changes = entries;
+    reply.nchanges = 3;
+    for (int round = 0; round < 3; round++) {
+        roundtrip(&ch);
+        CHECK_EQ(try_decode(wide, wlen), EKV_ETYPE);
+        roundtrip(&ch);
+        roundtrip(&large);
+        roundtrip(&ch);
+        roundtrip(&reply);
+        CHECK_EQ(try_decode(wide, wlen - 1), EKV_ETRUNCATED);
+        roundtrip(&ch);
+    }
+    free(big);
+    free(wide);
+}
+
+/* Threads decoding at once each use their own zone: no message is read from another's. */
+static void *decode_many(void *arg)
+{
+    ekv_msg_t want = *(const ekv_msg_t *)arg;
+    for (int i = 0; i < 2000; i++) {
+        want.seq = (uint64_t)i + 1;
+        roundtrip(&want);
+    }
+    return NULL;
+}
+
+static void test_threads_decode_at_once(void)
+{
+    ekv_msg_t a = change_put(), b = change_put_plain();
+    b.key = LIT("another key, of another length");
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, decode_many, &a), 0);
+    decode_many(&b);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+}
+
 int main(void)
 {
     atexit(on_exit_report);
@@ -1525,6 +1600,8 @@ int main(void)
     EKV_TEST_RUN(test_reject_deep_nesting);
     EKV_TEST_RUN(test_reject_bad_catchup_entries);
     EKV_TEST_RUN(test_reject_nested_catchup_replies);
+    EKV_TEST_RUN(test_kept_zone_survives_every_size);
+    EKV_TEST_RUN(test_threads_decode_at_once);
     g_done = 1;
     EKV_TEST_DONE();
 }
