@@ -1524,7 +1524,7 @@ static void test_kept_zone_survives_every_size(void)
     ekv_msg_t ch = change_put();
     size_t wlen;
     char *wide = wide_body(4000, &wlen);
-    CHECK_LE(wlen, 16384);                            /* small enough to use the kept zone */
+    CHECK_LE(wlen, 16384);                          /* small enough to use the kept zone */
     CHECK_GT(4000 * sizeof(msgpack_object), 8192u); /* but needs more than its one chunk */
     char *big = malloc(100000);
     CHECK(big != NULL);
