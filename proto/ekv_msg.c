@@ -673,26 +673,25 @@ static msgpack_zone *thread_zone(void)
 static int unpack(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int only_change,
                   int nested)
 {
-    msgpack_zone *z = !nested && len <= ZONE_REUSE_MAX ? thread_zone() : NULL;
-    msgpack_zone *own = z ? NULL : msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
-    if (!z && !own)
+    msgpack_zone *kept = !nested && len <= ZONE_REUSE_MAX ? thread_zone() : NULL;
+    msgpack_zone *z = kept ? kept : msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+    if (!z)
         ekv_oom(MSGPACK_ZONE_CHUNK_SIZE);
-    const msgpack_zone_chunk *first = z ? z->chunk_list.head : NULL; /* newest chunk */
+    const msgpack_zone_chunk *first = z->chunk_list.head; /* the newest chunk */
     msgpack_object top;
     size_t off = 0;
-    msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, z ? z : own, &top);
+    msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, z, &top);
     int rc;
     if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
         rc = ur == MSGPACK_UNPACK_CONTINUE ? EKV_ETRUNCATED : EKV_EMALFORMED;
     else
         rc = decode_array(&top, len, m, skip_value, only_change);
-    if (z && z->chunk_list.head == first) {
+    if (kept && z->chunk_list.head == first) {
         msgpack_zone_clear(z);
-    } else if (z) { /* it grew: start again from one chunk */
-        pthread_setspecific(zone_key, NULL);
-        msgpack_zone_free(z);
     } else {
-        msgpack_zone_free(own);
+        if (kept) /* it grew: the next message starts again from one chunk */
+            pthread_setspecific(zone_key, NULL);
+        msgpack_zone_free(z);
     }
     return rc;
 }
