@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,17 +45,14 @@ void coord_submit(ekv_coord_t *c, commit_t *cm)
         c->queue_head = cm;
     c->queue_tail = cm;
     c->queued += cm->n;
-    if (!c->lingering || c->queued >= c->last_group)
+    if (!ekv_fine_timer_pending(c->linger) || c->queued >= c->last_group)
         event_active(c->flush_ev, EV_TIMEOUT, 0);
 }
 
 /* The linger is over: whatever has gathered goes, however little. */
-static void on_linger(evutil_socket_t fd, short what, void *arg)
+static void on_linger(void *arg)
 {
-    (void)fd;
-    (void)what;
     ekv_coord_t *c = arg;
-    c->lingering = 0;
     if (c->queue_head && !ekv_committer_busy(c->committer))
         start_now(c);
 }
@@ -107,8 +105,7 @@ uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes)
  * cost against an fsync of several milliseconds. A single writer never waits. */
 static void start_now(ekv_coord_t *c)
 {
-    c->lingering = 0;
-    evtimer_del(c->linger_ev);
+    ekv_fine_timer_cancel(c->linger);
     c->group_started_us = ekv_mono_us();
     commit_t *last = c->queue_head;
     size_t n = last->n;
@@ -135,14 +132,13 @@ static void start_group(ekv_coord_t *c)
     if (!c->queue_head || ekv_committer_busy(c->committer))
         return;
     int short_of = c->queued < c->last_group && c->queued < (size_t)c->cfg.max_batch;
-    if (short_of && c->lingering)
+    if (short_of && ekv_fine_timer_pending(c->linger))
         return; /* the linger timer ends the wait */
     if (short_of) {
         int64_t wait = c->last_commit_us / 2 < 2000 ? c->last_commit_us / 2 : 2000;
-        c->lingering = 1;
-        struct timeval tv = {0, (suseconds_t)(wait > 0 ? wait : 1)};
-        evtimer_add(c->linger_ev, &tv);
-        return;
+        if (ekv_fine_timer_set(c->linger, wait > 0 ? wait : 1) == EKV_OK)
+            return;
+        ekv_warn("linger timer: %s; committing at once", strerror(errno));
     }
     start_now(c);
 }
@@ -750,7 +746,11 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     if (open_sockets(c, errbuf, errlen) != EKV_OK || coord_rest_open(c, errbuf, errlen) != EKV_OK)
         goto fail;
     c->flush_ev = event_new(base, -1, 0, on_flush, c);
-    c->linger_ev = evtimer_new(base, on_linger, c);
+    c->linger = ekv_fine_timer_new(base, on_linger, c);
+    if (!c->linger) {
+        snprintf(errbuf, errlen, "timerfd_create: %s", strerror(errno));
+        goto fail;
+    }
     event_priority_set(c->flush_ev, PRIO_FLUSH);
     c->router_zev = ekv_zev_new(base, c->router, 256, on_router, c);
     c->hb_ev = add_timer(c, cfg->heartbeat_ms, on_heartbeat);
@@ -776,8 +776,7 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
     }
     if (c->flush_ev)
         event_free(c->flush_ev);
-    if (c->linger_ev)
-        event_free(c->linger_ev);
+    ekv_fine_timer_free(&c->linger);
     if (c->hb_ev)
         event_free(c->hb_ev);
     if (c->hello_hb_ev)

@@ -8,6 +8,7 @@
 
 #include "coord.h"
 #include "ekv_kv.h"
+#include "ekv_loop.h"
 #include "ratelimit.h"
 #include "store.h"
 
@@ -60,8 +61,7 @@ struct ekv_coord {
     size_t last_group;                 /* concurrency seen at the last commit (0 when < 2) */
     int64_t last_commit_us;            /* how long the last group took to commit */
     int64_t group_started_us;          /* when the group in flight was handed over */
-    int lingering;                     /* gathering the next group until linger_ev fires */
-    struct event *linger_ev;           /* ends the linger */
+    ekv_fine_timer_t *linger;          /* set while the next group gathers: ends the wait */
     struct ekv_committer *committer;   /* the commit thread */
     ekv_ns_t *ns;                      /* namespaces, sorted by id */
     size_t nns;

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     char host[256];
     if (parse_args(argc, argv, &cfg, &lim, &ready, host, sizeof host) != 0)
         return 2;
-    ekv_loop_t *loop = ekv_loop_new(3, 1);
+    ekv_loop_t *loop = ekv_loop_new(3);
     struct event_base *base = ekv_loop_base(loop);
 
     char err[512] = "";

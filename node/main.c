@@ -175,7 +175,7 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &cfg, &lim, host, sizeof host) != 0)
         return 2;
     ekv_log_init(cfg.name, EKV_LOG_INFO);
-    ekv_loop_t *loop = ekv_loop_new(0, 0);
+    ekv_loop_t *loop = ekv_loop_new(0);
     struct event_base *base = ekv_loop_base(loop);
 
     char err[512] = "";

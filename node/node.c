@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,16 +200,11 @@ static void arm_links(ekv_node_t *n)
         due = d2;
     if (due == INT64_MAX || due == n->link_armed)
         return;
-    int64_t wait = due - ekv_now_us();
-    if (wait <= 0) { /* due already: on this loop turn, without a system call */
-        event_active(n->link_ev, EV_READ, 0);
-        return;
-    }
     /* Set for a later time, the timer would fire late; for an earlier one it fires early and
-     * on_link finds nothing due and sets it again. */
-    struct itimerspec its = {.it_value = {wait / 1000000, (wait % 1000000) * 1000}};
-    if (timerfd_settime(n->link_fd, 0, &its, NULL) == 0)
-        n->link_armed = due;
+     * on_link finds nothing due and sets it again. Due already, it fires on this loop turn. */
+    int64_t wait = due - ekv_now_us();
+    if (ekv_fine_timer_set(n->link_timer, wait) == EKV_OK)
+        n->link_armed = wait > 0 ? due : INT64_MAX;
 }
 
 void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
@@ -258,13 +252,9 @@ static void deliver_due(ekv_node_t *n, int64_t now)
     }
 }
 
-static void on_link(evutil_socket_t fd, short what, void *arg)
+static void on_link(void *arg)
 {
-    (void)what;
     ekv_node_t *n = arg;
-    uint64_t expirations;
-    if (read(fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
-        ekv_warn("link timer: %s", strerror(errno));
     n->link_armed = INT64_MAX;
     void *item;
     int64_t now = ekv_now_us();
@@ -681,7 +671,6 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
                          size_t errlen)
 {
     ekv_node_t *n = ekv_calloc(1, sizeof *n);
-    n->link_fd = -1;
     n->base = base;
     n->cfg = *cfg;
     n->cache = ekv_cache_new(cfg->cache_bytes);
@@ -695,13 +684,11 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
     ekv_hist_init(&n->vis_hist);
     n->link_armed = INT64_MAX;
-    n->link_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (n->link_fd < 0) {
+    n->link_timer = ekv_fine_timer_new(base, on_link, n);
+    if (!n->link_timer) {
         snprintf(errbuf, errlen, "timerfd_create: %s", strerror(errno));
         goto fail;
     }
-    n->link_ev = event_new(base, n->link_fd, EV_READ | EV_PERSIST, on_link, n);
-    event_add(n->link_ev, NULL);
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
     if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK)
         goto fail;
@@ -751,10 +738,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
     ekv_zev_destroy(&n->dealer_zev);
     if (n->http)
         evhttp_free(n->http);
-    if (n->link_ev)
-        event_free(n->link_ev);
-    if (n->link_fd >= 0)
-        close(n->link_fd);
+    ekv_fine_timer_free(&n->link_timer);
     if (n->tick_ev)
         event_free(n->tick_ev);
     drain_link(n->up, 0);

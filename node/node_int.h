@@ -7,6 +7,7 @@
 
 #include "cache.h"
 #include "ekv_hist.h"
+#include "ekv_loop.h"
 #include "ekv_msg.h"
 #include "ekv_zev.h"
 #include "link.h"
@@ -68,14 +69,13 @@ struct ekv_node {
     ekv_cache_t *cache;
     void *zctx, *sub, *dealer; /* ZeroMQ */
     ekv_zev_t *sub_zev, *dealer_zev;
-    ekv_link_t *up;        /* to the coordinator: encoded request bodies */
-    ekv_link_t *down;      /* from it: decoded messages */
-    ekv_msg_t *spare_msg;  /* a finished message struct kept for the next receive */
-    struct event *link_ev; /* fires at the next due delivery on either link (link_fd) */
-    int link_fd;           /* timerfd of the delay line: microsecond-precise on a loop
-                              whose own timers are not (see ekv_loop.h) */
-    int64_t link_armed;    /* the due time link_fd is set for (INT64_MAX: none) */
-    struct event *tick_ev; /* timeouts, expiry, waiters */
+    ekv_link_t *up;               /* to the coordinator: encoded request bodies */
+    ekv_link_t *down;             /* from it: decoded messages */
+    ekv_msg_t *spare_msg;         /* a finished message struct kept for the next receive */
+    ekv_fine_timer_t *link_timer; /* the next due delivery on either link: microsecond-
+                                     precise on a loop whose own timers are not */
+    int64_t link_armed;           /* the due time link_timer is set for (INT64_MAX: none) */
+    struct event *tick_ev;        /* timeouts, expiry, waiters */
     struct evhttp *http;
     int http_port;
     uint64_t next_req_id;
