@@ -121,8 +121,10 @@ void ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n)
     self->drafts = drafts;
     self->n = n;
     self->pending = 1;
-    pthread_cond_signal(&self->cv);
     pthread_mutex_unlock(&self->mu);
+    /* Signalled after unlocking: signalled under the mutex, the woken thread would find it
+     * still held and sleep again at once, a second wakeup and two more futex calls. */
+    pthread_cond_signal(&self->cv);
 }
 
 void ekv_committer_wait(ekv_committer_t *self)
