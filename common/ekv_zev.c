@@ -7,15 +7,16 @@
 
 #include "ekv_err.h"
 #include "ekv_log.h"
+#include "ekv_loop.h"
 #include "ekv_mem.h"
 
 struct ekv_zev {
-    struct event *ev;    /* persistent read event on ZMQ_FD */
-    struct event *again; /* resumes a drain cut short by the budget, after a loop turn */
-    void *sock;          /* borrowed zmq socket */
-    int budget;          /* most callbacks per loop turn */
-    ekv_zev_fn fn;       /* receive callback */
-    void *arg;           /* its argument */
+    struct event *ev;        /* persistent read event on ZMQ_FD */
+    ekv_fine_timer_t *again; /* resumes a drain cut short by the budget, after a loop turn */
+    void *sock;              /* borrowed zmq socket */
+    int budget;              /* most callbacks per loop turn */
+    ekv_zev_fn fn;           /* receive callback */
+    void *arg;               /* its argument */
 };
 
 static int has_input(void *sock)
@@ -39,11 +40,14 @@ static void on_fd(evutil_socket_t fd, short what, void *arg)
     }
     /* More is waiting. event_active() here would run us again in this same pass (libevent
      * 2.1 does not poll in between), starving HTTP and timers; a timer goes through a full
-     * loop turn first. */
-    if (has_input(z->sock)) {
-        struct timeval tv = {0, 1};
-        event_add(z->again, &tv);
-    }
+     * loop turn first. A fine one: the loop's own timers would wait a whole millisecond. */
+    if (has_input(z->sock) && ekv_fine_timer_set(z->again, 1) != EKV_OK)
+        ekv_warn("zmq drain: cannot set the resume timer");
+}
+
+static void on_again(void *arg)
+{
+    on_fd(-1, EV_READ, arg);
 }
 
 ekv_zev_t *ekv_zev_new(struct event_base *base, void *sock, int budget, ekv_zev_fn on_readable,
@@ -54,12 +58,16 @@ ekv_zev_t *ekv_zev_new(struct event_base *base, void *sock, int budget, ekv_zev_
     if (zmq_getsockopt(sock, ZMQ_FD, &fd, &len) != 0)
         return NULL;
     ekv_zev_t *z = ekv_calloc(1, sizeof *z);
+    z->again = ekv_fine_timer_new(base, on_again, z);
+    if (!z->again) {
+        free(z);
+        return NULL;
+    }
     z->sock = sock;
     z->budget = budget > 0 ? budget : 64;
     z->fn = on_readable;
     z->arg = arg;
     z->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_fd, z);
-    z->again = evtimer_new(base, on_fd, z);
     event_add(z->ev, NULL);
     event_active(z->ev, EV_READ, 0); /* drain once: the edge may have passed already */
     return z;
@@ -71,7 +79,7 @@ void ekv_zev_destroy(ekv_zev_t **self_p)
     if (!z)
         return;
     event_free(z->ev);
-    event_free(z->again);
+    ekv_fine_timer_free(&z->again);
     free(z);
     *self_p = NULL;
 }

@@ -21,6 +21,8 @@ typedef struct ekv_zev ekv_zev_t;
  * ekv_zev_recv says EKV_EAGAIN). */
 typedef void (*ekv_zev_fn)(void *sock, void *arg);
 
+/* Watches sock: on_readable runs once per waiting message, at most budget times per loop
+ * turn (the rest after one more turn). NULL if ZMQ_FD or a timerfd cannot be had. */
 ekv_zev_t *ekv_zev_new(struct event_base *base, void *sock, int budget, ekv_zev_fn on_readable,
                        void *arg);
 void ekv_zev_destroy(ekv_zev_t **self_p);

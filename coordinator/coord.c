@@ -753,6 +753,10 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     }
     event_priority_set(c->flush_ev, PRIO_FLUSH);
     c->router_zev = ekv_zev_new(base, c->router, 256, on_router, c);
+    if (!c->router_zev) {
+        snprintf(errbuf, errlen, "cannot watch the ROUTER socket: %s", strerror(errno));
+        goto fail;
+    }
     c->hb_ev = add_timer(c, cfg->heartbeat_ms, on_heartbeat);
     c->hello_hb_ev = evtimer_new(base, on_heartbeat, c);
     c->sweep_ev = add_timer(c, cfg->sweep_ms, on_sweep);

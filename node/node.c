@@ -694,6 +694,10 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
         goto fail;
     n->sub_zev = ekv_zev_new(base, n->sub, 256, on_sub, n);
     n->dealer_zev = ekv_zev_new(base, n->dealer, 256, on_dealer, n);
+    if (!n->sub_zev || !n->dealer_zev) {
+        snprintf(errbuf, errlen, "cannot watch the ZeroMQ sockets: %s", strerror(errno));
+        goto fail;
+    }
     pending_t *p = node_pending_new(n, EKV_MSG_HELLO, NULL);
     ekv_msg_t hello = {.type = EKV_MSG_HELLO};
     hello.text.ptr = cfg->name;
