@@ -1,9 +1,9 @@
 /* coord: the loop, group commit, fan-out, node requests and housekeeping (see coord.h). */
 #include "coord_int.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /* node: links, sockets, change application and coordinator requests of one PoP (node.h). */
 #include "node_int.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
