@@ -90,7 +90,11 @@ pass "probe from each PoP: never early, at most 5 ms late"
     fail "probe passed with mid 20 ms late"
 grep -q 'attempt 1 of 2: PoP mid is outside' "$EDGEKV_HOME/probe.err" ||
     fail "a late PoP was not probed again: $(cat "$EDGEKV_HOME/probe.err")"
-grep -q 'PoP near\|PoP far' "$EDGEKV_HOME/probe.err" && fail "PoPs on time reported: $(cat "$EDGEKV_HOME/probe.err")"
+# The final verdict names mid alone. An attempt before it may also name near or far: a host
+# that stalls for over 5 ms makes an on-time PoP late once (seen in CI, near +6.1 ms), and
+# that is what the second attempt is for.
+grep -v 'attempt [0-9]* of [0-9]*:' "$EDGEKV_HOME/probe.err" | grep -q 'PoP near\|PoP far' &&
+    fail "PoPs on time reported: $(cat "$EDGEKV_HOME/probe.err")"
 # mid 8 ms early (inside a 10 ms tolerance, but early all the same) while far is 20 ms late:
 # margins wide enough that a timer firing a few ms late (ASan builds on a busy host, seen
 # 1.25 ms in CI) cannot make mid look on time or far look within the tolerance.

@@ -40,7 +40,11 @@
 #    What remains is one-sided: the PoPs' ~0.1 ms real apply lateness x time_scale, partly
 #    offset by read latency, plus sampling noise. Measured max |p - F| on a busy 2-core host:
 #    0.025, 0.011, 0.019 (before heartbeats stopped drawing jitter: 0.016..0.034).
-#    The bound is kept at 0.03 as specified.
+#    The bound is kept at 0.03 as specified. A read that the host holds up for milliseconds
+#    counts from its sending, so a stalled host puts fresh answers in bins before 20 ms
+#    (seen in CI: p = 0.041 and 0.034 in [0, 20) while the writer's own 0 ms PoP had a p99 of
+#    55 and 40 simulated ms). A failure on such a run (w's p99 over 20 simulated ms) is run
+#    once more.
 # Usage: bash theory_test.sh BIN_DIR SRC_DIR. Every daemon is started and stopped by
 # `edgekv run`; if the script is interrupted, the cleanup stops the run by its pid and any
 # daemon a state file still records, by pid. Whole script: about 2.5 minutes.
@@ -247,8 +251,36 @@ workload:
   cache_ttl: 30
 policies: [push-all]
 EOF
-    run_experiment "$exp" "$topo" "$out"
-    res="$out/results.json"
+    local attempt verdict stall
+    for attempt in 1 2; do
+        rm -rf "$out"
+        run_experiment "$exp" "$topo" "$out"
+        res="$out/results.json"
+        jitter_check "$res"
+        case $verdict in OK*) break ;; esac
+        # A read's t counts from the moment it was sent, so reads that the host holds up
+        # for milliseconds (x time_scale) land in earlier bins with the change already
+        # there. The writer's own PoP, on a 0 ms link, shows such a stall directly: its p99
+        # is 4-10 simulated ms on a quiet or busy host, 40-55 in the CI runs that failed.
+        # Only then, and once, is the run repeated; a second failure, or one on a host that
+        # did not stall, fails.
+        stall=$(jq -r '.runs[0].pops[] | select(.name == "w") | .visibility_ms.p99' "$res")
+        calc -v s="$stall" 'BEGIN { exit !(s > 20) }' && [ "$attempt" = 1 ] || break
+        echo "note: jitter: $verdict; the host stalled during the run (w, on a 0 ms link," \
+            "p99 $stall simulated ms): running it once more"
+    done
+    case $verdict in
+    OK*) ;;
+    *) fail "jitter: t-visibility vs uniform CDF on [20, 60] ms: $verdict" ;;
+    esac
+    read -r _ worst at checked width rest <<<"$verdict"
+    pass "jitter: max |p - F| = $worst (at $at ms) over $checked bins of $width ms;$rest"
+}
+
+# Sets verdict: "OK|FAIL worst at checked width detail" for the t-visibility curve of $1
+# against the uniform CDF, after checking no change came before the 20 ms minimum.
+jitter_check() {
+    local res=$1
     # No change reaches a reader before the link's 20 ms minimum (jitter only adds delay).
     local name min bad=""
     while read -r name min; do
@@ -260,7 +292,6 @@ EOF
     # The bins: t_ms (upper edge), p, n. The width is the first bin's edge when it has reads;
     # the smallest gap between edges covers an empty first bin.
     jq -r '.runs[0].t_visibility[] | "\(.t_ms) \(.p) \(.n)"' "$res" >"$out/tvis.txt"
-    local verdict
     verdict=$(awk '
         { t[NR] = $1; p[NR] = $2; n[NR] = $3 }
         END {
@@ -286,12 +317,6 @@ EOF
             printf "%s %.4f %g %d %g%s\n", worst <= 0.03 ? "OK" : "FAIL", worst, at, checked,
                    width, detail
         }' "$out/tvis.txt")
-    case $verdict in
-    OK*) ;;
-    *) fail "jitter: t-visibility vs uniform CDF on [20, 60] ms: $verdict" ;;
-    esac
-    read -r _ worst at checked width rest <<<"$verdict"
-    pass "jitter: max |p - F| = $worst (at $at ms) over $checked bins of $width ms;$rest"
 }
 
 scenario_push
