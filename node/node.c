@@ -221,7 +221,7 @@ void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
     arm_links(n);
 }
 
-static void handle_down(ekv_node_t *n, ekv_msg_t *m);
+static void handle_down(ekv_node_t *n, ekv_msg_t *m, int64_t now);
 
 /* A message struct for the next receive: one is kept back, so a steady stream of changes
  * costs no allocation for it. */
@@ -246,7 +246,7 @@ static void deliver_due(ekv_node_t *n, int64_t now)
 {
     void *item;
     while (ekv_link_pop(n->down, now, &item)) {
-        handle_down(n, item);
+        handle_down(n, item, now);
         ekv_msg_fini(item);
         msg_put(n, item);
     }
@@ -330,7 +330,7 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
          * has arrived, so it is handled at once instead of waking the PoP a second time when
          * its delay has run (an idle PoP then costs one wakeup per heartbeat). The
          * coordinator's liveness allows for twice the link delay in any case. */
-        handle_down(n, m);
+        handle_down(n, m, now);
         ekv_msg_fini(m);
         msg_put(n, m);
         return;
@@ -425,13 +425,13 @@ static void request_catchup(ekv_node_t *n)
     node_send_request(n, p, &m);
 }
 
-static void on_change(ekv_node_t *n, const ekv_msg_t *c)
+/* `now`: when the down link handed the change over, which is when it becomes visible. */
+static void on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
 {
     if (!n->hello_done || c->seq <= n->applied_seq) {
         n->st.changes_ignored++; /* before our baseline, or already applied */
         return;
     }
-    int64_t now = ekv_now_us();
     ekv_policy_apply(n->cache, n->cfg.policy, c, now);
     n->st.changes_applied++;
     record_visible(n, c->seq, c->time_us, now);
@@ -571,11 +571,11 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
     pending_free(p);
 }
 
-static void handle_down(ekv_node_t *n, ekv_msg_t *m)
+static void handle_down(ekv_node_t *n, ekv_msg_t *m, int64_t now)
 {
     switch (m->type) {
     case EKV_MSG_CHANGE:
-        on_change(n, m);
+        on_change(n, m, now);
         break;
     case EKV_MSG_HEARTBEAT:
         on_heartbeat(n, m);
