@@ -1,4 +1,5 @@
-/* edgekv-node: parses options, builds one PoP, runs the loop, tears down. */
+/* edgekv-node: parses options, builds one PoP, runs the loop, tears down; or, as
+ * `edgekv-node --zygote`, forks PoPs on request (zygote.h). */
 #include <event2/event.h>
 #include <getopt.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include "ekv_log.h"
 #include "ekv_loop.h"
 #include "node.h"
+#include "zygote.h"
 
 static void usage(FILE *f)
 {
@@ -40,7 +42,8 @@ static void usage(FILE *f)
             "                          408 (default 10000)\n"
             "  --idle-timeout-ms N     a kept-alive connection idle for N ms is closed (60000)\n"
             "  --ready-file PATH       write {pid, name, url, delay_ms} here once serving\n"
-            "  --verbose               log debug lines\n");
+            "  --verbose               log debug lines\n"
+            "or: edgekv-node --zygote  fork PoPs on requests read from stdin (node/zygote.h)\n");
 }
 
 static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, ekv_http_limits_t *lim,
@@ -164,7 +167,7 @@ static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, ekv_http_li
     return 0;
 }
 
-int main(int argc, char **argv)
+static int pop_main(int argc, char **argv)
 {
     ekv_node_config_t cfg;
     ekv_node_config_defaults(&cfg);
@@ -195,4 +198,11 @@ out:
     ekv_http_guard_destroy(&guard); /* after the node's evhttp, before the loop */
     ekv_loop_destroy(&loop);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--zygote") == 0)
+        return ekv_node_zygote(pop_main);
+    return pop_main(argc, argv);
 }

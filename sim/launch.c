@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,50 +177,146 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     return EKV_EIO;
 }
 
-/* Starts PoP i; port -1 = the topology's (base + 1 + i, or any when the base is 0). */
-static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
+/* A PoP's command line and the buffers it points into. */
+typedef struct {
+    char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
+        rto[32], seed[32], minttl[32], jitter[48], cto[32];
+    char *argv[32];
+    int argc;
+    int cpu; /* -1: any */
+} pop_cmd_t;
+
+/* Describes PoP i (and clears its old ready file); port -1 = the topology's (base + 1 + i,
+ * or any when the base is 0). */
+static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, pop_cmd_t *c)
 {
     const ekv_topo_pop_t *tp = &t->pops[i];
     ekv_proc_t *p = &st->pops[i];
-    char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
-        rto[32], seed[32], minttl[32], jitter[48], cto[32];
     snprintf(p->name, sizeof p->name, "%s", tp->name);
     snprintf(p->city, sizeof p->city, "%s", tp->city);
     snprintf(p->policy, sizeof p->policy, "%s", ekv_topo_policy(t, tp));
     p->delay_ms = ekv_topo_delay_ms(t, tp);
-    snprintf(ready, sizeof ready, "%s/run/%s.ready", ekv_state_dir(), tp->name);
-    snprintf(log, sizeof log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
+    snprintf(c->ready, sizeof c->ready, "%s/run/%s.ready", ekv_state_dir(), tp->name);
+    snprintf(c->log, sizeof c->log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
     if (port < 0)
         port = t->http_port_base ? t->http_port_base + 1 + (int)i : 0;
-    snprintf(http, sizeof http, "%s:%d", t->coord.host, port);
-    snprintf(delay, sizeof delay, "%.4f", p->delay_ms); /* simulated: the node scales */
-    snprintf(cache, sizeof cache, "%d", (int)ceil(t->cache_mb));
-    snprintf(scale, sizeof scale, "%g", t->time_scale);
-    snprintf(loss, sizeof loss, "%g", ekv_topo_loss(t, tp));
-    snprintf(rto, sizeof rto, "%g", t->rto_ms);
-    snprintf(seed, sizeof seed, "%ld", t->seed + (long)i);
-    snprintf(minttl, sizeof minttl, "%d", (int)t->min_cache_ttl);
-    snprintf(jitter, sizeof jitter, "%s", ekv_topo_jitter(t, tp));
+    snprintf(c->http, sizeof c->http, "%s:%d", t->coord.host, port);
+    snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms); /* simulated: the node scales */
+    snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
+    snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);
+    snprintf(c->loss, sizeof c->loss, "%g", ekv_topo_loss(t, tp));
+    snprintf(c->rto, sizeof c->rto, "%g", t->rto_ms);
+    snprintf(c->seed, sizeof c->seed, "%ld", t->seed + (long)i);
+    snprintf(c->minttl, sizeof c->minttl, "%d", (int)t->min_cache_ttl);
+    snprintf(c->jitter, sizeof c->jitter, "%s", ekv_topo_jitter(t, tp));
     /* The coordinator counts as gone after 1 s without a heartbeat, or three missed ones. */
-    snprintf(cto, sizeof cto, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
-    unlink(ready);
-    char *argv[] = {"edgekv-node", "--name",
-                    p->name,       "--http",
-                    http,          "--pub",
-                    st->pub,       "--router",
-                    st->router,    "--delay-ms",
-                    delay,         "--policy",
-                    p->policy,     "--cache-mb",
-                    cache,         "--ready-file",
-                    ready,         "--time-scale",
-                    scale,         "--jitter",
-                    jitter,        "--loss",
-                    loss,          "--rto-ms",
-                    rto,           "--seed",
-                    seed,          "--min-cache-ttl",
-                    minttl,        "--coordinator-timeout-ms",
-                    cto,           NULL};
-    return spawn(argv, log, t->pin_cpus ? ekv_cpu_spread(i) : -1, p);
+    snprintf(c->cto, sizeof c->cto, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
+    unlink(c->ready);
+    char *argv[] = {
+        "edgekv-node",  "--name",   p->name,           "--http",     c->http,
+        "--pub",        st->pub,    "--router",        st->router,   "--delay-ms",
+        c->delay,       "--policy", p->policy,         "--cache-mb", c->cache,
+        "--ready-file", c->ready,   "--time-scale",    c->scale,     "--jitter",
+        c->jitter,      "--loss",   c->loss,           "--rto-ms",   c->rto,
+        "--seed",       c->seed,    "--min-cache-ttl", c->minttl,    "--coordinator-timeout-ms",
+        c->cto,         NULL};
+    _Static_assert(sizeof argv <= sizeof c->argv, "pop_cmd_t.argv too small");
+    memcpy(c->argv, argv, sizeof argv);
+    c->argc = (int)(sizeof argv / sizeof *argv) - 1;
+    c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
+}
+
+/* Starts PoP i on its own (a restart); port as for pop_cmd. */
+static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
+{
+    pop_cmd_t *c = ekv_malloc(sizeof *c);
+    pop_cmd(t, i, st, port, c);
+    int rc = spawn(c->argv, c->log, c->cpu, &st->pops[i]);
+    free(c);
+    return rc;
+}
+
+/* Records a PoP started by someone else (the zygote). */
+static void adopt(ekv_proc_t *p, pid_t pid)
+{
+    p->pid = pid;
+    for (int i = 0; i < 100 && !(p->start = ekv_proc_start_time(pid)); i++)
+        usleep(1000);
+}
+
+/* Asks one `edgekv-node --zygote` (node/zygote.h) for all n PoPs: forked from one loaded
+ * process they share its relocated library pages, which at hundreds of PoPs makes every
+ * delivered change cheaper. Records each PoP it started; the rest keep pid 0. */
+static void start_pops_forked(pop_cmd_t *cmds, size_t n, ekv_state_t *st)
+{
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return;
+    }
+    char prog[PATH_MAX + 64];
+    snprintf(prog, sizeof prog, "%s/edgekv-node", ekv_bin_dir());
+    pid_t z = fork();
+    if (z == 0) {
+        dup2(in[0], 0); /* the copies lose O_CLOEXEC */
+        dup2(out[1], 1);
+        execl(prog, "edgekv-node", "--zygote", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    if (z < 0) {
+        close(in[1]);
+        close(out[0]);
+        return;
+    }
+    /* A zygote that died early must not take this process with it through SIGPIPE. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGPIPE, &ign, &old);
+    FILE *w = fdopen(in[1], "w");
+    for (size_t i = 0; w && i < n; i++) {
+        fprintf(w, "%d%c%s%c%d%c", cmds[i].cpu, 0, cmds[i].log, 0, cmds[i].argc, 0);
+        for (int a = 0; a < cmds[i].argc; a++)
+            fprintf(w, "%s%c", cmds[i].argv[a], 0);
+    }
+    if (w)
+        fclose(w); /* the end of the requests */
+    else
+        close(in[1]);
+    sigaction(SIGPIPE, &old, NULL);
+    FILE *r = fdopen(out[0], "r");
+    char line[256];
+    for (size_t i = 0; r && i < n && fgets(line, sizeof line, r); i++) {
+        long pid = strtol(line, NULL, 10);
+        if (pid > 0)
+            adopt(&st->pops[i], (pid_t)pid);
+        else
+            fprintf(stderr, "edgekv: the zygote could not start PoP %s: %s", st->pops[i].name,
+                    line + strspn(line, "-1 "));
+    }
+    if (r)
+        fclose(r);
+    else
+        close(out[0]);
+    waitpid(z, NULL, 0);
+}
+
+/* Starts every PoP of the topology: through the zygote, and one by one any it did not. */
+static int start_pops(const ekv_topo_t *t, ekv_state_t *st)
+{
+    pop_cmd_t *cmds = ekv_calloc(t->npops, sizeof *cmds);
+    for (size_t i = 0; i < t->npops; i++)
+        pop_cmd(t, i, st, -1, &cmds[i]);
+    start_pops_forked(cmds, t->npops, st);
+    int rc = EKV_OK;
+    for (size_t i = 0; rc == EKV_OK && i < t->npops; i++)
+        if (st->pops[i].pid <= 0)
+            rc = spawn(cmds[i].argv, cmds[i].log, cmds[i].cpu, &st->pops[i]);
+    free(cmds);
+    return rc;
 }
 
 /* Waits until every PoP has written its ready file; fills in their URLs. */
@@ -329,8 +426,8 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     st->pops = ekv_calloc(t->npops, sizeof *st->pops);
     st->npops = t->npops;
     int rc = start_coord(t, st);
-    for (size_t i = 0; rc == EKV_OK && i < t->npops; i++)
-        rc = start_pop(t, i, st, -1);
+    if (rc == EKV_OK)
+        rc = start_pops(t, st);
     if (rc == EKV_OK)
         rc = wait_pops(st);
     if (rc == EKV_OK)
