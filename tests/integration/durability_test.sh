@@ -25,14 +25,8 @@ WRITERS=""
 # Stops the writers (they watch $H/stop, then by pid) and the coordinator (by pid).
 stop_writers() {
     touch "$H/stop"
-    for pid in $WRITERS; do
-        for _ in $(seq 1 100); do
-            gone "$pid" && break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # one pid a word
+    reap_or_kill 100 $WRITERS
     WRITERS=""
     rm -f "$H/stop"
 }

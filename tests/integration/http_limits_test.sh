@@ -30,17 +30,8 @@ mkdir -p "$H/logs"
 PIDS=""
 
 stop_direct() {
-    for pid in $PIDS; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in $PIDS; do
-        for _ in $(seq 1 50); do
-            gone "$pid" && break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # one pid a word
+    stop_pids $PIDS
     PIDS=""
 }
 trap 'stop_direct; ekv_cleanup' EXIT

@@ -44,3 +44,27 @@ pass() {
 gone() {
     ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
+
+# reap_or_kill TENTHS PID...: waits up to TENTHS tenths of a second for each to be gone, then
+# KILLs it; reaps those that are this shell's children.
+reap_or_kill() {
+    local tenths=$1 pid
+    shift
+    for pid in "$@"; do
+        for _ in $(seq 1 "$tenths"); do
+            gone "$pid" && break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+# stop_pids PID...: TERM to each, then KILL to any still there after 5 s.
+stop_pids() {
+    local pid
+    for pid in "$@"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    reap_or_kill 50 "$@"
+}

@@ -16,17 +16,8 @@ COORDS=""
 
 # Stops the coordinators this test started: TERM, then KILL if one does not exit in 5 s.
 stop_coords() {
-    for pid in $COORDS; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in $COORDS; do
-        for _ in $(seq 1 50); do
-            gone "$pid" && break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # one pid a word
+    stop_pids $COORDS
     COORDS=""
 }
 trap 'stop_coords; ekv_cleanup' EXIT

@@ -17,16 +17,8 @@ INJECT=$3
 # Processes this test starts itself, stopped by pid.
 MINE=""
 stop_mine() {
-    for pid in $MINE; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in $MINE; do
-        for _ in $(seq 1 50); do
-            gone "$pid" && break
-            sleep 0.05
-        done
-        kill -9 "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # one pid a word
+    stop_pids $MINE
     MINE=""
 }
 trap 'stop_mine; ekv_cleanup' EXIT

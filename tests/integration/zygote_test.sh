@@ -17,21 +17,9 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-PIDS=""
-stop_direct() {
-    for pid in $PIDS; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in $PIDS; do
-        for _ in $(seq 1 50); do
-            gone "$pid" && break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
-    done
-    ekv_cleanup
-}
-trap stop_direct EXIT
+PIDS="" # PoPs this test asked a zygote for itself
+# shellcheck disable=SC2086 # one pid a word
+trap 'stop_pids $PIDS; ekv_cleanup' EXIT
 
 sid_of() { awk '{print $6}' "/proc/$1/stat"; }
 cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
