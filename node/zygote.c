@@ -44,7 +44,7 @@ static int fill(input_t *in)
 static long field(input_t *in, size_t *at)
 {
     for (;;) {
-        char *nul = memchr(in->buf + *at, '\0', in->len - *at);
+        char *nul = *at < in->len ? memchr(in->buf + *at, '\0', in->len - *at) : NULL;
         if (nul) {
             long f = (long)*at;
             *at = (size_t)(nul - in->buf) + 1;
