@@ -2,13 +2,12 @@
 #include "zygote.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ekv_cpu.h"
+#include "ekv_daemon.h"
 #include "ekv_mem.h"
 
 #define MAX_RECORD (1 << 20) /* bytes of one request: far more than any PoP's options */
@@ -65,24 +64,6 @@ static void answer(pid_t pid, const char *why)
         _exit(1); /* the launcher is gone: it can no longer learn the pids */
 }
 
-/* In the child: the PoP's own session, output and CPU, then the PoP itself. */
-static _Noreturn void become_pop(int cpu, const char *logpath, int argc, char **argv,
-                                 int (*pop_main)(int, char **))
-{
-    setsid();
-    int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null >= 0)
-        dup2(null, 0);
-    if (log >= 0) {
-        dup2(log, 1);
-        dup2(log, 2);
-    }
-    if (cpu >= 0 && ekv_cpu_pin(cpu) != 0)
-        fprintf(stderr, "edgekv-node: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
-    exit(pop_main(argc, argv));
-}
-
 int ekv_node_zygote(int (*pop_main)(int, char **))
 {
     input_t in = {0};
@@ -113,8 +94,10 @@ int ekv_node_zygote(int (*pop_main)(int, char **))
             argv[i] = in.buf + off[3 + i];
         argv[argc] = NULL;
         pid_t pid = fork();
-        if (pid == 0)
-            become_pop(atoi(in.buf + off[0]), in.buf + off[1], (int)argc, argv, pop_main);
+        if (pid == 0) { /* the PoP's own session, output and CPU, then the PoP itself */
+            ekv_daemon_detach(in.buf + off[1], atoi(in.buf + off[0]), "edgekv-node");
+            exit(pop_main((int)argc, argv));
+        }
         answer(pid, pid < 0 ? strerror(errno) : NULL);
         in.pos = at;
     }

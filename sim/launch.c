@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ekv_cpu.h"
+#include "ekv_daemon.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_mem.h"
@@ -44,6 +45,15 @@ const char *ekv_bin_dir(void)
     return dir;
 }
 
+/* Records a started daemon: its pid and start time (which tells it from a later process that
+ * reuses the pid). */
+static void adopt(ekv_proc_t *p, pid_t pid)
+{
+    p->pid = pid;
+    for (int i = 0; i < 100 && !(p->start = ekv_proc_start_time(pid)); i++)
+        usleep(1000);
+}
+
 /* Starts argv[0] (a program beside edgekv) in a new session, output to logpath, on CPU cpu
  * alone (every thread it starts inherits that) or anywhere when cpu < 0. */
 static int spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p)
@@ -54,24 +64,12 @@ static int spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p
     if (pid < 0)
         return EKV_EIO;
     if (pid == 0) {
-        setsid();
-        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int null = open("/dev/null", O_RDONLY);
-        if (log >= 0) {
-            dup2(log, 1);
-            dup2(log, 2);
-        }
-        if (null >= 0)
-            dup2(null, 0);
-        if (cpu >= 0 && ekv_cpu_pin(cpu) != 0)
-            fprintf(stderr, "edgekv: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+        ekv_daemon_detach(logpath, cpu, "edgekv");
         execv(prog, argv);
         fprintf(stderr, "edgekv: cannot run %s: %s\n", prog, strerror(errno));
         _exit(127);
     }
-    p->pid = pid;
-    for (int i = 0; i < 100 && !(p->start = ekv_proc_start_time(pid)); i++)
-        usleep(1000);
+    adopt(p, pid);
     return EKV_OK;
 }
 
@@ -234,14 +232,6 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
     int rc = spawn(c->argv, c->log, c->cpu, &st->pops[i]);
     free(c);
     return rc;
-}
-
-/* Records a PoP started by someone else (the zygote). */
-static void adopt(ekv_proc_t *p, pid_t pid)
-{
-    p->pid = pid;
-    for (int i = 0; i < 100 && !(p->start = ekv_proc_start_time(pid)); i++)
-        usleep(1000);
 }
 
 /* Asks one `edgekv-node --zygote` (node/zygote.h) for all n PoPs: forked from one loaded
