@@ -89,3 +89,5 @@ ekv_fuzz_target(bulk SOURCES fuzz/bulk_fuzz.c LIBS ekv_coord_logic
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/bulk)
 ekv_fuzz_target(key SOURCES fuzz/key_fuzz.c LIBS ekv_proto
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/key)
+ekv_fuzz_target(zygote SOURCES fuzz/zygote_fuzz.c LIBS ekv_node_logic
+                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/zygote)
