@@ -8,6 +8,7 @@
 #ifndef EKV_CPU_H
 #define EKV_CPU_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 
@@ -36,5 +37,28 @@ static inline int ekv_cpu_pin(int cpu)
     CPU_SET(cpu, &one);
     return sched_setaffinity(0, sizeof one, &one);
 }
+
+/* Confines one thread to cpu; 0 or an errno value. */
+static inline int ekv_cpu_pin_thread(pthread_t t, int cpu)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return pthread_setaffinity_np(t, sizeof one, &one);
+}
+
+/* Parses a kernel CPU list ("0-3,8,10-11", a trailing newline allowed; "" is no CPU) into
+ * out: EKV_OK, or EKV_EMALFORMED (out then empty). */
+int ekv_cpulist_parse(const char *s, size_t len, cpu_set_t *out);
+
+/* The CPU that takes the completion interrupts of the disk holding path: the one CPU in the
+ * effective affinity of every MSI interrupt of the disk's PCI function (sysfs, /proc/irq).
+ * A thread that waits for that disk's fsyncs runs there without a wakeup across CPUs when
+ * each completes (on a virtual machine whose idle CPUs halt, 40-50 us a time). -1 when path
+ * is not on a PCI disk (tmpfs, device mapper, loop), its interrupts are spread over several
+ * CPUs (multi-queue NVMe, where completions come back to the submitting CPU anyway), this
+ * process may not run there or may run on fewer than two CPUs. dev gets the disk's name
+ * ("vda") when known. */
+int ekv_cpu_of_disk(const char *path, char *dev, size_t devlen);
 
 #endif

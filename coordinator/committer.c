@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ekv_cpu.h"
 #include "ekv_err.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
@@ -106,6 +107,11 @@ ekv_committer_t *ekv_committer_new(struct event_base *base, ekv_store_t *store,
     pthread_create(&c->thread, NULL, run, c);
     pthread_setname_np(c->thread, "ekv-commit"); /* apart from the loop in top -H, perf */
     return c;
+}
+
+int ekv_committer_pin(ekv_committer_t *self, int cpu)
+{
+    return ekv_cpu_pin_thread(self->thread, cpu);
 }
 
 int ekv_committer_busy(const ekv_committer_t *self)

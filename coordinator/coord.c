@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "ekv_cpu.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_log.h"
@@ -692,6 +693,7 @@ void ekv_coord_config_defaults(ekv_coord_config_t *cfg)
     cfg->log_max_age_s = 86400;
     cfg->sweep_ms = 1000;
     cfg->account_id = "0123456789abcdef0123456789abcdef";
+    cfg->commit_cpu = EKV_COMMIT_CPU_AUTO;
 }
 
 static int bind_socket(void *sock, const char *ep, char *bound, size_t blen, char *errbuf,
@@ -730,6 +732,31 @@ static struct event *add_timer(ekv_coord_t *c, int ms, event_callback_fn fn)
     return ev;
 }
 
+/* Puts the loop and the commit thread on the CPU that takes the data disk's completion
+ * interrupts (or the one configured). An fsync then completes on the CPU where its thread
+ * waits, not with a wakeup of a halted CPU; and the loop's hand-off to the commit thread and
+ * back stays on that CPU too (docs/performance.md, "The commit thread on the disk's CPU"). */
+static void place_commit(ekv_coord_t *c)
+{
+    int cpu = c->cfg.commit_cpu;
+    char dev[64] = "";
+    if (cpu == EKV_COMMIT_CPU_AUTO)
+        cpu = c->cfg.durability == EKV_STORE_FSYNC
+                  ? ekv_cpu_of_disk(c->cfg.data_dir, dev, sizeof dev)
+                  : EKV_COMMIT_CPU_NONE;
+    if (cpu < 0)
+        return;
+    int rc = ekv_committer_pin(c->committer, cpu);
+    if (rc == 0)
+        rc = ekv_cpu_pin_thread(pthread_self(), cpu);
+    if (rc != 0)
+        ekv_warn("cannot run the loop and commit thread on CPU %d: %s", cpu, strerror(rc));
+    else if (dev[0])
+        ekv_info("loop and commit thread on CPU %d, which completes %s's I/O", cpu, dev);
+    else
+        ekv_info("loop and commit thread on CPU %d", cpu);
+}
+
 ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cfg, char *errbuf,
                            size_t errlen)
 {
@@ -745,6 +772,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     c->committer = ekv_committer_new(base, c->store, publish_group, group_done, c);
     if (open_sockets(c, errbuf, errlen) != EKV_OK || coord_rest_open(c, errbuf, errlen) != EKV_OK)
         goto fail;
+    place_commit(c); /* after the sockets: ZeroMQ's I/O thread stays unpinned */
     c->flush_ev = event_new(base, -1, 0, on_flush, c);
     c->linger = ekv_fine_timer_new(base, on_linger, c);
     if (!c->linger) {

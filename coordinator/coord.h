@@ -39,7 +39,11 @@ typedef struct {
     int sweep_ms;           /* expiry sweep and log trim period */
     const char *api_token;  /* when set, REST requests need "Bearer <token>" */
     const char *account_id; /* account reported by /memberships */
+    int commit_cpu;         /* the loop's and commit thread's CPU, or one of: */
 } ekv_coord_config_t;
+
+#define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */
+#define EKV_COMMIT_CPU_NONE (-1) /* unpinned */
 
 /* Fills cfg with the defaults. */
 void ekv_coord_config_defaults(ekv_coord_config_t *cfg);

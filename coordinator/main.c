@@ -1,6 +1,7 @@
 /* edgekv-coordinator: parses options, builds the coordinator, runs the loop, tears down. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ static void usage(FILE *f)
                "                        a request (headers and body) not received in N ms gets\n"
                "                        408 (default 10000)\n"
                "  --idle-timeout-ms N   a kept-alive connection idle for N ms is closed (60000)\n"
+               "  --commit-cpu CPU      run the loop and commit thread on CPU: auto (default:\n"
+               "                        with fsync, the CPU taking the data disk's completion\n"
+               "                        interrupts, when it is one), none, or a CPU number\n"
                "  --ready-file PATH     write endpoints as JSON here once serving\n"
                "  --verbose             log debug lines\n");
 }
@@ -58,6 +62,7 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, ekv_http_l
                                          {"max-connections", required_argument, 0, 'm'},
                                          {"request-timeout-ms", required_argument, 0, 'q'},
                                          {"idle-timeout-ms", required_argument, 0, 'i'},
+                                         {"commit-cpu", required_argument, 0, 'C'},
                                          {"help", no_argument, 0, 'H'},
                                          {0, 0, 0, 0}};
     int c, li = 0;
@@ -115,6 +120,16 @@ static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, ekv_http_l
             break;
         case 'v':
             ekv_log_init("coordinator", EKV_LOG_DEBUG);
+            break;
+        case 'C':
+            if (strcmp(optarg, "auto") == 0) {
+                cfg->commit_cpu = EKV_COMMIT_CPU_AUTO;
+            } else if (strcmp(optarg, "none") == 0) {
+                cfg->commit_cpu = EKV_COMMIT_CPU_NONE;
+            } else {
+                bad = ekv_args_int(optarg, 0, CPU_SETSIZE - 1, &v);
+                cfg->commit_cpu = (int)v;
+            }
             break;
         case 'H':
             usage(stdout);

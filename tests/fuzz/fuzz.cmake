@@ -91,3 +91,5 @@ ekv_fuzz_target(key SOURCES fuzz/key_fuzz.c LIBS ekv_proto
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/key)
 ekv_fuzz_target(zygote SOURCES fuzz/zygote_fuzz.c LIBS ekv_node_logic
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/zygote)
+ekv_fuzz_target(cpulist SOURCES fuzz/cpulist_fuzz.c LIBS ekv_common
+                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/cpulist)

@@ -25,7 +25,7 @@ jq -e '.coordinator.pid > 0 and (.coordinator.url | startswith("http://127.0.0.1
 pass "status --json"
 
 # Placement: with two or more CPUs, PoP i runs on CPU i mod n alone, every thread of it
-# (ZeroMQ's I/O thread included); the coordinator is not pinned.
+# (ZeroMQ's I/O thread included).
 mine=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)
 if [ "$(nproc)" -ge 2 ]; then
     cpus=()
@@ -39,10 +39,21 @@ if [ "$(nproc)" -ge 2 ]; then
             fail "status --json does not give $name's CPU $lists"
     done
     [ "${cpus[0]}" != "${cpus[1]}" ] || fail "PoPs 0 and 1 share CPU ${cpus[0]}"
+    # The coordinator: its loop and commit thread share one CPU when the disk under its data
+    # folder completes its I/O on one CPU (--commit-cpu auto), or are not pinned; its ZeroMQ
+    # I/O thread is never pinned.
     cpid=$(jq -r .coordinator.pid "$EDGEKV_HOME/status.json")
-    [ "$(awk '/^Cpus_allowed_list/ {print $2}' /proc/"$cpid"/status)" = "$mine" ] ||
-        fail "the coordinator is pinned"
-    pass "each PoP on one CPU (${cpus[*]}), the coordinator on all ($mine)"
+    ccpus() { # THREAD-NAME -> its Cpus_allowed_list
+        local t
+        for t in /proc/"$cpid"/task/*; do
+            [ "$(cat "$t/comm")" = "$1" ] && awk '/^Cpus_allowed_list/ {print $2}' "$t/status" && return
+        done
+    }
+    loop=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/"$cpid"/status)
+    [ "$(ccpus ekv-commit)" = "$loop" ] || fail "commit thread on '$(ccpus ekv-commit)', loop on '$loop'"
+    [ "$(ccpus ZMQbg/IO/0)" = "$mine" ] || fail "the coordinator's I/O thread is pinned"
+    [ "$loop" = "$mine" ] || [[ $loop =~ ^[0-9]+$ ]] || fail "the coordinator's loop on '$loop'"
+    pass "each PoP on one CPU (${cpus[*]}); the coordinator's loop and commit thread on $loop, its I/O thread on $mine"
 fi
 
 url() { jq -r --arg n "$1" '.pops[] | select(.name == $n) | .url' "$EDGEKV_HOME/status.json"; }
