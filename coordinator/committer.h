@@ -39,10 +39,10 @@ ekv_committer_t *ekv_committer_new(struct event_base *base, ekv_store_t *store,
 /* Waits for the group in flight, then stops the thread. */
 void ekv_committer_destroy(ekv_committer_t **self_p);
 
-/* 1 while a group is in flight. */
 /* Confines the commit thread to cpu; 0 or an errno value. */
 int ekv_committer_pin(ekv_committer_t *self, int cpu);
 
+/* 1 while a group is in flight. */
 int ekv_committer_busy(const ekv_committer_t *self);
 /* Starts committing n drafts; only when not busy. */
 void ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n);
