@@ -54,6 +54,27 @@ static inline void bench_samples(int64_t **cols, int ncols, size_t n)
     fclose(f);
 }
 
+/* When a writer's open-loop schedule begins, in CLOCK_MONOTONIC microseconds (one clock for
+ * every process on the host): $BENCH_START_MONO_US when set, so that two writers started
+ * together interleave their writes at a fixed offset (scripts/bench/redis), else 20 ms from
+ * now. A start that has already passed would send the first writes in a burst, so it ends
+ * the tool with exit status 2. */
+static inline int64_t bench_start_mono(void)
+{
+    int64_t now = ekv_mono_us();
+    const char *env = getenv("BENCH_START_MONO_US");
+    if (!env || !*env)
+        return now + 20000;
+    char *end;
+    long long at = strtoll(env, &end, 10);
+    if (*end || at <= now) {
+        fprintf(stderr, "BENCH_START_MONO_US=%s is not a moment to come (now %lld)\n", env,
+                (long long)now);
+        exit(2);
+    }
+    return at;
+}
+
 /* keeps_up's lag rule: the final window's median at most 1.5 x the first's + 2 ms. */
 static inline int bench_lag_steady(int64_t first_p50_us, int64_t final_p50_us)
 {

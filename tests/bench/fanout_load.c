@@ -390,7 +390,7 @@ static void start_writes(app_t *A, size_t n)
     A->w = calloc(n, sizeof *A->w);
     A->ns = 2 * n + 1024; /* room for changes that are not ours */
     A->s = calloc(A->ns, sizeof *A->s);
-    A->start_mono = ekv_mono_us() + 20000;
+    A->start_mono = bench_start_mono();
     for (size_t i = 0; i < n; i++)
         A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
     A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);

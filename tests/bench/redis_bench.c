@@ -228,7 +228,7 @@ static void run_writes(app_t *A, size_t n, double drain_s)
     A->w = calloc(n, sizeof *A->w);
     A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);
     A->idle = calloc(BENCH_MAX_CONNS, sizeof *A->idle);
-    A->start_mono = ekv_mono_us() + 20000;
+    A->start_mono = bench_start_mono();
     for (size_t i = 0; i < n; i++)
         A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
     struct timeval tv = {0, 20000};
