@@ -44,7 +44,7 @@ int yc_number(yc_ctx_t *c, const yaml_node_t *v, const char *field, double lo, d
 
 int yc_port(yc_ctx_t *c, const yaml_node_t *v, const char *field, int *out)
 {
-    double d;
+    double d = 0; /* set on success only; gcc -O3 cannot see that through the inlined check */
     if (yc_number(c, v, field, 0, 65535, &d) != 0)
         return -1;
     if (d != floor(d))
