@@ -31,6 +31,9 @@ else
 fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$HERE"
+# Node.js >= 20 (the machine's, or the one scripts/setup cached) for npm and the helpers below.
+. ../../scripts/lib/node.sh
+ekv_use_node || exit 2
 EKV="$BIN/edgekv"
 for b in edgekv edgekv-node edgekv-coordinator; do
     [ -x "$BIN/$b" ] || { echo "missing $BIN/$b (build it first)" >&2; exit 2; }

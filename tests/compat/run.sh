@@ -8,6 +8,9 @@ if [ $# -ge 1 ]; then
     export EDGEKV_BIN
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# wrangler and the SDK suite need Node.js >= 20: the machine's, or the one scripts/setup cached.
+. ../../scripts/lib/node.sh
+ekv_use_node || exit 2
 
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
     || [ package-lock.json -nt node_modules/.package-lock.json ]; then
