@@ -2,7 +2,12 @@
  *
  * Integer options arrive as raw query strings; they are parsed strictly (optional sign,
  * digits only, no overflow) so that "1.5" or "60s" is rejected rather than truncated, and the
- * raw text is echoed back in the message as Workers KV does. */
+ * raw text is echoed back in the message as Workers KV does.
+ *
+ * Every message ends up in a JSON reply and, on a PoP, in the HTTP reason phrase, so a message
+ * is always well-formed UTF-8 without control characters: echoed text is clipped on a
+ * character boundary, and each ill-formed byte sequence or control character in it becomes
+ * U+FFFD. Keys must be UTF-8 (KV-SPEC.md section 1). */
 #include "ekv_kv.h"
 
 #include <errno.h>
@@ -18,13 +23,109 @@
 static int fail(ekv_kv_error_t *err, int status, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(ekv_kv_error_t *err, int status, int code, const char *fmt, ...)
+/* ---- UTF-8 -------------------------------------------------------------------------------- */
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+
+/* Length of the well-formed character at s (n > 0 bytes left; RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0 when there is none; *bad is then the length of the
+ * maximal ill-formed subpart there (at least 1), which a decoder replaces by one U+FFFD. */
+static size_t utf8_char(const unsigned char *s, size_t n, size_t *bad)
 {
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, lo = c == 0xe0 ? 0xa0 : lo, hi = c == 0xed ? 0x9f : hi;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, lo = c == 0xf0 ? 0x90 : lo, hi = c == 0xf4 ? 0x8f : hi;
+    else
+        len = 1; /* 80..c1, f5..ff never start a character */
+    size_t i = 1;
+    for (; i < len && i < n && s[i] >= lo && s[i] <= hi; i++)
+        lo = 0x80, hi = 0xbf; /* only the second byte has a narrower range */
+    if (len > 1 && i == len)
+        return len;
+    *bad = i;
+    return 0;
+}
+
+int ekv_kv_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t bad, k;
+    for (size_t i = 0; i < len; i += k)
+        if ((k = utf8_char(p + i, len - i, &bad)) == 0)
+            return 0;
+    return 1;
+}
+
+char *ekv_kv_utf8_lossy(const char *s, size_t len, size_t *out_len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = ekv_malloc(len * 3 + 1), *o = out; /* at worst each byte becomes U+FFFD */
+    size_t bad, k;
+    for (size_t i = 0; i < len; i += k) {
+        if ((k = utf8_char(p + i, len - i, &bad)) != 0) {
+            memcpy(o, s + i, k);
+            o += k;
+        } else {
+            memcpy(o, REPLACEMENT, 3);
+            o += 3;
+            k = bad;
+        }
+    }
+    *o = '\0';
+    *out_len = (size_t)(o - out);
+    return out;
+}
+
+/* Copies len bytes of src into dst (size > 0) as message text: ill-formed sequences and
+ * control characters (which would split a reason phrase) become U+FFFD, and the copy stops
+ * before the first character that does not fit, so it never ends inside a character. */
+static void echo_text(char *dst, size_t size, const char *src, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)src;
+    size_t n = 0, bad, k;
+    for (size_t i = 0; i < len; i += k) {
+        const char *c = src + i;
+        size_t clen = k = utf8_char(p + i, len - i, &bad);
+        if (k == 0 || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+            c = REPLACEMENT;
+            clen = 3;
+            k = k ? k : bad;
+        }
+        if (n + clen >= size)
+            break;
+        memcpy(dst + n, c, clen);
+        n += clen;
+    }
+    dst[n] = '\0';
+}
+
+static void vfail(ekv_kv_error_t *err, int status, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void vfail(ekv_kv_error_t *err, int status, int code, const char *fmt, va_list ap)
+{
+    char text[2 * sizeof err->message];
+    int n = vsnprintf(text, sizeof text, fmt, ap);
     err->status = status;
     err->code = code;
+    echo_text(err->message, sizeof err->message, text,
+              n < 0                     ? 0
+              : (size_t)n < sizeof text ? (size_t)n
+                                        : sizeof text - 1);
+}
+
+static int fail(ekv_kv_error_t *err, int status, int code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vfail(err, status, code, fmt, ap);
     va_end(ap);
     return EKV_EINVAL;
 }
@@ -48,10 +149,11 @@ static int parse_int(const char *raw, int64_t *out)
     return 0;
 }
 
-/* Shortens a raw user string for echoing it in a message. */
+/* A raw user string shortened for echoing it in a message: clipped on a character boundary
+ * to fit buf, ill-formed bytes and control characters replaced (see echo_text). */
 static const char *clip(const char *raw, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s", raw);
+    echo_text(buf, size, raw, strlen(raw));
     return buf;
 }
 
@@ -66,6 +168,11 @@ int ekv_kv_check_key(const char *key, size_t len, ekv_kv_error_t *err)
         return fail(err, 414, EKV_REST_KEY_TOO_LONG,
                     "UTF-8 encoded length of %zu exceeds key length limit of %d.", len,
                     EKV_KV_MAX_KEY);
+    /* Keys are UTF-8. A key arrives percent-encoded, and a client's URL decoder
+     * (decodeURIComponent) fails on escapes that are not UTF-8, so such a key gets the
+     * not-URL-decodable error of KV-SPEC.md section 2. */
+    if (!ekv_kv_utf8_valid(key, len))
+        return fail(err, 400, EKV_REST_INVALID_REQUEST, "Could not URL-decode key name");
     return EKV_OK;
 }
 
@@ -262,11 +369,9 @@ void ekv_kv_err_bulk_too_large(ekv_kv_error_t *err)
 
 void ekv_kv_err_set(ekv_kv_error_t *err, int status, const char *fmt, ...)
 {
-    err->status = status;
-    err->code = EKV_REST_INVALID_REQUEST;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vfail(err, status, EKV_REST_INVALID_REQUEST, fmt, ap);
     va_end(ap);
 }
 

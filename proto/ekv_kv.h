@@ -46,8 +46,18 @@ typedef struct {
     char message[640]; /* the exact KV-SPEC.md message */
 } ekv_kv_error_t;
 
-/* Key of len bytes: not empty, not "." or "..", at most 512 bytes. */
+/* Key of len bytes: not empty, not "." or "..", at most 512 bytes, well-formed UTF-8 (else
+ * 400 "Could not URL-decode key name", code 10029, as for a bad escape). */
 int ekv_kv_check_key(const char *key, size_t len, ekv_kv_error_t *err);
+
+/* Whether s (len bytes) is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code
+ * points past U+10FFFF); NUL is a character like any other. Exactly what jansson accepts. */
+int ekv_kv_utf8_valid(const char *s, size_t len);
+
+/* s (len bytes) as well-formed UTF-8 in a new NUL-terminated buffer of *out_len bytes (free
+ * it): each maximal ill-formed subpart becomes one U+FFFD, as a WHATWG TextDecoder (a Worker's
+ * get(key, "text")) reads bytes. Valid text is copied unchanged. */
+char *ekv_kv_utf8_lossy(const char *s, size_t len, size_t *out_len);
 
 /* Percent-decodes raw (raw_len bytes) into a new NUL-terminated buffer *out of *out_len
  * bytes, which the caller frees with free(). Rejects a bad escape with 400
@@ -92,7 +102,8 @@ void ekv_kv_err_rate_limited(ekv_kv_error_t *err);   /* 429 Too Many Requests */
 void ekv_kv_err_bad_cursor(ekv_kv_error_t *err);     /* 400 Invalid cursor */
 void ekv_kv_err_bulk_not_json(ekv_kv_error_t *err);  /* 400 non-json value */
 void ekv_kv_err_bulk_too_large(ekv_kv_error_t *err); /* 413 total over 25MB */
-/* Any other failure with a status and a formatted message, code EKV_REST_INVALID_REQUEST. */
+/* Any other failure with a status and a formatted message, code EKV_REST_INVALID_REQUEST. Like
+ * every message here, the result is well-formed UTF-8 without control characters. */
 void ekv_kv_err_set(ekv_kv_error_t *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

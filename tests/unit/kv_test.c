@@ -4,7 +4,9 @@
  * status and message (and the REST error code where section 3 pins it), plus the accepting
  * side of every limit: the largest key, value and metadata pass, the smallest TTL and
  * expiration pass, and defaults apply when an option is absent. Time is injected: every
- * clock-dependent check runs at NOW. */
+ * clock-dependent check runs at NOW. Keys must be UTF-8, and every message, whatever the
+ * bytes it echoes, is text jansson accepts (else the reply could not be built). */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -638,6 +640,198 @@ static void test_err_set(void)
     CHECK_EQ(strlen(err.message), sizeof err.message - 1);
 }
 
+/* ---- UTF-8: keys, echoed text, lossy reading ----------------------------------------------- */
+
+/* Whether jansson takes msg as a JSON string: an independent verdict on its UTF-8. */
+static int json_text(const char *msg)
+{
+    json_t *j = json_string(msg);
+    json_decref(j);
+    return j != NULL;
+}
+
+static void test_key_not_utf8(void)
+{
+    static const struct {
+        const char *key;
+        size_t len;
+    } bad[] = {
+        {"\xff", 1},             /* never a byte of UTF-8 */
+        {"k\xff", 2},            /* the repro's %FF after valid text */
+        {"\xc3", 1},             /* a character cut short */
+        {"\xe2\x9c", 2},         /* likewise, three-byte */
+        {"\xc0\xaf", 2},         /* overlong "/" */
+        {"\xe0\x80\xaf", 3},     /* overlong, three bytes */
+        {"\xed\xa0\x80", 3},     /* a UTF-16 surrogate */
+        {"\xf4\x90\x80\x80", 4}, /* past U+10FFFF */
+        {"\x80", 1},             /* a lone continuation byte */
+        {"a\0\xfe", 3},          /* after a NUL, still checked */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ekv_kv_error_t err;
+        EXPECT_REJECT(ekv_kv_check_key(bad[i].key, bad[i].len, &err), err, 400,
+                      "Could not URL-decode key name");
+        CHECK_EQ(err.code, EKV_REST_INVALID_REQUEST);
+        CHECK_EQ(ekv_kv_utf8_valid(bad[i].key, bad[i].len), 0);
+    }
+    static const char *ok[] = {
+        "\xc3\xa9",     "\xef\xbf\xbf", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf",
+        "\xee\x80\x80", "\x7f"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ekv_kv_error_t err;
+        RESET(err);
+        CHECK_EQ(ekv_kv_check_key(ok[i], strlen(ok[i]), &err), EKV_OK);
+        CHECK_EQ(ekv_kv_utf8_valid(ok[i], strlen(ok[i])), 1);
+    }
+    /* The length rule comes first: 513 bytes of 0xff are too long, not undecodable. */
+    char big[513];
+    memset(big, 0xff, sizeof big);
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_key(big, sizeof big, &err), err, 414,
+                  "UTF-8 encoded length of 513 exceeds key length limit of 512.");
+    /* As the PoP and the coordinator see it: a decoded %FF. */
+    char *out = NULL;
+    size_t out_len = 0;
+    RESET(err);
+    CHECK_EQ(ekv_kv_decode_key("a%FFb", 5, &out, &out_len, &err), EKV_OK);
+    EXPECT_REJECT(ekv_kv_check_key(out, out_len, &err), err, 400, "Could not URL-decode key name");
+    free(out);
+}
+
+static void expect_lossy(const char *in, size_t len, const char *want)
+{
+    size_t n = (size_t)-1;
+    char *out = ekv_kv_utf8_lossy(in, len, &n);
+    CHECK_MEM(out, n, want, strlen(want));
+    CHECK_EQ(out[n], '\0');
+    free(out);
+}
+
+/* One U+FFFD per maximal ill-formed subpart, as TextDecoder (Encoding Standard) gives. */
+static void test_utf8_lossy(void)
+{
+#define FFFD "\xef\xbf\xbd"
+    expect_lossy("plain \xc3\xa9t\xc3\xa9", 11, "plain \xc3\xa9t\xc3\xa9");
+    expect_lossy("", 0, "");
+    expect_lossy("\xff", 1, FFFD);
+    expect_lossy("a\xe2\x9c"
+                 "A",
+                 4, "a" FFFD "A");                   /* a cut character is one U+FFFD */
+    expect_lossy("\xf0\x9f\x98", 3, FFFD);           /* even cut at the end */
+    expect_lossy("\xc0\xaf", 2, FFFD FFFD);          /* overlong: both bytes */
+    expect_lossy("\xed\xa0\x80", 3, FFFD FFFD FFFD); /* surrogate: all three */
+    expect_lossy("\xf4\x90\x80\x80", 4, FFFD FFFD FFFD FFFD);
+    expect_lossy("\x80\x80", 2, FFFD FFFD);
+    expect_lossy("\xe2\x9c\x93\xff\xe2\x9c\x93", 7, "\xe2\x9c\x93" FFFD "\xe2\x9c\x93");
+    size_t n;
+    char *out = ekv_kv_utf8_lossy("a\0b", 3, &n); /* NUL is text */
+    CHECK_MEM(out, n, "a\0b", 3);
+    free(out);
+}
+
+/* A value echoed into a message is cut on a character boundary: 126 ASCII bytes and then
+ * two-byte characters leave no room for the next one in the 127 bytes kept. */
+static void test_echo_cut_on_character(void)
+{
+    char raw[300];
+    memset(raw, 'x', 126);
+    for (int i = 0; i < 80; i++)
+        memcpy(raw + 126 + 2 * i, "\xc3\xa9", 2);
+    raw[286] = '\0';
+    ekv_kv_error_t err;
+    int64_t exp;
+    char want[400];
+    snprintf(want, sizeof want,
+             "Invalid expiration_ttl of %.126s. Please specify integer greater than 0.", raw);
+    EXPECT_REJECT(ekv_kv_resolve_expiration(NULL, raw, NOW, &exp, &err), err, 400, want);
+    CHECK(json_text(err.message));
+    /* Shifted by one byte, the cut falls after a whole character. */
+    snprintf(want, sizeof want,
+             "Invalid expiration of %.127s. Please specify integer greater than the current "
+             "number of seconds since the UNIX epoch.",
+             raw + 1);
+    EXPECT_REJECT(ekv_kv_resolve_expiration(raw + 1, NULL, NOW, &exp, &err), err, 400, want);
+    CHECK(json_text(err.message));
+    /* Three- and four-byte characters at every offset of the cut. */
+    for (int shift = 0; shift < 4; shift++) {
+        char r[300];
+        memset(r, 'y', (size_t)shift);
+        for (int i = 0; i < 60; i++)
+            memcpy(r + shift + 4 * i, i % 2 ? "\xf0\x9f\x98\x80" : "\xe2\x9c\x93z", 4);
+        r[shift + 240] = '\0';
+        int64_t v;
+        RESET(err);
+        CHECK_EQ(ekv_kv_parse_list_limit(r, 10, &v, &err), EKV_EINVAL);
+        CHECK(json_text(err.message));
+        RESET(err);
+        CHECK_EQ(ekv_kv_parse_cache_ttl(r, 30, &v, &err), EKV_EINVAL);
+        CHECK(json_text(err.message));
+        RESET(err);
+        CHECK_EQ(ekv_kv_check_bulk_get(1, r, &err), EKV_EINVAL);
+        CHECK(json_text(err.message));
+    }
+}
+
+/* Bytes that are not UTF-8 (a query's %FF, a bulk item's number text that num_text cut at 63
+ * bytes inside a character) and control characters (a reason phrase must not be split) are
+ * echoed as U+FFFD. */
+static void test_echo_not_utf8(void)
+{
+    ekv_kv_error_t err;
+    int64_t v;
+    EXPECT_REJECT(ekv_kv_parse_list_limit("\xff", 10, &v, &err), err, 400,
+                  "Invalid key_count_limit of " FFFD ". Please specify an integer greater than 9.");
+    CHECK_EQ(err.code, EKV_REST_INVALID_LIMIT);
+    EXPECT_REJECT(ekv_kv_resolve_expiration("\xff", NULL, NOW, &v, &err), err, 400,
+                  "Invalid expiration of " FFFD ". Please specify integer greater than the "
+                  "current number of seconds since the UNIX epoch.");
+    EXPECT_REJECT(ekv_kv_resolve_expiration(NULL, "6\xc3", NOW, &v, &err), err, 400,
+                  "Invalid expiration_ttl of 6" FFFD ". Please specify integer greater than 0.");
+    char cut[64];
+    memset(cut, '7', 62);
+    cut[62] = '\xe2'; /* what num_text leaves of a 3-byte character at byte 62 */
+    cut[63] = '\0';
+    RESET(err);
+    CHECK_EQ(ekv_kv_resolve_expiration(NULL, cut, NOW, &v, &err), EKV_EINVAL);
+    CHECK(json_text(err.message));
+    CHECK(strstr(err.message, "7777" FFFD ". Please") != NULL);
+    EXPECT_REJECT(ekv_kv_parse_cache_ttl("1\r\nX-Injected: yes", 30, &v, &err), err, 400,
+                  "Invalid cache_ttl of 1" FFFD FFFD "X-Injected: yes. Cache TTL must be at "
+                  "least 30.");
+    EXPECT_REJECT(ekv_kv_check_bulk_get(1, "te\x7fxt\x01", &err), err, 400,
+                  "\"te" FFFD "xt" FFFD "\" is not a valid type. Use \"json\" or \"text\"");
+    /* ekv_kv_err_set keeps the same promise for whatever it formats. */
+    ekv_kv_err_set(&err, 400, "bad %s", "\xc3(\r");
+    CHECK_STR(err.message, "bad " FFFD "(" FFFD);
+    char many[2000];
+    for (int i = 0; i < 666; i++)
+        memcpy(many + 3 * i, "\xe2\x9c\x93", 3);
+    many[1998] = '\0';
+    ekv_kv_err_set(&err, 400, "%s", many); /* 639 bytes do not end on a character */
+    CHECK_EQ(strlen(err.message), 213 * 3);
+    CHECK(json_text(err.message));
+#undef FFFD
+}
+
+/* jansson's error text quotes up to 20 bytes of the input near the error, control characters
+ * included; the message built from it has none (it is a PoP's reason phrase). */
+static void test_metadata_error_text_clean(void)
+{
+    static const char *bad[] = {"[\x01]", "[1,\x0b]", "\"a\x1f\"", "[\x7f]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ekv_kv_error_t err;
+        RESET(err);
+        CHECK_EQ(ekv_kv_check_metadata(bad[i], strlen(bad[i]), &err), EKV_EINVAL);
+        CHECK_EQ(err.code, EKV_REST_INVALID_METADATA);
+        CHECK(json_text(err.message));
+        for (const char *p = err.message; *p; p++)
+            CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+    }
+    ekv_kv_error_t err;
+    EXPECT_REJECT(ekv_kv_check_metadata("[\x01]", 3, &err), err, 400,
+                  "Invalid metadata: invalid token near '\xef\xbf\xbd'");
+}
+
 int main(void)
 {
     EKV_TEST_RUN(test_key_empty);
@@ -676,5 +870,10 @@ int main(void)
     EKV_TEST_RUN(test_err_bulk_not_json);
     EKV_TEST_RUN(test_err_bulk_too_large);
     EKV_TEST_RUN(test_err_set);
+    EKV_TEST_RUN(test_key_not_utf8);
+    EKV_TEST_RUN(test_utf8_lossy);
+    EKV_TEST_RUN(test_echo_cut_on_character);
+    EKV_TEST_RUN(test_echo_not_utf8);
+    EKV_TEST_RUN(test_metadata_error_text_clean);
     EKV_TEST_DONE();
 }
