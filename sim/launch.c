@@ -96,11 +96,12 @@ static void show_log_tail(const char *name)
     free(text);
 }
 
+/* Every signal goes through ekv_proc_signal: a stale state file's pids may belong to other
+ * programs by now. */
 static void stop_all(ekv_state_t *st)
 {
     for (size_t i = 0; i < st->npops; i++)
-        if (st->pops[i].pid > 0)
-            kill(st->pops[i].pid, SIGTERM);
+        ekv_proc_signal(&st->pops[i], SIGTERM);
     for (size_t i = 0; i < st->npops; i++)
         ekv_proc_stop(&st->pops[i], 5000);
     ekv_proc_stop(&st->coord, 5000);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,15 +173,31 @@ static int wait_gone(const ekv_proc_t *p, int ms)
     return !ekv_proc_alive(p);
 }
 
+/* The pid is pinned first (a pidfd) and its start time checked after: the pidfd cannot be
+ * moved to a process that reuses the pid later, so the signal reaches the checked process or
+ * none. Without pidfds (before Linux 5.3) the check comes just before kill(). */
+int ekv_proc_signal(const ekv_proc_t *p, int sig)
+{
+    if (p->pid <= 0 || p->start == 0)
+        return -1;
+    int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+    if (fd < 0 && errno != ENOSYS)
+        return -1; /* no such process */
+    int rc = -1;
+    if (ekv_proc_alive(p))
+        rc = fd >= 0 ? (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) : kill(p->pid, sig);
+    if (fd >= 0)
+        close(fd);
+    return rc == 0 ? 0 : -1;
+}
+
 int ekv_proc_stop(const ekv_proc_t *p, int grace_ms)
 {
-    if (!ekv_proc_alive(p))
+    if (ekv_proc_signal(p, SIGTERM) != 0)
         return 0;
-    kill(p->pid, SIGTERM);
     if (wait_gone(p, grace_ms))
         return 0;
-    if (ekv_proc_alive(p))
-        kill(p->pid, SIGKILL);
+    ekv_proc_signal(p, SIGKILL);
     wait_gone(p, 2000);
     return 1;
 }

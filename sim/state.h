@@ -42,6 +42,9 @@ int ekv_proc_alive(const ekv_proc_t *p);
 /* The CPUs pid may run on, as the kernel lists them ("1", "0-3"), into buf; "-" when they
  * cannot be read. Returns buf. */
 const char *ekv_proc_cpus(int pid, char *buf, size_t len);
+/* Sends sig to the recorded process if it is still the one that was started (pid and start
+ * time, compared before the signal). Returns 0 when sent, -1 when not (gone, recycled pid). */
+int ekv_proc_signal(const ekv_proc_t *p, int sig);
 /* Stops the recorded process: SIGTERM, then SIGKILL after grace_ms. Never signals a recycled
  * pid. Returns 1 if it had to be killed, 0 otherwise. */
 int ekv_proc_stop(const ekv_proc_t *p, int grace_ms);
