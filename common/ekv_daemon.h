@@ -6,7 +6,8 @@
 #define EKV_DAEMON_H
 
 /* In the child, before it runs the daemon: a session of its own, standard input from
- * /dev/null, standard output and error appended to logpath, and CPU cpu alone (every thread
+ * /dev/null, standard output and error appended to logpath (never through a symbolic link:
+ * then, after a line on the old standard error, to /dev/null), and CPU cpu alone (every thread
  * started later inherits it; cpu < 0: any). A CPU that cannot be had is reported on the new
  * standard error, prefixed with who; the daemon runs anyway. */
 void ekv_daemon_detach(const char *logpath, int cpu, const char *who);

@@ -1,4 +1,4 @@
-/* ekv_file: atomic writes and bounded reads of small files. */
+/* ekv_file: atomic writes and bounded reads of small files (see ekv_file.h). */
 #include "ekv_file.h"
 
 #include <errno.h>
@@ -7,16 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ekv_err.h"
 #include "ekv_mem.h"
 
+/* Creates a new temporary file beside path, its name in tmp. O_EXCL | O_NOFOLLOW: whatever
+ * already lies at a name (a symbolic link planted there, a file left by a crash) is never
+ * opened, the next name is tried instead. Returns the descriptor, or -1. */
+static int open_tmp(const char *path, char *tmp, size_t len)
+{
+    static unsigned counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int n =
+            snprintf(tmp, len, "%s.tmp.%d.%lx%x", path, (int)getpid(), (long)ts.tv_nsec, counter++);
+        if (n < 0 || (size_t)n >= len)
+            return -1;
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
 int ekv_file_write_atomic(const char *path, const void *data, size_t len)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char tmp[EKV_FILE_TMP_MAX];
+    int fd = open_tmp(path, tmp, sizeof tmp);
     if (fd < 0)
         return EKV_EIO;
     const char *p = data;
@@ -34,6 +54,29 @@ int ekv_file_write_atomic(const char *path, const void *data, size_t len)
         left -= (size_t)n;
     }
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return EKV_EIO;
+    }
+    return EKV_OK;
+}
+
+FILE *ekv_file_out_open(const char *path, char tmp[EKV_FILE_TMP_MAX])
+{
+    int fd = open_tmp(path, tmp, EKV_FILE_TMP_MAX);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
+int ekv_file_out_close(FILE *f, const char *tmp, const char *path)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
         unlink(tmp);
         return EKV_EIO;
     }

@@ -5,6 +5,7 @@
  * fault timeline (loadgen.c), collect, stop everything, and analyse (analysis.c). Then write
  * results.json, report.html and CSV files of the raw records into the output folder, print
  * the summary, and check the experiment's assertions (--check: exit 1 when one fails). */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -66,38 +67,59 @@ static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
     return 0;
 }
 
+/* Writes one CSV file of the run: header, then row(f, i) for each of n records. Through a
+ * new temporary file renamed onto the name, so a link planted there is replaced, not followed. */
+static void write_csv(const char *dir, const char *policy, const char *what, const char *header,
+                      size_t n, void (*row)(FILE *, size_t, const void *), const void *arg)
+{
+    char path[PATH_MAX + 64], tmp[EKV_FILE_TMP_MAX];
+    snprintf(path, sizeof path, "%s/%s-%s.csv", dir, policy, what);
+    FILE *f = ekv_file_out_open(path, tmp);
+    if (!f) {
+        fprintf(stderr, "edgekv: cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s\n", header);
+    for (size_t i = 0; i < n; i++)
+        row(f, i, arg);
+    if (ekv_file_out_close(f, tmp, path) != EKV_OK)
+        fprintf(stderr, "edgekv: cannot write %s\n", path);
+}
+
+typedef struct {
+    const ekv_topo_t *t;
+    const ekv_load_result_t *r;
+} csv_ctx_t;
+
+static void write_row(FILE *f, size_t i, const void *arg)
+{
+    const ekv_write_rec_t *w = &((const csv_ctx_t *)arg)->r->writes[i];
+    fprintf(f, "k%07u,%llu,%lld\n", w->key, (unsigned long long)w->seq, (long long)w->commit_us);
+}
+
+static void read_row(FILE *f, size_t i, const void *arg)
+{
+    const csv_ctx_t *c = arg;
+    const ekv_read_rec_t *x = &c->r->reads[i];
+    fprintf(f, "%s,k%07u,%lld,%lld,%d,%llu\n", c->t->pops[x->pop].name, x->key,
+            (long long)x->start_us, (long long)x->end_us, x->ok, (unsigned long long)x->seq);
+}
+
+static void vis_row(FILE *f, size_t i, const void *arg)
+{
+    const csv_ctx_t *c = arg;
+    const ekv_vis_rec_t *v = &c->r->vis[i];
+    fprintf(f, "%s,%llu,%lld\n", c->t->pops[v->pop].name, (unsigned long long)v->seq,
+            (long long)v->visible_us);
+}
+
 static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
                        const ekv_load_result_t *r)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s-writes.csv", dir, policy);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "key,seq,commit_us\n");
-        for (size_t i = 0; i < r->nwrites; i++)
-            fprintf(f, "k%07u,%llu,%lld\n", r->writes[i].key, (unsigned long long)r->writes[i].seq,
-                    (long long)r->writes[i].commit_us);
-        fclose(f);
-    }
-    snprintf(path, sizeof path, "%s/%s-reads.csv", dir, policy);
-    if ((f = fopen(path, "w"))) {
-        fprintf(f, "pop,key,start_us,end_us,ok,seq\n");
-        for (size_t i = 0; i < r->nreads; i++) {
-            const ekv_read_rec_t *x = &r->reads[i];
-            fprintf(f, "%s,k%07u,%lld,%lld,%d,%llu\n", t->pops[x->pop].name, x->key,
-                    (long long)x->start_us, (long long)x->end_us, x->ok,
-                    (unsigned long long)x->seq);
-        }
-        fclose(f);
-    }
-    snprintf(path, sizeof path, "%s/%s-visibility.csv", dir, policy);
-    if ((f = fopen(path, "w"))) {
-        fprintf(f, "pop,seq,visible_us\n");
-        for (size_t i = 0; i < r->nvis; i++)
-            fprintf(f, "%s,%llu,%lld\n", t->pops[r->vis[i].pop].name,
-                    (unsigned long long)r->vis[i].seq, (long long)r->vis[i].visible_us);
-        fclose(f);
-    }
+    csv_ctx_t c = {t, r};
+    write_csv(dir, policy, "writes", "key,seq,commit_us", r->nwrites, write_row, &c);
+    write_csv(dir, policy, "reads", "pop,key,start_us,end_us,ok,seq", r->nreads, read_row, &c);
+    write_csv(dir, policy, "visibility", "pop,seq,visible_us", r->nvis, vis_row, &c);
 }
 
 /* Cache counters of every PoP and the coordinator's fan-out counters, before the stop. */
@@ -360,6 +382,9 @@ static int check_asserts(const ekv_experiment_t *e, json_t *results)
 
 /* ---- the command ------------------------------------------------------------------------- */
 
+/* The output folder: given, or results/NAME-STAMP. The loader refuses names that are not one
+ * path component, and this builder keeps to one anyway: every character but letters, digits,
+ * '-', '_' and '.' becomes '_', and so does a leading '.'. */
 static int make_out(char *out, size_t len, const char *given, const char *name)
 {
     if (given) {
@@ -368,10 +393,16 @@ static int make_out(char *out, size_t len, const char *given, const char *name)
         time_t now = time(NULL);
         struct tm tm;
         localtime_r(&now, &tm);
-        char stamp[32];
+        char stamp[32], safe[64];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        size_t n = 0;
+        for (; name[n] && n < sizeof safe - 1; n++)
+            safe[n] = isalnum((unsigned char)name[n]) || strchr("-_.", name[n]) ? name[n] : '_';
+        safe[n] = '\0';
+        if (safe[0] == '.')
+            safe[0] = '_';
         mkdir("results", 0755);
-        snprintf(out, len, "results/%s-%s", name, stamp);
+        snprintf(out, len, "results/%s-%s", safe, stamp);
     }
     if (ekv_file_mkdirs(out) != EKV_OK) {
         fprintf(stderr, "edgekv: cannot create %s: %s\n", out, strerror(errno));
@@ -448,8 +479,12 @@ int ekv_cmd_run(int argc, char **argv)
         int failed = check_asserts(e, results);
         char path[PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/results.json", out);
-        json_dump_file(results, path, JSON_INDENT(2));
-        ekv_report_html(out, results);
+        char *text = json_dumps(results, JSON_INDENT(2));
+        if (!text || ekv_file_write_atomic(path, text, strlen(text)) != EKV_OK)
+            fprintf(stderr, "edgekv: cannot write %s\n", path);
+        free(text);
+        if (ekv_report_html(out, results) != EKV_OK)
+            fprintf(stderr, "edgekv: cannot write %s/report.html\n", out);
         printf("\nresults: %s/results.json\nreport:  %s/report.html\n", out, out);
         json_decref(results);
         rc = check && failed ? 1 : 0;
