@@ -32,6 +32,16 @@ int ekv_fault_parse(const char *s, ekv_fault_kind_t *out)
     return -1;
 }
 
+int ekv_experiment_name_ok(const char *s)
+{
+    if (!s[0] || s[0] == '.')
+        return 0;
+    for (; *s; s++)
+        if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* A list of names ([a, b]) or the word "all" (*all set, the list left empty). */
 static int names(yc_ctx_t *c, yaml_node_t *v, const char *field, char (*out)[64], size_t *n,
                  int *all)
@@ -235,9 +245,13 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
         const char *key = yc_scalar(k) ? yc_scalar(k) : "";
         double d;
-        if (!strcmp(key, "name"))
-            yc_string(c, v, "name", e->name, sizeof e->name);
-        else if (!strcmp(key, "duration_s"))
+        if (!strcmp(key, "name")) {
+            if (!yc_string(c, v, "name", e->name, sizeof e->name) &&
+                !ekv_experiment_name_ok(e->name))
+                yc_problem(c, v,
+                           "name: must not be empty, start with '.' or hold '/' or control "
+                           "characters (it names the results folder)");
+        } else if (!strcmp(key, "duration_s"))
             yc_number(c, v, "duration_s", 0.1, 1e7, &e->duration_s);
         else if (!strcmp(key, "time_scale"))
             yc_number(c, v, "time_scale", 0.001, 1000, &e->time_scale);

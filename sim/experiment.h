@@ -79,6 +79,10 @@ ekv_experiment_t *ekv_experiment_parse(const char *name, const char *text, size_
                                        size_t errlen);
 void ekv_experiment_destroy(ekv_experiment_t **self_p);
 
+/* 1 when s can name a folder inside the results folder: not empty, no leading '.', no '/' and
+ * no control characters. The loader refuses other names. */
+int ekv_experiment_name_ok(const char *s);
+
 const char *ekv_fault_name(ekv_fault_kind_t k);
 /* Parses a fault action name; -1 when unknown. */
 int ekv_fault_parse(const char *s, ekv_fault_kind_t *out);

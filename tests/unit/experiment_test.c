@@ -353,6 +353,27 @@ static void test_error_top_level(void)
     EXPECT_ERROR("duration_s: 5\nname: \"unterminated\n", 3, "");
 }
 
+/* The name becomes a folder under results/: one that would reach outside it, hide, or carry
+ * control characters is refused at its line; ordinary names (dots inside included) load. */
+static void test_error_name_not_a_folder(void)
+{
+    EXPECT_ERROR("duration_s: 5\nname: ../../etc/cron.d/x\n", 2, "name: must not be empty");
+    EXPECT_ERROR("duration_s: 5\nname: a/b\n", 2, "(it names the results folder)");
+    EXPECT_ERROR("duration_s: 5\nname: /tmp/x\n", 2, "name:");
+    EXPECT_ERROR("duration_s: 5\nname: ..\n", 2, "name:");
+    EXPECT_ERROR("seed: 2\nname: .hidden\nduration_s: 5\n", 2, "name:");
+    EXPECT_ERROR("duration_s: 5\nname: \"\"\n", 2, "name:");
+    EXPECT_ERROR("duration_s: 5\nname: \"a\\tb\"\n", 2, "name:");
+    EXPECT_ERROR("duration_s: 5\nname: \"a\\nb\"\n", 2, "name:");
+    char err[256] = "";
+    ekv_experiment_t *e = parse("duration_s: 5\nname: push-vs-ttl.v2 (Sydney)\n", err, sizeof err);
+    CHECK(e != NULL);
+    CHECK_STR(e->name, "push-vs-ttl.v2 (Sydney)");
+    ekv_experiment_destroy(&e);
+    CHECK(!ekv_experiment_name_ok("a/b") && !ekv_experiment_name_ok(".x"));
+    CHECK(!ekv_experiment_name_ok("") && ekv_experiment_name_ok("x.y"));
+}
+
 /* The message fits the caller's buffer: cut short, still terminated, still prefixed. */
 static void test_error_buffer_truncated(void)
 {
@@ -476,6 +497,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_faults);
     EKV_TEST_RUN(test_error_asserts);
     EKV_TEST_RUN(test_error_top_level);
+    EKV_TEST_RUN(test_error_name_not_a_folder);
     EKV_TEST_RUN(test_error_buffer_truncated);
     EKV_TEST_RUN(test_fault_names);
     EKV_TEST_RUN(test_shipped_experiments);
