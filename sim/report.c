@@ -85,13 +85,19 @@ json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double t
 
 /* ---- terminal summary -------------------------------------------------------------------- */
 
+const char *ekv_report_str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
 void ekv_report_summary(FILE *f, json_t *results)
 {
     json_t *runs = json_object_get(results, "runs");
     for (size_t i = 0; i < json_array_size(runs); i++) {
         json_t *run = json_array_get(runs, i);
         fprintf(f, "\npolicy %s: %lld writes, %lld reads, %lld stale (%.2f%%)\n",
-                json_string_value(json_object_get(run, "policy")),
+                ekv_report_str(run, "policy"),
                 (long long)json_integer_value(json_object_get(run, "writes")),
                 (long long)json_integer_value(json_object_get(run, "reads")),
                 (long long)json_integer_value(json_object_get(run, "stale_reads")),
@@ -102,7 +108,7 @@ void ekv_report_summary(FILE *f, json_t *results)
         for (size_t p = 0; p < json_array_size(pops); p++) {
             json_t *o = json_array_get(pops, p), *v = json_object_get(o, "visibility_ms");
             fprintf(f, "  %-8s %11.2f %9.2f %9.2f %9.2f %8lld %7lld %7.2f%%\n",
-                    json_string_value(json_object_get(o, "name")),
+                    ekv_report_str(o, "name"),
                     json_number_value(json_object_get(o, "configured_ms")),
                     json_number_value(json_object_get(v, "p50")),
                     json_number_value(json_object_get(v, "p99")),

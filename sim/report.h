@@ -28,6 +28,9 @@ json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double t
                         const ekv_run_t *runs, size_t nruns);
 /* Writes report.html for the given results document into dir. */
 int ekv_report_html(const char *dir, json_t *results);
+/* The string field k of results object o, borrowed from o; "" when absent or not a string
+ * (a results.json given to `edgekv compare` may lack any field). */
+const char *ekv_report_str(json_t *o, const char *k);
 /* Prints the summary table of every run. */
 void ekv_report_summary(FILE *f, json_t *results);
 

@@ -2,14 +2,18 @@
  *
  * Charts are drawn from the results document: a line chart helper (axes, ticks, one polyline
  * per series, legend as HTML below), a grouped bar chart, and an equirectangular world map
- * (graticule only: no map data is shipped) with the PoPs coloured green to red by p99. */
+ * (graticule only: no map data is shipped) with the PoPs coloured green to red by p99.
+ * Every string from the document is printed through text() (html.h): names, cities and
+ * policy labels come from files. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ekv_err.h"
+#include "ekv_file.h"
 #include "ekv_mem.h"
+#include "html.h"
 #include "report.h"
 
 #define W  640
@@ -31,6 +35,12 @@ static void color(char *buf, size_t len, size_t i, size_t n)
     snprintf(buf, len, "hsl(%d,65%%,42%%)", (int)(360.0 * (double)i / (double)(n ? n : 1)));
 }
 
+/* The string field k of o, escaped for the page into buf (EKV_HTML_MAX bytes); "" if absent. */
+static const char *text(json_t *o, const char *k, char *buf)
+{
+    return ekv_html_escape(buf, EKV_HTML_MAX, ekv_report_str(o, k));
+}
+
 static double nice_max(double v)
 {
     if (v <= 0)
@@ -45,8 +55,9 @@ static double nice_max(double v)
 static void axes(FILE *f, const char *title, const char *xl, const char *yl, double xmax,
                  double ymax)
 {
+    char t[EKV_HTML_MAX];
     fprintf(f, "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>%s</text>", W,
-            H, ML, title);
+            H, ML, ekv_html_escape(t, sizeof t, title));
     for (int i = 0; i <= 5; i++) {
         double fx = ML + (W - ML - MR) * i / 5.0, fy = H - MB - (H - MT - MB) * i / 5.0;
         fprintf(f, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='g'/>", fx, MT, fx, H - MB);
@@ -68,6 +79,7 @@ static void line_chart(FILE *f, const char *title, const char *xl, const char *y
             xmax = s[i].x[k] > xmax ? s[i].x[k] : xmax;
     xmax = nice_max(xmax);
     axes(f, title, xl, yl, xmax, ymax);
+    char name[EKV_HTML_MAX];
     for (size_t i = 0; i < ns; i++) {
         char c[32];
         color(c, sizeof c, i, ns);
@@ -76,13 +88,14 @@ static void line_chart(FILE *f, const char *title, const char *xl, const char *y
         for (size_t k = 0; k < s[i].n; k++)
             fprintf(f, "%.1f,%.1f ", ML + (W - ML - MR) * s[i].x[k] / xmax,
                     H - MB - (H - MT - MB) * (s[i].y[k] > ymax ? ymax : s[i].y[k]) / ymax);
-        fprintf(f, "'><title>%s</title></polyline>", s[i].name);
+        fprintf(f, "'><title>%s</title></polyline>", ekv_html_escape(name, sizeof name, s[i].name));
     }
     fprintf(f, "</svg><div class='legend'>");
     for (size_t i = 0; i < ns; i++) {
         char c[32];
         color(c, sizeof c, i, ns);
-        fprintf(f, "<span><i style='background:%s'></i>%s</span>", c, s[i].name);
+        fprintf(f, "<span><i style='background:%s'></i>%s</span>", c,
+                ekv_html_escape(name, sizeof name, s[i].name));
     }
     fprintf(f, "</div>");
 }
@@ -119,7 +132,7 @@ static void cdf_chart(FILE *f, json_t *run)
     }
     char title[96];
     snprintf(title, sizeof title, "Visibility delay CDF per PoP (%s)",
-             json_string_value(json_object_get(run, "policy")));
+             ekv_report_str(run, "policy"));
     line_chart(f, title, "commit to visible (ms)", "fraction of changes", s, n, 1);
     series_free(s, n);
 }
@@ -152,8 +165,8 @@ static void lag_chart(FILE *f, json_t *runs)
     for (size_t i = 0; i < 2 * n; i++) {
         json_t *run = json_array_get(runs, i / 2), *lag = json_object_get(run, "version_lag");
         const char *which = i % 2 ? "max" : "mean";
-        snprintf(names[i], sizeof names[i], "%s (%s over PoPs)",
-                 json_string_value(json_object_get(run, "policy")), which);
+        snprintf(names[i], sizeof names[i], "%s (%s over PoPs)", ekv_report_str(run, "policy"),
+                 which);
         s[i] = (series_t){names[i], NULL, NULL, json_array_size(lag), (int)(i % 2)};
         s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
         s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
@@ -215,6 +228,7 @@ static void stale_bars(FILE *f, json_t *runs)
         fprintf(f, "<text x='%d' y='%.1f' class='yt'>%g</text>", ML - 6, fy + 4, ymax * i / 5);
     }
     double slot = (double)(W - ML - MR) / (double)(np ? np : 1);
+    char name[EKV_HTML_MAX], policy[EKV_HTML_MAX];
     for (size_t p = 0; p < np; p++) {
         for (size_t r = 0; r < nr; r++) {
             json_t *o = json_array_get(json_object_get(json_array_get(runs, r), "pops"), p);
@@ -225,20 +239,19 @@ static void stale_bars(FILE *f, json_t *runs)
                     "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s %s: "
                     "%.2f%%</title></rect>",
                     ML + slot * (double)p + slot * 0.1 + slot * 0.8 * (double)r / (double)nr,
-                    H - MB - bh, slot * 0.8 / (double)nr, bh, c,
-                    json_string_value(json_object_get(o, "name")),
-                    json_string_value(json_object_get(json_array_get(runs, r), "policy")), v);
+                    H - MB - bh, slot * 0.8 / (double)nr, bh, c, text(o, "name", name),
+                    text(json_array_get(runs, r), "policy", policy), v);
         }
         fprintf(f, "<text x='%.1f' y='%d' class='xt' transform='rotate(-60 %.1f %d)'>%s</text>",
                 ML + slot * ((double)p + 0.5), H - MB + 14, ML + slot * ((double)p + 0.5),
-                H - MB + 14, json_string_value(json_object_get(json_array_get(pops0, p), "name")));
+                H - MB + 14, text(json_array_get(pops0, p), "name", name));
     }
     fprintf(f, "</svg><div class='legend'>");
     for (size_t r = 0; r < nr; r++) {
         char c[32];
         color(c, sizeof c, r, nr);
         fprintf(f, "<span><i style='background:%s'></i>%s</span>", c,
-                json_string_value(json_object_get(json_array_get(runs, r), "policy")));
+                text(json_array_get(runs, r), "policy", policy));
     }
     fprintf(f, "</div>");
 }
@@ -248,13 +261,14 @@ static void world_map(FILE *f, json_t *results, json_t *run)
 {
     json_t *pops = json_object_get(run, "pops"), *co = json_object_get(results, "coordinator");
     double worst = 0;
+    char name[EKV_HTML_MAX], city[EKV_HTML_MAX];
     for (size_t i = 0; i < json_array_size(pops); i++)
         worst = fmax(worst, num(json_object_get(json_array_get(pops, i), "visibility_ms"), "p99"));
     fprintf(f,
             "<svg viewBox='0 0 720 380' class='chart map'><text x='6' y='16' class='t'>PoPs by "
             "p99 visibility (%s): green %.0f ms, red %.0f ms</text><rect x='0' y='20' "
             "width='720' height='360' class='sea'/>",
-            json_string_value(json_object_get(run, "policy")), 0.0, worst);
+            text(run, "policy", name), 0.0, worst);
     for (int lon = -180; lon <= 180; lon += 30)
         fprintf(f, "<line x1='%d' y1='20' x2='%d' y2='380' class='g'/>", (lon + 180) * 2,
                 (lon + 180) * 2);
@@ -265,7 +279,7 @@ static void world_map(FILE *f, json_t *results, json_t *run)
             "<rect x='%.1f' y='%.1f' width='10' height='10' fill='#222'><title>coordinator "
             "(%s)</title></rect>",
             (num(co, "lon") + 180) * 2 - 5, 20 + (90 - num(co, "lat")) * 2 - 5,
-            json_string_value(json_object_get(co, "city")));
+            text(co, "city", city));
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i);
         double p99 = num(json_object_get(p, "visibility_ms"), "p99");
@@ -274,9 +288,7 @@ static void world_map(FILE *f, json_t *results, json_t *run)
         fprintf(f,
                 "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): p99 "
                 "%.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl'>%s</text>",
-                x, y, hue, json_string_value(json_object_get(p, "name")),
-                json_string_value(json_object_get(p, "city")), p99, x + 7, y - 5,
-                json_string_value(json_object_get(p, "name")));
+                x, y, hue, text(p, "name", name), text(p, "city", city), p99, x + 7, y - 5, name);
     }
     fprintf(f, "</svg>");
 }
@@ -298,14 +310,14 @@ static void table(FILE *f, json_t *run)
                "<th>p99 ms</th><th>max ms</th><th>reads</th><th>stale</th><th>stale %%</th>"
                "<th>hit ratio</th><th>origin fetches</th></tr>");
     json_t *pops = json_object_get(run, "pops");
+    char a[EKV_HTML_MAX], b[EKV_HTML_MAX];
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i), *v = json_object_get(p, "visibility_ms");
         fprintf(f,
                 "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
                 "<td>%lld</td><td>%lld</td><td>%.2f</td><td>%.3f</td><td>%lld</td></tr>",
-                json_string_value(json_object_get(p, "name")),
-                json_string_value(json_object_get(p, "city")), num(p, "configured_ms"),
-                num(v, "p50"), num(v, "p99"), num(v, "max"),
+                text(p, "name", a), text(p, "city", b), num(p, "configured_ms"), num(v, "p50"),
+                num(v, "p99"), num(v, "max"),
                 (long long)json_integer_value(json_object_get(p, "reads")),
                 (long long)json_integer_value(json_object_get(p, "stale_reads")),
                 100 * num(p, "stale_ratio"), num(p, "hit_ratio"),
@@ -322,34 +334,33 @@ static void table(FILE *f, json_t *run)
         json_t *x = json_array_get(faults, i), *c = json_object_get(x, "convergence_ms");
         char conv[32];
         snprintf(conv, sizeof conv, json_is_number(c) ? "%.1f" : "-", json_number_value(c));
-        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td></tr>",
-                json_string_value(json_object_get(x, "action")),
-                json_string_value(json_object_get(x, "pop")), num(x, "at_s"), conv);
+        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td></tr>", text(x, "action", a),
+                text(x, "pop", b), num(x, "at_s"), conv);
     }
     fprintf(f, "</table>");
 }
 
 int ekv_report_html(const char *dir, json_t *results)
 {
-    char path[4096];
+    char path[4096], tmp[EKV_FILE_TMP_MAX], name[EKV_HTML_MAX], dist[EKV_HTML_MAX];
     snprintf(path, sizeof path, "%s/report.html", dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = ekv_file_out_open(path, tmp); /* renamed onto report.html: never through a link */
     if (!f)
         return EKV_EIO;
     json_t *runs = json_object_get(results, "runs"), *w = json_object_get(results, "workload");
+    text(results, "experiment", name);
     fprintf(f,
             "<!doctype html><html><head><meta charset='utf-8'><title>edgekv: %s</title>"
             "<style>%s</style></head><body><h1>edgekv experiment: %s</h1><p>%g s simulated "
             "(time scale %g), %lld keys (%s), %g writes/s, %g reads/s per PoP, cacheTtl %g s, "
             "policies:",
-            json_string_value(json_object_get(results, "experiment")), css,
-            json_string_value(json_object_get(results, "experiment")), num(results, "duration_s"),
-            num(results, "time_scale"), (long long)json_integer_value(json_object_get(w, "keys")),
-            json_string_value(json_object_get(w, "distribution")), num(w, "write_rate"),
-            num(w, "read_rate"), num(w, "cache_ttl"));
+            name, css, name, num(results, "duration_s"), num(results, "time_scale"),
+            (long long)json_integer_value(json_object_get(w, "keys")),
+            text(w, "distribution", dist), num(w, "write_rate"), num(w, "read_rate"),
+            num(w, "cache_ttl"));
     for (size_t i = 0; i < json_array_size(runs); i++) {
         json_t *r = json_array_get(runs, i);
-        fprintf(f, " <b>%s</b> (%.2f%% stale)", json_string_value(json_object_get(r, "policy")),
+        fprintf(f, " <b>%s</b> (%.2f%% stale)", text(r, "policy", name),
                 100 * num(r, "stale_ratio"));
     }
     fprintf(f, ".</p><h2>Staleness as seen by reads</h2>");
@@ -358,7 +369,7 @@ int ekv_report_html(const char *dir, json_t *results)
     lag_chart(f, runs);
     for (size_t i = 0; i < json_array_size(runs); i++) {
         json_t *r = json_array_get(runs, i);
-        fprintf(f, "<h2>Policy %s</h2>", json_string_value(json_object_get(r, "policy")));
+        fprintf(f, "<h2>Policy %s</h2>", text(r, "policy", name));
         json_t *one = json_array();
         json_array_append(one, r);
         tvis_chart(f, one, "t-visibility of this policy alone");
@@ -369,5 +380,5 @@ int ekv_report_html(const char *dir, json_t *results)
         table(f, r);
     }
     fprintf(f, "</body></html>\n");
-    return fclose(f) == 0 ? EKV_OK : EKV_EIO;
+    return ekv_file_out_close(f, tmp, path);
 }
