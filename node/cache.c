@@ -13,7 +13,13 @@
  * FNV-1a over the namespace number and the key, recomputed when the table grows (rare) rather
  * than stored. Namespace ids (32 bytes each) are interned in a small table and an entry keeps
  * a 16-bit number instead; with narrow length and expiration fields the header is 64 bytes,
- * so an entry costs 72 bytes beyond its key, metadata and value, counting its bucket. */
+ * so an entry costs 72 bytes beyond its key, metadata and value, counting its bucket.
+ *
+ * Namespaces: the id comes from a request header, so any client can name new ones (a miss in
+ * an unknown namespace caches a negative entry). The table is a hash of at most
+ * EKV_CACHE_MAX_NS names, each counting its entries: a name goes when its last entry does,
+ * and a new name arriving at a full table evicts cold entries until one has gone. So the
+ * table never outgrows the cap, and the cap never stops a namespace from being cached. */
 #include "cache.h"
 
 #include <stdlib.h>
@@ -40,16 +46,23 @@ struct entry {
 };
 
 typedef struct {
-    char *id; /* namespace id (owned) */
-    size_t len;
+    char *id;         /* namespace id (owned); NULL while the slot is free */
+    size_t len;       /* id length */
+    uint32_t entries; /* entries in this namespace, plus one while a store into it runs */
+    uint16_t next;    /* next in its hash chain (or the free list): slot + 1, 0 for none */
 } ns_name_t;
+
+#define NS_BUCKETS 4096 /* hash chains of namespace names (a power of two) */
 
 #define F_NEGATIVE 1
 #define F_META     2
 
 struct ekv_cache {
-    ns_name_t *names; /* interned namespaces; an entry's ns indexes this */
-    size_t nnames;
+    ns_name_t *names;     /* interned namespaces; an entry's ns indexes this */
+    size_t nnames;        /* slots in use or freed (the array's length) */
+    size_t nlive;         /* slots holding a name: at most EKV_CACHE_MAX_NS */
+    uint16_t *ns_heads;   /* NS_BUCKETS chains of names: slot + 1, 0 for none */
+    uint16_t ns_free;     /* the first free slot + 1, 0 for none */
     entry_t **buckets;    /* hash index */
     size_t nbuckets;      /* power of two */
     entry_t *head, *tail; /* LRU list */
@@ -64,24 +77,70 @@ size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size
     return sizeof(entry_t) + sizeof(entry_t *) + key_len + meta_len + value_len;
 }
 
-/* The number of namespace ns; with create, interns it when new. -1 when unknown (or full). */
-static int ns_number(ekv_cache_t *c, ekv_bytes_t ns, int create)
-{
-    for (size_t i = 0; i < c->nnames; i++)
-        if (c->names[i].len == ns.len && memcmp(c->names[i].id, ns.ptr, ns.len) == 0)
-            return (int)i;
-    if (!create || c->nnames == UINT16_MAX)
-        return -1;
-    c->names = ekv_realloc(c->names, (c->nnames + 1) * sizeof *c->names);
-    c->names[c->nnames] = (ns_name_t){ekv_memdup(ns.ptr, ns.len), ns.len};
-    return (int)c->nnames++;
-}
-
 static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
 {
     for (size_t i = 0; i < n; i++)
         h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
     return h;
+}
+
+static uint16_t *ns_chain(ekv_cache_t *c, const char *id, size_t len)
+{
+    return &c->ns_heads[fnv1a(id, len, 0xcbf29ce484222325ull) & (NS_BUCKETS - 1)];
+}
+
+/* The number of namespace ns, or -1 when it holds no entries. */
+static int ns_number(ekv_cache_t *c, ekv_bytes_t ns)
+{
+    for (uint16_t s = *ns_chain(c, ns.ptr, ns.len); s; s = c->names[s - 1].next)
+        if (c->names[s - 1].len == ns.len && memcmp(c->names[s - 1].id, ns.ptr, ns.len) == 0)
+            return s - 1;
+    return -1;
+}
+
+static void drop_entry(ekv_cache_t *c, entry_t *e);
+
+/* The number of namespace ns, interned when new; at a full table the coldest entries go
+ * until a name is free. -1 only when every name is held by a store under way (never). */
+static int ns_intern(ekv_cache_t *c, ekv_bytes_t ns)
+{
+    int n = ns_number(c, ns);
+    if (n >= 0)
+        return n;
+    while (c->nlive >= EKV_CACHE_MAX_NS && c->tail) {
+        c->st.evictions++;
+        drop_entry(c, c->tail);
+    }
+    if (c->nlive >= EKV_CACHE_MAX_NS)
+        return -1;
+    if (c->ns_free) {
+        n = c->ns_free - 1;
+        c->ns_free = c->names[n].next;
+    } else {
+        c->names = ekv_realloc(c->names, (c->nnames + 1) * sizeof *c->names);
+        n = (int)c->nnames++;
+    }
+    uint16_t *chain = ns_chain(c, ns.ptr, ns.len);
+    c->names[n] = (ns_name_t){ekv_memdup(ns.ptr, ns.len), ns.len, 0, *chain};
+    *chain = (uint16_t)(n + 1);
+    c->nlive++;
+    return n;
+}
+
+/* One entry (or store) of namespace n less; the name goes with its last entry. */
+static void ns_release(ekv_cache_t *c, int n)
+{
+    ns_name_t *name = &c->names[n];
+    if (--name->entries > 0)
+        return;
+    uint16_t *s = ns_chain(c, name->id, name->len);
+    while (*s != n + 1)
+        s = &c->names[*s - 1].next;
+    *s = name->next;
+    free(name->id);
+    *name = (ns_name_t){NULL, 0, 0, c->ns_free};
+    c->ns_free = (uint16_t)(n + 1);
+    c->nlive--;
 }
 
 static uint64_t hash_of(int ns, const char *key, size_t len)
@@ -107,7 +166,7 @@ static entry_t **find_slot(ekv_cache_t *c, int ns, ekv_bytes_t key, uint64_t h)
 /* The slot of (ns, key), or NULL when its namespace was never stored. */
 static entry_t **lookup_slot(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
 {
-    int n = ns_number(c, ns, 0);
+    int n = ns_number(c, ns);
     return n < 0 ? NULL : find_slot(c, n, key, hash_of(n, key.ptr, key.len));
 }
 
@@ -148,6 +207,7 @@ static void drop(ekv_cache_t *c, entry_t **slot)
     lru_unlink(c, e);
     c->st.entries--;
     c->st.bytes -= size_of(e);
+    ns_release(c, e->ns);
     free(e);
 }
 
@@ -183,6 +243,7 @@ ekv_cache_t *ekv_cache_new(size_t max_bytes)
     ekv_cache_t *c = ekv_calloc(1, sizeof *c);
     c->nbuckets = 1024;
     c->buckets = ekv_calloc(c->nbuckets, sizeof *c->buckets);
+    c->ns_heads = ekv_calloc(NS_BUCKETS, sizeof *c->ns_heads);
     c->max_bytes = max_bytes;
     return c;
 }
@@ -199,6 +260,7 @@ void ekv_cache_destroy(ekv_cache_t **self_p)
     for (size_t i = 0; i < c->nnames; i++)
         free(c->names[i].id);
     free(c->names);
+    free(c->ns_heads);
     free(c->buckets);
     free(c);
     *self_p = NULL;
@@ -274,19 +336,23 @@ int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_c
     if (key.len > UINT16_MAX || (it->has_meta && it->meta.len > UINT16_MAX) ||
         (!it->negative && it->value.len > UINT32_MAX))
         return EKV_ETOOBIG;
-    int n = ns_number(c, ns, 1);
+    int n = ns_intern(c, ns);
     if (n < 0)
         return EKV_ETOOBIG;
+    c->names[n].entries++; /* held: the drops below must not free its number */
     uint64_t h = hash_of(n, key.ptr, key.len);
     entry_t **slot = find_slot(c, n, key, h);
-    if (*slot && (*slot)->seq > it->seq)
+    if (*slot && (*slot)->seq > it->seq) {
+        ns_release(c, n);
         return EKV_EEXIST;
+    }
     entry_t *e = build(n, key, it);
     size_t need = size_of(e);
     if (need > c->max_bytes) {
         free(e);
         if (*slot)
             drop(c, slot);
+        ns_release(c, n);
         return EKV_ETOOBIG;
     }
     if (*slot)
@@ -303,7 +369,7 @@ int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_c
     lru_push_head(c, e);
     c->st.entries++;
     c->st.bytes += need;
-    return EKV_OK;
+    return EKV_OK; /* the hold on n is now the new entry's */
 }
 
 int ekv_cache_remove(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
@@ -342,6 +408,7 @@ size_t ekv_cache_expire_some(ekv_cache_t *c, int64_t now_us, size_t budget)
 void ekv_cache_stats(const ekv_cache_t *c, ekv_cache_stats_t *out)
 {
     *out = c->st;
+    out->namespaces = c->nlive;
 }
 
 void ekv_cache_visit(const ekv_cache_t *c, int64_t now_us,

@@ -9,8 +9,8 @@
  * when seen (lazily) or by ekv_cache_expire_some() (incrementally).
  *
  * Invariants: bytes == sum of entry sizes <= max_bytes after every store; a store never
- * replaces an entry with an older version. Items returned by lookup are borrowed until the
- * next call that changes the cache. */
+ * replaces an entry with an older version; entries span at most EKV_CACHE_MAX_NS namespaces. Items
+ * returned by lookup are borrowed until the next call that changes the cache. */
 #ifndef EKV_CACHE_H
 #define EKV_CACHE_H
 
@@ -33,11 +33,16 @@ typedef struct {
 } ekv_cache_item_t;
 
 typedef struct {
-    uint64_t entries;   /* entries held */
-    uint64_t bytes;     /* bytes counted against the cap */
-    uint64_t evictions; /* entries evicted for space */
-    uint64_t expired;   /* entries dropped past their expiration */
+    uint64_t entries;    /* entries held */
+    uint64_t bytes;      /* bytes counted against the cap */
+    uint64_t evictions;  /* entries evicted for space */
+    uint64_t expired;    /* entries dropped past their expiration */
+    uint64_t namespaces; /* namespaces holding entries (at most EKV_CACHE_MAX_NS) */
 } ekv_cache_stats_t;
+
+/* Namespaces the cache holds entries of at once; storing into one more evicts the least
+ * recently used entries until a namespace has none left. */
+#define EKV_CACHE_MAX_NS 4096
 
 /* A new empty cache holding at most max_bytes of entries. */
 ekv_cache_t *ekv_cache_new(size_t max_bytes);

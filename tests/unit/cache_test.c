@@ -5,7 +5,10 @@
  * the byte count never passes the cap and matches ekv_cache_entry_size() for what is held, an
  * entry bigger than the whole cache is refused, an older version never replaces a newer one,
  * an expired entry is never served (whatever its fresh-until time), namespaces do not mix,
- * and the index keeps working past its initial 1024 buckets.
+ * and the index keeps working past its initial 1024 buckets. Namespace ids come from request
+ * headers: 70,000 distinct ones (a client naming a new one per request) are all cached in
+ * turn, the table holding at most EKV_CACHE_MAX_NS of them, and a name goes with its last
+ * entry.
  *
  * Time is injected through the now_us arguments; nothing sleeps. Items returned by lookup are
  * borrowed, so every check reads them before the next call that changes the cache. Every
@@ -619,6 +622,96 @@ static void test_remove(void)
     ekv_cache_destroy(&c);
 }
 
+/* ---- the namespace table ------------------------------------------------------------------ */
+
+static int visit_count(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it)
+{
+    (void)key;
+    (void)it;
+    CHECK(ns.ptr != NULL && ns.len > 0); /* every entry's namespace still has its name */
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static uint64_t stat_namespaces(const ekv_cache_t *c)
+{
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    return st.namespaces;
+}
+
+/* One entry in each of 70,000 namespaces: every store succeeds (none is refused because the
+ * table is full), the table stays at EKV_CACHE_MAX_NS names, each new name taking the place of
+ * the least recently used one, and the names go when their entries do. */
+static void test_namespace_table_is_bounded(void)
+{
+    enum { N = 70000 };
+    ekv_cache_t *c = ekv_cache_new(64u << 20);
+    char ns[32];
+    ekv_cache_item_t it = item(1, LIT("v"));
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(ns, sizeof ns, "junk-ns-%06d", i);
+        CHECK_EQ(ekv_cache_store(c, bytes(ns, (size_t)len), LIT("k"), &it, NOW), EKV_OK);
+        if (i == EKV_CACHE_MAX_NS + 10) /* touched: the coldest is the next one, not this */
+            CHECK(present(c, LIT("junk-ns-000011"), "k"));
+    }
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.namespaces, EKV_CACHE_MAX_NS);
+    CHECK_EQ(st.entries, EKV_CACHE_MAX_NS);
+    CHECK_EQ(st.evictions, N - EKV_CACHE_MAX_NS);
+    CHECK(present(c, LIT("junk-ns-069999"), "k"));
+    CHECK(present(c, LIT("junk-ns-066000"), "k"));
+    CHECK(!present(c, LIT("junk-ns-000000"), "k"));
+    CHECK(!present(c, LIT("junk-ns-000012"), "k"));
+    size_t seen = 0;
+    ekv_cache_visit(c, NOW, visit_count, &seen);
+    CHECK_EQ(seen, EKV_CACHE_MAX_NS);
+
+    /* Emptied, the table holds no name; a namespace stored again gets a new number. */
+    for (int i = N - EKV_CACHE_MAX_NS; i < N; i++) {
+        int len = snprintf(ns, sizeof ns, "junk-ns-%06d", i);
+        CHECK_EQ(ekv_cache_remove(c, bytes(ns, (size_t)len), LIT("k")), EKV_OK);
+    }
+    CHECK_EQ(stat_entries(c), 0);
+    CHECK_EQ(stat_namespaces(c), 0);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_B), LIT("k"), &it, NOW), EKV_OK);
+    CHECK_EQ(stat_namespaces(c), 2);
+    CHECK(present(c, LIT(NS_A), "k"));
+    CHECK(present(c, LIT(NS_B), "k"));
+    ekv_cache_destroy(&c);
+}
+
+/* A store that evicts the only other entry of its own namespace keeps the namespace's name
+ * (the entry it stores belongs to it); a refused store leaves no name behind. */
+static void test_namespace_kept_through_its_store(void)
+{
+    size_t one = ekv_cache_entry_size(sizeof NS_A - 1, 2, 0, 100);
+    ekv_cache_t *c = ekv_cache_new(one + one / 2);
+    char big[100] = {0};
+    ekv_cache_item_t a = item(1, bytes(big, sizeof big)), b = item(2, bytes(big, sizeof big));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k1"), &a, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k2"), &b, NOW), EKV_OK);
+    CHECK(!present(c, LIT(NS_A), "k1"));
+    CHECK(present(c, LIT(NS_A), "k2"));
+    CHECK_EQ(stat_namespaces(c), 1);
+    size_t seen = 0;
+    ekv_cache_visit(c, NOW, visit_count, &seen);
+    CHECK_EQ(seen, 1);
+    /* Too big for the cap: refused, and a namespace seen only in it is not kept. */
+    char huge[400] = {0};
+    ekv_cache_item_t h = item(1, bytes(huge, sizeof huge));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_B), LIT("k"), &h, NOW), EKV_ETOOBIG);
+    CHECK_EQ(stat_namespaces(c), 1);
+    /* An older version refused: likewise. */
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k2"), &a, NOW), EKV_EEXIST);
+    CHECK_EQ(stat_namespaces(c), 1);
+    CHECK_EQ(ekv_cache_remove(c, LIT(NS_A), LIT("k2")), EKV_OK);
+    CHECK_EQ(stat_namespaces(c), 0);
+    ekv_cache_destroy(&c);
+}
+
 int main(void)
 {
     EKV_TEST_RUN(test_store_lookup_every_field);
@@ -636,5 +729,7 @@ int main(void)
     EKV_TEST_RUN(test_binary_keys_and_values);
     EKV_TEST_RUN(test_growth_past_initial_buckets);
     EKV_TEST_RUN(test_remove);
+    EKV_TEST_RUN(test_namespace_table_is_bounded);
+    EKV_TEST_RUN(test_namespace_kept_through_its_store);
     EKV_TEST_DONE();
 }
