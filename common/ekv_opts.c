@@ -1,0 +1,235 @@
+/* ekv_opts: table-driven command-line options (see ekv_opts.h). */
+#include "ekv_opts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_err.h"
+
+#define HELP_COLUMN 26 /* where help text starts in the usage */
+
+static void *field_of(const ekv_opt_t *o, void *opts)
+{
+    return (char *)opts + o->off;
+}
+
+static const void *cfield_of(const ekv_opt_t *o, const void *opts)
+{
+    return (const char *)opts + o->off;
+}
+
+static int problem(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int problem(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return EKV_EINVAL;
+}
+
+/* Whole numbers and numbers: strto* would skip leading space, so it is refused here. */
+static int read_int(const ekv_opt_t *o, const char *s, long *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || end == s || *end || isspace((unsigned char)*s))
+        return problem(err, errlen, "bad value for --%s: '%s' is not a whole number", o->name, s);
+    if (errno == ERANGE || v < o->min || v > o->max)
+        return problem(err, errlen, "bad value for --%s: %s is out of range %ld..%ld", o->name, s,
+                       o->min, o->max);
+    *out = v;
+    return EKV_OK;
+}
+
+static int read_double(const ekv_opt_t *o, const char *s, double *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || end == s || *end || isspace((unsigned char)*s))
+        return problem(err, errlen, "bad value for --%s: '%s' is not a number", o->name, s);
+    if (!isfinite(v)) /* "inf", "nan", or too large for a double */
+        return problem(err, errlen, "bad value for --%s: '%s' is not a finite number", o->name, s);
+    if (v < o->dmin || v > o->dmax)
+        return problem(err, errlen, "bad value for --%s: %s is out of range %g..%g", o->name, s,
+                       o->dmin, o->dmax);
+    *out = v;
+    return EKV_OK;
+}
+
+static void list_names(const ekv_opt_t *o, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; o->names[i] && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", o->names[i]);
+}
+
+static int read_enum(const ekv_opt_t *o, const char *s, int *out, char *err, size_t errlen)
+{
+    for (int i = 0; o->names[i]; i++) {
+        if (strcmp(s, o->names[i]) == 0) {
+            *out = o->values ? o->values[i] : i;
+            return EKV_OK;
+        }
+    }
+    char names[256];
+    list_names(o, names, sizeof names);
+    return problem(err, errlen, "bad value for --%s: '%s' is not one of %s", o->name, s, names);
+}
+
+/* Reads the value s of option o into its field. */
+static int read_value(const ekv_opt_t *o, const char *s, void *opts, char *err, size_t errlen)
+{
+    void *f = field_of(o, opts);
+    switch (o->kind) {
+    case EKV_OPT_STRING:
+        if (o->check && o->check(s) != 0)
+            break;
+        *(const char **)f = s;
+        return EKV_OK;
+    case EKV_OPT_INT:
+        return read_int(o, s, f, err, errlen);
+    case EKV_OPT_DOUBLE:
+        return read_double(o, s, f, err, errlen);
+    case EKV_OPT_ENUM:
+        return read_enum(o, s, f, err, errlen);
+    case EKV_OPT_CUSTOM:
+        if (o->parse(s, f) != 0)
+            break;
+        return EKV_OK;
+    case EKV_OPT_FLAG:
+        break;
+    }
+    return problem(err, errlen, "bad value for --%s: '%s' is not a valid %s", o->name, s,
+                   o->arg ? o->arg : "value");
+}
+
+static const ekv_opt_t *find(const ekv_opt_t *table, const char *name, size_t n)
+{
+    for (const ekv_opt_t *o = table; o->name; o++)
+        if (strlen(o->name) == n && memcmp(o->name, name, n) == 0)
+            return o;
+    return NULL;
+}
+
+int ekv_opts_parse(const ekv_opt_t *table, int argc, char **argv, void *opts, char *err,
+                   size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !a[2])
+            return problem(err, errlen, "unexpected argument '%s'", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        if (!eq && strcmp(name, "help") == 0)
+            return EKV_OPTS_HELP;
+        const ekv_opt_t *o = find(table, name, n);
+        if (!o)
+            return problem(err, errlen, "unknown option '--%.*s' (see --help)", (int)n, name);
+        if (o->kind == EKV_OPT_FLAG) {
+            if (eq)
+                return problem(err, errlen, "--%s takes no value", o->name);
+            *(int *)field_of(o, opts) = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v)
+            return problem(err, errlen, "--%s needs a value (%s)", o->name,
+                           o->arg ? o->arg : "VALUE");
+        int rc = read_value(o, v, opts, err, errlen);
+        if (rc != EKV_OK)
+            return rc;
+    }
+    return EKV_OK;
+}
+
+/* The value of o in opts as text; "" when it has none (an unset string, a flag). */
+static void show(const ekv_opt_t *o, const void *opts, char *buf, size_t len)
+{
+    const void *f = cfield_of(o, opts);
+    buf[0] = '\0';
+    switch (o->kind) {
+    case EKV_OPT_STRING:
+        snprintf(buf, len, "%s", *(const char *const *)f ? *(const char *const *)f : "");
+        break;
+    case EKV_OPT_INT:
+        snprintf(buf, len, "%ld", *(const long *)f);
+        break;
+    case EKV_OPT_DOUBLE:
+        snprintf(buf, len, "%g", *(const double *)f);
+        break;
+    case EKV_OPT_ENUM:
+        for (int i = 0; o->names[i]; i++)
+            if ((o->values ? o->values[i] : i) == *(const int *)f)
+                snprintf(buf, len, "%s", o->names[i]);
+        break;
+    case EKV_OPT_CUSTOM:
+        if (o->show)
+            o->show(f, buf, len);
+        break;
+    case EKV_OPT_FLAG:
+        break;
+    }
+}
+
+static void usage_row(FILE *f, const ekv_opt_t *o, const void *defaults)
+{
+    char head[128], def[256] = "", names[256] = "";
+    snprintf(head, sizeof head, "  --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    if (o->kind != EKV_OPT_FLAG)
+        show(o, defaults, def, sizeof def);
+    if (o->kind == EKV_OPT_ENUM)
+        list_names(o, names, sizeof names);
+    int col = (int)strlen(head) < HELP_COLUMN - 1 ? (int)strlen(head) : -1;
+    fprintf(f, "%s", head);
+    if (col < 0) /* too long: help on the next line */
+        fprintf(f, "\n");
+    const char *line = o->help;
+    for (int first = 1;; first = 0) {
+        const char *nl = strchr(line, '\n');
+        int n = nl ? (int)(nl - line) : (int)strlen(line);
+        int pad = first && col >= 0 ? HELP_COLUMN - col : HELP_COLUMN;
+        fprintf(f, "%*s%.*s", pad, "", n, line);
+        if (!nl)
+            break;
+        fprintf(f, "\n");
+        line = nl + 1;
+    }
+    if (names[0])
+        fprintf(f, ": %s", names);
+    if (def[0])
+        fprintf(f, " (default %s)", def);
+    fprintf(f, "\n");
+}
+
+void ekv_opts_usage(FILE *f, const char *synopsis, const ekv_opt_t *table, const void *defaults)
+{
+    fprintf(f, "usage: %s\n", synopsis);
+    for (const ekv_opt_t *o = table; o->name; o++)
+        usage_row(f, o, defaults);
+    fprintf(f, "  --help%*sprint this text and exit\n", HELP_COLUMN - 8, "");
+}
+
+void ekv_opts_format(const ekv_opt_t *table, const void *opts, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (const ekv_opt_t *o = table; o->name && n < len; o++) {
+        char v[256];
+        show(o, opts, v, sizeof v);
+        int set = o->kind == EKV_OPT_FLAG ? *(const int *)cfield_of(o, opts) : v[0] != '\0';
+        if (!set)
+            continue;
+        n += (size_t)snprintf(buf + n, len - n, "%s--%s%s%s", n ? " " : "", o->name,
+                              o->kind == EKV_OPT_FLAG ? "" : " ", v);
+    }
+}
