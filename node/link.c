@@ -1,13 +1,13 @@
 /* link: FIFO delay queue for one direction of a simulated link (see link.h). */
 #include "link.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ekv_err.h"
 #include "ekv_mem.h"
+#include "ekv_rand.h"
 
 typedef struct {
     int64_t due; /* delivery time, microseconds */
@@ -16,31 +16,11 @@ typedef struct {
 
 struct ekv_link {
     ekv_link_model_t m; /* delay, jitter, loss */
-    uint64_t rng;       /* xorshift64* state, never 0 */
+    ekv_rand_t rng;     /* jitter and loss draws (common/ekv_rand.h) */
     int64_t last_due;   /* delivery time of the newest message (FIFO floor) */
     slot_t *ring;       /* messages in delivery order */
     size_t cap, head, count;
 };
-
-/* xorshift64*: fast, good enough for delays, and reproducible from the seed. */
-static uint64_t next_u64(ekv_link_t *l)
-{
-    l->rng ^= l->rng >> 12;
-    l->rng ^= l->rng << 25;
-    l->rng ^= l->rng >> 27;
-    return l->rng * 0x2545f4914f6cdd1dull;
-}
-
-/* Uniform on (0, 1). */
-static double next_unit(ekv_link_t *l)
-{
-    return ((double)(next_u64(l) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double next_normal(ekv_link_t *l)
-{
-    return sqrt(-2.0 * log(next_unit(l))) * cos(2.0 * M_PI * next_unit(l));
-}
 
 int64_t ekv_link_sample_us(ekv_link_t *l)
 {
@@ -48,20 +28,20 @@ int64_t ekv_link_sample_us(ekv_link_t *l)
     double t = (double)m->delay_us, j = (double)m->jitter_us;
     switch (m->jitter) {
     case EKV_JITTER_UNIFORM:
-        t += j * next_unit(l);
+        t += j * ekv_rand_unit(&l->rng);
         break;
     case EKV_JITTER_NORMAL:
-        t += j * next_normal(l);
+        t += j * ekv_rand_normal(&l->rng);
         break;
     case EKV_JITTER_PARETO:
-        t += j * (pow(next_unit(l), -1.0 / m->shape) - 1.0);
+        t += j * ekv_rand_pareto(&l->rng, m->shape);
         break;
     case EKV_JITTER_NONE:
         break;
     }
     if (t < 0)
         t = 0;
-    for (int lost = 0; lost < 16 && m->loss > 0 && next_unit(l) < m->loss; lost++)
+    for (int lost = 0; lost < 16 && m->loss > 0 && ekv_rand_unit(&l->rng) < m->loss; lost++)
         t += (double)m->rto_us;
     return t > 3.6e12 ? (int64_t)3.6e12 : (int64_t)t; /* cap at an hour */
 }
@@ -94,7 +74,7 @@ void ekv_link_set_model(ekv_link_t *self, const ekv_link_model_t *model, uint64_
     self->m = *model;
     if (self->m.delay_us < 0)
         self->m.delay_us = 0;
-    self->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
+    ekv_rand_init(&self->rng, seed);
 }
 
 const ekv_link_model_t *ekv_link_model(const ekv_link_t *self)

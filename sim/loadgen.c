@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ekv_mem.h"
+#include "ekv_rand.h"
 #include "ekv_time.h"
 
 #define CONNS   8    /* keep-alive connections per PoP */
@@ -47,8 +48,8 @@ struct load {
     struct event_base *base;
     struct event *tick;
     pop_t *pops;
-    uint64_t rng;
-    double *zipf_cdf;         /* cumulative key probabilities (zipf) */
+    ekv_rand_t rng;           /* arrivals and keys (common/ekv_rand.h) */
+    ekv_zipf_t *zipf;         /* key ranks under zipf; NULL: uniform keys */
     int64_t start_us, end_us; /* load window (real clock) */
     int64_t next_write_us;
     size_t next_writer, next_fault;
@@ -59,54 +60,17 @@ struct load {
     int finishing, final_polled;
 };
 
-static uint64_t rnd(load_t *L)
-{
-    L->rng ^= L->rng >> 12;
-    L->rng ^= L->rng << 25;
-    L->rng ^= L->rng >> 27;
-    return L->rng * 0x2545f4914f6cdd1dull;
-}
-
-static double unit(load_t *L)
-{
-    return ((double)(rnd(L) >> 11) + 0.5) / 9007199254740992.0;
-}
-
 /* Microseconds to the next arrival of a Poisson process of `rate` per real second. */
 static int64_t gap_us(load_t *L, double rate)
 {
-    return rate > 0 ? (int64_t)(-log(unit(L)) / rate * 1e6) + 1 : INT64_MAX / 4;
+    return rate > 0 ? (int64_t)(ekv_rand_exp(&L->rng, rate) * 1e6) + 1 : INT64_MAX / 4;
 }
 
 static uint32_t pick_key(load_t *L)
 {
-    long k = L->cfg->exp->keys;
-    if (!L->zipf_cdf)
-        return (uint32_t)(rnd(L) % (uint64_t)k);
-    double u = unit(L);
-    size_t lo = 0, hi = (size_t)k - 1;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (L->zipf_cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (uint32_t)lo;
-}
-
-static void build_zipf(load_t *L)
-{
-    const ekv_experiment_t *e = L->cfg->exp;
-    if (e->dist != EKV_DIST_ZIPF)
-        return;
-    L->zipf_cdf = ekv_malloc((size_t)e->keys * sizeof *L->zipf_cdf);
-    double sum = 0;
-    for (long i = 0; i < e->keys; i++)
-        sum += 1.0 / pow((double)(i + 1), e->zipf_s);
-    double acc = 0;
-    for (long i = 0; i < e->keys; i++)
-        L->zipf_cdf[i] = (acc += 1.0 / pow((double)(i + 1), e->zipf_s) / sum);
+    if (L->zipf)
+        return (uint32_t)ekv_zipf_pick(L->zipf, &L->rng);
+    return (uint32_t)ekv_rand_below(&L->rng, (uint64_t)L->cfg->exp->keys);
 }
 
 /* ---- recording --------------------------------------------------------------------------- */
@@ -329,13 +293,14 @@ int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
     memset(out, 0, sizeof *out);
     out->fault_us = ekv_calloc(cfg->exp->nfaults + 1, sizeof *out->fault_us);
     load_t L = {.cfg = cfg, .out = out};
-    L.rng = (uint64_t)cfg->exp->seed * 0x9e3779b97f4a7c15ull + 7;
+    ekv_rand_init(&L.rng, (uint64_t)cfg->exp->seed * 0x9e3779b97f4a7c15ull + 7);
     struct event_config *ec = event_config_new();
     event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
     L.base = event_base_new_with_config(ec);
     event_config_free(ec);
     L.pops = ekv_calloc(cfg->npops, sizeof *L.pops);
-    build_zipf(&L);
+    if (cfg->exp->dist == EKV_DIST_ZIPF)
+        L.zipf = ekv_zipf_new((size_t)cfg->exp->keys, cfg->exp->zipf_s);
     L.value = ekv_malloc((size_t)cfg->exp->value_size + 1);
     memset(L.value, 'v', (size_t)cfg->exp->value_size);
     int rc = open_pops(&L);
@@ -361,7 +326,7 @@ int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
             if (L.pops[i].conns[c])
                 evhttp_connection_free(L.pops[i].conns[c]);
     free(L.pops);
-    free(L.zipf_cdf);
+    ekv_zipf_destroy(&L.zipf);
     free(L.value);
     event_base_free(L.base);
     return rc;
