@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ekv_err.h"
 #include "ekv_log.h"
@@ -24,7 +27,22 @@ struct ekv_store {
     rocksdb_column_family_handle_t *cf[CF_COUNT];
     _Atomic uint64_t last_seq; /* last committed sequence (written by the committer
                                   thread, read by the loop) */
+    uint64_t epoch;            /* identity of this sequence (see ekv_store_epoch) */
+    void (*scan_hook)(void *); /* tests: runs between a scan's sequence read and its iterator */
+    void *scan_hook_arg;
 };
+
+void ekv_store_set_scan_hook(ekv_store_t *self, void (*fn)(void *arg), void *arg)
+{
+    self->scan_hook = fn;
+    self->scan_hook_arg = arg;
+}
+
+static void scan_hook(ekv_store_t *s)
+{
+    if (s->scan_hook)
+        s->scan_hook(s->scan_hook_arg);
+}
 
 static void put_be64(char *p, uint64_t v)
 {
@@ -84,6 +102,63 @@ static uint64_t recover_last_seq(ekv_store_t *s)
     return seq;
 }
 
+/* A random non-zero identity (the clock and pid stand in if the kernel has no entropy). */
+static uint64_t new_epoch(void)
+{
+    uint64_t e = 0;
+    if (getrandom(&e, sizeof e, 0) != (ssize_t)sizeof e) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        e = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
+    }
+    return e ? e : 1;
+}
+
+/* Reads a meta value of exactly want bytes into out; 0 when absent or of another size. */
+static int meta_get(ekv_store_t *s, const char *name, char *out, size_t want)
+{
+    size_t vlen;
+    char *err = NULL;
+    char *v = rocksdb_get_cf(s->db, s->ropts, s->cf[CF_META], name, strlen(name), &vlen, &err);
+    int ok = !err && v && vlen == want;
+    if (ok)
+        memcpy(out, v, want);
+    free(v);
+    free(err);
+    return ok;
+}
+
+/* The epoch survives a restart only when no acknowledged change can have been lost: the
+ * folder holds one, and the previous run either closed cleanly (its "running" mark is gone)
+ * or synced every commit. Otherwise (a new or wiped folder, a crash under durability wal or
+ * none) the sequence may restart lower, and PoPs must not mistake new changes for ones they
+ * have seen: a new epoch tells them to start over. */
+static int settle_epoch(ekv_store_t *s, ekv_store_durability_t durability)
+{
+    char e[8], running;
+    int have = meta_get(s, "epoch", e, 8);
+    int crashed = meta_get(s, "running", &running, 1);
+    s->epoch = have ? get_be64(e) : 0;
+    if (!have || s->epoch == 0 || (crashed && running != EKV_STORE_FSYNC)) {
+        uint64_t old = s->epoch;
+        s->epoch = new_epoch();
+        if (have)
+            ekv_warn("the store's previous run stopped without closing (durability %s): new "
+                     "epoch %016llx (was %016llx), PoPs resynchronise",
+                     running == EKV_STORE_NONE ? "none" : "wal", (unsigned long long)s->epoch,
+                     (unsigned long long)old);
+    }
+    put_be64(e, s->epoch);
+    running = (char)durability;
+    char *err = NULL;
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+    rocksdb_writebatch_put_cf(b, s->cf[CF_META], "epoch", 5, e, 8);
+    rocksdb_writebatch_put_cf(b, s->cf[CF_META], "running", 7, &running, 1);
+    rocksdb_write(s->db, s->sync, b, &err);
+    rocksdb_writebatch_destroy(b);
+    return check(err, "epoch");
+}
+
 ekv_store_t *ekv_store_open(const char *dir, ekv_store_durability_t durability, char *errbuf,
                             size_t errlen)
 {
@@ -114,7 +189,17 @@ ekv_store_t *ekv_store_open(const char *dir, ekv_store_durability_t durability, 
     rocksdb_writeoptions_set_sync(s->sync, 1);
     s->ropts = rocksdb_readoptions_create();
     s->last_seq = recover_last_seq(s);
+    if (settle_epoch(s, durability) != EKV_OK) {
+        snprintf(errbuf, errlen, "cannot write the store's epoch in %s", dir);
+        ekv_store_destroy(&s);
+        return NULL;
+    }
     return s;
+}
+
+uint64_t ekv_store_epoch(const ekv_store_t *self)
+{
+    return self->epoch;
 }
 
 void ekv_store_destroy(ekv_store_t **self_p)
@@ -122,6 +207,11 @@ void ekv_store_destroy(ekv_store_t **self_p)
     ekv_store_t *s = *self_p;
     if (!s)
         return;
+    if (s->db && s->sync && s->epoch) { /* a clean close: the epoch may stay */
+        char *err = NULL;
+        rocksdb_delete_cf(s->db, s->sync, s->cf[CF_META], "running", 7, &err);
+        check(err, "clearing the running mark");
+    }
     for (int i = 0; i < CF_COUNT; i++)
         if (s->cf[i])
             rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -330,6 +420,8 @@ int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_by
                    size_t limit, int64_t now_s, ekv_page_t *page)
 {
     memset(page, 0, sizeof *page);
+    page->seq = self->last_seq; /* before the iterator: it holds every change up to seq */
+    scan_hook(self);
     size_t plen, alen, cap = 0;
     char *pk = data_key(ns, prefix, 0, &plen);
     char *ak = start_after.len ? data_key(ns, start_after, 0, &alen) : NULL;
@@ -364,6 +456,7 @@ int ekv_store_log_read(ekv_store_t *self, uint64_t after, size_t max_n, size_t m
                        ekv_page_t *page)
 {
     memset(page, 0, sizeof *page);
+    page->seq = self->last_seq;
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(self->db, self->ropts, self->cf[CF_LOG]);
     char start[8];
     put_be64(start, after + 1);
@@ -451,6 +544,10 @@ int ekv_store_snapshot_read(ekv_store_t *self, ekv_bytes_t after, size_t max_n, 
                             ekv_page_t *page)
 {
     memset(page, 0, sizeof *page);
+    /* Read before the iterator is made: every change up to page->seq is in what it sees, so
+     * a node that resumes the log after page->seq misses nothing. */
+    page->seq = self->last_seq;
+    scan_hook(self);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(self->db, self->ropts, self->cf[CF_DATA]);
     if (after.len)
         seek_after(it, NULL, 0, after.ptr, after.len);

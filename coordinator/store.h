@@ -1,7 +1,9 @@
 /* store: the coordinator's durable state in RocksDB (the only file that includes rocksdb/c.h).
  *
  * Column families:
- *   default  meta: "last_seq" (8 bytes big-endian), written in every commit batch
+ *   default  meta: "last_seq" (8 bytes big-endian), written in every commit batch;
+ *            "epoch" (8 bytes BE), the store's identity; "running" (1 byte: durability),
+ *            present while a process has the store open
  *   data     [ns length (1 byte)][ns][key] -> encoded CHANGE message of the current version
  *   log      [seq, 8 bytes big-endian]      -> encoded CHANGE message (put or delete)
  *   expiry   [expiration, 8 bytes BE][ns length][ns][key] -> "" (keys to sweep, by time)
@@ -42,7 +44,9 @@ typedef struct {
     size_t n;           /* how many */
     char *cursor;       /* where the next page starts (owned, may be NULL) */
     size_t cursor_len;
-    int more; /* 1 when the scan stopped before the end */
+    int more;     /* 1 when the scan stopped before the end */
+    uint64_t seq; /* the last committed sequence when the scan began: the page reflects
+                     every change up to it (and maybe later ones) */
 } ekv_page_t;
 
 /* Opens (creating if missing) the store in folder dir. NULL and a message on failure. */
@@ -52,6 +56,12 @@ void ekv_store_destroy(ekv_store_t **self_p);
 
 /* The sequence number of the last committed change; 0 for an empty store. */
 uint64_t ekv_store_last_seq(const ekv_store_t *self);
+
+/* The store's epoch: a random non-zero identity of its sequence. It stays across restarts
+ * unless sequence numbers may have been reused: a new or wiped folder, or a previous run
+ * under durability wal or none that did not close cleanly (its unsynced commits may be lost
+ * and their numbers given to new changes). PoPs resynchronise when it changes. */
+uint64_t ekv_store_epoch(const ekv_store_t *self);
 
 /* A draft flag (never stored or sent): the sweeper's delete of an expired record, applied
  * only if the record still expires at the draft's expiration when its batch commits. A put of
@@ -80,6 +90,11 @@ int ekv_store_get(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t 
 int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t start_after,
                    size_t limit, int64_t now_s, ekv_page_t *page);
 void ekv_page_fini(ekv_page_t *page);
+
+/* For tests: fn(arg) runs inside every list and snapshot scan, after the scan has read the
+ * sequence it reports (page->seq) and before it opens its iterator, so a test can commit in
+ * exactly that window. NULL removes it. */
+void ekv_store_set_scan_hook(ekv_store_t *self, void (*fn)(void *arg), void *arg);
 
 /* Change-log entries with seq > after, at most max_n and about max_bytes. */
 int ekv_store_log_read(ekv_store_t *self, uint64_t after, size_t max_n, size_t max_bytes,

@@ -2,7 +2,7 @@
  *
  * Layout of each body, one msgpack array (docs/PROTOCOL.md is the reference):
  *   HELLO          [v, t, req_id, last_seq, name]
- *   HELLO_REPLY    [v, t, req_id, latest_seq, time_us]
+ *   HELLO_REPLY    [v, t, req_id, latest_seq, time_us, epoch]
  *   CHANGE         [v, t, commit_us, seq, op, ns, key, expiration, flags, meta, value]
  *                  (commit_us always int64 in 9 bytes at offset 3: see ekv_msg_set_commit_time)
  *   WRITE          [v, t, req_id, op, ns, key, expiration, flags, meta, value]
@@ -12,7 +12,7 @@
  *                   message]
  *   CATCHUP        [v, t, req_id, from_seq, cursor]
  *   CATCHUP_REPLY  [v, t, req_id, latest_seq, flags, cursor, [CHANGE body as bin, ...]]
- *   HEARTBEAT      [v, t, latest_seq, time_us]
+ *   HEARTBEAT      [v, t, latest_seq, time_us, epoch]
  *   LIST           [v, t, req_id, limit, ns, prefix, start_after]
  *   LIST_REPLY     [v, t, req_id, latest_seq, flags, last_key, [CHANGE head as bin, ...]]
  * Byte strings are msgpack bin (str is accepted too). A catch-up reply embeds each change as
@@ -52,7 +52,7 @@ static int field_count(int type)
     case EKV_MSG_HELLO:
         return 3;
     case EKV_MSG_HELLO_REPLY:
-        return 3;
+        return 4;
     case EKV_MSG_CHANGE:
         return 9;
     case EKV_MSG_WRITE:
@@ -68,7 +68,7 @@ static int field_count(int type)
     case EKV_MSG_CATCHUP_REPLY:
         return 5;
     case EKV_MSG_HEARTBEAT:
-        return 2;
+        return 3;
     case EKV_MSG_LIST:
         return 5;
     case EKV_MSG_LIST_REPLY:
@@ -89,6 +89,7 @@ static void pack_fields(msgpack_packer *pk, const ekv_msg_t *m)
         msgpack_pack_uint64(pk, m->req_id);
         msgpack_pack_uint64(pk, m->seq);
         msgpack_pack_int64(pk, m->time_us);
+        msgpack_pack_uint64(pk, m->epoch);
         break;
     case EKV_MSG_CHANGE:
         msgpack_pack_fix_int64(pk, m->time_us);
@@ -142,6 +143,7 @@ static void pack_fields(msgpack_packer *pk, const ekv_msg_t *m)
     case EKV_MSG_HEARTBEAT:
         msgpack_pack_uint64(pk, m->seq);
         msgpack_pack_int64(pk, m->time_us);
+        msgpack_pack_uint64(pk, m->epoch);
         break;
     case EKV_MSG_LIST:
         msgpack_pack_uint64(pk, m->req_id);
@@ -500,6 +502,7 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
         m->req_id = rd_u64(r);
         m->seq = rd_u64(r);
         m->time_us = rd_i64(r);
+        m->epoch = rd_u64(r);
         break;
     case EKV_MSG_CHANGE:
         m->time_us = rd_i64(r);
@@ -553,6 +556,7 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
     case EKV_MSG_HEARTBEAT:
         m->seq = rd_u64(r);
         m->time_us = rd_i64(r);
+        m->epoch = rd_u64(r);
         break;
     case EKV_MSG_LIST:
         m->req_id = rd_u64(r);

@@ -31,7 +31,7 @@
 
 typedef enum {
     EKV_MSG_HELLO = 1,         /* node -> coordinator: name, last applied seq */
-    EKV_MSG_HELLO_REPLY = 2,   /* coordinator -> node: latest seq, coordinator time */
+    EKV_MSG_HELLO_REPLY = 2,   /* coordinator -> node: latest seq, coordinator time, epoch */
     EKV_MSG_CHANGE = 3,        /* coordinator PUB: one committed change */
     EKV_MSG_WRITE = 4,         /* node -> coordinator: put or delete of one key */
     EKV_MSG_WRITE_REPLY = 5,   /* coordinator -> node: status, seq and commit time */
@@ -41,7 +41,7 @@ typedef enum {
                                   cursor when continuing a snapshot) */
     EKV_MSG_CATCHUP_REPLY = 9, /* coordinator -> node: a run of changes or snapshot entries,
                                   key: cursor of the next snapshot page */
-    EKV_MSG_HEARTBEAT = 10,    /* coordinator PUB: latest seq and coordinator time */
+    EKV_MSG_HEARTBEAT = 10,    /* coordinator PUB: latest seq, coordinator time, epoch */
     EKV_MSG_LIST = 11,         /* node -> coordinator: keys of ns with prefix (key) after
                                   text (exclusive), at most seq of them */
     EKV_MSG_LIST_REPLY = 12,   /* coordinator -> node: CHANGE heads (no values), MORE flag,
@@ -58,6 +58,7 @@ typedef enum {
 #define EKV_MSG_F_FOUND    0x02 /* READ_REPLY: the key exists */
 #define EKV_MSG_F_MORE     0x04 /* CATCHUP_REPLY: more changes follow in another reply */
 #define EKV_MSG_F_SNAPSHOT 0x08 /* CATCHUP_REPLY: entries are a snapshot, not the log */
+#define EKV_MSG_F_BUSY     0x10 /* CATCHUP_REPLY: refused for now (no entries): ask again later */
 
 typedef struct {
     const char *ptr; /* bytes, not NUL-terminated for encoding; decoded ones carry a NUL */
@@ -77,6 +78,8 @@ struct ekv_msg {
     uint8_t op;          /* ekv_op_t for CHANGE and WRITE */
     uint8_t flags;       /* EKV_MSG_F_* */
     int64_t expiration;  /* absolute expiration, epoch seconds; 0 = none */
+    uint64_t epoch;      /* HELLO_REPLY, HEARTBEAT: identity of the coordinator's store; it
+                            changes when the sequence may have gone backwards */
     ekv_bytes_t ns;      /* namespace id */
     ekv_bytes_t key;     /* key bytes (already decoded) */
     ekv_bytes_t value;   /* value bytes */

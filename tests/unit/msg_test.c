@@ -169,9 +169,12 @@ static size_t samples(sample_t *s)
     m = simple(EKV_MSG_HELLO, 0, 0, 0);
     m.text = bytes("", 0);
     s[n++] = (sample_t){"HELLO empty name", m};
-    s[n++] = (sample_t){"HELLO_REPLY", simple(EKV_MSG_HELLO_REPLY, 7, 99887766, T_US)};
-    s[n++] =
-        (sample_t){"HELLO_REPLY extremes", simple(EKV_MSG_HELLO_REPLY, UINT64_MAX, UINT64_MAX, -1)};
+    m = simple(EKV_MSG_HELLO_REPLY, 7, 99887766, T_US);
+    m.epoch = 0x1234567890abcdefull;
+    s[n++] = (sample_t){"HELLO_REPLY", m};
+    m = simple(EKV_MSG_HELLO_REPLY, UINT64_MAX, UINT64_MAX, -1);
+    m.epoch = UINT64_MAX;
+    s[n++] = (sample_t){"HELLO_REPLY extremes", m};
     s[n++] = (sample_t){"CHANGE put with metadata", change_put()};
     s[n++] = (sample_t){"CHANGE put without metadata", change_put_plain()};
     s[n++] = (sample_t){"CHANGE put empty value", change_put_empty()};
@@ -236,7 +239,9 @@ static size_t samples(sample_t *s)
     m.changes = g_three;
     m.nchanges = 3;
     s[n++] = (sample_t){"LIST_REPLY 3 heads with cursor", m};
-    s[n++] = (sample_t){"HEARTBEAT", simple(EKV_MSG_HEARTBEAT, 0, 4242, T_US)};
+    m = simple(EKV_MSG_HEARTBEAT, 0, 4242, T_US);
+    m.epoch = 77;
+    s[n++] = (sample_t){"HEARTBEAT", m};
     s[n++] = (sample_t){"HEARTBEAT extremes", simple(EKV_MSG_HEARTBEAT, 0, UINT64_MAX, INT64_MAX)};
     return n;
 }
@@ -256,6 +261,7 @@ enum {
     C_VALUE = 1 << 9,
     C_META = 1 << 10,
     C_TEXT = 1 << 11,
+    C_EPOCH = 1 << 12,
 };
 
 /* The fields ekv_msg.h documents for each type: these must round-trip exactly. Any other
@@ -266,7 +272,7 @@ static unsigned carried(int type)
     case EKV_MSG_HELLO:
         return C_REQ | C_SEQ | C_TEXT;
     case EKV_MSG_HELLO_REPLY:
-        return C_REQ | C_SEQ | C_TIME;
+        return C_REQ | C_SEQ | C_TIME | C_EPOCH;
     case EKV_MSG_CHANGE:
         return C_SEQ | C_TIME | C_OP | C_FLAGS | C_EXP | C_NS | C_KEY | C_VALUE | C_META;
     case EKV_MSG_WRITE:
@@ -282,7 +288,7 @@ static unsigned carried(int type)
     case EKV_MSG_CATCHUP_REPLY:
         return C_REQ | C_FLAGS | C_KEY; /* key: cursor of the next snapshot page */
     case EKV_MSG_HEARTBEAT:
-        return C_SEQ | C_TIME;
+        return C_SEQ | C_TIME | C_EPOCH;
     case EKV_MSG_LIST:
         return C_REQ | C_SEQ | C_NS | C_KEY | C_TEXT; /* seq: limit, key: prefix, text: after */
     case EKV_MSG_LIST_REPLY:
@@ -322,6 +328,7 @@ static void check_msg(const ekv_msg_t *want, const ekv_msg_t *got)
     CHECK_FIELD_(C_OP, op);
     CHECK_FIELD_(C_FLAGS, flags);
     CHECK_FIELD_(C_EXP, expiration);
+    CHECK_FIELD_(C_EPOCH, epoch);
     check_bytes(want->ns, got->ns, c & C_NS);
     check_bytes(want->key, got->key, c & C_KEY);
     check_bytes(want->value, got->value, c & C_VALUE);
@@ -622,6 +629,8 @@ static void test_roundtrip_ignores_foreign_fields(void)
             m.status = 503;
         if (!(c & C_EXP))
             m.expiration = 1800000000;
+        if (!(c & C_EPOCH))
+            m.epoch = 0x4444;
         if (!(c & C_NS))
             m.ns = LIT("foreign-ns");
         if (!(c & C_KEY))
