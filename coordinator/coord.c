@@ -24,6 +24,10 @@
 #define CATCHUP_MAX_BYTES  (8u * 1024 * 1024)
 #define SWEEP_BATCH        1000
 #define HELLO_HEARTBEAT_US 20000 /* a heartbeat this soon after a hello */
+/* Catch-up replies are paced: at most this many bytes a second (with a burst of as much),
+ * so that many PoPs catching up at once get "busy" and ask again instead of making the
+ * coordinator queue gigabytes for them. */
+#define CATCHUP_BYTES_PER_S (128 * 1024 * 1024)
 
 /* A node's WRITE waiting for its group. */
 typedef struct {
@@ -37,9 +41,23 @@ typedef struct {
 static void start_group(ekv_coord_t *c);
 static void start_now(ekv_coord_t *c);
 
+static size_t unit_bytes(const commit_t *cm)
+{
+    size_t b = 0;
+    for (size_t i = 0; i < cm->n; i++)
+        b += cm->changes[i].key.len + cm->changes[i].meta.len + cm->changes[i].value.len;
+    return b;
+}
+
+int coord_busy(const ekv_coord_t *c)
+{
+    return c->queued >= COORD_MAX_QUEUED || c->queued_bytes >= COORD_MAX_QUEUED_BYTES;
+}
+
 void coord_submit(ekv_coord_t *c, commit_t *cm)
 {
     cm->next = NULL;
+    c->queued_bytes += unit_bytes(cm);
     if (c->queue_tail)
         c->queue_tail->next = cm;
     else
@@ -120,6 +138,8 @@ static void start_now(ekv_coord_t *c)
     if (!c->queue_head)
         c->queue_tail = NULL;
     c->queued -= n;
+    for (commit_t *cm = c->inflight; cm; cm = cm->next)
+        c->queued_bytes -= unit_bytes(cm);
     ekv_msg_t *all = ekv_calloc(n ? n : 1, sizeof *all);
     size_t i = 0;
     for (commit_t *cm = c->inflight; cm; cm = cm->next)
@@ -268,6 +288,11 @@ static int validate_write(ekv_coord_t *c, const ekv_msg_t *w, ekv_kv_error_t *er
 static void handle_write(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
 {
     ekv_kv_error_t err;
+    if (coord_busy(c)) {
+        c->st.busy++;
+        reply_write(c, peer, m->req_id, 503, COORD_BUSY_MESSAGE, 0, 0);
+        return;
+    }
     if (validate_write(c, m, &err) != EKV_OK) {
         reply_write(c, peer, m->req_id, err.status, err.message, 0, 0);
         return;
@@ -291,12 +316,14 @@ static void handle_write(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
 /* Reads see what is durable: a write is readable once its group is committed. */
 static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
 {
-    ekv_msg_t cur;
-    int rc = ekv_store_get(c->store, q->ns, q->key, &cur);
+    /* The sequence first, then the key: a "not found" carries a version no newer than what
+     * the read saw, so it can never outrank a put committed in between. */
     ekv_msg_t r = {.type = EKV_MSG_READ_REPLY,
                    .req_id = q->req_id,
                    .status = 200,
                    .seq = ekv_store_last_seq(c->store)};
+    ekv_msg_t cur;
+    int rc = ekv_store_get(c->store, q->ns, q->key, &cur);
     c->st.reads++;
     if (rc == EKV_OK && (cur.expiration == 0 || cur.expiration > ekv_now_us() / 1000000)) {
         r.flags = EKV_MSG_F_FOUND | (cur.flags & EKV_MSG_F_METADATA);
@@ -323,11 +350,14 @@ static void send_page(ekv_coord_t *c, zmq_msg_t *peer, int type, uint64_t req_id
     char *out;
     size_t len;
     ekv_bytes_t cursor = {page->cursor ? page->cursor : "", page->cursor_len};
+    /* The sequence read before the page's scan, never after it: a snapshot's base must not
+     * cover a change the scan missed (the node resumes the log after it). */
+    uint64_t seq = page->seq ? page->seq : ekv_store_last_seq(c->store);
     int rc = type == EKV_MSG_LIST_REPLY
-                 ? ekv_msg_encode_list_reply_raw(req_id, ekv_store_last_seq(c->store), flags,
-                                                 cursor, page->items, page->n, &out, &len)
-                 : ekv_msg_encode_catchup_raw(req_id, ekv_store_last_seq(c->store), flags, cursor,
-                                              page->items, page->n, &out, &len);
+                 ? ekv_msg_encode_list_reply_raw(req_id, seq, flags, cursor, page->items, page->n,
+                                                 &out, &len)
+                 : ekv_msg_encode_catchup_raw(req_id, seq, flags, cursor, page->items, page->n,
+                                              &out, &len);
     if (rc != EKV_OK)
         return;
     const void *frames[2] = {zmq_msg_data(peer), out};
@@ -336,11 +366,39 @@ static void send_page(ekv_coord_t *c, zmq_msg_t *peer, int type, uint64_t req_id
     free(out);
 }
 
+/* 1 when a catch-up reply may be sent now (the pacing bucket has bytes left). */
+static int catchup_allowed(ekv_coord_t *c)
+{
+    int64_t now = ekv_mono_us();
+    int64_t add = (now - c->catchup_refill_us) * (CATCHUP_BYTES_PER_S / 1000) / 1000;
+    if (add > 0) {
+        c->catchup_tokens += add;
+        if (c->catchup_tokens > CATCHUP_BYTES_PER_S)
+            c->catchup_tokens = CATCHUP_BYTES_PER_S;
+        c->catchup_refill_us = now;
+    }
+    return c->catchup_tokens > 0;
+}
+
+static size_t page_bytes(const ekv_page_t *p)
+{
+    size_t b = 0;
+    for (size_t i = 0; i < p->n; i++)
+        b += p->items[i].len;
+    return b;
+}
+
 /* Streams the change log after m->seq; a node older than the log (or continuing a snapshot)
  * gets a snapshot page instead, flagged EKV_MSG_F_SNAPSHOT, with the cursor of the next. */
 static void handle_catchup(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
 {
     ekv_page_t page;
+    if (!catchup_allowed(c)) {
+        c->st.busy++;
+        ekv_page_t none = {0};
+        send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, EKV_MSG_F_BUSY, &none);
+        return;
+    }
     uint64_t first = ekv_store_log_first(c->store);
     /* A node with nothing (seq 0) wants the current state, not the whole history. */
     int snapshot = m->key.len > 0 || (first > 0 && (m->seq == 0 || m->seq + 1 < first));
@@ -357,6 +415,7 @@ static void handle_catchup(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
         page.cursor_len = 0;
         send_page(c, peer, EKV_MSG_CATCHUP_REPLY, m->req_id, page.more ? EKV_MSG_F_MORE : 0, &page);
     }
+    c->catchup_tokens -= (int64_t)page_bytes(&page);
     ekv_page_fini(&page);
 }
 
@@ -384,7 +443,8 @@ static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
         ekv_msg_t r = {.type = EKV_MSG_HELLO_REPLY,
                        .req_id = m->req_id,
                        .seq = coord_published(c, NULL, NULL),
-                       .time_us = ekv_now_us()};
+                       .time_us = ekv_now_us(),
+                       .epoch = ekv_store_epoch(c->store)};
         send_to(c, peer, &r);
         /* A new PoP is ready once it has heard a heartbeat on its subscription: send one soon
          * rather than after a whole period (long with slow heartbeats); one for a burst. */
@@ -615,7 +675,10 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     /* Under pub_mu from the sequence to the send: the heartbeat follows on PUB every change
      * it announces. */
     pthread_mutex_lock(&c->pub_mu);
-    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = c->published_seq, .time_us = ekv_now_us()};
+    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT,
+                    .seq = c->published_seq,
+                    .time_us = ekv_now_us(),
+                    .epoch = ekv_store_epoch(c->store)};
     if (ekv_msg_encode(&hb, &body, &len) == EKV_OK) {
         const void *frames[2] = {EKV_MSG_TOPIC_HEARTBEAT, body};
         size_t lens[2] = {strlen(EKV_MSG_TOPIC_HEARTBEAT), len};
@@ -717,6 +780,10 @@ static int open_sockets(ekv_coord_t *c, char *errbuf, size_t errlen)
     zmq_setsockopt(c->pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(c->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
+    /* A peer sending a frame larger than any valid request is disconnected by ZeroMQ before
+     * the frame is buffered whole. */
+    int64_t maxmsg = EKV_MSG_MAX_BODY;
+    zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (bind_socket(c->pub, c->cfg.pub_endpoint, c->pub_ep, sizeof c->pub_ep, errbuf, errlen) ||
         bind_socket(c->router, c->cfg.router_endpoint, c->router_ep, sizeof c->router_ep, errbuf,
                     errlen))
@@ -765,6 +832,8 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     c->base = base;
     c->cfg = *cfg;
     c->rate = ekv_ratelimit_new(cfg->rate_limit_us);
+    c->catchup_tokens = CATCHUP_BYTES_PER_S;
+    c->catchup_refill_us = ekv_mono_us();
     c->store = ekv_store_open(cfg->data_dir, cfg->durability, errbuf, errlen);
     if (!c->store || load_namespaces(c, errbuf, errlen) != EKV_OK)
         goto fail;

@@ -34,6 +34,7 @@ typedef struct {
     uint64_t published_bytes;               /* bytes of the published frames (topic + body) */
     uint64_t expired;                       /* keys deleted by the sweeper */
     uint64_t catchups, snapshots;           /* catch-up requests, snapshot pages */
+    uint64_t busy;                          /* writes and catch-ups refused: queue full */
     uint64_t errors[600];                   /* error replies by HTTP status */
 } coord_stats_t;
 
@@ -57,6 +58,9 @@ struct ekv_coord {
     char pub_ep[256], router_ep[256];  /* bound endpoints */
     commit_t *queue_head, *queue_tail; /* units waiting for the next group */
     size_t queued;                     /* drafts in the queue */
+    size_t queued_bytes;               /* their key, metadata and value bytes */
+    int64_t catchup_tokens;            /* bytes of catch-up replies that may go now */
+    int64_t catchup_refill_us;         /* when the tokens were last topped up (monotonic) */
     commit_t *inflight;                /* units of the group being committed */
     size_t last_group;                 /* concurrency seen at the last commit (0 when < 2) */
     int64_t last_commit_us;            /* how long the last group took to commit */
@@ -72,6 +76,13 @@ struct ekv_coord {
 uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes);
 /* Queues a unit for the next group commit. */
 void coord_submit(ekv_coord_t *c, commit_t *cm);
+/* 1 when the commit queue is full (COORD_MAX_QUEUED drafts or COORD_MAX_QUEUED_BYTES):
+ * writers are then answered 503 "Coordinator busy" rather than queued. Internal work (the
+ * sweeper, namespace deletion) is not refused. */
+int coord_busy(const ekv_coord_t *c);
+#define COORD_MAX_QUEUED       100000
+#define COORD_MAX_QUEUED_BYTES (512u << 20)
+#define COORD_BUSY_MESSAGE     "Coordinator busy"
 /* 1 when a write to (ns, key) is allowed now by the rate limit. */
 int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key);
 

@@ -16,6 +16,7 @@
 #include "ekv_log.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
+#include "replica.h"
 
 #define TICK_US 20000 /* request timeouts and waiters are checked this often while any exist */
 
@@ -72,7 +73,7 @@ void node_set_link(ekv_node_t *n, const ekv_link_model_t *model)
 
 int node_coordinator_up(const ekv_node_t *n)
 {
-    return n->hello_done &&
+    return ekv_replica_ready(n->replica) &&
            ekv_mono_us() - n->last_heartbeat_us <
                (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
 }
@@ -407,100 +408,189 @@ int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_
     /* Under push and push-all, updates keep entries current: they stay fresh. */
     if (n->cfg.policy == EKV_POLICY_PUSH || n->cfg.policy == EKV_POLICY_PUSH_ALL)
         return INT64_MAX;
-    return now_us + (int64_t)((double)cache_ttl_s * 1e6 / n->cfg.time_scale);
+    /* cacheTtl has no practical maximum: a lifetime past the representable end is "always" */
+    double life_us = (double)cache_ttl_s * 1e6 / n->cfg.time_scale;
+    if (!(life_us < (double)(INT64_MAX - now_us)))
+        return INT64_MAX;
+    return now_us + (int64_t)life_us;
 }
 
 /* ---- changes ----------------------------------------------------------------------------- */
 
+/* Mirrors the replica's positions into the fields the admin endpoints read. */
+static void positions(ekv_node_t *n)
+{
+    n->applied_seq = ekv_replica_applied(n->replica);
+    n->announced_seq = ekv_replica_announced(n->replica);
+}
+
 static void request_catchup(ekv_node_t *n)
 {
-    if (n->catchup_inflight)
-        return;
-    n->catchup_inflight = 1;
+    uint64_t from;
+    ekv_bytes_t cursor;
+    if (ekv_replica_catchup_request(n->replica, &from, &cursor) != EKV_OK)
+        return; /* one at a time */
     n->st.catchups++;
     pending_t *p = node_pending_new(n, EKV_MSG_CATCHUP, NULL);
-    ekv_msg_t m = {.type = EKV_MSG_CATCHUP, .seq = n->applied_seq};
-    if (n->snap_seq) /* continuing a snapshot */
-        m.key = (ekv_bytes_t){n->snap_cursor, n->snap_cursor_len};
+    p->gen = n->gen;
+    ekv_msg_t m = {.type = EKV_MSG_CATCHUP, .seq = from, .key = cursor};
     node_send_request(n, p, &m);
+}
+
+static void say_hello(ekv_node_t *n)
+{
+    pending_t *p = node_pending_new(n, EKV_MSG_HELLO, NULL);
+    p->gen = n->gen;
+    ekv_msg_t m = {.type = EKV_MSG_HELLO, .seq = ekv_replica_applied(n->replica)};
+    m.text.ptr = n->cfg.name;
+    m.text.len = strlen(n->cfg.name);
+    node_send_request(n, p, &m);
+}
+
+/* The coordinator's store is not the one this PoP followed (wiped, or restarted after
+ * losing commits): sequence numbers may repeat, so nothing held can be trusted. Start over
+ * as a new PoP: an empty cache, and hello for the new tip. */
+static void resync(ekv_node_t *n)
+{
+    ekv_warn("the coordinator's store changed (epoch %016llx before); dropping the cache and "
+             "starting over",
+             (unsigned long long)ekv_replica_epoch(n->replica));
+    n->st.resyncs++;
+    n->gen++; /* replies to requests of the old store are ignored */
+    ekv_cache_destroy(&n->cache);
+    n->cache = ekv_cache_new(n->cfg.cache_bytes);
+    ekv_replica_reset(n->replica);
+    positions(n);
+    say_hello(n);
+}
+
+/* Carries out what the replica tracker asked for (EKV_REPLICA_* bits). */
+static void act(ekv_node_t *n, int what)
+{
+    if (what & EKV_REPLICA_RESYNC)
+        resync(n);
+    else if (what & EKV_REPLICA_CATCHUP)
+        request_catchup(n);
+    if (ekv_replica_next_due(n->replica) != INT64_MAX)
+        tick_arm(n); /* a paused catch-up is asked again from the tick */
+    positions(n);
 }
 
 /* `now`: when the down link handed the change over, which is when it becomes visible. */
 static void on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
 {
-    if (!n->hello_done || c->seq <= n->applied_seq) {
+    int apply;
+    int what = ekv_replica_change(n->replica, c->seq, &apply);
+    if (!apply) {
         n->st.changes_ignored++; /* before our baseline, or already applied */
         return;
     }
     ekv_policy_apply(n->cache, n->cfg.policy, c, now);
     n->st.changes_applied++;
     record_visible(n, c->seq, c->time_us, now);
-    if (c->seq > n->max_seq)
-        n->max_seq = c->seq;
-    if (c->seq == n->applied_seq + 1 && !n->catchup_inflight) {
-        n->applied_seq = c->seq;
-    } else if (c->seq > n->applied_seq + 1 && !n->catchup_inflight) {
+    if (what) {
         n->st.gaps++;
-        ekv_warn("gap: applied %llu, got %llu; catching up", (unsigned long long)n->applied_seq,
-                 (unsigned long long)c->seq);
-        request_catchup(n);
+        ekv_warn("gap: applied %llu, got %llu; catching up",
+                 (unsigned long long)ekv_replica_applied(n->replica), (unsigned long long)c->seq);
     }
+    act(n, what);
+}
+
+typedef struct {
+    const ekv_replica_t *replica;
+    uint64_t base;
+    ekv_bytes_t *ns, *key; /* entries to drop (borrowed from the cache until the first drop) */
+    size_t n, cap;
+} reconcile_t;
+
+static int reconcile_visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it)
+{
+    reconcile_t *r = arg;
+    if (it->negative || it->seq > r->base || ekv_replica_snapshot_carried(r->replica, ns, key))
+        return 0;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->ns = ekv_realloc(r->ns, r->cap * sizeof *r->ns);
+        r->key = ekv_realloc(r->key, r->cap * sizeof *r->key);
+    }
+    r->ns[r->n] = (ekv_bytes_t){ekv_memdup(ns.ptr, ns.len), ns.len};
+    r->key[r->n++] = (ekv_bytes_t){ekv_memdup(key.ptr, key.len), key.len};
+    return 0;
+}
+
+/* After the last snapshot page: a cached key at or below the base that the snapshot did not
+ * carry was deleted while this PoP was behind. Under ttl changes are not applied at all, so
+ * cached copies live out their cacheTtl as they would without the snapshot. */
+static void reconcile(ekv_node_t *n)
+{
+    reconcile_t r = {n->replica, ekv_replica_snapshot_base(n->replica), NULL, NULL, 0, 0};
+    if (n->cfg.policy != EKV_POLICY_TTL)
+        ekv_cache_visit(n->cache, ekv_now_us(), reconcile_visit, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        ekv_cache_remove(n->cache, r.ns[i], r.key[i]);
+        free((void *)r.ns[i].ptr);
+        free((void *)r.key[i].ptr);
+    }
+    if (r.n)
+        ekv_info("snapshot: dropped %zu cached keys deleted meanwhile", r.n);
+    free(r.ns);
+    free(r.key);
+    ekv_replica_snapshot_clear(n->replica);
 }
 
 /* A snapshot page: current records, applied under the policy (versions keep newer pushes);
  * they are initial state, not deliveries, so no visibility is recorded. After the last page
- * the node stands at the tip the snapshot began from and fetches the log tail after it. */
+ * the node stands at the base the snapshot reflects and fetches the log tail after it. */
 static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
 {
-    if (!n->snap_seq)
-        n->snap_seq = r->seq ? r->seq : 1;
     int64_t now = ekv_now_us();
-    for (size_t i = 0; i < r->nchanges; i++)
-        ekv_policy_apply(n->cache, n->cfg.policy, &r->changes[i], now);
-    free(n->snap_cursor);
-    n->snap_cursor = ekv_memdup(r->key.ptr, r->key.len);
-    n->snap_cursor_len = r->key.len;
-    if (!(r->flags & EKV_MSG_F_MORE)) {
-        ekv_info("snapshot loaded; resuming from seq %llu", (unsigned long long)n->snap_seq);
-        if (n->snap_seq > n->applied_seq)
-            n->applied_seq = n->snap_seq;
-        if (n->max_seq < n->applied_seq)
-            n->max_seq = n->applied_seq;
-        n->snap_seq = 0;
+    ekv_cache_item_t it;
+    for (size_t i = 0; i < r->nchanges; i++) {
+        const ekv_msg_t *c = &r->changes[i];
+        ekv_policy_apply(n->cache, n->cfg.policy, c, now);
+        if (ekv_cache_lookup(n->cache, c->ns, c->key, now, &it) == EKV_OK)
+            ekv_replica_snapshot_saw(n->replica, c->ns, c->key);
     }
-    request_catchup(n); /* the next page, or the log tail */
+    int finished;
+    int what = ekv_replica_snapshot_page(n->replica, r->seq, r->key, r->flags & EKV_MSG_F_MORE,
+                                         &finished);
+    if (finished) {
+        ekv_info("snapshot loaded; resuming from seq %llu",
+                 (unsigned long long)ekv_replica_snapshot_base(n->replica));
+        reconcile(n);
+    }
+    act(n, what); /* the next page, or the log tail */
 }
 
 static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
 {
-    n->catchup_inflight = 0;
+    int64_t now = ekv_now_us();
+    if (r->flags & EKV_MSG_F_BUSY) {
+        ekv_replica_catchup_busy(n->replica, now);
+        act(n, 0);
+        return;
+    }
     if (r->flags & EKV_MSG_F_SNAPSHOT) {
         on_snapshot_page(n, r);
         return;
     }
-    uint64_t last = n->applied_seq;
     for (size_t i = 0; i < r->nchanges; i++) {
         const ekv_msg_t *c = &r->changes[i];
-        if (c->seq > last) {
-            int64_t now = ekv_now_us();
+        if (ekv_replica_log_entry(n->replica, c->seq)) {
+            now = ekv_now_us();
             ekv_policy_apply(n->cache, n->cfg.policy, c, now);
             record_visible(n, c->seq, c->time_us, now);
             n->st.changes_applied++;
-            last = c->seq;
         }
     }
-    n->applied_seq = last;
-    if (n->max_seq < last)
-        n->max_seq = last;
-    if ((r->flags & EKV_MSG_F_MORE) || n->applied_seq < n->max_seq)
-        request_catchup(n);
+    act(n, ekv_replica_log_done(n->replica, r->flags & EKV_MSG_F_MORE, ekv_now_us()));
 }
 
 /* ---- replies and heartbeats -------------------------------------------------------------- */
 
 static void write_ready(ekv_node_t *n)
 {
-    if (n->ready_written || !n->hello_done || !n->heartbeat_seen)
+    if (n->ready_written || !ekv_replica_ready(n->replica) || !n->heartbeat_seen)
         return;
     n->ready_written = 1;
     ekv_info("ready: http://%s:%d, delay %.3f ms, policy %s", n->cfg.http_host, n->http_port,
@@ -522,14 +612,13 @@ static void on_heartbeat(ekv_node_t *n, const ekv_msg_t *hb)
 {
     n->heartbeat_seen = 1;
     n->last_heartbeat_us = ekv_mono_us();
-    n->announced_seq = hb->seq;
     /* Incremental expiry rides on the heartbeat rather than a timer of its own; reads expire
      * lazily in any case. */
     ekv_cache_expire_some(n->cache, ekv_now_us(), 256);
-    if (n->hello_done && hb->seq > n->max_seq && hb->seq > n->applied_seq) {
-        n->st.gaps++;
-        request_catchup(n); /* a silent gap: changes were published that never reached us */
-    }
+    int what = ekv_replica_heartbeat(n->replica, hb->seq, hb->epoch);
+    if (what == EKV_REPLICA_CATCHUP)
+        n->st.gaps++; /* a silent gap: changes were published that never reached us */
+    act(n, what);
     write_ready(n);
 }
 
@@ -540,12 +629,10 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
         return; /* timed out already */
     switch (m->type) {
     case EKV_MSG_HELLO_REPLY:
-        n->hello_done = 1;
+        if (p->gen != n->gen)
+            break; /* said to a store since replaced */
         n->clock_offset_us = m->time_us - ekv_now_us() + ekv_link_delay_us(n->down);
-        if (n->cfg.policy == EKV_POLICY_PUSH_ALL && n->applied_seq == 0 && m->seq > 0)
-            request_catchup(n); /* a full replica starts from a snapshot */
-        else if (n->applied_seq == 0)
-            n->applied_seq = n->max_seq = m->seq; /* an empty cache starts at the tip */
+        act(n, ekv_replica_hello(n->replica, m->seq, m->epoch));
         write_ready(n);
         break;
     case EKV_MSG_WRITE_REPLY:
@@ -563,7 +650,8 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
         node_http_list_done(n, p, m);
         break;
     case EKV_MSG_CATCHUP_REPLY:
-        on_catchup_reply(n, m);
+        if (p->gen == n->gen) /* else: asked of a store since replaced */
+            on_catchup_reply(n, m);
         break;
     default:
         break;
@@ -606,15 +694,13 @@ static void expire_pending(ekv_node_t *n, int64_t mono)
             node_http_fail(p->req, 503, "Coordinator unavailable");
         for (size_t i = 0; i < p->nfollowers; i++)
             node_http_fail(p->followers[i], 503, "Coordinator unavailable");
-        if (p->kind == EKV_MSG_CATCHUP)
-            n->catchup_inflight = 0;
-        if (p->kind == EKV_MSG_HELLO) {
+        /* A lost catch-up is asked again (the PoP would otherwise stay behind until some
+         * new change showed the gap); so is a lost hello. */
+        if (p->kind == EKV_MSG_CATCHUP && p->gen == n->gen)
+            act(n, ekv_replica_catchup_lost(n->replica));
+        if (p->kind == EKV_MSG_HELLO && p->gen == n->gen) {
             ekv_warn("no answer from the coordinator yet; saying hello again");
-            pending_t *h = node_pending_new(n, EKV_MSG_HELLO, NULL);
-            ekv_msg_t m = {.type = EKV_MSG_HELLO, .seq = n->applied_seq};
-            m.text.ptr = n->cfg.name;
-            m.text.len = strlen(n->cfg.name);
-            node_send_request(n, h, &m);
+            say_hello(n);
         }
         pending_free(p);
     }
@@ -642,7 +728,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t mono = ekv_mono_us();
     expire_pending(n, mono);
     expire_waiters(n, mono);
-    if (!n->oldest && !n->waiters)
+    act(n, ekv_replica_due(n->replica, ekv_now_us()));
+    if (!n->oldest && !n->waiters && ekv_replica_next_due(n->replica) == INT64_MAX)
         event_del(n->tick_ev);
 }
 
@@ -674,6 +761,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->base = base;
     n->cfg = *cfg;
     n->cache = ekv_cache_new(cfg->cache_bytes);
+    n->replica = ekv_replica_new(cfg->policy == EKV_POLICY_PUSH_ALL);
     ekv_link_model_t model = real_model(cfg);
     n->up = ekv_link_new(model.delay_us);
     n->down = ekv_link_new(model.delay_us);
@@ -698,11 +786,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
         snprintf(errbuf, errlen, "cannot watch the ZeroMQ sockets: %s", strerror(errno));
         goto fail;
     }
-    pending_t *p = node_pending_new(n, EKV_MSG_HELLO, NULL);
-    ekv_msg_t hello = {.type = EKV_MSG_HELLO};
-    hello.text.ptr = cfg->name;
-    hello.text.len = strlen(cfg->name);
-    node_send_request(n, p, &hello);
+    say_hello(n);
     return n;
 fail:
     ekv_node_destroy(&n);
@@ -758,7 +842,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
         zmq_ctx_term(n->zctx);
     ekv_cache_destroy(&n->cache);
     free(n->reads_idx);
-    free(n->snap_cursor);
+    ekv_replica_destroy(&n->replica);
     free(n->pend);
     free(n);
     *self_p = NULL;

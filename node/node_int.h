@@ -34,6 +34,7 @@ struct pending {
     size_t nfollowers;
     pending_t *key_chain;     /* READ: next in the reads-in-flight index */
     int indexed;              /* READ: listed in that index */
+    unsigned gen;             /* HELLO, CATCHUP: the node's gen when asked */
     pending_t *chain;         /* next in the id bucket */
     pending_t *older, *newer; /* deadline order (FIFO: the timeout is constant) */
 };
@@ -58,7 +59,7 @@ typedef struct {
     uint64_t origin_reads, origin_writes; /* requests sent to the coordinator */
     uint64_t origin_errors;               /* timeouts and failures */
     uint64_t changes_applied, changes_ignored;
-    uint64_t gaps, catchups, malformed;
+    uint64_t gaps, catchups, malformed, resyncs;
     uint64_t lists, bulk_gets;
     uint64_t coalesced, unavailable; /* misses joined to a fetch; fast 503s */
 } node_stats_t;
@@ -82,13 +83,11 @@ struct ekv_node {
     pending_t **pend; /* id hash of pending requests */
     size_t npend_buckets;
     pending_t *oldest, *newest; /* pending in deadline order */
-    uint64_t applied_seq;       /* highest contiguous change sequence applied */
-    uint64_t max_seq;           /* highest change sequence applied */
-    uint64_t announced_seq;     /* latest sequence seen in a heartbeat */
-    int hello_done, heartbeat_seen, ready_written, catchup_inflight;
-    uint64_t snap_seq; /* coordinator tip when the running snapshot began; 0: none */
-    char *snap_cursor; /* where the next snapshot page starts (owned) */
-    size_t snap_cursor_len;
+    struct ekv_replica *replica; /* where this PoP stands in the change stream */
+    unsigned gen;                /* bumped when the coordinator's store changes (resync) */
+    uint64_t applied_seq;        /* mirrors of the replica's applied and announced */
+    uint64_t announced_seq;      /* sequences, for the admin endpoints */
+    int heartbeat_seen, ready_written;
     int64_t clock_offset_us;      /* coordinator clock minus ours, from hello */
     int64_t last_heartbeat_us;    /* monotonic time the last heartbeat was handled */
     int partitioned;              /* fault: everything to and from the coordinator is lost */
