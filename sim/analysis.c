@@ -2,7 +2,8 @@
  *
  * Writes are sorted twice: by key then commit time (to find, for a read, the newest version
  * of its key committed before it began, by binary search) and by sequence (to find a change's
- * commit time for a visibility record). Everything else is one pass. */
+ * commit time for a visibility record). Everything else is one pass. Convergence sorts a copy
+ * of the visibility records by (PoP, sequence) and looks each pre-recovery change up there. */
 #include "analysis.h"
 
 #include <math.h>
@@ -252,4 +253,64 @@ void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
     free(seen);
     free(ns);
     free(commits);
+}
+
+double ekv_tvis_bin_ms(int pushes, double max_delay_ms, double cache_ttl_s)
+{
+    if (pushes)
+        return fmax(0.5, max_delay_ms * 2 / EKV_TVIS_BINS);
+    return fmax(1.0, (max_delay_ms + cache_ttl_s * 1000) / EKV_TVIS_BINS);
+}
+
+static int by_pop_seq(const void *a, const void *b)
+{
+    const ekv_vis_rec_t *x = a, *y = b;
+    if (x->pop != y->pop)
+        return x->pop < y->pop ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* When PoP pop first saw seq, or -1. vis is sorted by (pop, seq). */
+static int64_t seen_at(const ekv_vis_rec_t *vis, size_t n, uint16_t pop, uint64_t seq)
+{
+    ekv_vis_rec_t key = {pop, seq, 0};
+    const ekv_vis_rec_t *v = n ? bsearch(&key, vis, n, sizeof *vis, by_pop_seq) : NULL;
+    return v ? v->visible_us : -1;
+}
+
+/* Microseconds from at until PoP p had every change committed before at; -1 if never. */
+static int64_t caught_up_us(const ekv_write_rec_t *w, size_t nw, const ekv_vis_rec_t *vis,
+                            size_t nvis, size_t p, int64_t at)
+{
+    int64_t worst = 0;
+    for (size_t i = 0; i < nw; i++) {
+        if (w[i].commit_us >= at)
+            continue;
+        int64_t s = seen_at(vis, nvis, (uint16_t)p, w[i].seq);
+        if (s < 0)
+            return -1;
+        worst = s - at > worst ? s - at : worst;
+    }
+    return worst;
+}
+
+void ekv_convergence(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vis_rec_t *vis,
+                     size_t nvis, size_t npops, const ekv_recovery_t *rec, size_t n,
+                     double time_scale, double *out_ms)
+{
+    ekv_vis_rec_t *sorted = ekv_malloc((nvis ? nvis : 1) * sizeof *sorted);
+    if (nvis)
+        memcpy(sorted, vis, nvis * sizeof *sorted);
+    sort(sorted, nvis, sizeof *sorted, by_pop_seq);
+    for (size_t i = 0; i < n; i++) {
+        int64_t worst = rec[i].at_us ? 0 : -1;
+        for (size_t p = 0; p < npops && worst >= 0; p++) {
+            if (rec[i].pop >= 0 && (size_t)rec[i].pop != p)
+                continue;
+            int64_t t = caught_up_us(writes, nwrites, sorted, nvis, p, rec[i].at_us);
+            worst = t < 0 ? -1 : t > worst ? t : worst;
+        }
+        out_ms[i] = worst < 0 ? -1 : (double)worst / 1000.0 * time_scale;
+    }
+    free(sorted);
 }

@@ -79,6 +79,25 @@ void ekv_version_lag(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
                      size_t nvis, int64_t start_us, int64_t end_us, double time_scale,
                      ekv_results_t *out);
 
+/* Width of a t-visibility bin (simulated ms) so that the 64 bins span what matters: twice the
+ * largest one-way delay under push policies (pushes is 1), whose reads turn fresh within a
+ * delay; the delay plus cacheTtl otherwise. At least 0.5 ms (push) or 1 ms. */
+double ekv_tvis_bin_ms(int pushes, double max_delay_ms, double cache_ttl_s);
+
+typedef struct {
+    int64_t at_us; /* when the recovery was applied; 0 = never */
+    int pop;       /* the PoP that recovered; -1 = every PoP (the coordinator came back) */
+} ekv_recovery_t;
+
+/* Convergence after each of n recoveries (a PoP continued, healed, restarted or sped up; the
+ * coordinator restarted): how long until its PoP, or every PoP, had seen every change
+ * committed before the recovery, in simulated ms from the recovery (0 when nothing was
+ * missing then). out_ms[i] is -1 when a change never became visible there within the
+ * records, or the recovery was never applied. Inputs are not modified. */
+void ekv_convergence(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vis_rec_t *vis,
+                     size_t nvis, size_t npops, const ekv_recovery_t *rec, size_t n,
+                     double time_scale, double *out_ms);
+
 /* The stale-read probability of a key under the ttl policy with Poisson writes (rate w per
  * second) and Poisson reads at one PoP (rate r per second), cache lifetime ttl seconds,
  * ignoring link delay: the first read of a cache lifetime fetches (fresh); a read a seconds

@@ -158,61 +158,36 @@ static void collect_counters(const ekv_state_t *st, uint64_t writes, ekv_run_t *
     free(r);
 }
 
-static int by_pop_seq(const void *a, const void *b)
-{
-    const ekv_vis_rec_t *x = a, *y = b;
-    if (x->pop != y->pop)
-        return x->pop < y->pop ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* When PoP pop first saw seq, or -1. vis is sorted by (pop, seq). */
-static int64_t seen_at(const ekv_vis_rec_t *vis, size_t n, uint16_t pop, uint64_t seq)
-{
-    ekv_vis_rec_t key = {pop, seq, 0};
-    const ekv_vis_rec_t *v = bsearch(&key, vis, n, sizeof *vis, by_pop_seq);
-    return v ? v->visible_us : -1;
-}
-
-/* Convergence after each recovery (continue, heal, restart, slow, coordinator restart): how
- * long until the PoP (every PoP for the coordinator) had seen every change committed before
- * the fault; null when it never did within the run. */
+/* Convergence after each recovery (continue, heal, restart, slow, coordinator restart), by
+ * ekv_convergence; null when it never converged within the run or is no recovery. */
 static json_t *convergence(const ekv_experiment_t *e, const ekv_topo_t *t,
                            const ekv_load_result_t *lr, double scale)
 {
-    ekv_vis_rec_t *vis = ekv_malloc((lr->nvis ? lr->nvis : 1) * sizeof *vis);
-    if (lr->nvis)
-        memcpy(vis, lr->vis, lr->nvis * sizeof *vis);
-    if (lr->nvis > 1)
-        qsort(vis, lr->nvis, sizeof *vis, by_pop_seq);
-    json_t *out = json_array();
+    ekv_recovery_t *rec = ekv_calloc(e->nfaults ? e->nfaults : 1, sizeof *rec);
+    double *ms = ekv_calloc(e->nfaults ? e->nfaults : 1, sizeof *ms);
     for (size_t f = 0; f < e->nfaults; f++) {
         const ekv_fault_t *x = &e->faults[f];
-        int64_t at = lr->fault_us[f];
         int recovery = x->kind == EKV_FAULT_CONTINUE || x->kind == EKV_FAULT_HEAL ||
                        x->kind == EKV_FAULT_RESTART || x->kind == EKV_FAULT_SLOW ||
                        x->kind == EKV_FAULT_COORD_RESTART;
+        rec[f].at_us = recovery ? lr->fault_us[f] : 0;
+        rec[f].pop = -1;
+        for (size_t p = 0; x->pop[0] && p < t->npops; p++)
+            if (!strcmp(t->pops[p].name, x->pop))
+                rec[f].pop = (int)p;
+    }
+    ekv_convergence(lr->writes, lr->nwrites, lr->vis, lr->nvis, t->npops, rec, e->nfaults, scale,
+                    ms);
+    json_t *out = json_array();
+    for (size_t f = 0; f < e->nfaults; f++) {
+        const ekv_fault_t *x = &e->faults[f];
         json_t *row = json_pack("{s:s, s:s, s:f, s:b}", "action", ekv_fault_name(x->kind), "pop",
-                                x->pop, "at_s", x->at_s, "applied", at != 0);
-        int64_t worst = 0, never = !recovery || at == 0;
-        for (size_t p = 0; p < t->npops && !never; p++) {
-            if (x->pop[0] && strcmp(t->pops[p].name, x->pop))
-                continue;
-            for (size_t w = 0; w < lr->nwrites && !never; w++) {
-                if (lr->writes[w].commit_us >= at)
-                    continue;
-                int64_t s = seen_at(vis, lr->nvis, (uint16_t)p, lr->writes[w].seq);
-                if (s < 0)
-                    never = 1;
-                else if (s - at > worst)
-                    worst = s - at;
-            }
-        }
-        json_object_set_new(row, "convergence_ms",
-                            never ? json_null() : json_real((double)worst / 1000.0 * scale));
+                                x->pop, "at_s", x->at_s, "applied", lr->fault_us[f] != 0);
+        json_object_set_new(row, "convergence_ms", ms[f] < 0 ? json_null() : json_real(ms[f]));
         json_array_append_new(out, row);
     }
-    free(vis);
+    free(rec);
+    free(ms);
     return out;
 }
 
@@ -298,9 +273,8 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
         write_csvs(out, policy, t, &lr);
         snprintf(run->policy, sizeof run->policy, "%s", policy);
         run->write_errors = lr.write_errors;
-        double bin_ms = fmax(1.0, (max_delay + e->cache_ttl * 1000) / EKV_TVIS_BINS);
-        if (!strcmp(policy, "push") || !strcmp(policy, "push-all"))
-            bin_ms = fmax(0.5, max_delay * 2 / EKV_TVIS_BINS);
+        double bin_ms = ekv_tvis_bin_ms(!strcmp(policy, "push") || !strcmp(policy, "push-all"),
+                                        max_delay, e->cache_ttl);
         ekv_analyze(lr.writes, lr.nwrites, lr.reads, lr.nreads, lr.vis, lr.nvis, t->npops,
                     t->time_scale, bin_ms, &run->res);
         ekv_version_lag(lr.writes, lr.nwrites, lr.vis, lr.nvis, lr.start_us, lr.end_us,

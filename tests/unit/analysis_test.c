@@ -364,6 +364,61 @@ static void test_version_lag_time_scale(void)
     ekv_results_fini(&r);
 }
 
+/* ---- convergence after a recovery ------------------------------------------------------- */
+
+/* Three changes committed at 1, 2 and 3 s, a fourth at 9 s; a recovery at 5 s. PoP 0 saw the
+ * first three at 1.01, 6.5 and 5.2 s: converged 1.5 s after the recovery (the latest of them),
+ * the fourth (committed after) does not count. PoP 1 never saw change 2: never converged.
+ * PoP 2 had all three before 5 s: 0. Every PoP (a coordinator restart): never, because of
+ * PoP 1. Records arrive shuffled and are left as they were. */
+static void test_convergence(void)
+{
+    ekv_write_rec_t w[4] = {
+        {0, 1, T0 + 1 * S}, {1, 2, T0 + 2 * S}, {2, 3, T0 + 3 * S}, {0, 4, T0 + 9 * S}};
+    ekv_vis_rec_t v[] = {{0, 1, T0 + 1 * S + 10 * MS}, {0, 2, T0 + 6500 * MS},
+                         {0, 3, T0 + 5200 * MS},       {1, 1, T0 + 1 * S},
+                         {1, 3, T0 + 3 * S},           {1, 4, T0 + 9 * S},
+                         {2, 1, T0 + 1 * S},           {2, 2, T0 + 2 * S},
+                         {2, 3, T0 + 4 * S},           {0, 4, T0 + 20 * S}};
+    size_t nv = sizeof v / sizeof *v;
+    SHUFFLE(v, nv);
+    SHUFFLE(w, 4);
+    ekv_vis_rec_t before[sizeof v / sizeof *v];
+    memcpy(before, v, sizeof v);
+    ekv_recovery_t rec[] = {
+        {T0 + 5 * S, 0}, {T0 + 5 * S, 1}, {T0 + 5 * S, 2}, {T0 + 5 * S, -1}, {0, 0}};
+    double ms[5];
+    ekv_convergence(w, 4, v, nv, 3, rec, 5, 1.0, ms);
+    CHECK_NEAR(ms[0], 1500, 1e-9);
+    CHECK_NEAR(ms[1], -1, 0);
+    CHECK_NEAR(ms[2], 0, 0);
+    CHECK_NEAR(ms[3], -1, 0);
+    CHECK_NEAR(ms[4], -1, 0); /* never applied */
+    CHECK(memcmp(before, v, sizeof v) == 0);
+    /* Every PoP but 1: the slowest (PoP 0) decides; at time scale 4 in simulated ms. */
+    ekv_recovery_t late = {T0 + 5 * S, -1};
+    ekv_convergence(w, 4, v, nv, 1, &late, 1, 4.0, ms);
+    CHECK_NEAR(ms[0], 6000, 1e-9);
+    /* A recovery before any commit has nothing to wait for; no records at all either. */
+    ekv_recovery_t early = {T0, -1};
+    ekv_convergence(w, 4, v, nv, 3, &early, 1, 1.0, ms);
+    CHECK_NEAR(ms[0], 0, 0);
+    ekv_convergence(NULL, 0, NULL, 0, 3, &late, 1, 1.0, ms);
+    CHECK_NEAR(ms[0], 0, 0);
+    ekv_convergence(w, 4, NULL, 0, 3, &late, 1, 1.0, ms);
+    CHECK_NEAR(ms[0], -1, 0);
+}
+
+/* The t-visibility bins span twice the largest delay under push policies, the delay plus
+ * cacheTtl otherwise, with floors of 0.5 and 1 ms. */
+static void test_tvis_bin_width(void)
+{
+    CHECK_NEAR(ekv_tvis_bin_ms(1, 320, 60), 10, 1e-12);
+    CHECK_NEAR(ekv_tvis_bin_ms(1, 1, 60), 0.5, 1e-12);
+    CHECK_NEAR(ekv_tvis_bin_ms(0, 640, 60), (640 + 60000) / 64.0, 1e-12);
+    CHECK_NEAR(ekv_tvis_bin_ms(0, 0, 0.01), 1, 1e-12);
+}
+
 /* ---- the analytic ttl stale ratio ------------------------------------------------------- */
 
 /* P = r (T - (1 - e^{-wT}) / w) / (1 + r T), by hand. */
@@ -400,6 +455,8 @@ int main(void)
     EKV_TEST_RUN(test_t_visibility_per_key);
     EKV_TEST_RUN(test_version_lag);
     EKV_TEST_RUN(test_version_lag_time_scale);
+    EKV_TEST_RUN(test_convergence);
+    EKV_TEST_RUN(test_tvis_bin_width);
     EKV_TEST_RUN(test_ttl_stale_ratio);
     EKV_TEST_DONE();
 }
