@@ -229,6 +229,8 @@ void ekv_opts_format(const ekv_opt_t *table, const void *opts, char *buf, size_t
         int set = o->kind == EKV_OPT_FLAG ? *(const int *)cfield_of(o, opts) : v[0] != '\0';
         if (!set)
             continue;
+        if (o->secret)
+            snprintf(v, sizeof v, "(secret)");
         n += (size_t)snprintf(buf + n, len - n, "%s--%s%s%s", n ? " " : "", o->name,
                               o->kind == EKV_OPT_FLAG ? "" : " ", v);
     }

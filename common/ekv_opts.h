@@ -40,6 +40,7 @@ typedef struct {
     int (*check)(const char *arg); /* EKV_OPT_STRING, optional: non-zero refuses */
     int (*parse)(const char *arg, void *field);             /* EKV_OPT_CUSTOM: 0, or -1 */
     void (*show)(const void *field, char *buf, size_t len); /* EKV_OPT_CUSTOM: as text */
+    int secret; /* a credential: ekv_opts_format() writes "(secret)" for its value */
 } ekv_opt_t;
 
 #define EKV_OPTS_HELP 1 /* ekv_opts_parse(): --help was given */
@@ -58,7 +59,8 @@ int ekv_opts_parse(const ekv_opt_t *table, int argc, char **argv, void *opts, ch
 void ekv_opts_usage(FILE *f, const char *synopsis, const ekv_opt_t *table, const void *defaults);
 
 /* Writes every option's value in opts as a command line ("--name pop --delay-ms 20 ...";
- * unset strings and flags left out) into buf, cut to len - 1 bytes. For the debug log. */
+ * unset strings and flags left out, secrets hidden) into buf, cut to len - 1 bytes. For the
+ * debug log. */
 void ekv_opts_format(const ekv_opt_t *table, const void *opts, char *buf, size_t len);
 
 #endif

@@ -1,8 +1,8 @@
-/* edgekv-coordinator: parses options, builds the coordinator, runs the loop, tears down. */
+/* edgekv-coordinator: reads its options (one table, below), builds the coordinator, runs the
+ * loop, tears down. */
 #include <event2/event.h>
-#include <getopt.h>
 #include <sched.h>
-#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,169 +10,196 @@
 #include "coord.h"
 #include "ekv_args.h"
 #include "ekv_err.h"
+#include "ekv_fdlimit.h"
 #include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
+#include "ekv_opts.h"
+
+/* The options as typed; configure() turns them into the coordinator's and the HTTP guard's
+ * configuration. The defaults come from those two (opts_defaults). */
+typedef struct {
+    const char *data, *pub, *router, *http, *api_token, *account_id, *ready_file;
+    long heartbeat_ms, write_rate_limit, log_keep, log_max_age, sweep_ms;
+    long max_connections, request_timeout_ms, idle_timeout_ms;
+    int durability, commit_cpu, verbose;
+    char http_default[300]; /* the default of http: host and port of the defaults */
+} opts_t;
+
+static int check_hostport(const char *s)
+{
+    char host[256];
+    int port;
+    return ekv_args_hostport(s, host, sizeof host, &port);
+}
+
+/* --commit-cpu: auto, none or a CPU number, into an int. */
+static int parse_cpu(const char *s, void *field)
+{
+    long v;
+    if (strcmp(s, "auto") == 0)
+        v = EKV_COMMIT_CPU_AUTO;
+    else if (strcmp(s, "none") == 0)
+        v = EKV_COMMIT_CPU_NONE;
+    else if (ekv_args_int(s, 0, CPU_SETSIZE - 1, &v) != 0)
+        return -1;
+    *(int *)field = (int)v;
+    return 0;
+}
+
+static void show_cpu(const void *field, char *buf, size_t len)
+{
+    int cpu = *(const int *)field;
+    if (cpu == EKV_COMMIT_CPU_AUTO || cpu == EKV_COMMIT_CPU_NONE)
+        snprintf(buf, len, "%s", cpu == EKV_COMMIT_CPU_AUTO ? "auto" : "none");
+    else
+        snprintf(buf, len, "%d", cpu);
+}
+
+static const char *const durabilities[] = {"fsync", "wal", "none", NULL};
+static const int durability_values[] = {EKV_STORE_FSYNC, EKV_STORE_WAL, EKV_STORE_NONE};
+
+#define O(field) offsetof(opts_t, field)
+static const ekv_opt_t table[] = {
+    {"data", EKV_OPT_STRING, O(data), "DIR",
+     .help = "RocksDB folder (created if missing; required)"},
+    {"pub", EKV_OPT_STRING, O(pub), "ENDPOINT", .help = "ZeroMQ PUB endpoint"},
+    {"router", EKV_OPT_STRING, O(router), "ENDPOINT", .help = "ZeroMQ ROUTER endpoint"},
+    {"http", EKV_OPT_STRING, O(http), "HOST:PORT", .help = "HTTP listener; port 0: any free port",
+     .check = check_hostport},
+    {"durability", EKV_OPT_ENUM, O(durability), "MODE", .help = "when a write is acknowledged",
+     .names = durabilities, .values = durability_values},
+    {"heartbeat-ms", EKV_OPT_INT, O(heartbeat_ms), "N", .help = "heartbeat period", .min = 1,
+     .max = 60000},
+    {"write-rate-limit", EKV_OPT_INT, O(write_rate_limit), "N",
+     .help = "writes per second allowed to one key; 0 = off", .max = 1000000},
+    {"log-keep", EKV_OPT_INT, O(log_keep), "N", .help = "change-log entries kept at most", .min = 1,
+     .max = 1L << 40},
+    {"log-max-age", EKV_OPT_INT, O(log_max_age), "S",
+     .help = "change-log entries older than S seconds are dropped;\n0 = no age limit",
+     .max = 1L << 32},
+    {"sweep-ms", EKV_OPT_INT, O(sweep_ms), "N", .help = "expiry sweep and log trim period",
+     .min = 1, .max = 3600000},
+    {"api-token", EKV_OPT_STRING, O(api_token), "TOKEN",
+     .help = "require \"Authorization: Bearer TOKEN\" on the REST API", .secret = 1},
+    {"account-id", EKV_OPT_STRING, O(account_id), "ID",
+     .help = "account id reported by /memberships", .check = ekv_args_name},
+    {"max-connections", EKV_OPT_INT, O(max_connections), "N",
+     .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},
+    {"request-timeout-ms", EKV_OPT_INT, O(request_timeout_ms), "N",
+     .help = "a request (headers and body) not received in N ms\ngets 408", .min = 1,
+     .max = 3600000},
+    {"idle-timeout-ms", EKV_OPT_INT, O(idle_timeout_ms), "N",
+     .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000},
+    {"commit-cpu", EKV_OPT_CUSTOM, O(commit_cpu), "CPU",
+     .help =
+         "run the loop and commit thread on CPU: auto (with\nfsync, the CPU taking the data disk's "
+         "completion\ninterrupts, when it is one), none, or a CPU number",
+     .parse = parse_cpu, .show = show_cpu},
+    {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
+     .help = "write endpoints as JSON here once serving"},
+    {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
+    {NULL},
+};
+#undef O
+
+static void opts_defaults(opts_t *o)
+{
+    ekv_coord_config_t d;
+    ekv_coord_config_defaults(&d);
+    ekv_http_limits_t l;
+    ekv_http_limits_defaults(&l);
+    *o = (opts_t){
+        .data = d.data_dir,
+        .pub = d.pub_endpoint,
+        .router = d.router_endpoint,
+        .api_token = d.api_token,
+        .account_id = d.account_id,
+        .heartbeat_ms = d.heartbeat_ms,
+        .write_rate_limit = d.rate_limit_us ? (long)(1000000 / d.rate_limit_us) : 0,
+        .log_keep = (long)d.log_keep,
+        .log_max_age = (long)d.log_max_age_s,
+        .sweep_ms = d.sweep_ms,
+        .max_connections = l.max_connections,
+        .request_timeout_ms = l.request_timeout_ms,
+        .idle_timeout_ms = l.idle_timeout_ms,
+        .durability = (int)d.durability,
+        .commit_cpu = d.commit_cpu,
+    };
+    snprintf(o->http_default, sizeof o->http_default, "%s:%d", d.http_host, d.http_port);
+    o->http = o->http_default;
+}
+
+/* The coordinator's and the guard's configuration from checked options; host holds the HTTP
+ * host. */
+static void configure(const opts_t *o, ekv_coord_config_t *cfg, ekv_http_limits_t *lim, char *host,
+                      size_t hlen)
+{
+    ekv_coord_config_defaults(cfg);
+    cfg->data_dir = o->data;
+    cfg->pub_endpoint = o->pub;
+    cfg->router_endpoint = o->router;
+    ekv_args_hostport(o->http, host, hlen, &cfg->http_port); /* checked while parsing */
+    cfg->http_host = host;
+    cfg->durability = (ekv_store_durability_t)o->durability;
+    cfg->heartbeat_ms = (int)o->heartbeat_ms;
+    cfg->rate_limit_us = o->write_rate_limit ? 1000000 / o->write_rate_limit : 0;
+    cfg->log_keep = (uint64_t)o->log_keep;
+    cfg->log_max_age_s = o->log_max_age;
+    cfg->sweep_ms = (int)o->sweep_ms;
+    cfg->api_token = o->api_token;
+    cfg->account_id = o->account_id;
+    cfg->commit_cpu = o->commit_cpu;
+    ekv_http_limits_defaults(lim);
+    lim->max_connections = (int)o->max_connections;
+    lim->request_timeout_ms = (int)o->request_timeout_ms;
+    lim->idle_timeout_ms = (int)o->idle_timeout_ms;
+}
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: edgekv-coordinator --data DIR [options]\n"
-               "  --data DIR            RocksDB folder (created if missing)\n"
-               "  --pub ENDPOINT        ZeroMQ PUB endpoint (default tcp://127.0.0.1:8781)\n"
-               "  --router ENDPOINT     ZeroMQ ROUTER endpoint (default tcp://127.0.0.1:8782)\n"
-               "  --http HOST:PORT      HTTP listener (default 127.0.0.1:8780; port 0 = any)\n"
-               "  --durability MODE     fsync (default), wal or none\n"
-               "  --heartbeat-ms N      heartbeat period (default 100)\n"
-               "  --write-rate-limit N  writes per second allowed to one key (default 1; 0 = off)\n"
-               "  --log-keep N          change-log entries kept at most (default 1000000)\n"
-               "  --log-max-age S       change-log entries older than S seconds are dropped\n"
-               "                        (default 86400; 0 = no age limit)\n"
-               "  --sweep-ms N          expiry sweep and log trim period (default 1000)\n"
-               "  --api-token TOKEN     require \"Authorization: Bearer TOKEN\" on the REST API\n"
-               "  --account-id ID       account id reported by /memberships\n"
-               "  --max-connections N   concurrent HTTP clients; more get 503 (default 4096)\n"
-               "  --request-timeout-ms N\n"
-               "                        a request (headers and body) not received in N ms gets\n"
-               "                        408 (default 10000)\n"
-               "  --idle-timeout-ms N   a kept-alive connection idle for N ms is closed (60000)\n"
-               "  --commit-cpu CPU      run the loop and commit thread on CPU: auto (default:\n"
-               "                        with fsync, the CPU taking the data disk's completion\n"
-               "                        interrupts, when it is one), none, or a CPU number\n"
-               "  --ready-file PATH     write endpoints as JSON here once serving\n"
-               "  --verbose             log debug lines\n");
+    opts_t d;
+    opts_defaults(&d);
+    ekv_opts_usage(f, "edgekv-coordinator --data DIR [options]", table, &d);
 }
 
-static int parse_args(int argc, char **argv, ekv_coord_config_t *cfg, ekv_http_limits_t *lim,
-                      const char **ready, char *host, size_t hlen)
+/* Reads the options into o; returns -1 to go on, else the exit status. */
+static int read_options(int argc, char **argv, opts_t *o)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                         {"pub", required_argument, 0, 'p'},
-                                         {"router", required_argument, 0, 'r'},
-                                         {"http", required_argument, 0, 'h'},
-                                         {"durability", required_argument, 0, 'D'},
-                                         {"heartbeat-ms", required_argument, 0, 'b'},
-                                         {"ready-file", required_argument, 0, 'R'},
-                                         {"verbose", no_argument, 0, 'v'},
-                                         {"write-rate-limit", required_argument, 0, 'W'},
-                                         {"log-keep", required_argument, 0, 'K'},
-                                         {"log-max-age", required_argument, 0, 'A'},
-                                         {"sweep-ms", required_argument, 0, 'S'},
-                                         {"api-token", required_argument, 0, 'T'},
-                                         {"account-id", required_argument, 0, 'I'},
-                                         {"max-connections", required_argument, 0, 'm'},
-                                         {"request-timeout-ms", required_argument, 0, 'q'},
-                                         {"idle-timeout-ms", required_argument, 0, 'i'},
-                                         {"commit-cpu", required_argument, 0, 'C'},
-                                         {"help", no_argument, 0, 'H'},
-                                         {0, 0, 0, 0}};
-    int c, li = 0;
-    long v = 0;
-    while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'd':
-            cfg->data_dir = optarg;
-            break;
-        case 'p':
-            cfg->pub_endpoint = optarg;
-            break;
-        case 'r':
-            cfg->router_endpoint = optarg;
-            break;
-        case 'h':
-            bad = ekv_args_hostport(optarg, host, hlen, &cfg->http_port);
-            cfg->http_host = host;
-            break;
-        case 'b':
-            bad = ekv_args_int(optarg, 1, 60000, &v);
-            cfg->heartbeat_ms = (int)v;
-            break;
-        case 'R':
-            *ready = optarg;
-            break;
-        case 'W':
-            bad = ekv_args_int(optarg, 0, 1000000, &v);
-            cfg->rate_limit_us = v ? 1000000 / v : 0;
-            break;
-        case 'K':
-            bad = ekv_args_int(optarg, 1, 1L << 40, &v);
-            cfg->log_keep = (uint64_t)v;
-            break;
-        case 'A':
-            bad = ekv_args_int(optarg, 0, 1L << 32, &v);
-            cfg->log_max_age_s = v;
-            break;
-        case 'S':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            cfg->sweep_ms = (int)v;
-            break;
-        case 'T':
-            cfg->api_token = optarg;
-            break;
-        case 'I':
-            cfg->account_id = optarg;
-            bad = ekv_args_name(optarg);
-            break;
-        case 'm':
-        case 'q':
-        case 'i':
-            bad = ekv_http_limits_option(c, optarg, lim);
-            break;
-        case 'v':
-            ekv_log_init("coordinator", EKV_LOG_DEBUG);
-            break;
-        case 'C':
-            if (strcmp(optarg, "auto") == 0) {
-                cfg->commit_cpu = EKV_COMMIT_CPU_AUTO;
-            } else if (strcmp(optarg, "none") == 0) {
-                cfg->commit_cpu = EKV_COMMIT_CPU_NONE;
-            } else {
-                bad = ekv_args_int(optarg, 0, CPU_SETSIZE - 1, &v);
-                cfg->commit_cpu = (int)v;
-            }
-            break;
-        case 'H':
-            usage(stdout);
-            exit(0);
-        case 'D':
-            if (strcmp(optarg, "fsync") == 0)
-                cfg->durability = EKV_STORE_FSYNC;
-            else if (strcmp(optarg, "wal") == 0)
-                cfg->durability = EKV_STORE_WAL;
-            else if (strcmp(optarg, "none") == 0)
-                cfg->durability = EKV_STORE_NONE;
-            else
-                bad = 1;
-            break;
-        default:
-            usage(stderr);
-            return -1;
-        }
-        if (bad) {
-            fprintf(stderr, "edgekv-coordinator: bad value for --%s: %s\n", opts[li].name, optarg);
-            return -1;
-        }
+    char err[512];
+    opts_defaults(o);
+    int rc = ekv_opts_parse(table, argc, argv, o, err, sizeof err);
+    if (rc == EKV_OPTS_HELP) {
+        usage(stdout);
+        return 0;
     }
-    if (optind < argc || !cfg->data_dir) {
-        fprintf(stderr, "edgekv-coordinator: %s\n",
-                optind < argc ? "unexpected argument" : "--data DIR is required");
+    if (rc == EKV_OK && !o->data)
+        snprintf(err, sizeof err, "--data DIR is required");
+    if (rc != EKV_OK || !o->data) {
+        fprintf(stderr, "edgekv-coordinator: %s\n", err);
         usage(stderr);
-        return -1;
+        return 2;
     }
-    return 0;
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
-    ekv_log_init("coordinator", EKV_LOG_INFO);
+    opts_t o;
+    int status = read_options(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    ekv_log_init("coordinator", o.verbose ? EKV_LOG_DEBUG : EKV_LOG_INFO);
+    char line[2048];
+    ekv_opts_format(table, &o, line, sizeof line);
+    ekv_debug("options: %s", line);
+    int lrc = ekv_fdlimit_raise(line, sizeof line);
+    ekv_log(lrc == EKV_OK ? EKV_LOG_INFO : EKV_LOG_WARN, "%s", line);
+
     ekv_coord_config_t cfg;
-    ekv_coord_config_defaults(&cfg);
     ekv_http_limits_t lim;
-    ekv_http_limits_defaults(&lim);
-    const char *ready = NULL;
     char host[256];
-    if (parse_args(argc, argv, &cfg, &lim, &ready, host, sizeof host) != 0)
-        return 2;
+    configure(&o, &cfg, &lim, host, sizeof host);
     ekv_loop_t *loop = ekv_loop_new(3);
     struct event_base *base = ekv_loop_base(loop);
 
@@ -186,8 +213,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "edgekv-coordinator: %s\n", err);
         goto out;
     }
-    if (ready && ekv_coord_write_ready(coord, ready) != EKV_OK) {
-        fprintf(stderr, "edgekv-coordinator: cannot write %s\n", ready);
+    if (o.ready_file && ekv_coord_write_ready(coord, o.ready_file) != EKV_OK) {
+        fprintf(stderr, "edgekv-coordinator: cannot write %s\n", o.ready_file);
         goto out;
     }
     ekv_loop_run(loop);

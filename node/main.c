@@ -1,183 +1,196 @@
-/* edgekv-node: parses options, builds one PoP, runs the loop, tears down; or, as
- * `edgekv-node --zygote`, forks PoPs on request (zygote.h). */
+/* edgekv-node: reads its options (one table, below), builds one PoP, runs the loop, tears
+ * down; or, as `edgekv-node --zygote`, forks PoPs on request (zygote.h). */
 #include <event2/event.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ekv_args.h"
+#include "ekv_err.h"
+#include "ekv_fdlimit.h"
 #include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
+#include "ekv_opts.h"
 #include "node.h"
 #include "zygote.h"
 
-static void usage(FILE *f)
+/* The options as typed; configure() turns them into the node's and the HTTP guard's
+ * configuration. The defaults come from those two (opts_defaults). */
+typedef struct {
+    const char *name, *http, *pub, *router, *jitter, *ns, *ready_file;
+    double delay_ms, loss, rto_ms, time_scale;
+    long seed, coordinator_timeout_ms, cache_mb, min_cache_ttl, origin_timeout_ms;
+    long max_connections, request_timeout_ms, idle_timeout_ms;
+    int policy, verbose;
+} opts_t;
+
+static int check_hostport(const char *s)
 {
-    fprintf(f,
-            "usage: edgekv-node [options]\n"
-            "  --name NAME             PoP name (default pop)\n"
-            "  --http HOST:PORT        HTTP listener (default 127.0.0.1:0, any port)\n"
-            "  --pub ENDPOINT          coordinator PUB (default tcp://127.0.0.1:8781)\n"
-            "  --router ENDPOINT       coordinator ROUTER (default tcp://127.0.0.1:8782)\n"
-            "  --delay-ms MS           one-way link delay to the coordinator (default 0)\n"
-            "  --jitter SPEC           none (default), uniform:MS, normal:MS or pareto:MS:SHAPE\n"
-            "  --loss P                probability a transmission is lost (default 0)\n"
-            "  --rto-ms MS             retransmission timeout paid per loss (default 200)\n"
-            "  --seed N                seed of the link's random draws (default 1)\n"
-            "  --time-scale S          simulated durations (delays, cacheTtl) run S times faster\n"
-            "  --coordinator-timeout-ms N\n"
-            "                          no heartbeat for N ms: fail writes and misses fast (1000)\n"
-            "  --policy P              push (default), push-all, invalidate or ttl\n"
-            "  --namespace ID          default namespace id\n"
-            "  --cache-mb N            cache memory cap in MiB (default 64)\n"
-            "  --min-cache-ttl S       smallest cacheTtl accepted (default 30)\n"
-            "  --origin-timeout-ms N   coordinator requests fail with 503 after (default 5000)\n"
-            "  --max-connections N     concurrent HTTP clients; more get 503 (default 4096)\n"
-            "  --request-timeout-ms N  a request (headers and body) not received in N ms gets\n"
-            "                          408 (default 10000)\n"
-            "  --idle-timeout-ms N     a kept-alive connection idle for N ms is closed (60000)\n"
-            "  --ready-file PATH       write {pid, name, url, delay_ms} here once serving\n"
-            "  --verbose               log debug lines\n"
-            "or: edgekv-node --zygote  fork PoPs on requests read from stdin (node/zygote.h)\n");
+    char host[256];
+    int port;
+    return ekv_args_hostport(s, host, sizeof host, &port);
 }
 
-static int parse_args(int argc, char **argv, ekv_node_config_t *cfg, ekv_http_limits_t *lim,
-                      char *host, size_t hlen)
+static int check_jitter(const char *s)
 {
-    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
-                                         {"http", required_argument, 0, 'h'},
-                                         {"pub", required_argument, 0, 'p'},
-                                         {"router", required_argument, 0, 'r'},
-                                         {"delay-ms", required_argument, 0, 'd'},
-                                         {"policy", required_argument, 0, 'P'},
-                                         {"namespace", required_argument, 0, 'N'},
-                                         {"cache-mb", required_argument, 0, 'c'},
-                                         {"min-cache-ttl", required_argument, 0, 't'},
-                                         {"origin-timeout-ms", required_argument, 0, 'o'},
-                                         {"ready-file", required_argument, 0, 'R'},
-                                         {"verbose", no_argument, 0, 'v'},
-                                         {"jitter", required_argument, 0, 'j'},
-                                         {"loss", required_argument, 0, 'l'},
-                                         {"rto-ms", required_argument, 0, 'x'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"time-scale", required_argument, 0, 'S'},
-                                         {"coordinator-timeout-ms", required_argument, 0, 'C'},
-                                         {"max-connections", required_argument, 0, 'm'},
-                                         {"request-timeout-ms", required_argument, 0, 'q'},
-                                         {"idle-timeout-ms", required_argument, 0, 'i'},
-                                         {"help", no_argument, 0, 'H'},
-                                         {0, 0, 0, 0}};
-    int c, li = 0;
-    while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
-        long v = 0;
-        double d = 0;
-        int bad = 0;
-        switch (c) {
-        case 'n':
-            cfg->name = optarg;
-            bad = ekv_args_name(optarg);
-            break;
-        case 'h':
-            bad = ekv_args_hostport(optarg, host, hlen, &cfg->http_port);
-            cfg->http_host = host;
-            break;
-        case 'p':
-            cfg->pub_endpoint = optarg;
-            break;
-        case 'r':
-            cfg->router_endpoint = optarg;
-            break;
-        case 'd':
-            bad = ekv_args_double(optarg, 0, 600000, &d);
-            cfg->link.delay_us = (int64_t)llround(d * 1000.0);
-            break;
-        case 'j':
-            bad = ekv_link_parse_jitter(optarg, &cfg->link) != 0;
-            break;
-        case 'l':
-            bad = ekv_args_double(optarg, 0, 0.9, &d);
-            cfg->link.loss = d;
-            break;
-        case 'x':
-            bad = ekv_args_double(optarg, 0, 600000, &d);
-            cfg->link.rto_us = (int64_t)llround(d * 1000.0);
-            break;
-        case 's':
-            bad = ekv_args_int(optarg, 0, LONG_MAX, &v);
-            cfg->seed = (uint64_t)v;
-            break;
-        case 'S':
-            bad = ekv_args_double(optarg, 0.001, 100000, &cfg->time_scale);
-            break;
-        case 'C':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            cfg->coordinator_timeout_ms = (int)v;
-            break;
-        case 'm':
-        case 'q':
-        case 'i':
-            bad = ekv_http_limits_option(c, optarg, lim);
-            break;
-        case 'P':
-            bad = ekv_policy_parse(optarg, &cfg->policy) != 0;
-            break;
-        case 'N':
-            cfg->default_ns = optarg;
-            bad = ekv_args_name(optarg);
-            break;
-        case 'c':
-            bad = ekv_args_int(optarg, 1, 1 << 20, &v);
-            cfg->cache_bytes = (size_t)v << 20;
-            break;
-        case 't':
-            bad = ekv_args_int(optarg, 1, 1L << 30, &v);
-            cfg->min_cache_ttl = v;
-            break;
-        case 'o':
-            bad = ekv_args_int(optarg, 1, 3600000, &v);
-            cfg->origin_timeout_ms = (int)v;
-            break;
-        case 'R':
-            cfg->ready_file = optarg;
-            break;
-        case 'v':
-            ekv_log_init(cfg->name, EKV_LOG_DEBUG);
-            break;
-        case 'H':
-            usage(stdout);
-            exit(0);
-        default:
-            usage(stderr);
-            return -1;
-        }
-        if (bad) {
-            fprintf(stderr, "edgekv-node: bad value for --%s: %s\n", opts[li].name, optarg);
-            return -1;
-        }
+    ekv_link_model_t m = {0};
+    return ekv_link_parse_jitter(s, &m);
+}
+
+static const char *const policies[] = {"push", "push-all", "invalidate", "ttl", NULL};
+static const int policy_values[] = {EKV_POLICY_PUSH, EKV_POLICY_PUSH_ALL, EKV_POLICY_INVALIDATE,
+                                    EKV_POLICY_TTL};
+
+#define O(field) offsetof(opts_t, field)
+static const ekv_opt_t table[] = {
+    {"name", EKV_OPT_STRING, O(name), "NAME", .help = "PoP name", .check = ekv_args_name},
+    {"http", EKV_OPT_STRING, O(http), "HOST:PORT", .help = "HTTP listener; port 0: any free port",
+     .check = check_hostport},
+    {"pub", EKV_OPT_STRING, O(pub), "ENDPOINT", .help = "coordinator PUB"},
+    {"router", EKV_OPT_STRING, O(router), "ENDPOINT", .help = "coordinator ROUTER"},
+    {"delay-ms", EKV_OPT_DOUBLE, O(delay_ms), "MS", .help = "one-way link delay to the coordinator",
+     .dmax = 600000},
+    {"jitter", EKV_OPT_STRING, O(jitter), "SPEC",
+     .help = "none, uniform:MS, normal:MS or pareto:MS:SHAPE", .check = check_jitter},
+    {"loss", EKV_OPT_DOUBLE, O(loss), "P", .help = "probability a transmission is lost",
+     .dmax = 0.9},
+    {"rto-ms", EKV_OPT_DOUBLE, O(rto_ms), "MS", .help = "retransmission timeout paid per loss",
+     .dmax = 600000},
+    {"seed", EKV_OPT_INT, O(seed), "N", .help = "seed of the link's random draws", .max = LONG_MAX},
+    {"time-scale", EKV_OPT_DOUBLE, O(time_scale), "S",
+     .help = "simulated durations (delays, cacheTtl) run S times faster", .dmin = 0.001,
+     .dmax = 100000},
+    {"coordinator-timeout-ms", EKV_OPT_INT, O(coordinator_timeout_ms), "N",
+     .help = "no heartbeat for N ms: fail writes and misses fast", .min = 1, .max = 3600000},
+    {"policy", EKV_OPT_ENUM, O(policy), "P", .help = "propagation policy", .names = policies,
+     .values = policy_values},
+    {"namespace", EKV_OPT_STRING, O(ns), "ID", .help = "default namespace id",
+     .check = ekv_args_name},
+    {"cache-mb", EKV_OPT_INT, O(cache_mb), "N", .help = "cache memory cap in MiB", .min = 1,
+     .max = 1 << 20},
+    {"min-cache-ttl", EKV_OPT_INT, O(min_cache_ttl), "S", .help = "smallest cacheTtl accepted",
+     .min = 1, .max = 1L << 30},
+    {"origin-timeout-ms", EKV_OPT_INT, O(origin_timeout_ms), "N",
+     .help = "coordinator requests fail with 503 after N ms", .min = 1, .max = 3600000},
+    {"max-connections", EKV_OPT_INT, O(max_connections), "N",
+     .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},
+    {"request-timeout-ms", EKV_OPT_INT, O(request_timeout_ms), "N",
+     .help = "a request (headers and body) not received in N ms\ngets 408", .min = 1,
+     .max = 3600000},
+    {"idle-timeout-ms", EKV_OPT_INT, O(idle_timeout_ms), "N",
+     .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000},
+    {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
+     .help = "write {pid, name, url, delay_ms} here once serving"},
+    {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
+    {NULL},
+};
+#undef O
+
+static void opts_defaults(opts_t *o)
+{
+    ekv_node_config_t d;
+    ekv_node_config_defaults(&d);
+    ekv_http_limits_t l;
+    ekv_http_limits_defaults(&l);
+    *o = (opts_t){
+        .name = d.name,
+        .http = "127.0.0.1:0",
+        .pub = d.pub_endpoint,
+        .router = d.router_endpoint,
+        .jitter = "none",
+        .ns = d.default_ns,
+        .ready_file = d.ready_file,
+        .delay_ms = (double)d.link.delay_us / 1000.0,
+        .loss = d.link.loss,
+        .rto_ms = (double)d.link.rto_us / 1000.0,
+        .time_scale = d.time_scale,
+        .seed = (long)d.seed,
+        .coordinator_timeout_ms = d.coordinator_timeout_ms,
+        .cache_mb = (long)(d.cache_bytes >> 20),
+        .min_cache_ttl = (long)d.min_cache_ttl,
+        .origin_timeout_ms = d.origin_timeout_ms,
+        .max_connections = l.max_connections,
+        .request_timeout_ms = l.request_timeout_ms,
+        .idle_timeout_ms = l.idle_timeout_ms,
+        .policy = (int)d.policy,
+    };
+}
+
+/* The node's and the guard's configuration from checked options; host holds the HTTP host. */
+static void configure(const opts_t *o, ekv_node_config_t *cfg, ekv_http_limits_t *lim, char *host,
+                      size_t hlen)
+{
+    ekv_node_config_defaults(cfg);
+    cfg->name = o->name;
+    ekv_args_hostport(o->http, host, hlen, &cfg->http_port); /* checked while parsing */
+    cfg->http_host = host;
+    cfg->pub_endpoint = o->pub;
+    cfg->router_endpoint = o->router;
+    cfg->link.delay_us = (int64_t)llround(o->delay_ms * 1000.0);
+    ekv_link_parse_jitter(o->jitter, &cfg->link); /* checked while parsing */
+    cfg->link.loss = o->loss;
+    cfg->link.rto_us = (int64_t)llround(o->rto_ms * 1000.0);
+    cfg->seed = (uint64_t)o->seed;
+    cfg->time_scale = o->time_scale;
+    cfg->coordinator_timeout_ms = (int)o->coordinator_timeout_ms;
+    cfg->policy = (ekv_policy_t)o->policy;
+    cfg->default_ns = o->ns;
+    cfg->cache_bytes = (size_t)o->cache_mb << 20;
+    cfg->min_cache_ttl = o->min_cache_ttl;
+    cfg->origin_timeout_ms = (int)o->origin_timeout_ms;
+    cfg->ready_file = o->ready_file;
+    ekv_http_limits_defaults(lim);
+    lim->max_connections = (int)o->max_connections;
+    lim->request_timeout_ms = (int)o->request_timeout_ms;
+    lim->idle_timeout_ms = (int)o->idle_timeout_ms;
+}
+
+static void usage(FILE *f)
+{
+    opts_t d;
+    opts_defaults(&d);
+    ekv_opts_usage(f, "edgekv-node [options]", table, &d);
+    fprintf(f, "or: edgekv-node --zygote  fork PoPs on requests read from stdin (node/zygote.h)\n");
+}
+
+/* Reads the options into o; returns -1 to go on, else the exit status. */
+static int read_options(int argc, char **argv, opts_t *o)
+{
+    char err[512];
+    opts_defaults(o);
+    int rc = ekv_opts_parse(table, argc, argv, o, err, sizeof err);
+    if (rc == EKV_OPTS_HELP) {
+        usage(stdout);
+        return 0;
     }
-    if (optind < argc) {
-        fprintf(stderr, "edgekv-node: unexpected argument %s\n", argv[optind]);
-        return -1;
+    if (rc != EKV_OK) {
+        fprintf(stderr, "edgekv-node: %s\n", err);
+        return 2;
     }
-    return 0;
+    return -1;
 }
 
 static int pop_main(int argc, char **argv)
 {
+    opts_t o;
+    int status = read_options(argc, argv, &o);
+    if (status >= 0)
+        return status;
+    ekv_log_init(o.name, o.verbose ? EKV_LOG_DEBUG : EKV_LOG_INFO);
+    char line[2048];
+    ekv_opts_format(table, &o, line, sizeof line);
+    ekv_debug("options: %s", line);
+    int lrc = ekv_fdlimit_raise(line, sizeof line);
+    ekv_log(lrc == EKV_OK ? EKV_LOG_INFO : EKV_LOG_WARN, "%s", line);
+
     ekv_node_config_t cfg;
-    ekv_node_config_defaults(&cfg);
-    cfg.http_port = 0;
     ekv_http_limits_t lim;
-    ekv_http_limits_defaults(&lim);
     char host[256];
-    if (parse_args(argc, argv, &cfg, &lim, host, sizeof host) != 0)
-        return 2;
-    ekv_log_init(cfg.name, EKV_LOG_INFO);
+    configure(&o, &cfg, &lim, host, sizeof host);
     ekv_loop_t *loop = ekv_loop_new(0);
     struct event_base *base = ekv_loop_base(loop);
 

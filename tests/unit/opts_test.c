@@ -11,7 +11,7 @@
 #include "ekv_test.h"
 
 typedef struct {
-    const char *name, *path;
+    const char *name, *path, *token;
     long count;
     double ratio;
     int mode, flag, even;
@@ -52,11 +52,12 @@ static const ekv_opt_t table[] = {
     {"even", EKV_OPT_CUSTOM, O(even), "E", .help = "two or four", .parse = parse_even,
      .show = show_even},
     {"a-very-long-option-name", EKV_OPT_FLAG, O(flag), NULL, .help = "long"},
+    {"token", EKV_OPT_STRING, O(token), "T", .help = "a credential", .secret = 1},
     {NULL},
 };
 #undef O
 
-static const opts_t defaults = {"dflt", NULL, 7, 1.0, 20, 0, 2};
+static const opts_t defaults = {"dflt", NULL, NULL, 7, 1.0, 20, 0, 2};
 
 static char err[256];
 
@@ -215,6 +216,7 @@ static void test_usage(void)
                        "  --even E                two or four (default two)\n"
                        "  --a-very-long-option-name\n"
                        "                          long\n"
+                       "  --token T               a credential\n"
                        "  --help                  print this text and exit\n";
     CHECK_STR(text, want);
 }
@@ -227,6 +229,11 @@ static void test_format(void)
     ekv_opts_format(table, &o, line, sizeof line);
     CHECK_STR(line, "--name dflt --count 7 --ratio 1.25 --mode fast --flag --even four "
                     "--a-very-long-option-name");
+    CHECK_EQ(PARSE(&o, "--token", "hunter2"), EKV_OK);
+    CHECK_STR(o.token, "hunter2");
+    ekv_opts_format(table, &o, line, sizeof line);
+    CHECK(strstr(line, "hunter2") == NULL);
+    CHECK(strstr(line, "--token (secret)") != NULL);
     char small[12];
     ekv_opts_format(table, &o, small, sizeof small); /* cut, still terminated */
     CHECK_STR(small, "--name dflt");
