@@ -318,12 +318,9 @@ static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
 {
     /* The sequence first, then the key: a "not found" carries a version no newer than what
      * the read saw, so it can never outrank a put committed in between. */
-    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY,
-                   .req_id = q->req_id,
-                   .status = 200,
-                   .seq = ekv_store_last_seq(c->store)};
+    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = q->req_id, .status = 200};
     ekv_msg_t cur;
-    int rc = ekv_store_get(c->store, q->ns, q->key, &cur);
+    int rc = ekv_store_get_at(c->store, q->ns, q->key, &cur, &r.seq);
     c->st.reads++;
     if (rc == EKV_OK && (cur.expiration == 0 || cur.expiration > ekv_now_us() / 1000000)) {
         r.flags = EKV_MSG_F_FOUND | (cur.flags & EKV_MSG_F_METADATA);

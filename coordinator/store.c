@@ -345,6 +345,7 @@ int ekv_store_get(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t 
     char *err = NULL;
     char *v = rocksdb_get_cf(self->db, self->ropts, self->cf[CF_DATA], k, klen, &vlen, &err);
     free(k);
+    scan_hook(self);
     if (check(err, "get"))
         return EKV_ESTORE;
     if (!v)
@@ -356,6 +357,13 @@ int ekv_store_get(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t 
         return EKV_ESTORE;
     }
     return EKV_OK;
+}
+
+int ekv_store_get_at(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t *out,
+                     uint64_t *as_of)
+{
+    *as_of = self->last_seq; /* first: a commit after it cannot be credited to this read */
+    return ekv_store_get(self, ns, key, out);
 }
 
 /* ---- scans ------------------------------------------------------------------------------- */

@@ -83,6 +83,12 @@ int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t co
  * EKV_ENOTFOUND when absent; EKV_ESTORE on an engine error. */
 int ekv_store_get(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t *out);
 
+/* ekv_store_get, and in *as_of a sequence the answer holds at: read before the key, so a
+ * "not found" is true as of *as_of and a put of the key committed meanwhile has a higher
+ * sequence (PoPs cache "not found" with this version; it must never outrank that put). */
+int ekv_store_get_at(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t *out,
+                     uint64_t *as_of);
+
 /* Lists keys of ns starting with prefix, in byte order, after start_after (exclusive; empty
  * = from the start), skipping records expired at now_s, at most limit. Fills page with
  * encoded CHANGE heads (value left out: decode with ekv_msg_decode_change_head) and sets
@@ -92,8 +98,9 @@ int ekv_store_list(ekv_store_t *self, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_by
 void ekv_page_fini(ekv_page_t *page);
 
 /* For tests: fn(arg) runs inside every list and snapshot scan, after the scan has read the
- * sequence it reports (page->seq) and before it opens its iterator, so a test can commit in
- * exactly that window. NULL removes it. */
+ * sequence it reports (page->seq) and before it opens its iterator, and inside every get
+ * right after the key was read, so a test can commit in exactly those windows. NULL
+ * removes it. */
 void ekv_store_set_scan_hook(ekv_store_t *self, void (*fn)(void *arg), void *arg);
 
 /* Change-log entries with seq > after, at most max_n and about max_bytes. */

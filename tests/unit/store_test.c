@@ -1156,6 +1156,36 @@ static void test_snapshot_seq_read_before_scan(void)
     ekv_store_destroy(&s);
 }
 
+static void put_k_in_window(void *arg)
+{
+    ekv_store_t *s = arg;
+    ekv_store_set_scan_hook(s, NULL, NULL);
+    put(s, "ns", "k", "new", NULL, 0);
+}
+
+/* Regression: an origin read took the key and then the sequence, so a "not found" could
+ * carry the version of a put committed in between, and the PoP's cached "not found" then
+ * outranked that put. A put lands right after the key is read: the miss must be versioned
+ * below it. */
+static void test_get_at_versions_a_miss_below_a_racing_put(void)
+{
+    char dir[128];
+    new_dir(dir, sizeof dir);
+    ekv_store_t *s = open_store(dir);
+    put(s, "ns", "other", "v", NULL, 0); /* seq 1 */
+    ekv_store_set_scan_hook(s, put_k_in_window, s);
+    ekv_msg_t m;
+    uint64_t as_of = 0;
+    CHECK_EQ(ekv_store_get_at(s, B("ns"), B("k"), &m, &as_of), EKV_ENOTFOUND);
+    CHECK_EQ(ekv_store_last_seq(s), 2); /* the racing put */
+    CHECK_EQ(as_of, 1);                 /* the miss is older than it */
+    CHECK_EQ(ekv_store_get_at(s, B("ns"), B("k"), &m, &as_of), EKV_OK);
+    CHECK_EQ(m.seq, 2);
+    CHECK_EQ(as_of, 2);
+    ekv_msg_fini(&m);
+    ekv_store_destroy(&s);
+}
+
 /* A snapshot page reflects every change up to its seq: a node that resumes the log after
  * page.seq misses nothing. Key i is written by change i, so a page with seq S (and no cursor
  * limit) must hold keys 1..S. Checked many times while a thread commits. */
@@ -1212,5 +1242,6 @@ int main(void)
     EKV_TEST_RUN(test_epoch);
     EKV_TEST_RUN(test_snapshot_seq_covers_page);
     EKV_TEST_RUN(test_snapshot_seq_read_before_scan);
+    EKV_TEST_RUN(test_get_at_versions_a_miss_below_a_racing_put);
     EKV_TEST_DONE();
 }
