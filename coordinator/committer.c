@@ -40,6 +40,17 @@ struct ekv_committer {
     struct event *ev; /* reads the pipe */
 };
 
+int64_t ekv_commit_linger_us(size_t queued, size_t last_group, size_t max_batch,
+                             int64_t last_commit_us)
+{
+    if (queued >= last_group || queued >= max_batch)
+        return 0;
+    int64_t wait = last_commit_us / 2;
+    if (wait > EKV_COMMIT_LINGER_MAX_US)
+        wait = EKV_COMMIT_LINGER_MAX_US;
+    return wait > 0 ? wait : 1;
+}
+
 static void *run(void *arg)
 {
     ekv_committer_t *c = arg;

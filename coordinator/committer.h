@@ -33,6 +33,18 @@ typedef void (*ekv_committer_done_fn)(void *arg, ekv_msg_t *drafts, size_t n, ch
 typedef void (*ekv_committer_publish_fn)(void *arg, const ekv_msg_t *drafts, size_t n,
                                          char **bodies, const size_t *lens, int64_t commit_us);
 
+/* The group-commit wait rule (pure). With many writers each waiting for its acknowledgement,
+ * the writers of the group just committed send their next writes a few microseconds after
+ * the acks; starting the next fsync at once would leave them out and split the writers into
+ * two cohorts that alternate, halving the writes per fsync. So when the last group showed
+ * concurrency (last_group >= 2: the writers seen then) and fewer drafts than that have
+ * gathered (and fewer than max_batch), the next group waits: for half the last commit's
+ * duration, capped at EKV_COMMIT_LINGER_MAX_US and at least 1 us. Returns that wait in
+ * microseconds, or 0 to commit what has gathered now. A single writer never waits. */
+#define EKV_COMMIT_LINGER_MAX_US 2000
+int64_t ekv_commit_linger_us(size_t queued, size_t last_group, size_t max_batch,
+                             int64_t last_commit_us);
+
 ekv_committer_t *ekv_committer_new(struct event_base *base, ekv_store_t *store,
                                    ekv_committer_publish_fn publish, ekv_committer_done_fn done,
                                    void *arg);

@@ -113,15 +113,7 @@ uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes)
     return seq;
 }
 
-/* Hands every queued unit (up to max_batch drafts, whole units) to the committer.
- *
- * Lingering: with many writers each waiting for its acknowledgement, the writers of the
- * group just committed send their next writes a few microseconds after the acks. Starting
- * the next fsync at once would leave them out and split the writers into two cohorts that
- * alternate, halving the writes per fsync. So when the last group showed concurrency (2 or
- * more drafts) the next one waits until as many drafts as the last group have gathered, or
- * for at most half the last commit's duration (capped at 2 ms) - a small latency
- * cost against an fsync of several milliseconds. A single writer never waits. */
+/* Hands every queued unit (up to max_batch drafts, whole units) to the committer. */
 static void start_now(ekv_coord_t *c)
 {
     ekv_fine_timer_cancel(c->linger);
@@ -152,12 +144,13 @@ static void start_group(ekv_coord_t *c)
 {
     if (!c->queue_head || ekv_committer_busy(c->committer))
         return;
-    int short_of = c->queued < c->last_group && c->queued < (size_t)c->cfg.max_batch;
-    if (short_of && ekv_fine_timer_pending(c->linger))
+    /* Lingering: see ekv_commit_linger_us (committer.h). */
+    int64_t wait = ekv_commit_linger_us(c->queued, c->last_group, (size_t)c->cfg.max_batch,
+                                        c->last_commit_us);
+    if (wait && ekv_fine_timer_pending(c->linger))
         return; /* the linger timer ends the wait */
-    if (short_of) {
-        int64_t wait = c->last_commit_us / 2 < 2000 ? c->last_commit_us / 2 : 2000;
-        if (ekv_fine_timer_set(c->linger, wait > 0 ? wait : 1) == EKV_OK)
+    if (wait) {
+        if (ekv_fine_timer_set(c->linger, wait) == EKV_OK)
             return;
         ekv_warn("linger timer: %s; committing at once", strerror(errno));
     }
