@@ -188,7 +188,7 @@ static void group_done(void *arg, ekv_msg_t *all, size_t n, char **bodies, size_
     start_group(c); /* what arrived meanwhile is the next group */
 }
 
-/* Commits everything queued before returning (namespace deletion pages). */
+/* Commits everything queued before returning (at shutdown). */
 static void flush_sync(ekv_coord_t *c)
 {
     while (c->queue_head || ekv_committer_busy(c->committer)) {
@@ -581,61 +581,137 @@ int coord_ns_rename(ekv_coord_t *c, const char *id, const char *title, ekv_kv_er
     return EKV_OK;
 }
 
-/* A group of deletes owned by the unit itself. */
-typedef struct {
-    commit_t cm;
-    ekv_page_t page; /* the keys' heads (their bytes back the drafts) */
-    ekv_msg_t *heads;
-} bulk_delete_t;
+/* ---- namespace deletion, in steps --------------------------------------------------------
+ *
+ * A namespace can hold millions of keys, and each must be deleted as a published change so
+ * that PoPs drop it too. Doing that in one go would hold the loop for seconds (heartbeats
+ * lapse, PoPs report the coordinator down), so a deletion is a job of steps: list a page of
+ * the namespace's keys, commit their deletes as one unit, and from that unit's completion
+ * list again from the start, until a listing comes back empty.
+ *
+ * No write may outlive the deletion. The namespace leaves the table first, so every write
+ * that arrives later is refused as "namespace not found"; the writes queued or in flight
+ * before that commit ahead of the job's first unit (units commit in queue order), so the
+ * listings after that unit see them. The job ends only on an empty listing made after its
+ * first unit committed. The namespace record is marked "deleting" before anything is
+ * deleted, so a coordinator killed half way resumes the job when it starts again. */
 
-static void bulk_delete_done(ekv_coord_t *c, commit_t *cm, int rc)
+typedef struct ns_job {
+    commit_t cm;
+    char id[33];
+    ekv_page_t page;  /* the keys' heads of this step (their bytes back the drafts) */
+    ekv_msg_t *heads; /* this step's delete drafts */
+    int barrier_done; /* a unit of this job has committed: earlier writes are in */
+    coord_ns_deleted_fn done;
+    void *arg;
+} ns_job_t;
+
+static void ns_job_step(ekv_coord_t *c, ns_job_t *j);
+
+static void ns_job_free_page(ns_job_t *j)
 {
-    (void)c;
-    (void)rc;
-    bulk_delete_t *b = cm->arg;
-    for (size_t i = 0; i < cm->n; i++)
-        ekv_msg_fini(&b->heads[i]);
-    free(b->heads);
-    ekv_page_fini(&b->page);
-    free(b);
+    for (size_t i = 0; i < j->cm.n; i++)
+        ekv_msg_fini(&j->heads[i]);
+    free(j->heads);
+    j->heads = NULL;
+    j->cm.n = 0;
+    ekv_page_fini(&j->page);
 }
 
-int coord_ns_delete(ekv_coord_t *c, const char *id, ekv_kv_error_t *err)
+static void ns_job_finish(ekv_coord_t *c, ns_job_t *j, int rc)
 {
-    ekv_bytes_t ns = {id, strlen(id)}, none = {"", 0};
-    for (;;) {
-        bulk_delete_t *b = ekv_calloc(1, sizeof *b);
-        ekv_store_list(c->store, ns, none, none, 1000, INT64_MIN, &b->page);
-        b->heads = ekv_calloc(b->page.n ? b->page.n : 1, sizeof *b->heads);
-        b->cm = (commit_t){b->heads, 0, bulk_delete_done, b, NULL};
-        for (size_t i = 0; i < b->page.n; i++) {
-            ekv_msg_t *h = &b->heads[b->cm.n];
-            if (ekv_msg_decode_change_head(b->page.items[i].ptr, b->page.items[i].len, h) == 0) {
-                h->op = EKV_OP_DELETE;
-                h->flags = 0;
-                b->cm.n++;
-            }
-        }
-        int last = !b->page.more || b->cm.n == 0;
-        coord_submit(c, &b->cm);
-        flush_sync(c); /* each page is committed before the next is listed */
-        if (last)
-            break;
+    if (rc == EKV_OK && ekv_store_ns_delete(c->store, j->id) != EKV_OK)
+        rc = EKV_ESTORE;
+    ekv_info("namespace %s %s", j->id, rc == EKV_OK ? "deleted" : "deletion failed");
+    c->ns_jobs--;
+    if (rc == EKV_OK && !strcmp(j->id, EKV_KV_DEFAULT_NS)) {
+        char errbuf[128];
+        if (coord_ns_ensure_default(c, errbuf, sizeof errbuf) != EKV_OK)
+            ekv_error("%s", errbuf); /* the default namespace always exists */
     }
-    if (ekv_store_ns_delete(c->store, id) != EKV_OK) {
+    if (j->done)
+        j->done(c, j->arg, rc);
+    free(j);
+}
+
+static void ns_job_unit_done(ekv_coord_t *c, commit_t *cm, int rc)
+{
+    ns_job_t *j = cm->arg;
+    ns_job_free_page(j);
+    if (c->stopping) { /* the record stays marked: the next start resumes the deletion */
+        c->ns_jobs--;
+        free(j);
+        return;
+    }
+    if (rc != EKV_OK) {
+        ns_job_finish(c, j, rc); /* the record stays marked: the next start resumes it */
+        return;
+    }
+    j->barrier_done = 1;
+    ns_job_step(c, j);
+}
+
+/* One step: a page of the namespace's keys, deleted as one unit. */
+static void ns_job_step(ekv_coord_t *c, ns_job_t *j)
+{
+    ekv_bytes_t ns = {j->id, strlen(j->id)}, none = {"", 0};
+    if (ekv_store_list(c->store, ns, none, none, 1000, INT64_MIN, &j->page) != EKV_OK) {
+        ekv_page_fini(&j->page);
+        ns_job_finish(c, j, EKV_ESTORE);
+        return;
+    }
+    if (j->page.n == 0 && j->barrier_done) {
+        ekv_page_fini(&j->page);
+        ns_job_finish(c, j, EKV_OK);
+        return;
+    }
+    j->heads = ekv_calloc(j->page.n ? j->page.n : 1, sizeof *j->heads);
+    j->cm = (commit_t){j->heads, 0, ns_job_unit_done, j, NULL};
+    for (size_t i = 0; i < j->page.n; i++) {
+        ekv_msg_t *h = &j->heads[j->cm.n];
+        if (ekv_msg_decode_change_head(j->page.items[i].ptr, j->page.items[i].len, h) == 0) {
+            h->op = EKV_OP_DELETE;
+            h->flags = 0;
+            j->cm.n++;
+        }
+    }
+    coord_submit(c, &j->cm); /* an empty unit is the barrier of an empty namespace */
+}
+
+static void ns_job_start(ekv_coord_t *c, const char *id, coord_ns_deleted_fn done, void *arg)
+{
+    ns_job_t *j = ekv_calloc(1, sizeof *j);
+    snprintf(j->id, sizeof j->id, "%s", id);
+    j->done = done;
+    j->arg = arg;
+    c->ns_jobs++;
+    ns_job_step(c, j);
+}
+
+int coord_ns_delete(ekv_coord_t *c, const char *id, coord_ns_deleted_fn done, void *arg,
+                    ekv_kv_error_t *err)
+{
+    const ekv_ns_t *found = coord_ns_find(c, id, strlen(id));
+    if (!found) {
+        ekv_kv_err_set(err, 404, "namespace not found");
+        err->code = EKV_REST_NS_NOT_FOUND;
+        return EKV_ENOTFOUND;
+    }
+    ekv_ns_t marked = *found;
+    marked.deleting = 1;
+    if (ekv_store_ns_put(c->store, &marked) != EKV_OK) {
         ekv_kv_err_set(err, 503, "Storage unavailable");
         return EKV_ESTORE;
     }
-    const ekv_ns_t *found = coord_ns_find(c, id, strlen(id));
     size_t at = (size_t)(found - c->ns);
     memmove(&c->ns[at], &c->ns[at + 1], (c->nns - at - 1) * sizeof *c->ns);
     c->nns--;
+    ns_job_start(c, marked.id, done, arg);
     return EKV_OK;
 }
 
-static int load_namespaces(ekv_coord_t *c, char *errbuf, size_t errlen)
+int coord_ns_ensure_default(ekv_coord_t *c, char *errbuf, size_t errlen)
 {
-    ekv_store_ns_list(c->store, &c->ns, &c->nns);
     if (coord_ns_find(c, EKV_KV_DEFAULT_NS, strlen(EKV_KV_DEFAULT_NS)))
         return EKV_OK;
     ekv_ns_t def = {.created = ekv_now_us() / 1000000};
@@ -651,6 +727,36 @@ static int load_namespaces(ekv_coord_t *c, char *errbuf, size_t errlen)
     c->ns[c->nns++] = def;
     ns_sort(c);
     return EKV_OK;
+}
+
+/* Loads the namespaces; those marked "deleting" by a run that stopped half way are not
+ * served (resume_deletions finishes them once the coordinator is up). */
+static int load_namespaces(ekv_coord_t *c, char *errbuf, size_t errlen)
+{
+    ekv_ns_t *all;
+    size_t n;
+    ekv_store_ns_list(c->store, &all, &n);
+    c->ns = ekv_calloc(n ? n : 1, sizeof *c->ns);
+    c->nns = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!all[i].deleting)
+            c->ns[c->nns++] = all[i];
+    free(all);
+    return coord_ns_ensure_default(c, errbuf, errlen);
+}
+
+static void resume_deletions(ekv_coord_t *c)
+{
+    ekv_ns_t *all;
+    size_t n;
+    ekv_store_ns_list(c->store, &all, &n);
+    for (size_t i = 0; i < n; i++)
+        if (all[i].deleting) {
+            ekv_warn("namespace %s was being deleted when the coordinator stopped; resuming",
+                     all[i].id);
+            ns_job_start(c, all[i].id, NULL, NULL);
+        }
+    free(all);
 }
 
 /* ---- housekeeping ------------------------------------------------------------------------ */
@@ -847,6 +953,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     c->hb_ev = add_timer(c, cfg->heartbeat_ms, on_heartbeat);
     c->hello_hb_ev = evtimer_new(base, on_heartbeat, c);
     c->sweep_ev = add_timer(c, cfg->sweep_ms, on_sweep);
+    resume_deletions(c);
     ekv_info("coordinator up: seq %llu, %zu namespaces, pub %s, router %s, http port %d",
              (unsigned long long)ekv_store_last_seq(c->store), c->nns, c->pub_ep, c->router_ep,
              c->http_port);
@@ -862,7 +969,8 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
     if (!c)
         return;
     if (c->committer) {
-        flush_sync(c); /* commit and answer what was received before the stop */
+        c->stopping = 1; /* namespace deletions stop after their step in flight */
+        flush_sync(c);   /* commit and answer what was received before the stop */
         ekv_committer_destroy(&c->committer);
     }
     if (c->flush_ev)

@@ -69,6 +69,8 @@ struct ekv_coord {
     struct ekv_committer *committer;   /* the commit thread */
     ekv_ns_t *ns;                      /* namespaces, sorted by id */
     size_t nns;
+    int ns_jobs;                       /* namespace deletions under way */
+    int stopping;                      /* shutting down: deletions stop after their step */
     coord_stats_t st;
 };
 
@@ -90,8 +92,18 @@ int coord_rate_allow(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key);
 const ekv_ns_t *coord_ns_find(const ekv_coord_t *c, const char *id, size_t len);
 int coord_ns_create(ekv_coord_t *c, const char *title, ekv_ns_t *out, ekv_kv_error_t *err);
 int coord_ns_rename(ekv_coord_t *c, const char *id, const char *title, ekv_kv_error_t *err);
-/* Removes the namespace and deletes every key in it (published as changes). */
-int coord_ns_delete(ekv_coord_t *c, const char *id, ekv_kv_error_t *err);
+/* Deletes namespace id and every key in it (published as changes), in steps between other
+ * work: it leaves the table at once (finds, lists and writes no longer see it), and
+ * done(c, arg, rc) runs on the loop when every key is gone and the record removed (rc
+ * EKV_OK) or a step failed (rc EKV_ESTORE; the record stays marked, and the next start of
+ * the coordinator resumes). Returns EKV_ENOTFOUND or EKV_ESTORE, with err filled, when the
+ * deletion cannot start (done is then never called). A deleted default namespace is
+ * created again, empty. */
+typedef void (*coord_ns_deleted_fn)(ekv_coord_t *c, void *arg, int rc);
+int coord_ns_delete(ekv_coord_t *c, const char *id, coord_ns_deleted_fn done, void *arg,
+                    ekv_kv_error_t *err);
+/* Creates the default namespace if it is missing; EKV_ESTORE with a message otherwise. */
+int coord_ns_ensure_default(ekv_coord_t *c, char *errbuf, size_t errlen);
 
 /* rest.c */
 int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen);

@@ -645,6 +645,7 @@ int ekv_store_ns_list(ekv_store_t *self, ekv_ns_t **out, size_t *n)
             ns->id[32] = '\0';
             snprintf(ns->title, sizeof ns->title, "%s", title);
             ns->created = json_integer_value(json_object_get(j, "created"));
+            ns->deleting = json_is_true(json_object_get(j, "deleting"));
         }
         json_decref(j);
     }
@@ -655,7 +656,14 @@ int ekv_store_ns_list(ekv_store_t *self, ekv_ns_t **out, size_t *n)
 int ekv_store_ns_put(ekv_store_t *self, const ekv_ns_t *ns)
 {
     json_t *j = json_pack("{s:s, s:I}", "title", ns->title, "created", (json_int_t)ns->created);
-    char *text = json_dumps(j, JSON_COMPACT);
+    if (j && ns->deleting)
+        json_object_set_new(j, "deleting", json_true());
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (!text) { /* a title that is not UTF-8 never gets here (the REST layer parsed it) */
+        json_decref(j);
+        ekv_error("namespace %s: cannot encode its record", ns->id);
+        return EKV_EINVAL;
+    }
     char *err = NULL;
     rocksdb_put_cf(self->db, self->sync, self->cf[CF_NS], ns->id, strlen(ns->id), text,
                    strlen(text), &err);

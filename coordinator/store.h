@@ -36,6 +36,7 @@ typedef struct {
     char id[33];     /* 32 hex characters */
     char title[513]; /* 1..512 bytes */
     int64_t created; /* epoch seconds */
+    int deleting;    /* its deletion has begun (resumed at the next start) */
 } ekv_ns_t;
 
 /* A page of encoded records (each malloc'd), as read from a scan. */
