@@ -11,6 +11,7 @@
  * configured default. Every handler ends in exactly one reply; errors carry the KV-SPEC
  * message both as the reason phrase and as the body. */
 #include "node_int.h"
+#include "http_text.h"
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
@@ -39,15 +40,119 @@ typedef struct {
     struct evkeyvalq q; /* query parameters */
 } target_t;
 
+/* ---- reply text (http_text.h) ------------------------------------------------------------ */
+
+json_t *node_text_json(const char *p, size_t n)
+{
+    size_t len;
+    char *s = ekv_kv_utf8_lossy(p, n, &len);
+    json_t *j = json_stringn_nocheck(s, len); /* well-formed now */
+    free(s);
+    return j;
+}
+
+void node_text_field(char *dst, size_t cap, const char *text)
+{
+    size_t len;
+    char *s = ekv_kv_utf8_lossy(text, strlen(text), &len);
+    if (len > cap - 1) { /* cut before the character that does not fit */
+        len = cap - 1;
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+    }
+    for (size_t i = 0; i < len; i++) /* control bytes are whole characters in UTF-8 */
+        dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+    dst[len] = '\0';
+    free(s);
+}
+
+static int has_control(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+char *node_text_meta_header(const char *meta, size_t len)
+{
+    if (!has_control(meta, len) && ekv_kv_utf8_valid(meta, len))
+        return ekv_memdup(meta, len);
+    json_t *v = json_loadb(meta, len, JSON_DECODE_ANY, NULL);
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    if (!text) { /* not JSON: a header all the same, never an injection */
+        char *raw = ekv_memdup(meta, len), *out = ekv_malloc(len * 3 + 1);
+        node_text_field(out, len * 3 + 1, raw);
+        free(raw);
+        return out;
+    }
+    /* jansson escapes every control character but DEL, which valid JSON holds only inside a
+     * string: there \u007f is the same character. */
+    size_t n = strlen(text), dels = 0;
+    for (size_t i = 0; i < n; i++)
+        dels += text[i] == 0x7f;
+    char *out = ekv_malloc(n + dels * 5 + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == 0x7f) {
+            memcpy(o, "\\u007f", 6);
+            o += 6;
+        } else {
+            *o++ = text[i];
+        }
+    }
+    *o = '\0';
+    free(text);
+    return out;
+}
+
 /* ---- replies ----------------------------------------------------------------------------- */
 
+void node_http_send(struct evhttp_request *req, int status, const char *reason,
+                    struct evbuffer *body)
+{
+    char clean[512];
+    node_text_field(clean, sizeof clean, reason ? reason : "");
+    evhttp_send_reply(req, status, clean[0] ? clean : NULL, body);
+}
+
+void node_http_header(struct evhttp_request *req, const char *name, const char *value)
+{
+    size_t cap = strlen(value) * 3 + 1; /* never cut: metadata re-encoded may be long */
+    char *clean = ekv_malloc(cap);
+    node_text_field(clean, cap, value);
+    evhttp_add_header(evhttp_request_get_output_headers(req), name, clean);
+    free(clean);
+}
+
+void node_http_json(struct evhttp_request *req, int status, json_t *j, int nl)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ekv_error("a reply could not be serialised as JSON");
+        node_http_fail(req, 500, "Internal error");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, strlen(text));
+    if (nl)
+        evbuffer_add(b, "\n", 1);
+    node_http_header(req, "Content-Type", "application/json");
+    node_http_send(req, status, status == 200 ? "OK" : "Error", b);
+    evbuffer_free(b);
+    free(text);
+}
+
+/* Errors carry their message as reason phrase and body: the same cleaned text in both. */
 void node_http_fail(struct evhttp_request *req, int status, const char *message)
 {
+    char clean[512];
+    node_text_field(clean, sizeof clean, message ? message : "");
     struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "%s\n", message);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; charset=utf-8");
-    evhttp_send_reply(req, status, message, b);
+    evbuffer_add_printf(b, "%s\n", clean);
+    node_http_header(req, "Content-Type", "text/plain; charset=utf-8");
+    evhttp_send_reply(req, status, clean[0] ? clean : NULL, b);
     evbuffer_free(b);
 }
 
@@ -84,9 +189,9 @@ static void send_item(ekv_node_t *n, struct evhttp_request *req, const ekv_cache
         node_http_fail(req, 404, "Not Found");
         return;
     }
-    if (it->has_meta) {
-        char *meta = ekv_memdup(it->meta.ptr, it->meta.len);
-        evhttp_add_header(h, META_HEADER, meta);
+    if (it->has_meta) { /* always there, whatever bytes it was stored as */
+        char *meta = node_text_meta_header(it->meta.ptr, it->meta.len);
+        node_http_header(req, META_HEADER, meta);
         free(meta);
     }
     if (it->expiration) {
@@ -96,7 +201,7 @@ static void send_item(ekv_node_t *n, struct evhttp_request *req, const ekv_cache
     }
     evhttp_add_header(h, "Content-Type", "application/octet-stream");
     evbuffer_add(evhttp_request_get_output_buffer(req), it->value.ptr, it->value.len);
-    evhttp_send_reply(req, 200, "OK", NULL);
+    node_http_send(req, 200, "OK", NULL);
 }
 
 /* ---- request parsing --------------------------------------------------------------------- */
@@ -120,13 +225,43 @@ static int parse_target(ekv_node_t *n, struct evhttp_request *req, const char *p
         t->ns_len = (size_t)(slash - t->ns);
         raw = slash + 1;
     }
-    if (t->ns_len == 0 || t->ns_len > 64) {
+    if (!node_ns_ok(t->ns, t->ns_len)) {
         ekv_kv_err_set(err, 400, "Invalid namespace id");
         return EKV_EINVAL;
     }
     if (ekv_kv_decode_key(raw, strlen(raw), &t->key, &t->key_len, err) != EKV_OK)
         return EKV_EINVAL;
     return ekv_kv_check_key(t->key, t->key_len, err);
+}
+
+int node_ns_ok(const char *ns, size_t len)
+{
+    if (len == 0 || len > 64)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (ns[i] <= ' ' || ns[i] > '~')
+            return 0;
+    return 1;
+}
+
+int node_parse_cache_ttl(const char *raw, int64_t min, int64_t *out, ekv_kv_error_t *err)
+{
+    if (ekv_kv_parse_cache_ttl(raw, min, out, err) != EKV_OK)
+        return EKV_EINVAL;
+    if (*out > NODE_MAX_CACHE_TTL)
+        *out = NODE_MAX_CACHE_TTL;
+    return EKV_OK;
+}
+
+int node_check_prefix(const char *prefix, size_t len, ekv_kv_error_t *err)
+{
+    if (ekv_kv_check_prefix(len, err) != EKV_OK)
+        return EKV_EINVAL;
+    if (!ekv_kv_utf8_valid(prefix, len)) { /* no key could start with it */
+        ekv_kv_err_set(err, 400, "Could not URL-decode key name");
+        return EKV_EINVAL;
+    }
+    return EKV_OK;
 }
 
 static ekv_bytes_t bytes(const char *p, size_t n)
@@ -140,8 +275,8 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
     ekv_kv_error_t err;
     int64_t ttl;
-    if (ekv_kv_parse_cache_ttl(evhttp_find_header(&t->q, "cache_ttl"), n->cfg.min_cache_ttl, &ttl,
-                               &err) != EKV_OK) {
+    if (node_parse_cache_ttl(evhttp_find_header(&t->q, "cache_ttl"), n->cfg.min_cache_ttl, &ttl,
+                             &err) != EKV_OK) {
         fail_kv(req, &err);
         return;
     }
@@ -306,7 +441,7 @@ void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
     ekv_cache_store(n->cache, w->ns, w->key, &it, now);
     add_version_headers(n, p->req, r->seq, r->time_us);
     struct evbuffer *b = evbuffer_new();
-    evhttp_send_reply(p->req, 200, "OK", b);
+    node_http_send(p->req, 200, "OK", b);
     evbuffer_free(b);
 }
 
@@ -319,7 +454,9 @@ static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, t
     if (strcmp(path, "/") == 0 || strcmp(path, "/bulk/get") == 0) {
         const char *ns = evhttp_find_header(evhttp_request_get_input_headers(req), NS_HEADER);
         ns = ns ? ns : n->cfg.default_ns;
-        if (path[1] == '\0' && cmd == EVHTTP_REQ_GET)
+        if (!node_ns_ok(ns, strlen(ns)))
+            node_http_fail(req, 400, "Invalid namespace id");
+        else if (path[1] == '\0' && cmd == EVHTTP_REQ_GET)
             node_http_list(n, req, ns, &t->q);
         else if (path[1] == 'b' && cmd == EVHTTP_REQ_POST)
             node_http_bulk_get(n, req, ns);

@@ -17,23 +17,18 @@
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ekv_digest.h"
 #include "ekv_time.h"
+#include "http_text.h"
 #include "node_int.h"
 
 static void send_json(struct evhttp_request *req, int status, json_t *j)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "%s\n", text);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
-    evbuffer_free(b);
-    free(text);
-    json_decref(j);
+    node_http_json(req, status, j, 1);
 }
 
 void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v)
@@ -43,7 +38,7 @@ void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *
         char *text = json_dumps(j, JSON_COMPACT);
         struct evbuffer *b = evbuffer_new();
         evbuffer_add_printf(b, "%s\n", text);
-        evhttp_send_reply(req, 504, "Not visible in time", b);
+        node_http_send(req, 504, "Not visible in time", b);
         evbuffer_free(b);
         free(text);
         json_decref(j);
@@ -89,9 +84,21 @@ static void do_visibility(ekv_node_t *n, struct evhttp_request *req, struct evke
                             v->seq, v->commit_us, v->visible_us);
     }
     evbuffer_add_printf(b, "],\"next\":%" PRIu64 ",\"lost\":%" PRIu64 "}\n", n->vis_total, lost);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, 200, "OK", b);
+    node_http_header(req, "Content-Type", "application/json");
+    node_http_send(req, 200, "OK", b);
     evbuffer_free(b);
+}
+
+/* A whole decimal number in lo..hi; 0 if so. strtod alone takes "inf", "nan" and 1e300,
+ * which no conversion to an integer survives. */
+static int parse_real(const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    double v = s && *s ? strtod(s, &end) : NAN;
+    if (!end || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 static void do_fault(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
@@ -99,12 +106,13 @@ static void do_fault(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq
     const char *part = evhttp_find_header(q, "partition"), *d = evhttp_find_header(q, "delay_ms");
     const char *j = evhttp_find_header(q, "jitter"), *l = evhttp_find_header(q, "loss");
     ekv_link_model_t m = n->cfg.link;
-    char *end = NULL;
-    double delay = d ? strtod(d, &end) : 0, loss = l ? strtod(l, NULL) : 0;
-    if ((part && strcmp(part, "0") && strcmp(part, "1")) || (d && (*end || delay < 0)) ||
-        (j && ekv_link_parse_jitter(j, &m) != 0) || (l && (loss < 0 || loss > 0.9))) {
+    double delay = 0, loss = 0;
+    /* the same range as edgekv-node --delay-ms */
+    if ((part && strcmp(part, "0") && strcmp(part, "1")) ||
+        (d && parse_real(d, 0, 600000, &delay)) || (j && ekv_link_parse_jitter(j, &m) != 0) ||
+        (l && parse_real(l, 0, 0.9, &loss))) {
         node_http_fail(req, 400,
-                       "fault takes partition=0|1, delay_ms>=0, jitter=SPEC, loss=0..0.9");
+                       "fault takes partition=0|1, delay_ms=0..600000, jitter=SPEC, loss=0..0.9");
         return;
     }
     if (part)
@@ -137,10 +145,11 @@ static int visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_ite
     }
     if (w->sample && w->left > 0) {
         w->left--;
-        json_array_append_new(w->sample,
-                              json_pack("{s:s%, s:s%, s:I, s:b, s:b}", "ns", ns.ptr, ns.len, "key",
-                                        key.ptr, key.len, "seq", (json_int_t)it->seq, "negative",
-                                        it->negative, "fresh", it->fresh_until_us > w->now));
+        json_array_append_new(w->sample, json_pack("{s:o, s:o, s:I, s:b, s:b}", "ns",
+                                                   node_text_json(ns.ptr, ns.len), "key",
+                                                   node_text_json(key.ptr, key.len), "seq",
+                                                   (json_int_t)it->seq, "negative", it->negative,
+                                                   "fresh", it->fresh_until_us > w->now));
     }
     return 0;
 }
@@ -237,9 +246,8 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
                         "edgekv_pop_visibility_seconds_sum{pop=\"%s\"} %.6f\n"
                         "edgekv_pop_visibility_seconds_count{pop=\"%s\"} %" PRIu64 "\n",
                         pop, h->sum / 1e6, pop, h->count);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; version=0.0.4");
-    evhttp_send_reply(req, 200, "OK", b);
+    node_http_header(req, "Content-Type", "text/plain; version=0.0.4");
+    node_http_send(req, 200, "OK", b);
     evbuffer_free(b);
 }
 

@@ -16,6 +16,7 @@
 #include "ekv_kv.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
+#include "http_text.h"
 #include "node_int.h"
 
 typedef struct {
@@ -35,18 +36,6 @@ typedef struct bulk_get {
     int64_t cache_ttl;
 } bulk_get_t;
 
-static void send_json(struct evhttp_request *req, json_t *j)
-{
-    char *text = json_dumps(j, JSON_COMPACT);
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, text, strlen(text));
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    evhttp_send_reply(req, 200, "OK", b);
-    evbuffer_free(b);
-    free(text);
-    json_decref(j);
-}
-
 /* ---- list -------------------------------------------------------------------------------- */
 
 void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, struct evkeyvalq *q)
@@ -57,7 +46,7 @@ void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, s
     size_t plen = prefix ? strlen(prefix) : 0, alen = 0;
     char *after = NULL;
     if (ekv_kv_parse_list_limit(evhttp_find_header(q, "key_count_limit"), 1, &limit, &err) ||
-        ekv_kv_check_prefix(plen, &err) ||
+        (prefix && node_check_prefix(prefix, plen, &err)) ||
         (cursor && *cursor && ekv_kv_cursor_decode(cursor, &after, &alen, &err))) {
         node_http_fail(req, err.status, err.message);
         return;
@@ -78,6 +67,8 @@ void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, s
     free(after);
 }
 
+/* Keys and metadata are rendered as a Worker would decode their bytes: a record stored before
+ * keys had to be UTF-8 (or by another writer) lists with U+FFFD, never breaks the reply. */
 void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
 {
     (void)n;
@@ -85,11 +76,11 @@ void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
     for (size_t i = 0; i < r->nchanges; i++) {
         const ekv_msg_t *h = &r->changes[i];
         json_t *e = json_object();
-        json_object_set_new(e, "name", json_stringn_nocheck(h->key.ptr, h->key.len));
+        json_object_set_new(e, "name", node_text_json(h->key.ptr, h->key.len));
         if (h->expiration)
             json_object_set_new(e, "expiration", json_integer(h->expiration));
         if (h->flags & EKV_MSG_F_METADATA)
-            json_object_set_new(e, "metadata", json_stringn_nocheck(h->meta.ptr, h->meta.len));
+            json_object_set_new(e, "metadata", node_text_json(h->meta.ptr, h->meta.len));
         json_array_append_new(keys, e);
     }
     int more = (r->flags & EKV_MSG_F_MORE) != 0;
@@ -99,7 +90,7 @@ void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
         json_object_set_new(j, "cursor", json_string(c));
         free(c);
     }
-    send_json(p->req, j);
+    node_http_json(p->req, 200, j, 0);
 }
 
 /* ---- bulk get ---------------------------------------------------------------------------- */
@@ -128,6 +119,14 @@ static void keep(result_t *r, int found, int has_meta, ekv_bytes_t value, ekv_by
     r->mlen = has_meta ? meta.len : 0;
 }
 
+/* The stored metadata as a JSON value; text that is not JSON (an old or foreign record) as a
+ * string of it. */
+static json_t *meta_json(const result_t *r)
+{
+    json_t *m = r->has_meta ? json_loadb(r->meta, r->mlen, JSON_DECODE_ANY, NULL) : json_null();
+    return m ? m : node_text_json(r->meta, r->mlen);
+}
+
 /* Builds the reply; a json read of a non-JSON value or an oversized total is an error. */
 static void bulk_reply(bulk_get_t *b)
 {
@@ -140,17 +139,15 @@ static void bulk_reply(bulk_get_t *b)
         total += r->vlen + r->mlen;
         if (r->found) {
             v = b->as_json ? json_loadb(r->value, r->vlen, JSON_DECODE_ANY, NULL)
-                           : json_stringn_nocheck(r->value, r->vlen);
+                           : node_text_json(r->value, r->vlen);
             if (!v) {
                 ekv_kv_err_bulk_not_json(&err);
                 break;
             }
             if (b->with_meta)
-                v = json_pack("{s:o, s:o}", "value", v, "metadata",
-                              r->has_meta ? json_loadb(r->meta, r->mlen, JSON_DECODE_ANY, NULL)
-                                          : json_null());
+                v = json_pack("{s:o, s:o}", "value", v, "metadata", meta_json(r));
         }
-        json_object_setn_new_nocheck(values, b->keys[i], b->klens[i], v);
+        json_object_setn_new(values, b->keys[i], b->klens[i], v);
     }
     if (!err.status && total > EKV_KV_MAX_VALUE)
         ekv_kv_err_bulk_too_large(&err);
@@ -158,7 +155,7 @@ static void bulk_reply(bulk_get_t *b)
         json_decref(values);
         node_http_fail(b->req, err.status, err.message);
     } else {
-        send_json(b->req, values);
+        node_http_json(b->req, 200, values, 0);
     }
 }
 
@@ -192,6 +189,19 @@ void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
     bulk_free(b);
 }
 
+/* cacheTtl as the text the KV rules parse (NULL: absent or null, the default). The binding
+ * sends a string; an integer is taken as its digits, and anything else (a real such as 60.5
+ * or 1e300, a boolean...) as its JSON text, which the rules then refuse. New; free it. */
+static char *ttl_text(json_t *ttl)
+{
+    if (!ttl || json_is_null(ttl))
+        return NULL;
+    if (json_is_string(ttl))
+        return ekv_memdup(json_string_value(ttl), json_string_length(ttl));
+    char *text = json_dumps(ttl, JSON_COMPACT | JSON_ENCODE_ANY);
+    return text ? text : ekv_strdup("?");
+}
+
 /* Parses {"keys", "type"?, "withMetadata"?, "cacheTtl"?}; replies with the error if bad. */
 static bulk_get_t *bulk_parse(ekv_node_t *n, struct evhttp_request *req, const char *ns)
 {
@@ -201,16 +211,13 @@ static bulk_get_t *bulk_parse(ekv_node_t *n, struct evhttp_request *req, const c
     json_t *keys = json_object_get(doc, "keys"), *ttl = json_object_get(doc, "cacheTtl");
     const char *type = json_string_value(json_object_get(doc, "type"));
     ekv_kv_error_t err = {0};
-    char ttlbuf[32];
-    const char *ttlraw = json_is_string(ttl) ? json_string_value(ttl) : NULL;
-    if (json_is_integer(ttl))
-        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)json_integer_value(ttl)),
-            ttlraw = ttlbuf;
+    char *ttlraw = ttl_text(ttl);
     int64_t cache_ttl = 0;
     if (!json_is_array(keys))
         ekv_kv_err_set(&err, 400, "expected {\"keys\": [...]}");
     else if (ekv_kv_check_bulk_get(json_array_size(keys), type, &err) == EKV_OK)
-        ekv_kv_parse_cache_ttl(ttlraw, n->cfg.min_cache_ttl, &cache_ttl, &err);
+        node_parse_cache_ttl(ttlraw, n->cfg.min_cache_ttl, &cache_ttl, &err);
+    free(ttlraw);
     for (size_t i = 0; !err.status && i < json_array_size(keys); i++) {
         json_t *k = json_array_get(keys, i);
         if (!json_is_string(k))
