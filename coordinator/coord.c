@@ -898,7 +898,7 @@ static struct event *add_timer(ekv_coord_t *c, int ms, event_callback_fn fn)
 /* Puts the loop and the commit thread on the CPU that takes the data disk's completion
  * interrupts (or the one configured). An fsync then completes on the CPU where its thread
  * waits, not with a wakeup of a halted CPU; and the loop's hand-off to the commit thread and
- * back stays on that CPU too (docs/performance.md, "The commit thread on the disk's CPU"). */
+ * back stays on that CPU too (docs/performance-log.md, "the commit thread on the disk's CPU"). */
 static void place_commit(ekv_coord_t *c)
 {
     int cpu = c->cfg.commit_cpu;

@@ -5,7 +5,7 @@
  * library pages (GOT, relocated read-only data) and whatever it had touched, so 300 PoPs
  * keep one copy of those in the CPU caches instead of 300. At 300 PoPs on two CPUs, where a
  * PoP wakes with cold caches for every change, that cut a PoP's CPU per delivered change
- * from 26.3-26.7 to 21.3-22.2 µs (docs/performance.md). The children also share one address
+ * from 26.3-26.7 to 21.3-22.2 µs (docs/performance-log.md, "2026-12-03, 12:45-13:05: PoPs forked from one zygote"). The children also share one address
  * layout: fine for a simulator on one machine, not a hardening choice.
  *
  * Protocol, on the zygote's standard input: requests of NUL-terminated fields, one after

@@ -80,7 +80,7 @@ pass "put through near readable at mid and far with metadata"
 # tried again (up to 3 in all, never after an early one): ctest runs two tests at once on
 # this 2-core machine, a PoP's timer then fired up to 2.9 ms late, and on a busy host a PoP
 # of either build (before and after commit a5b5d0c) was once seen 3.5-6.9 ms late in a
-# dozen runs (the delay line's own precision is measured in docs/performance.md).
+# dozen runs (the delay line's own precision is measured in docs/performance-log.md).
 for from in near mid far; do
     "$EKV" probe --json --from "$from" --tolerance-ms 5 --attempts 3 >"$EDGEKV_HOME/probe.json" ||
         fail "probe from $from: $(cat "$EDGEKV_HOME/probe.json")"
