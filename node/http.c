@@ -147,6 +147,8 @@ void node_http_json(struct evhttp_request *req, int status, json_t *j, int nl)
 /* Errors carry their message as reason phrase and body: the same cleaned text in both. */
 void node_http_fail(struct evhttp_request *req, int status, const char *message)
 {
+    if (status < 400 || status > 599) /* a status relayed from the coordinator's reply */
+        status = 502;
     char clean[512];
     node_text_field(clean, sizeof clean, message ? message : "");
     struct evbuffer *b = evbuffer_new();

@@ -33,6 +33,8 @@ typedef struct bulk_get {
     size_t *klens;
     result_t *res;
     int as_json, with_meta, failed;
+    int too_large; /* the results passed the 25 MiB reply limit: no more are copied */
+    size_t total;  /* bytes of values and metadata kept so far */
     int64_t cache_ttl;
 } bulk_get_t;
 
@@ -109,8 +111,17 @@ static void bulk_free(bulk_get_t *b)
     free(b);
 }
 
-static void keep(result_t *r, int found, int has_meta, ekv_bytes_t value, ekv_bytes_t meta)
+/* Keeps a copy of key i's result. Past the reply limit nothing more is copied (the reply is a
+ * 413 then): 100 keys, even the same one 100 times, never hold 100 values of 25 MiB. */
+static void keep(bulk_get_t *b, size_t i, int found, int has_meta, ekv_bytes_t value,
+                 ekv_bytes_t meta)
 {
+    result_t *r = &b->res[i];
+    b->total += value.len + (has_meta ? meta.len : 0);
+    if (b->total > EKV_KV_MAX_VALUE)
+        b->too_large = 1;
+    if (b->too_large)
+        return;
     r->found = found;
     r->has_meta = has_meta;
     r->value = ekv_memdup(value.ptr, value.len);
@@ -131,12 +142,12 @@ static json_t *meta_json(const result_t *r)
 static void bulk_reply(bulk_get_t *b)
 {
     json_t *values = json_object();
-    size_t total = 0;
     ekv_kv_error_t err = {0};
+    if (b->too_large)
+        ekv_kv_err_bulk_too_large(&err);
     for (size_t i = 0; i < b->nkeys && !err.status; i++) {
         result_t *r = &b->res[i];
         json_t *v = json_null();
-        total += r->vlen + r->mlen;
         if (r->found) {
             v = b->as_json ? json_loadb(r->value, r->vlen, JSON_DECODE_ANY, NULL)
                            : node_text_json(r->value, r->vlen);
@@ -149,8 +160,6 @@ static void bulk_reply(bulk_get_t *b)
         }
         json_object_setn_new(values, b->keys[i], b->klens[i], v);
     }
-    if (!err.status && total > EKV_KV_MAX_VALUE)
-        ekv_kv_err_bulk_too_large(&err);
     if (err.status) {
         json_decref(values);
         node_http_fail(b->req, err.status, err.message);
@@ -178,7 +187,7 @@ void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
                                .value = r->value};
         ekv_cache_store(n->cache, (ekv_bytes_t){b->ns, strlen(b->ns)},
                         (ekv_bytes_t){b->keys[p->bulk_index], b->klens[p->bulk_index]}, &it, now);
-        keep(&b->res[p->bulk_index], found, it.has_meta, r->value, r->meta);
+        keep(b, p->bulk_index, found, it.has_meta, r->value, r->meta);
     }
     if (--b->outstanding > 0)
         return;
@@ -263,7 +272,7 @@ void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *n
         ekv_cache_item_t it;
         if (ekv_cache_lookup(n->cache, nsb, key, now, &it) == EKV_OK && it.fresh_until_us > now) {
             n->st.hits++;
-            keep(&b->res[i], !it.negative, it.has_meta, it.value, it.meta);
+            keep(b, i, !it.negative, it.has_meta, it.value, it.meta);
             continue;
         }
         n->st.misses++;
