@@ -84,22 +84,33 @@ wait_applied() {
     return 1
 }
 
-# codes POP_URL PREFIX FROM TO: one "value code" line per key PREFIX<i> read at the PoP.
-codes() {
+# reads BEFORE AFTER PREFIX FROM TO: reads BEFORE<PREFIX><i>AFTER for i in FROM..TO, one line
+# each: "200 VALUE" or the status alone (the body of an error is left out).
+reads() {
     local urls=() i
-    for i in $(seq "$3" "$4"); do
-        urls+=("$1/$2$i?urlencoded=true")
+    for i in $(seq "$4" "$5"); do
+        urls+=("$1$3$i$2")
     done
-    curl -s --max-time 30 -w ' %{http_code}\n' "${urls[@]}"
+    curl -s --max-time 30 -w $'\037%{http_code}\036' "${urls[@]}" |
+        awk 'BEGIN { RS = "\036"; FS = "\037" } { print ($2 == 200 ? $2 " " $1 : $2) }'
 }
+# pop_reads POP_URL PREFIX FROM TO, coord_reads PREFIX FROM TO: reads through the binding
+# (default namespace) and through the REST API.
+pop_reads() { reads "$1/" '?urlencoded=true' "$2" "$3" "$4"; }
+coord_reads() { reads "$C$API/$NS/values/" '' "$1" "$2" "$3"; }
 
-# statuses POP_URL PREFIX FROM TO: the status of a read of each key PREFIX<i>, one a line.
-statuses() {
-    local args=() i
-    for i in $(seq "$3" "$4"); do
-        args+=(-o /dev/null "$1/$2$i?urlencoded=true")
-    done
-    curl -s --max-time 30 -w '%{http_code}\n' "${args[@]}"
+# expect POP_URL PREFIX FROM TO WANT WHAT: every key reads WANT-<i> (200), or 404 when WANT
+# is -; fails with WHAT and the first differences.
+expect() {
+    local got want
+    if [ "$5" = - ]; then
+        want=$(seq "$3" "$4" | sed 's/.*/404/')
+    else
+        want=$(seq "$3" "$4" | sed "s/.*/200 $5-&/")
+    fi
+    got=$(pop_reads "$1" "$2" "$3" "$4")
+    [ "$got" = "$want" ] || fail "$6: $1 $2$3..$2$4 want ${5}: $(diff <(echo "$want") \
+        <(echo "$got") | grep '^>' | head -5 | tr '\n' ' ')"
 }
 
 # verify_ok WHAT: `edgekv verify` must pass, sampling up to 5000 entries a PoP (all of them

@@ -50,20 +50,6 @@ json_kv() {
 }
 json_keys() { jq -nc --arg p "$1" --argjson a "$2" --argjson b "$3" '[range($a; $b + 1) | "\($p)\(.)"]'; }
 
-# expect POP_URL PREFIX FROM TO WANT: every key reads as WANT-<i> 200, or 404 when WANT is -.
-expect() {
-    local got want
-    if [ "$5" = - ]; then
-        want=$(seq "$3" "$4" | sed 's/.*/404/')
-        got=$(statuses "$1" "$2" "$3" "$4")
-    else
-        want=$(seq "$3" "$4" | sed "s/.*/$5-& 200/")
-        got=$(codes "$1" "$2" "$3" "$4")
-    fi
-    [ "$got" = "$want" ] || fail "$6: $1 $2$3..$2$4 want ${5}: $(diff <(echo "$want") \
-        <(echo "$got") | grep '^>' | head -5 | tr '\n' ' ')"
-}
-
 for round in 1 2; do
     r="r$round-"
     json_kv "${r}k" 0 199 v1 >"$EDGEKV_HOME/v1.json"
