@@ -52,6 +52,7 @@
 #include "ekv_kv.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
+#include "ekv_time.h"
 #include "node.h"
 
 #ifndef HTTP_FUZZ_GUARDED
@@ -351,7 +352,8 @@ static json_t *check_body(const reply_t *r, int rest, const char *buf, size_t le
         if (rest)
             check_envelope(r, j, buf, len);
     }
-    if (ctype_is(r, "text/plain") && r->status >= 400 && r->ctype_len == 24 &&
+    if (r->status >= 400 && r->ctype_len == 25 &&
+        strncasecmp(r->ctype, "text/plain; charset=utf-8", 25) == 0 &&
         (r->body_len != r->reason_len + 1 || memcmp(r->body, r->reason, r->reason_len) != 0 ||
          r->body[r->reason_len] != '\n'))
         fail("error body differs from the reason phrase", buf, len);
@@ -505,6 +507,7 @@ static int exchange(int s, const char *req, size_t len, int raw, int head, reply
         die("cannot connect to a server");
     H.what = req;
     H.what_len = len;
+    int64_t t0 = ekv_mono_us();
     x.wev = event_new(H.base, x.fd, EV_WRITE | EV_PERSIST, on_writable, &x);
     x.rev = event_new(H.base, x.fd, EV_READ | EV_PERSIST, on_readable, &x);
     event_add(x.wev, NULL);
@@ -519,8 +522,9 @@ static int exchange(int s, const char *req, size_t len, int raw, int head, reply
         *j = NULL;
     int got = check_all(&x, rest, r, j);
     if (H.verbose) /* HTTP_FUZZ_VERBOSE=1: what was sent and what came back */
-        fprintf(stderr, "%c %.*s\n  -> %.*s\n", "CP"[s], (int)strcspn(req, "\r\n"), req,
-                (int)(x.in_len < 300 ? x.in_len : 300), x.in ? x.in : "(none)");
+        fprintf(stderr, "%c %.*s (%.3f ms)\n  -> %.*s\n", "CP"[s], (int)strcspn(req, "\r\n"), req,
+                (double)(ekv_mono_us() - t0) / 1000, (int)(x.in_len < 300 ? x.in_len : 300),
+                x.in ? x.in : "(none)");
     free(x.in);
     return got;
 }
