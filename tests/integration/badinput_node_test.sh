@@ -259,4 +259,12 @@ expect 200 "get meta-nl at the restarted p"
 alive "after the restart"
 pass "a PoP started again over the odd records lists and serves them"
 
+# Stopped cleanly, and (in a sanitizer build) without a report of any kind.
+stop_pids $PIDS
+PIDS=""
+if grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$H"/logs/*.log >/dev/null; then
+    fail "sanitizer report: $(grep -h -A3 'runtime error\|Sanitizer' "$H"/logs/*.log | head -20)"
+fi
+pass "no sanitizer report in any log"
+
 echo "$PASSED passed, 0 failed"
