@@ -165,7 +165,7 @@ static void show(const ekv_opt_t *o, const void *opts, char *buf, size_t len)
         snprintf(buf, len, "%ld", *(const long *)f);
         break;
     case EKV_OPT_DOUBLE:
-        snprintf(buf, len, "%g", *(const double *)f);
+        snprintf(buf, len, "%.15g", *(const double *)f); /* exact for what people type */
         break;
     case EKV_OPT_ENUM:
         for (int i = 0; o->names[i]; i++)

@@ -10,8 +10,8 @@
  *
  * Syntax: `--name VALUE`, `--name=VALUE`, `--flag`; names match exactly (no abbreviations);
  * a later occurrence of an option replaces an earlier one; `--help` is always known.
- * A table ends with a row whose name is NULL. Rows and tables are not copied: the STRING
- * fields filled point into argv. */
+ * A table ends with a row whose name is NULL ({.name = NULL}). STRING fields are set to point
+ * into argv, which must outlive them. */
 #ifndef EKV_OPTS_H
 #define EKV_OPTS_H
 

@@ -86,7 +86,7 @@ static const ekv_opt_t table[] = {
     {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
      .help = "write {pid, name, url, delay_ms} here once serving"},
     {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
-    {NULL},
+    {.name = NULL}, /* the end */
 };
 #undef O
 

@@ -53,7 +53,7 @@ static const ekv_opt_t table[] = {
      .show = show_even},
     {"a-very-long-option-name", EKV_OPT_FLAG, O(flag), NULL, .help = "long"},
     {"token", EKV_OPT_STRING, O(token), "T", .help = "a credential", .secret = 1},
-    {NULL},
+    {.name = NULL}, /* the end */
 };
 #undef O
 
