@@ -43,7 +43,7 @@ struct ekv_committer {
 int64_t ekv_commit_linger_us(size_t queued, size_t last_group, size_t max_batch,
                              int64_t last_commit_us)
 {
-    if (queued >= last_group || queued >= max_batch)
+    if (last_group < 2 || queued >= last_group || queued >= max_batch)
         return 0;
     int64_t wait = last_commit_us / 2;
     if (wait > EKV_COMMIT_LINGER_MAX_US)
@@ -130,8 +130,10 @@ int ekv_committer_busy(const ekv_committer_t *self)
     return self->busy;
 }
 
-void ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n)
+int ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n)
 {
+    if (self->busy)
+        return EKV_EAGAIN; /* one group at a time: sequence numbers stay in commit order */
     self->busy = 1;
     self->bodies = ekv_calloc(n ? n : 1, sizeof *self->bodies);
     self->lens = ekv_calloc(n ? n : 1, sizeof *self->lens);
@@ -143,6 +145,7 @@ void ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n)
     /* Signalled after unlocking: signalled under the mutex, the woken thread would find it
      * still held and sleep again at once, a second wakeup and two more futex calls. */
     pthread_cond_signal(&self->cv);
+    return EKV_OK;
 }
 
 void ekv_committer_wait(ekv_committer_t *self)

@@ -56,8 +56,8 @@ int ekv_committer_pin(ekv_committer_t *self, int cpu);
 
 /* 1 while a group is in flight. */
 int ekv_committer_busy(const ekv_committer_t *self);
-/* Starts committing n drafts; only when not busy. */
-void ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n);
+/* Starts committing n drafts. EKV_EAGAIN (and nothing happens) while a group is in flight. */
+int ekv_committer_start(ekv_committer_t *self, ekv_msg_t *drafts, size_t n);
 /* Blocks until the group in flight (if any) is done and its callback has run. */
 void ekv_committer_wait(ekv_committer_t *self);
 

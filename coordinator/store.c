@@ -330,8 +330,10 @@ int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t co
     }
     rocksdb_writebatch_destroy(b);
     if (rc) {
-        for (size_t i = 0; i < done; i++)
+        for (size_t i = 0; i < done; i++) {
             free(bodies[i]);
+            bodies[i] = NULL; /* "bodies not set" on failure */
+        }
         return rc;
     }
     self->last_seq = seq;

@@ -358,28 +358,17 @@ static void on_dealer(void *sock, void *arg)
 
 /* ---- visibility -------------------------------------------------------------------------- */
 
-/* Direct-mapped: the slot of the latest record whose seq has this remainder. A seq whose
- * entry was taken by a newer one with the same remainder (8192 sequences apart, both still
- * in the ring) reads as absent: at worst a duplicate record, never a wrong one. */
 const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq)
 {
-    uint32_t slot = n->vis_index[seq % VIS_RING];
-    return slot && n->vis[slot - 1].seq == seq ? &n->vis[slot - 1] : NULL;
+    return ekv_vis_find(n->vis, seq);
 }
 
 /* Records the first time seq became visible here and answers its waiters. */
 static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
 {
-    if (node_vis_find(n, seq))
+    const vis_t *v = ekv_vis_record(n->vis, seq, commit_us, now);
+    if (!v)
         return;
-    vis_t *v = &n->vis[n->vis_head];
-    *v = (vis_t){seq, commit_us, now};
-    n->vis_index[seq % VIS_RING] = (uint32_t)n->vis_head + 1;
-    n->vis_head = (n->vis_head + 1) % VIS_RING;
-    n->vis_total++;
-    if (n->vis_count < VIS_RING)
-        n->vis_count++;
-    ekv_hist_record(&n->vis_hist, now - commit_us);
     for (waiter_t **w = &n->waiters; *w;) {
         if ((*w)->seq != seq) {
             w = &(*w)->next;
@@ -770,7 +759,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->reads_idx = ekv_calloc(READS_BUCKETS, sizeof *n->reads_idx);
     n->npend_buckets = 4096;
     n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
-    ekv_hist_init(&n->vis_hist);
+    n->vis = ekv_vis_new(VIS_RING);
     n->link_armed = INT64_MAX;
     n->link_timer = ekv_fine_timer_new(base, on_link, n);
     if (!n->link_timer) {
@@ -843,6 +832,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
     ekv_cache_destroy(&n->cache);
     free(n->reads_idx);
     ekv_replica_destroy(&n->replica);
+    ekv_vis_destroy(&n->vis);
     free(n->pend);
     free(n);
     *self_p = NULL;

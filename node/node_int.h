@@ -11,6 +11,7 @@
 #include "ekv_msg.h"
 #include "ekv_zev.h"
 #include "link.h"
+#include "vis.h"
 #include "node.h"
 
 #define VIS_RING      8192 /* recent first-visibility records kept for /_edgekv/wait */
@@ -39,11 +40,7 @@ struct pending {
     pending_t *older, *newer; /* deadline order (FIFO: the timeout is constant) */
 };
 
-typedef struct {
-    uint64_t seq;       /* change */
-    int64_t commit_us;  /* its commit time */
-    int64_t visible_us; /* when it became visible here */
-} vis_t;
+typedef ekv_vis_rec_t vis_t;
 
 /* A /_edgekv/wait request parked until a sequence becomes visible. */
 typedef struct waiter waiter_t;
@@ -92,11 +89,7 @@ struct ekv_node {
     int64_t last_heartbeat_us;    /* monotonic time the last heartbeat was handled */
     int partitioned;              /* fault: everything to and from the coordinator is lost */
     pending_t **reads_idx;        /* plain GET misses in flight, by (ns, key) */
-    ekv_hist_t vis_hist;          /* visibility delay of applied changes, microseconds */
-    vis_t vis[VIS_RING];          /* ring of recent first visibilities */
-    uint32_t vis_index[VIS_RING]; /* seq % VIS_RING -> ring slot + 1 (0: none), for O(1) finds */
-    size_t vis_head, vis_count;
-    uint64_t vis_total; /* records ever made: the insertion index of the next */
+    ekv_vis_t *vis;               /* first visibility of recent changes, and their delays */
     waiter_t *waiters;
     node_stats_t st;
 };

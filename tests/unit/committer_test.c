@@ -454,7 +454,9 @@ static void test_wait_and_destroy_finish_the_group(void)
     ekv_committer_wait(f.c);
     CHECK_EQ(f.rec.ndone, 1);
     int64_t t0 = ekv_mono_us();
-    ekv_committer_start(f.c, groups[1].drafts, groups[1].n);
+    CHECK_EQ(ekv_committer_start(f.c, groups[1].drafts, groups[1].n), EKV_OK);
+    /* One group at a time: a second start while this one is in flight is refused. */
+    CHECK_EQ(ekv_committer_start(f.c, groups[2].drafts, groups[2].n), EKV_EAGAIN);
     ekv_committer_wait(f.c);
     CHECK_GE(ekv_mono_us() - t0, 30000); /* it did wait for the slow publish */
     CHECK_EQ(f.rec.ndone, 2);
