@@ -72,18 +72,19 @@ static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq 
 static void do_visibility(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
 {
     const char *f = evhttp_find_header(q, "from");
-    uint64_t from = f ? strtoull(f, NULL, 10) : 0, oldest = n->vis_total - n->vis_count;
+    uint64_t from = f ? strtoull(f, NULL, 10) : 0, oldest = ekv_vis_oldest(n->vis);
+    uint64_t next = ekv_vis_next(n->vis);
     uint64_t lost = from < oldest ? oldest - from : 0;
     if (from < oldest)
         from = oldest;
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b, "{\"records\":[");
-    for (uint64_t i = from; i < n->vis_total; i++) {
-        const vis_t *v = &n->vis[(n->vis_head + VIS_RING - (size_t)(n->vis_total - i)) % VIS_RING];
+    for (uint64_t i = from; i < next; i++) {
+        const vis_t *v = ekv_vis_at(n->vis, i);
         evbuffer_add_printf(b, "%s[%" PRIu64 ",%" PRId64 ",%" PRId64 "]", i > from ? "," : "",
                             v->seq, v->commit_us, v->visible_us);
     }
-    evbuffer_add_printf(b, "],\"next\":%" PRIu64 ",\"lost\":%" PRIu64 "}\n", n->vis_total, lost);
+    evbuffer_add_printf(b, "],\"next\":%" PRIu64 ",\"lost\":%" PRIu64 "}\n", next, lost);
     node_http_header(req, "Content-Type", "application/json");
     node_http_send(req, 200, "OK", b);
     evbuffer_free(b);
@@ -192,7 +193,7 @@ static json_t *stats_json(ekv_node_t *n)
 {
     ekv_cache_stats_t cs;
     ekv_cache_stats(n->cache, &cs);
-    const ekv_hist_t *h = &n->vis_hist;
+    const ekv_hist_t *h = ekv_vis_delays(n->vis);
     json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "name", n->cfg.name, "policy",
                           ekv_policy_name(n->cfg.policy), "applied_seq", (json_int_t)n->applied_seq,
                           "announced_seq", (json_int_t)n->announced_seq);
@@ -217,7 +218,7 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
 {
     ekv_cache_stats_t cs;
     ekv_cache_stats(n->cache, &cs);
-    const ekv_hist_t *h = &n->vis_hist;
+    const ekv_hist_t *h = ekv_vis_delays(n->vis);
     struct evbuffer *b = evbuffer_new();
     const char *pop = n->cfg.name;
 #define PROM(f)                                                                                    \
