@@ -25,17 +25,18 @@ static int link_fault(const ekv_proc_t *p, const char *query)
 
 static int signal_pop(const ekv_proc_t *p, int sig)
 {
-    if (!ekv_proc_alive(p)) {
+    /* Checked and sent as one step: a recycled pid is never signalled. */
+    if (ekv_proc_signal(p, sig) != 0) {
         fprintf(stderr, "edgekv: %s is not running\n", p->name);
         return -1;
     }
-    return kill(p->pid, sig);
+    return 0;
 }
 
 int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
 {
     if (f->kind == EKV_FAULT_COORD_KILL)
-        return ekv_proc_alive(&st->coord) ? kill(st->coord.pid, SIGKILL) : -1;
+        return ekv_proc_signal(&st->coord, SIGKILL);
     if (f->kind == EKV_FAULT_COORD_RESTART)
         return ekv_launch_restart_coord(t, st) == 0 ? 0 : -1;
     size_t i = 0;

@@ -140,11 +140,10 @@ int ekv_cmd_compare(int argc, char **argv)
         }
         for (size_t k = 0; k < json_array_size(rr); k++) {
             json_t *run = json_deep_copy(json_array_get(rr, k));
-            char name[160];
-            snprintf(name, sizeof name, "%s/%s",
-                     json_string_value(json_object_get(r, "experiment")),
-                     json_string_value(json_object_get(run, "policy")));
-            json_object_set_new(run, "policy", json_string(name));
+            json_t *name = json_sprintf("%s/%s", ekv_report_str(r, "experiment"),
+                                        ekv_report_str(run, "policy"));
+            if (name) /* NULL only when the strings were not text: then the policy stays */
+                json_object_set_new(run, "policy", name);
             json_array_append_new(runs, run);
         }
         if (!merged)
@@ -166,8 +165,12 @@ int ekv_cmd_compare(int argc, char **argv)
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/results.json", out);
-    json_dump_file(merged, path, JSON_INDENT(2));
-    int rc = ekv_report_html(out, merged);
+    char *text = json_dumps(merged, JSON_INDENT(2));
+    int rc = text && ekv_file_write_atomic(path, text, strlen(text)) == EKV_OK ? 0 : -1;
+    free(text);
+    if (rc != 0)
+        fprintf(stderr, "edgekv: cannot write %s\n", path);
+    rc |= ekv_report_html(out, merged);
     printf("\nreport: %s/report.html\n", out);
     json_decref(merged);
     return rc == 0 ? 0 : 1;
