@@ -4,7 +4,12 @@
  * are accepted unless --api-token is set. Path segments are kept percent-encoded until a key
  * is decoded by the shared KV rules, so a key with "/" (sent as %2F) survives. Writes are
  * drafts handed to the group commit (coord_submit); the HTTP reply is sent when the group is
- * durable. Reads go straight to the store. */
+ * durable. Reads go straight to the store.
+ *
+ * Remote text never reaches a reply unchecked: jansson refuses to build or dump a string that
+ * is not UTF-8, so messages are UTF-8 by construction (ekv_kv), keys are UTF-8 since they are
+ * checked (an older build's key is rendered apart, see key_entry), and a reply that still
+ * cannot be encoded is a 500 with a fixed body rather than a crash. */
 #include "rest.h"
 
 #include <event2/buffer.h>
@@ -28,11 +33,24 @@
 
 /* ---- envelope ---------------------------------------------------------------------------- */
 
+/* The reply when a JSON reply cannot be built or encoded (j or its text NULL). */
+static const char INTERNAL_ERROR[] =
+    "{\"success\":false,\"errors\":[{\"code\":10029,\"message\":\"Internal error: the reply "
+    "could not be encoded\"}],\"messages\":[],\"result\":null}";
+
+/* Sends j (stolen, may be NULL) as the reply. */
 static void send_json(struct evhttp_request *req, int status, json_t *j)
 {
-    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (!text) {
+        ekv_warn("rest: a %d reply could not be encoded; 500 sent instead", status);
+        status = 500;
+    }
     struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, text, strlen(text));
+    if (text)
+        evbuffer_add(b, text, strlen(text));
+    else
+        evbuffer_add(b, INTERNAL_ERROR, sizeof INTERNAL_ERROR - 1);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
     evbuffer_free(b);
@@ -55,8 +73,12 @@ void rest_fail(ekv_coord_t *c, struct evhttp_request *req, int status, int code,
 {
     if (status > 0 && status < 600)
         c->st.errors[status]++;
+    /* ekv_kv's messages are UTF-8; any other caller's text is made so rather than lost. */
+    size_t n = strlen(message);
+    char *fixed = ekv_kv_utf8_valid(message, n) ? NULL : ekv_kv_utf8_lossy(message, n, &n);
     json_t *j = json_pack("{s:b, s:[{s:i, s:s}], s:[], s:n}", "success", 0, "errors", "code", code,
-                          "message", message, "messages", "result");
+                          "message", fixed ? fixed : message, "messages", "result");
+    free(fixed);
     if (status == 429)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
     send_json(req, status, j);
@@ -240,66 +262,100 @@ static void submit_write(ekv_coord_t *c, struct evhttp_request *req, const char 
     coord_submit(c, &w->cm);
 }
 
+/* Deepest metadata[a][b]... path taken. Each level costs at least 5 bytes of JSON ({"":}), so
+ * metadata within its 1024-byte limit never nests deeper than 205; building (and freeing,
+ * which recurses in jansson) a deeper object only to refuse it would exhaust the stack. */
+#define META_MAX_DEPTH 256
+
 /* Puts value v at the bracket path p ("[a][b]", "[tags][]") under obj, creating objects on
- * the way; "[]" appends to an array. Returns -1 when the path is malformed or conflicts. */
+ * the way, one segment per turn of the loop; "[]" appends to an array. Returns -1 when the
+ * path is malformed or conflicts. */
 static int put_path(json_t *obj, const char *p, size_t n, json_t *v)
 {
-    if (n < 2 || p[0] != '[')
-        return -1;
-    const char *close = memchr(p, ']', n);
-    if (!close)
-        return -1;
-    size_t seg = (size_t)(close - p - 1), rest = n - seg - 2;
-    if (seg == 0) { /* [] : append */
-        if (!json_is_array(obj) || rest != 0)
+    for (;;) {
+        if (n < 2 || p[0] != '[')
             return -1;
-        return json_array_append(obj, v);
-    }
-    if (!json_is_object(obj))
-        return -1;
-    char *k = ekv_memdup(p + 1, seg);
-    int rc;
-    if (rest == 0) {
-        rc = json_object_set(obj, k, v);
-    } else {
-        json_t *child = json_object_get(obj, k);
-        if (!child) {
-            child = close[1] == '[' && close[2] == ']' ? json_array() : json_object();
-            json_object_set_new(obj, k, child);
+        const char *close = memchr(p, ']', n);
+        if (!close)
+            return -1;
+        size_t seg = (size_t)(close - p - 1), rest = n - seg - 2;
+        if (seg == 0) /* [] : append */
+            return json_is_array(obj) && rest == 0 ? json_array_append(obj, v) : -1;
+        if (!json_is_object(obj))
+            return -1;
+        char *k = ekv_memdup(p + 1, seg);
+        json_t *child = NULL;
+        int rc = 0;
+        if (rest == 0) {
+            rc = json_object_set(obj, k, v);
+        } else if (!(child = json_object_get(obj, k))) {
+            child = rest >= 2 && close[1] == '[' && close[2] == ']' ? json_array() : json_object();
+            rc = json_object_set_new(obj, k, child); /* on failure child is freed: not used */
         }
-        rc = put_path(child, close + 1, rest, v);
+        free(k);
+        if (rc != 0 || rest == 0)
+            return rc;
+        obj = child;
+        p = close + 1;
+        n = rest;
     }
-    free(k);
-    return rc;
+}
+
+/* Nesting depth of a bracket path: its number of segments. */
+static size_t path_depth(const char *p, size_t n)
+{
+    size_t d = 0;
+    for (const char *e = p + n; (p = memchr(p, ']', (size_t)(e - p))) != NULL; p++)
+        d++;
+    return d;
 }
 
 /* The SDK sends object metadata as form fields, qs-style: {a: "x"} as metadata[a]=x,
  * {a: {b: "c"}} as metadata[a][b]=c, {t: ["x", "y"]} as metadata[t][]=x, metadata[t][]=y.
- * They are put back together; every value arrives as text and stays text. */
-static char *metadata_from_fields(const ekv_part_t *parts, size_t n)
+ * They are put back together into *text (NULL when there are none; free it); every value
+ * arrives as text and stays text. A field that is not UTF-8 (JSON cannot hold it) or nests
+ * deeper than META_MAX_DEPTH is refused (400, code 10047); a malformed or conflicting path
+ * is skipped. */
+static int metadata_from_fields(const ekv_part_t *parts, size_t n, char **text, ekv_kv_error_t *err)
 {
     json_t *obj = NULL;
+    *text = NULL;
     for (size_t i = 0; i < n; i++) {
         const ekv_part_t *p = &parts[i];
         if (p->name_len < 11 || memcmp(p->name, "metadata[", 9) != 0)
             continue;
+        if (path_depth(p->name + 8, p->name_len - 8) > META_MAX_DEPTH) {
+            ekv_kv_err_set(err, 400, "Invalid metadata: a metadata[...] field nests deeper than %d",
+                           META_MAX_DEPTH);
+            goto fail;
+        }
+        if (!ekv_kv_utf8_valid(p->name, p->name_len) || !ekv_kv_utf8_valid(p->data, p->len)) {
+            ekv_kv_err_set(err, 400, "Invalid metadata: a metadata[...] field is not UTF-8 text");
+            goto fail;
+        }
         if (!obj)
             obj = json_object();
         json_t *v = json_stringn(p->data, p->len);
-        if (!v)
-            v = json_stringn_nocheck(p->data, p->len);
         put_path(obj, p->name + 8, p->name_len - 8, v);
         json_decref(v);
     }
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    if (obj && !(*text = json_dumps(obj, JSON_COMPACT))) {
+        ekv_kv_err_set(err, 400, "Invalid metadata: the metadata[...] fields are not JSON");
+        goto fail;
+    }
     json_decref(obj);
-    return text;
+    return EKV_OK;
+fail:
+    err->code = EKV_REST_INVALID_METADATA;
+    json_decref(obj);
+    return EKV_EINVAL;
 }
 
 /* Finds the value and metadata of a raw or multipart body. *meta_owned is set when the
- * metadata text had to be built (free it). */
+ * metadata text had to be built (free it; it is NULL on failure). EKV_OK, or EKV_EINVAL with
+ * err (400) for a malformed body, one without a value part, or bad metadata fields. */
 static int write_body(struct evhttp_request *req, const char **value, size_t *vlen,
-                      const char **meta, size_t *mlen, char **meta_owned)
+                      const char **meta, size_t *mlen, char **meta_owned, ekv_kv_error_t *err)
 {
     size_t len;
     const char *body = rest_body(req, &len);
@@ -316,7 +372,7 @@ static int write_body(struct evhttp_request *req, const char **value, size_t *vl
     ekv_part_t parts[EKV_MULTIPART_MAX_PARTS];
     size_t n;
     if (ekv_multipart_parse(boundary, body, len, parts, EKV_MULTIPART_MAX_PARTS, &n) != EKV_OK)
-        return EKV_EMALFORMED;
+        goto malformed;
     *value = NULL;
     for (size_t i = 0; i < n; i++) {
         if (parts[i].name_len == 5 && !memcmp(parts[i].name, "value", 5)) {
@@ -327,11 +383,18 @@ static int write_body(struct evhttp_request *req, const char **value, size_t *vl
             *mlen = parts[i].len;
         }
     }
-    if (!*meta && (*meta_owned = metadata_from_fields(parts, n))) {
+    if (!*value)
+        goto malformed; /* before the fields are put together: nothing to free */
+    if (!*meta && metadata_from_fields(parts, n, meta_owned, err) != EKV_OK)
+        return EKV_EINVAL;
+    if (*meta_owned) {
         *meta = *meta_owned;
         *mlen = strlen(*meta_owned);
     }
-    return *value ? EKV_OK : EKV_EMALFORMED;
+    return EKV_OK;
+malformed:
+    ekv_kv_err_set(err, 400, "Malformed multipart body: a 'value' part is required");
+    return EKV_EINVAL;
 }
 
 static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns, ekv_bytes_t key,
@@ -342,9 +405,8 @@ static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns
     size_t vlen, mlen;
     char *owned;
     int64_t exp;
-    if (write_body(req, &value, &vlen, &meta, &mlen, &owned) != EKV_OK) {
-        rest_fail(c, req, 400, EKV_REST_INVALID_REQUEST,
-                  "Malformed multipart body: a 'value' part is required");
+    if (write_body(req, &value, &vlen, &meta, &mlen, &owned, &err) != EKV_OK) {
+        rest_fail_kv(c, req, &err);
         return;
     }
     if (ekv_kv_check_value(vlen, &err) == EKV_OK &&
@@ -412,6 +474,41 @@ static void metadata_get(ekv_coord_t *c, struct evhttp_request *req, const char 
     ekv_msg_fini(&m);
 }
 
+/* Standard base64 (with padding) of len bytes, NUL-terminated; free it. */
+static char *base64(const unsigned char *in, size_t len)
+{
+    static const char d[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = ekv_malloc((len + 2) / 3 * 4 + 1), *o = out;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < len ? in[i + 2] : 0);
+        *o++ = d[v >> 18 & 63];
+        *o++ = d[v >> 12 & 63];
+        *o++ = i + 1 < len ? d[v >> 6 & 63] : '=';
+        *o++ = i + 2 < len ? d[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+/* A key's entry {"name"} of a list. Keys are checked to be UTF-8, but one stored by an older
+ * build may not be, and it must neither vanish from the list (JSON cannot hold its bytes, so
+ * building its string fails) nor pass for another key. Its "name" is then the key as a
+ * Worker reads bytes as text (each ill-formed part as U+FFFD, see ekv_kv_utf8_lossy), which
+ * two keys may share, so "name_base64" adds its exact bytes. */
+static json_t *key_entry(ekv_bytes_t key)
+{
+    if (ekv_kv_utf8_valid(key.ptr, key.len))
+        return json_pack("{s:s%}", "name", key.ptr, key.len);
+    size_t n;
+    char *name = ekv_kv_utf8_lossy(key.ptr, key.len, &n),
+         *exact = base64((const unsigned char *)key.ptr, key.len);
+    json_t *e = json_pack("{s:s%, s:s}", "name", name, n, "name_base64", exact);
+    free(name);
+    free(exact);
+    return e;
+}
+
 static void keys_list(ekv_coord_t *c, struct evhttp_request *req, const char *ns,
                       struct evkeyvalq *q)
 {
@@ -436,7 +533,7 @@ static void keys_list(ekv_coord_t *c, struct evhttp_request *req, const char *ns
         ekv_msg_t h;
         if (ekv_msg_decode_change_head(page.items[i].ptr, page.items[i].len, &h) != EKV_OK)
             continue;
-        json_t *e = json_pack("{s:s%}", "name", h.key.ptr, h.key.len);
+        json_t *e = key_entry(h.key);
         if (h.expiration)
             json_object_set_new(e, "expiration", json_integer(h.expiration));
         if (h.flags & EKV_MSG_F_METADATA)

@@ -113,10 +113,16 @@ static json_t *get_one(ekv_coord_t *c, const char *ns, ekv_bytes_t key, int as_j
     json_t *v = as_json ? json_loadb(m.value.ptr, m.value.len, JSON_DECODE_ANY, NULL)
                         : json_stringn(m.value.ptr, m.value.len);
     *total += m.value.len + m.meta.len;
-    if (!v && as_json)
+    if (!v && as_json) {
         ekv_kv_err_bulk_not_json(err);
-    else if (!v)
-        v = json_stringn_nocheck(m.value.ptr, m.value.len); /* binary value read as text */
+    } else if (!v) {
+        /* A binary value read as text: JSON cannot carry its bytes, so it is decoded as a
+         * Worker's get(key, "text") decodes it, each ill-formed part as U+FFFD. */
+        size_t n;
+        char *text = ekv_kv_utf8_lossy(m.value.ptr, m.value.len, &n);
+        v = json_stringn(text, n);
+        free(text);
+    }
     if (v && with_meta) {
         json_t *meta =
             m.flags & EKV_MSG_F_METADATA ? rest_meta_json(m.meta.ptr, m.meta.len) : json_null();
