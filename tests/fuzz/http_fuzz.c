@@ -560,6 +560,19 @@ static void put_subst(buf_t *b, const char *p, size_t n)
     put(b, p, n);
 }
 
+/* put_subst without NUL bytes: evhttp reads a line only up to its first NUL, so one with a NUL
+ * would end the headers early and the rest would be parsed as a second request. */
+static void put_line(buf_t *b, const char *p, size_t n)
+{
+    const char *nul;
+    while ((nul = memchr(p, '\0', n)) != NULL) {
+        put_subst(b, p, (size_t)(nul - p));
+        n -= (size_t)(nul - p) + 1;
+        p = nul + 1;
+    }
+    put_subst(b, p, n);
+}
+
 /* The next line of p[*at, n) without its LF (and CR); NULL at the end. */
 static const char *next_line(const char *p, size_t n, size_t *at, size_t *len)
 {
@@ -583,8 +596,8 @@ static void build(const char *p, size_t n, buf_t *out, int *head)
         line = "GET /", l = 5;
     while (l && *line == ' ')
         line++, l--;
-    *head = l >= 5 && memcmp(line, "HEAD ", 5) == 0;
-    put_subst(out, line, l);
+    put_line(out, line, l);
+    *head = out->len >= 5 && memcmp(out->p, "HEAD ", 5) == 0;
     const char *sp1 = memchr(line, ' ', l);
     if (!sp1 || !memchr(sp1 + 1, ' ', l - (size_t)(sp1 + 1 - line)))
         put(out, " HTTP/1.1", 9);
@@ -594,7 +607,7 @@ static void build(const char *p, size_t n, buf_t *out, int *head)
         size_t nl = colon ? (size_t)(colon - line) : l;
         if (name_is(line, nl, "Content-Length") || name_is(line, nl, "Transfer-Encoding"))
             continue;
-        put_subst(out, line, l);
+        put_line(out, line, l);
         put(out, "\r\n", 2);
     }
     char cl[48];
