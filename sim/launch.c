@@ -113,7 +113,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
     const ekv_topo_coord_t *c = &t->coord;
     char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32],
-        hb[32];
+        hb[32], dur[sizeof c->durability];
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -135,6 +135,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     if (t->write_rate_limit > 0 && lround(t->write_rate_limit * t->time_scale) < 1)
         snprintf(rate, sizeof rate, "1");
     snprintf(hb, sizeof hb, "%ld", lround(c->heartbeat_ms));
+    snprintf(dur, sizeof dur, "%s", c->durability);
     unlink(ready);
     char *argv[] = {"edgekv-coordinator",
                     "--data",
@@ -151,6 +152,8 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
                     rate,
                     "--heartbeat-ms",
                     hb,
+                    "--durability",
+                    dur,
                     NULL};
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);

@@ -31,6 +31,12 @@ static int is_loopback(const char *host)
     return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+/* The coordinator's --durability modes (coordinator/main.c). */
+static int known_durability(const char *d)
+{
+    return !strcmp(d, "fsync") || !strcmp(d, "wal") || !strcmp(d, "none");
+}
+
 static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
@@ -60,7 +66,12 @@ static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
             yc_port(c, v, "coordinator.router_port", &co->router_port);
         else if (!strcmp(key, "heartbeat_ms"))
             yc_number(c, v, "coordinator.heartbeat_ms", 10, 10000, &co->heartbeat_ms);
-        else
+        else if (!strcmp(key, "durability")) {
+            if (!yc_string(c, v, "coordinator.durability", co->durability, sizeof co->durability) &&
+                !known_durability(co->durability))
+                yc_problem(c, v, "coordinator.durability: '%s' is not one of fsync, wal, none",
+                           co->durability);
+        } else
             yc_problem(c, k, "coordinator: unknown field '%s'", key);
     }
     return c->failed ? -1 : 0;
@@ -186,6 +197,7 @@ static void set_defaults(ekv_topo_t *t)
 {
     strcpy(t->coord.host, "127.0.0.1");
     t->coord.heartbeat_ms = 100;
+    strcpy(t->coord.durability, "fsync");
     strcpy(t->policy, "push");
     t->cache_ttl = 60;
     t->cache_mb = 64;

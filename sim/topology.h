@@ -31,6 +31,7 @@ typedef struct {
     char host[64];                        /* listen address of the coordinator and every PoP */
     int http_port, pub_port, router_port; /* 0 = ephemeral */
     double heartbeat_ms; /* real ms between heartbeats; PoPs give up after max(1 s, 3 missed) */
+    char durability[16]; /* fsync | wal | none: when a write is acknowledged (--durability) */
 } ekv_topo_coord_t;
 
 typedef struct {

@@ -3,9 +3,9 @@
  * Any input must parse to a topology or to an error, never a crash, an over-read or a leak.
  * Beyond that the header's contract is checked, and any breach aborts (libFuzzer reports it
  * as a crash with the input as reproducer): a failure leaves "fuzz:LINE: problem" in err with
- * LINE >= 1; a success holds 1 or more PoPs, each with a unique valid name, a known policy and
- * a finite, non-negative delay. replay_main.c feeds the committed corpus (corpus/topology) to
- * the same entry point under ctest. */
+ * LINE >= 1; a success holds a known durability and 1 or more PoPs, each with a unique valid
+ * name, a known policy and a finite, non-negative delay. replay_main.c feeds the committed corpus
+ * (corpus/topology) to the same entry point under ctest. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +44,9 @@ static void check_topology(const ekv_topo_t *t)
         fail("accepted without PoPs");
     if (!known_policy(t->policy))
         fail("unknown default policy accepted");
+    if (strcmp(t->coord.durability, "fsync") && strcmp(t->coord.durability, "wal") &&
+        strcmp(t->coord.durability, "none"))
+        fail("unknown durability accepted");
     if (!(t->route_factor >= 1) || !(t->time_scale > 0))
         fail("route_factor or time_scale out of range");
     for (size_t i = 0; i < t->npops; i++) {

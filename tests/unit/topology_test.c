@@ -97,6 +97,7 @@ static void test_valid_with_defaults(void)
     CHECK_EQ(t->http_port_base, 0);
     CHECK_EQ(t->pin_cpus, 1);
     CHECK_NEAR(t->coord.heartbeat_ms, 100, 0);
+    CHECK_STR(t->coord.durability, "fsync"); /* the coordinator's own default */
 
     CHECK_EQ(t->npops, 3);
     const ekv_topo_pop_t *jfk = &t->pops[0], *syd = &t->pops[1], *fra = &t->pops[2];
@@ -139,6 +140,7 @@ static void test_valid_with_every_setting(void)
                                "  lat: 0\n"
                                "  lon: 0\n"
                                "  heartbeat_ms: 5000\n"
+                               "  durability: wal\n"
                                "defaults:\n"
                                "  policy: invalidate\n"
                                "  cache_ttl: 5\n"
@@ -160,6 +162,7 @@ static void test_valid_with_every_setting(void)
         EKV_FAIL_("valid topology rejected: %s", err);
     CHECK_STR(t->coord.host, "localhost");
     CHECK_NEAR(t->coord.heartbeat_ms, 5000, 0);
+    CHECK_STR(t->coord.durability, "wal");
     CHECK_STR(t->policy, "invalidate");
     CHECK_NEAR(t->cache_ttl, 5, 0);
     CHECK_NEAR(t->cache_mb, 16.5, 0);
@@ -357,6 +360,43 @@ static void test_error_bad_policy(void)
                  "    lon: 2\n"
                  "    policy: PUSH\n",
                  5, "'PUSH' is not one of");
+}
+
+/* Every mode the coordinator knows is accepted; anything else names the line and the modes. */
+static void test_durability(void)
+{
+    static const char *const modes[] = {"fsync", "wal", "none"};
+    for (int i = 0; i < 3; i++) {
+        char text[128], err[256] = "";
+        snprintf(text, sizeof text,
+                 "coordinator: {durability: %s}\npops: [{name: a, delay_ms: 0}]\n", modes[i]);
+        ekv_topo_t *t = parse(text, err, sizeof err);
+        if (!t)
+            EKV_FAIL_("durability %s rejected: %s", modes[i], err);
+        CHECK_STR(t->coord.durability, modes[i]);
+        ekv_topo_destroy(&t);
+    }
+    EXPECT_ERROR("coordinator:\n"
+                 "  city: Frankfurt\n"
+                 "  durability: always\n"
+                 "pops:\n"
+                 "  - {name: a, delay_ms: 0}\n",
+                 3, "coordinator.durability: 'always' is not one of fsync, wal, none");
+    EXPECT_ERROR("coordinator:\n"
+                 "  durability: FSYNC\n"
+                 "pops:\n"
+                 "  - {name: a, delay_ms: 0}\n",
+                 2, "'FSYNC' is not one of");
+    EXPECT_ERROR("coordinator:\n"
+                 "  durability: [fsync]\n"
+                 "pops:\n"
+                 "  - {name: a, delay_ms: 0}\n",
+                 2, "coordinator.durability: expected text");
+    EXPECT_ERROR("coordinator:\n"
+                 "  durability: fsync-before-every-acknowledgement\n"
+                 "pops:\n"
+                 "  - {name: a, delay_ms: 0}\n",
+                 2, "coordinator.durability: expected text of at most 15 characters");
 }
 
 static void test_error_missing_pops(void)
@@ -582,6 +622,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_duplicate_name);
     EKV_TEST_RUN(test_error_invalid_name);
     EKV_TEST_RUN(test_error_bad_policy);
+    EKV_TEST_RUN(test_durability);
     EKV_TEST_RUN(test_error_missing_pops);
     EKV_TEST_RUN(test_error_empty_file);
     EKV_TEST_RUN(test_error_yaml_syntax);
