@@ -607,7 +607,10 @@ static void build(const char *p, size_t n, buf_t *out, int *head)
         size_t nl = colon ? (size_t)(colon - line) : l;
         if (name_is(line, nl, "Content-Length") || name_is(line, nl, "Transfer-Encoding"))
             continue;
+        size_t before = out->len;
         put_line(out, line, l);
+        if (out->len == before)
+            continue; /* all NUL: an empty line would end the headers */
         put(out, "\r\n", 2);
     }
     char cl[48];
