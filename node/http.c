@@ -273,6 +273,15 @@ static ekv_bytes_t bytes(const char *p, size_t n)
 
 /* ---- get --------------------------------------------------------------------------------- */
 
+/* The core finished a read: the item it serves, or the failure. */
+static void get_done(ekv_node_t *n, void *ctx, const node_result_t *r)
+{
+    if (r->status != 200)
+        node_http_fail(ctx, r->status, r->message);
+    else
+        send_item(n, ctx, r->item, r->cache_status);
+}
+
 static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
     ekv_kv_error_t err;
@@ -282,72 +291,7 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
         fail_kv(req, &err);
         return;
     }
-    int64_t now = ekv_now_us();
-    ekv_bytes_t ns = bytes(t->ns, t->ns_len), key = bytes(t->key, t->key_len);
-    ekv_cache_item_t it;
-    int cached = ekv_cache_lookup(n->cache, ns, key, now, &it) == EKV_OK;
-    if (cached && it.fresh_until_us > now) {
-        n->st.hits++;
-        if (it.fresh_until_us != INT64_MAX) /* a lower cacheTtl lowers this copy's life */
-            ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, ttl));
-        send_item(n, req, &it, "HIT");
-        return;
-    }
-    if (!node_coordinator_up(n)) {
-        /* Cut off from origin: a stale copy beats an error (never past its expiration). */
-        if (cached) {
-            n->st.stale_hits++;
-            send_item(n, req, &it, "STALE");
-        } else {
-            n->st.unavailable++;
-            node_http_fail(req, 503, "Coordinator unavailable");
-        }
-        return;
-    }
-    n->st.misses++;
-    pending_t *inflight = node_read_find(n, ns, key);
-    if (inflight) { /* join the fetch already under way */
-        n->st.coalesced++;
-        inflight->followers = ekv_realloc(inflight->followers,
-                                          (inflight->nfollowers + 1) * sizeof *inflight->followers);
-        inflight->followers[inflight->nfollowers++] = req;
-        return;
-    }
-    n->st.origin_reads++;
-    pending_t *p = node_pending_new(n, EKV_MSG_READ, req);
-    p->ns = ekv_memdup(t->ns, t->ns_len);
-    p->ns_len = t->ns_len;
-    p->key = ekv_memdup(t->key, t->key_len);
-    p->key_len = t->key_len;
-    p->cache_ttl_s = ttl;
-    p->cache_status = cached ? "EXPIRED" : "MISS";
-    node_read_index(n, p);
-    ekv_msg_t m = {.type = EKV_MSG_READ, .ns = ns, .key = key};
-    node_send_request(n, p, &m);
-}
-
-void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
-{
-    if (r->status != 200) {
-        node_http_fail(p->req, r->status, r->text.len ? r->text.ptr : "Origin error");
-        for (size_t i = 0; i < p->nfollowers; i++)
-            node_http_fail(p->followers[i], r->status, r->text.len ? r->text.ptr : "Origin error");
-        return;
-    }
-    int64_t now = ekv_now_us();
-    ekv_cache_item_t it = {.seq = r->seq,
-                           .commit_us = r->time_us,
-                           .expiration = r->expiration,
-                           .fresh_until_us = node_fresh_until(n, now, p->cache_ttl_s),
-                           .negative = !(r->flags & EKV_MSG_F_FOUND),
-                           .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0,
-                           .meta = r->meta,
-                           .value = r->value};
-    ekv_bytes_t ns = bytes(p->ns, p->ns_len), key = bytes(p->key, p->key_len);
-    ekv_cache_store(n->cache, ns, key, &it, now);
-    send_item(n, p->req, &it, p->cache_status);
-    for (size_t i = 0; i < p->nfollowers; i++)
-        send_item(n, p->followers[i], &it, p->cache_status);
+    node_read(n, bytes(t->ns, t->ns_len), bytes(t->key, t->key_len), ttl, get_done, req);
 }
 
 /* ---- put and delete ---------------------------------------------------------------------- */
@@ -380,14 +324,20 @@ static ekv_msg_t *build_write(const target_t *t, int op, const char *meta, size_
     return m;
 }
 
+/* The core finished a write: its version, or the failure. */
+static void write_done(ekv_node_t *n, void *ctx, const node_result_t *r)
+{
+    if (r->status != 200) {
+        node_http_fail(ctx, r->status, r->message);
+        return;
+    }
+    add_version_headers(n, ctx, r->seq, r->commit_us);
+    node_http_send(ctx, 200, "OK", NULL);
+}
+
 static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
     ekv_kv_error_t err;
-    if (!node_coordinator_up(n)) {
-        n->st.unavailable++;
-        node_http_fail(req, 503, "Coordinator unavailable");
-        return;
-    }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     const char *meta = evhttp_find_header(evhttp_request_get_input_headers(req), META_HEADER);
@@ -401,50 +351,13 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
         return;
     }
     const char *value = len ? (const char *)evbuffer_pullup(in, -1) : "";
-    ekv_msg_t *w =
-        build_write(t, EKV_OP_PUT, meta, meta ? strlen(meta) : 0, value, len, expiration);
-    n->st.origin_writes++;
-    pending_t *p = node_pending_new(n, EKV_MSG_WRITE, req);
-    p->write = w;
-    node_send_request(n, p, w);
+    node_write(n, build_write(t, EKV_OP_PUT, meta, meta ? strlen(meta) : 0, value, len, expiration),
+               write_done, req);
 }
 
 static void do_delete(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
-    if (!node_coordinator_up(n)) {
-        n->st.unavailable++;
-        node_http_fail(req, 503, "Coordinator unavailable");
-        return;
-    }
-    ekv_msg_t *w = build_write(t, EKV_OP_DELETE, NULL, 0, NULL, 0, 0);
-    n->st.origin_writes++;
-    pending_t *p = node_pending_new(n, EKV_MSG_WRITE, req);
-    p->write = w;
-    node_send_request(n, p, w);
-}
-
-void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
-{
-    if (r->status != 200) {
-        node_http_fail(p->req, r->status, r->text.len ? r->text.ptr : "Write failed");
-        return;
-    }
-    /* Read-your-writes: the writer sees its write as soon as it is acknowledged. */
-    const ekv_msg_t *w = p->write;
-    int64_t now = ekv_now_us();
-    ekv_cache_item_t it = {.seq = r->seq,
-                           .commit_us = r->time_us,
-                           .expiration = w->expiration,
-                           .fresh_until_us = node_fresh_until(n, now, EKV_KV_CACHE_TTL),
-                           .negative = w->op == EKV_OP_DELETE,
-                           .has_meta = (w->flags & EKV_MSG_F_METADATA) != 0,
-                           .meta = w->meta,
-                           .value = w->value};
-    ekv_cache_store(n->cache, w->ns, w->key, &it, now);
-    add_version_headers(n, p->req, r->seq, r->time_us);
-    struct evbuffer *b = evbuffer_new();
-    node_http_send(p->req, 200, "OK", b);
-    evbuffer_free(b);
+    node_write(n, build_write(t, EKV_OP_DELETE, NULL, 0, NULL, 0, 0), write_done, req);
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
@@ -511,6 +424,13 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     evhttp_clear_headers(&t.q);
     free(t.key);
+}
+
+void node_http_close(ekv_node_t *n)
+{
+    if (n->http)
+        evhttp_free(n->http);
+    n->http = NULL;
 }
 
 int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen)

@@ -31,8 +31,13 @@ static void send_json(struct evhttp_request *req, int status, json_t *j)
     node_http_json(req, status, j, 1);
 }
 
-void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v)
+/* The core finished a wait: when the change became visible here, or 504. */
+static void wait_done(ekv_node_t *n, void *ctx, const node_result_t *r)
 {
+    (void)n;
+    struct evhttp_request *req = ctx;
+    uint64_t seq = r->seq;
+    const vis_t *v = r->vis;
     if (!v) {
         json_t *j = json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "error", "not visible in time");
         char *text = json_dumps(j, JSON_COMPACT);
@@ -61,11 +66,7 @@ static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq 
         node_http_fail(req, 400, "wait needs seq=N (N > 0) and timeout_ms in 1..600000");
         return;
     }
-    const vis_t *v = node_vis_find(n, seq);
-    if (v)
-        node_http_wait_done(req, seq, v);
-    else
-        node_wait_add(n, seq, req, (int)timeout);
+    node_wait(n, seq, (int)timeout, wait_done, req);
 }
 
 /* Collectors poll this during a run; the ring keeps the last VIS_RING records. */

@@ -25,8 +25,17 @@ typedef struct {
     size_t vlen, mlen;
 } result_t;
 
-typedef struct bulk_get {
+typedef struct bulk_get bulk_get_t;
+
+/* One key of a bulk get, the context of its read. */
+typedef struct {
+    bulk_get_t *b;
+    size_t i;
+} slot_t;
+
+struct bulk_get {
     struct evhttp_request *req;
+    slot_t *slots; /* one per key */
     char *ns;
     size_t nkeys, outstanding;
     char **keys;
@@ -36,7 +45,9 @@ typedef struct bulk_get {
     int too_large; /* the results passed the 25 MiB reply limit: no more are copied */
     size_t total;  /* bytes of values and metadata kept so far */
     int64_t cache_ttl;
-} bulk_get_t;
+};
+
+static void list_done(ekv_node_t *n, void *ctx, const node_result_t *res);
 
 /* ---- list -------------------------------------------------------------------------------- */
 
@@ -53,27 +64,21 @@ void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, s
         node_http_fail(req, err.status, err.message);
         return;
     }
-    if (!node_coordinator_up(n)) {
-        n->st.unavailable++;
-        node_http_fail(req, 503, "Coordinator unavailable");
-        free(after);
-        return;
-    }
-    n->st.lists++;
-    pending_t *p = node_pending_new(n, EKV_MSG_LIST, req);
-    ekv_msg_t m = {.type = EKV_MSG_LIST, .seq = (uint64_t)limit};
-    m.ns = (ekv_bytes_t){ns, strlen(ns)};
-    m.key = (ekv_bytes_t){prefix ? prefix : "", plen};
-    m.text = (ekv_bytes_t){after ? after : "", alen};
-    node_send_request(n, p, &m);
+    node_list(n, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){prefix ? prefix : "", plen},
+              (ekv_bytes_t){after ? after : "", alen}, (uint64_t)limit, list_done, req);
     free(after);
 }
 
 /* Keys and metadata are rendered as a Worker would decode their bytes: a record stored before
  * keys had to be UTF-8 (or by another writer) lists with U+FFFD, never breaks the reply. */
-void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
+static void list_done(ekv_node_t *n, void *ctx, const node_result_t *res)
 {
     (void)n;
+    if (res->status != 200) {
+        node_http_fail(ctx, res->status, res->message);
+        return;
+    }
+    const ekv_msg_t *r = res->list;
     json_t *keys = json_array();
     for (size_t i = 0; i < r->nchanges; i++) {
         const ekv_msg_t *h = &r->changes[i];
@@ -92,7 +97,7 @@ void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
         json_object_set_new(j, "cursor", json_string(c));
         free(c);
     }
-    node_http_json(p->req, 200, j, 0);
+    node_http_json(ctx, 200, j, 0);
 }
 
 /* ---- bulk get ---------------------------------------------------------------------------- */
@@ -107,6 +112,7 @@ static void bulk_free(bulk_get_t *b)
     free(b->keys);
     free(b->klens);
     free(b->res);
+    free(b->slots);
     free(b->ns);
     free(b);
 }
@@ -168,27 +174,9 @@ static void bulk_reply(bulk_get_t *b)
     }
 }
 
-void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
+/* Sends the reply once the last key is in, and frees the bulk get. */
+static void bulk_finish(bulk_get_t *b)
 {
-    bulk_get_t *b = p->bulk;
-    p->bulk = NULL;
-    if (!r || r->status != 200) {
-        b->failed = 1;
-    } else {
-        int found = (r->flags & EKV_MSG_F_FOUND) != 0;
-        int64_t now = ekv_now_us();
-        ekv_cache_item_t it = {.seq = r->seq,
-                               .commit_us = r->time_us,
-                               .expiration = r->expiration,
-                               .fresh_until_us = node_fresh_until(n, now, b->cache_ttl),
-                               .negative = !found,
-                               .has_meta = (r->flags & EKV_MSG_F_METADATA) != 0,
-                               .meta = r->meta,
-                               .value = r->value};
-        ekv_cache_store(n->cache, (ekv_bytes_t){b->ns, strlen(b->ns)},
-                        (ekv_bytes_t){b->keys[p->bulk_index], b->klens[p->bulk_index]}, &it, now);
-        keep(b, p->bulk_index, found, it.has_meta, r->value, r->meta);
-    }
     if (--b->outstanding > 0)
         return;
     if (b->failed)
@@ -196,6 +184,19 @@ void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *r)
     else
         bulk_reply(b);
     bulk_free(b);
+}
+
+/* The core finished the read of one key (from cache or origin). */
+static void key_done(ekv_node_t *n, void *ctx, const node_result_t *r)
+{
+    (void)n;
+    slot_t *s = ctx;
+    bulk_get_t *b = s->b;
+    if (r->status != 200)
+        b->failed = 1;
+    else
+        keep(b, s->i, !r->item->negative, r->item->has_meta, r->item->value, r->item->meta);
+    bulk_finish(b);
 }
 
 /* cacheTtl as the text the KV rules parse (NULL: absent or null, the default). The binding
@@ -264,36 +265,13 @@ void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *n
     if (!b)
         return;
     n->st.bulk_gets++;
-    int64_t now = ekv_now_us();
     ekv_bytes_t nsb = {b->ns, strlen(b->ns)};
-    b->outstanding = 1; /* held until every miss is sent */
+    b->slots = ekv_calloc(b->nkeys, sizeof *b->slots);
+    b->outstanding = b->nkeys + 1; /* held until every read is asked */
     for (size_t i = 0; i < b->nkeys; i++) {
-        ekv_bytes_t key = {b->keys[i], b->klens[i]};
-        ekv_cache_item_t it;
-        if (ekv_cache_lookup(n->cache, nsb, key, now, &it) == EKV_OK && it.fresh_until_us > now) {
-            n->st.hits++;
-            keep(b, i, !it.negative, it.has_meta, it.value, it.meta);
-            continue;
-        }
-        n->st.misses++;
-        if (!node_coordinator_up(n)) {
-            n->st.unavailable++;
-            b->failed = 1;
-            continue;
-        }
-        n->st.origin_reads++;
-        b->outstanding++;
-        pending_t *p = node_pending_new(n, EKV_MSG_READ, NULL);
-        p->bulk = b;
-        p->bulk_index = i;
-        ekv_msg_t m = {.type = EKV_MSG_READ, .ns = nsb, .key = key};
-        node_send_request(n, p, &m);
+        b->slots[i] = (slot_t){b, i};
+        node_read(n, nsb, (ekv_bytes_t){b->keys[i], b->klens[i]}, b->cache_ttl, key_done,
+                  &b->slots[i]);
     }
-    if (--b->outstanding == 0) {
-        if (b->failed)
-            node_http_fail(b->req, 503, "Coordinator unavailable");
-        else
-            bulk_reply(b);
-        bulk_free(b);
-    }
+    bulk_finish(b);
 }

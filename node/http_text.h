@@ -38,6 +38,10 @@ char *node_text_meta_header(const char *meta, size_t len);
 void node_http_send(struct evhttp_request *req, int status, const char *reason,
                     struct evbuffer *body);
 
+/* An error reply: status (a relayed one outside 400..599 becomes 502) with message as the
+ * reason phrase and the body, cleaned as by node_text_field. */
+void node_http_fail(struct evhttp_request *req, int status, const char *message);
+
 /* Adds a response header, its value cleaned as by node_text_field (at most 2 KiB). */
 void node_http_header(struct evhttp_request *req, const char *name, const char *value);
 

@@ -18,7 +18,41 @@
 #include "ekv_time.h"
 #include "replica.h"
 
-#define TICK_US 20000 /* request timeouts and waiters are checked this often while any exist */
+#define TICK_US       20000 /* request timeouts and waiters are checked this often while any exist */
+#define READS_BUCKETS 4096  /* index of origin reads in flight, by key */
+
+/* A request this PoP sent to the coordinator and awaits an answer to. */
+typedef struct {
+    node_done_fn done; /* who asked (NULL for the core's own requests) */
+    void *ctx;
+} asker_t;
+
+struct pending {
+    uint64_t req_id;          /* correlation id */
+    ekv_msg_type_t kind;      /* EKV_MSG_READ, WRITE, LIST, HELLO or CATCHUP */
+    asker_t asker;            /* completion of the request */
+    asker_t *followers;       /* READ: later misses of the same key, completed too */
+    size_t nfollowers;
+    ekv_msg_t *write;         /* WRITE: the request as sent (for read-your-writes) */
+    char *ns, *key;           /* READ: what was asked (owned) */
+    size_t ns_len, key_len;
+    int64_t cache_ttl_s;      /* READ: cacheTtl of the asking read */
+    const char *cache_status; /* READ: "MISS" or "EXPIRED" */
+    int64_t deadline_us;      /* fail with 503 after this (monotonic) */
+    pending_t *key_chain;     /* READ: next in the reads-in-flight index */
+    int indexed;              /* READ: listed in that index */
+    unsigned gen;             /* HELLO, CATCHUP: the node's gen when asked */
+    pending_t *chain;         /* next in the id bucket */
+    pending_t *older, *newer; /* deadline order (FIFO: the timeout is constant) */
+};
+
+/* A node_wait parked until a sequence becomes visible. */
+struct waiter {
+    uint64_t seq;
+    asker_t asker;
+    int64_t deadline_us; /* monotonic */
+    waiter_t *next;
+};
 
 typedef struct {
     char *body; /* encoded request */
@@ -92,12 +126,12 @@ static void tick_arm(ekv_node_t *n)
 
 /* ---- pending requests -------------------------------------------------------------------- */
 
-pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_request *req)
+static pending_t *pending_new(ekv_node_t *n, ekv_msg_type_t kind, node_done_fn done, void *ctx)
 {
     pending_t *p = ekv_calloc(1, sizeof *p);
     p->req_id = ++n->next_req_id;
     p->kind = kind;
-    p->req = req;
+    p->asker = (asker_t){done, ctx};
     p->deadline_us =
         ekv_mono_us() + (int64_t)n->cfg.origin_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->up);
     size_t b = p->req_id & (n->npend_buckets - 1);
@@ -126,7 +160,7 @@ static size_t key_bucket(ekv_bytes_t ns, ekv_bytes_t key)
     return h & (READS_BUCKETS - 1);
 }
 
-pending_t *node_read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)
+static pending_t *read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)
 {
     for (pending_t *p = n->reads_idx[key_bucket(ns, key)]; p; p = p->key_chain)
         if (p->ns_len == ns.len && p->key_len == key.len && !memcmp(p->ns, ns.ptr, ns.len) &&
@@ -135,7 +169,7 @@ pending_t *node_read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)
     return NULL;
 }
 
-void node_read_index(ekv_node_t *n, pending_t *p)
+static void read_index(ekv_node_t *n, pending_t *p)
 {
     pending_t **b = &n->reads_idx[key_bucket((ekv_bytes_t){p->ns, p->ns_len},
                                              (ekv_bytes_t){p->key, p->key_len})];
@@ -191,6 +225,22 @@ static void pending_free(pending_t *p)
     free(p);
 }
 
+/* Completes one asker (if any) with r. */
+static void complete(ekv_node_t *n, const asker_t *a, const node_result_t *r)
+{
+    if (a->done)
+        a->done(n, a->ctx, r);
+}
+
+/* Completes a request and every follower with a failure. */
+static void fail_pending(ekv_node_t *n, pending_t *p, int status, const char *message)
+{
+    node_result_t r = {.status = status, .message = message};
+    complete(n, &p->asker, &r);
+    for (size_t i = 0; i < p->nfollowers; i++)
+        complete(n, &p->followers[i], &r);
+}
+
 /* ---- links ------------------------------------------------------------------------------- */
 
 static void arm_links(ekv_node_t *n)
@@ -208,7 +258,7 @@ static void arm_links(ekv_node_t *n)
         n->link_armed = wait > 0 ? due : INT64_MAX;
 }
 
-void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
+static void send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
 {
     msg->req_id = p ? p->req_id : 0;
     outgoing_t *o = ekv_malloc(sizeof *o);
@@ -358,11 +408,6 @@ static void on_dealer(void *sock, void *arg)
 
 /* ---- visibility -------------------------------------------------------------------------- */
 
-const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq)
-{
-    return ekv_vis_find(n->vis, seq);
-}
-
 /* Records the first time seq became visible here and answers its waiters. */
 static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
 {
@@ -376,16 +421,23 @@ static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64
         }
         waiter_t *done = *w;
         *w = done->next;
-        node_http_wait_done(done->req, seq, v);
+        node_result_t r = {.status = 200, .seq = seq, .vis = v};
+        complete(n, &done->asker, &r);
         free(done);
     }
 }
 
-void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int timeout_ms)
+void node_wait(ekv_node_t *n, uint64_t seq, int timeout_ms, node_done_fn done, void *ctx)
 {
+    const vis_t *v = ekv_vis_find(n->vis, seq);
+    if (v) {
+        node_result_t r = {.status = 200, .seq = seq, .vis = v};
+        done(n, ctx, &r);
+        return;
+    }
     waiter_t *w = ekv_calloc(1, sizeof *w);
     w->seq = seq;
-    w->req = req;
+    w->asker = (asker_t){done, ctx};
     w->deadline_us = ekv_mono_us() + (int64_t)timeout_ms * 1000;
     w->next = n->waiters;
     n->waiters = w;
@@ -420,20 +472,20 @@ static void request_catchup(ekv_node_t *n)
     if (ekv_replica_catchup_request(n->replica, &from, &cursor) != EKV_OK)
         return; /* one at a time */
     n->st.catchups++;
-    pending_t *p = node_pending_new(n, EKV_MSG_CATCHUP, NULL);
+    pending_t *p = pending_new(n, EKV_MSG_CATCHUP, NULL, NULL);
     p->gen = n->gen;
     ekv_msg_t m = {.type = EKV_MSG_CATCHUP, .seq = from, .key = cursor};
-    node_send_request(n, p, &m);
+    send_request(n, p, &m);
 }
 
 static void say_hello(ekv_node_t *n)
 {
-    pending_t *p = node_pending_new(n, EKV_MSG_HELLO, NULL);
+    pending_t *p = pending_new(n, EKV_MSG_HELLO, NULL, NULL);
     p->gen = n->gen;
     ekv_msg_t m = {.type = EKV_MSG_HELLO, .seq = ekv_replica_applied(n->replica)};
     m.text.ptr = n->cfg.name;
     m.text.len = strlen(n->cfg.name);
-    node_send_request(n, p, &m);
+    send_request(n, p, &m);
 }
 
 /* The coordinator's store is not the one this PoP followed (wiped, or restarted after
@@ -575,6 +627,149 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
     act(n, ekv_replica_log_done(n->replica, r->flags & EKV_MSG_F_MORE, ekv_now_us()));
 }
 
+/* ---- requests of the HTTP surface ----------------------------------------------------- */
+
+void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
+               node_done_fn done, void *ctx)
+{
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it;
+    node_result_t r = {.status = 200, .item = &it};
+    int cached = ekv_cache_lookup(n->cache, ns, key, now, &it) == EKV_OK;
+    if (cached && it.fresh_until_us > now) {
+        n->st.hits++;
+        if (it.fresh_until_us != INT64_MAX) /* a lower cacheTtl lowers this copy's life */
+            ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, cache_ttl_s));
+        r.cache_status = "HIT";
+        done(n, ctx, &r);
+        return;
+    }
+    if (!node_coordinator_up(n)) {
+        /* Cut off from origin: a stale copy beats an error (never past its expiration). */
+        if (cached) {
+            n->st.stale_hits++;
+            r.cache_status = "STALE";
+        } else {
+            n->st.unavailable++;
+            r = (node_result_t){.status = 503, .message = "Coordinator unavailable"};
+        }
+        done(n, ctx, &r);
+        return;
+    }
+    n->st.misses++;
+    pending_t *inflight = read_find(n, ns, key);
+    if (inflight) { /* join the fetch already under way */
+        n->st.coalesced++;
+        inflight->followers = ekv_realloc(inflight->followers,
+                                          (inflight->nfollowers + 1) * sizeof *inflight->followers);
+        inflight->followers[inflight->nfollowers++] = (asker_t){done, ctx};
+        return;
+    }
+    n->st.origin_reads++;
+    pending_t *p = pending_new(n, EKV_MSG_READ, done, ctx);
+    p->ns = ekv_memdup(ns.ptr, ns.len);
+    p->ns_len = ns.len;
+    p->key = ekv_memdup(key.ptr, key.len);
+    p->key_len = key.len;
+    p->cache_ttl_s = cache_ttl_s;
+    p->cache_status = cached ? "EXPIRED" : "MISS";
+    read_index(n, p);
+    ekv_msg_t m = {.type = EKV_MSG_READ, .ns = ns, .key = key};
+    send_request(n, p, &m);
+}
+
+/* An origin read came back: the copy is cached and served, unless the cache meanwhile got a
+ * newer version (a push that overtook the reply): then that one is served. */
+static void read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
+{
+    if (m->status != 200) {
+        fail_pending(n, p, m->status, m->text.len ? m->text.ptr : "Origin error");
+        return;
+    }
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it = {.seq = m->seq,
+                           .commit_us = m->time_us,
+                           .expiration = m->expiration,
+                           .fresh_until_us = node_fresh_until(n, now, p->cache_ttl_s),
+                           .negative = !(m->flags & EKV_MSG_F_FOUND),
+                           .has_meta = (m->flags & EKV_MSG_F_METADATA) != 0,
+                           .meta = m->meta,
+                           .value = m->value};
+    ekv_bytes_t ns = {p->ns, p->ns_len}, key = {p->key, p->key_len};
+    ekv_cache_item_t newer;
+    node_result_t r = {.status = 200, .item = &it, .cache_status = p->cache_status};
+    if (ekv_cache_store(n->cache, ns, key, &it, now) == EKV_EEXIST &&
+        ekv_cache_lookup(n->cache, ns, key, now, &newer) == EKV_OK)
+        r.item = &newer;
+    complete(n, &p->asker, &r);
+    for (size_t i = 0; i < p->nfollowers; i++)
+        complete(n, &p->followers[i], &r);
+}
+
+void node_write(ekv_node_t *n, ekv_msg_t *w, node_done_fn done, void *ctx)
+{
+    if (!node_coordinator_up(n)) {
+        n->st.unavailable++;
+        ekv_msg_fini(w);
+        free(w);
+        node_result_t r = {.status = 503, .message = "Coordinator unavailable"};
+        done(n, ctx, &r);
+        return;
+    }
+    n->st.origin_writes++;
+    pending_t *p = pending_new(n, EKV_MSG_WRITE, done, ctx);
+    p->write = w;
+    send_request(n, p, w);
+}
+
+/* A write was answered. Read-your-writes: the writer sees its write as soon as it is
+ * acknowledged. */
+static void write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
+{
+    if (m->status != 200) {
+        fail_pending(n, p, m->status, m->text.len ? m->text.ptr : "Write failed");
+        return;
+    }
+    const ekv_msg_t *w = p->write;
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it = {.seq = m->seq,
+                           .commit_us = m->time_us,
+                           .expiration = w->expiration,
+                           .fresh_until_us = node_fresh_until(n, now, EKV_KV_CACHE_TTL),
+                           .negative = w->op == EKV_OP_DELETE,
+                           .has_meta = (w->flags & EKV_MSG_F_METADATA) != 0,
+                           .meta = w->meta,
+                           .value = w->value};
+    ekv_cache_store(n->cache, w->ns, w->key, &it, now);
+    node_result_t r = {.status = 200, .seq = m->seq, .commit_us = m->time_us};
+    complete(n, &p->asker, &r);
+}
+
+void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
+               uint64_t limit, node_done_fn done, void *ctx)
+{
+    if (!node_coordinator_up(n)) {
+        n->st.unavailable++;
+        node_result_t r = {.status = 503, .message = "Coordinator unavailable"};
+        done(n, ctx, &r);
+        return;
+    }
+    n->st.lists++;
+    pending_t *p = pending_new(n, EKV_MSG_LIST, done, ctx);
+    ekv_msg_t m = {.type = EKV_MSG_LIST, .seq = limit, .ns = ns, .key = prefix, .text = after};
+    send_request(n, p, &m);
+}
+
+void node_deliver(ekv_node_t *n, ekv_msg_t *m, int64_t now_us)
+{
+    handle_down(n, m, now_us);
+}
+
+uint64_t node_next_req_id(const ekv_node_t *n)
+{
+    return n->next_req_id + 1;
+}
+
 /* ---- replies and heartbeats -------------------------------------------------------------- */
 
 static void write_ready(ekv_node_t *n)
@@ -627,17 +822,17 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
     case EKV_MSG_WRITE_REPLY:
         if (m->status == 200)
             record_visible(n, m->seq, m->time_us, ekv_now_us());
-        node_http_write_done(n, p, m);
+        write_done(n, p, m);
         break;
     case EKV_MSG_READ_REPLY:
-        if (p->bulk)
-            node_bulk_read_done(n, p, m);
-        else
-            node_http_read_done(n, p, m);
+        read_done(n, p, m);
         break;
-    case EKV_MSG_LIST_REPLY:
-        node_http_list_done(n, p, m);
+    case EKV_MSG_LIST_REPLY: {
+        node_result_t r = {.status = m->status ? m->status : 200, .message = "Origin error",
+                           .list = m};
+        complete(n, &p->asker, &r);
         break;
+    }
     case EKV_MSG_CATCHUP_REPLY:
         if (p->gen == n->gen) /* else: asked of a store since replaced */
             on_catchup_reply(n, m);
@@ -677,12 +872,7 @@ static void expire_pending(ekv_node_t *n, int64_t mono)
     while (n->oldest && n->oldest->deadline_us <= mono) {
         pending_t *p = pending_take(n, n->oldest->req_id);
         n->st.origin_errors++;
-        if (p->bulk)
-            node_bulk_read_done(n, p, NULL);
-        else if (p->req)
-            node_http_fail(p->req, 503, "Coordinator unavailable");
-        for (size_t i = 0; i < p->nfollowers; i++)
-            node_http_fail(p->followers[i], 503, "Coordinator unavailable");
+        fail_pending(n, p, 503, "Coordinator unavailable");
         /* A lost catch-up is asked again (the PoP would otherwise stay behind until some
          * new change showed the gap); so is a lost hello. */
         if (p->kind == EKV_MSG_CATCHUP && p->gen == n->gen)
@@ -704,7 +894,8 @@ static void expire_waiters(ekv_node_t *n, int64_t mono)
         }
         waiter_t *done = *w;
         *w = done->next;
-        node_http_wait_done(done->req, done->seq, NULL);
+        node_result_t r = {.status = 200, .seq = done->seq, .vis = NULL};
+        complete(n, &done->asker, &r);
         free(done);
     }
 }
@@ -802,19 +993,13 @@ void ekv_node_destroy(ekv_node_t **self_p)
         return;
     while (n->oldest) {
         pending_t *p = pending_take(n, n->oldest->req_id);
-        if (p->req)
-            node_http_fail(p->req, 503, "PoP shutting down");
-        for (size_t i = 0; i < p->nfollowers; i++)
-            node_http_fail(p->followers[i], 503, "PoP shutting down");
-        if (p->bulk)
-            node_bulk_read_done(n, p, NULL);
+        fail_pending(n, p, 503, "PoP shutting down");
         pending_free(p);
     }
     expire_waiters(n, INT64_MAX);
     ekv_zev_destroy(&n->sub_zev);
     ekv_zev_destroy(&n->dealer_zev);
-    if (n->http)
-        evhttp_free(n->http);
+    node_http_close(n);
     ekv_fine_timer_free(&n->link_timer);
     if (n->tick_ev)
         event_free(n->tick_ev);

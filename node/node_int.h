@@ -1,9 +1,13 @@
-/* node_int: the node's internals, shared by node.c (links, sockets, changes) and http.c
- * (the HTTP surface). Not for use outside node/. */
+/* node_int: what the PoP's core (node.c) and its HTTP surface (http.c, http_bulk.c,
+ * http_admin.c) share. Not for use outside node/.
+ *
+ * The core knows no HTTP: the surface asks it for a read, a write, a list or a wait with a
+ * completion (node_done_fn and a context), and the core calls that completion exactly once
+ * with a node_result_t, at once (a cache hit) or when the coordinator answers, times out, or
+ * the PoP shuts down. Requests in flight (pending_t), the reads-in-flight index, the waiters,
+ * the replica tracker and the links are the core's own (node.c). */
 #ifndef EKV_NODE_INT_H
 #define EKV_NODE_INT_H
-
-#include <event2/http.h>
 
 #include "cache.h"
 #include "ekv_hist.h"
@@ -11,45 +15,14 @@
 #include "ekv_msg.h"
 #include "ekv_zev.h"
 #include "link.h"
-#include "vis.h"
 #include "node.h"
+#include "vis.h"
 
-#define VIS_RING      8192 /* recent first-visibility records kept for /_edgekv/wait */
-#define READS_BUCKETS 4096 /* index of origin reads in flight, by key */
-
-/* A request this node sent to the coordinator and awaits an answer to. */
-typedef struct pending pending_t;
-struct pending {
-    uint64_t req_id;            /* correlation id */
-    ekv_msg_type_t kind;        /* EKV_MSG_READ, WRITE, HELLO or CATCHUP */
-    struct evhttp_request *req; /* the HTTP request to answer; NULL for internal ones */
-    ekv_msg_t *write;           /* WRITE: the request as sent (for read-your-writes) */
-    char *ns, *key;             /* READ: what was asked (owned) */
-    size_t ns_len, key_len;
-    int64_t cache_ttl_s;               /* READ: cacheTtl of the asking read */
-    int64_t deadline_us;               /* fail with 503 after this (monotonic) */
-    struct bulk_get *bulk;             /* READ for a bulk get: the operation it belongs to */
-    size_t bulk_index;                 /* ...and which of its keys */
-    const char *cache_status;          /* READ: "MISS" or "EXPIRED" */
-    struct evhttp_request **followers; /* READ: later misses of the same key, answered too */
-    size_t nfollowers;
-    pending_t *key_chain;     /* READ: next in the reads-in-flight index */
-    int indexed;              /* READ: listed in that index */
-    unsigned gen;             /* HELLO, CATCHUP: the node's gen when asked */
-    pending_t *chain;         /* next in the id bucket */
-    pending_t *older, *newer; /* deadline order (FIFO: the timeout is constant) */
-};
+#define VIS_RING 8192 /* recent first-visibility records kept for /_edgekv/wait */
 
 typedef ekv_vis_rec_t vis_t;
-
-/* A /_edgekv/wait request parked until a sequence becomes visible. */
-typedef struct waiter waiter_t;
-struct waiter {
-    uint64_t seq;
-    struct evhttp_request *req;
-    int64_t deadline_us; /* monotonic */
-    waiter_t *next;
-};
+typedef struct pending pending_t; /* a request to the coordinator in flight (node.c) */
+typedef struct waiter waiter_t;   /* a wait for a sequence to become visible (node.c) */
 
 typedef struct {
     uint64_t hits, misses, stale_hits;    /* reads served from cache / not */
@@ -74,7 +47,7 @@ struct ekv_node {
                                      precise on a loop whose own timers are not */
     int64_t link_armed;           /* the due time link_timer is set for (INT64_MAX: none) */
     struct event *tick_ev;        /* timeouts, expiry, waiters */
-    struct evhttp *http;
+    struct evhttp *http;          /* the HTTP surface (http.c) */
     int http_port;
     uint64_t next_req_id;
     pending_t **pend; /* id hash of pending requests */
@@ -94,44 +67,70 @@ struct ekv_node {
     node_stats_t st;
 };
 
-/* node.c, for http.c */
-pending_t *node_pending_new(ekv_node_t *n, ekv_msg_type_t kind, struct evhttp_request *req);
-/* Encodes msg (setting its req_id from p) and sends it over the up link. */
-void node_send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg);
-/* Looks up a visibility record for seq; NULL when not in the ring. */
-const vis_t *node_vis_find(const ekv_node_t *n, uint64_t seq);
-void node_wait_add(ekv_node_t *n, uint64_t seq, struct evhttp_request *req, int timeout_ms);
+/* ---- the core (node.c), for the HTTP surface ---------------------------------------- */
+
+/* The outcome of a request, borrowed for the duration of the completion call. */
+typedef struct {
+    int status;                   /* 200, or an HTTP-style failure status */
+    const char *message;          /* the failure's text (status != 200) */
+    const ekv_cache_item_t *item; /* node_read: what to serve (positive or negative) */
+    const char *cache_status;     /* node_read: "HIT", "MISS", "EXPIRED" or "STALE" */
+    uint64_t seq;                 /* node_write: the version written; node_wait: the seq */
+    int64_t commit_us;            /* node_write: its commit time */
+    const ekv_msg_t *list;        /* node_list: the coordinator's LIST_REPLY */
+    const vis_t *vis;             /* node_wait: when seq became visible (NULL: timed out) */
+} node_result_t;
+
+/* Called exactly once per request, on the loop thread. */
+typedef void (*node_done_fn)(ekv_node_t *n, void *ctx, const node_result_t *r);
+
+/* Reads (ns, key) as a Worker's get with cacheTtl cache_ttl_s: a fresh cached copy at once
+ * (HIT); otherwise from the coordinator (MISS, or EXPIRED for a stale copy), joining a fetch
+ * of the same key already under way; a stale copy when the coordinator is down (STALE), else
+ * 503. The copy fetched is cached; when the cache meanwhile got a newer version (a push
+ * overtook the reply), that newer one is served. */
+void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
+               node_done_fn done, void *ctx);
+/* Sends a WRITE (built by the caller, owned by the core from here). Acknowledged, it is
+ * cached at once (read-your-writes) and done gets its version; refused or timed out, the
+ * status and message. 503 at once when the coordinator is down. */
+void node_write(ekv_node_t *n, ekv_msg_t *write, node_done_fn done, void *ctx);
+/* Lists keys of ns with prefix after `after` (exclusive), at most limit, at the coordinator
+ * (list results lag like reads: they travel the link). */
+void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
+               uint64_t limit, node_done_fn done, void *ctx);
+/* Waits until change seq is visible here, at most timeout_ms (done with r->vis NULL then). */
+void node_wait(ekv_node_t *n, uint64_t seq, int timeout_ms, node_done_fn done, void *ctx);
+
 /* Fault control: cut the link (everything sent either way is lost) or restore it. */
 void node_set_partition(ekv_node_t *n, int on);
 /* Fault control: a new link model (simulated time; scaled here) for later messages. */
 void node_set_link(ekv_node_t *n, const ekv_link_model_t *model);
-
 /* 1 while heartbeats arrive: writes and misses fail fast with 503 otherwise. */
 int node_coordinator_up(const ekv_node_t *n);
-/* The origin READ in flight for (ns, key), or NULL; and (un)registering one. */
-pending_t *node_read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key);
-void node_read_index(ekv_node_t *n, pending_t *p);
 /* The fresh-until time an entry gets under the node's policy. */
 int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s);
 
-/* http.c, for node.c */
-int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen);
-/* Answers a READ (from origin) or WRITE (acknowledged or refused) HTTP request. */
-void node_http_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
-void node_http_write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
-void node_http_fail(struct evhttp_request *req, int status, const char *message);
-void node_http_list_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
+/* For tests of the core: hands a message to the core as if the down link delivered it at
+ * now_us, and the id the next request will carry. */
+void node_deliver(ekv_node_t *n, ekv_msg_t *m, int64_t now_us);
+uint64_t node_next_req_id(const ekv_node_t *n);
 
-/* http_admin.c, for http.c: serves /_edgekv/..., /metrics and /stats; 0 if not one of them */
+/* ---- the HTTP surface (http.c), for the core ------------------------------------------- */
+
+/* Starts serving HTTP (cfg.http_host, cfg.http_port); and stops. */
+int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen);
+void node_http_close(ekv_node_t *n);
+
+/* ---- within the surface ---------------------------------------------------------------- */
+
+struct evhttp_request;
+struct evkeyvalq;
+/* http_admin.c: serves /_edgekv/..., /metrics and /stats; 0 if not one of them. */
 int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
                     struct evkeyvalq *q);
-
-/* http_bulk.c, for http.c and node.c */
+/* http_bulk.c: list and bulk get. */
 void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, struct evkeyvalq *q);
 void node_http_bulk_get(ekv_node_t *n, struct evhttp_request *req, const char *ns);
-/* A bulk get's READ was answered (reply NULL: it failed); completes the bulk when last. */
-void node_bulk_read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *reply);
-
-void node_http_wait_done(struct evhttp_request *req, uint64_t seq, const vis_t *v);
 
 #endif

@@ -1,0 +1,252 @@
+/* node_core_test: the PoP's core (node/node.c) driven without HTTP and without a coordinator.
+ *
+ * The test builds a real node (its HTTP server and sockets exist but nothing talks to them),
+ * asks the core for reads, writes and waits through node_read / node_write / node_wait with
+ * a recording completion, and plays the coordinator by handing the core its messages
+ * (node_deliver) with the request ids the core gave out. What is checked is what a Worker
+ * would see: the version served, cache status, read-your-writes, coalesced misses, and that
+ * every request is completed exactly once (by its reply, its timeout, or the shutdown). */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ekv_err.h"
+#include "ekv_log.h"
+#include "ekv_test.h"
+#include "ekv_time.h"
+#include "node_int.h"
+
+#define NS  "0123456789abcdef0123456789abcdef"
+#define EPO 0x5eedull
+
+typedef struct {
+    int calls;
+    int status;
+    char value[64];
+    uint64_t seq;
+    int negative;
+    char cache_status[16];
+    int vis_seen;
+} rec_t;
+
+static void record(ekv_node_t *n, void *ctx, const node_result_t *r)
+{
+    (void)n;
+    rec_t *rec = ctx;
+    rec->calls++;
+    rec->status = r->status;
+    if (r->item) {
+        snprintf(rec->value, sizeof rec->value, "%.*s", (int)r->item->value.len,
+                 r->item->value.ptr);
+        rec->seq = r->item->seq;
+        rec->negative = r->item->negative;
+        snprintf(rec->cache_status, sizeof rec->cache_status, "%s", r->cache_status);
+    } else {
+        rec->seq = r->seq;
+    }
+    rec->vis_seen = r->vis != NULL;
+}
+
+static ekv_bytes_t B(const char *s)
+{
+    return (ekv_bytes_t){s, strlen(s)};
+}
+
+typedef struct {
+    struct event_base *base;
+    ekv_node_t *n;
+} fix_t;
+
+/* A PoP under policy, said hello to and heartbeaten at tip seq 10. */
+static void fix_open(fix_t *f, ekv_policy_t policy)
+{
+    ekv_node_config_t cfg;
+    ekv_node_config_defaults(&cfg);
+    cfg.name = "core-test";
+    cfg.http_port = 0;
+    cfg.pub_endpoint = "tcp://127.0.0.1:1"; /* nobody: the test is the coordinator */
+    cfg.router_endpoint = "tcp://127.0.0.1:1";
+    cfg.policy = policy;
+    cfg.origin_timeout_ms = 100;
+    f->base = event_base_new();
+    char err[256] = "";
+    f->n = ekv_node_new(f->base, &cfg, err, sizeof err);
+    if (!f->n)
+        fprintf(stderr, "node: %s\n", err);
+    CHECK(f->n != NULL);
+    ekv_msg_t hello = {.type = EKV_MSG_HELLO_REPLY,
+                       .req_id = 1, /* the core's first request is its hello */
+                       .seq = 10,
+                       .time_us = ekv_now_us(),
+                       .epoch = EPO};
+    node_deliver(f->n, &hello, ekv_now_us());
+    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = 10, .time_us = ekv_now_us(), .epoch = EPO};
+    node_deliver(f->n, &hb, ekv_now_us());
+    CHECK(node_coordinator_up(f->n));
+}
+
+static void fix_close(fix_t *f)
+{
+    ekv_node_destroy(&f->n);
+    event_base_free(f->base);
+}
+
+static void deliver_read_reply(fix_t *f, uint64_t req_id, uint64_t seq, const char *value)
+{
+    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = req_id, .status = 200, .seq = seq};
+    if (value) {
+        r.flags = EKV_MSG_F_FOUND;
+        r.value = B(value);
+    }
+    node_deliver(f->n, &r, ekv_now_us());
+}
+
+static void deliver_change(fix_t *f, uint64_t seq, const char *key, const char *value)
+{
+    ekv_msg_t c = {.type = EKV_MSG_CHANGE,
+                   .seq = seq,
+                   .time_us = ekv_now_us(),
+                   .op = value ? EKV_OP_PUT : EKV_OP_DELETE,
+                   .ns = B(NS),
+                   .key = B(key)};
+    if (value)
+        c.value = B(value);
+    node_deliver(f->n, &c, ekv_now_us());
+}
+
+/* A miss goes to origin; its reply is cached and a second read is a HIT. */
+static void test_miss_then_hit(void)
+{
+    fix_t f;
+    fix_open(&f, EKV_POLICY_TTL);
+    rec_t a = {0}, b = {0};
+    uint64_t id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("k"), 60, record, &a);
+    CHECK_EQ(a.calls, 0); /* waiting for origin */
+    deliver_read_reply(&f, id, 7, "v7");
+    CHECK_EQ(a.calls, 1);
+    CHECK_EQ(a.status, 200);
+    CHECK_STR(a.value, "v7");
+    CHECK_STR(a.cache_status, "MISS");
+    node_read(f.n, B(NS), B("k"), 60, record, &b);
+    CHECK_EQ(b.calls, 1); /* at once */
+    CHECK_STR(b.cache_status, "HIT");
+    CHECK_EQ(b.seq, 7);
+    deliver_read_reply(&f, id, 8, "late"); /* a duplicate reply: nobody is waiting */
+    CHECK_EQ(a.calls, 1);
+    fix_close(&f);
+}
+
+/* Regression: an origin read answered with its own version even when the cache already held
+ * a newer one (a push that overtook the reply). */
+static void test_origin_reply_never_serves_older_than_cache(void)
+{
+    fix_t f;
+    fix_open(&f, EKV_POLICY_PUSH_ALL);
+    rec_t a = {0};
+    uint64_t id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("k"), 60, record, &a);
+    deliver_change(&f, 11, "k", "pushed"); /* arrives before the read's reply */
+    deliver_read_reply(&f, id, 9, "older");
+    CHECK_EQ(a.calls, 1);
+    CHECK_EQ(a.seq, 11);
+    CHECK_STR(a.value, "pushed");
+    fix_close(&f);
+}
+
+/* Concurrent misses of one key share one fetch; each asker is completed once. */
+static void test_misses_coalesce(void)
+{
+    fix_t f;
+    fix_open(&f, EKV_POLICY_TTL);
+    rec_t r[3] = {{0}};
+    uint64_t id = node_next_req_id(f.n);
+    for (int i = 0; i < 3; i++)
+        node_read(f.n, B(NS), B("k"), 60, record, &r[i]);
+    CHECK_EQ(node_next_req_id(f.n), id + 1); /* one request went out */
+    deliver_read_reply(&f, id, 4, NULL);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(r[i].calls, 1);
+        CHECK_EQ(r[i].negative, 1); /* not found */
+    }
+    fix_close(&f);
+}
+
+/* A write is acknowledged with its version and readable here at once (read-your-writes);
+ * a refused write passes the coordinator's status and message on. */
+static void test_write_then_read_your_write(void)
+{
+    fix_t f;
+    fix_open(&f, EKV_POLICY_TTL);
+    ekv_msg_t *w = calloc(1, sizeof *w);
+    CHECK(w != NULL);
+    w->type = EKV_MSG_WRITE;
+    w->op = EKV_OP_PUT;
+    w->ns = B(NS);
+    w->key = B("mine");
+    w->value = B("hello");
+    rec_t a = {0}, b = {0}, c = {0};
+    uint64_t id = node_next_req_id(f.n);
+    node_write(f.n, w, record, &a);
+    ekv_msg_t ack = {.type = EKV_MSG_WRITE_REPLY, .req_id = id, .status = 200, .seq = 12,
+                     .time_us = ekv_now_us()};
+    node_deliver(f.n, &ack, ekv_now_us());
+    CHECK_EQ(a.calls, 1);
+    CHECK_EQ(a.status, 200);
+    CHECK_EQ(a.seq, 12);
+    node_read(f.n, B(NS), B("mine"), 60, record, &b);
+    CHECK_EQ(b.calls, 1);
+    CHECK_STR(b.cache_status, "HIT");
+    CHECK_STR(b.value, "hello");
+
+    ekv_msg_t *w2 = calloc(1, sizeof *w2);
+    CHECK(w2 != NULL);
+    *w2 = (ekv_msg_t){.type = EKV_MSG_WRITE, .op = EKV_OP_DELETE, .ns = B(NS), .key = B("x")};
+    id = node_next_req_id(f.n);
+    node_write(f.n, w2, record, &c);
+    ekv_msg_t no = {.type = EKV_MSG_WRITE_REPLY, .req_id = id, .status = 429,
+                    .text = B("Too Many Requests")};
+    node_deliver(f.n, &no, ekv_now_us());
+    CHECK_EQ(c.calls, 1);
+    CHECK_EQ(c.status, 429);
+    fix_close(&f);
+}
+
+/* A wait is answered when the change becomes visible; a read that gets no reply fails with
+ * 503 at its deadline; whatever is still waiting at shutdown is completed too. */
+static void test_wait_timeout_and_shutdown(void)
+{
+    fix_t f;
+    fix_open(&f, EKV_POLICY_PUSH);
+    rec_t w = {0}, late = {0}, shut = {0};
+    node_wait(f.n, 11, 5000, record, &w);
+    CHECK_EQ(w.calls, 0);
+    deliver_change(&f, 11, "k", "v");
+    CHECK_EQ(w.calls, 1);
+    CHECK(w.vis_seen);
+    CHECK_EQ(w.seq, 11);
+
+    node_read(f.n, B(NS), B("never"), 60, record, &late);
+    int64_t until = ekv_mono_us() + 2000000;
+    while (late.calls == 0 && ekv_mono_us() < until)
+        event_base_loop(f.base, EVLOOP_ONCE);
+    CHECK_EQ(late.calls, 1);
+    CHECK_EQ(late.status, 503);
+
+    node_read(f.n, B(NS), B("pending"), 60, record, &shut);
+    fix_close(&f);
+    CHECK_EQ(shut.calls, 1);
+    CHECK_EQ(shut.status, 503);
+}
+
+int main(void)
+{
+    ekv_log_init("node_core_test", EKV_LOG_ERROR);
+    EKV_TEST_RUN(test_miss_then_hit);
+    EKV_TEST_RUN(test_origin_reply_never_serves_older_than_cache);
+    EKV_TEST_RUN(test_misses_coalesce);
+    EKV_TEST_RUN(test_write_then_read_your_write);
+    EKV_TEST_RUN(test_wait_timeout_and_shutdown);
+    EKV_TEST_DONE();
+}
