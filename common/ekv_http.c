@@ -63,7 +63,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ekv_args.h"
 #include "ekv_err.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
@@ -625,20 +624,6 @@ void ekv_http_limits_defaults(ekv_http_limits_t *l)
     l->request_timeout_ms = EKV_HTTP_REQUEST_TIMEOUT;
     l->idle_timeout_ms = EKV_HTTP_IDLE_TIMEOUT;
     l->max_header_bytes = EKV_HTTP_MAX_HEADER_BYTES;
-}
-
-int ekv_http_limits_option(int opt, const char *value, ekv_http_limits_t *l)
-{
-    long v;
-    if (opt == 'm' && !ekv_args_int(value, 1, 1000000, &v))
-        l->max_connections = (int)v;
-    else if (opt == 'q' && !ekv_args_int(value, 1, 3600000, &v))
-        l->request_timeout_ms = (int)v;
-    else if (opt == 'i' && !ekv_args_int(value, 1, 3600000, &v))
-        l->idle_timeout_ms = (int)v;
-    else
-        return 1;
-    return 0;
 }
 
 static size_t orphans_for(long max_connections)

@@ -48,9 +48,6 @@ typedef struct ekv_http_guard ekv_http_guard_t;
 
 /* Fills l with the defaults above. */
 void ekv_http_limits_defaults(ekv_http_limits_t *l);
-/* Sets the limit of a daemon's option: 'm' --max-connections, 'q' --request-timeout-ms,
- * 'i' --idle-timeout-ms. Returns 0, or 1 when the value or the option is not valid. */
-int ekv_http_limits_option(int opt, const char *value, ekv_http_limits_t *l);
 
 /* Creates the process's guard. Raises the soft RLIMIT_NOFILE to the hard limit and lowers
  * max_connections (with a warning) when the descriptors left for connections are fewer.
