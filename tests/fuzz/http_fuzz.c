@@ -720,11 +720,11 @@ static void reset(int faulted)
 {
     if (faulted && call(1, "POST", "/_edgekv/fault?partition=0&delay_ms=0&jitter=none&loss=0", NULL,
                         NULL) != 200)
-        die("cannot restore the PoP's link");
+        fail("the PoP refuses to restore its link after this input", "", 0);
     json_t *j = NULL, *e;
     size_t i;
     if (call(0, "GET", REST_NS "?per_page=1000", NULL, &j) != 200)
-        die("cannot list the namespaces");
+        fail("the namespace list fails after this input", "", 0); /* a finding, not set-up */
     json_array_foreach(json_object_get(j, "result"), i, e)
     {
         const char *id = json_string_value(json_object_get(e, "id"));
