@@ -101,6 +101,7 @@ static void write_valid(void)
     m.req_id = 1;
     m.seq = 42;
     m.time_us = T_US;
+    m.epoch = 0x0123456789abcdefull;
     write_msg("hello_reply", &m);
     m = change(42, EKV_OP_PUT, 1);
     write_msg("change_put_meta", &m);
@@ -173,6 +174,7 @@ static void write_valid(void)
     m = base(EKV_MSG_HEARTBEAT);
     m.seq = 43;
     m.time_us = T_US;
+    m.epoch = 0x0123456789abcdefull;
     write_msg("heartbeat", &m);
     m.seq = UINT64_MAX;
     m.time_us = INT64_MAX;
