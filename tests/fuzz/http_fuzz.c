@@ -93,7 +93,7 @@ static void dump(const char *label, const char *p, size_t n)
 static void fail(const char *why, const char *reply, size_t len)
 {
     fprintf(stderr, "http_fuzz: %s\n", why);
-    dump("request", H.what, H.what_len);
+    dump("request", H.what ? H.what : "", H.what_len);
     dump("reply", reply, len);
     abort();
 }
@@ -526,6 +526,8 @@ static int exchange(int s, const char *req, size_t len, int raw, int head, reply
                 (double)(ekv_mono_us() - t0) / 1000, (int)(x.in_len < 300 ? x.in_len : 300),
                 x.in ? x.in : "(none)");
     free(x.in);
+    H.what = ""; /* req is the caller's and may go */
+    H.what_len = 0;
     return got;
 }
 
