@@ -1,10 +1,10 @@
 /* http_fuzz: libFuzzer target of both HTTP servers end to end (REST API and PoP binding).
  *
  * One process holds a real coordinator (RocksDB in a temporary folder, no fsync) and a real
- * PoP node connected to it over loopback ZeroMQ, on one event loop, each serving its real
- * evhttp handlers on 127.0.0.1. The daemons serve under the HTTP guard (ekv_http.h), which
- * takes one server per process: HTTP_FUZZ_GUARDED picks the server it wraps ('C' coordinator,
- * target http_rest; 'P' PoP, target http_node), the other serves on plain evhttp.
+ * PoP node connected to it by ZeroMQ (ipc sockets in that folder), on one event loop, each
+ * serving its real evhttp handlers on 127.0.0.1. The daemons serve under the HTTP guard
+ * (ekv_http.h), which takes one server per process: HTTP_FUZZ_GUARDED picks the server it wraps
+ * ('C' coordinator, target http_rest; 'P' PoP, target http_node), the other serves on plain evhttp.
  *
  * An input is up to MAX_REQUESTS requests separated by a line "%%". A request is
  *     S METHOD TARGET [VERSION]        S: C coordinator or P PoP (structured)
@@ -12,7 +12,8 @@
  *     <empty line>
  *     body...
  * A structured request is sent as HTTP/1.1 with CRLF line ends, its own Content-Length (any
- * Content-Length or Transfer-Encoding of the input is dropped) and "{ns}" in the target and
+ * Content-Length or Transfer-Encoding of the input is dropped, and NUL bytes outside the body,
+ * which evhttp would take for line ends: one request, one reply) and "{ns}" in the target and
  * header values replaced by the input's namespace: a fresh one each input, also the PoP's
  * default namespace. A raw block goes to the socket as it is, whose sending side is then shut
  * down. Each request has a connection of its own.
