@@ -24,10 +24,9 @@
 #define CATCHUP_MAX_BYTES  (8u * 1024 * 1024)
 #define SWEEP_BATCH        1000
 #define HELLO_HEARTBEAT_US 20000 /* a heartbeat this soon after a hello */
-/* Catch-up replies are paced: at most this many bytes a second (with a burst of as much),
- * so that many PoPs catching up at once get "busy" and ask again instead of making the
- * coordinator queue gigabytes for them. */
-#define CATCHUP_BYTES_PER_S (128 * 1024 * 1024)
+/* Catch-up replies are paced (cfg.catchup_bytes_per_s, with a burst of as much), so that
+ * many PoPs catching up at once get "busy" and ask again instead of making the coordinator
+ * queue gigabytes for them. */
 
 /* A node's WRITE waiting for its group. */
 typedef struct {
@@ -51,7 +50,7 @@ static size_t unit_bytes(const commit_t *cm)
 
 int coord_busy(const ekv_coord_t *c)
 {
-    return c->queued >= COORD_MAX_QUEUED || c->queued_bytes >= COORD_MAX_QUEUED_BYTES;
+    return c->queued >= c->cfg.max_queued || c->queued_bytes >= COORD_MAX_QUEUED_BYTES;
 }
 
 void coord_submit(ekv_coord_t *c, commit_t *cm)
@@ -360,11 +359,12 @@ static void send_page(ekv_coord_t *c, zmq_msg_t *peer, int type, uint64_t req_id
 static int catchup_allowed(ekv_coord_t *c)
 {
     int64_t now = ekv_mono_us();
-    int64_t add = (now - c->catchup_refill_us) * (CATCHUP_BYTES_PER_S / 1000) / 1000;
+    int64_t rate = c->cfg.catchup_bytes_per_s;
+    int64_t add = (int64_t)((double)(now - c->catchup_refill_us) * (double)rate / 1e6);
     if (add > 0) {
         c->catchup_tokens += add;
-        if (c->catchup_tokens > CATCHUP_BYTES_PER_S)
-            c->catchup_tokens = CATCHUP_BYTES_PER_S;
+        if (c->catchup_tokens > rate)
+            c->catchup_tokens = rate;
         c->catchup_refill_us = now;
     }
     return c->catchup_tokens > 0;
@@ -853,6 +853,8 @@ void ekv_coord_config_defaults(ekv_coord_config_t *cfg)
     cfg->sweep_ms = 1000;
     cfg->account_id = "0123456789abcdef0123456789abcdef";
     cfg->commit_cpu = EKV_COMMIT_CPU_AUTO;
+    cfg->max_queued = COORD_MAX_QUEUED;
+    cfg->catchup_bytes_per_s = 128 * 1024 * 1024;
 }
 
 static int bind_socket(void *sock, const char *ep, char *bound, size_t blen, char *errbuf,
@@ -928,7 +930,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
     c->base = base;
     c->cfg = *cfg;
     c->rate = ekv_ratelimit_new(cfg->rate_limit_us);
-    c->catchup_tokens = CATCHUP_BYTES_PER_S;
+    c->catchup_tokens = cfg->catchup_bytes_per_s;
     c->catchup_refill_us = ekv_mono_us();
     c->store = ekv_store_open(cfg->data_dir, cfg->durability, errbuf, errlen);
     if (!c->store || load_namespaces(c, errbuf, errlen) != EKV_OK)

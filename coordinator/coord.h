@@ -40,6 +40,8 @@ typedef struct {
     const char *api_token;  /* when set, REST requests need "Bearer <token>" */
     const char *account_id; /* account reported by /memberships */
     int commit_cpu;         /* the loop's and commit thread's CPU, or one of: */
+    size_t max_queued;      /* writes waiting for a commit at most; then 503 "busy" */
+    int64_t catchup_bytes_per_s; /* pace of catch-up replies; beyond it: BUSY */
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

@@ -78,7 +78,8 @@ struct ekv_coord {
 uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes);
 /* Queues a unit for the next group commit. */
 void coord_submit(ekv_coord_t *c, commit_t *cm);
-/* 1 when the commit queue is full (COORD_MAX_QUEUED drafts or COORD_MAX_QUEUED_BYTES):
+/* 1 when the commit queue is full (cfg.max_queued drafts, COORD_MAX_QUEUED by default, or
+ * COORD_MAX_QUEUED_BYTES):
  * writers are then answered 503 "Coordinator busy" rather than queued. Internal work (the
  * sweeper, namespace deletion) is not refused. */
 int coord_busy(const ekv_coord_t *c);

@@ -21,7 +21,7 @@
 typedef struct {
     const char *data, *pub, *router, *http, *api_token, *account_id, *ready_file;
     long heartbeat_ms, write_rate_limit, log_keep, log_max_age, sweep_ms;
-    long max_connections, request_timeout_ms, idle_timeout_ms;
+    long max_connections, request_timeout_ms, idle_timeout_ms, max_queued, catchup_rate;
     int durability, commit_cpu, verbose;
     char http_default[300]; /* the default of http: host and port of the defaults */
 } opts_t;
@@ -96,6 +96,13 @@ static const ekv_opt_t table[] = {
          "run the loop and commit thread on CPU: auto (with\nfsync, the CPU taking the data disk's "
          "completion\ninterrupts, when it is one), none, or a CPU number",
      .parse = parse_cpu, .show = show_cpu},
+    {"max-queued", EKV_OPT_INT, O(max_queued), "N",
+     .help = "writes waiting for a commit at most; more are\nanswered 503 \"Coordinator busy\"",
+     .min = 1, .max = 100000000},
+    {"catchup-rate", EKV_OPT_INT, O(catchup_rate), "BYTES",
+     .help = "catch-up replies sent per second at most; PoPs\nasking beyond it are told to ask "
+             "again",
+     .min = 4096, .max = 1L << 40},
     {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
      .help = "write endpoints as JSON here once serving"},
     {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
@@ -125,6 +132,8 @@ static void opts_defaults(opts_t *o)
         .idle_timeout_ms = l.idle_timeout_ms,
         .durability = (int)d.durability,
         .commit_cpu = d.commit_cpu,
+        .max_queued = (long)d.max_queued,
+        .catchup_rate = (long)d.catchup_bytes_per_s,
     };
     snprintf(o->http_default, sizeof o->http_default, "%s:%d", d.http_host, d.http_port);
     o->http = o->http_default;
@@ -150,6 +159,8 @@ static void configure(const opts_t *o, ekv_coord_config_t *cfg, ekv_http_limits_
     cfg->api_token = o->api_token;
     cfg->account_id = o->account_id;
     cfg->commit_cpu = o->commit_cpu;
+    cfg->max_queued = (size_t)o->max_queued;
+    cfg->catchup_bytes_per_s = o->catchup_rate;
     ekv_http_limits_defaults(lim);
     lim->max_connections = (int)o->max_connections;
     lim->request_timeout_ms = (int)o->request_timeout_ms;

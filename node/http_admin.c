@@ -25,6 +25,7 @@
 #include "ekv_time.h"
 #include "http_text.h"
 #include "node_int.h"
+#include "replica.h"
 
 static void send_json(struct evhttp_request *req, int status, json_t *j)
 {
@@ -167,7 +168,7 @@ static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyva
     send_json(req, 200,
               json_pack("{s:s, s:s, s:I, s:I, s:b, s:o}", "policy", ekv_policy_name(n->cfg.policy),
                         "digest", d, "entries", (json_int_t)w.count, "applied_seq",
-                        (json_int_t)n->applied_seq, "coordinator_up", node_coordinator_up(n),
+                        (json_int_t)ekv_replica_applied(n->replica), "coordinator_up", node_coordinator_up(n),
                         "sample", w.sample));
 }
 
@@ -178,7 +179,7 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
                   n->ready_written, "coordinator_up", node_coordinator_up(n), "partitioned",
                   n->partitioned, "policy", ekv_policy_name(n->cfg.policy), "delay_ms",
                   n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale, "applied_seq",
-                  (json_int_t)n->applied_seq, "announced_seq", (json_int_t)n->announced_seq);
+                  (json_int_t)ekv_replica_applied(n->replica), "announced_seq", (json_int_t)ekv_replica_announced(n->replica));
     send_json(req, n->ready_written ? 200 : 503, j);
 }
 
@@ -196,11 +197,20 @@ static json_t *stats_json(ekv_node_t *n)
     ekv_cache_stats(n->cache, &cs);
     const ekv_hist_t *h = ekv_vis_delays(n->vis);
     json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "name", n->cfg.name, "policy",
-                          ekv_policy_name(n->cfg.policy), "applied_seq", (json_int_t)n->applied_seq,
-                          "announced_seq", (json_int_t)n->announced_seq);
+                          ekv_policy_name(n->cfg.policy), "applied_seq", (json_int_t)ekv_replica_applied(n->replica),
+                          "announced_seq", (json_int_t)ekv_replica_announced(n->replica));
 #define SET(f) json_object_set_new(j, #f, json_integer((json_int_t)n->st.f));
     COUNTERS(SET)
 #undef SET
+    ekv_replica_stats_t rs;
+    ekv_replica_stats(n->replica, &rs);
+    json_object_set_new(j, "replica",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "epoch",
+                                  (json_int_t)ekv_replica_epoch(n->replica), "catchups_lost",
+                                  (json_int_t)rs.lost, "catchups_busy", (json_int_t)rs.busy,
+                                  "snapshots", (json_int_t)rs.snapshots, "resyncs",
+                                  (json_int_t)rs.resyncs, "max_seq",
+                                  (json_int_t)ekv_replica_max(n->replica)));
     json_object_set_new(j, "cache",
                         json_pack("{s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)cs.entries,
                                   "bytes", (json_int_t)cs.bytes, "cap_bytes",
@@ -239,7 +249,7 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
         "# TYPE edgekv_pop_applied_sequence gauge\n"
         "edgekv_pop_applied_sequence{pop=\"%s\"} %" PRIu64 "\n"
         "# TYPE edgekv_pop_visibility_seconds summary\n",
-        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, n->applied_seq);
+        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, ekv_replica_applied(n->replica));
     static const double qs[] = {0.5, 0.9, 0.99, 1.0};
     for (int i = 0; i < 4; i++)
         evbuffer_add_printf(b, "edgekv_pop_visibility_seconds{pop=\"%s\",quantile=\"%g\"} %.6f\n",

@@ -458,13 +458,6 @@ int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_
 
 /* ---- changes ----------------------------------------------------------------------------- */
 
-/* Mirrors the replica's positions into the fields the admin endpoints read. */
-static void positions(ekv_node_t *n)
-{
-    n->applied_seq = ekv_replica_applied(n->replica);
-    n->announced_seq = ekv_replica_announced(n->replica);
-}
-
 static void request_catchup(ekv_node_t *n)
 {
     uint64_t from;
@@ -501,7 +494,6 @@ static void resync(ekv_node_t *n)
     ekv_cache_destroy(&n->cache);
     n->cache = ekv_cache_new(n->cfg.cache_bytes);
     ekv_replica_reset(n->replica);
-    positions(n);
     say_hello(n);
 }
 
@@ -514,7 +506,6 @@ static void act(ekv_node_t *n, int what)
         request_catchup(n);
     if (ekv_replica_next_due(n->replica) != INT64_MAX)
         tick_arm(n); /* a paused catch-up is asked again from the tick */
-    positions(n);
 }
 
 /* `now`: when the down link handed the change over, which is when it becomes visible. */

@@ -55,8 +55,6 @@ struct ekv_node {
     pending_t *oldest, *newest; /* pending in deadline order */
     struct ekv_replica *replica; /* where this PoP stands in the change stream */
     unsigned gen;                /* bumped when the coordinator's store changes (resync) */
-    uint64_t applied_seq;        /* mirrors of the replica's applied and announced */
-    uint64_t announced_seq;      /* sequences, for the admin endpoints */
     int heartbeat_seen, ready_written;
     int64_t clock_offset_us;      /* coordinator clock minus ours, from hello */
     int64_t last_heartbeat_us;    /* monotonic time the last heartbeat was handled */

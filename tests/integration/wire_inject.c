@@ -13,6 +13,12 @@
  *       deletes - then READs it. A node's delete is unconditional: exit 0 only if all three
  *       were answered 200 and the key is gone.
  *
+ *   wire_inject oversized ENDPOINT
+ *       DEALER to a coordinator's ROUTER: sends one frame larger than any valid request
+ *       (EKV_MSG_MAX_BODY + 1 bytes), which the coordinator must refuse by disconnecting
+ *       rather than buffer; then, on a new DEALER, a valid READ that must be answered.
+ *       Exit 0 when it was.
+ *
  *   wire_inject fake-coordinator PUB_ENDPOINT ROUTER_ENDPOINT
  *       Binds both (a port of * is chosen by the system; the endpoints bound are printed as
  *       "pub EP" and "router EP"). Answers a PoP's HELLO and publishes heartbeats so it becomes
@@ -352,6 +358,33 @@ static int run_flags(const char *ep)
     return rc;
 }
 
+static int run_oversized(const char *ep)
+{
+    void *ctx = zmq_ctx_new();
+    void *big = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 2000, rc = 1;
+    zmq_setsockopt(big, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(big, ep);
+    body_t b = {calloc(1, EKV_MSG_MAX_BODY + 1), EKV_MSG_MAX_BODY + 1};
+    if (!b.p || send_frames(big, &b, 1) != 0)
+        fprintf(stderr, "wire_inject: cannot send the oversized frame\n");
+    free(b.p);
+    zmq_close(big); /* lingers until the frame is out (or the peer hung up) */
+    void *d = zmq_socket(ctx, ZMQ_DEALER);
+    linger = 0;
+    zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(d, ep);
+    ekv_msg_t rd = read_msg(1, "wire-after-oversized"), r;
+    if (request(d, &rd, &r) == 0) {
+        printf("read %d\n", r.status);
+        rc = r.status == 200 ? 0 : 1;
+        ekv_msg_fini(&r);
+    }
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
 /* ---- fake coordinator -------------------------------------------------------------------- */
 
 typedef struct {
@@ -599,10 +632,13 @@ int main(int argc, char **argv)
         return run_router(argv[2]);
     if (argc == 3 && strcmp(argv[1], "flags") == 0)
         return run_flags(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "oversized") == 0)
+        return run_oversized(argv[2]);
     if (argc == 4 && strcmp(argv[1], "fake-coordinator") == 0)
         return run_fake(argv[2], argv[3]);
     fprintf(stderr, "usage: wire_inject router ENDPOINT\n"
                     "       wire_inject flags ENDPOINT\n"
+                    "       wire_inject oversized ENDPOINT\n"
                     "       wire_inject fake-coordinator PUB_ENDPOINT ROUTER_ENDPOINT\n");
     return 2;
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The coordinator bounds what a peer can make it hold, and answers "busy" rather than grow:
+#   1. a ROUTER frame larger than any valid request disconnects its sender before it is
+#      buffered (it is never received, so never counted as malformed), and the coordinator
+#      goes on answering;
+#   2. with the commit queue bounded (--max-queued 1), a burst of writes through a PoP gets
+#      some 503 "Coordinator busy" and the rest 200, every acknowledged write is readable, and
+#      writing goes on normally afterwards;
+#   3. with catch-up replies paced (--catchup-rate), a PoP that missed thousands of changes is
+#      told "busy" and asks again until it has them all (nothing lost, verify passes).
+# Usage: bounds_test.sh BIN_DIR SRC_DIR INJECT
+set -euo pipefail
+source "$(dirname "$0")/lib.sh" "$1" "$2"
+source "$(dirname "$0")/recovery_lib.sh"
+INJECT=$3
+
+cat >"$EDGEKV_HOME/topo.yaml" <<EOF
+coordinator:
+  city: Frankfurt
+  lat: 50.1109
+  lon: 8.6821
+  host: 127.0.0.1
+  http_port: 0
+  pub_port: 0
+  router_port: 0
+defaults:
+  policy: push
+  http_port_base: 0
+  write_rate_limit: 0
+pops:
+  - name: fra
+    city: Frankfurt
+    delay_ms: 0
+  - name: full
+    city: Madrid
+    delay_ms: 0
+    policy: push-all
+EOF
+
+metric() { curl -sf --max-time 5 "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+
+# ---- 1. an oversized frame ------------------------------------------------------------------
+coordinator_args --max-queued 1 --catchup-rate 65536
+up "$EDGEKV_HOME/topo.yaml"
+# shellcheck disable=SC2154 # set by up
+FRA=$URL_fra FULL=$URL_full
+ROUTER=$(jq -r .router "$EDGEKV_HOME/state.json")
+M=edgekv_malformed_messages_total
+before=$(metric "$C" $M)
+[ -n "$before" ] || fail "no $M in the coordinator's /metrics"
+"$INJECT" oversized "$ROUTER" >"$EDGEKV_HOME/oversized.out" 2>&1 ||
+    fail "wire_inject oversized: $(cat "$EDGEKV_HOME/oversized.out")"
+after=$(metric "$C" $M)
+[ "$after" = "$before" ] ||
+    fail "the oversized frame was received and decoded ($M $before -> $after): not refused"
+gone "$CPID" && fail "coordinator died"
+rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$CPID/status")
+pass "a frame over the largest request is refused unread ($M stays $after, peak RSS ${rss} kB)"
+
+# ---- 2. a bounded commit queue ------------------------------------------------------------------
+seq 1 96 | xargs -P 48 -I{} curl -s -o /dev/null --max-time 20 -w '{} %{http_code}\n' \
+    -X PUT --data-binary 'v{}' "$FRA/burst{}?urlencoded=true" >"$EDGEKV_HOME/burst.out"
+ok=$(awk '$2 == 200' "$EDGEKV_HOME/burst.out" | wc -l)
+busy=$(awk '$2 == 503' "$EDGEKV_HOME/burst.out" | wc -l)
+other=$(awk '$2 != 200 && $2 != 503' "$EDGEKV_HOME/burst.out" | wc -l)
+[ "$other" = 0 ] || fail "burst: statuses other than 200 and 503: $(awk '$2 != 200 && $2 != 503' \
+    "$EDGEKV_HOME/burst.out" | head -3 | tr '\n' ' ')"
+[ "$busy" -gt 0 ] || fail "burst of 96 writes with --max-queued 1: none was refused as busy"
+[ "$ok" -gt 0 ] || fail "burst: no write was accepted"
+for i in $(awk '$2 == 200 { print $1 }' "$EDGEKV_HOME/burst.out"); do
+    got=$(curl -s --max-time 5 "$FRA/burst$i?urlencoded=true")
+    [ "$got" = "v$i" ] || fail "acknowledged burst$i reads '$got'"
+done
+pass "a burst with --max-queued 1: $ok acknowledged (all readable), $busy refused with 503 busy"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary after "$FRA/after-burst")
+[ "$code" = 200 ] || fail "a write after the burst: $code"
+pass "writes go on after the burst"
+
+# ---- 3. paced catch-up ----------------------------------------------------------------------------
+"$EKV" fault partition full >/dev/null || fail "partition full"
+json_kv() {
+    jq -nc --arg p "$1" --argjson a "$2" --argjson b "$3" \
+        '[range($a; $b + 1) | {key: "\($p)\(.)", value: ("x" * 100)}]'
+}
+for b in 0 1 2 3 4 5; do
+    json_kv "paced$b-" 1 1000 >"$EDGEKV_HOME/bulk$b.json"
+    bulk_put "$EDGEKV_HOME/bulk$b.json"
+done
+tip=$(coord_seq)
+"$EKV" fault heal full >/dev/null || fail "heal full"
+wait_applied "$FULL" "$tip" 600 || fail "the partitioned PoP did not catch up to $tip"
+busy=$(curl -sf "$FULL/_edgekv/stats" | jq -r .replica.catchups_busy)
+[ "$busy" -gt 0 ] || fail "catch-up of 6000 changes at 64 KiB/s was never told busy"
+verify_ok "after the paced catch-up"
+pass "6000 missed changes caught up at 64 KiB/s ($busy busy replies asked again), verify equal"
+
+gone "$CPID" && fail "coordinator died"
+echo "$PASSED passed, 0 failed"
