@@ -9,18 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ekv_hash.h"
+
 static inline uint64_t ekv_digest_entry(const char *ns, size_t ns_len, const char *key,
                                         size_t key_len, uint64_t seq)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < ns_len; i++)
-        h = (h ^ (uint8_t)ns[i]) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (size_t i = 0; i < key_len; i++)
-        h = (h ^ (uint8_t)key[i]) * 0x100000001b3ull;
+    uint8_t le[8]; /* the version, least significant byte first */
     for (int i = 0; i < 8; i++)
-        h = (h ^ ((seq >> (8 * i)) & 0xff)) * 0x100000001b3ull;
-    return h;
+        le[i] = (uint8_t)(seq >> (8 * i));
+    return ekv_fnv1a(le, 8, ekv_hash_ns_key(ns, ns_len, key, key_len));
 }
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_hash.h"
 #include "ekv_mem.h"
 
 typedef struct slot slot_t;
@@ -24,10 +25,7 @@ struct ekv_ratelimit {
 
 static uint64_t hash_of(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-    return h;
+    return ekv_fnv1a(p, n, EKV_FNV_SEED);
 }
 
 ekv_ratelimit_t *ekv_ratelimit_new(int64_t interval_us)

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "ekv_err.h"
+#include "ekv_hash.h"
 #include "ekv_mem.h"
 
 typedef struct entry entry_t;
@@ -77,16 +78,9 @@ size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size
     return sizeof(entry_t) + sizeof(entry_t *) + key_len + meta_len + value_len;
 }
 
-static uint64_t fnv1a(const char *p, size_t n, uint64_t h)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static uint16_t *ns_chain(ekv_cache_t *c, const char *id, size_t len)
 {
-    return &c->ns_heads[fnv1a(id, len, 0xcbf29ce484222325ull) & (NS_BUCKETS - 1)];
+    return &c->ns_heads[ekv_fnv1a(id, len, EKV_FNV_SEED) & (NS_BUCKETS - 1)];
 }
 
 /* The number of namespace ns, or -1 when it holds no entries. */
@@ -146,7 +140,7 @@ static void ns_release(ekv_cache_t *c, int n)
 static uint64_t hash_of(int ns, const char *key, size_t len)
 {
     uint16_t n = (uint16_t)ns;
-    return fnv1a(key, len, fnv1a((const char *)&n, sizeof n, 0xcbf29ce484222325ull));
+    return ekv_fnv1a(key, len, ekv_fnv1a(&n, sizeof n, EKV_FNV_SEED));
 }
 
 static uint64_t entry_hash(const entry_t *e)

@@ -12,6 +12,7 @@
 
 #include "ekv_err.h"
 #include "ekv_file.h"
+#include "ekv_hash.h"
 #include "ekv_kv.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
@@ -151,13 +152,7 @@ static pending_t *pending_new(ekv_node_t *n, ekv_msg_type_t kind, node_done_fn d
 
 static size_t key_bucket(ekv_bytes_t ns, ekv_bytes_t key)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < ns.len; i++)
-        h = (h ^ (uint8_t)ns.ptr[i]) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (size_t i = 0; i < key.len; i++)
-        h = (h ^ (uint8_t)key.ptr[i]) * 0x100000001b3ull;
-    return h & (READS_BUCKETS - 1);
+    return ekv_hash_ns_key(ns.ptr, ns.len, key.ptr, key.len) & (READS_BUCKETS - 1);
 }
 
 static pending_t *read_find(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)

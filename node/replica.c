@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ekv_err.h"
+#include "ekv_hash.h"
 #include "ekv_mem.h"
 
 /* A key the running snapshot carried: one allocation of ns then key. */
@@ -182,16 +183,9 @@ int ekv_replica_log_done(ekv_replica_t *self, int more, int64_t now_us)
     return 0;
 }
 
-/* FNV-1a over ns, a separator, then key. */
 static uint64_t key_hash(ekv_bytes_t ns, ekv_bytes_t key)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < ns.len; i++)
-        h = (h ^ (uint8_t)ns.ptr[i]) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (size_t i = 0; i < key.len; i++)
-        h = (h ^ (uint8_t)key.ptr[i]) * 0x100000001b3ull;
-    return h;
+    return ekv_hash_ns_key(ns.ptr, ns.len, key.ptr, key.len);
 }
 
 static int seen_equal(const seen_t *s, uint64_t h, ekv_bytes_t ns, ekv_bytes_t key)
