@@ -177,6 +177,15 @@ static void ns_create(ekv_coord_t *c, struct evhttp_request *req)
     json_decref(j);
 }
 
+/* A namespace deletion finished (it runs in steps: coord_ns_delete). */
+static void ns_deleted(ekv_coord_t *c, void *arg, int rc)
+{
+    if (rc == EKV_OK)
+        rest_ok(c, arg, json_object(), NULL);
+    else
+        rest_fail(c, arg, 503, EKV_REST_INVALID_REQUEST, "Storage unavailable");
+}
+
 static void ns_one(ekv_coord_t *c, struct evhttp_request *req, const ekv_ns_t *ns)
 {
     ekv_kv_error_t err;
@@ -196,9 +205,7 @@ static void ns_one(ekv_coord_t *c, struct evhttp_request *req, const ekv_ns_t *n
     } else if (cmd == EVHTTP_REQ_DELETE) {
         char id[33];
         snprintf(id, sizeof id, "%s", ns->id);
-        if (coord_ns_delete(c, id, &err) == EKV_OK)
-            rest_ok(c, req, json_object(), NULL);
-        else
+        if (coord_ns_delete(c, id, ns_deleted, req, &err) != EKV_OK)
             rest_fail_kv(c, req, &err);
     } else {
         rest_fail(c, req, 405, EKV_REST_INVALID_REQUEST, "Method Not Allowed");
