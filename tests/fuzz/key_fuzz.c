@@ -74,6 +74,30 @@ static char *encode(const uint8_t *key, size_t len, int all_reserved, int lower,
     return out;
 }
 
+/* RFC 3629 written out independently of the code under test: shortest forms only, no
+ * surrogates, nothing above U+10FFFF. */
+static int utf8_ok(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                                                      : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (len == 0 || i + len > n)
+            return 0;
+        unsigned long cp = len == 1 ? c : c & (0x7f >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        static const unsigned long least[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 static void check_verdict(const char *key, size_t len)
 {
     ekv_kv_error_t err;
@@ -81,7 +105,10 @@ static void check_verdict(const char *key, size_t len)
     int rc = ekv_kv_check_key(key, len, &err);
     int illegal =
         len == 0 || (len == 1 && key[0] == '.') || (len == 2 && key[0] == '.' && key[1] == '.');
-    int want = illegal ? 400 : len > EKV_KV_MAX_KEY ? 414 : 0;
+    int want = illegal                                      ? 400
+               : len > EKV_KV_MAX_KEY                       ? 414
+               : !utf8_ok((const unsigned char *)key, len) ? 400
+                                                            : 0;
     if ((rc == EKV_OK) != (want == 0) || (want && err.status != want))
         fail("key rules' verdict is wrong for a decoded key");
 }
