@@ -57,26 +57,7 @@ faster_than() { awk -v s="$1" -v ms="$2" 'BEGIN { exit !(s * 1000 < ms) }'; }
 
 stat_of() { curl -sf "$1/stats" | jq -r ".$2"; }
 
-cat >"$EDGEKV_HOME/gap.yaml" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: push-all
-  http_port_base: 0
-pops:
-  - name: w
-    city: Frankfurt
-    delay_ms: 0
-  - name: r
-    city: Madrid
-    delay_ms: 20
-EOF
+ekv_topology "$EDGEKV_HOME/gap.yaml" policy=push-all w:0 r:20:Madrid
 
 "$EKV" up "$EDGEKV_HOME/gap.yaml" >"$EDGEKV_HOME/up.out" 2>&1 || fail "up: $(cat "$EDGEKV_HOME/up.out")"
 "$EKV" status --json >"$EDGEKV_HOME/status.json"

@@ -56,13 +56,7 @@ metric() {
 }
 
 # ---- the topology, with the default limits -----------------------------------------------
-cat >"$H/one-pop.yaml" <<'YAML'
-coordinator: {city: Frankfurt, lat: 50.1, lon: 8.7, host: 127.0.0.1, http_port: 0,
-              pub_port: 0, router_port: 0}
-defaults: {policy: push, http_port_base: 0, pin_cpus: false}
-pops:
-  - {name: near, city: Frankfurt, delay_ms: 0}
-YAML
+ekv_topology "$H/one-pop.yaml" pin_cpus=false near:0
 "$EKV" up "$H/one-pop.yaml" >/dev/null || fail "edgekv up"
 "$EKV" status --json >"$H/status.json"
 TOPO_COORD=$(jq -r .coordinator.url "$H/status.json")

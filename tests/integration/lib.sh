@@ -1,6 +1,8 @@
 # Shared helpers of the shell integration tests: a private EDGEKV_HOME, cleanup that stops
 # exactly what the test started (by the pids edgekv recorded), and assertions.
 # Usage: source lib.sh BIN_DIR SRC_DIR
+# ekv_topology (topology.sh) writes a test topology: ekv_topology FILE [SETTING...] [POP...].
+source "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 BIN=$1
 SRC=$2
 EKV="$BIN/edgekv"

@@ -78,28 +78,7 @@ wait_seq() {
 }
 
 write_topology() { # POLICY FILE
-    cat >"$2" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: $1
-  http_port_base: 0
-  time_scale: 10
-  min_cache_ttl: 30
-pops:
-  - name: w
-    city: Frankfurt
-    delay_ms: 0
-  - name: r
-    city: Madrid
-    delay_ms: 20
-EOF
+    ekv_topology "$2" policy="$1" time_scale=10 min_cache_ttl=30 w:0 r:20:Madrid
 }
 
 start() { # TOPOLOGY

@@ -26,23 +26,7 @@ trap 'stop_mine; ekv_cleanup' EXIT
 metric() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 
 # ---- coordinator ROUTER --------------------------------------------------------------------
-cat >"$EDGEKV_HOME/one.yaml" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: push
-  http_port_base: 0
-pops:
-  - name: solo
-    city: Frankfurt
-    delay_ms: 0
-EOF
+ekv_topology "$EDGEKV_HOME/one.yaml" solo:0
 "$EKV" up "$EDGEKV_HOME/one.yaml" >"$EDGEKV_HOME/up.out" 2>&1 || fail "up: $(cat "$EDGEKV_HOME/up.out")"
 ROUTER=$(jq -r .router "$EDGEKV_HOME/state.json")
 C=$(jq -r .coordinator.url "$EDGEKV_HOME/state.json")
