@@ -86,20 +86,6 @@ run_experiment() {
     grep -A20 '^  POP' "$3.log" | sed 's/^/    /' || true
 }
 
-# The coordinator block every topology here shares: loopback, ephemeral ports.
-coordinator_yaml() {
-    cat <<'EOF'
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-EOF
-}
-
 # awk with the numbers as variables; prints its result.
 calc() { awk "$@"; }
 
@@ -108,18 +94,7 @@ calc() { awk "$@"; }
 scenario_push() {
     local topo="$EDGEKV_HOME/push-topology.yaml" exp="$EDGEKV_HOME/push.yaml"
     local out="$EDGEKV_HOME/out-push" res
-    {
-        coordinator_yaml
-        cat <<'EOF'
-defaults:
-  policy: push
-  http_port_base: 0
-pops:
-  - {name: near, city: Frankfurt, lat: 50.11, lon: 8.68, delay_ms: 0}
-  - {name: mid, city: Madrid, lat: 40.42, lon: -3.70, delay_ms: 20}
-  - {name: far, city: New York, lat: 40.71, lon: -74.01, delay_ms: 60}
-EOF
-    } >"$topo"
+    ekv_topology "$topo" near:0 mid:20:Madrid "far:60:New York"
     cat >"$exp" <<'EOF'
 name: theory-push
 duration_s: 3          # 30 s real at time_scale 0.1
@@ -162,18 +137,7 @@ scenario_ttl() {
     local topo="$EDGEKV_HOME/ttl-topology.yaml" exp="$EDGEKV_HOME/ttl.yaml"
     local out="$EDGEKV_HOME/out-ttl" res
     local keys=100 write_rate=3.3333333 read_rate=20 ttl=30 delay=10 scale=30
-    {
-        coordinator_yaml
-        cat <<EOF
-defaults:
-  policy: ttl
-  http_port_base: 0
-  min_cache_ttl: 30
-pops:
-  - {name: w, city: Frankfurt, lat: 50.11, lon: 8.68, delay_ms: 0}
-  - {name: r, city: Paris, lat: 48.86, lon: 2.35, delay_ms: $delay}
-EOF
-    } >"$topo"
+    ekv_topology "$topo" policy=ttl min_cache_ttl=30 w:0 "r:$delay:Paris"
     cat >"$exp" <<EOF
 name: theory-ttl
 duration_s: 600        # 20 s real at time_scale $scale
@@ -221,21 +185,11 @@ EOF
 scenario_jitter() {
     local topo="$EDGEKV_HOME/jitter-topology.yaml" exp="$EDGEKV_HOME/jitter.yaml"
     local out="$EDGEKV_HOME/out-jitter" res i readers=""
-    {
-        coordinator_yaml
-        cat <<'EOF'
-defaults:
-  policy: push-all
-  http_port_base: 0
-pops:
-  - {name: w, city: Frankfurt, lat: 50.11, lon: 8.68, delay_ms: 0}
-  - {name: far, city: Sydney, lat: -33.87, lon: 151.21, delay_ms: 640}
-EOF
-        for i in $(seq 1 12); do
-            echo "  - {name: r$i, city: Madrid, lat: 40.42, lon: -3.70, delay_ms: 20," \
-                "jitter: \"uniform:40\"}"
-        done
-    } >"$topo"
+    local pops=(w:0 far:640:Sydney)
+    for i in $(seq 1 12); do
+        pops+=("r$i:20:Madrid,jitter: \"uniform:40\"")
+    done
+    ekv_topology "$topo" policy=push-all "${pops[@]}"
     readers=$(seq -s ', ' -f 'r%g' 1 12)
     cat >"$exp" <<EOF
 name: theory-jitter
