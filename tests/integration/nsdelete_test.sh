@@ -402,8 +402,8 @@ for i in $(seq 1 $NOTHER); do
     if [ "${up#*:}" != true ] || [ "$code" != 200 ] || [ "$(cat "$H/o.out")" != "v-o-$i" ] ||
         [ "$hc" != 200 ]; then
         at=$(echo "$(date +%s.%N) - $t0" | bc)
-        problem=${problem:-"poll $polls at ${at}s: coordinator_up ${up#*:}, b read o-$i $code,
-            coordinator /health $hc"}
+        msg="coordinator_up ${up#*:}, b read o-$i $code, coordinator /health $hc"
+        problem=${problem:-"poll $polls (${at}s): $msg"}
     fi
     sleep 0.1
 done
@@ -468,5 +468,9 @@ for pid in $pids; do
     gone "$pid" || fail "process $pid still running after down"
 done
 pass "down stopped all 3 processes"
+# (In a sanitizer build) no report of any kind.
+if grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$H"/logs/*.log >/dev/null; then
+    fail "sanitizer report: $(grep -h -A3 'runtime error\|Sanitizer' "$H"/logs/*.log | head -20)"
+fi
 
 echo "$PASSED passed, 0 failed"
