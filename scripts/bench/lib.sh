@@ -1,0 +1,136 @@
+# Shared shell of the benchmarks in scripts/bench: building, a private work folder, starting
+# and stopping worlds and peers by pid, waiting for them, and the cleanup trap. What is
+# computed from measurements (percentiles, medians, the rate ladder, JSON) is driver.py's.
+#
+# Usage, from a benchmark at the top of the repository:
+#   source scripts/bench/lib.sh NAME     # work folder /tmp/edgekv-NAME.XXXXXX (under
+#                                        # $EDGEKV_BENCH_TMP when set), traps set
+#   bench_build TARGET...                # scripts/setup, then builds into $BUILD
+# Sets WORK, EDGEKV_HOME (= $WORK/home), BUILD (EDGEKV_BENCH_BUILD, default build), EKV,
+# DRIVER. On exit (normal, error or signal) every tool, peer and world started through these
+# functions is stopped by its pid and WORK is removed; a benchmark with more to undo sets
+# BENCH_ON_EXIT to a command run first.
+# ekv_topology (tests/integration/topology.sh) writes the topologies.
+source "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration/topology.sh"
+
+WORK=$(mktemp -d "${EDGEKV_BENCH_TMP:-/tmp}/edgekv-$1.XXXXXX")
+export EDGEKV_HOME="$WORK/home"
+mkdir -p "$EDGEKV_HOME"
+BUILD=${EDGEKV_BENCH_BUILD:-build}
+EKV="$BUILD/bin/edgekv"
+DRIVER="python3 $(dirname "${BASH_SOURCE[0]}")/driver.py"
+CHILD=""        # the benchmark tools running now (run, run_both)
+BENCH_PIDS=""   # peers started with bench_spawn (nginx, redis-server, a bare coordinator)
+BENCH_ON_EXIT="" # the benchmark's own cleanup, run before the rest
+
+bench_build() { # TARGET...: dependencies, then the targets into $BUILD
+    scripts/setup
+    cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)" --target "$@" >/dev/null
+}
+
+stop_pids() { # PID...: TERM, then KILL what is left after 5 s; reaps this shell's children
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+# world_stop_recorded: `edgekv down`, then KILL anything its state file still records.
+world_stop_recorded() {
+    [ -f "$EDGEKV_HOME/state.json" ] || return 0
+    "$EKV" down >/dev/null 2>&1 || true
+    for pid in $(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/state.json" 2>/dev/null); do
+        kill -9 "$pid" 2>/dev/null || true
+    done
+}
+
+bench_cleanup() {
+    set +e # every step runs, whatever the one before returned
+    [ -z "$BENCH_ON_EXIT" ] || eval "$BENCH_ON_EXIT"
+    # shellcheck disable=SC2086 # one pid a word
+    [ -n "$CHILD" ] && kill $CHILD 2>/dev/null && wait $CHILD 2>/dev/null
+    # shellcheck disable=SC2086
+    stop_pids $BENCH_PIDS
+    world_stop_recorded
+    rm -rf "$WORK"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# bench_spawn COMMAND...: starts a peer in the background and records its pid (LAST_PID).
+# Use `bench_spawn placed I COMMAND...` to pin it like PoP I.
+bench_spawn() {
+    "$@" &
+    LAST_PID=$!
+    BENCH_PIDS="$BENCH_PIDS $LAST_PID"
+}
+
+bench_stop_spawned() { # stops every peer bench_spawn started
+    # shellcheck disable=SC2086
+    stop_pids $BENCH_PIDS
+    BENCH_PIDS=""
+}
+
+# run FILE COMMAND...: a tool in the background (so a signal reaches the cleanup at once),
+# its standard output into FILE.
+run() {
+    local out=$1
+    shift
+    exec "$@" >"$out" & # exec: CHILD is the tool itself, not a subshell around it
+    CHILD=$!
+    wait "$CHILD"
+    CHILD=""
+}
+
+# wait_for TENTHS COMMAND...: retries COMMAND every 0.1 s until it succeeds; 1 after TENTHS.
+wait_for() {
+    local tenths=$1
+    shift
+    for _ in $(seq 1 "$tenths"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# world_up TOPOLOGY: `edgekv up`; sets COORD (its REST URL), POPS (a file of PoP URLs, one a
+# line), POP_PIDS and UP_S (seconds `edgekv up` took); exits when it fails.
+world_up() {
+    local t0
+    t0=$($DRIVER mono-us)
+    "$EKV" up "$1" >"$WORK/up.log" || { cat "$WORK/up.log" >&2; exit 1; }
+    UP_S=$($DRIVER since-us "$t0")
+    "$EKV" status --json >"$WORK/status.json"
+    COORD=$(jq -r .coordinator.url "$WORK/status.json")
+    POPS="$WORK/pops.txt"
+    jq -r '.pops[].url' "$WORK/status.json" >"$POPS"
+    POP_PIDS=$(jq -r '.pops[].pid' "$WORK/status.json")
+}
+
+world_down() { "$EKV" down >/dev/null; }
+
+# The CPUs this script may use, expanded ("0-2,5" -> 0 1 2 5); `placed I COMMAND` runs
+# COMMAND (exec'd, same pid) on CPU ${CPUS[I % n]} alone, as `edgekv up` places PoP I, unless
+# PIN is false or there is only one CPU.
+CPUS=()
+for r in $(taskset -cp $$ | sed 's/.*: //; s/,/ /g'); do
+    if [[ $r == *-* ]]; then CPUS+=($(seq "${r%-*}" "${r#*-}")); else CPUS+=("$r"); fi
+done
+PIN=true
+placed() {
+    local i=$1
+    shift
+    if [ "$PIN" = true ] && [ "${#CPUS[@]}" -ge 2 ]; then
+        exec taskset -c "${CPUS[$((i % ${#CPUS[@]}))]}" "$@"
+    fi
+    exec "$@"
+}
+
+# logged_gaps: "gap:" warnings in the PoP logs (gaps a PoP found in the change stream itself).
+logged_gaps() {
+    cat "$EDGEKV_HOME"/logs/p*.log 2>/dev/null | grep -c 'gap:' || true
+}
