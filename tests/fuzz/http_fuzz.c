@@ -27,8 +27,10 @@
  * A server may instead close without a reply, or not reply within the deadline (a request
  * parked by /_edgekv/wait, an origin read cut off by a fault), which is not a finding. Any
  * broken promise aborts with the request and reply on stderr, and libFuzzer keeps the input.
- * HTTP_FUZZ_TOLERATE_HEAD lets a long run go past one known finding: evhttp sends whatever
- * body a handler gives a reply to HEAD (without a Content-Length), and both servers give one.
+ * HTTP_FUZZ_TOLERATE=head,version lets a long run go past known findings, both evhttp's ways
+ * that the servers take as they are: head, it sends whatever body a handler gives a reply to
+ * HEAD (without a Content-Length), and both servers give one; version, its status line echoes
+ * the request's version, "HTTP/0.9" or "HTTP/1.-96" (for HTTP/1.160: the minor is a char).
  * HTTP_FUZZ_VERBOSE prints every exchange.
  *
  * After each input the state it left is undone: namespaces other than the default deleted
@@ -66,19 +68,21 @@
 #define MAX_REPLY       (64u << 20)
 #define REST_NS         "/client/v4/accounts/fuzz/storage/kv/namespaces"
 
+enum { TOLERATE_HEAD = 1, TOLERATE_VERSION = 2 }; /* HTTP_FUZZ_TOLERATE=head,version */
+
 static struct {
     ekv_loop_t *loop;
     struct event_base *base;
     ekv_coord_t *coord;
     ekv_node_t *node;
     ekv_http_guard_t *guard;
-    char dir[64];      /* temporary folder: RocksDB and the ready files */
-    int port[2];       /* HTTP ports: coordinator, PoP */
-    char ns[33];       /* the input's namespace; the PoP's default_ns points here */
-    unsigned serial;   /* titles of the harness's namespaces */
-    const char *what;  /* the request being checked, for the report */
-    int verbose;       /* HTTP_FUZZ_VERBOSE set: every exchange on stderr */
-    int tolerate_head; /* HTTP_FUZZ_TOLERATE_HEAD set: a body after a HEAD reply passes */
+    char dir[64];     /* temporary folder: RocksDB and the ready files */
+    int port[2];      /* HTTP ports: coordinator, PoP */
+    char ns[33];      /* the input's namespace; the PoP's default_ns points here */
+    unsigned serial;  /* titles of the harness's namespaces */
+    const char *what; /* the request being checked, for the report */
+    int verbose;      /* HTTP_FUZZ_VERBOSE set: every exchange on stderr */
+    int tolerate;     /* TOLERATE_* named in HTTP_FUZZ_TOLERATE: known findings that pass */
     size_t what_len;
 } H;
 
@@ -243,14 +247,22 @@ static int parse_reply(const char *buf, size_t len, int head, int eof, reply_t *
     }
     const char *line = buf, *stop = end + 2;
     const char *eol = memmem(line, (size_t)(stop - line), "\r\n", 2);
-    size_t n = (size_t)(eol - line);
-    if (n < 13 || memcmp(line, "HTTP/1.", 7) != 0 || (line[7] != '0' && line[7] != '1') ||
-        line[8] != ' ' || line[12] != ' ' || line[9] < '1' || line[9] > '5' || line[10] < '0' ||
-        line[10] > '9' || line[11] < '0' || line[11] > '9')
+    size_t n = (size_t)(eol - line), v = 8; /* v: the space after the version */
+    if (n >= 9 && (!memcmp(line, "HTTP/1.0 ", 9) || !memcmp(line, "HTTP/1.1 ", 9))) {
+        /* the versions a server may answer with */
+    } else if (!(H.tolerate & TOLERATE_VERSION) || n < 5 || memcmp(line, "HTTP/", 5) != 0) {
+        fail("status line not of HTTP/1.0 or HTTP/1.1", buf, len);
+    } else { /* a known finding: evhttp echoes the request's version, even HTTP/1.-96 */
+        for (v = 5; v < n && strchr("0123456789.-", line[v]); v++)
+            ;
+    }
+    if (n < v + 5 || line[v] != ' ' || line[v + 4] != ' ' || line[v + 1] < '1' ||
+        line[v + 1] > '5' || line[v + 2] < '0' || line[v + 2] > '9' || line[v + 3] < '0' ||
+        line[v + 3] > '9')
         fail("malformed status line", buf, len);
-    r->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-    r->reason = line + 13;
-    r->reason_len = n - 13;
+    r->status = (line[v + 1] - '0') * 100 + (line[v + 2] - '0') * 10 + (line[v + 3] - '0');
+    r->reason = line + v + 5;
+    r->reason_len = n - v - 5;
     if (!text_ok(r->reason, r->reason_len))
         fail("control character in the reason phrase", buf, len);
     int have_len = 0, chunked = 0;
@@ -474,7 +486,7 @@ static int check_all(exch_t *x, int rest, reply_t *r, json_t **j)
         if (!x->raw && one.status >= 200 && at != x->in_len) {
             if (!x->head)
                 fail("bytes after the reply", x->in, x->in_len);
-            if (!H.tolerate_head) /* a known finding; see the top of the file */
+            if (!(H.tolerate & TOLERATE_HEAD)) /* a known finding; see the top of the file */
                 fail("a reply to HEAD carries a body", x->in, x->in_len);
             at = x->in_len; /* tolerated: the body is not a reply */
         }
@@ -837,7 +849,9 @@ static void setup(void)
 {
     ekv_log_init("http_fuzz", EKV_LOG_ERROR);
     H.verbose = getenv("HTTP_FUZZ_VERBOSE") != NULL;
-    H.tolerate_head = getenv("HTTP_FUZZ_TOLERATE_HEAD") != NULL;
+    const char *tol = getenv("HTTP_FUZZ_TOLERATE");
+    H.tolerate = (tol && strstr(tol, "head") ? TOLERATE_HEAD : 0) |
+                 (tol && strstr(tol, "version") ? TOLERATE_VERSION : 0);
     snprintf(H.dir, sizeof H.dir, "/tmp/ekv-http-fuzz-XXXXXX");
     if (!mkdtemp(H.dir))
         die("mkdtemp");
