@@ -261,7 +261,7 @@ static int validate_write(ekv_coord_t *c, const ekv_msg_t *w, ekv_kv_error_t *er
         if ((w->flags & EKV_MSG_F_METADATA) &&
             ekv_kv_check_metadata(w->meta.ptr, w->meta.len, err) != EKV_OK)
             return EKV_EINVAL;
-        if (w->expiration != 0 && w->expiration <= ekv_now_us() / 1000000) {
+        if (!ekv_store_live(w->expiration, coord_now_s(c))) {
             ekv_kv_err_set(err, 400,
                            "Invalid expiration of %lld. Please specify integer "
                            "greater than the current number of seconds since the "
@@ -305,6 +305,24 @@ static void handle_write(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
     coord_submit(c, &w->cm);
 }
 
+int64_t coord_now_s(const ekv_coord_t *c)
+{
+    (void)c;
+    return ekv_now_us() / 1000000;
+}
+
+int coord_read(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t *m, uint64_t *as_of)
+{
+    uint64_t seq;
+    int rc = ekv_store_get_at(c->store, ns, key, m, as_of ? as_of : &seq);
+    c->st.reads++;
+    if (rc == EKV_OK && !ekv_store_live(m->expiration, coord_now_s(c))) {
+        ekv_msg_fini(m);
+        rc = EKV_ENOTFOUND;
+    }
+    return rc;
+}
+
 /* Reads see what is durable: a write is readable once its group is committed. */
 static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
 {
@@ -312,9 +330,8 @@ static void answer_read(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *q)
      * the read saw, so it can never outrank a put committed in between. */
     ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = q->req_id, .status = 200};
     ekv_msg_t cur;
-    int rc = ekv_store_get_at(c->store, q->ns, q->key, &cur, &r.seq);
-    c->st.reads++;
-    if (rc == EKV_OK && (cur.expiration == 0 || cur.expiration > ekv_now_us() / 1000000)) {
+    int rc = coord_read(c, q->ns, q->key, &cur, &r.seq);
+    if (rc == EKV_OK) {
         r.flags = EKV_MSG_F_FOUND | (cur.flags & EKV_MSG_F_METADATA);
         r.seq = cur.seq;
         r.time_us = cur.time_us;
@@ -416,7 +433,7 @@ static void handle_list(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
     ekv_page_t page = {0};
     size_t limit = m->seq < 1 ? 1 : m->seq > EKV_KV_LIST_LIMIT ? EKV_KV_LIST_LIMIT : m->seq;
     if (coord_ns_find(c, m->ns.ptr, m->ns.len) && m->key.len <= EKV_KV_MAX_PREFIX)
-        ekv_store_list(c->store, m->ns, m->key, m->text, limit, ekv_now_us() / 1000000, &page);
+        ekv_store_list(c->store, m->ns, m->key, m->text, limit, coord_now_s(c), &page);
     c->st.lists++;
     send_page(c, peer, EKV_MSG_LIST_REPLY, m->req_id, page.more ? EKV_MSG_F_MORE : 0, &page);
     ekv_page_fini(&page);
@@ -806,7 +823,7 @@ static void sweep_expired(ekv_coord_t *c)
 {
     sweep_t *s = ekv_calloc(1, sizeof *s);
     size_t n = 0;
-    ekv_store_expired(c->store, ekv_now_us() / 1000000, SWEEP_BATCH, &s->heads, &n);
+    ekv_store_expired(c->store, coord_now_s(c), SWEEP_BATCH, &s->heads, &n);
     if (n == 0) {
         free(s->heads);
         free(s);

@@ -74,6 +74,13 @@ struct ekv_coord {
     coord_stats_t st;
 };
 
+/* Now, in the epoch seconds that expirations are compared with. */
+int64_t coord_now_s(const ekv_coord_t *c);
+/* Reads the live version of (ns, key) into *m (ekv_msg_fini it): EKV_ENOTFOUND when absent or
+ * expired (expiration always wins), EKV_ESTORE on an engine error. as_of (may be NULL) as in
+ * ekv_store_get_at. Counts a read. */
+int coord_read(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t *m, uint64_t *as_of);
+
 /* The last change offered to PUB, and the published changes and bytes (NULL: not wanted). */
 uint64_t coord_published(ekv_coord_t *c, uint64_t *changes, uint64_t *bytes);
 /* Queues a unit for the next group commit. */

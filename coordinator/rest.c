@@ -13,6 +13,7 @@
 #include "rest.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -419,12 +420,9 @@ static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns
     if (ekv_kv_check_value(vlen, &err) == EKV_OK &&
         (!meta || ekv_kv_check_metadata(meta, mlen, &err) == EKV_OK) &&
         ekv_kv_resolve_expiration(evhttp_find_header(q, "expiration"),
-                                  evhttp_find_header(q, "expiration_ttl"), ekv_now_us() / 1000000,
+                                  evhttp_find_header(q, "expiration_ttl"), coord_now_s(c),
                                   &exp, &err) == EKV_OK) {
-        if (coord_rate_allow(c, (ekv_bytes_t){ns, strlen(ns)}, key))
-            submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen, exp);
-        else
-            ekv_kv_err_rate_limited(&err), rest_fail_kv(c, req, &err);
+        submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen, exp);
     } else {
         rest_fail_kv(c, req, &err);
     }
@@ -435,12 +433,7 @@ static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns
 static int read_live(ekv_coord_t *c, struct evhttp_request *req, const char *ns, ekv_bytes_t key,
                      ekv_msg_t *m)
 {
-    int rc = ekv_store_get(c->store, (ekv_bytes_t){ns, strlen(ns)}, key, m);
-    if (rc == EKV_OK && m->expiration != 0 && m->expiration <= ekv_now_us() / 1000000) {
-        ekv_msg_fini(m);
-        rc = EKV_ENOTFOUND; /* expiration always wins */
-    }
-    c->st.reads++;
+    int rc = coord_read(c, (ekv_bytes_t){ns, strlen(ns)}, key, m, NULL);
     if (rc == EKV_ENOTFOUND)
         rest_fail(c, req, 404, EKV_REST_KEY_NOT_FOUND, "key not found");
     else if (rc != EKV_OK)
@@ -533,7 +526,7 @@ static void keys_list(ekv_coord_t *c, struct evhttp_request *req, const char *ns
     ekv_page_t page;
     ekv_store_list(
         c->store, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){prefix ? prefix : "", plen},
-        (ekv_bytes_t){after ? after : "", after_len}, (size_t)limit, ekv_now_us() / 1000000, &page);
+        (ekv_bytes_t){after ? after : "", after_len}, (size_t)limit, coord_now_s(c), &page);
     c->st.lists++;
     json_t *arr = json_array();
     for (size_t i = 0; i < page.n; i++) {
@@ -558,6 +551,103 @@ static void keys_list(ekv_coord_t *c, struct evhttp_request *req, const char *ns
 
 /* ---- routing ----------------------------------------------------------------------------- */
 
+/* A request below .../storage/kv/namespaces/{ns}, for the handlers of the route table. */
+typedef struct {
+    ekv_coord_t *c;
+    struct evhttp_request *req;
+    struct evkeyvalq *q;
+    enum evhttp_cmd_type cmd;
+    const ekv_ns_t *ns; /* the namespace named */
+    char nsid[33];      /* its id, which outlives a rename or delete of the table entry */
+    ekv_bytes_t key;    /* values/ and metadata/ routes: the decoded, checked key */
+} call_t;
+
+typedef void (*route_fn)(call_t *k);
+
+static void route_ns(call_t *k)
+{
+    ns_one(k->c, k->req, k->ns);
+}
+
+static void route_keys(call_t *k)
+{
+    keys_list(k->c, k->req, k->nsid, k->q);
+}
+
+static void route_bulk_put(call_t *k)
+{
+    rest_bulk_put(k->c, k->req, k->nsid);
+}
+
+static void route_bulk_delete(call_t *k)
+{
+    rest_bulk_delete(k->c, k->req, k->nsid);
+}
+
+static void route_bulk_get(call_t *k)
+{
+    rest_bulk_get(k->c, k->req, k->nsid);
+}
+
+static void route_value(call_t *k)
+{
+    if (k->cmd == EVHTTP_REQ_GET)
+        value_get(k->c, k->req, k->nsid, k->key);
+    else if (k->cmd == EVHTTP_REQ_DELETE)
+        submit_write(k->c, k->req, k->nsid, k->key, EKV_OP_DELETE, NULL, 0, NULL, 0, 0);
+    else
+        value_put(k->c, k->req, k->nsid, k->key, k->q);
+}
+
+static void route_metadata(call_t *k)
+{
+    metadata_get(k->c, k->req, k->nsid, k->key);
+}
+
+#define M_GET    EVHTTP_REQ_GET
+#define M_PUT    EVHTTP_REQ_PUT
+#define M_POST   EVHTTP_REQ_POST
+#define M_DELETE EVHTTP_REQ_DELETE
+
+/* The routes below a namespace: the path after "{ns}" (exact, or a prefix followed by a
+ * key), the methods, whether it writes (refused while the commit queue is full), and the
+ * handler. A path that matches with another method is 405; none matching is 404. */
+static const struct {
+    const char *sub; /* "" is the namespace itself */
+    int keyed;       /* sub is followed by a percent-encoded key */
+    int methods;
+    int writes;
+    route_fn fn;
+} ns_routes[] = {
+    {"", 0, M_GET | M_PUT | M_DELETE, 0, route_ns},
+    {"/keys", 0, M_GET, 0, route_keys},
+    {"/bulk", 0, M_PUT, 1, route_bulk_put},
+    {"/bulk", 0, M_DELETE, 1, route_bulk_delete},
+    {"/bulk/delete", 0, M_POST, 1, route_bulk_delete},
+    {"/bulk/get", 0, M_POST, 0, route_bulk_get},
+    {"/values/", 1, M_GET | M_PUT | M_POST | M_DELETE, 1, route_value},
+    {"/metadata/", 1, M_GET, 0, route_metadata},
+};
+
+/* Decodes and checks the key of a keyed route; replies and returns non-zero when it is bad.
+ * A delete may name a key stored by an older build that was not UTF-8 (it lists with
+ * name_base64), so that it can still be removed. */
+static int route_key(call_t *k, const char *raw, char **key)
+{
+    size_t klen;
+    ekv_kv_error_t err;
+    int rc = ekv_kv_decode_key(raw, strlen(raw), key, &klen, &err);
+    if (rc == EKV_OK)
+        rc = k->cmd == EVHTTP_REQ_DELETE ? ekv_kv_check_key_stored(*key, klen, &err)
+                                         : ekv_kv_check_key(*key, klen, &err);
+    if (rc != EKV_OK) {
+        rest_fail_kv(k->c, k->req, &err);
+        return -1;
+    }
+    k->key = (ekv_bytes_t){*key, klen};
+    return 0;
+}
+
 /* Routes /{ns}[/...] below .../storage/kv/namespaces; rest is the path after "namespaces". */
 static void kv_route(ekv_coord_t *c, struct evhttp_request *req, const char *rest,
                      struct evkeyvalq *q)
@@ -574,56 +664,37 @@ static void kv_route(ekv_coord_t *c, struct evhttp_request *req, const char *res
     }
     const char *id = rest + 1, *slash = strchr(id, '/');
     size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
-    const ekv_ns_t *ns = coord_ns_find(c, id, idlen);
-    if (!ns) {
+    call_t k = {c, req, q, cmd, coord_ns_find(c, id, idlen), "", {"", 0}};
+    if (!k.ns) {
         rest_fail(c, req, 404, EKV_REST_NS_NOT_FOUND, "namespace not found");
         return;
     }
-    char nsid[33];
-    snprintf(nsid, sizeof nsid, "%s", ns->id);
-    const char *sub = slash ? slash + 1 : "";
-    if (!slash) {
-        ns_one(c, req, ns);
-    } else if (!strcmp(sub, "keys") && cmd == EVHTTP_REQ_GET) {
-        keys_list(c, req, nsid, q);
-    } else if (!strcmp(sub, "bulk") && cmd == EVHTTP_REQ_PUT) {
-        rest_bulk_put(c, req, nsid);
-    } else if ((!strcmp(sub, "bulk") && cmd == EVHTTP_REQ_DELETE) ||
-               (!strcmp(sub, "bulk/delete") && cmd == EVHTTP_REQ_POST)) {
-        rest_bulk_delete(c, req, nsid);
-    } else if (!strcmp(sub, "bulk/get") && cmd == EVHTTP_REQ_POST) {
-        rest_bulk_get(c, req, nsid);
-    } else if (!strncmp(sub, "values/", 7) || !strncmp(sub, "metadata/", 9)) {
-        int meta = sub[0] == 'm';
-        const char *raw = sub + (meta ? 9 : 7);
+    snprintf(k.nsid, sizeof k.nsid, "%s", k.ns->id);
+    const char *sub = id + idlen;
+    int path_known = 0;
+    for (size_t i = 0; i < sizeof ns_routes / sizeof ns_routes[0]; i++) {
+        size_t n = strlen(ns_routes[i].sub);
+        if (ns_routes[i].keyed ? strncmp(sub, ns_routes[i].sub, n) : strcmp(sub, ns_routes[i].sub))
+            continue;
+        path_known = 1;
+        if (!(ns_routes[i].methods & (int)cmd))
+            continue;
         char *key = NULL;
-        size_t klen;
-        ekv_kv_error_t err;
-        if (ekv_kv_decode_key(raw, strlen(raw), &key, &klen, &err) != EKV_OK ||
-            ekv_kv_check_key(key, klen, &err) != EKV_OK) {
-            free(key);
-            rest_fail_kv(c, req, &err);
+        if (ns_routes[i].keyed && route_key(&k, sub + n, &key) != 0)
             return;
+        if (ns_routes[i].writes && (cmd != EVHTTP_REQ_GET) && coord_busy(c)) {
+            c->st.busy++;
+            rest_fail(c, req, 503, EKV_REST_INVALID_REQUEST, COORD_BUSY_MESSAGE);
+        } else {
+            ns_routes[i].fn(&k);
         }
-        ekv_bytes_t k = {key, klen};
-        if (meta && cmd == EVHTTP_REQ_GET)
-            metadata_get(c, req, nsid, k);
-        else if (!meta && cmd == EVHTTP_REQ_GET)
-            value_get(c, req, nsid, k);
-        else if (!meta && (cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST))
-            value_put(c, req, nsid, k, q);
-        else if (!meta && cmd == EVHTTP_REQ_DELETE) {
-            ekv_bytes_t nsb = {nsid, strlen(nsid)};
-            if (coord_rate_allow(c, nsb, k))
-                submit_write(c, req, nsid, k, EKV_OP_DELETE, NULL, 0, NULL, 0, 0);
-            else
-                ekv_kv_err_rate_limited(&err), rest_fail_kv(c, req, &err);
-        } else
-            rest_fail(c, req, 405, EKV_REST_INVALID_REQUEST, "Method Not Allowed");
         free(key);
-    } else {
-        rest_fail(c, req, 404, 7003, "No route for that URI");
+        return;
     }
+    if (path_known)
+        rest_fail(c, req, 405, EKV_REST_INVALID_REQUEST, "Method Not Allowed");
+    else
+        rest_fail(c, req, 404, 7003, "No route for that URI");
 }
 
 static void memberships(ekv_coord_t *c, struct evhttp_request *req)
@@ -666,10 +737,14 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
                         "# TYPE edgekv_malformed_messages_total counter\n"
                         "edgekv_malformed_messages_total %" PRIu64 "\n"
                         "# TYPE edgekv_namespaces gauge\nedgekv_namespaces %zu\n"
+                        "# TYPE edgekv_namespace_deletions gauge\n"
+                        "edgekv_namespace_deletions %d\n"
+                        "# TYPE edgekv_busy_total counter\nedgekv_busy_total %" PRIu64 "\n"
                         "# TYPE edgekv_errors_total counter\n",
                         s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
                         ekv_store_last_seq(c->store), ekv_store_log_size(c->store), published,
-                        published_bytes, s->commits, s->expired, s->catchups, s->malformed, c->nns);
+                        published_bytes, s->commits, s->expired, s->catchups, s->malformed, c->nns,
+                        c->ns_jobs, s->busy);
     for (int i = 0; i < 600; i++)
         if (s->errors[i])
             evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,
@@ -681,41 +756,66 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
-/* GET /_edgekv/digest: the digest of every live record (see ekv_digest.h), for verify. */
+/* GET /_edgekv/digest: the digest of every live record (see ekv_digest.h), for verify. The
+ * store is walked a page at a time, each page on its own turn of the loop, so a large store
+ * never holds up heartbeats and other requests. */
+typedef struct {
+    ekv_coord_t *c;
+    struct evhttp_request *req;
+    struct event *ev; /* runs the next step */
+    uint64_t digest, count, seq;
+    int64_t now_s;
+    char *cursor; /* where the next page starts (NULL: the beginning) */
+    size_t cursor_len;
+} digest_t;
+
+static void digest_step(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    digest_t *d = arg;
+    ekv_page_t page = {0};
+    ekv_store_snapshot_read(d->c->store, (ekv_bytes_t){d->cursor ? d->cursor : "", d->cursor_len},
+                            4096, 8u << 20, &page);
+    if (!d->cursor)
+        d->seq = page.seq; /* every change up to it is in what the walk sees */
+    for (size_t i = 0; i < page.n; i++) {
+        ekv_msg_t h;
+        if (ekv_msg_decode_change_head(page.items[i].ptr, page.items[i].len, &h) != EKV_OK)
+            continue;
+        if (ekv_store_live(h.expiration, d->now_s)) {
+            d->digest ^= ekv_digest_entry(h.ns.ptr, h.ns.len, h.key.ptr, h.key.len, h.seq);
+            d->count++;
+        }
+        ekv_msg_fini(&h);
+    }
+    free(d->cursor);
+    d->cursor = page.cursor ? ekv_memdup(page.cursor, page.cursor_len) : ekv_strdup("");
+    d->cursor_len = page.cursor_len;
+    int more = page.more;
+    ekv_page_fini(&page);
+    if (more) {
+        event_active(d->ev, EV_TIMEOUT, 0); /* after what is ready on this turn */
+        return;
+    }
+    char hex[32];
+    snprintf(hex, sizeof hex, "%016" PRIx64, d->digest);
+    send_json(d->req, 200,
+              json_pack("{s:s, s:I, s:I}", "digest", hex, "entries", (json_int_t)d->count, "seq",
+                        (json_int_t)d->seq));
+    event_free(d->ev);
+    free(d->cursor);
+    free(d);
+}
+
 static void digest(ekv_coord_t *c, struct evhttp_request *req)
 {
-    uint64_t d = 0, count = 0, seq = ekv_store_last_seq(c->store);
-    int64_t now_s = ekv_now_us() / 1000000;
-    ekv_page_t page = {0};
-    char *cursor = NULL;
-    size_t cursor_len = 0;
-    do {
-        ekv_store_snapshot_read(c->store, (ekv_bytes_t){cursor ? cursor : "", cursor_len}, 4096,
-                                8u << 20, &page);
-        for (size_t i = 0; i < page.n; i++) {
-            ekv_msg_t h;
-            if (ekv_msg_decode_change_head(page.items[i].ptr, page.items[i].len, &h) != EKV_OK)
-                continue;
-            if (h.expiration == 0 || h.expiration > now_s) {
-                d ^= ekv_digest_entry(h.ns.ptr, h.ns.len, h.key.ptr, h.key.len, h.seq);
-                count++;
-            }
-            ekv_msg_fini(&h);
-        }
-        free(cursor);
-        cursor = page.cursor ? ekv_memdup(page.cursor, page.cursor_len) : NULL;
-        cursor_len = page.cursor_len;
-        int more = page.more;
-        ekv_page_fini(&page);
-        if (!more)
-            break;
-    } while (1);
-    free(cursor);
-    char hex[32];
-    snprintf(hex, sizeof hex, "%016" PRIx64, d);
-    send_json(req, 200,
-              json_pack("{s:s, s:I, s:I}", "digest", hex, "entries", (json_int_t)count, "seq",
-                        (json_int_t)seq));
+    digest_t *d = ekv_calloc(1, sizeof *d);
+    d->c = c;
+    d->req = req;
+    d->now_s = coord_now_s(c);
+    d->ev = event_new(c->base, -1, 0, digest_step, d);
+    digest_step(-1, 0, d);
 }
 
 static int authorized(ekv_coord_t *c, struct evhttp_request *req)

@@ -1,9 +1,9 @@
 /* rest_bulk: bulk write, bulk delete and bulk get of the REST API.
  *
  * A bulk write or delete is validated whole first: one invalid item fails the request with
- * that item's KV-SPEC error and nothing is stored. Keys refused by the same-key rate limit
- * are reported in unsuccessful_keys; all the others are committed as one unit of one group,
- * so they become durable (and are published) together. Bodies are parsed and validated by
+ * that item's error and nothing is stored. The REST API has no same-key write limit (the
+ * binding has), so every item is committed, as one unit of one group: they become durable
+ * (and are published) together, and unsuccessful_keys is empty. Bodies are parsed and validated by
  * bulk.c; its drafts point into the parsed JSON document, which lives until the unit
  * completes. */
 #include <stdio.h>
@@ -20,7 +20,7 @@ typedef struct {
     commit_t cm;
     ekv_bulk_t parsed; /* drafts, the request document they point into, decoded bytes */
     char *nsid;        /* the namespace id the drafts point to */
-    json_t *refused;   /* keys refused by the rate limit */
+    json_t *refused;   /* unsuccessful_keys (none: kept for the reply's shape) */
     struct evhttp_request *req;
 } bulk_t;
 
@@ -45,8 +45,8 @@ static void bulk_done(ekv_coord_t *c, commit_t *cm, int rc)
     bulk_free(b);
 }
 
-/* Rate-limits the validated drafts, compacting the allowed ones to the front, and submits
- * them as one unit; takes over *parsed. */
+/* Submits the validated drafts as one unit; takes over *parsed. The REST API has no per-key
+ * write limit (only the binding does), so every key is written. */
 static void admit(ekv_coord_t *c, struct evhttp_request *req, ekv_bulk_t *parsed, const char *ns)
 {
     bulk_t *b = ekv_calloc(1, sizeof *b);
@@ -54,20 +54,13 @@ static void admit(ekv_coord_t *c, struct evhttp_request *req, ekv_bulk_t *parsed
     b->parsed = *parsed;
     b->nsid = ekv_strdup(ns); /* the caller's copy dies first */
     b->refused = json_array();
-    ekv_msg_t *drafts = b->parsed.drafts;
-    size_t kept = 0;
     for (size_t i = 0; i < b->parsed.n; i++) {
-        ekv_msg_t *d = &drafts[i];
+        ekv_msg_t *d = &b->parsed.drafts[i];
         d->ns = (ekv_bytes_t){b->nsid, strlen(b->nsid)};
-        if (coord_rate_allow(c, d->ns, d->key)) {
-            drafts[kept++] = *d;
-            d->op == EKV_OP_PUT ? c->st.writes++ : c->st.deletes++;
-            c->st.bytes_in += d->value.len;
-        } else {
-            json_array_append_new(b->refused, json_stringn(d->key.ptr, d->key.len));
-        }
+        d->op == EKV_OP_PUT ? c->st.writes++ : c->st.deletes++;
+        c->st.bytes_in += d->value.len;
     }
-    b->cm = (commit_t){drafts, kept, bulk_done, b, NULL};
+    b->cm = (commit_t){b->parsed.drafts, b->parsed.n, bulk_done, b, NULL};
     coord_submit(c, &b->cm);
 }
 
@@ -77,7 +70,7 @@ void rest_bulk_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns)
     const char *body = rest_body(req, &len);
     ekv_bulk_t parsed;
     ekv_kv_error_t err = {0};
-    if (ekv_bulk_parse_put(body, len, ekv_now_us() / 1000000, &parsed, &err) != EKV_OK)
+    if (ekv_bulk_parse_put(body, len, coord_now_s(c), &parsed, &err) != EKV_OK)
         rest_fail_kv(c, req, &err);
     else
         admit(c, req, &parsed, ns);
@@ -102,12 +95,7 @@ static json_t *get_one(ekv_coord_t *c, const char *ns, ekv_bytes_t key, int as_j
                        size_t *total, ekv_kv_error_t *err)
 {
     ekv_msg_t m;
-    int rc = ekv_store_get(c->store, (ekv_bytes_t){ns, strlen(ns)}, key, &m);
-    c->st.reads++;
-    if (rc == EKV_OK && m.expiration && m.expiration <= ekv_now_us() / 1000000) {
-        ekv_msg_fini(&m);
-        rc = EKV_ENOTFOUND;
-    }
+    int rc = coord_read(c, (ekv_bytes_t){ns, strlen(ns)}, key, &m, NULL);
     if (rc != EKV_OK)
         return json_null();
     json_t *v = as_json ? json_loadb(m.value.ptr, m.value.len, JSON_DECODE_ANY, NULL)

@@ -419,7 +419,7 @@ static int list_head(const char *v, size_t vlen, int64_t now_s, char **out, size
     ekv_msg_t m;
     if (ekv_msg_decode_change_head(v, vlen, &m) != EKV_OK)
         return 0;
-    int live = m.expiration == 0 || m.expiration > now_s;
+    int live = ekv_store_live(m.expiration, now_s);
     if (live && ekv_msg_encode(&m, out, outlen) != EKV_OK)
         live = 0;
     ekv_msg_fini(&m);

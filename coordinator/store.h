@@ -79,6 +79,13 @@ uint64_t ekv_store_epoch(const ekv_store_t *self);
 int ekv_store_commit(ekv_store_t *self, ekv_msg_t *changes, size_t n, int64_t commit_us,
                      char **bodies, size_t *lens);
 
+/* 1 when a record with this expiration (epoch seconds, 0 = none) is live at now_s: expiration
+ * always wins, whatever a reader's cache says. */
+static inline int ekv_store_live(int64_t expiration, int64_t now_s)
+{
+    return expiration == 0 || expiration > now_s;
+}
+
 /* Reads the current version of (ns, key) into *out (owned by the caller: ekv_msg_fini).
  * Expired records are still returned: the caller compares expiration with its clock.
  * EKV_ENOTFOUND when absent; EKV_ESTORE on an engine error. */

@@ -159,6 +159,18 @@ static const char *clip(const char *raw, char *buf, size_t size)
 
 int ekv_kv_check_key(const char *key, size_t len, ekv_kv_error_t *err)
 {
+    if (ekv_kv_check_key_stored(key, len, err) != EKV_OK)
+        return EKV_EINVAL;
+    /* Keys are UTF-8. A key arrives percent-encoded, and a client's URL decoder
+     * (decodeURIComponent) fails on escapes that are not UTF-8, so such a key gets the
+     * not-URL-decodable error of KV-SPEC.md section 2. */
+    if (!ekv_kv_utf8_valid(key, len))
+        return fail(err, 400, EKV_REST_INVALID_REQUEST, "Could not URL-decode key name");
+    return EKV_OK;
+}
+
+int ekv_kv_check_key_stored(const char *key, size_t len, ekv_kv_error_t *err)
+{
     if (len == 0)
         return fail(err, 400, EKV_REST_ILLEGAL_KEY, "Key names must not be empty");
     if ((len == 1 && key[0] == '.') || (len == 2 && key[0] == '.' && key[1] == '.'))
@@ -168,11 +180,6 @@ int ekv_kv_check_key(const char *key, size_t len, ekv_kv_error_t *err)
         return fail(err, 414, EKV_REST_KEY_TOO_LONG,
                     "UTF-8 encoded length of %zu exceeds key length limit of %d.", len,
                     EKV_KV_MAX_KEY);
-    /* Keys are UTF-8. A key arrives percent-encoded, and a client's URL decoder
-     * (decodeURIComponent) fails on escapes that are not UTF-8, so such a key gets the
-     * not-URL-decodable error of KV-SPEC.md section 2. */
-    if (!ekv_kv_utf8_valid(key, len))
-        return fail(err, 400, EKV_REST_INVALID_REQUEST, "Could not URL-decode key name");
     return EKV_OK;
 }
 

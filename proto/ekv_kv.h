@@ -49,6 +49,9 @@ typedef struct {
 /* Key of len bytes: not empty, not "." or "..", at most 512 bytes, well-formed UTF-8 (else
  * 400 "Could not URL-decode key name", code 10029, as for a bad escape). */
 int ekv_kv_check_key(const char *key, size_t len, ekv_kv_error_t *err);
+/* The rules a key already stored satisfies: those of ekv_kv_check_key but UTF-8 (an older
+ * build stored any bytes). For naming such a key in order to delete it. */
+int ekv_kv_check_key_stored(const char *key, size_t len, ekv_kv_error_t *err);
 
 /* Whether s (len bytes) is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code
  * points past U+10FFFF); NUL is a character like any other. Exactly what jansson accepts. */
