@@ -141,7 +141,7 @@ def check_batches(coord, cycle, ops):
         have = present.get(batch, set())
         if not ack:
             if have and len(have) != BATCH:
-                problem(f"unacknowledged bulk write {batch} half applied: {len(have)} of {BATCH} keys")
+                problem(f"unacknowledged bulk write {batch} half applied: {len(have)} keys")
             whole += len(have) == BATCH
             empty += not have
             continue
@@ -156,12 +156,14 @@ def check_batches(coord, cycle, ops):
             required -= bdel_range
             gone = bdel_range - have
             if bulk_deleted[batch] and gone != bdel_range:
-                problem(f"acknowledged bulk delete in {batch}: {len(bdel_range - gone)} keys still there")
+                left = len(bdel_range - gone)
+                problem(f"acknowledged bulk delete in {batch}: {left} keys still there")
             elif gone and gone != bdel_range:
-                problem(f"unacknowledged bulk delete in {batch} half applied: {len(gone)} of 100 gone")
+                problem(f"unacknowledged bulk delete in {batch} half applied: {len(gone)} gone")
         missing = required - have
         if missing:
-            problem(f"acknowledged bulk write {batch}: {len(missing)} keys missing, e.g. {sorted(missing)[:5]}")
+            problem(f"acknowledged bulk write {batch}: {len(missing)} keys missing,"
+                    f" e.g. {sorted(missing)[:5]}")
         extra = have - set(range(BATCH))
         if extra:
             problem(f"batch {batch}: keys outside the batch {sorted(extra)[:5]}")
@@ -173,7 +175,8 @@ def check_batches(coord, cycle, ops):
         want = "batch-" + key.rsplit("-", 1)[0]
         if value != want:
             problem(f"{key} reads {value!r}, want {want!r}")
-    return f"{full} acknowledged bulk writes whole, unacknowledged ones {whole} whole and {empty} absent"
+    return (f"{full} acknowledged bulk writes whole, unacknowledged ones {whole} whole"
+            f" and {empty} absent")
 
 
 def pop_keys_gone(pop, nsid, keys, deadline):
@@ -215,7 +218,9 @@ def check_namespaces(coord, pop, cycle, ops):
             dack = steps["nsdel"][0]
             if dack and exists:
                 problem(f"acknowledged delete of namespace {title} ({nsid}): it still exists")
-            if not exists and nsid != "-" and not pop_keys_gone(pop, nsid, spread(nskeys), deadline):
+            if not exists and nsid != "-" and not pop_keys_gone(
+                pop, nsid, spread(nskeys), deadline
+            ):
                 problem(f"namespace {title} ({nsid}) deleted, but the PoP still serves its keys")
         elif cack and not exists:
             problem(f"acknowledged namespace {title} ({nsid}) lost")
@@ -232,7 +237,8 @@ def check_namespaces(coord, pop, cycle, ops):
         if bulk and bulk[0] and sorted(names) != sorted(nskeys):
             problem(f"namespace {title}: acknowledged bulk write, {len(names)} of {NSKEYS} keys")
         elif names and sorted(names) != sorted(nskeys):
-            problem(f"namespace {title}: unacknowledged bulk write half applied ({len(names)} keys)")
+            problem(f"namespace {title}: unacknowledged bulk write half applied"
+                    f" ({len(names)} keys)")
         elif not bulk and names:
             problem(f"namespace {title}: {len(names)} keys never written")
         for key, value in bulk_values(coord, nsid, spread(names, 10)).items():

@@ -101,12 +101,13 @@ bulk_writer() {
 # deleter CYCLE: deletes parts of acknowledged batches, each batch once.
 deleter() {
     set +e
-    local id i out done_ids=" " rounds=0
+    local id i out acked cand done_ids=" " rounds=0
     REPLY_FILE="$H/reply.$1.d"
     while [ ! -e "$H/stop" ] && [ $rounds -lt 1000 ]; do
         rounds=$((rounds + 1))
         id=""
-        for cand in $(cat "$H"/ops."$1".w*.log 2>/dev/null | awk '$3 == 200 && $4 == 1 { print $2 }'); do
+        acked=$(awk '$3 == 200 && $4 == 1 { print $2 }' "$H"/ops."$1".w*.log 2>/dev/null)
+        for cand in $acked; do
             case "$done_ids" in *" $cand "*) continue ;; esac
             id=$cand
             break
@@ -173,7 +174,7 @@ for cycle in $(seq 1 $CYCLES); do
     ns_client "$cycle" &
     CLIENTS="$CLIENTS $!"
     # The kill comes once every kind of request has been acknowledged at least once (at
-    # most 20 s), a little later each cycle.
+    # most 20 s of waiting).
     for _ in $(seq 1 200); do
         cat "$H"/ops."$cycle".*.log 2>/dev/null | awk '$4 == 1 { print $1 }' | sort -u |
             tr '\n' ' ' | grep -q '^bdel bulk create del nsbulk rename $' && break
@@ -201,6 +202,7 @@ for cycle in $(seq 1 $CYCLES); do
     cat "$H"/ops."$cycle".*.log >"$H/ops.$cycle.all"
     acked=$(awk '$4 == 1' "$H/ops.$cycle.all" | wc -l)
     unacked=$(awk '$4 != 1' "$H/ops.$cycle.all" | wc -l)
+    # shellcheck disable=SC2016 # awk conditions
     echo "   cycle $cycle: $acked acknowledged ($(summary '$4 == 1' "$H/ops.$cycle.all") )," \
         "$unacked not ($(summary '$4 != 1' "$H/ops.$cycle.all") )"
     for kind in bulk del bdel create nsbulk rename; do
@@ -223,7 +225,8 @@ for cycle in $(seq 1 $CYCLES); do
 done
 
 # A kill between requests leaves nothing in flight; not in all five cycles.
-[ "$total_unacked" -gt 0 ] || fail "every request of $CYCLES cycles was acknowledged: no kill came mid-request"
+[ "$total_unacked" -gt 0 ] ||
+    fail "every request of $CYCLES cycles was acknowledged: no kill came mid-request"
 
 pids=$(jq -r '.coordinator.pid, .pops[].pid' "$H/status.json")
 "$EKV" down >/dev/null || fail "edgekv down"

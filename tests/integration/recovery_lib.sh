@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the recovery_*_test.sh tests, sourced after lib.sh.
 #
 # A topology file cannot set the coordinator's change-log retention or durability, so these
@@ -33,6 +34,7 @@ refresh_status() {
     local name
     "$EKV" status --json >"$EDGEKV_HOME/status.json" || fail "status --json"
     C=$(jq -r '.coordinator.url' "$EDGEKV_HOME/status.json")
+    # shellcheck disable=SC2034 # used by the tests
     CPID=$(jq -r '.coordinator.pid' "$EDGEKV_HOME/status.json")
     for name in $(jq -r '.pops[].name' "$EDGEKV_HOME/status.json"); do
         printf -v "URL_$name" '%s' "$(jq -r --arg n "$name" '.pops[] | select(.name == $n) | .url' \

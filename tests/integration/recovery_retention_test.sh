@@ -48,7 +48,9 @@ json_kv() {
     jq -nc --arg p "$1" --argjson a "$2" --argjson b "$3" --arg t "$4" \
         '[range($a; $b + 1) | {key: "\($p)\(.)", value: "\($t)-\(.)"}]'
 }
-json_keys() { jq -nc --arg p "$1" --argjson a "$2" --argjson b "$3" '[range($a; $b + 1) | "\($p)\(.)"]'; }
+json_keys() {
+    jq -nc --arg p "$1" --argjson a "$2" --argjson b "$3" '[range($a; $b + 1) | "\($p)\(.)"]'
+}
 
 for round in 1 2; do
     r="r$round-"

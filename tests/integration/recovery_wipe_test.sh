@@ -51,7 +51,8 @@ json_kv() {
         '[range($a; $b + 1) | {key: "\($p)\(.)", value: "\($t)-\(.)"}]'
 }
 
-# kill_coordinator: kill -9 (waits until it is gone); restart_coordinator: `edgekv fault restart-coordinator` on the same ports.
+# kill_coordinator: kill -9 (waits until it is gone); restart_coordinator: `edgekv fault
+# restart-coordinator`, on the same ports.
 kill_coordinator() {
     local pid=$CPID
     "$EKV" fault kill-coordinator >/dev/null || fail "kill-coordinator"
