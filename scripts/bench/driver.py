@@ -476,9 +476,9 @@ def main(argv):
         print(time.monotonic_ns() // 1000)
     elif cmd == "since-us":
         print("%.3f" % ((time.monotonic_ns() // 1000 - int(args[0])) / 1e6))
-    elif cmd == "median":
-        m = median([float(a) for a in args])
-        print("" if m is None else num(m))
+    elif cmd == "median":  # printed as given ("2.630" stays "2.630")
+        m = median([(float(a), a) for a in args])
+        print("" if m is None else m[1])
     elif cmd == "bulk-files":
         bulk_files(int(args[0]), int(args[1]), int(args[2]), args[3])
     elif cmd == "pct":
