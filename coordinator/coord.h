@@ -42,6 +42,7 @@ typedef struct {
     int commit_cpu;         /* the loop's and commit thread's CPU, or one of: */
     size_t max_queued;      /* writes waiting for a commit at most; then 503 "busy" */
     int64_t catchup_bytes_per_s; /* pace of catch-up replies; beyond it: BUSY */
+    int api_rate_limit;     /* REST API requests per 5 minutes (the account's limit); 0 = off */
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

@@ -22,6 +22,7 @@ typedef struct {
     const char *data, *pub, *router, *http, *api_token, *account_id, *ready_file;
     long heartbeat_ms, write_rate_limit, log_keep, log_max_age, sweep_ms;
     long max_connections, request_timeout_ms, idle_timeout_ms, max_queued, catchup_rate;
+    long api_rate_limit;
     int durability, commit_cpu, verbose;
     char http_default[300]; /* the default of http: host and port of the defaults */
 } opts_t;
@@ -96,6 +97,10 @@ static const ekv_opt_t table[] = {
          "run the loop and commit thread on CPU: auto (with\nfsync, the CPU taking the data disk's "
          "completion\ninterrupts, when it is one), none, or a CPU number",
      .parse = parse_cpu, .show = show_cpu},
+    {"api-rate-limit", EKV_OPT_INT, O(api_rate_limit), "N",
+     .help = "REST API requests allowed per 5 minutes (Cloudflare's\naccount limit is 1200); "
+             "more get 429, code 971;\n0 = off",
+     .max = 100000000},
     {"max-queued", EKV_OPT_INT, O(max_queued), "N",
      .help = "writes waiting for a commit at most; more are\nanswered 503 \"Coordinator busy\"",
      .min = 1, .max = 100000000},
@@ -133,6 +138,7 @@ static void opts_defaults(opts_t *o)
         .durability = (int)d.durability,
         .commit_cpu = d.commit_cpu,
         .max_queued = (long)d.max_queued,
+        .api_rate_limit = d.api_rate_limit,
         .catchup_rate = (long)d.catchup_bytes_per_s,
     };
     snprintf(o->http_default, sizeof o->http_default, "%s:%d", d.http_host, d.http_port);
@@ -160,6 +166,7 @@ static void configure(const opts_t *o, ekv_coord_config_t *cfg, ekv_http_limits_
     cfg->account_id = o->account_id;
     cfg->commit_cpu = o->commit_cpu;
     cfg->max_queued = (size_t)o->max_queued;
+    cfg->api_rate_limit = (int)o->api_rate_limit;
     cfg->catchup_bytes_per_s = o->catchup_rate;
     ekv_http_limits_defaults(lim);
     lim->max_connections = (int)o->max_connections;

@@ -80,8 +80,9 @@ void rest_fail(ekv_coord_t *c, struct evhttp_request *req, int status, int code,
     json_t *j = json_pack("{s:b, s:[{s:i, s:s}], s:[], s:n}", "success", 0, "errors", "code", code,
                           "message", fixed ? fixed : message, "messages", "result");
     free(fixed);
-    if (status == 429)
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    if (status == 429 && !evhttp_find_header(h, "Retry-After"))
+        evhttp_add_header(h, "Retry-After", "1");
     send_json(req, status, j);
 }
 
@@ -818,6 +819,30 @@ static void digest(ekv_coord_t *c, struct evhttp_request *req)
     digest_step(-1, 0, d);
 }
 
+/* The account's API rate limit: N requests in a 5-minute window, then 429 until the window
+ * ends (Cloudflare blocks every call for the rest of the five minutes). Returns 1 when this
+ * request may go on; else it has been answered. */
+#define API_WINDOW_US (300 * INT64_C(1000000))
+static int api_allowed(ekv_coord_t *c, struct evhttp_request *req)
+{
+    if (c->cfg.api_rate_limit <= 0)
+        return 1;
+    int64_t now = ekv_mono_us();
+    if (c->api_window_us == 0 || now - c->api_window_us >= API_WINDOW_US) {
+        c->api_window_us = now;
+        c->api_requests = 0;
+    }
+    if (++c->api_requests <= c->cfg.api_rate_limit)
+        return 1;
+    char wait[32];
+    snprintf(wait, sizeof wait, "%" PRId64,
+             (API_WINDOW_US - (now - c->api_window_us) + 999999) / 1000000);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", wait);
+    rest_fail(c, req, 429, EKV_REST_API_RATE_LIMITED,
+              "Please wait and consider throttling your request speed");
+    return 0;
+}
+
 static int authorized(ekv_coord_t *c, struct evhttp_request *req)
 {
     if (!c->cfg.api_token)
@@ -851,6 +876,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         digest(c, req);
     } else if (!authorized(c, req)) {
         rest_fail(c, req, 403, 10000, "Authentication error");
+    } else if (!api_allowed(c, req)) {
+        /* answered 429 */
     } else if (!strcmp(path, API_PREFIX "/memberships")) {
         memberships(c, req);
     } else if (!strcmp(path, API_PREFIX "/user/tokens/verify")) {

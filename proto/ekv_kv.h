@@ -38,6 +38,7 @@ enum {
     EKV_REST_INVALID_CURSOR = 10041,
     EKV_REST_ILLEGAL_KEY = 10042,
     EKV_REST_INVALID_METADATA = 10047,
+    EKV_REST_API_RATE_LIMITED = 971, /* the account's API rate limit, not a KV error */
 };
 
 typedef struct {
