@@ -25,6 +25,8 @@ Commands (each prints its result on standard output):
   step-verdict STEP.json       the verdict of one step (also the exit status)
   step-line STEP.json          one step, as the benchmarks print it
   bulk-files N PER BYTES DIR   bulk-write bodies of N keys, PER a file (node-read)
+  merge FILE [K=V...] [+ K=V...]  adds fields to a tool's JSON (in front, or after "+")
+  msg-bytes LATENCY.json       the message size of a fanout_load latency run, rounded
 and the per-benchmark reports: redis-round, redis-latency, redis-highest, redis-report,
 redis-results, fanout-round, fanout-latency, fanout-report, fanout-results (see each)."""
 import json
@@ -457,6 +459,33 @@ def bulk_files(n, per, value_bytes, folder):
                        for i in range(s, min(s + per, n))], f)
 
 
+def merge(args):
+    """merge FILE [K=V...] [+ K=V...]: rewrites a tool's JSON object as one line, the fields
+    before "+" in front of its own, those after it behind; V is JSON when it parses as such
+    (numbers, true), else text."""
+
+    def value(v):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+
+    front, back, side = {}, {}, None
+    side = front
+    for a in args[1:]:
+        if a == "+":
+            side = back
+            continue
+        k, _, v = a.partition("=")
+        side[k] = value(v)
+    out = dict(front)
+    out.update(read_json(args[0]))
+    out.update(back)
+    with open(args[0] + ".tmp", "w") as f:
+        f.write(json.dumps(out, separators=(",", ":")) + "\n")
+    os.replace(args[0] + ".tmp", args[0])
+
+
 def free_ports(k):
     socks = []
     for _ in range(k):
@@ -479,6 +508,10 @@ def main(argv):
     elif cmd == "median":  # printed as given ("2.630" stays "2.630")
         m = median([(float(a), a) for a in args])
         print("" if m is None else m[1])
+    elif cmd == "msg-bytes":  # a latency run's message size on the wire, rounded
+        print(jq_round(read_json(args[0])["writer"]["msg_bytes"]))
+    elif cmd == "merge":
+        merge(args)
     elif cmd == "bulk-files":
         bulk_files(int(args[0]), int(args[1]), int(args[2]), args[3])
     elif cmd == "pct":
