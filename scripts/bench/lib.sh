@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared shell of the benchmarks in scripts/bench: building, a private work folder, starting
 # and stopping worlds and peers by pid, waiting for them, and the cleanup trap. What is
 # computed from measurements (percentiles, medians, the rate ladder, JSON) is driver.py's.
@@ -99,6 +100,7 @@ wait_for() {
 
 # world_up TOPOLOGY: `edgekv up`; sets COORD (its REST URL), POPS (a file of PoP URLs, one a
 # line), POP_PIDS and UP_S (seconds `edgekv up` took); exits when it fails.
+# shellcheck disable=SC2034 # the benchmark reads what world_up sets
 world_up() {
     local t0
     t0=$($DRIVER mono-us)
@@ -118,6 +120,7 @@ world_down() { "$EKV" down >/dev/null; }
 # PIN is false or there is only one CPU.
 CPUS=()
 for r in $(taskset -cp $$ | sed 's/.*: //; s/,/ /g'); do
+    # shellcheck disable=SC2207 # seq prints numbers
     if [[ $r == *-* ]]; then CPUS+=($(seq "${r%-*}" "${r#*-}")); else CPUS+=("$r"); fi
 done
 PIN=true

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ekv_topology: writes the small topologies the tests and benchmarks start (docs/topology.md),
 # so the same coordinator block is not pasted into every script. Defines functions only, no
 # side effects: tests get it through lib.sh, scripts/bench/lib.sh sources it directly.
