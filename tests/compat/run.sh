@@ -9,6 +9,7 @@ if [ $# -ge 1 ]; then
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # wrangler and the SDK suite need Node.js >= 20: the machine's, or the one scripts/setup cached.
+# shellcheck source-path=SCRIPTDIR
 . ../../scripts/lib/node.sh
 ekv_use_node || exit 2
 
