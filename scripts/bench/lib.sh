@@ -9,8 +9,7 @@
 #   bench_build TARGET...                # scripts/setup, then builds into $BUILD
 # Sets WORK, EDGEKV_HOME (= $WORK/home), BUILD (EDGEKV_BENCH_BUILD, default build), EKV,
 # DRIVER. On exit (normal, error or signal) every tool, peer and world started through these
-# functions is stopped by its pid and WORK is removed; a benchmark with more to undo sets
-# BENCH_ON_EXIT to a command run first.
+# functions is stopped by its pid and WORK is removed.
 # ekv_topology (tests/integration/topology.sh) writes the topologies.
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration/topology.sh"
 
@@ -22,7 +21,6 @@ EKV="$BUILD/bin/edgekv"
 DRIVER="python3 $(dirname "${BASH_SOURCE[0]}")/driver.py"
 CHILD=""        # the benchmark tools running now (run, run_both)
 BENCH_PIDS=""   # peers started with bench_spawn (nginx, redis-server, a bare coordinator)
-BENCH_ON_EXIT="" # the benchmark's own cleanup, run before the rest
 
 bench_build() { # TARGET...: dependencies, then the targets into $BUILD
     scripts/setup
@@ -51,7 +49,6 @@ world_stop_recorded() {
 
 bench_cleanup() {
     set +e # every step runs, whatever the one before returned
-    [ -z "$BENCH_ON_EXIT" ] || eval "$BENCH_ON_EXIT"
     # shellcheck disable=SC2086 # one pid a word
     [ -n "$CHILD" ] && kill $CHILD 2>/dev/null && wait $CHILD 2>/dev/null
     # shellcheck disable=SC2086
