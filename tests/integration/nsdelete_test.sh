@@ -71,6 +71,23 @@ refresh_status() {
     B=$(jq -r '.pops[] | select(.name == "b") | .url' "$H/status.json")
 }
 
+# wait_exited PID: until every thread of PID has exited (10 s at most). After a SIGKILL the
+# leader can show Z while another thread (one in fsync, say) still holds the process's files,
+# the store's lock among them, and `edgekv fault restart-coordinator` takes Z for gone.
+wait_exited() {
+    local t alive
+    for _ in $(seq 1 100); do
+        alive=""
+        for t in /proc/"$1"/task/*/stat; do
+            awk '{ s = substr($0, index($0, ") ") + 2, 1); exit s == "Z" || s == "X" }' "$t" \
+                2>/dev/null && alive=1
+        done
+        [ -n "$alive" ] || return 0
+        sleep 0.1
+    done
+    fail "process $1 still has threads 10 s after SIGKILL"
+}
+
 # rest METHOD PATH [BODY-FILE]: a REST call to the coordinator; sets CODE and BODY.
 rest() {
     local out
@@ -402,6 +419,7 @@ check_default "after deleting the default namespace"
 pass "default: deleted under writes, exists again at once with only the $NKEPT later writes"
 
 "$EKV" fault kill-coordinator >/dev/null || fail "kill-coordinator"
+wait_exited "$CPID"
 "$EKV" fault restart-coordinator >"$H/restart.out" 2>&1 ||
     fail "restart-coordinator: $(cat "$H/restart.out")"
 refresh_status
@@ -465,6 +483,7 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 kill -9 "$CPID"
+wait_exited "$CPID"
 reap_or_kill 100 "$DEL_PID"
 BG=""
 [ "$(cat "$H/del.code")" != 200 ] || fail "resume: the deletion ended before the kill"
