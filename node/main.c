@@ -41,9 +41,9 @@ static int check_jitter(const char *s)
     return ekv_link_parse_jitter(s, &m);
 }
 
-static const char *const policies[] = {"push", "push-all", "invalidate", "ttl", NULL};
+static const char *const policies[] = {"push", "push-all", "invalidate", "ttl", "kv", NULL};
 static const int policy_values[] = {EKV_POLICY_PUSH, EKV_POLICY_PUSH_ALL, EKV_POLICY_INVALIDATE,
-                                    EKV_POLICY_TTL};
+                                    EKV_POLICY_TTL, EKV_POLICY_KV};
 
 #define O(field) offsetof(opts_t, field)
 static const ekv_opt_t table[] = {

@@ -546,12 +546,12 @@ static int reconcile_visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv
 }
 
 /* After the last snapshot page: a cached key at or below the base that the snapshot did not
- * carry was deleted while this PoP was behind. Under ttl changes are not applied at all, so
- * cached copies live out their cacheTtl as they would without the snapshot. */
+ * carry was deleted while this PoP was behind. Under ttl and kv changes are not applied at all,
+ * so cached copies live out their cacheTtl as they would without the snapshot. */
 static void reconcile(ekv_node_t *n)
 {
     reconcile_t r = {n->replica, ekv_replica_snapshot_base(n->replica), NULL, NULL, 0, 0};
-    if (n->cfg.policy != EKV_POLICY_TTL)
+    if (ekv_policy_pushes(n->cfg.policy))
         ekv_cache_visit(n->cache, ekv_now_us(), reconcile_visit, &r);
     for (size_t i = 0; i < r.n; i++) {
         ekv_cache_remove(n->cache, r.ns[i], r.key[i]);

@@ -1,15 +1,16 @@
-/* policy: the four propagation policies (see policy.h). */
+/* policy: the propagation policies (see policy.h). */
 #include "policy.h"
 
 #include <string.h>
 
 #include "ekv_err.h"
 
-static const char *names[] = {"push", "push-all", "invalidate", "ttl"};
+static const char *names[] = {"push", "push-all", "invalidate", "ttl", "kv"};
+#define NPOLICIES (int)(sizeof names / sizeof names[0])
 
 int ekv_policy_parse(const char *s, ekv_policy_t *out)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NPOLICIES; i++)
         if (strcmp(s, names[i]) == 0) {
             *out = (ekv_policy_t)i;
             return EKV_OK;
@@ -19,15 +20,23 @@ int ekv_policy_parse(const char *s, ekv_policy_t *out)
 
 const char *ekv_policy_name(ekv_policy_t p)
 {
-    return (unsigned)p < 4 ? names[p] : "unknown";
+    return (unsigned)p < (unsigned)NPOLICIES ? names[p] : "unknown";
+}
+
+int ekv_policy_pushes(ekv_policy_t p)
+{
+    return p != EKV_POLICY_TTL && p != EKV_POLICY_KV;
 }
 
 void ekv_policy_apply(ekv_cache_t *cache, ekv_policy_t policy, const ekv_msg_t *c, int64_t now_us)
 {
+    if (policy == EKV_POLICY_KV)
+        return; /* not even a lookup: a change must not warm the copy in the LRU */
     ekv_cache_item_t cur;
     int present = ekv_cache_lookup(cache, c->ns, c->key, now_us, &cur) == EKV_OK;
     switch (policy) {
     case EKV_POLICY_TTL:
+    case EKV_POLICY_KV: /* cached copies, found or not, live out their cacheTtl */
         return;
     case EKV_POLICY_INVALIDATE:
         if (present && cur.seq < c->seq)

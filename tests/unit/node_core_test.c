@@ -58,11 +58,13 @@ typedef struct {
     ekv_node_t *n;
 } fix_t;
 
-/* A PoP under policy, said hello to and heartbeaten at tip seq 10. */
-static void fix_open(fix_t *f, ekv_policy_t policy)
+/* A PoP under policy, said hello to and heartbeaten at tip seq 10, its simulated time
+ * running time_scale times faster (1000: a cacheTtl of 60 s lasts 60 ms). */
+static void fix_open_scaled(fix_t *f, ekv_policy_t policy, double time_scale)
 {
     ekv_node_config_t cfg;
     ekv_node_config_defaults(&cfg);
+    cfg.time_scale = time_scale;
     cfg.name = "core-test";
     cfg.http_port = 0;
     cfg.pub_endpoint = "tcp://127.0.0.1:1"; /* nobody: the test is the coordinator */
@@ -84,6 +86,19 @@ static void fix_open(fix_t *f, ekv_policy_t policy)
     ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = 10, .time_us = ekv_now_us(), .epoch = EPO};
     node_deliver(f->n, &hb, ekv_now_us());
     CHECK(node_coordinator_up(f->n));
+}
+
+static void fix_open(fix_t *f, ekv_policy_t policy)
+{
+    fix_open_scaled(f, policy, 1.0);
+}
+
+/* Lets real time pass (the core reads the clock itself). */
+static void pass_ms(int ms)
+{
+    int64_t until = ekv_mono_us() + (int64_t)ms * 1000;
+    while (ekv_mono_us() < until)
+        ;
 }
 
 static void fix_close(fix_t *f)
@@ -240,6 +255,52 @@ static void test_wait_timeout_and_shutdown(void)
     CHECK_EQ(shut.status, 503);
 }
 
+/* kv (KV-SPEC 5): a change pushed by the coordinator does not reach a cached copy, found or
+ * not found: both are served until their cacheTtl, then fetched again. A read with a lower
+ * cacheTtl lowers the copy's life. */
+static void test_kv_serves_cached_copies_until_cache_ttl(void)
+{
+    fix_t f;
+    fix_open_scaled(&f, EKV_POLICY_KV, 1000.0); /* cacheTtl 60 s: 60 ms */
+    rec_t r[8] = {{0}};
+    uint64_t id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("k"), 60, record, &r[0]);
+    deliver_read_reply(&f, id, 9, "old");
+    id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("gone"), 60, record, &r[1]);
+    deliver_read_reply(&f, id, 10, NULL);
+    CHECK_EQ(r[1].negative, 1);
+
+    deliver_change(&f, 11, "k", "new");
+    deliver_change(&f, 12, "gone", "here now");
+    node_read(f.n, B(NS), B("k"), 60, record, &r[2]);
+    node_read(f.n, B(NS), B("gone"), 60, record, &r[3]);
+    CHECK_EQ(r[2].calls, 1);
+    CHECK_STR(r[2].cache_status, "HIT");
+    CHECK_STR(r[2].value, "old"); /* the change did not reach the copy */
+    CHECK_EQ(r[2].seq, 9);
+    CHECK_STR(r[3].cache_status, "HIT");
+    CHECK_EQ(r[3].negative, 1); /* not found, as cached */
+    CHECK_EQ(node_next_req_id(f.n), id + 1); /* nothing went to origin */
+
+    pass_ms(70); /* past the copies' cacheTtl */
+    id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("k"), 60, record, &r[4]);
+    CHECK_EQ(r[4].calls, 0);
+    deliver_read_reply(&f, id, 11, "new");
+    CHECK_STR(r[4].cache_status, "EXPIRED");
+    CHECK_STR(r[4].value, "new");
+
+    /* the lower-cacheTtl rule: a read with cacheTtl 30 leaves the copy 30 ms of life */
+    node_read(f.n, B(NS), B("k"), 30, record, &r[5]);
+    CHECK_STR(r[5].cache_status, "HIT");
+    pass_ms(40);
+    node_read(f.n, B(NS), B("k"), 60, record, &r[6]);
+    CHECK_EQ(r[6].calls, 0); /* expired: gone to origin */
+    fix_close(&f);
+    CHECK_EQ(r[6].calls, 1);
+}
+
 int main(void)
 {
     ekv_log_init("node_core_test", EKV_LOG_ERROR);
@@ -248,5 +309,6 @@ int main(void)
     EKV_TEST_RUN(test_misses_coalesce);
     EKV_TEST_RUN(test_write_then_read_your_write);
     EKV_TEST_RUN(test_wait_timeout_and_shutdown);
+    EKV_TEST_RUN(test_kv_serves_cached_copies_until_cache_ttl);
     EKV_TEST_DONE();
 }

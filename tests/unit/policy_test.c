@@ -3,7 +3,7 @@
  * What a user of a PoP would notice: under push a change replaces what the PoP has cached
  * and never brings in a key nobody read there; under push-all every change is held (a full
  * replica); under invalidate a change drops the cached copy (but never a copy newer than the
- * change, and never inserts); under ttl nothing a change says reaches the cache. A delete
+ * change, and never inserts); under ttl and kv nothing a change says reaches the cache. A delete
  * becomes a "not found" entry carrying the delete's version, so a put that was committed
  * before the delete but arrives after it (catch-up after a gap) cannot bring the key back.
  * Metadata, expiration and commit time travel with the change. Policy names round-trip.
@@ -248,6 +248,35 @@ static void test_ttl_changes_nothing(void)
     ekv_cache_destroy(&c);
 }
 
+/* kv: as ttl, nothing a change says reaches the cache, and a change does not even warm the
+ * copy in the LRU (else every write anywhere would keep it from eviction here). */
+static void test_kv_changes_nothing(void)
+{
+    size_t one = ekv_cache_entry_size(sizeof NS - 1, 1, 0, 2);
+    ekv_cache_t *c = ekv_cache_new(2 * one);
+    cache_put(c, "a", 1, "va");
+    cache_put(c, "b", 1, "vb");
+    ekv_msg_t p = put(2, "a", "v2");
+    ekv_msg_t n = put(3, "n", "vn");
+    ekv_msg_t d = del(4, "b");
+    ekv_policy_apply(c, EKV_POLICY_KV, &p, NOW);
+    ekv_policy_apply(c, EKV_POLICY_KV, &n, NOW);
+    ekv_policy_apply(c, EKV_POLICY_KV, &d, NOW);
+    CHECK_EQ(entries(c), 2);
+    cache_put(c, "c", 1, "vc"); /* evicts the coldest: "a", however often it was written */
+    ekv_cache_item_t it;
+    CHECK_EQ(lookup(c, "a", NOW, &it), EKV_ENOTFOUND);
+    CHECK_EQ(lookup(c, "b", NOW, &it), EKV_OK);
+    CHECK_VALUE(it, "vb");
+    CHECK(!it.negative);
+    CHECK_EQ(it.fresh_until_us, FRESH);
+    CHECK_EQ(lookup(c, "n", NOW, &it), EKV_ENOTFOUND);
+    CHECK(!ekv_policy_pushes(EKV_POLICY_KV));
+    CHECK(!ekv_policy_pushes(EKV_POLICY_TTL));
+    CHECK(ekv_policy_pushes(EKV_POLICY_PUSH) && ekv_policy_pushes(EKV_POLICY_INVALIDATE));
+    ekv_cache_destroy(&c);
+}
+
 /* ---- deletes ----------------------------------------------------------------------------- */
 
 /* Under a pushing policy, a delete of a cached key leaves a negative entry with the delete's
@@ -355,14 +384,15 @@ static void test_parse_and_name_round_trip(void)
     } all[] = {{"push", EKV_POLICY_PUSH},
                {"push-all", EKV_POLICY_PUSH_ALL},
                {"invalidate", EKV_POLICY_INVALIDATE},
-               {"ttl", EKV_POLICY_TTL}};
+               {"ttl", EKV_POLICY_TTL},
+               {"kv", EKV_POLICY_KV}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         ekv_policy_t p = (ekv_policy_t)-1;
         CHECK_EQ(ekv_policy_parse(all[i].name, &p), EKV_OK);
         CHECK_EQ(p, all[i].policy);
         CHECK_STR(ekv_policy_name(p), all[i].name);
     }
-    static const char *bad[] = {"bogus", "", "PUSH", "push ", "pushall", "push-al", "ttl2"};
+    static const char *bad[] = {"bogus", "", "PUSH", "push ", "pushall", "push-al", "ttl2", "KV", "kv "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ekv_policy_t p;
         CHECK_EQ(ekv_policy_parse(bad[i], &p), EKV_EINVAL);
@@ -379,6 +409,7 @@ int main(void)
     EKV_TEST_RUN(test_invalidate_leaves_uncached_keys_alone);
     EKV_TEST_RUN(test_invalidate_keeps_entry_newer_than_change);
     EKV_TEST_RUN(test_ttl_changes_nothing);
+    EKV_TEST_RUN(test_kv_changes_nothing);
     EKV_TEST_RUN(test_push_delete_is_negative_entry);
     EKV_TEST_RUN(test_push_all_delete_is_negative_entry);
     EKV_TEST_RUN(test_metadata_and_expiration_carried);
