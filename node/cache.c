@@ -12,8 +12,9 @@
  * The index is a power-of-two array of chains, doubled when entries exceed buckets; hashes are
  * FNV-1a over the namespace number and the key, recomputed when the table grows (rare) rather
  * than stored. Namespace ids (32 bytes each) are interned in a small table and an entry keeps
- * a 16-bit number instead; with narrow length and expiration fields the header is 64 bytes,
- * so an entry costs 72 bytes beyond its key, metadata and value, counting its bucket.
+ * a 16-bit number instead; with narrow length and expiration fields the header is 80 bytes
+ * (16 of them the stored-at time and read count refresh-ahead needs), so an entry costs 88
+ * bytes beyond its key, metadata and value, counting its bucket.
  *
  * Namespaces: the id comes from a request header, so any client can name new ones (a miss in
  * an unknown namespace caches a negative entry). The table is a hash of at most
@@ -37,12 +38,14 @@ struct entry {
     uint64_t seq;         /* version */
     int64_t commit_us;    /* commit time of the version */
     int64_t fresh_until;  /* microseconds */
+    int64_t stored_us;    /* when this copy was stored */
+    uint32_t reads;       /* client reads since stored (saturates) */
     uint32_t expiration;  /* epoch seconds, 0 = none (clamped to 2106) */
     uint32_t vlen;        /* value length */
     uint16_t klen;        /* key length (keys are at most 512 bytes) */
     uint16_t mlen;        /* metadata length (at most 1024) */
     uint16_t ns;          /* interned namespace number */
-    uint8_t flags;        /* F_NEGATIVE, F_META */
+    uint8_t flags;        /* F_NEGATIVE, F_META, F_REFRESHED */
     char data[];          /* key, then metadata, then value */
 };
 
@@ -57,6 +60,7 @@ typedef struct {
 
 #define F_NEGATIVE 1
 #define F_META     2
+#define F_REFRESHED 4
 
 struct ekv_cache {
     ns_name_t *names;     /* interned namespaces; an entry's ns indexes this */
@@ -78,13 +82,13 @@ size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size
     return sizeof(entry_t) + sizeof(entry_t *) + key_len + meta_len + value_len;
 }
 
-static uint16_t *ns_chain(ekv_cache_t *c, const char *id, size_t len)
+static uint16_t *ns_chain(const ekv_cache_t *c, const char *id, size_t len)
 {
     return &c->ns_heads[ekv_fnv1a(id, len, EKV_FNV_SEED) & (NS_BUCKETS - 1)];
 }
 
 /* The number of namespace ns, or -1 when it holds no entries. */
-static int ns_number(ekv_cache_t *c, ekv_bytes_t ns)
+static int ns_number(const ekv_cache_t *c, ekv_bytes_t ns)
 {
     for (uint16_t s = *ns_chain(c, ns.ptr, ns.len); s; s = c->names[s - 1].next)
         if (c->names[s - 1].len == ns.len && memcmp(c->names[s - 1].id, ns.ptr, ns.len) == 0)
@@ -148,7 +152,7 @@ static uint64_t entry_hash(const entry_t *e)
     return hash_of(e->ns, e->data, e->klen);
 }
 
-static entry_t **find_slot(ekv_cache_t *c, int ns, ekv_bytes_t key, uint64_t h)
+static entry_t **find_slot(const ekv_cache_t *c, int ns, ekv_bytes_t key, uint64_t h)
 {
     entry_t **slot = &c->buckets[h & (c->nbuckets - 1)];
     while (*slot && !((*slot)->ns == ns && (*slot)->klen == key.len &&
@@ -158,7 +162,7 @@ static entry_t **find_slot(ekv_cache_t *c, int ns, ekv_bytes_t key, uint64_t h)
 }
 
 /* The slot of (ns, key), or NULL when its namespace was never stored. */
-static entry_t **lookup_slot(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
+static entry_t **lookup_slot(const ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key)
 {
     int n = ns_number(c, ns);
     return n < 0 ? NULL : find_slot(c, n, key, hash_of(n, key.ptr, key.len));
@@ -271,6 +275,9 @@ static void fill_item(const entry_t *e, ekv_cache_item_t *it)
     it->commit_us = e->commit_us;
     it->expiration = e->expiration;
     it->fresh_until_us = e->fresh_until;
+    it->stored_us = e->stored_us;
+    it->reads = e->reads;
+    it->refreshed = (e->flags & F_REFRESHED) != 0;
     it->negative = (e->flags & F_NEGATIVE) != 0;
     it->has_meta = (e->flags & F_META) != 0;
     it->meta.ptr = e->data + e->klen;
@@ -279,25 +286,56 @@ static void fill_item(const entry_t *e, ekv_cache_item_t *it)
     it->value.len = e->vlen;
 }
 
-int ekv_cache_lookup(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
-                     ekv_cache_item_t *item)
+/* The live entry of (ns, key), made most recent; NULL when absent or expired (dropped). */
+static entry_t *touch(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us)
 {
     entry_t **slot = lookup_slot(c, ns, key);
     if (!slot || !*slot)
-        return EKV_ENOTFOUND;
+        return NULL;
     if (is_expired(*slot, now_us)) {
         c->st.expired++;
         drop(c, slot);
-        return EKV_ENOTFOUND;
+        return NULL;
     }
     entry_t *e = *slot;
     lru_unlink(c, e);
     lru_push_head(c, e);
+    return e;
+}
+
+int ekv_cache_lookup(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
+                     ekv_cache_item_t *item)
+{
+    entry_t *e = touch(c, ns, key, now_us);
+    if (!e)
+        return EKV_ENOTFOUND;
     fill_item(e, item);
     return EKV_OK;
 }
 
-static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it)
+int ekv_cache_read(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
+                   ekv_cache_item_t *item)
+{
+    entry_t *e = touch(c, ns, key, now_us);
+    if (!e)
+        return EKV_ENOTFOUND;
+    if (e->reads < UINT32_MAX)
+        e->reads++;
+    fill_item(e, item);
+    return EKV_OK;
+}
+
+int ekv_cache_peek(const ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
+                   ekv_cache_item_t *item)
+{
+    entry_t **slot = lookup_slot(c, ns, key);
+    if (!slot || !*slot || is_expired(*slot, now_us))
+        return EKV_ENOTFOUND;
+    fill_item(*slot, item);
+    return EKV_OK;
+}
+
+static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it, int64_t now_us)
 {
     size_t ml = it->has_meta ? it->meta.len : 0;
     size_t vl = it->negative ? 0 : it->value.len;
@@ -309,11 +347,13 @@ static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it)
                     : it->expiration > UINT32_MAX ? UINT32_MAX
                                                   : (uint32_t)it->expiration;
     e->fresh_until = it->fresh_until_us;
+    e->stored_us = now_us;
     e->klen = (uint16_t)key.len;
     e->mlen = (uint16_t)ml;
     e->vlen = (uint32_t)vl;
     e->ns = (uint16_t)ns;
-    e->flags = (uint8_t)((it->negative ? F_NEGATIVE : 0) | (it->has_meta ? F_META : 0));
+    e->flags = (uint8_t)((it->negative ? F_NEGATIVE : 0) | (it->has_meta ? F_META : 0) |
+                         (it->refreshed ? F_REFRESHED : 0));
     if (key.len)
         memcpy(e->data, key.ptr, key.len);
     if (ml)
@@ -326,7 +366,6 @@ static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it)
 int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it,
                     int64_t now_us)
 {
-    (void)now_us;
     if (key.len > UINT16_MAX || (it->has_meta && it->meta.len > UINT16_MAX) ||
         (!it->negative && it->value.len > UINT32_MAX))
         return EKV_ETOOBIG;
@@ -340,7 +379,7 @@ int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_c
         ns_release(c, n);
         return EKV_EEXIST;
     }
-    entry_t *e = build(n, key, it);
+    entry_t *e = build(n, key, it, now_us);
     size_t need = size_of(e);
     if (need > c->max_bytes) {
         free(e);

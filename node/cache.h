@@ -5,7 +5,8 @@
  * counted against a byte cap; storing past the cap evicts from the cold end of the LRU.
  * Entries are positive (a value) or negative (known not to exist). Each carries its version
  * (the coordinator's sequence number), commit time, absolute expiration and fresh-until time
- * (from cacheTtl). Expiration always wins: an expired entry is never returned and is dropped
+ * (from cacheTtl), and for refresh-ahead the time it was stored and how often it was read
+ * since (ekv_cache_read). Expiration always wins: an expired entry is never returned and is dropped
  * when seen (lazily) or by ekv_cache_expire_some() (incrementally).
  *
  * Invariants: bytes == sum of entry sizes <= max_bytes after every store; a store never
@@ -26,6 +27,9 @@ typedef struct {
     int64_t commit_us;      /* commit time of this version */
     int64_t expiration;     /* absolute expiration, epoch seconds; 0 = none */
     int64_t fresh_until_us; /* served without revalidation until then; INT64_MAX = always */
+    int64_t stored_us;      /* lookups: when this copy was stored (ignored by store) */
+    uint32_t reads;         /* lookups: reads of this copy since stored (ignored by store) */
+    int refreshed;          /* 1: stored by a refresh ahead of its expiry */
     int negative;           /* 1: the key is known not to exist */
     int has_meta;           /* 1: meta holds metadata JSON */
     ekv_bytes_t meta;       /* metadata JSON text */
@@ -53,7 +57,17 @@ void ekv_cache_destroy(ekv_cache_t **self_p);
 int ekv_cache_lookup(ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
                      ekv_cache_item_t *item);
 
-/* Stores a copy of *item for (ns, key). Returns EKV_OK, EKV_EEXIST when the cache holds a
+/* As ekv_cache_lookup, for a read a client made: the entry's read count goes up by one
+ * (*item shows the count with this read), so refresh-ahead can tell hot copies. */
+int ekv_cache_read(ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
+                   ekv_cache_item_t *item);
+
+/* As ekv_cache_lookup without any side effect: the LRU order, the read count and the entry
+ * stay as they are, even when the entry is past its expiration (EKV_ENOTFOUND then). */
+int ekv_cache_peek(const ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
+                   ekv_cache_item_t *item);
+
+/* Stores a copy of *item for (ns, key), stored at now_us with no reads yet. Returns EKV_OK, EKV_EEXIST when the cache holds a
  * newer version (nothing changes), or EKV_ETOOBIG when the entry alone exceeds the cap. */
 int ekv_cache_store(ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key,
                     const ekv_cache_item_t *item, int64_t now_us);

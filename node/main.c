@@ -22,8 +22,9 @@
  * configuration. The defaults come from those two (opts_defaults). */
 typedef struct {
     const char *name, *http, *pub, *router, *jitter, *ns, *ready_file;
-    double delay_ms, loss, rto_ms, time_scale;
+    double delay_ms, loss, rto_ms, time_scale, refresh_late;
     long seed, coordinator_timeout_ms, cache_mb, min_cache_ttl, origin_timeout_ms;
+    long refresh_hot_reads;
     long max_connections, request_timeout_ms, idle_timeout_ms;
     int policy, verbose;
 } opts_t;
@@ -76,6 +77,12 @@ static const ekv_opt_t table[] = {
      .min = 1, .max = 1L << 30},
     {"origin-timeout-ms", EKV_OPT_INT, O(origin_timeout_ms), "N",
      .help = "coordinator requests fail with 503 after N ms", .min = 1, .max = 3600000},
+    {"refresh-hot-reads", EKV_OPT_INT, O(refresh_hot_reads), "N",
+     .help = "kv: a copy read N times since stored is hot; 0: no refresh-ahead", .min = 0,
+     .max = 1000000000},
+    {"refresh-late", EKV_OPT_DOUBLE, O(refresh_late), "F",
+     .help = "kv: a hot copy read past F of its cacheTtl is refreshed in\nthe background",
+     .dmin = 0, .dmax = 1},
     {"max-connections", EKV_OPT_INT, O(max_connections), "N",
      .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},
     {"request-timeout-ms", EKV_OPT_INT, O(request_timeout_ms), "N",
@@ -113,6 +120,8 @@ static void opts_defaults(opts_t *o)
         .cache_mb = (long)(d.cache_bytes >> 20),
         .min_cache_ttl = (long)d.min_cache_ttl,
         .origin_timeout_ms = d.origin_timeout_ms,
+        .refresh_hot_reads = d.refresh_hot_reads,
+        .refresh_late = d.refresh_late,
         .max_connections = l.max_connections,
         .request_timeout_ms = l.request_timeout_ms,
         .idle_timeout_ms = l.idle_timeout_ms,
@@ -142,6 +151,8 @@ static void configure(const opts_t *o, ekv_node_config_t *cfg, ekv_http_limits_t
     cfg->cache_bytes = (size_t)o->cache_mb << 20;
     cfg->min_cache_ttl = o->min_cache_ttl;
     cfg->origin_timeout_ms = (int)o->origin_timeout_ms;
+    cfg->refresh_hot_reads = (int)o->refresh_hot_reads;
+    cfg->refresh_late = o->refresh_late;
     cfg->ready_file = o->ready_file;
     ekv_http_limits_defaults(lim);
     lim->max_connections = (int)o->max_connections;

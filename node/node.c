@@ -38,6 +38,7 @@ struct pending {
     char *ns, *key;           /* READ: what was asked (owned) */
     size_t ns_len, key_len;
     int64_t cache_ttl_s;      /* READ: cacheTtl of the asking read */
+    int refresh;              /* READ: a refresh-ahead nobody waits for (kv) */
     const char *cache_status; /* READ: "MISS" or "EXPIRED" */
     int64_t deadline_us;      /* fail with 503 after this (monotonic) */
     pending_t *key_chain;     /* READ: next in the reads-in-flight index */
@@ -74,6 +75,8 @@ void ekv_node_config_defaults(ekv_node_config_t *cfg)
     cfg->cache_bytes = 64u << 20;
     cfg->min_cache_ttl = EKV_KV_MIN_CACHE_TTL;
     cfg->origin_timeout_ms = 5000;
+    cfg->refresh_hot_reads = 2;
+    cfg->refresh_late = 0.8;
     cfg->time_scale = 1.0;
     cfg->link.rto_us = 200000;
     cfg->seed = 1;
@@ -615,19 +618,68 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
 
 /* ---- requests of the HTTP surface ----------------------------------------------------- */
 
+/* Sends an origin READ of (ns, key) and lists it among the reads in flight, so later misses
+ * of the key join it. */
+static pending_t *fetch(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
+                        const char *cache_status, node_done_fn done, void *ctx)
+{
+    n->st.origin_reads++;
+    pending_t *p = pending_new(n, EKV_MSG_READ, done, ctx);
+    p->ns = ekv_memdup(ns.ptr, ns.len);
+    p->ns_len = ns.len;
+    p->key = ekv_memdup(key.ptr, key.len);
+    p->key_len = key.len;
+    p->cache_ttl_s = cache_ttl_s;
+    p->cache_status = cache_status;
+    read_index(n, p);
+    ekv_msg_t m = {.type = EKV_MSG_READ, .ns = ns, .key = key};
+    send_request(n, p, &m);
+    return p;
+}
+
+/* Refresh-ahead (kv, KV-SPEC 5.1): a copy read at least refresh_hot_reads times since it was
+ * stored (this read included) is hot; read when at least refresh_late of its cacheTtl has
+ * passed, it is late. Such a read is served from the copy at once, and the key is fetched in
+ * the background; the reply replaces the copy (a newer version, or the same one fresh for
+ * another cacheTtl), so a hot key does not go to origin on a reader's time. One fetch per key
+ * at a time: a miss or refresh of the key already in flight is enough. */
+static void refresh_ahead(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key,
+                          const ekv_cache_item_t *it, int64_t fresh_until, int64_t now,
+                          int64_t cache_ttl_s)
+{
+    if (n->cfg.policy != EKV_POLICY_KV || n->cfg.refresh_hot_reads <= 0 ||
+        it->reads < (uint32_t)n->cfg.refresh_hot_reads || fresh_until == INT64_MAX)
+        return;
+    double life = (double)(fresh_until - it->stored_us);
+    if ((double)(now - it->stored_us) < n->cfg.refresh_late * life || read_find(n, ns, key) ||
+        !node_coordinator_up(n))
+        return;
+    n->st.refreshes++;
+    /* a miss that joins it had lost its copy meanwhile (expired or evicted) */
+    pending_t *p = fetch(n, ns, key, cache_ttl_s, "EXPIRED", NULL, NULL);
+    p->refresh = 1;
+}
+
 void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
                node_done_fn done, void *ctx)
 {
     int64_t now = ekv_now_us();
     ekv_cache_item_t it;
     node_result_t r = {.status = 200, .item = &it};
-    int cached = ekv_cache_lookup(n->cache, ns, key, now, &it) == EKV_OK;
+    int cached = ekv_cache_read(n->cache, ns, key, now, &it) == EKV_OK;
     if (cached && it.fresh_until_us > now) {
         n->st.hits++;
-        if (it.fresh_until_us != INT64_MAX) /* a lower cacheTtl lowers this copy's life */
-            ekv_cache_lower_fresh(n->cache, ns, key, node_fresh_until(n, now, cache_ttl_s));
+        n->st.refresh_hits += it.refreshed;
+        int64_t fresh = it.fresh_until_us;
+        if (fresh != INT64_MAX) { /* a lower cacheTtl lowers this copy's life */
+            int64_t lower = node_fresh_until(n, now, cache_ttl_s);
+            ekv_cache_lower_fresh(n->cache, ns, key, lower);
+            fresh = lower < fresh ? lower : fresh;
+        }
         r.cache_status = "HIT";
+        ekv_cache_item_t copy = it; /* the served item is borrowed by done only */
         done(n, ctx, &r);
+        refresh_ahead(n, ns, key, &copy, fresh, now, cache_ttl_s);
         return;
     }
     if (!node_coordinator_up(n)) {
@@ -651,17 +703,7 @@ void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl
         inflight->followers[inflight->nfollowers++] = (asker_t){done, ctx};
         return;
     }
-    n->st.origin_reads++;
-    pending_t *p = pending_new(n, EKV_MSG_READ, done, ctx);
-    p->ns = ekv_memdup(ns.ptr, ns.len);
-    p->ns_len = ns.len;
-    p->key = ekv_memdup(key.ptr, key.len);
-    p->key_len = key.len;
-    p->cache_ttl_s = cache_ttl_s;
-    p->cache_status = cached ? "EXPIRED" : "MISS";
-    read_index(n, p);
-    ekv_msg_t m = {.type = EKV_MSG_READ, .ns = ns, .key = key};
-    send_request(n, p, &m);
+    fetch(n, ns, key, cache_ttl_s, cached ? "EXPIRED" : "MISS", done, ctx);
 }
 
 /* An origin read came back: the copy is cached and served, unless the cache meanwhile got a
@@ -677,6 +719,7 @@ static void read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
                            .commit_us = m->time_us,
                            .expiration = m->expiration,
                            .fresh_until_us = node_fresh_until(n, now, p->cache_ttl_s),
+                           .refreshed = p->refresh,
                            .negative = !(m->flags & EKV_MSG_F_FOUND),
                            .has_meta = (m->flags & EKV_MSG_F_METADATA) != 0,
                            .meta = m->meta,

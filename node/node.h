@@ -41,6 +41,9 @@ typedef struct {
     size_t cache_bytes;          /* cache memory cap */
     int64_t min_cache_ttl;       /* seconds, simulated */
     int origin_timeout_ms;       /* a coordinator request fails with 503 after this */
+    int refresh_hot_reads;       /* kv: a copy read this often since stored is hot (0: off) */
+    double refresh_late;         /* kv: a hot copy read past this share of its cacheTtl is
+                                    refreshed in the background (0..1) */
     const char *ready_file;      /* written once serving; NULL for none */
 } ekv_node_config_t;
 

@@ -32,6 +32,8 @@ typedef struct {
     uint64_t gaps, catchups, malformed, resyncs;
     uint64_t lists, bulk_gets;
     uint64_t coalesced, unavailable; /* misses joined to a fetch; fast 503s */
+    uint64_t refreshes;              /* kv: background refreshes of hot copies sent */
+    uint64_t refresh_hits;           /* hits served from a copy a refresh stored */
 } node_stats_t;
 
 struct ekv_node {
@@ -83,7 +85,8 @@ typedef struct {
 typedef void (*node_done_fn)(ekv_node_t *n, void *ctx, const node_result_t *r);
 
 /* Reads (ns, key) as a Worker's get with cacheTtl cache_ttl_s: a fresh cached copy at once
- * (HIT); otherwise from the coordinator (MISS, or EXPIRED for a stale copy), joining a fetch
+ * (HIT; under kv a hot copy late in its cacheTtl is also refreshed in the background, see
+ * node.c "refresh-ahead"); otherwise from the coordinator (MISS, or EXPIRED for a stale copy), joining a fetch
  * of the same key already under way; a stale copy when the coordinator is down (STALE), else
  * 503. The copy fetched is cached; when the cache meanwhile got a newer version (a push
  * overtook the reply), that newer one is served. */

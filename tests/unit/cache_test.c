@@ -8,7 +8,8 @@
  * and the index keeps working past its initial 1024 buckets. Namespace ids come from request
  * headers: 70,000 distinct ones (a client naming a new one per request) are all cached in
  * turn, the table holding at most EKV_CACHE_MAX_NS of them, and a name goes with its last
- * entry.
+ * entry. For refresh-ahead each copy knows when it was stored and how often clients read it
+ * since (a new store starts both over); a peek (the look endpoint) changes nothing at all.
  *
  * Time is injected through the now_us arguments; nothing sleeps. Items returned by lookup are
  * borrowed, so every check reads them before the next call that changes the cache. Every
@@ -712,6 +713,67 @@ static void test_namespace_kept_through_its_store(void)
     ekv_cache_destroy(&c);
 }
 
+/* ---- read counts, stored-at time, peek --------------------------------------------------- */
+
+static void test_reads_counted_since_stored(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 20);
+    ekv_cache_item_t it = item(1, LIT("v1")), got;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW + 5, &got), EKV_OK);
+    CHECK_EQ(got.reads, 0); /* a lookup is not a client's read */
+    CHECK_EQ(got.stored_us, NOW);
+    CHECK(!got.refreshed);
+    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("k"), NOW + 10, &got), EKV_OK);
+    CHECK_EQ(got.reads, 1);
+    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("k"), NOW + 20, &got), EKV_OK);
+    CHECK_EQ(got.reads, 2);
+    CHECK_EQ(got.stored_us, NOW);
+
+    /* the same version stored again (a refresh): a new copy, counted from zero */
+    it.refreshed = 1;
+    it.stored_us = 1; /* ignored: the store's own time counts */
+    it.reads = 99;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW + 30), EKV_OK);
+    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("k"), NOW + 40, &got), EKV_OK);
+    CHECK_EQ(got.reads, 1);
+    CHECK_EQ(got.stored_us, NOW + 30);
+    CHECK(got.refreshed);
+    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("absent"), NOW, &got), EKV_ENOTFOUND);
+    ekv_cache_destroy(&c);
+}
+
+static void test_peek_changes_nothing(void)
+{
+    size_t one = ekv_cache_entry_size(sizeof NS_A - 1, 1, 0, 2);
+    ekv_cache_t *c = ekv_cache_new(2 * one);
+    ekv_cache_item_t it = item(1, LIT("va")), got;
+    it.expiration = EXP;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("a"), &it, NOW), EKV_OK);
+    it = item(2, LIT("vb"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("b"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("a"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.seq, 1);
+    CHECK_EQ(got.reads, 0);
+    CHECK_MEM(got.value.ptr, got.value.len, "va", 2);
+    /* past its expiration a peek says absent but drops nothing */
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("a"), EXP * 1000000, &got), EKV_ENOTFOUND);
+    ekv_cache_stats_t st;
+    ekv_cache_stats(c, &st);
+    CHECK_EQ(st.entries, 2);
+    CHECK_EQ(st.expired, 0);
+    /* "a" stays the coldest: the next store evicts it, not "b" */
+    it = item(3, LIT("vc"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("c"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("a"), NOW, &got), EKV_ENOTFOUND);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("b"), NOW, &got), EKV_OK);
+    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("b"), NOW, &got), EKV_OK);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("b"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.reads, 1); /* peeks did not count */
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_B), LIT("b"), NOW, &got), EKV_ENOTFOUND);
+    ekv_cache_destroy(&c);
+}
+
 int main(void)
 {
     EKV_TEST_RUN(test_store_lookup_every_field);
@@ -731,5 +793,7 @@ int main(void)
     EKV_TEST_RUN(test_remove);
     EKV_TEST_RUN(test_namespace_table_is_bounded);
     EKV_TEST_RUN(test_namespace_kept_through_its_store);
+    EKV_TEST_RUN(test_reads_counted_since_stored);
+    EKV_TEST_RUN(test_peek_changes_nothing);
     EKV_TEST_DONE();
 }

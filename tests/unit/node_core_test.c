@@ -301,6 +301,63 @@ static void test_kv_serves_cached_copies_until_cache_ttl(void)
     CHECK_EQ(r[6].calls, 1);
 }
 
+/* Refresh-ahead (kv): a hot copy (read twice since stored) read late (past 0.8 of its
+ * cacheTtl) is served at once and fetched again in the background, one fetch at a time; the
+ * reply replaces the copy. A cold copy read late is not refreshed; a miss while the refresh
+ * is in flight joins it. */
+static void test_kv_refresh_ahead(void)
+{
+    fix_t f;
+    fix_open_scaled(&f, EKV_POLICY_KV, 200.0); /* cacheTtl 60 s: 300 ms; late after 240 ms */
+    rec_t r[10] = {{0}};
+    uint64_t id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[0]);
+    deliver_read_reply(&f, id, 9, "v9");
+    uint64_t cold = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("cold"), 60, record, &r[1]);
+    deliver_read_reply(&f, cold, 9, "c9");
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[2]); /* early: served, nothing sent */
+    CHECK_STR(r[2].cache_status, "HIT");
+    CHECK_EQ(node_next_req_id(f.n), cold + 1);
+
+    pass_ms(260);
+    node_read(f.n, B(NS), B("cold"), 60, record, &r[3]); /* late but read once: cold */
+    CHECK_STR(r[3].cache_status, "HIT");
+    CHECK_EQ(node_next_req_id(f.n), cold + 1);
+    uint64_t refresh = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[4]); /* hot and late */
+    CHECK_EQ(r[4].calls, 1);                            /* served at once... */
+    CHECK_STR(r[4].cache_status, "HIT");
+    CHECK_STR(r[4].value, "v9");
+    CHECK_EQ(node_next_req_id(f.n), refresh + 1); /* ...and refreshed in the background */
+    CHECK_EQ(f.n->st.refreshes, 1);
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[5]);
+    CHECK_EQ(node_next_req_id(f.n), refresh + 1); /* one refresh in flight per key */
+    deliver_read_reply(&f, refresh, 11, "v11");
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[6]);
+    CHECK_STR(r[6].cache_status, "HIT");
+    CHECK_STR(r[6].value, "v11");
+    CHECK_EQ(f.n->st.refresh_hits, 1);
+    CHECK_EQ(f.n->st.misses, 2); /* the two first reads only */
+
+    /* the refreshed copy lives a new cacheTtl: hot and late again, refreshed again; this time
+     * the copy runs out before the reply, and a read meanwhile joins the refresh */
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[7]);
+    pass_ms(260);
+    refresh = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[8]);
+    CHECK_EQ(node_next_req_id(f.n), refresh + 1);
+    pass_ms(60);
+    node_read(f.n, B(NS), B("hot"), 60, record, &r[9]);
+    CHECK_EQ(r[9].calls, 0);
+    CHECK_EQ(node_next_req_id(f.n), refresh + 1); /* joined, not sent again */
+    deliver_read_reply(&f, refresh, 11, "v11");
+    CHECK_EQ(r[9].calls, 1);
+    CHECK_STR(r[9].cache_status, "EXPIRED");
+    CHECK_STR(r[9].value, "v11");
+    fix_close(&f);
+}
+
 int main(void)
 {
     ekv_log_init("node_core_test", EKV_LOG_ERROR);
@@ -310,5 +367,6 @@ int main(void)
     EKV_TEST_RUN(test_write_then_read_your_write);
     EKV_TEST_RUN(test_wait_timeout_and_shutdown);
     EKV_TEST_RUN(test_kv_serves_cached_copies_until_cache_ttl);
+    EKV_TEST_RUN(test_kv_refresh_ahead);
     EKV_TEST_DONE();
 }
