@@ -142,6 +142,8 @@ typedef struct {
 static int visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it)
 {
     walk_t *w = arg;
+    if (!node_ns_ok(ns.ptr, ns.len))
+        return 0; /* cached list replies (kv) live under namespaces no client can name */
     if (!it->negative) {
         w->digest ^= ekv_digest_entry(ns.ptr, ns.len, key.ptr, key.len, it->seq);
         w->count++;
@@ -188,7 +190,7 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
 #define COUNTERS(X)                                                                               \
     X(hits) X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes)                 \
     X(origin_errors) X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups)     \
-    X(malformed) X(lists) X(bulk_gets) X(refreshes) X(refresh_hits)
+    X(malformed) X(lists) X(bulk_gets) X(refreshes) X(refresh_hits) X(list_hits) X(list_misses)
 /* clang-format on */
 
 static json_t *stats_json(ekv_node_t *n)

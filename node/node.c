@@ -35,6 +35,8 @@ struct pending {
     asker_t *followers;       /* READ: later misses of the same key, completed too */
     size_t nfollowers;
     ekv_msg_t *write;         /* WRITE: the request as sent (for read-your-writes) */
+    char *list_key;           /* LIST (kv): where its reply is cached (owned) */
+    size_t list_key_len;
     char *ns, *key;           /* READ: what was asked (owned) */
     size_t ns_len, key_len;
     int64_t cache_ttl_s;      /* READ: cacheTtl of the asking read */
@@ -219,6 +221,7 @@ static void pending_free(pending_t *p)
     }
     free(p->ns);
     free(p->key);
+    free(p->list_key);
     free(p->followers);
     free(p);
 }
@@ -735,6 +738,78 @@ static void read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
         complete(n, &p->followers[i], &r);
 }
 
+/* ---- the list cache (kv) -----------------------------------------------------------------
+ *
+ * A list reply is cached in the PoP's cache itself, so its bytes count against the same cap
+ * and leave by the same LRU: the encoded LIST_REPLY is the value of an entry whose namespace
+ * is the listed one behind a byte no namespace id may hold (LIST_NS_MARK) and whose key is
+ * the namespace's list generation, the limit, the prefix and the start. It is fresh for the
+ * default cacheTtl. A write acknowledged here bumps its namespace's generation, so the lists
+ * cached before it are found no more (they age out of the LRU); generations are a fixed array
+ * by namespace hash, so a shared slot only drops some other namespace's lists early. */
+
+#define LIST_NS_MARK '\x01' /* node_ns_ok refuses it: no real namespace starts with it */
+#define LIST_NS_MAX  80     /* namespace ids are at most 64 bytes (node_ns_ok) */
+
+static uint64_t *list_gen(ekv_node_t *n, ekv_bytes_t ns)
+{
+    return &n->list_gen[ekv_fnv1a(ns.ptr, ns.len, EKV_FNV_SEED) & (LIST_GENS - 1)];
+}
+
+/* The cache namespace of ns's lists, in buf (at least ns.len + 1 bytes). */
+static ekv_bytes_t list_ns(ekv_bytes_t ns, char *buf)
+{
+    buf[0] = LIST_NS_MARK;
+    memcpy(buf + 1, ns.ptr, ns.len);
+    return (ekv_bytes_t){buf, ns.len + 1};
+}
+
+/* The cache key of a listing: generation, limit, prefix length, prefix, start. New. */
+static char *list_key(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
+                      uint64_t limit, size_t *len)
+{
+    uint64_t head[3] = {*list_gen(n, ns), limit, prefix.len};
+    *len = sizeof head + prefix.len + after.len;
+    char *k = ekv_malloc(*len);
+    memcpy(k, head, sizeof head);
+    memcpy(k + sizeof head, prefix.ptr, prefix.len);
+    memcpy(k + sizeof head + prefix.len, after.ptr, after.len);
+    return k;
+}
+
+/* Serves a fresh cached listing; 0 when there is none. */
+static int list_from_cache(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, node_done_fn done,
+                           void *ctx)
+{
+    char buf[LIST_NS_MAX];
+    ekv_cache_item_t it;
+    int64_t now = ekv_now_us();
+    ekv_msg_t m;
+    if (ns.len >= sizeof buf ||
+        ekv_cache_lookup(n->cache, list_ns(ns, buf), key, now, &it) != EKV_OK ||
+        it.fresh_until_us <= now || ekv_msg_decode(it.value.ptr, it.value.len, &m) != EKV_OK)
+        return 0;
+    n->st.list_hits++;
+    node_result_t r = {.status = 200, .list = &m};
+    done(n, ctx, &r);
+    ekv_msg_fini(&m);
+    return 1;
+}
+
+static void list_store(ekv_node_t *n, const pending_t *p, const ekv_msg_t *reply)
+{
+    char buf[LIST_NS_MAX], *body;
+    size_t len;
+    if (p->ns_len >= sizeof buf || ekv_msg_encode(reply, &body, &len) != EKV_OK)
+        return;
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it = {.fresh_until_us = node_fresh_until(n, now, EKV_KV_CACHE_TTL),
+                           .value = {body, len}};
+    ekv_cache_store(n->cache, list_ns((ekv_bytes_t){p->ns, p->ns_len}, buf),
+                    (ekv_bytes_t){p->list_key, p->list_key_len}, &it, now);
+    free(body);
+}
+
 void node_write(ekv_node_t *n, ekv_msg_t *w, node_done_fn done, void *ctx)
 {
     if (!node_coordinator_up(n)) {
@@ -770,6 +845,7 @@ static void write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
                            .meta = w->meta,
                            .value = w->value};
     ekv_cache_store(n->cache, w->ns, w->key, &it, now);
+    (*list_gen(n, w->ns))++; /* this PoP's lists of the namespace include the write now */
     node_result_t r = {.status = 200, .seq = m->seq, .commit_us = m->time_us};
     complete(n, &p->asker, &r);
 }
@@ -777,14 +853,31 @@ static void write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
 void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
                uint64_t limit, node_done_fn done, void *ctx)
 {
+    char *lkey = NULL;
+    size_t lkey_len = 0;
+    if (n->cfg.policy == EKV_POLICY_KV) {
+        lkey = list_key(n, ns, prefix, after, limit, &lkey_len);
+        if (list_from_cache(n, ns, (ekv_bytes_t){lkey, lkey_len}, done, ctx)) {
+            free(lkey);
+            return;
+        }
+    }
     if (!node_coordinator_up(n)) {
+        free(lkey);
         n->st.unavailable++;
         node_result_t r = {.status = 503, .message = "Coordinator unavailable"};
         done(n, ctx, &r);
         return;
     }
     n->st.lists++;
+    n->st.list_misses += lkey != NULL;
     pending_t *p = pending_new(n, EKV_MSG_LIST, done, ctx);
+    if (lkey) {
+        p->list_key = lkey;
+        p->list_key_len = lkey_len;
+        p->ns = ekv_memdup(ns.ptr, ns.len);
+        p->ns_len = ns.len;
+    }
     ekv_msg_t m = {.type = EKV_MSG_LIST, .seq = limit, .ns = ns, .key = prefix, .text = after};
     send_request(n, p, &m);
 }
@@ -859,6 +952,8 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
     case EKV_MSG_LIST_REPLY: {
         node_result_t r = {.status = m->status ? m->status : 200, .message = "Origin error",
                            .list = m};
+        if (p->list_key && r.status == 200)
+            list_store(n, p, m);
         complete(n, &p->asker, &r);
         break;
     }

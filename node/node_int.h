@@ -19,6 +19,7 @@
 #include "vis.h"
 
 #define VIS_RING 8192 /* recent first-visibility records kept for /_edgekv/wait */
+#define LIST_GENS 1024 /* kv: list generations, by namespace hash (node.c, list cache) */
 
 typedef ekv_vis_rec_t vis_t;
 typedef struct pending pending_t; /* a request to the coordinator in flight (node.c) */
@@ -34,6 +35,7 @@ typedef struct {
     uint64_t coalesced, unavailable; /* misses joined to a fetch; fast 503s */
     uint64_t refreshes;              /* kv: background refreshes of hot copies sent */
     uint64_t refresh_hits;           /* hits served from a copy a refresh stored */
+    uint64_t list_hits, list_misses; /* kv: lists served from the list cache / not */
 } node_stats_t;
 
 struct ekv_node {
@@ -64,6 +66,8 @@ struct ekv_node {
     pending_t **reads_idx;        /* plain GET misses in flight, by (ns, key) */
     ekv_vis_t *vis;               /* first visibility of recent changes, and their delays */
     waiter_t *waiters;
+    uint64_t list_gen[LIST_GENS]; /* kv: bumped by a write through this PoP to a namespace
+                                     hashed there, so its cached lists are found no more */
     node_stats_t st;
 };
 
@@ -97,7 +101,9 @@ void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl
  * status and message. 503 at once when the coordinator is down. */
 void node_write(ekv_node_t *n, ekv_msg_t *write, node_done_fn done, void *ctx);
 /* Lists keys of ns with prefix after `after` (exclusive), at most limit, at the coordinator
- * (list results lag like reads: they travel the link). */
+ * (list results lag like reads: they travel the link). Under kv a reply is cached for the
+ * default cacheTtl and served from there while fresh; a write acknowledged through this PoP
+ * drops its namespace's cached lists (read-your-writes), other PoPs' lists lag. */
 void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
                uint64_t limit, node_done_fn done, void *ctx);
 /* Waits until change seq is visible here, at most timeout_ms (done with r->vis NULL then). */

@@ -28,6 +28,8 @@ typedef struct {
     int negative;
     char cache_status[16];
     int vis_seen;
+    size_t listed;    /* node_list: keys in the reply */
+    char first[32];   /* node_list: the first of them */
 } rec_t;
 
 static void record(ekv_node_t *n, void *ctx, const node_result_t *r)
@@ -46,6 +48,12 @@ static void record(ekv_node_t *n, void *ctx, const node_result_t *r)
         rec->seq = r->seq;
     }
     rec->vis_seen = r->vis != NULL;
+    if (r->list) {
+        rec->listed = r->list->nchanges;
+        snprintf(rec->first, sizeof rec->first, "%.*s",
+                 r->list->nchanges ? (int)r->list->changes[0].key.len : 0,
+                 r->list->nchanges ? r->list->changes[0].key.ptr : "");
+    }
 }
 
 static ekv_bytes_t B(const char *s)
@@ -358,6 +366,86 @@ static void test_kv_refresh_ahead(void)
     fix_close(&f);
 }
 
+/* A LIST_REPLY naming the keys given (NULL-terminated), complete. */
+static void deliver_list_reply(fix_t *f, uint64_t req_id, const char **keys)
+{
+    ekv_msg_t heads[4];
+    size_t nk = 0;
+    for (; keys[nk]; nk++)
+        heads[nk] = (ekv_msg_t){.type = EKV_MSG_CHANGE, .seq = 5, .op = EKV_OP_PUT,
+                                .ns = B(NS), .key = B(keys[nk])};
+    ekv_msg_t r = {.type = EKV_MSG_LIST_REPLY, .req_id = req_id, .seq = 10, .changes = heads,
+                   .nchanges = nk};
+    node_deliver(f->n, &r, ekv_now_us());
+}
+
+static ekv_msg_t *put_msg(const char *key, const char *value)
+{
+    ekv_msg_t *w = calloc(1, sizeof *w);
+    CHECK(w != NULL);
+    *w = (ekv_msg_t){.type = EKV_MSG_WRITE, .op = EKV_OP_PUT, .ns = B(NS), .key = B(key),
+                     .value = B(value)};
+    return w;
+}
+
+/* kv: a list reply is cached and served while fresh (the default cacheTtl), per prefix,
+ * start and limit; a write acknowledged through this PoP drops the namespace's lists there;
+ * a change pushed by the coordinator does not (lists lag like reads). Under ttl lists are
+ * never cached. */
+static void test_kv_lists_cached(void)
+{
+    fix_t f;
+    fix_open_scaled(&f, EKV_POLICY_KV, 1000.0); /* default cacheTtl 60 s: 60 ms */
+    rec_t r[8] = {{0}};
+    const char *one[] = {"a", NULL}, *two[] = {"a", "b", NULL};
+    uint64_t id = node_next_req_id(f.n);
+    node_list(f.n, B(NS), B(""), B(""), 1000, record, &r[0]);
+    CHECK_EQ(r[0].calls, 0);
+    deliver_list_reply(&f, id, one);
+    CHECK_EQ(r[0].listed, 1);
+    deliver_change(&f, 11, "b", "vb"); /* elsewhere: this PoP's list lags */
+    node_list(f.n, B(NS), B(""), B(""), 1000, record, &r[1]);
+    CHECK_EQ(r[1].calls, 1); /* from the cache */
+    CHECK_EQ(r[1].listed, 1);
+    CHECK_STR(r[1].first, "a");
+    CHECK_EQ(node_next_req_id(f.n), id + 1);
+    node_list(f.n, B(NS), B("a"), B(""), 1000, record, &r[2]); /* another prefix */
+    node_list(f.n, B(NS), B(""), B(""), 10, record, &r[3]);    /* another limit */
+    CHECK_EQ(r[2].calls + r[3].calls, 0);
+    CHECK_EQ(node_next_req_id(f.n), id + 3);
+    CHECK_EQ(f.n->st.list_hits, 1);
+    CHECK_EQ(f.n->st.list_misses, 3);
+
+    /* a write through this PoP: its next list goes to origin and shows the write */
+    uint64_t wid = node_next_req_id(f.n);
+    rec_t w = {0};
+    node_write(f.n, put_msg("c", "vc"), record, &w);
+    ekv_msg_t ack = {.type = EKV_MSG_WRITE_REPLY, .req_id = wid, .status = 200, .seq = 12,
+                     .time_us = ekv_now_us()};
+    node_deliver(f.n, &ack, ekv_now_us());
+    CHECK_EQ(w.status, 200);
+    id = node_next_req_id(f.n);
+    node_list(f.n, B(NS), B(""), B(""), 1000, record, &r[4]);
+    CHECK_EQ(r[4].calls, 0);
+    CHECK_EQ(node_next_req_id(f.n), id + 1);
+    deliver_list_reply(&f, id, two);
+    CHECK_EQ(r[4].listed, 2);
+
+    pass_ms(70); /* past the default cacheTtl */
+    node_list(f.n, B(NS), B(""), B(""), 1000, record, &r[5]);
+    CHECK_EQ(r[5].calls, 0);
+    CHECK_EQ(node_next_req_id(f.n), id + 2);
+    fix_close(&f);
+
+    fix_open(&f, EKV_POLICY_TTL);
+    id = node_next_req_id(f.n);
+    node_list(f.n, B(NS), B(""), B(""), 1000, record, &r[6]);
+    deliver_list_reply(&f, id, one);
+    node_list(f.n, B(NS), B(""), B(""), 1000, record, &r[7]);
+    CHECK_EQ(r[7].calls, 0); /* to origin again */
+    fix_close(&f);
+}
+
 int main(void)
 {
     ekv_log_init("node_core_test", EKV_LOG_ERROR);
@@ -368,5 +456,6 @@ int main(void)
     EKV_TEST_RUN(test_wait_timeout_and_shutdown);
     EKV_TEST_RUN(test_kv_serves_cached_copies_until_cache_ttl);
     EKV_TEST_RUN(test_kv_refresh_ahead);
+    EKV_TEST_RUN(test_kv_lists_cached);
     EKV_TEST_DONE();
 }
