@@ -10,11 +10,19 @@
  *                                   change the link model on the fly (simulated units)
  *   GET /_edgekv/entries?max=N      digest of the live positive entries (for edgekv verify)
  *                                   and a sample of N entries with their versions
+ *   GET /_edgekv/look?ns=NS&key=K   what this PoP would serve for key K (percent-encoded as
+ *                                   the binding sends it) now, without fetching and without
+ *                                   touching the copy (no LRU move, no read counted):
+ *                                   {"state": "fresh"|"stale"|"absent", "negative", "seq",
+ *                                    "commit_us", "age_ms" (since commit), "cached_ms" (since
+ *                                    stored), "reads", "expires_in_ms" (until its cacheTtl
+ *                                    runs out, negative once stale; null: never), "expiration"}
  *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
  *                                   waits until change N is visible here; answers with its
  *                                   commit and visibility times (JSON), 504 on timeout
  * Times in replies are real microseconds unless named *_ms (simulated milliseconds). */
 #include <event2/buffer.h>
+#include <event2/http.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -22,6 +30,8 @@
 #include <string.h>
 
 #include "ekv_digest.h"
+#include "ekv_err.h"
+#include "ekv_kv.h"
 #include "ekv_time.h"
 #include "http_text.h"
 #include "node_int.h"
@@ -90,6 +100,82 @@ static void do_visibility(ekv_node_t *n, struct evhttp_request *req, struct evke
     node_http_header(req, "Content-Type", "application/json");
     node_http_send(req, 200, "OK", b);
     evbuffer_free(b);
+}
+
+/* The raw (still percent-encoded) value of parameter name in a query string; NULL if none. */
+static const char *raw_param(const char *query, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *end = strchr(p, '&');
+        size_t plen = end ? (size_t)(end - p) : strlen(p);
+        if (plen > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            *len = plen - nl - 1;
+            return p + nl + 1;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Simulated milliseconds of a real duration in microseconds. */
+static json_t *sim_ms(const ekv_node_t *n, int64_t real_us)
+{
+    return json_real(floor((double)real_us * n->cfg.time_scale) / 1000.0);
+}
+
+/* The cached copy of (ns, key) as a read now would find it, peeked: nothing changes. */
+static json_t *look_json(ekv_node_t *n, const char *ns, const char *key, size_t klen)
+{
+    int64_t now = ekv_now_us();
+    ekv_cache_item_t it;
+    json_t *j = json_pack("{s:s, s:s, s:o}", "pop", n->cfg.name, "policy",
+                          ekv_policy_name(n->cfg.policy), "key", node_text_json(key, klen));
+    if (ekv_cache_peek(n->cache, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){key, klen}, now,
+                       &it) != EKV_OK) {
+        json_object_set_new(j, "state", json_string("absent"));
+        json_object_set_new(j, "negative", json_false());
+        const char *none[] = {"seq", "commit_us", "age_ms", "cached_ms", "reads",
+                              "expires_in_ms", "expiration"};
+        for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+            json_object_set_new(j, none[i], json_null());
+        return j;
+    }
+    int fresh = it.fresh_until_us > now;
+    json_object_set_new(j, "state", json_string(fresh ? "fresh" : "stale"));
+    json_object_set_new(j, "negative", json_boolean(it.negative));
+    json_object_set_new(j, "seq", json_integer((json_int_t)it.seq));
+    json_object_set_new(j, "commit_us", json_integer((json_int_t)it.commit_us));
+    json_object_set_new(j, "age_ms", it.commit_us > 0 ? sim_ms(n, now - it.commit_us) : json_null());
+    json_object_set_new(j, "cached_ms", sim_ms(n, now - it.stored_us));
+    json_object_set_new(j, "reads", json_integer((json_int_t)it.reads));
+    json_object_set_new(j, "expires_in_ms", it.fresh_until_us == INT64_MAX
+                                                ? json_null()
+                                                : sim_ms(n, it.fresh_until_us - now));
+    json_object_set_new(j, "expiration",
+                        it.expiration ? json_integer((json_int_t)it.expiration) : json_null());
+    return j;
+}
+
+static void do_look(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *ns = evhttp_find_header(q, "ns"), *raw;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    size_t rlen = 0, klen = 0;
+    char *key = NULL;
+    ekv_kv_error_t err = {0};
+    ns = ns ? ns : n->cfg.default_ns;
+    if (!node_ns_ok(ns, strlen(ns)))
+        ekv_kv_err_set(&err, 400, "Invalid namespace id");
+    else if (!(raw = raw_param(query, "key", &rlen)))
+        ekv_kv_err_set(&err, 400, "look needs key=K (percent-encoded)");
+    else if (ekv_kv_decode_key(raw, rlen, &key, &klen, &err) == EKV_OK)
+        ekv_kv_check_key(key, klen, &err);
+    if (err.status)
+        node_http_fail(req, err.status, err.message);
+    else
+        send_json(req, 200, look_json(n, ns, key, klen));
+    free(key);
 }
 
 /* A whole decimal number in lo..hi; 0 if so. strtod alone takes "inf", "nan" and 1e300,
@@ -286,6 +372,8 @@ int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
         do_visibility(n, req, q);
     else if (!strcmp(path, "/_edgekv/entries"))
         do_entries(n, req, q);
+    else if (!strcmp(path, "/_edgekv/look"))
+        do_look(n, req, q);
     else if (!strncmp(path, "/_edgekv/", 9))
         node_http_fail(req, 404, "Unknown edgekv endpoint");
     else
