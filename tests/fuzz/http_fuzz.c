@@ -838,7 +838,7 @@ static void start_node(void)
     cfg.router_endpoint = router_ep;
     cfg.default_ns = H.ns;                /* rewritten for each input */
     cfg.coordinator_timeout_ms = 3600000; /* a slow input must not take the origin down */
-    cfg.origin_timeout_ms = 500;          /* inside the deadline: a cut-off read is answered */
+    cfg.origin_timeout_ms = 200;          /* inside the deadline: a cut-off read is answered */
     cfg.ready_file = pop_ready;
     H.node = ekv_node_new(H.base, &cfg, err, sizeof err);
     if (!H.node)
