@@ -3,8 +3,10 @@
  *   GET /stats, /_edgekv/stats      counters, cache, visibility-delay summary (JSON)
  *   GET /metrics                    the same in Prometheus text format
  *   GET /_edgekv/visibility?from=I  first-visibility records by insertion index I onwards:
- *                                   {"records": [[seq, commit_us, visible_us], ...],
- *                                    "next": I', "lost": records already overwritten}
+ *                                   {"records": [[seq, commit_us, visible_us, served_us],
+ *                                    ...], "next": I', "lost": records already overwritten};
+ *                                   served_us: when a read here first returned the change
+ *                                   (null: not yet, or no longer known)
  *   POST /_edgekv/fault?partition=1|0[&delay_ms=D][&jitter=SPEC][&loss=P]
  *                                   fault control: cut or restore the link to the coordinator,
  *                                   change the link model on the fly (simulated units)
@@ -17,9 +19,10 @@
  *                                    "commit_us", "age_ms" (since commit), "cached_ms" (since
  *                                    stored), "reads", "expires_in_ms" (until its cacheTtl
  *                                    runs out, negative once stale; null: never), "expiration"}
- *   GET /_edgekv/wait?seq=N[&timeout_ms=T]
- *                                   waits until change N is visible here; answers with its
- *                                   commit and visibility times (JSON), 504 on timeout
+ *   GET /_edgekv/wait?seq=N[&timeout_ms=T][&served=1]
+ *                                   waits until change N is visible here (served=1: until a
+ *                                   read here returned it); answers with its commit,
+ *                                   visibility and served times (JSON), 504 on timeout
  * Times in replies are real microseconds unless named *_ms (simulated milliseconds). */
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -60,24 +63,29 @@ static void wait_done(ekv_node_t *n, void *ctx, const node_result_t *r)
         json_decref(j);
         return;
     }
-    send_json(req, 200,
-              json_pack("{s:I, s:I, s:I, s:I}", "seq", (json_int_t)seq, "commit_us",
-                        (json_int_t)v->commit_us, "visible_us", (json_int_t)v->visible_us,
-                        "delay_us", (json_int_t)(v->visible_us - v->commit_us)));
+    json_t *j = json_pack("{s:I, s:I, s:I, s:I}", "seq", (json_int_t)seq, "commit_us",
+                          (json_int_t)v->commit_us, "visible_us", (json_int_t)v->visible_us,
+                          "delay_us", (json_int_t)(v->visible_us - v->commit_us));
+    json_object_set_new(j, "served_us",
+                        r->served_us ? json_integer((json_int_t)r->served_us) : json_null());
+    send_json(req, 200, j);
 }
 
 static void do_wait(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
 {
     const char *s = evhttp_find_header(q, "seq");
     const char *t = evhttp_find_header(q, "timeout_ms");
+    const char *sv = evhttp_find_header(q, "served");
     char *end = NULL;
     unsigned long long seq = s ? strtoull(s, &end, 10) : 0;
     long timeout = t ? strtol(t, NULL, 10) : 10000;
-    if (!s || *end || seq == 0 || timeout <= 0 || timeout > 600000) {
-        node_http_fail(req, 400, "wait needs seq=N (N > 0) and timeout_ms in 1..600000");
+    if (!s || *end || seq == 0 || timeout <= 0 || timeout > 600000 ||
+        (sv && strcmp(sv, "0") && strcmp(sv, "1"))) {
+        node_http_fail(req, 400,
+                       "wait needs seq=N (N > 0), timeout_ms in 1..600000 and served=0|1");
         return;
     }
-    node_wait(n, seq, (int)timeout, wait_done, req);
+    node_wait(n, seq, sv && sv[0] == '1', (int)timeout, wait_done, req);
 }
 
 /* Collectors poll this during a run; the ring keeps the last VIS_RING records. */
@@ -93,8 +101,13 @@ static void do_visibility(ekv_node_t *n, struct evhttp_request *req, struct evke
     evbuffer_add_printf(b, "{\"records\":[");
     for (uint64_t i = from; i < next; i++) {
         const vis_t *v = ekv_vis_at(n->vis, i);
-        evbuffer_add_printf(b, "%s[%" PRIu64 ",%" PRId64 ",%" PRId64 "]", i > from ? "," : "",
+        int64_t served = ekv_served_at(n->served, v->seq);
+        evbuffer_add_printf(b, "%s[%" PRIu64 ",%" PRId64 ",%" PRId64 ",", i > from ? "," : "",
                             v->seq, v->commit_us, v->visible_us);
+        if (served)
+            evbuffer_add_printf(b, "%" PRId64 "]", served);
+        else
+            evbuffer_add_printf(b, "null]");
     }
     evbuffer_add_printf(b, "],\"next\":%" PRIu64 ",\"lost\":%" PRIu64 "}\n", next, lost);
     node_http_header(req, "Content-Type", "application/json");

@@ -53,6 +53,7 @@ struct pending {
 /* A node_wait parked until a sequence becomes visible. */
 struct waiter {
     uint64_t seq;
+    int served; /* waits for the first read returning seq, not its arrival */
     asker_t asker;
     int64_t deadline_us; /* monotonic */
     waiter_t *next;
@@ -409,35 +410,72 @@ static void on_dealer(void *sock, void *arg)
 
 /* ---- visibility -------------------------------------------------------------------------- */
 
-/* Records the first time seq became visible here and answers its waiters. */
-static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
+/* Answers the waiters of seq that want what w_served says, if it is visible that way now;
+ * returns how many were. */
+static int answer_waiters(ekv_node_t *n, uint64_t seq, int w_served)
 {
-    const vis_t *v = ekv_vis_record(n->vis, seq, commit_us, now);
-    if (!v)
-        return;
+    const vis_t *v = ekv_vis_find(n->vis, seq);
+    int64_t served = ekv_served_at(n->served, seq), answered = 0;
+    if (!v || (w_served && !served))
+        return 0;
     for (waiter_t **w = &n->waiters; *w;) {
-        if ((*w)->seq != seq) {
+        if ((*w)->seq != seq || (*w)->served != w_served) {
             w = &(*w)->next;
             continue;
         }
         waiter_t *done = *w;
         *w = done->next;
-        node_result_t r = {.status = 200, .seq = seq, .vis = v};
+        node_result_t r = {.status = 200, .seq = seq, .vis = v, .served_us = served};
         complete(n, &done->asker, &r);
         free(done);
+        answered++;
+    }
+    return (int)answered;
+}
+
+/* Records the first time seq became visible here and answers its waiters. */
+static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
+{
+    if (ekv_vis_record(n->vis, seq, commit_us, now))
+        answer_waiters(n, seq, 0);
+}
+
+/* Change c arrived (now): under a pushing policy a read here returns it from now on; under
+ * ttl and kv only once the cached copy is gone or refreshed and a read fetched it. */
+static void note_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
+{
+    if (!ekv_policy_pushes(n->cfg.policy))
+        ekv_served_pending(n->served, c->ns, c->key, c->seq);
+    else if (ekv_served_mark(n->served, c->seq, now))
+        answer_waiters(n, c->seq, 1);
+}
+
+/* A read here returned version of (ns, key): the changes of the key it includes are served. */
+static void note_served(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, uint64_t version,
+                        int64_t now)
+{
+    if (!ekv_served_read(n->served, ns, key, version, now) || !n->waiters)
+        return;
+    for (waiter_t *w = n->waiters, *next; w; w = next) {
+        next = w->next; /* answering frees w, and maybe others of its seq */
+        if (w->served && ekv_served_at(n->served, w->seq) && answer_waiters(n, w->seq, 1))
+            next = n->waiters; /* the list changed: start over (answered ones are gone) */
     }
 }
 
-void node_wait(ekv_node_t *n, uint64_t seq, int timeout_ms, node_done_fn done, void *ctx)
+void node_wait(ekv_node_t *n, uint64_t seq, int served, int timeout_ms, node_done_fn done,
+               void *ctx)
 {
     const vis_t *v = ekv_vis_find(n->vis, seq);
-    if (v) {
-        node_result_t r = {.status = 200, .seq = seq, .vis = v};
+    int64_t served_us = ekv_served_at(n->served, seq);
+    if (v && (!served || served_us)) {
+        node_result_t r = {.status = 200, .seq = seq, .vis = v, .served_us = served_us};
         done(n, ctx, &r);
         return;
     }
     waiter_t *w = ekv_calloc(1, sizeof *w);
     w->seq = seq;
+    w->served = served;
     w->asker = (asker_t){done, ctx};
     w->deadline_us = ekv_mono_us() + (int64_t)timeout_ms * 1000;
     w->next = n->waiters;
@@ -494,6 +532,8 @@ static void resync(ekv_node_t *n)
     n->gen++; /* replies to requests of the old store are ignored */
     ekv_cache_destroy(&n->cache);
     n->cache = ekv_cache_new(n->cfg.cache_bytes);
+    ekv_served_destroy(&n->served); /* sequence numbers may repeat */
+    n->served = ekv_served_new(VIS_RING, SERVED_KEYS);
     ekv_replica_reset(n->replica);
     say_hello(n);
 }
@@ -521,6 +561,7 @@ static void on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
     ekv_policy_apply(n->cache, n->cfg.policy, c, now);
     n->st.changes_applied++;
     record_visible(n, c->seq, c->time_us, now);
+    note_change(n, c, now);
     if (what) {
         n->st.gaps++;
         ekv_warn("gap: applied %llu, got %llu; catching up",
@@ -613,6 +654,7 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
             now = ekv_now_us();
             ekv_policy_apply(n->cache, n->cfg.policy, c, now);
             record_visible(n, c->seq, c->time_us, now);
+            note_change(n, c, now);
             n->st.changes_applied++;
         }
     }
@@ -682,6 +724,7 @@ void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl
         r.cache_status = "HIT";
         ekv_cache_item_t copy = it; /* the served item is borrowed by done only */
         done(n, ctx, &r);
+        note_served(n, ns, key, copy.seq, now);
         refresh_ahead(n, ns, key, &copy, fresh, now, cache_ttl_s);
         return;
     }
@@ -690,6 +733,7 @@ void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl
         if (cached) {
             n->st.stale_hits++;
             r.cache_status = "STALE";
+            note_served(n, ns, key, it.seq, now);
         } else {
             n->st.unavailable++;
             r = (node_result_t){.status = 503, .message = "Coordinator unavailable"};
@@ -733,9 +777,12 @@ static void read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
     if (ekv_cache_store(n->cache, ns, key, &it, now) == EKV_EEXIST &&
         ekv_cache_lookup(n->cache, ns, key, now, &newer) == EKV_OK)
         r.item = &newer;
+    uint64_t version = r.item->seq; /* the item is borrowed until the next cache change */
     complete(n, &p->asker, &r);
     for (size_t i = 0; i < p->nfollowers; i++)
         complete(n, &p->followers[i], &r);
+    if (p->asker.done || p->nfollowers) /* a refresh alone is no read */
+        note_served(n, ns, key, version, now);
 }
 
 /* ---- the list cache (kv) -----------------------------------------------------------------
@@ -846,6 +893,8 @@ static void write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
                            .value = w->value};
     ekv_cache_store(n->cache, w->ns, w->key, &it, now);
     (*list_gen(n, w->ns))++; /* this PoP's lists of the namespace include the write now */
+    if (ekv_served_mark(n->served, m->seq, now)) /* read-your-writes: served from now on */
+        answer_waiters(n, m->seq, 1);
     node_result_t r = {.status = 200, .seq = m->seq, .commit_us = m->time_us};
     complete(n, &p->asker, &r);
 }
@@ -1075,6 +1124,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->npend_buckets = 4096;
     n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
     n->vis = ekv_vis_new(VIS_RING);
+    n->served = ekv_served_new(VIS_RING, SERVED_KEYS);
     n->link_armed = INT64_MAX;
     n->link_timer = ekv_fine_timer_new(base, on_link, n);
     if (!n->link_timer) {
@@ -1142,6 +1192,7 @@ void ekv_node_destroy(ekv_node_t **self_p)
     free(n->reads_idx);
     ekv_replica_destroy(&n->replica);
     ekv_vis_destroy(&n->vis);
+    ekv_served_destroy(&n->served);
     free(n->pend);
     free(n);
     *self_p = NULL;

@@ -19,6 +19,7 @@
 #include "vis.h"
 
 #define VIS_RING 8192 /* recent first-visibility records kept for /_edgekv/wait */
+#define SERVED_KEYS 4096 /* keys with changes not yet served, tracked at most (policy.h) */
 #define LIST_GENS 1024 /* kv: list generations, by namespace hash (node.c, list cache) */
 
 typedef ekv_vis_rec_t vis_t;
@@ -65,6 +66,7 @@ struct ekv_node {
     int partitioned;              /* fault: everything to and from the coordinator is lost */
     pending_t **reads_idx;        /* plain GET misses in flight, by (ns, key) */
     ekv_vis_t *vis;               /* first visibility of recent changes, and their delays */
+    ekv_served_t *served;         /* when recent changes were first served by a read here */
     waiter_t *waiters;
     uint64_t list_gen[LIST_GENS]; /* kv: bumped by a write through this PoP to a namespace
                                      hashed there, so its cached lists are found no more */
@@ -83,6 +85,8 @@ typedef struct {
     int64_t commit_us;            /* node_write: its commit time */
     const ekv_msg_t *list;        /* node_list: the coordinator's LIST_REPLY */
     const vis_t *vis;             /* node_wait: when seq became visible (NULL: timed out) */
+    int64_t served_us;            /* node_wait: when a read here first returned seq (0: not
+                                     yet, or not known) */
 } node_result_t;
 
 /* Called exactly once per request, on the loop thread. */
@@ -106,8 +110,10 @@ void node_write(ekv_node_t *n, ekv_msg_t *write, node_done_fn done, void *ctx);
  * drops its namespace's cached lists (read-your-writes), other PoPs' lists lag. */
 void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
                uint64_t limit, node_done_fn done, void *ctx);
-/* Waits until change seq is visible here, at most timeout_ms (done with r->vis NULL then). */
-void node_wait(ekv_node_t *n, uint64_t seq, int timeout_ms, node_done_fn done, void *ctx);
+/* Waits until change seq is visible here (arrived; served: returned by a read here), at most
+ * timeout_ms (done with r->vis NULL and r->served_us 0 then). */
+void node_wait(ekv_node_t *n, uint64_t seq, int served, int timeout_ms, node_done_fn done,
+               void *ctx);
 
 /* Fault control: cut the link (everything sent either way is lost) or restore it. */
 void node_set_partition(ekv_node_t *n, int on);

@@ -28,6 +28,7 @@ typedef struct {
     int negative;
     char cache_status[16];
     int vis_seen;
+    int64_t served_us;
     size_t listed;    /* node_list: keys in the reply */
     char first[32];   /* node_list: the first of them */
 } rec_t;
@@ -48,6 +49,7 @@ static void record(ekv_node_t *n, void *ctx, const node_result_t *r)
         rec->seq = r->seq;
     }
     rec->vis_seen = r->vis != NULL;
+    rec->served_us = r->served_us;
     if (r->list) {
         rec->listed = r->list->nchanges;
         snprintf(rec->first, sizeof rec->first, "%.*s",
@@ -243,7 +245,7 @@ static void test_wait_timeout_and_shutdown(void)
     fix_t f;
     fix_open(&f, EKV_POLICY_PUSH);
     rec_t w = {0}, late = {0}, shut = {0};
-    node_wait(f.n, 11, 5000, record, &w);
+    node_wait(f.n, 11, 0, 5000, record, &w);
     CHECK_EQ(w.calls, 0);
     deliver_change(&f, 11, "k", "v");
     CHECK_EQ(w.calls, 1);
@@ -446,6 +448,46 @@ static void test_kv_lists_cached(void)
     fix_close(&f);
 }
 
+/* Served visibility: under kv a change arrives (visible) at once but is first served when a
+ * read returns it, after the cached copy ran out; a wait for "served" is answered then.
+ * Under push it is served when it arrives. */
+static void test_served_visibility(void)
+{
+    fix_t f;
+    fix_open_scaled(&f, EKV_POLICY_KV, 1000.0);
+    rec_t r[4] = {{0}}, arrived = {0}, served = {0};
+    uint64_t id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("k"), 60, record, &r[0]);
+    deliver_read_reply(&f, id, 9, "old");
+    node_wait(f.n, 11, 1, 5000, record, &served);
+    deliver_change(&f, 11, "k", "new");
+    node_wait(f.n, 11, 0, 5000, record, &arrived);
+    CHECK_EQ(arrived.calls, 1);
+    CHECK(arrived.vis_seen);
+    CHECK_EQ(arrived.served_us, 0);
+    CHECK_EQ(served.calls, 0);
+    node_read(f.n, B(NS), B("k"), 60, record, &r[1]); /* the old copy: not served yet */
+    CHECK_EQ(served.calls, 0);
+    CHECK_EQ(ekv_served_at(f.n->served, 11), 0);
+    pass_ms(70);
+    id = node_next_req_id(f.n);
+    node_read(f.n, B(NS), B("k"), 60, record, &r[2]);
+    int64_t before = ekv_now_us();
+    deliver_read_reply(&f, id, 11, "new");
+    CHECK_EQ(served.calls, 1);
+    CHECK(served.vis_seen);
+    CHECK_GE(served.served_us, before);
+    CHECK_GE(served.served_us - ekv_vis_find(f.n->vis, 11)->visible_us, 60000);
+    fix_close(&f);
+
+    fix_open(&f, EKV_POLICY_PUSH);
+    deliver_change(&f, 11, "k", "v");
+    CHECK_EQ(ekv_served_at(f.n->served, 11), ekv_vis_find(f.n->vis, 11)->visible_us);
+    node_wait(f.n, 11, 1, 5000, record, &r[3]);
+    CHECK_EQ(r[3].calls, 1);
+    fix_close(&f);
+}
+
 int main(void)
 {
     ekv_log_init("node_core_test", EKV_LOG_ERROR);
@@ -457,5 +499,6 @@ int main(void)
     EKV_TEST_RUN(test_kv_serves_cached_copies_until_cache_ttl);
     EKV_TEST_RUN(test_kv_refresh_ahead);
     EKV_TEST_RUN(test_kv_lists_cached);
+    EKV_TEST_RUN(test_served_visibility);
     EKV_TEST_DONE();
 }

@@ -374,6 +374,67 @@ static void test_metadata_and_expiration_carried(void)
     ekv_cache_destroy(&c);
 }
 
+/* ---- served visibility ------------------------------------------------------------------ */
+
+/* A change seen is served by the first read returning its version or a newer one of its key;
+ * a read of an older version, or of another key, serves nothing. */
+static void test_served_by_reads(void)
+{
+    CHECK(ekv_served_new(6, 4) == NULL);
+    CHECK(ekv_served_new(8, 0) == NULL);
+    ekv_served_t *s = ekv_served_new(8, 4);
+    ekv_served_pending(s, str(NS), str("k"), 11);
+    ekv_served_pending(s, str(NS), str("k"), 13);
+    ekv_served_pending(s, str(NS), str("k"), 12); /* out of order (catch-up) */
+    ekv_served_pending(s, str(NS), str("k"), 12); /* twice */
+    ekv_served_pending(s, str(NS), str("j"), 14);
+    CHECK_EQ(ekv_served_keys(s), 2);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("k"), 10, NOW), 0); /* an older copy */
+    CHECK_EQ(ekv_served_read(s, str(NS), str("x"), 99, NOW), 0); /* another key */
+    CHECK_EQ(ekv_served_at(s, 11), 0);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("k"), 12, NOW + 5), 2);
+    CHECK_EQ(ekv_served_at(s, 11), NOW + 5);
+    CHECK_EQ(ekv_served_at(s, 12), NOW + 5);
+    CHECK_EQ(ekv_served_at(s, 13), 0);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("k"), 13, NOW + 9), 1);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("k"), 13, NOW + 20), 0); /* first served stays */
+    CHECK_EQ(ekv_served_at(s, 13), NOW + 9);
+    CHECK_EQ(ekv_served_keys(s), 1);
+    /* served at arrival (a pushing policy, a write made here): once */
+    CHECK_EQ(ekv_served_mark(s, 15, NOW + 30), 1);
+    CHECK_EQ(ekv_served_mark(s, 15, NOW + 40), 0);
+    CHECK_EQ(ekv_served_at(s, 15), NOW + 30);
+    ekv_served_pending(s, str(NS), str("k"), 15); /* served already: nothing to wait for */
+    CHECK_EQ(ekv_served_keys(s), 1);
+    ekv_served_destroy(&s);
+    ekv_served_destroy(&s);
+}
+
+/* Memory is bounded: EKV_SERVED_PER_KEY pending changes a key (the oldest forgotten) and
+ * max_keys keys (the one waiting longest forgotten); the ring forgets old sequences. */
+static void test_served_bounded(void)
+{
+    ekv_served_t *s = ekv_served_new(64, 2);
+    for (uint64_t q = 1; q <= EKV_SERVED_PER_KEY + 2; q++)
+        ekv_served_pending(s, str(NS), str("k"), q);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("k"), 100, NOW), EKV_SERVED_PER_KEY);
+    CHECK_EQ(ekv_served_at(s, 1), 0); /* forgotten */
+    CHECK_EQ(ekv_served_at(s, 2), 0);
+    CHECK_EQ(ekv_served_at(s, 3), NOW);
+    ekv_served_pending(s, str(NS), str("a"), 20);
+    ekv_served_pending(s, str(NS), str("b"), 21);
+    ekv_served_pending(s, str(NS), str("c"), 22); /* a third key: "a" goes */
+    CHECK_EQ(ekv_served_keys(s), 2);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("a"), 30, NOW), 0);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("b"), 30, NOW), 1);
+    CHECK_EQ(ekv_served_read(s, str(NS), str("c"), 30, NOW), 1);
+    CHECK_EQ(ekv_served_keys(s), 0);
+    CHECK_EQ(ekv_served_mark(s, 3 + 64, NOW + 1), 1); /* takes 3's slot */
+    CHECK_EQ(ekv_served_at(s, 3), 0);
+    ekv_served_pending(s, str(NS), str("z"), 99);
+    ekv_served_destroy(&s); /* frees what is still pending */
+}
+
 /* ---- names ------------------------------------------------------------------------------- */
 
 static void test_parse_and_name_round_trip(void)
@@ -414,5 +475,7 @@ int main(void)
     EKV_TEST_RUN(test_push_all_delete_is_negative_entry);
     EKV_TEST_RUN(test_metadata_and_expiration_carried);
     EKV_TEST_RUN(test_parse_and_name_round_trip);
+    EKV_TEST_RUN(test_served_by_reads);
+    EKV_TEST_RUN(test_served_bounded);
     EKV_TEST_DONE();
 }
