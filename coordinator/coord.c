@@ -20,7 +20,6 @@
 #include "ekv_zev.h"
 #include "committer.h"
 
-#define PRIO_FLUSH         2 /* the commit runs after every ready socket and HTTP event */
 #define CATCHUP_MAX_BYTES  (8u * 1024 * 1024)
 #define SWEEP_BATCH        1000
 #define HELLO_HEARTBEAT_US 20000 /* a heartbeat this soon after a hello */
@@ -963,7 +962,7 @@ ekv_coord_t *ekv_coord_new(struct event_base *base, const ekv_coord_config_t *cf
         snprintf(errbuf, errlen, "timerfd_create: %s", strerror(errno));
         goto fail;
     }
-    event_priority_set(c->flush_ev, PRIO_FLUSH);
+    event_priority_set(c->flush_ev, COORD_PRIO_BACKGROUND);
     c->router_zev = ekv_zev_new(base, c->router, 256, on_router, c);
     if (!c->router_zev) {
         snprintf(errbuf, errlen, "cannot watch the ROUTER socket: %s", strerror(errno));

@@ -76,6 +76,10 @@ struct ekv_coord {
     coord_stats_t st;
 };
 
+/* The priority of background work (commit groups, digest steps): it runs after every ready
+ * socket and HTTP event, so a long job never starves them. */
+#define COORD_PRIO_BACKGROUND 2
+
 /* Now, in the epoch seconds that expirations are compared with. */
 int64_t coord_now_s(const ekv_coord_t *c);
 /* Reads the live version of (ns, key) into *m (ekv_msg_fini it): EKV_ENOTFOUND when absent or

@@ -796,7 +796,10 @@ static void digest_step(evutil_socket_t fd, short what, void *arg)
     int more = page.more;
     ekv_page_fini(&page);
     if (more) {
-        event_active(d->ev, EV_TIMEOUT, 0); /* after what is ready on this turn */
+        /* A zero timeout, not event_active: an event activated from its own callback would
+         * run again before the loop polls its sockets, starving them until the walk ends. */
+        struct timeval now = {0, 0};
+        event_add(d->ev, &now);
         return;
     }
     char hex[32];
@@ -816,6 +819,7 @@ static void digest(ekv_coord_t *c, struct evhttp_request *req)
     d->req = req;
     d->now_s = coord_now_s(c);
     d->ev = event_new(c->base, -1, 0, digest_step, d);
+    event_priority_set(d->ev, COORD_PRIO_BACKGROUND); /* after every ready socket */
     digest_step(-1, 0, d);
 }
 

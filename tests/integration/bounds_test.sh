@@ -7,7 +7,11 @@
 #      some 503 "Coordinator busy" and the rest 200, every acknowledged write is readable, and
 #      writing goes on normally afterwards;
 #   3. with catch-up replies paced (--catchup-rate), a PoP that missed thousands of changes is
-#      told "busy" and asks again until it has them all (nothing lost, verify passes).
+#      told "busy" and asks again until it has them all (nothing lost, verify passes);
+#   4. the digest of a large store (400,000 keys) is walked a page per loop turn: the
+#      coordinator answers other requests meanwhile, each within a fraction of the walk (it
+#      used to hold its loop for the whole walk, a second or more, long enough for PoPs to
+#      count it down).
 # Usage: bounds_test.sh BIN_DIR SRC_DIR INJECT
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
@@ -93,6 +97,31 @@ busy=$(curl -sf "$FULL/_edgekv/stats" | jq -r .replica.catchups_busy)
 [ "$busy" -gt 0 ] || fail "catch-up of 6000 changes at 64 KiB/s was never told busy"
 verify_ok "after the paced catch-up"
 pass "6000 missed changes caught up at 64 KiB/s ($busy busy replies asked again), verify equal"
+
+# ---- 4. the digest in steps ---------------------------------------------------------------------
+for b in $(seq 0 39); do
+    jq -nc --argjson b "$b" '[range(0; 10000) | {key: "d\($b)-\(.)", value: "v"}]' \
+        >"$EDGEKV_HOME/d.json"
+    bulk_put "$EDGEKV_HOME/d.json"
+done
+t0=$(date +%s%N)
+curl -s --max-time 60 "$C/_edgekv/digest" >"$EDGEKV_HOME/digest.json" &
+dpid=$!
+sleep 0.05
+worst=0
+while kill -0 "$dpid" 2>/dev/null; do
+    h0=$(date +%s%N)
+    curl -sf --max-time 10 -o /dev/null "$C/health" || fail "/health during the digest"
+    ms=$((($(date +%s%N) - h0) / 1000000))
+    [ "$ms" -gt "$worst" ] && worst=$ms
+done
+wait "$dpid"
+total=$((($(date +%s%N) - t0) / 1000000))
+entries=$(jq -r .entries "$EDGEKV_HOME/digest.json")
+[ "$entries" -ge 400000 ] || fail "digest counted $entries entries"
+[ $((worst * 2)) -lt "$total" ] ||
+    fail "/health took $worst ms during a digest of $total ms: the loop was held"
+pass "a digest of $entries entries took $total ms; /health answered within $worst ms meanwhile"
 
 gone "$CPID" && fail "coordinator died"
 echo "$PASSED passed, 0 failed"
