@@ -29,9 +29,14 @@ static void state_path(char *buf, size_t len)
 
 static json_t *proc_json(const ekv_proc_t *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s}", "name", p->name, "city", p->city, "url",
-                     p->url, "pid", p->pid, "start", (json_int_t)p->start, "delay_ms", p->delay_ms,
-                     "policy", p->policy);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s}", "name", p->name, "city", p->city,
+                          "url", p->url, "pid", p->pid, "start", (json_int_t)p->start, "delay_ms",
+                          p->delay_ms, "policy", p->policy);
+    if (p->tier[0])
+        json_object_set_new(j, "tier", json_string(p->tier));
+    if (p->serve[0])
+        json_object_set_new(j, "serve", json_string(p->serve));
+    return j;
 }
 
 static void copy_str(json_t *o, const char *k, char *dst, size_t n)
@@ -48,6 +53,8 @@ static int proc_from(json_t *o, ekv_proc_t *p)
     copy_str(o, "city", p->city, sizeof p->city);
     copy_str(o, "url", p->url, sizeof p->url);
     copy_str(o, "policy", p->policy, sizeof p->policy);
+    copy_str(o, "tier", p->tier, sizeof p->tier);
+    copy_str(o, "serve", p->serve, sizeof p->serve);
     p->pid = (int)json_integer_value(json_object_get(o, "pid"));
     p->start = (unsigned long long)json_integer_value(json_object_get(o, "start"));
     p->delay_ms = json_number_value(json_object_get(o, "delay_ms"));
@@ -56,12 +63,18 @@ static int proc_from(json_t *o, ekv_proc_t *p)
 
 int ekv_state_save(const ekv_state_t *st)
 {
-    json_t *pops = json_array();
+    json_t *pops = json_array(), *tiers = json_array();
     for (size_t i = 0; i < st->npops; i++)
         json_array_append_new(pops, proc_json(&st->pops[i]));
+    for (size_t i = 0; i < st->ntiers; i++)
+        json_array_append_new(tiers, proc_json(&st->tiers[i]));
     json_t *j = json_pack("{s:s, s:f, s:s, s:s, s:o, s:o}", "topology", st->topology, "time_scale",
                           st->time_scale, "pub", st->pub, "router", st->router, "coordinator",
                           proc_json(&st->coord), "pops", pops);
+    if (st->ntiers)
+        json_object_set_new(j, "tiers", tiers);
+    else
+        json_decref(tiers);
     char *text = json_dumps(j, JSON_INDENT(2));
     char path[1100];
     state_path(path, sizeof path);
@@ -90,6 +103,10 @@ int ekv_state_load(ekv_state_t **out)
     st->pops = ekv_calloc(json_array_size(pops), sizeof *st->pops);
     for (size_t i = 0; !bad && i < json_array_size(pops); i++, st->npops++)
         bad = proc_from(json_array_get(pops, i), &st->pops[i]);
+    json_t *tiers = json_object_get(j, "tiers"); /* absent: a world without tiers */
+    st->tiers = ekv_calloc(json_array_size(tiers) + 1, sizeof *st->tiers);
+    for (size_t i = 0; !bad && i < json_array_size(tiers); i++, st->ntiers++)
+        bad = proc_from(json_array_get(tiers, i), &st->tiers[i]);
     json_decref(j);
     if (bad) {
         ekv_state_destroy(&st);
@@ -113,6 +130,7 @@ void ekv_state_destroy(ekv_state_t **self_p)
     if (!*self_p)
         return;
     free((*self_p)->pops);
+    free((*self_p)->tiers);
     free(*self_p);
     *self_p = NULL;
 }

@@ -9,13 +9,15 @@
 #include <stddef.h>
 
 typedef struct {
-    char name[64]; /* PoP name, or "coordinator" */
+    char name[64]; /* PoP or tier name, or "coordinator" */
     char city[128];
     char url[128]; /* HTTP base URL ("" when none) */
     int pid;
     unsigned long long start; /* start time in clock ticks since boot */
     double delay_ms;          /* configured one-way delay, simulated ms */
     char policy[16];
+    char tier[64]; /* PoPs: the regional tier it reads through ("" for none) */
+    char serve[128]; /* tiers: the ZeroMQ endpoint its PoPs read through */
 } ekv_proc_t;
 
 typedef struct {
@@ -25,6 +27,8 @@ typedef struct {
     ekv_proc_t coord;
     ekv_proc_t *pops;
     size_t npops;
+    ekv_proc_t *tiers; /* regional tiers (nodes in the tier role); may be none */
+    size_t ntiers;
 } ekv_state_t;
 
 /* The state folder: $EDGEKV_HOME, else ./.edgekv. */
