@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define EKV_EXP_MAX_POLICIES 4
+#define EKV_EXP_MAX_POLICIES 5
 #define EKV_EXP_MAX_NAMES    64
 
 typedef enum { EKV_DIST_UNIFORM, EKV_DIST_ZIPF } ekv_dist_t;

@@ -3,9 +3,11 @@
  *   push-all PoPs hold a full replica: their digest of (namespace, key, version) over every
  *   live entry must equal the coordinator's digest of its store, entry count included;
  *   other PoPs hold what they read: a sample of their entries (N per PoP, most recently used
- *   first) is checked against the coordinator's current version of each key. Under ttl and
+ *   first) is checked against the coordinator's current version of each key. Under ttl, kv and
  *   invalidate an older version still within its cacheTtl is allowed (that is the policy),
  *   and reported as such; anything else older is a difference.
+ * Regional tiers, when the topology has them, are checked after the PoPs the same way (a tier
+ * caches what its PoPs read through it). 
  * Exits 1 when a PoP differs. */
 #include <jansson.h>
 #include <stdio.h>
@@ -41,14 +43,14 @@ typedef struct {
 } tally_t;
 
 /* Checks a PoP's sampled entries against the coordinator's current versions. */
-/* Under ttl and invalidate an older copy is allowed while it is fresh (within cacheTtl), and
+/* Under ttl, kv and invalidate an older copy is allowed while it is fresh (within cacheTtl), and
  * past it as long as the PoP reaches the coordinator: the next read fetches anew then, so no
  * reader can get it. Cut off, that copy would be served (STALE): a difference. */
 static void check_sample(const ekv_state_t *st, json_t *sample, const char *policy, int origin_up,
                          tally_t *t)
 {
     size_t n = json_array_size(sample);
-    int lenient = !strcmp(policy, "ttl") || !strcmp(policy, "invalidate");
+    int lenient = !strcmp(policy, "ttl") || !strcmp(policy, "kv") || !strcmp(policy, "invalidate");
     for (size_t base = 0; base < n; base += CHUNK) {
         size_t m = n - base < CHUNK ? n - base : CHUNK;
         ekv_hc_req_t *r = ekv_calloc(m, sizeof *r);
@@ -109,18 +111,25 @@ int ekv_cmd_verify(int argc, char **argv)
     json_int_t centries = json_integer_value(json_object_get(coord, "entries"));
     printf("coordinator: %lld live keys, digest %s, seq %lld\n", (long long)centries, cdig,
            (long long)json_integer_value(json_object_get(coord, "seq")));
-    ekv_hc_req_t *r = ekv_calloc(st->npops, sizeof *r);
-    for (size_t i = 0; i < st->npops; i++) {
+    /* PoPs, then tiers: every node that caches what readers get. */
+    size_t n = st->npops + st->ntiers;
+    const ekv_proc_t **nodes = ekv_calloc(n ? n : 1, sizeof *nodes);
+    for (size_t i = 0; i < n; i++)
+        nodes[i] = i < st->npops ? &st->pops[i] : &st->tiers[i - st->npops];
+    ekv_hc_req_t *r = ekv_calloc(n ? n : 1, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
         r[i].method = "GET";
-        snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/entries?max=%ld", st->pops[i].url, samples);
+        snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/entries?max=%ld", nodes[i]->url, samples);
     }
-    ekv_hc_run(r, st->npops, 30000);
+    ekv_hc_run(r, n, 30000);
     size_t bad = 0;
-    for (size_t i = 0; i < st->npops; i++) {
+    for (size_t i = 0; i < n; i++) {
         json_t *j = r[i].status == 200 ? json_loads(r[i].resp, 0, NULL) : NULL;
         const char *pol = json_string_value(json_object_get(j, "policy"));
-        printf("  %-10s %-10s ", st->pops[i].name, pol ? pol : "?");
-        if (!j) {
+        char label[80];
+        snprintf(label, sizeof label, "%s%s", nodes[i]->name, i < st->npops ? "" : " (tier)");
+        printf("  %-10s %-10s ", label, pol ? pol : "?");
+        if (!j || !pol) {
             printf("no answer: DIFFERS\n");
             bad++;
         } else if (!strcmp(pol, "push-all")) {
@@ -146,6 +155,7 @@ int ekv_cmd_verify(int argc, char **argv)
     printf("%s\n", bad ? "verify: some PoPs differ from the coordinator"
                        : "verify: every PoP agrees with the coordinator");
     free(r);
+    free(nodes);
     json_decref(coord);
     ekv_state_destroy(&st);
     return bad ? 1 : 0;

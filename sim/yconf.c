@@ -102,11 +102,11 @@ int yc_jitter(yc_ctx_t *c, const yaml_node_t *v, const char *field, char *out, s
 
 int yc_policy(yc_ctx_t *c, const yaml_node_t *v, const char *p)
 {
-    static const char *ok[] = {"push", "push-all", "invalidate", "ttl"};
-    for (int i = 0; i < 4; i++)
+    static const char *ok[] = {"push", "push-all", "invalidate", "ttl", "kv"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(p, ok[i]) == 0)
             return 0;
-    return yc_problem(c, v, "policy: '%s' is not one of push, push-all, invalidate, ttl", p);
+    return yc_problem(c, v, "policy: '%s' is not one of push, push-all, invalidate, ttl, kv", p);
 }
 
 int yc_load(const char *name, const char *text, size_t len, yaml_document_t *doc, char *err,

@@ -25,7 +25,7 @@ static void fail(const char *what)
 static int known_policy(const char *p)
 {
     return !strcmp(p, "push") || !strcmp(p, "push-all") || !strcmp(p, "invalidate") ||
-           !strcmp(p, "ttl");
+           !strcmp(p, "ttl") || !strcmp(p, "kv");
 }
 
 static int known_metric(const char *m)

@@ -69,7 +69,7 @@ static const char FULL[] =                                    /* line numbers on
     "    - syd\n"                                             /* 17 */
     "    - gru\n"                                             /* 18 */
     "    - nrt\n"                                             /* 19 */
-    "policies: [push, push-all, invalidate, ttl]\n"           /* 20 */
+    "policies: [push, push-all, invalidate, ttl, kv]\n"       /* 20 */
     "faults:\n"                                               /* 21 */
     "  - {at_s: 10, action: stop, pop: syd}\n"                /* 22 */
     "  - {at_s: 20.5, action: continue, pop: syd}\n"          /* 23 */
@@ -115,11 +115,12 @@ static void test_every_field(void)
     CHECK_STR(e->readers[0], "syd");
     CHECK_STR(e->readers[1], "gru");
     CHECK_STR(e->readers[2], "nrt");
-    CHECK_EQ(e->npolicies, 4);
+    CHECK_EQ(e->npolicies, 5);
     CHECK_STR(e->policies[0], "push");
     CHECK_STR(e->policies[1], "push-all");
     CHECK_STR(e->policies[2], "invalidate");
     CHECK_STR(e->policies[3], "ttl");
+    CHECK_STR(e->policies[4], "kv");
 
     /* Faults keep the file's order (the runner fires each when its time comes). */
     CHECK_EQ(e->nfaults, 9);
@@ -295,10 +296,10 @@ static void test_error_workload_values(void)
 static void test_error_policies(void)
 {
     EXPECT_ERROR("duration_s: 5\npolicies: [push, lru]\n", 2,
-                 "policy: 'lru' is not one of push, push-all, invalidate, ttl");
+                 "policy: 'lru' is not one of push, push-all, invalidate, ttl, kv");
     EXPECT_ERROR("duration_s: 5\npolicies: ttl\n", 2, "policies: expected a list");
-    EXPECT_ERROR("duration_s: 5\npolicies: [push, ttl, push, ttl, push]\n", 2,
-                 "policies: at most 4");
+    EXPECT_ERROR("duration_s: 5\npolicies: [push, ttl, kv, push, ttl, push]\n", 2,
+                 "policies: at most 5");
     EXPECT_ERROR("duration_s: 5\nassert:\n  - {metric: stale_ratio, policy: pull, op: \"<\","
                  " value: 1}\n",
                  3, "policy: 'pull' is not one of");
