@@ -18,7 +18,8 @@
 #include "ekv_mem.h"
 #include "yconf.h"
 
-#define MAX_POPS 2000
+#define MAX_POPS  2000
+#define MAX_TIERS 100
 
 #define NODE(id) YC_NODE(c, id)
 
@@ -108,6 +109,10 @@ static int load_defaults(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             yc_number(c, v, "defaults.rto_ms", 0, 600000, &t->rto_ms);
         } else if (!strcmp(key, "min_cache_ttl")) {
             yc_number(c, v, "defaults.min_cache_ttl", 1, 1e9, &t->min_cache_ttl);
+        } else if (!strcmp(key, "tier_cache_ttl")) {
+            yc_number(c, v, "defaults.tier_cache_ttl", 1, 1e9, &t->tier_cache_ttl);
+        } else if (!strcmp(key, "tier_purge_on_write")) {
+            yc_bool(c, v, "defaults.tier_purge_on_write", &t->tier_purge_on_write);
         } else if (!strcmp(key, "write_rate_limit")) {
             yc_number(c, v, "defaults.write_rate_limit", 0, 1e6, &t->write_rate_limit);
         } else if (!strcmp(key, "seed")) {
@@ -137,6 +142,7 @@ static int load_pop(yc_ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
     if (yc_pairs(c, n, "pops[]", &p, &end))
         return -1;
     pop->line = (int)n->start_mark.line + 1;
+    pop->tier_index = -1;
     int has_lat = 0, has_lon = 0;
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
@@ -161,13 +167,17 @@ static int load_pop(yc_ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
             yc_jitter(c, v, "jitter", pop->jitter, sizeof pop->jitter);
         } else if (!strcmp(key, "loss")) {
             pop->has_loss = !yc_number(c, v, "loss", 0, 0.9, &pop->loss);
+        } else if (!strcmp(key, "tier")) {
+            pop->tier_line = (int)v->start_mark.line + 1;
+            yc_string(c, v, "tier", pop->tier, sizeof pop->tier);
         } else {
             yc_problem(c, k, "pop: unknown field '%s'", key);
         }
     }
     if (!c->failed && !pop->name[0])
         yc_problem(c, n, "pop: 'name' is required");
-    if (!c->failed && !pop->has_delay && !(has_lat && has_lon))
+    pop->has_coords = has_lat && has_lon;
+    if (!c->failed && !pop->has_delay && !pop->has_coords)
         yc_problem(c, n, "pop %s: give lat and lon, or delay_ms", pop->name);
     return c->failed ? -1 : 0;
 }
@@ -193,6 +203,127 @@ static int load_pops(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
     return c->failed ? -1 : 0;
 }
 
+static int load_tier(yc_ctx_t *c, yaml_node_t *n, ekv_topo_tier_t *tier)
+{
+    yaml_node_pair_t *p = NULL, *end = NULL;
+    if (yc_pairs(c, n, "tiers[]", &p, &end))
+        return -1;
+    tier->line = (int)n->start_mark.line + 1;
+    int has_lat = 0, has_lon = 0;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
+        if (!strcmp(key, "name")) {
+            if (!yc_string(c, v, "name", tier->name, sizeof tier->name) && !valid_name(tier->name))
+                yc_problem(c, v, "name: '%s' must be lowercase letters, digits and '-'",
+                           tier->name);
+        } else if (!strcmp(key, "city")) {
+            yc_string(c, v, "city", tier->city, sizeof tier->city);
+        } else if (!strcmp(key, "iata")) {
+            yc_string(c, v, "iata", tier->iata, sizeof tier->iata);
+        } else if (!strcmp(key, "lat")) {
+            has_lat = !yc_number(c, v, "lat", -90, 90, &tier->lat);
+        } else if (!strcmp(key, "lon")) {
+            has_lon = !yc_number(c, v, "lon", -180, 180, &tier->lon);
+        } else if (!strcmp(key, "cache_ttl")) {
+            tier->has_cache_ttl = !yc_number(c, v, "cache_ttl", 1, 1e9, &tier->cache_ttl);
+        } else if (!strcmp(key, "delay_ms")) {
+            tier->has_delay = !yc_number(c, v, "delay_ms", 0, 600000, &tier->delay_ms);
+        } else {
+            yc_problem(c, k, "tier: unknown field '%s'", key);
+        }
+    }
+    if (!c->failed && !tier->name[0])
+        yc_problem(c, n, "tier: 'name' is required");
+    /* PoPs find their nearest tier and their delay to it by the tier's coordinates. */
+    if (!c->failed && !(has_lat && has_lon))
+        yc_problem(c, n, "tier %s: lat and lon are required", tier->name);
+    return c->failed ? -1 : 0;
+}
+
+static int load_tiers(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+{
+    if (!n || n->type != YAML_SEQUENCE_NODE)
+        return yc_problem(c, n, "tiers: expected a list of tiers");
+    yaml_node_item_t *b = n->data.sequence.items.start, *e = n->data.sequence.items.top;
+    if (e - b > MAX_TIERS)
+        return yc_problem(c, n, "tiers: expected at most %d tiers, got %d", MAX_TIERS,
+                          (int)(e - b));
+    t->tiers = ekv_calloc((size_t)(e - b) + 1, sizeof *t->tiers);
+    for (yaml_node_item_t *i = b; i < e && !c->failed; i++) {
+        ekv_topo_tier_t *tier = &t->tiers[t->ntiers];
+        if (load_tier(c, NODE(*i), tier))
+            break;
+        for (size_t j = 0; j < t->ntiers; j++)
+            if (!strcmp(t->tiers[j].name, tier->name))
+                return yc_problem(c, NODE(*i), "tier %s: name already used on line %d",
+                                  tier->name, t->tiers[j].line);
+        t->ntiers++;
+    }
+    return c->failed ? -1 : 0;
+}
+
+/* Like yc_problem, at a line recorded earlier. */
+static int problem_at(yc_ctx_t *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int problem_at(yc_ctx_t *c, int line, const char *fmt, ...)
+{
+    if (c->failed)
+        return -1;
+    c->failed = 1;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, line, msg);
+    return -1;
+}
+
+/* After the whole file (tiers may follow the PoPs): names unique across tiers and PoPs, and
+ * each PoP's tier, named or the nearest. */
+static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
+{
+    for (size_t i = 0; i < t->ntiers; i++)
+        for (size_t j = 0; j < t->npops; j++)
+            if (!strcmp(t->tiers[i].name, t->pops[j].name))
+                return problem_at(c, t->tiers[i].line > t->pops[j].line ? t->tiers[i].line
+                                                                         : t->pops[j].line,
+                                  "%s: name used by both a tier and a PoP", t->tiers[i].name);
+    for (size_t j = 0; j < t->npops; j++) {
+        ekv_topo_pop_t *pop = &t->pops[j];
+        pop->tier_index = -1;
+        if (pop->tier[0]) {
+            for (size_t i = 0; i < t->ntiers; i++)
+                if (!strcmp(t->tiers[i].name, pop->tier))
+                    pop->tier_index = (int)i;
+            if (pop->tier_index < 0)
+                return problem_at(c, pop->tier_line, "pop %s: no tier named '%s'", pop->name,
+                                  pop->tier);
+        } else if (t->ntiers > 0) {
+            if (!pop->has_coords)
+                return problem_at(c, pop->line,
+                                  "pop %s: give lat and lon (to find its nearest tier) or tier",
+                                  pop->name);
+            double best = INFINITY;
+            for (size_t i = 0; i < t->ntiers; i++) {
+                double km =
+                    ekv_topo_distance_km(pop->lat, pop->lon, t->tiers[i].lat, t->tiers[i].lon);
+                if (km < best) {
+                    best = km;
+                    pop->tier_index = (int)i;
+                }
+            }
+        }
+        /* The delay to the tier (and the nearest tier) come from distance: a PoP given only
+         * delay_ms has none. */
+        if (pop->tier_index >= 0 && !pop->has_coords)
+            return problem_at(c, pop->line, "pop %s: reads through tier %s, so give lat and lon",
+                              pop->name, t->tiers[pop->tier_index].name);
+    }
+    return 0;
+}
+
 static void set_defaults(ekv_topo_t *t)
 {
     strcpy(t->coord.host, "127.0.0.1");
@@ -209,6 +340,7 @@ static void set_defaults(ekv_topo_t *t)
     t->min_cache_ttl = 30;
     t->seed = 1;
     t->write_rate_limit = 1;
+    t->tier_cache_ttl = 60;
 }
 
 static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
@@ -216,16 +348,16 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
     yaml_node_pair_t *p = NULL, *end = NULL;
     if (yc_pairs(c, root, "top level", &p, &end))
         return -1;
-    int have_pops = 0, seen[3] = {0, 0, 0};
-    static const char *sections[3] = {"coordinator", "defaults", "pops"};
+    int have_pops = 0, seen[4] = {0, 0, 0, 0};
+    static const char *sections[4] = {"coordinator", "defaults", "pops", "tiers"};
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
         const char *key = yc_scalar(k) ? yc_scalar(k) : "";
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             if (!strcmp(key, sections[i]) && seen[i]) /* YAML allows repeated keys; we don't */
                 return yc_problem(c, k, "section '%s' given twice (first on line %d)", key,
                                   seen[i]);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             if (!strcmp(key, sections[i]))
                 seen[i] = (int)k->start_mark.line + 1;
         if (!strcmp(key, "coordinator"))
@@ -234,11 +366,16 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
             load_defaults(c, v, t);
         else if (!strcmp(key, "pops"))
             have_pops = !load_pops(c, v, t);
+        else if (!strcmp(key, "tiers"))
+            load_tiers(c, v, t);
         else
-            yc_problem(c, k, "unknown section '%s' (expected coordinator, defaults, pops)", key);
+            yc_problem(c, k, "unknown section '%s' (expected coordinator, defaults, tiers, pops)",
+                       key);
     }
     if (!c->failed && !have_pops)
         yc_problem(c, root, "the 'pops' list is missing");
+    if (!c->failed)
+        resolve_tiers(c, t);
     return c->failed ? -1 : 0;
 }
 
@@ -272,6 +409,7 @@ void ekv_topo_destroy(ekv_topo_t **self_p)
     if (!*self_p)
         return;
     free((*self_p)->pops);
+    free((*self_p)->tiers);
     free(*self_p);
     *self_p = NULL;
 }
@@ -306,4 +444,30 @@ const char *ekv_topo_jitter(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
 double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
 {
     return pop->has_loss ? pop->loss : t->loss;
+}
+
+const ekv_topo_tier_t *ekv_topo_pop_tier(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    return pop->tier_index >= 0 && (size_t)pop->tier_index < t->ntiers ? &t->tiers[pop->tier_index]
+                                                                        : NULL;
+}
+
+double ekv_topo_tier_delay_ms(const ekv_topo_t *t, const ekv_topo_tier_t *tier)
+{
+    if (tier->has_delay)
+        return tier->delay_ms;
+    double km = ekv_topo_distance_km(t->coord.lat, t->coord.lon, tier->lat, tier->lon);
+    return km / 200.0 * t->route_factor;
+}
+
+double ekv_topo_pop_tier_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop,
+                                  const ekv_topo_tier_t *tier)
+{
+    double km = ekv_topo_distance_km(pop->lat, pop->lon, tier->lat, tier->lon);
+    return km / 200.0 * t->route_factor;
+}
+
+double ekv_topo_tier_cache_ttl(const ekv_topo_t *t, const ekv_topo_tier_t *tier)
+{
+    return tier->has_cache_ttl ? tier->cache_ttl : t->tier_cache_ttl;
 }

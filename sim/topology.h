@@ -3,6 +3,8 @@
  * The coordinator's site and ports, defaults for every PoP, and the PoPs themselves with
  * their coordinates. Each PoP's one-way delay to the coordinator is its own delay_ms when
  * given, else the great-circle distance / 200 km per ms (light in fiber) x route_factor.
+ * Optional regional tiers (`tiers:`) sit between PoPs and the coordinator: a PoP reads
+ * through the tier it names, else the nearest one.
  * Loading checks every field's type and range and rejects unknown keys, naming the file, the
  * line and the problem. Parsing is pure (no I/O beyond reading the file) and is fuzzed. */
 #ifndef EKV_TOPOLOGY_H
@@ -14,15 +16,33 @@ typedef struct {
     char name[64]; /* unique, [a-z0-9-] */
     char city[128];
     char iata[8];
-    double lat, lon; /* degrees */
+    double lat, lon; /* degrees; valid when has_coords */
+    int has_coords;
     double delay_ms; /* one-way delay override; valid when has_delay */
     int has_delay;
     char policy[16]; /* per-PoP policy override, "" for the default */
     char jitter[48]; /* per-PoP jitter override ("uniform:5"...), "" for the default */
     double loss;     /* per-PoP loss override; valid when has_loss */
     int has_loss;
+    char tier[64]; /* the tier named by `tier:`, "" when none (then the nearest, if any) */
+    int tier_line; /* where `tier:` was given */
+    int tier_index; /* the tier it reads through (named or nearest); -1: the coordinator */
     int line; /* where it was defined (1-based) */
 } ekv_topo_pop_t;
+
+/* A regional tier: a node in the tier role, a cache shared by the PoPs that read through it
+ * (docs/topology.md). */
+typedef struct {
+    char name[64]; /* unique among tiers and PoPs, [a-z0-9-] */
+    char city[128];
+    char iata[8];
+    double lat, lon;  /* degrees (required: PoPs find their nearest tier by them) */
+    double cache_ttl; /* seconds, simulated; valid when has_cache_ttl */
+    int has_cache_ttl;
+    double delay_ms; /* one-way delay override to the coordinator; valid when has_delay */
+    int has_delay;
+    int line;
+} ekv_topo_tier_t;
 
 typedef struct {
     char city[128];
@@ -49,8 +69,12 @@ typedef struct {
     double min_cache_ttl;    /* smallest cacheTtl a read may ask for, seconds */
     long seed;               /* seed of every PoP's link draws (PoP i uses seed + i) */
     double write_rate_limit; /* writes per second allowed to one key (simulated); 0 = off */
+    double tier_cache_ttl;   /* seconds a tier keeps a copy, unless the tier says otherwise */
+    int tier_purge_on_write; /* 1: a change drops the tiers' copies of its key */
     ekv_topo_pop_t *pops;
     size_t npops;
+    ekv_topo_tier_t *tiers; /* regional tiers; none: PoPs read from the coordinator */
+    size_t ntiers;
 } ekv_topo_t;
 
 /* Loads and validates the file. NULL with "FILE:LINE: problem" in err on failure. */
@@ -68,5 +92,15 @@ double ekv_topo_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 const char *ekv_topo_policy(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 const char *ekv_topo_jitter(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
+/* The tier the PoP reads through (its `tier:`, else the nearest by great-circle distance), or
+ * NULL when the topology has no tiers. */
+const ekv_topo_tier_t *ekv_topo_pop_tier(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
+/* One-way delays in ms, simulated: tier to coordinator (its delay_ms, else from distance), and
+ * PoP to its tier (from distance, x route_factor). */
+double ekv_topo_tier_delay_ms(const ekv_topo_t *t, const ekv_topo_tier_t *tier);
+double ekv_topo_pop_tier_delay_ms(const ekv_topo_t *t, const ekv_topo_pop_t *pop,
+                                  const ekv_topo_tier_t *tier);
+/* The tier's cacheTtl in seconds (its own, else defaults.tier_cache_ttl). */
+double ekv_topo_tier_cache_ttl(const ekv_topo_t *t, const ekv_topo_tier_t *tier);
 
 #endif

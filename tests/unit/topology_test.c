@@ -567,6 +567,178 @@ static void test_default_world(void)
     ekv_topo_destroy(&t);
 }
 
+
+/* ---- regional tiers --------------------------------------------------------------------- */
+
+static const char TIERED[] =                                  /* line numbers on the right */
+    "coordinator: {city: Frankfurt, lat: 50.1109, lon: 8.6821}\n" /* 1 */
+    "defaults:\n"                                            /* 2 */
+    "  tier_cache_ttl: 90\n"                                 /* 3 */
+    "  tier_purge_on_write: true\n"                          /* 4 */
+    "pops:\n"                                                /* 5 */
+    "  - {name: lhr, lat: 51.47, lon: -0.45}\n"              /* 6 */
+    "  - {name: cdg, lat: 49.01, lon: 2.55, tier: ams}\n"    /* 7 */
+    "  - {name: nrt, lat: 35.77, lon: 140.39}\n"             /* 8 */
+    "  - {name: jfk, lat: 40.64, lon: -73.78, tier: sin}\n"  /* 9 */
+    "tiers:\n"                                               /* 10 */
+    "  - {name: ams, city: Amsterdam, iata: AMS, lat: 52.31, lon: 4.76}\n"         /* 11 */
+    "  - {name: sin, city: Singapore, lat: 1.36, lon: 103.99, cache_ttl: 300,\n"   /* 12 */
+    "     delay_ms: 80}\n";                                                        /* 13 */
+
+static void test_tiers(void)
+{
+    char err[256] = "";
+    ekv_topo_t *t = parse(TIERED, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("valid tiered topology rejected: %s", err);
+    CHECK_EQ(t->ntiers, 2);
+    CHECK_NEAR(t->tier_cache_ttl, 90, 0);
+    CHECK_EQ(t->tier_purge_on_write, 1);
+    const ekv_topo_tier_t *ams = &t->tiers[0], *sin = &t->tiers[1];
+    CHECK_STR(ams->name, "ams");
+    CHECK_STR(ams->city, "Amsterdam");
+    CHECK_STR(ams->iata, "AMS");
+    CHECK_EQ(ams->line, 11);
+    CHECK_EQ(sin->line, 12);
+    /* Each tier's cacheTtl: its own, else the default. */
+    CHECK_NEAR(ekv_topo_tier_cache_ttl(t, ams), 90, 0);
+    CHECK_NEAR(ekv_topo_tier_cache_ttl(t, sin), 300, 0);
+    /* The tier's delay to the coordinator: from distance, or its override. */
+    double km = ekv_topo_distance_km(50.1109, 8.6821, 52.31, 4.76);
+    CHECK_NEAR(ekv_topo_tier_delay_ms(t, ams), km / 200.0 * 1.5, 1e-9);
+    CHECK_NEAR(ekv_topo_tier_delay_ms(t, sin), 80, 0);
+    /* Nearest tier unless named: lhr -> ams, nrt -> sin; cdg and jfk name theirs (jfk's is
+     * not its nearest). */
+    CHECK(ekv_topo_pop_tier(t, &t->pops[0]) == ams);
+    CHECK(ekv_topo_pop_tier(t, &t->pops[1]) == ams);
+    CHECK(ekv_topo_pop_tier(t, &t->pops[2]) == sin);
+    CHECK(ekv_topo_pop_tier(t, &t->pops[3]) == sin);
+    CHECK_STR(t->pops[3].tier, "sin");
+    km = ekv_topo_distance_km(40.64, -73.78, 1.36, 103.99);
+    CHECK_NEAR(ekv_topo_pop_tier_delay_ms(t, &t->pops[3], sin), km / 200.0 * 1.5, 1e-9);
+    ekv_topo_destroy(&t);
+
+    /* No tiers: every PoP reads from the coordinator, and the defaults hold. */
+    t = parse(SMALL, err, sizeof err);
+    CHECK(t != NULL);
+    CHECK_EQ(t->ntiers, 0);
+    CHECK_NEAR(t->tier_cache_ttl, 60, 0);
+    CHECK_EQ(t->tier_purge_on_write, 0);
+    for (size_t i = 0; i < t->npops; i++)
+        CHECK(ekv_topo_pop_tier(t, &t->pops[i]) == NULL);
+    ekv_topo_destroy(&t);
+}
+
+static void test_tier_errors(void)
+{
+    /* An unknown tier name, on the line of `tier:` (the tiers follow the PoPs here). */
+    EXPECT_ERROR("pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "    tier: nowhere\n"
+                 "tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n",
+                 5, "no tier named 'nowhere'");
+    EXPECT_ERROR("pops:\n"
+                 "  - {name: a, lat: 1, lon: 2, tier: t1}\n",
+                 2, "no tier named 't1'");
+    /* Names are unique across tiers and PoPs. */
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n"
+                 "  - {name: t1, lat: 3, lon: 4}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 3, "name already used on line 2");
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: b, lat: 1, lon: 2}\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 5, "used by both a tier and a PoP");
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: T1, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "must be lowercase");
+    /* Fields: known, typed, in range; coordinates required. */
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2, colour: red}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "tier: unknown field 'colour'");
+    EXPECT_ERROR("tiers:\n"
+                 "  - name: t1\n"
+                 "    lat: 1\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "lat and lon are required");
+    EXPECT_ERROR("tiers:\n"
+                 "  - {lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "'name' is required");
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 95, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "lat");
+    EXPECT_ERROR("tiers:\n"
+                 "  - name: t1\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "    cache_ttl: 0\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 5, "cache_ttl");
+    EXPECT_ERROR("tiers:\n"
+                 "  - name: t1\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "    delay_ms: -1\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 5, "delay_ms");
+    EXPECT_ERROR("tiers: {name: t1}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 1, "expected a list of tiers");
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n"
+                 "tiers:\n"
+                 "  - {name: t2, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 3, "given twice");
+    EXPECT_ERROR("defaults:\n"
+                 "  tier_cache_ttl: 0\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "defaults.tier_cache_ttl");
+    EXPECT_ERROR("defaults:\n"
+                 "  tier_purge_on_write: maybe\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 2, "defaults.tier_purge_on_write");
+    /* A PoP that reads through a tier needs coordinates (nearest tier, delay to it). */
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n"
+                 "  - {name: b, delay_ms: 5}\n",
+                 5, "give lat and lon");
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: b, delay_ms: 5, tier: t1}\n",
+                 4, "reads through tier t1, so give lat and lon");
+    /* Without tiers a PoP may still give only a delay. */
+    char err[256] = "";
+    ekv_topo_t *t = parse("pops:\n  - {name: b, delay_ms: 5}\n", err, sizeof err);
+    CHECK(t != NULL);
+    ekv_topo_destroy(&t);
+}
+
 /* ---- a section given twice -------------------------------------------------------------- */
 
 /* YAML allows a mapping key twice only by mistake. Either the file is rejected, naming a line,
@@ -630,6 +802,8 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_buffer_truncated);
     EKV_TEST_RUN(test_load_names_the_file);
     EKV_TEST_RUN(test_default_world);
+    EKV_TEST_RUN(test_tiers);
+    EKV_TEST_RUN(test_tier_errors);
     EKV_TEST_RUN(test_pops_section_twice);
     EKV_TEST_DONE();
 }
