@@ -8,6 +8,7 @@
 #include "ekv_fdlimit.h"
 #include "faults.h"
 #include "launch.h"
+#include "look.h"
 #include "probe.h"
 #include "run.h"
 #include "verify.h"
@@ -20,8 +21,10 @@ static void usage(FILE *f)
             "  up [TOPOLOGY]        start the coordinator and every PoP (default topology.yaml)\n"
             "  status [--json]      show what is running\n"
             "  probe [--json] [--from POP] [--tolerance-ms MS [--attempts N]]\n"
-            "                       write a fresh value through one PoP and measure how long\n"
-            "                       each PoP takes to see it\n"
+            "                       write a fresh value through one PoP and measure, at each\n"
+            "                       PoP and tier, when it arrived and when reads first got it\n"
+            "  look KEY [--ns NS] [--json]\n"
+            "                       what every PoP and tier would serve for KEY now\n"
             "  down                 stop everything that `up` started\n"
             "  run EXPERIMENT [--topology FILE] [--out DIR] [--check]\n"
             "                       run an experiment (sim/experiments/) for each of its\n"
@@ -33,7 +36,8 @@ static void usage(FILE *f)
             "                       slow POP DELAY_MS, kill-coordinator, restart-coordinator\n"
             "  verify [--samples N]  compare every PoP with the coordinator (after the writes)\n"
             "  watch KEY [--from POP] [--value V]\n"
-            "                       write KEY and watch each PoP switch to it, live\n"
+            "                       write KEY and watch each PoP and tier get it, then serve\n"
+            "                       it, live\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
         return ekv_cmd_status(argc - 1, argv + 1);
     if (!strcmp(cmd, "probe"))
         return ekv_cmd_probe(argc - 1, argv + 1);
+    if (!strcmp(cmd, "look"))
+        return ekv_cmd_look(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return ekv_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))

@@ -16,27 +16,11 @@
 
 #include "ekv_mem.h"
 #include "hclient.h"
+#include "look.h"
 #include "state.h"
 #include "verify.h"
 
 #define CHUNK 128
-
-static void pct(char *out, size_t size, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < size; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-_.~", *p)) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-}
 
 typedef struct {
     uint64_t ok, allowed, differ;
@@ -57,7 +41,7 @@ static void check_sample(const ekv_state_t *st, json_t *sample, const char *poli
         for (size_t i = 0; i < m; i++) {
             json_t *e = json_array_get(sample, base + i);
             char key[1600];
-            pct(key, sizeof key, json_string_value(json_object_get(e, "key")));
+            ekv_look_pct(key, sizeof key, json_string_value(json_object_get(e, "key")));
             r[i].method = "GET";
             snprintf(r[i].url, sizeof r[i].url,
                      "%s/client/v4/accounts/verify/storage/kv/namespaces/%s/values/%s",
