@@ -18,28 +18,7 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 source "$(dirname "$0")/recovery_lib.sh"
 INJECT=$3
 
-cat >"$EDGEKV_HOME/topo.yaml" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: push
-  http_port_base: 0
-  write_rate_limit: 0
-pops:
-  - name: fra
-    city: Frankfurt
-    delay_ms: 0
-  - name: full
-    city: Madrid
-    delay_ms: 0
-    policy: push-all
-EOF
+ekv_topology "$EDGEKV_HOME/topo.yaml" write_rate_limit=0 fra:0 'full:0:Madrid,policy: push-all'
 
 metric() { curl -sf --max-time 5 "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 

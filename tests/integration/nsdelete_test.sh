@@ -38,28 +38,7 @@ stop_bg() {
 }
 trap 'stop_bg; ekv_cleanup' EXIT
 
-cat >"$H/topo.yaml" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: push-all
-  http_port_base: 0
-  write_rate_limit: 0
-pops:
-  - name: a
-    city: Frankfurt
-    delay_ms: 0
-  - name: b
-    city: Madrid
-    delay_ms: 0
-    policy: push
-EOF
+ekv_topology "$H/topo.yaml" policy=push-all write_rate_limit=0 a:0 'b:0:Madrid,policy: push'
 
 # ---- helpers ------------------------------------------------------------------------------
 

@@ -37,24 +37,7 @@ stop_clients() {
 }
 trap 'stop_clients; ekv_cleanup' EXIT
 
-cat >"$H/topo.yaml" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: push-all
-  http_port_base: 0
-  write_rate_limit: 0
-pops:
-  - name: full
-    city: Madrid
-    delay_ms: 0
-EOF
+ekv_topology "$H/topo.yaml" policy=push-all write_rate_limit=0 full:0:Madrid
 up "$H/topo.yaml"
 pass "coordinator and a push-all PoP up"
 

@@ -15,32 +15,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 source "$(dirname "$0")/recovery_lib.sh"
 
-cat >"$EDGEKV_HOME/topo.yaml" <<EOF
-coordinator:
-  city: Frankfurt
-  lat: 50.1109
-  lon: 8.6821
-  host: 127.0.0.1
-  http_port: 0
-  pub_port: 0
-  router_port: 0
-defaults:
-  policy: push
-  http_port_base: 0
-  write_rate_limit: 0
-pops:
-  - name: full
-    city: Madrid
-    delay_ms: 0
-    policy: push-all
-  - name: cached
-    city: Paris
-    delay_ms: 0
-  - name: inv
-    city: London
-    delay_ms: 0
-    policy: invalidate
-EOF
+ekv_topology "$EDGEKV_HOME/topo.yaml" write_rate_limit=0 'full:0:Madrid,policy: push-all' \
+    cached:0:Paris 'inv:0:London,policy: invalidate'
 up "$EDGEKV_HOME/topo.yaml"
 # shellcheck disable=SC2154 # set by up
 POPS="$URL_full $URL_cached $URL_inv"
