@@ -21,12 +21,12 @@
 /* The options as typed; configure() turns them into the node's and the HTTP guard's
  * configuration. The defaults come from those two (opts_defaults). */
 typedef struct {
-    const char *name, *http, *pub, *router, *jitter, *ns, *ready_file;
-    double delay_ms, loss, rto_ms, time_scale, refresh_late;
+    const char *name, *http, *pub, *router, *jitter, *ns, *ready_file, *serve, *tier;
+    double delay_ms, loss, rto_ms, time_scale, refresh_late, tier_delay_ms;
     long seed, coordinator_timeout_ms, cache_mb, min_cache_ttl, origin_timeout_ms;
-    long refresh_hot_reads;
+    long refresh_hot_reads, tier_cache_ttl;
     long max_connections, request_timeout_ms, idle_timeout_ms;
-    int policy, verbose;
+    int policy, verbose, role, purge_on_write;
 } opts_t;
 
 static int check_hostport(const char *s)
@@ -45,6 +45,10 @@ static int check_jitter(const char *s)
 static const char *const policies[] = {"push", "push-all", "invalidate", "ttl", "kv", NULL};
 static const int policy_values[] = {EKV_POLICY_PUSH, EKV_POLICY_PUSH_ALL, EKV_POLICY_INVALIDATE,
                                     EKV_POLICY_TTL, EKV_POLICY_KV};
+
+enum { ROLE_POP, ROLE_TIER };
+static const char *const roles[] = {"pop", "tier", NULL};
+static const int role_values[] = {ROLE_POP, ROLE_TIER};
 
 #define O(field) offsetof(opts_t, field)
 static const ekv_opt_t table[] = {
@@ -90,6 +94,20 @@ static const ekv_opt_t table[] = {
      .max = 3600000},
     {"idle-timeout-ms", EKV_OPT_INT, O(idle_timeout_ms), "N",
      .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000},
+    {"role", EKV_OPT_ENUM, O(role), "ROLE",
+     .help = "pop, or tier: a regional tier serving its PoPs' reads at\n--serve (policy kv)",
+     .names = roles, .values = role_values},
+    {"serve", EKV_OPT_STRING, O(serve), "ENDPOINT",
+     .help = "tier: ZeroMQ endpoint its PoPs read through (port * or 0:\nany free port)"},
+    {"tier-cache-ttl", EKV_OPT_INT, O(tier_cache_ttl), "S",
+     .help = "tier: seconds a copy is kept (simulated)", .min = 1, .max = 1L << 30},
+    {"purge-on-write", EKV_OPT_FLAG, O(purge_on_write), NULL,
+     .help = "tier: a published change drops the cached copy of its key"},
+    {"tier", EKV_OPT_STRING, O(tier), "ENDPOINT",
+     .help = "pop: read through the regional tier at ENDPOINT (misses,\nrefreshes); no "
+             "fallback to the coordinator"},
+    {"tier-delay-ms", EKV_OPT_DOUBLE, O(tier_delay_ms), "MS",
+     .help = "pop: one-way link delay to the tier", .dmax = 600000},
     {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
      .help = "write {pid, name, url, delay_ms} here once serving"},
     {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
@@ -126,6 +144,12 @@ static void opts_defaults(opts_t *o)
         .request_timeout_ms = l.request_timeout_ms,
         .idle_timeout_ms = l.idle_timeout_ms,
         .policy = (int)d.policy,
+        .role = d.tier_role ? ROLE_TIER : ROLE_POP,
+        .serve = d.serve_endpoint,
+        .tier = d.tier_endpoint,
+        .tier_delay_ms = (double)d.tier_link.delay_us / 1000.0,
+        .tier_cache_ttl = (long)d.tier_cache_ttl,
+        .purge_on_write = d.purge_on_write,
     };
 }
 
@@ -154,6 +178,15 @@ static void configure(const opts_t *o, ekv_node_config_t *cfg, ekv_http_limits_t
     cfg->refresh_hot_reads = (int)o->refresh_hot_reads;
     cfg->refresh_late = o->refresh_late;
     cfg->ready_file = o->ready_file;
+    cfg->tier_role = o->role == ROLE_TIER;
+    cfg->serve_endpoint = o->serve;
+    cfg->tier_cache_ttl = o->tier_cache_ttl;
+    cfg->purge_on_write = o->purge_on_write;
+    if (cfg->tier_role)
+        cfg->policy = EKV_POLICY_KV; /* a tier keeps its copies until its cacheTtl */
+    cfg->tier_endpoint = o->tier;
+    cfg->tier_link = cfg->link; /* the PoP's jitter and loss, its own delay */
+    cfg->tier_link.delay_us = (int64_t)llround(o->tier_delay_ms * 1000.0);
     ekv_http_limits_defaults(lim);
     lim->max_connections = (int)o->max_connections;
     lim->request_timeout_ms = (int)o->request_timeout_ms;
@@ -180,6 +213,14 @@ static int read_options(int argc, char **argv, opts_t *o)
     }
     if (rc != EKV_OK) {
         fprintf(stderr, "edgekv-node: %s\n", err);
+        return 2;
+    }
+    if (o->role == ROLE_TIER && (!o->serve || !*o->serve)) {
+        fprintf(stderr, "edgekv-node: --role tier needs --serve ENDPOINT\n");
+        return 2;
+    }
+    if (o->role == ROLE_TIER && o->tier) {
+        fprintf(stderr, "edgekv-node: a tier reads from the coordinator (no --tier)\n");
         return 2;
     }
     return -1;

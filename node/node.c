@@ -41,6 +41,7 @@ struct pending {
     size_t ns_len, key_len;
     int64_t cache_ttl_s;      /* READ: cacheTtl of the asking read */
     int refresh;              /* READ: a refresh-ahead nobody waits for (kv) */
+    int via_tier;             /* READ: sent to the regional tier, not the coordinator */
     const char *cache_status; /* READ: "MISS" or "EXPIRED" */
     int64_t deadline_us;      /* fail with 503 after this (monotonic) */
     pending_t *key_chain;     /* READ: next in the reads-in-flight index */
@@ -84,16 +85,22 @@ void ekv_node_config_defaults(ekv_node_config_t *cfg)
     cfg->link.rto_us = 200000;
     cfg->seed = 1;
     cfg->coordinator_timeout_ms = 1000;
+    cfg->tier_link.rto_us = 200000;
+    cfg->tier_cache_ttl = EKV_KV_CACHE_TTL;
 }
 
-/* The link model in real time: every simulated duration divided by time_scale. */
+/* A link model in real time: every simulated duration divided by time_scale. */
+static ekv_link_model_t scaled(ekv_link_model_t m, double time_scale)
+{
+    m.delay_us = (int64_t)((double)m.delay_us / time_scale);
+    m.jitter_us = (int64_t)((double)m.jitter_us / time_scale);
+    m.rto_us = (int64_t)((double)m.rto_us / time_scale);
+    return m;
+}
+
 static ekv_link_model_t real_model(const ekv_node_config_t *cfg)
 {
-    ekv_link_model_t m = cfg->link;
-    m.delay_us = (int64_t)((double)m.delay_us / cfg->time_scale);
-    m.jitter_us = (int64_t)((double)m.jitter_us / cfg->time_scale);
-    m.rto_us = (int64_t)((double)m.rto_us / cfg->time_scale);
-    return m;
+    return scaled(cfg->link, cfg->time_scale);
 }
 
 void node_set_partition(ekv_node_t *n, int on)
@@ -251,6 +258,12 @@ static void arm_links(ekv_node_t *n)
     int64_t d2 = ekv_link_next_due(n->down);
     if (d2 < due)
         due = d2;
+    if (n->tier_up) {
+        d2 = ekv_link_next_due(n->tier_up);
+        due = d2 < due ? d2 : due;
+        d2 = ekv_link_next_due(n->tier_down);
+        due = d2 < due ? d2 : due;
+    }
     if (due == INT64_MAX || due == n->link_armed)
         return;
     /* Set for a later time, the timer would fire late; for an earlier one it fires early and
@@ -260,9 +273,11 @@ static void arm_links(ekv_node_t *n)
         n->link_armed = wait > 0 ? due : INT64_MAX;
 }
 
+/* Sends a request on the link to the coordinator, or for a READ via a tier to the tier. */
 static void send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
 {
     msg->req_id = p ? p->req_id : 0;
+    ekv_link_t *up = p && p->via_tier ? n->tier_up : n->up;
     outgoing_t *o = ekv_malloc(sizeof *o);
     if (ekv_msg_encode(msg, &o->body, &o->len) != EKV_OK) {
         free(o);
@@ -270,7 +285,7 @@ static void send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
         return;
     }
     int64_t now = ekv_now_us();
-    ekv_link_push(n->up, now, now, o);
+    ekv_link_push(up, now, now, o);
     arm_links(n);
 }
 
@@ -294,7 +309,7 @@ static void msg_put(ekv_node_t *n, ekv_msg_t *m)
         n->spare_msg = m;
 }
 
-/* Hands over every message whose link delay had run out by `now`, in order. */
+/* Hands over every message whose link delay had run out by `now`, in order (per link). */
 static void deliver_due(ekv_node_t *n, int64_t now)
 {
     void *item;
@@ -303,25 +318,39 @@ static void deliver_due(ekv_node_t *n, int64_t now)
         ekv_msg_fini(item);
         msg_put(n, item);
     }
+    while (n->tier_down && ekv_link_pop(n->tier_down, now, &item)) {
+        handle_down(n, item, now);
+        ekv_msg_fini(item);
+        msg_put(n, item);
+    }
+}
+
+/* Sends what link `up` has due on sock. */
+static void send_due(ekv_node_t *n, ekv_link_t *up, void *sock, ekv_zev_t *zev, int64_t now)
+{
+    void *item;
+    while (ekv_link_pop(up, now, &item)) {
+        outgoing_t *o = item;
+        const void *frames[1] = {o->body};
+        if (n->partitioned)
+            ; /* lost on the cut link; the request times out like any unanswered one */
+        else if (ekv_zev_send(sock, frames, &o->len, 1) != EKV_OK)
+            ekv_warn("request to the %s dropped (queue full)",
+                     up == n->up ? "coordinator" : "tier");
+        free(o->body);
+        free(o);
+    }
+    ekv_zev_kick(zev);
 }
 
 static void on_link(void *arg)
 {
     ekv_node_t *n = arg;
     n->link_armed = INT64_MAX;
-    void *item;
     int64_t now = ekv_now_us();
-    while (ekv_link_pop(n->up, now, &item)) {
-        outgoing_t *o = item;
-        const void *frames[1] = {o->body};
-        if (n->partitioned)
-            ; /* lost on the cut link; the request times out like any unanswered one */
-        else if (ekv_zev_send(n->dealer, frames, &o->len, 1) != EKV_OK)
-            ekv_warn("request to the coordinator dropped (queue full)");
-        free(o->body);
-        free(o);
-    }
-    ekv_zev_kick(n->dealer_zev);
+    send_due(n, n->up, n->dealer, n->dealer_zev, now);
+    if (n->tier_up)
+        send_due(n, n->tier_up, n->tier_dealer, n->tier_dealer_zev, now);
     deliver_due(n, now);
     arm_links(n);
 }
@@ -344,7 +373,7 @@ static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
     return 0;
 }
 
-static void receive(ekv_node_t *n, void *sock, int topic_frames)
+static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *down)
 {
     zmq_msg_t parts[2];
     int nparts, truncated;
@@ -355,7 +384,8 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
                  ? ekv_msg_decode(zmq_msg_data(&parts[topic_frames]),
                                   zmq_msg_size(&parts[topic_frames]), m)
                  : EKV_EMALFORMED;
-    if (rc == EKV_OK && !on_its_socket(m, topic_frames ? &parts[0] : NULL)) {
+    if (rc == EKV_OK && (!on_its_socket(m, topic_frames ? &parts[0] : NULL) ||
+                         (down == n->tier_down && m->type != EKV_MSG_READ_REPLY))) {
         ekv_msg_fini(m);
         rc = EKV_EMALFORMED;
     }
@@ -378,7 +408,7 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
                   m->type == EKV_MSG_HELLO_REPLY ||
                   (m->type == EKV_MSG_WRITE_REPLY && m->status == 200);
     int64_t sent = stamped ? m->time_us : now;
-    if (m->type == EKV_MSG_HEARTBEAT && ekv_link_pending(n->down) == 0) {
+    if (m->type == EKV_MSG_HEARTBEAT && ekv_link_pending(down) == 0) {
         /* Nothing is in flight behind which it would have to queue: every change it announces
          * has arrived, so it is handled at once instead of waking the PoP a second time when
          * its delay has run (an idle PoP then costs one wakeup per heartbeat). The
@@ -389,23 +419,28 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames)
         return;
     }
     if (m->type == EKV_MSG_HEARTBEAT)
-        ekv_link_push_plain(n->down, sent, now, m);
+        ekv_link_push_plain(down, sent, now, m);
     else
-        ekv_link_push(n->down, sent, now, m);
+        ekv_link_push(down, sent, now, m);
     /* Due already (no delay, or it spent its delay in transit): no timer round trip. */
-    if (ekv_link_next_due(n->down) <= now)
+    if (ekv_link_next_due(down) <= now)
         deliver_due(n, now);
     arm_links(n);
 }
 
 static void on_sub(void *sock, void *arg)
 {
-    receive(arg, sock, 1);
+    receive(arg, sock, 1, ((ekv_node_t *)arg)->down);
 }
 
 static void on_dealer(void *sock, void *arg)
 {
-    receive(arg, sock, 0);
+    receive(arg, sock, 0, ((ekv_node_t *)arg)->down);
+}
+
+static void on_tier_dealer(void *sock, void *arg)
+{
+    receive(arg, sock, 0, ((ekv_node_t *)arg)->tier_down);
 }
 
 /* ---- visibility -------------------------------------------------------------------------- */
@@ -549,6 +584,20 @@ static void act(ekv_node_t *n, int what)
         tick_arm(n); /* a paused catch-up is asked again from the tick */
 }
 
+/* Applies change c to the cache under the policy; a tier purging on write (the older
+ * documented Workers KV behaviour, KV-SPEC 5.1) drops its older copy of the key, so its PoPs'
+ * next misses fetch the new version. */
+static void apply_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
+{
+    ekv_policy_apply(n->cache, n->cfg.policy, c, now);
+    ekv_cache_item_t cur;
+    if (n->cfg.tier_role && n->cfg.purge_on_write &&
+        ekv_cache_lookup(n->cache, c->ns, c->key, now, &cur) == EKV_OK && cur.seq < c->seq) {
+        ekv_cache_remove(n->cache, c->ns, c->key);
+        n->st.purges++;
+    }
+}
+
 /* `now`: when the down link handed the change over, which is when it becomes visible. */
 static void on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
 {
@@ -558,7 +607,7 @@ static void on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
         n->st.changes_ignored++; /* before our baseline, or already applied */
         return;
     }
-    ekv_policy_apply(n->cache, n->cfg.policy, c, now);
+    apply_change(n, c, now);
     n->st.changes_applied++;
     record_visible(n, c->seq, c->time_us, now);
     note_change(n, c, now);
@@ -652,7 +701,7 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
         const ekv_msg_t *c = &r->changes[i];
         if (ekv_replica_log_entry(n->replica, c->seq)) {
             now = ekv_now_us();
-            ekv_policy_apply(n->cache, n->cfg.policy, c, now);
+            apply_change(n, c, now);
             record_visible(n, c->seq, c->time_us, now);
             note_change(n, c, now);
             n->st.changes_applied++;
@@ -670,6 +719,10 @@ static pending_t *fetch(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t 
 {
     n->st.origin_reads++;
     pending_t *p = pending_new(n, EKV_MSG_READ, done, ctx);
+    if (n->tier_dealer) { /* through the regional tier (no fallback: an outage is a 503) */
+        p->via_tier = 1;
+        n->st.tier_reads++;
+    }
     p->ns = ekv_memdup(ns.ptr, ns.len);
     p->ns_len = ns.len;
     p->key = ekv_memdup(key.ptr, key.len);
@@ -757,6 +810,9 @@ void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl
  * newer version (a push that overtook the reply): then that one is served. */
 static void read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
 {
+    /* A tier's 200 names how it served the read: its cache status. */
+    if (p->via_tier && m->status == 200 && m->text.len == 3 && !memcmp(m->text.ptr, "HIT", 3))
+        n->st.tier_hits++;
     if (m->status != 200) {
         fail_pending(n, p, m->status, m->text.len ? m->text.ptr : "Origin error");
         return;
@@ -956,6 +1012,8 @@ static void write_ready(ekv_node_t *n)
     snprintf(url, sizeof url, "http://%s:%d", n->cfg.http_host, n->http_port);
     json_t *j = json_pack("{s:i, s:s, s:s, s:f}", "pid", (int)getpid(), "name", n->cfg.name, "url",
                           url, "delay_ms", n->cfg.link.delay_us / 1000.0);
+    if (n->cfg.tier_role)
+        json_object_set_new(j, "serve", json_string(n->serve_bound));
     char *text = json_dumps(j, JSON_COMPACT);
     if (ekv_file_write_atomic(n->cfg.ready_file, text, strlen(text)) != EKV_OK)
         ekv_error("cannot write %s", n->cfg.ready_file);
@@ -1104,6 +1162,15 @@ static int open_sockets(ekv_node_t *n, char *errbuf, size_t errlen)
                  n->cfg.router_endpoint, zmq_strerror(zmq_errno()));
         return EKV_EIO;
     }
+    if (n->cfg.tier_endpoint) {
+        n->tier_dealer = zmq_socket(n->zctx, ZMQ_DEALER);
+        zmq_setsockopt(n->tier_dealer, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect(n->tier_dealer, n->cfg.tier_endpoint) != 0) {
+            snprintf(errbuf, errlen, "cannot connect to the tier at %s: %s", n->cfg.tier_endpoint,
+                     zmq_strerror(zmq_errno()));
+            return EKV_EIO;
+        }
+    }
     return EKV_OK;
 }
 
@@ -1120,6 +1187,13 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->down = ekv_link_new(model.delay_us);
     ekv_link_set_model(n->up, &model, cfg->seed);
     ekv_link_set_model(n->down, &model, cfg->seed * 0x9e3779b97f4a7c15ull + 1);
+    if (cfg->tier_endpoint) {
+        ekv_link_model_t tm = scaled(cfg->tier_link, cfg->time_scale);
+        n->tier_up = ekv_link_new(tm.delay_us);
+        n->tier_down = ekv_link_new(tm.delay_us);
+        ekv_link_set_model(n->tier_up, &tm, cfg->seed * 0xbf58476d1ce4e5b9ull + 2);
+        ekv_link_set_model(n->tier_down, &tm, cfg->seed * 0x94d049bb133111ebull + 3);
+    }
     n->reads_idx = ekv_calloc(READS_BUCKETS, sizeof *n->reads_idx);
     n->npend_buckets = 4096;
     n->pend = ekv_calloc(n->npend_buckets, sizeof *n->pend);
@@ -1132,11 +1206,14 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
         goto fail;
     }
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
-    if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK)
+    if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK ||
+        (cfg->tier_role && node_tier_open(n, errbuf, errlen) != EKV_OK))
         goto fail;
     n->sub_zev = ekv_zev_new(base, n->sub, 256, on_sub, n);
     n->dealer_zev = ekv_zev_new(base, n->dealer, 256, on_dealer, n);
-    if (!n->sub_zev || !n->dealer_zev) {
+    if (n->tier_dealer)
+        n->tier_dealer_zev = ekv_zev_new(base, n->tier_dealer, 256, on_tier_dealer, n);
+    if (!n->sub_zev || !n->dealer_zev || (n->tier_dealer && !n->tier_dealer_zev)) {
         snprintf(errbuf, errlen, "cannot watch the ZeroMQ sockets: %s", strerror(errno));
         goto fail;
     }
@@ -1171,8 +1248,10 @@ void ekv_node_destroy(ekv_node_t **self_p)
         pending_free(p);
     }
     expire_waiters(n, INT64_MAX);
+    node_tier_close(n);
     ekv_zev_destroy(&n->sub_zev);
     ekv_zev_destroy(&n->dealer_zev);
+    ekv_zev_destroy(&n->tier_dealer_zev);
     node_http_close(n);
     ekv_fine_timer_free(&n->link_timer);
     if (n->tick_ev)
@@ -1181,11 +1260,19 @@ void ekv_node_destroy(ekv_node_t **self_p)
     drain_link(n->down, 1);
     ekv_link_destroy(&n->up);
     ekv_link_destroy(&n->down);
+    if (n->tier_up) {
+        drain_link(n->tier_up, 0);
+        drain_link(n->tier_down, 1);
+        ekv_link_destroy(&n->tier_up);
+        ekv_link_destroy(&n->tier_down);
+    }
     free(n->spare_msg);
     if (n->sub)
         zmq_close(n->sub);
     if (n->dealer)
         zmq_close(n->dealer);
+    if (n->tier_dealer)
+        zmq_close(n->tier_dealer);
     if (n->zctx)
         zmq_ctx_term(n->zctx);
     ekv_cache_destroy(&n->cache);

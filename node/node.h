@@ -45,6 +45,17 @@ typedef struct {
     double refresh_late;         /* kv: a hot copy read past this share of its cacheTtl is
                                     refreshed in the background (0..1) */
     const char *ready_file;      /* written once serving; NULL for none */
+    /* A PoP that reads through a regional tier: its origin reads (misses, refreshes) go to
+     * the tier's ROUTER over links of their own; writes, lists and catch-up still go to the
+     * coordinator. NULL: reads go to the coordinator. */
+    const char *tier_endpoint;
+    ekv_link_model_t tier_link; /* PoP <-> tier: delay, jitter, loss (simulated time) */
+    /* The tier role (a regional tier, see tier.c): a ROUTER bound at serve_endpoint answers
+     * the READs of its PoPs from this node's cache, which keeps copies for tier_cache_ttl. */
+    int tier_role;
+    const char *serve_endpoint;
+    int64_t tier_cache_ttl; /* seconds, simulated */
+    int purge_on_write;     /* tier: a change drops the cached copy of its key */
 } ekv_node_config_t;
 
 void ekv_node_config_defaults(ekv_node_config_t *cfg);

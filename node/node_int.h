@@ -37,6 +37,9 @@ typedef struct {
     uint64_t refreshes;              /* kv: background refreshes of hot copies sent */
     uint64_t refresh_hits;           /* hits served from a copy a refresh stored */
     uint64_t list_hits, list_misses; /* kv: lists served from the list cache / not */
+    uint64_t tier_reads, tier_hits;  /* origin reads sent to the tier / answered from its cache */
+    uint64_t tier_requests;          /* tier role: READs of PoPs received */
+    uint64_t purges;                 /* tier role, purge on write: copies dropped by changes */
 } node_stats_t;
 
 struct ekv_node {
@@ -68,6 +71,12 @@ struct ekv_node {
     ekv_vis_t *vis;               /* first visibility of recent changes, and their delays */
     ekv_served_t *served;         /* when recent changes were first served by a read here */
     waiter_t *waiters;
+    void *tier_dealer;            /* PoP: to its regional tier (NULL: none) */
+    ekv_zev_t *tier_dealer_zev;
+    ekv_link_t *tier_up, *tier_down; /* PoP <-> tier, as up and down (NULL: no tier) */
+    void *router;                    /* tier role: where its PoPs' READs arrive */
+    ekv_zev_t *router_zev;
+    char serve_bound[128]; /* tier role: the endpoint bound (the port resolved) */
     uint64_t list_gen[LIST_GENS]; /* kv: bumped by a write through this PoP to a namespace
                                      hashed there, so its cached lists are found no more */
     node_stats_t st;
@@ -128,6 +137,12 @@ int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_
  * now_us, and the id the next request will carry. */
 void node_deliver(ekv_node_t *n, ekv_msg_t *m, int64_t now_us);
 uint64_t node_next_req_id(const ekv_node_t *n);
+
+/* ---- the tier role (tier.c), for the core ------------------------------------------- */
+
+/* Binds the ROUTER at cfg.serve_endpoint and starts answering READs; and stops. */
+int node_tier_open(ekv_node_t *n, char *errbuf, size_t errlen);
+void node_tier_close(ekv_node_t *n);
 
 /* ---- the HTTP surface (http.c), for the core ------------------------------------------- */
 
