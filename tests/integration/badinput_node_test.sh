@@ -28,14 +28,6 @@ mkdir -p "$H/logs"
 PIDS=""
 trap 'stop_pids $PIDS; ekv_cleanup' EXIT
 
-wait_ready() { # NAME PID FILE
-    for _ in $(seq 1 200); do
-        [ -s "$3" ] && return 0
-        gone "$2" && fail "$1 exited at start: $(tail -3 "$H/logs/$1.log")"
-        sleep 0.05
-    done
-    fail "$1 not ready"
-}
 
 "$SEED" "$H/coord-db" >/dev/null || fail "badinput_node_seed"
 "$BIN/edgekv-coordinator" --data "$H/coord-db" --http 127.0.0.1:0 --pub 'tcp://127.0.0.1:*' \

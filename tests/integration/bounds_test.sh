@@ -20,7 +20,6 @@ INJECT=$3
 
 ekv_topology "$EDGEKV_HOME/topo.yaml" write_rate_limit=0 fra:0 'full:0:Madrid,policy: push-all'
 
-metric() { curl -sf --max-time 5 "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 
 # ---- 1. an oversized frame ------------------------------------------------------------------
 coordinator_args --max-queued 1 --catchup-rate 65536

@@ -18,20 +18,7 @@ PIDS=""
 # shellcheck disable=SC2086 # one pid a word
 trap 'stop_pids $PIDS; ekv_cleanup' EXIT
 
-# wait_ready NAME PID FILE: waits for a ready file written by a process started here.
-wait_ready() {
-    for _ in $(seq 1 200); do
-        [ -s "$3" ] && return 0
-        gone "$2" && fail "$1 exited at start: $(tail -3 "$H/logs/$1.log")"
-        sleep 0.05
-    done
-    fail "$1 not ready"
-}
 
-# metric URL NAME: the value of the sample NAME (with or without labels).
-metric() {
-    curl -s "$1/metrics" | awk -v n="$2" '$1 ~ ("^" n "({.*})?$") {print $2; exit}'
-}
 
 # refused WHAT EXPECTED-MESSAGE PROGRAM ARGS...: the program exits 2 saying EXPECTED-MESSAGE.
 refused() {

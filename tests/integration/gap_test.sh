@@ -250,11 +250,6 @@ faster_than "$backlog_read_secs" 500 ||
         "$((BATCHES * 10000)) changes (want < 0.5 s: reads are served while catching up)"
 pass "r answered a cached read within ${backlog_read_secs}s of SIGCONT, backlog and all"
 
-pids=$(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/status.json")
-"$EKV" down >/dev/null || fail "edgekv down"
-for pid in $pids; do
-    gone "$pid" || fail "process $pid still running after down"
-done
-pass "down stopped all 3 processes"
+expect_down "$EDGEKV_HOME/status.json"
 
 echo "$PASSED passed, 0 failed"

@@ -40,20 +40,7 @@ trap 'stop_direct; ekv_cleanup' EXIT
 
 LIMITS=(--max-connections 4 --request-timeout-ms 3000 --idle-timeout-ms 2000)
 
-# wait_ready NAME PID FILE: waits for a ready file written by a process started here.
-wait_ready() {
-    for _ in $(seq 1 200); do
-        [ -s "$3" ] && return 0
-        gone "$2" && fail "$1 exited at start: $(tail -3 "$H/logs/$1.log")"
-        sleep 0.05
-    done
-    fail "$1 not ready"
-}
 
-# metric URL NAME: the value of the sample NAME (with or without labels), read with curl.
-metric() {
-    curl -s "$1/metrics" | awk -v n="$2" '$1 ~ ("^" n "({.*})?$") {print $2; exit}'
-}
 
 # ---- the topology, with the default limits -----------------------------------------------
 ekv_topology "$H/one-pop.yaml" pin_cpus=false near:0

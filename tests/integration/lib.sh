@@ -70,3 +70,31 @@ stop_pids() {
     done
     reap_or_kill 50 "$@"
 }
+
+# wait_ready NAME PID FILE: waits for the ready file of a process this test started itself;
+# fails with the end of its log ($H/logs/NAME.log, or under $EDGEKV_HOME) if it exits first.
+wait_ready() {
+    for _ in $(seq 1 200); do
+        [ -s "$3" ] && return 0
+        gone "$2" && fail "$1 exited at start: $(tail -3 "${H:-$EDGEKV_HOME}/logs/$1.log")"
+        sleep 0.05
+    done
+    fail "$1 not ready"
+}
+
+# metric URL NAME: the value of the sample NAME in URL/metrics (with or without labels).
+metric() {
+    curl -s --max-time 5 "$1/metrics" | awk -v n="$2" '$1 ~ ("^" n "({.*})?$") {print $2; exit}'
+}
+
+# expect_down STATUS_JSON: `edgekv down` stops every process the status file lists.
+expect_down() {
+    local pids pid n=0
+    pids=$(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' "$1")
+    "$EKV" down >/dev/null || fail "edgekv down"
+    for pid in $pids; do
+        gone "$pid" || fail "process $pid still running after down"
+        n=$((n + 1))
+    done
+    pass "down stopped all $n processes"
+}

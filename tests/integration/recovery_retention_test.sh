@@ -89,11 +89,6 @@ for round in 1 2; do
     pass "round $round: deleted keys read 404 at both PoPs, rewritten ones their new value"
 done
 
-pids=$(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/status.json")
-"$EKV" down >/dev/null || fail "edgekv down"
-for pid in $pids; do
-    gone "$pid" || fail "process $pid still running after down"
-done
-pass "down stopped all 3 processes"
+expect_down "$EDGEKV_HOME/status.json"
 
 echo "$PASSED passed, 0 failed"

@@ -23,7 +23,6 @@ stop_mine() {
 }
 trap 'stop_mine; ekv_cleanup' EXIT
 
-metric() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 
 # ---- coordinator ROUTER --------------------------------------------------------------------
 ekv_topology "$EDGEKV_HOME/one.yaml" solo:0
