@@ -30,36 +30,13 @@
 #include "ekv_err.h"
 #include "ekv_msg.h"
 #include "ekv_test.h"
+#include "ekv_tmpdir.h"
 #include "ekv_time.h"
 #include "store.h"
 
 #define MAX_GROUPS 64 /* groups one test runs */
 #define MAX_N      8  /* drafts per group */
 
-static char top_dir[64];
-static pid_t top_pid; /* only the process that made top_dir removes it */
-static int dir_count;
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_top(void)
-{
-    if (top_dir[0] && getpid() == top_pid)
-        nftw(top_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *new_dir(char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/db%d", top_dir, dir_count++);
-    return buf;
-}
 
 static ekv_bytes_t B(const char *s)
 {
@@ -258,7 +235,7 @@ static void fix_open(fix_t *f, ekv_store_durability_t d, const char *dir)
     if (dir)
         snprintf(f->dir, sizeof f->dir, "%s", dir);
     else
-        new_dir(f->dir, sizeof f->dir);
+        ekv_tmpdir_new(f->dir, sizeof f->dir);
     f->base = event_base_new();
     CHECK(f->base != NULL);
     rec_t *r = &f->rec;
@@ -548,7 +525,7 @@ static void test_acknowledged_changes_survive_exit(void)
 {
     enum { ACKED = 12 };
     char dir[128];
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     plan_groups("crash", MAX_GROUPS);
     int fds[2];
     CHECK_EQ(pipe(fds), 0);
@@ -636,13 +613,8 @@ static void test_failed_commit_is_not_published(void)
 
 int main(void)
 {
-    snprintf(top_dir, sizeof top_dir, "/tmp/ekv-committer-test.XXXXXX");
-    if (!mkdtemp(top_dir)) {
-        perror("mkdtemp");
+    if (ekv_tmpdir_init("committer-test") != 0)
         return 1;
-    }
-    top_pid = getpid();
-    atexit(remove_top);
     EKV_TEST_RUN(test_wait_rule_single_writer_never_waits);
     EKV_TEST_RUN(test_wait_rule_waits_half_the_last_commit);
     EKV_TEST_RUN(test_wait_rule_commits_when_enough_gathered);

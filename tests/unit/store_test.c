@@ -23,34 +23,11 @@
 #include "ekv_err.h"
 #include "ekv_msg.h"
 #include "ekv_test.h"
+#include "ekv_tmpdir.h"
 #include "store.h"
 
 #define T0 INT64_C(1700000000000000) /* a commit time, microseconds */
 
-static char top_dir[64];
-static int dir_count;
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_top(void)
-{
-    if (top_dir[0])
-        nftw(top_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A new, empty folder for one store; the path lives in buf. */
-static const char *new_dir(char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/db%d", top_dir, dir_count++);
-    return buf;
-}
 
 static ekv_store_t *open_store(const char *dir)
 {
@@ -161,7 +138,7 @@ static void list_names(ekv_store_t *s, const char *ns, const char *prefix, const
 static void test_commit_assigns_consecutive_seqs(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     CHECK_EQ(ekv_store_last_seq(s), 0);
     ekv_msg_t batch[3] = {put_draft("ns", "a", "1", NULL, 0), put_draft("ns", "b", "2", NULL, 0),
                           del_draft("ns", "c")};
@@ -212,7 +189,7 @@ static void test_commit_assigns_consecutive_seqs(void)
 static void test_get_returns_what_was_committed(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     ekv_msg_t d = put_draft("ns", "user/42", "hello", "{\"a\":[1,\"x\"]}", 1800000000);
     char *body;
     size_t len;
@@ -285,7 +262,7 @@ static void test_get_returns_what_was_committed(void)
 static void test_delete_then_get_not_found(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     put(s, "ns", "k", "v", "{}", 0);
     put(s, "ns", "keep", "v", NULL, 0);
     CHECK_EQ(commit1(s, del_draft("ns", "k"), T0), 3);
@@ -311,7 +288,7 @@ static void test_delete_then_get_not_found(void)
 static void test_list_byte_order_prefix_limit(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     /* Inserted out of order; byte order is UTF-8 code-point order: "Z" < "a" < "é" < "✓". */
     static const char *keys[] = {"\xe2\x9c\x93", "b", "a", "ab", "\xc3\xa9", "Z", "a/1", "a0"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -378,7 +355,7 @@ static void test_list_byte_order_prefix_limit(void)
 static void test_list_heads_and_expiry(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     put(s, "ns", "a-live", "value-a", "{\"m\":1}", 0);
     put(s, "ns", "b-expires-1000", "v", NULL, 1000);
     put(s, "ns", "c-expires-1001", "value-c", NULL, 1001);
@@ -426,7 +403,7 @@ static void test_list_heads_and_expiry(void)
 static void test_list_sees_keys_inserted_between_pages(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     put_each(s, "ace", "v", 0);
     char names[256], cursor[64];
     ekv_page_t page;
@@ -469,7 +446,7 @@ static void expect_log_seqs(ekv_page_t *page, uint64_t first, size_t n)
 static void test_log_read(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     ekv_page_t page;
     CHECK_EQ(ekv_store_log_read(s, 0, 10, SIZE_MAX, &page), EKV_OK);
     CHECK_EQ(page.n, 0);
@@ -543,7 +520,7 @@ static void test_log_read(void)
 static void test_log_trim_by_count(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     uint64_t dropped = 99;
     CHECK_EQ(ekv_store_log_trim(s, 3, 0, T0, &dropped), EKV_OK); /* empty log */
     CHECK_EQ(dropped, 0);
@@ -587,7 +564,7 @@ static void test_log_trim_by_count(void)
 static void test_log_trim_by_age(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     /* seq i committed at T0 + i seconds, i = 1..10 */
     for (int i = 1; i <= 10; i++)
         commit1(s, put_draft("ns", "k", "v", NULL, 0), T0 + i * INT64_C(1000000));
@@ -632,7 +609,7 @@ static void test_log_trim_by_age(void)
 static void test_snapshot_pages_every_record(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     static const char *nss[] = {"ns-a", "ns-b", "n"};
     enum { PER_NS = 9 };
     int seen[3][PER_NS] = {{0}};
@@ -736,7 +713,7 @@ static void expired_names(ekv_store_t *s, int64_t now_s, size_t max, char *out, 
 static void test_expired(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     char names[512];
     expired_names(s, 1000000, 10, names, sizeof names);
     CHECK_STR(names, "");
@@ -814,7 +791,7 @@ static ekv_msg_t sweep_draft(const char *key)
 static void test_sweep_delete_yields_to_newer_put(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     uint64_t last = put_each(s, "abcd", "old", 100);
     /* a is written again (no expiration) after the sweeper read it, before its delete. */
     last = put(s, "ns", "a", "new", NULL, 0);
@@ -878,7 +855,7 @@ static ekv_ns_t make_ns(const char *id, const char *title, int64_t created)
 static void test_namespaces(void)
 {
     char dir[128];
-    ekv_store_t *s = open_store(new_dir(dir, sizeof dir));
+    ekv_store_t *s = open_store(ekv_tmpdir_new(dir, sizeof dir));
     ekv_ns_t *list = NULL;
     size_t n = 99;
     CHECK_EQ(ekv_store_ns_list(s, &list, &n), EKV_OK);
@@ -944,7 +921,7 @@ static void test_namespaces(void)
 static void test_reopen_recovers_everything(void)
 {
     char dir[128];
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     ekv_store_t *s = open_store(dir);
     for (int i = 0; i < 20; i++) {
         char key[16], val[16];
@@ -1008,7 +985,7 @@ static void test_reopen_recovers_everything(void)
 static void test_open_failure(void)
 {
     char dir[128], path[192], err[512] = "";
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     FILE *f = fopen(dir, "w"); /* a regular file where the folder should be */
     CHECK(f != NULL);
     fclose(f);
@@ -1065,7 +1042,7 @@ static void crash_after_puts(const char *dir, ekv_store_durability_t d, int n)
 static void test_epoch(void)
 {
     char dir[128];
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     ekv_store_t *s = open_store(dir);
     uint64_t e1 = ekv_store_epoch(s);
     CHECK_NE(e1, 0);
@@ -1095,7 +1072,7 @@ static void test_epoch(void)
     ekv_store_destroy(&s);
 
     char other[128]; /* a new (wiped) folder */
-    new_dir(other, sizeof other);
+    ekv_tmpdir_new(other, sizeof other);
     s = open_store(other);
     CHECK_NE(ekv_store_epoch(s), e1);
     CHECK_NE(ekv_store_epoch(s), e2);
@@ -1137,7 +1114,7 @@ static void commit_in_window(void *arg)
 static void test_snapshot_seq_read_before_scan(void)
 {
     char dir[128];
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     ekv_store_t *s = open_store(dir);
     put(s, "ns", "w000001", "v", NULL, 0);
     for (int list = 0; list < 2; list++) {
@@ -1170,7 +1147,7 @@ static void put_k_in_window(void *arg)
 static void test_get_at_versions_a_miss_below_a_racing_put(void)
 {
     char dir[128];
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     ekv_store_t *s = open_store(dir);
     put(s, "ns", "other", "v", NULL, 0); /* seq 1 */
     ekv_store_set_scan_hook(s, put_k_in_window, s);
@@ -1192,7 +1169,7 @@ static void test_get_at_versions_a_miss_below_a_racing_put(void)
 static void test_snapshot_seq_covers_page(void)
 {
     char dir[128];
-    new_dir(dir, sizeof dir);
+    ekv_tmpdir_new(dir, sizeof dir);
     ekv_store_t *s = open_with(dir, EKV_STORE_NONE); /* fast commits: a wide race */
     writer_t w = {s, 3000};
     pthread_t t;
@@ -1218,12 +1195,8 @@ static void test_snapshot_seq_covers_page(void)
 
 int main(void)
 {
-    snprintf(top_dir, sizeof top_dir, "/tmp/ekv-store-test.XXXXXX");
-    if (!mkdtemp(top_dir)) {
-        perror("mkdtemp");
+    if (ekv_tmpdir_init("store-test") != 0)
         return 1;
-    }
-    atexit(remove_top);
     EKV_TEST_RUN(test_commit_assigns_consecutive_seqs);
     EKV_TEST_RUN(test_get_returns_what_was_committed);
     EKV_TEST_RUN(test_delete_then_get_not_found);
