@@ -103,10 +103,10 @@ static void print_json(const row_t *rows, size_t n, const char *key, const char 
         json_object_set_new(o, "answered", json_boolean(rows[i].look != NULL));
         json_array_append_new(nodes, o);
     }
-    json_t *coord = json_pack("{s:i, s:o}", "status", cstatus, "version",
-                              cstatus == 200 && cversion
-                                  ? json_integer((json_int_t)strtoll(cversion, NULL, 10))
-                                  : json_null());
+    json_t *coord =
+        json_pack("{s:i, s:o}", "status", cstatus, "version",
+                  cstatus == 200 && cversion ? json_integer((json_int_t)strtoll(cversion, NULL, 10))
+                                             : json_null());
     json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "key", key, "ns", ns, "coordinator", coord,
                           "nodes", nodes);
     char *text = json_dumps(j, JSON_INDENT(2));
@@ -149,8 +149,8 @@ int ekv_cmd_look(int argc, char **argv)
         rows[i].tier = i >= st->npops;
         rows[i].proc = rows[i].tier ? &st->tiers[i - st->npops] : &st->pops[i];
         r[i].method = "GET";
-        snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/look?ns=%s&key=%s", rows[i].proc->url,
-                 ens, ekey);
+        snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/look?ns=%s&key=%s", rows[i].proc->url, ens,
+                 ekey);
     }
     r[n].method = "GET";
     snprintf(r[n].url, sizeof r[n].url,

@@ -42,7 +42,7 @@ static char key[64]; /* this run's key */
 
 /* Simulated ms between the reads that ask each PoP for the new value, and the margin past the
  * last older copy's expiry before the probe stops asking. */
-#define POLL_SIM_MS 2000.0
+#define POLL_SIM_MS   2000.0
 #define MARGIN_SIM_MS 10000.0
 
 /* Fills r with a GET of base URL + path for each node i with want[i] (all when want is NULL);
@@ -130,38 +130,37 @@ static const row_t *tier_of(const row_t *rows, size_t n, const row_t *w)
     return NULL;
 }
 
-static void give_reasons(row_t *rows, size_t n, double until_ms)
+/* Why row i's served-from lags its arrival, as far as until_ms (simulated, after the commit). */
+static void give_reason(row_t *rows, size_t n, size_t i, double until_ms)
 {
-    for (size_t i = 0; i < n; i++) {
-        row_t *w = &rows[i];
-        const row_t *t = tier_of(rows, n, w);
-        double exp_s = w->copy_expires_ms / 1000.0, until_s = until_ms / 1000.0;
-        w->reason[0] = '\0';
-        if (w->served_ms >= 0 && w->measured_ms >= 0 && w->served_ms - w->measured_ms <= LAG_NOTE_MS)
-            continue;
-        /* Past its own copy's expiry by more than the reads' pace: its miss read through the
-         * tier got the tier's older copy, fresh for longer. */
-        if (w->served_ms >= 0 && t && t->copy_expires_ms > w->copy_expires_ms &&
-            w->served_ms > w->copy_expires_ms + POLL_SIM_MS * 1.5)
-            snprintf(w->reason, sizeof w->reason,
-                     "cached copy expires at +%.1f s, tier %s's at +%.1f s", exp_s,
-                     t->proc->name, t->copy_expires_ms / 1000.0);
-        else if (w->served_ms >= 0 && w->copy_expires_ms >= 0 &&
-            w->served_ms + POLL_SIM_MS < w->copy_expires_ms)
-            snprintf(w->reason, sizeof w->reason,
-                     "cached copy expiring at +%.1f s was refreshed ahead", exp_s);
-        else if (w->served_ms >= 0 && w->copy_expires_ms >= 0)
-            snprintf(w->reason, sizeof w->reason, "cached copy expires at +%.1f s", exp_s);
-        else if (w->served_ms >= 0)
-            snprintf(w->reason, sizeof w->reason, "first read %s at +%.1f s",
-                     w->tier ? "through it" : "after arrival", w->served_ms / 1000.0);
-        else if (w->copy_expires_ms >= 0)
-            snprintf(w->reason, sizeof w->reason,
-                     "cached copy expires at +%.1f s; not served by +%.1f s", exp_s, until_s);
-        else
-            snprintf(w->reason, sizeof w->reason, "no read %sreturned it by +%.1f s",
-                     w->tier ? "through it " : "", until_s);
-    }
+    row_t *w = &rows[i];
+    const row_t *t = tier_of(rows, n, w);
+    double exp_s = w->copy_expires_ms / 1000.0, until_s = until_ms / 1000.0;
+    w->reason[0] = '\0';
+    if (w->served_ms >= 0 && w->measured_ms >= 0 && w->served_ms - w->measured_ms <= LAG_NOTE_MS)
+        return;
+    /* Past its own copy's expiry by more than the reads' pace: its miss read through the
+     * tier got the tier's older copy, fresh for longer. */
+    if (w->served_ms >= 0 && t && t->copy_expires_ms > w->copy_expires_ms &&
+        w->served_ms > w->copy_expires_ms + POLL_SIM_MS * 1.5)
+        snprintf(w->reason, sizeof w->reason,
+                 "cached copy expires at +%.1f s, tier %s's at +%.1f s", exp_s, t->proc->name,
+                 t->copy_expires_ms / 1000.0);
+    else if (w->served_ms >= 0 && w->copy_expires_ms >= 0 &&
+             w->served_ms + POLL_SIM_MS < w->copy_expires_ms)
+        snprintf(w->reason, sizeof w->reason, "cached copy expiring at +%.1f s was refreshed ahead",
+                 exp_s);
+    else if (w->served_ms >= 0 && w->copy_expires_ms >= 0)
+        snprintf(w->reason, sizeof w->reason, "cached copy expires at +%.1f s", exp_s);
+    else if (w->served_ms >= 0)
+        snprintf(w->reason, sizeof w->reason, "first read %s at +%.1f s",
+                 w->tier ? "through it" : "after arrival", w->served_ms / 1000.0);
+    else if (w->copy_expires_ms >= 0)
+        snprintf(w->reason, sizeof w->reason,
+                 "cached copy expires at +%.1f s; not served by +%.1f s", exp_s, until_s);
+    else
+        snprintf(w->reason, sizeof w->reason, "no read %sreturned it by +%.1f s",
+                 w->tier ? "through it " : "", until_s);
 }
 
 void ekv_vis_follow(const ekv_state_t *st, ekv_vis_row_t *rows, size_t n, const char *key,
@@ -207,6 +206,7 @@ void ekv_vis_follow(const ekv_state_t *st, ekv_vis_row_t *rows, size_t n, const 
             json_t *sv = json_object_get(j, "served_us");
             if (json_is_integer(sv)) {
                 rows[idx[k]].served_ms = since(st, commit_us, json_integer_value(sv));
+                give_reason(rows, n, idx[k], rows[idx[k]].served_ms);
                 if (on_served)
                     on_served(arg, idx[k]);
             }
@@ -225,7 +225,8 @@ void ekv_vis_follow(const ekv_state_t *st, ekv_vis_row_t *rows, size_t n, const 
         struct timespec nap = {(time_t)(nap_ms / 1000), (long)(fmod(nap_ms, 1000) * 1e6)};
         nanosleep(&nap, NULL);
     }
-    give_reasons(rows, n, since(st, commit_us, ekv_now_us()));
+    for (size_t i = 0; i < n; i++)
+        give_reason(rows, n, i, since(st, commit_us, ekv_now_us()));
     /* What each PoP serves now, the last word on whether it serves the new value. */
     for (size_t i = 0; i < n; i++)
         want[i] = !rows[i].tier;
@@ -293,14 +294,13 @@ static json_t *rows_json(const row_t *rows, size_t n, int tiers)
         const row_t *w = &rows[i];
         if (w->tier != tiers)
             continue;
-        json_array_append_new(
-            a, json_pack("{s:s, s:f, s:o, s:o, s:o, s:o, s:o}", "name", w->proc->name,
-                         "configured_ms", w->configured_ms, "measured_ms",
-                         ms_or_null(w->measured_ms), "readable",
-                         w->tier ? json_null() : json_boolean(w->readable), "served_ms",
-                         ms_or_null(w->served_ms), "copy_expires_ms",
-                         ms_or_null(w->copy_expires_ms), "reason",
-                         w->reason[0] ? json_string(w->reason) : json_null()));
+        json_array_append_new(a, json_pack("{s:s, s:f, s:o, s:o, s:o, s:o, s:o}", "name",
+                                           w->proc->name, "configured_ms", w->configured_ms,
+                                           "measured_ms", ms_or_null(w->measured_ms), "readable",
+                                           w->tier ? json_null() : json_boolean(w->readable),
+                                           "served_ms", ms_or_null(w->served_ms), "copy_expires_ms",
+                                           ms_or_null(w->copy_expires_ms), "reason",
+                                           w->reason[0] ? json_string(w->reason) : json_null()));
     }
     return a;
 }
@@ -309,9 +309,9 @@ static void print_rows(const ekv_state_t *st, const row_t *rows, size_t n, int j
                        unsigned long long seq)
 {
     if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o}", "key", key, "from",
-                              st->pops[from].name, "seq", (json_int_t)seq, "pops",
-                              rows_json(rows, n, 0), "tiers", rows_json(rows, n, 1));
+        json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o}", "key", key, "from", st->pops[from].name,
+                              "seq", (json_int_t)seq, "pops", rows_json(rows, n, 0), "tiers",
+                              rows_json(rows, n, 1));
         char *text = json_dumps(j, JSON_INDENT(2));
         printf("%s\n", text);
         free(text);
@@ -330,8 +330,8 @@ static void print_rows(const ekv_state_t *st, const row_t *rows, size_t n, int j
         printf("%-10s ", name);
         ekv_text_pad(r->proc->city, 18);
         if (r->measured_ms < 0)
-            printf(" %14.3f %13s %9s  %-16s %11s  %s\n", r->configured_ms, "not seen", "-",
-                   serves, served, r->reason);
+            printf(" %14.3f %13s %9s  %-16s %11s  %s\n", r->configured_ms, "not seen", "-", serves,
+                   served, r->reason);
         else
             printf(" %14.3f %13.3f %+9.3f  %-16s %11s  %s\n", r->configured_ms, r->measured_ms,
                    r->measured_ms - r->configured_ms, serves, served, r->reason);
@@ -381,8 +381,7 @@ static int judge(const row_t *rows, size_t n, double tol, const char *note)
         early |= soon;
         if (soon && !fail && note)
             fprintf(stderr, "edgekv: %s%s %s saw the change %.3f ms before its delay\n", note,
-                    rows[i].tier ? "tier" : "PoP",
-                    rows[i].proc->name, -err);
+                    rows[i].tier ? "tier" : "PoP", rows[i].proc->name, -err);
         if (!fail && err <= tol)
             continue;
         verdict = fail || verdict == PROBE_FAIL ? PROBE_FAIL : PROBE_LATE;

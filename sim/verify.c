@@ -7,7 +7,7 @@
  *   invalidate an older version still within its cacheTtl is allowed (that is the policy),
  *   and reported as such; anything else older is a difference.
  * Regional tiers, when the topology has them, are checked after the PoPs the same way (a tier
- * caches what its PoPs read through it). 
+ * caches what its PoPs read through it).
  * Exits 1 when a PoP differs. */
 #include <jansson.h>
 #include <stdio.h>

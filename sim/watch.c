@@ -1,9 +1,11 @@
 /* watch: `edgekv watch KEY [--from POP] [--value V]` and `edgekv compare RESULTS... [--out DIR]`.
  *
- * watch (for teaching): writes KEY through one PoP and prints, live, each PoP switching to the
- * new value with the time since the commit, beside its configured one-way delay, so the
- * wave of a change crossing the world can be watched. Each PoP's switch is its own record
- * (/_edgekv/wait), confirmed by reading the key there.
+ * watch (for teaching): writes KEY through one PoP and prints, live, the change arriving at each
+ * PoP and regional tier with the time since the commit, beside its configured one-way delay,
+ * so the wave of a change crossing the world can be watched (each arrival is the node's own
+ * record, /_edgekv/wait). Then, live again, each node serving it: the first read there that
+ * returned it, which under kv and ttl waits for an older cached copy to expire, with that
+ * reason (the reads come from watch itself, as probe's do: see ekv_vis_follow).
  * compare: puts the runs of several results.json files side by side in one summary table and
  * one report (each run named after its experiment and policy). */
 #include <jansson.h>
@@ -18,6 +20,7 @@
 #include "ekv_mem.h"
 #include "ekv_time.h"
 #include "hclient.h"
+#include "probe.h"
 #include "report.h"
 #include "state.h"
 #include "text.h"
@@ -25,28 +28,50 @@
 
 typedef struct {
     const ekv_state_t *st;
-    size_t i;
+    ekv_vis_row_t *rows;
+    size_t n, i;
     size_t *shown;
 } watch_ctx_t;
 
+static const char *label(const ekv_vis_row_t *w, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s", w->proc->name, w->tier ? " (tier)" : "");
+    return buf;
+}
+
 static void on_visible(void *arg, ekv_hc_req_t *r)
 {
-    watch_ctx_t *w = arg;
-    const ekv_proc_t *p = &w->st->pops[w->i];
+    watch_ctx_t *c = arg;
+    ekv_vis_row_t *w = &c->rows[c->i];
+    char name[80];
     json_t *j = r->status == 200 ? json_loads(r->resp, 0, NULL) : NULL;
-    (*w->shown)++;
+    (*c->shown)++;
     if (!j) {
-        printf("  %-8s ", p->name);
-        ekv_text_pad(p->city, 18);
-        printf(" did not see it in time (configured %.1f ms)\n", p->delay_ms);
+        printf("  %-12s ", label(w, name, sizeof name));
+        ekv_text_pad(w->proc->city, 18);
+        printf(" did not see it in time (configured %.1f ms)\n", w->configured_ms);
     } else {
-        double ms =
-            (double)json_integer_value(json_object_get(j, "delay_us")) / 1000.0 * w->st->time_scale;
-        printf("  +%9.3f ms  %-8s ", ms, p->name);
-        ekv_text_pad(p->city, 18);
-        printf(" (configured %.3f ms)  [%zu/%zu]\n", p->delay_ms, *w->shown, w->st->npops);
+        w->measured_ms =
+            (double)json_integer_value(json_object_get(j, "delay_us")) / 1000.0 * c->st->time_scale;
+        printf("  +%9.3f ms  %-12s ", w->measured_ms, label(w, name, sizeof name));
+        ekv_text_pad(w->proc->city, 18);
+        printf(" (configured %.3f ms)  [%zu/%zu]\n", w->configured_ms, *c->shown, c->n);
         json_decref(j);
     }
+    fflush(stdout);
+}
+
+static void on_served(void *arg, size_t i)
+{
+    watch_ctx_t *c = arg;
+    const ekv_vis_row_t *w = &c->rows[i];
+    char name[80];
+    (*c->shown)++;
+    printf("  +%9.3f ms  %-12s ", w->served_ms, label(w, name, sizeof name));
+    ekv_text_pad(w->proc->city, 18);
+    if (w->measured_ms >= 0)
+        printf(" (arrived +%.3f ms)", w->measured_ms);
+    printf("  %s%s[%zu/%zu]\n", w->reason, w->reason[0] ? "  " : "", *c->shown, c->n);
     fflush(stdout);
 }
 
@@ -94,25 +119,48 @@ int ekv_cmd_watch(int argc, char **argv)
         ekv_hc_req_fini(&w);
         goto out;
     }
-    printf("wrote %s = \"%s\" through %s (version %s); watching %zu PoPs:\n", key, val,
-           st->pops[src].name, w.version, st->npops);
+    size_t n;
+    ekv_vis_row_t *rows = ekv_vis_rows(st, &n);
+    printf("wrote %s = \"%s\" through %s (version %s); watching %zu PoPs and %zu tiers:\n", key,
+           val, st->pops[src].name, w.version, st->npops, st->ntiers);
+    printf("arrived:\n");
     size_t shown = 0;
-    ekv_hc_req_t *r = ekv_calloc(st->npops, sizeof *r);
-    watch_ctx_t *ctx = ekv_calloc(st->npops, sizeof *ctx);
-    for (size_t i = 0; i < st->npops; i++) {
-        ctx[i] = (watch_ctx_t){st, i, &shown};
+    ekv_hc_req_t *r = ekv_calloc(n ? n : 1, sizeof *r);
+    watch_ctx_t *ctx = ekv_calloc(n ? n : 1, sizeof *ctx);
+    for (size_t i = 0; i < n; i++) {
+        ctx[i] = (watch_ctx_t){st, rows, n, i, &shown};
         r[i].method = "GET";
         r[i].on_done = on_visible;
         r[i].arg = &ctx[i];
         snprintf(r[i].url, sizeof r[i].url, "%s/_edgekv/wait?seq=%s&timeout_ms=20000",
-                 st->pops[i].url, w.version);
+                 rows[i].proc->url, w.version);
     }
-    ekv_hc_run(r, st->npops, 25000);
-    for (size_t i = 0; i < st->npops; i++)
+    ekv_hc_run(r, n, 25000);
+    int64_t commit_us = w.commit_us ? strtoll(w.commit_us, NULL, 10) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = !commit_us && r[i].status == 200 ? json_loads(r[i].resp, 0, NULL) : NULL;
+        if (j)
+            commit_us = json_integer_value(json_object_get(j, "commit_us"));
+        json_decref(j);
         ekv_hc_req_fini(&r[i]);
+    }
+    printf("served (the first read there that returned it):\n");
+    fflush(stdout);
+    shown = 0;
+    ekv_vis_follow(st, rows, n, key, val, strtoull(w.version, NULL, 10), commit_us, on_served,
+                   &ctx[0]);
+    for (size_t i = 0; i < n; i++) {
+        char name[80];
+        if (rows[i].served_ms >= 0)
+            continue;
+        printf("  %-13s  %-12s ", "not served", label(&rows[i], name, sizeof name));
+        ekv_text_pad(rows[i].proc->city, 18);
+        printf(" %s\n", rows[i].reason);
+    }
     ekv_hc_req_fini(&w);
     free(r);
     free(ctx);
+    free(rows);
     rc = 0;
 out:
     ekv_state_destroy(&st);
