@@ -39,14 +39,18 @@ int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
         return ekv_proc_signal(&st->coord, SIGKILL);
     if (f->kind == EKV_FAULT_COORD_RESTART)
         return ekv_launch_restart_coord(t, st) == 0 ? 0 : -1;
-    size_t i = 0;
+    /* A PoP's name, or a regional tier's (names are unique across both). */
+    size_t i = 0, k = 0;
     while (i < st->npops && strcmp(st->pops[i].name, f->pop) != 0)
         i++;
-    if (i == st->npops) {
-        fprintf(stderr, "edgekv: no PoP named %s\n", f->pop);
+    while (i == st->npops && k < st->ntiers && strcmp(st->tiers[k].name, f->pop) != 0)
+        k++;
+    int tier = i == st->npops && k < st->ntiers;
+    if (i == st->npops && !tier) {
+        fprintf(stderr, "edgekv: no PoP or tier named %s\n", f->pop);
         return -1;
     }
-    ekv_proc_t *p = &st->pops[i];
+    ekv_proc_t *p = tier ? &st->tiers[k] : &st->pops[i];
     char q[64];
     switch (f->kind) {
     case EKV_FAULT_KILL:
@@ -56,6 +60,8 @@ int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
     case EKV_FAULT_CONTINUE:
         return signal_pop(p, SIGCONT);
     case EKV_FAULT_RESTART:
+        if (tier)
+            return ekv_launch_restart_tier(t, k, st) == 0 ? 0 : -1;
         return ekv_launch_restart_pop(t, i, st) == 0 ? 0 : -1;
     case EKV_FAULT_PARTITION:
         return link_fault(p, "partition=1");
@@ -79,8 +85,8 @@ int ekv_cmd_fault(int argc, char **argv)
                    ? argc == 4 && ekv_args_double(argv[3], 0, 600000, &f.delay_ms) == 0
                    : argc == 3);
     if (!coord && !pop) {
-        fprintf(stderr, "usage: edgekv fault kill|restart|stop|continue|partition|heal POP\n"
-                        "       edgekv fault slow POP DELAY_MS\n"
+        fprintf(stderr, "usage: edgekv fault kill|restart|stop|continue|partition|heal POP|TIER\n"
+                        "       edgekv fault slow POP|TIER DELAY_MS\n"
                         "       edgekv fault kill-coordinator|restart-coordinator\n");
         return 2;
     }

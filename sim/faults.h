@@ -8,7 +8,8 @@
 #include "state.h"
 #include "topology.h"
 
-/* Applies f; returns 0 when done, -1 with a message on stderr otherwise. */
+/* Applies f (f->pop names a PoP or a regional tier); returns 0 when done, -1 with a message
+ * on stderr otherwise. */
 int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f);
 
 /* `edgekv fault ACTION [POP] [DELAY_MS]`. */

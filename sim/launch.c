@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,11 @@ static void stop_all(ekv_state_t *st)
         ekv_proc_signal(&st->pops[i], SIGTERM);
     for (size_t i = 0; i < st->npops; i++)
         ekv_proc_stop(&st->pops[i], 5000);
+    /* The tiers after their PoPs (whose reads they answer), the coordinator last. */
+    for (size_t i = 0; i < st->ntiers; i++)
+        ekv_proc_signal(&st->tiers[i], SIGTERM);
+    for (size_t i = 0; i < st->ntiers; i++)
+        ekv_proc_stop(&st->tiers[i], 5000);
     ekv_proc_stop(&st->coord, 5000);
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
@@ -179,14 +185,34 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     return EKV_EIO;
 }
 
-/* A PoP's command line and the buffers it points into. */
+/* A PoP's or tier's command line and the buffers it points into. */
 typedef struct {
     char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
-        rto[32], seed[32], minttl[32], jitter[48], cto[32];
-    char *argv[32];
+        rto[32], seed[32], minttl[32], jitter[48], cto[32], tier_delay[32], tier_ttl[32],
+        serve[160];
+    char *argv[48];
     int argc;
     int cpu; /* -1: any */
 } pop_cmd_t;
+
+/* Appends arguments (up to a NULL) to c's command line. */
+static void cmd_add(pop_cmd_t *c, ...)
+{
+    va_list ap;
+    va_start(ap, c);
+    for (char *a; (a = va_arg(ap, char *)) != NULL && c->argc + 1 < (int)(sizeof c->argv /
+                                                                         sizeof *c->argv);)
+        c->argv[c->argc++] = a;
+    c->argv[c->argc] = NULL;
+    va_end(ap);
+}
+
+/* The seconds the coordinator may stay silent before a node counts it as gone: 1 s, or three
+ * missed heartbeats. */
+static void coord_timeout(const ekv_topo_t *t, char *buf, size_t len)
+{
+    snprintf(buf, len, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
+}
 
 /* Describes PoP i (and clears its old ready file); port -1 = the topology's (base + 1 + i,
  * or any when the base is 0). */
@@ -211,8 +237,7 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     snprintf(c->seed, sizeof c->seed, "%ld", t->seed + (long)i);
     snprintf(c->minttl, sizeof c->minttl, "%d", (int)t->min_cache_ttl);
     snprintf(c->jitter, sizeof c->jitter, "%s", ekv_topo_jitter(t, tp));
-    /* The coordinator counts as gone after 1 s without a heartbeat, or three missed ones. */
-    snprintf(c->cto, sizeof c->cto, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
+    coord_timeout(t, c->cto, sizeof c->cto);
     unlink(c->ready);
     char *argv[] = {
         "edgekv-node",  "--name",   p->name,           "--http",     c->http,
@@ -226,6 +251,60 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     memcpy(c->argv, argv, sizeof argv);
     c->argc = (int)(sizeof argv / sizeof *argv) - 1;
     c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
+    /* Its reads go through its tier (started and recorded before the PoPs). */
+    const ekv_topo_tier_t *tier = ekv_topo_pop_tier(t, tp);
+    p->tier[0] = '\0';
+    for (size_t k = 0; tier && k < st->ntiers; k++) {
+        if (strcmp(st->tiers[k].name, tier->name) != 0)
+            continue;
+        snprintf(p->tier, sizeof p->tier, "%s", tier->name);
+        snprintf(c->serve, sizeof c->serve, "%s", st->tiers[k].serve);
+        snprintf(c->tier_delay, sizeof c->tier_delay, "%.4f",
+                 ekv_topo_pop_tier_delay_ms(t, tp, tier));
+        cmd_add(c, "--tier", c->serve, "--tier-delay-ms", c->tier_delay, NULL);
+    }
+}
+
+/* Describes tier i (and clears its old ready file); port and serve as recorded for a restart
+ * (port -1, serve NULL: any free port). */
+static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, const char *serve,
+                     pop_cmd_t *c)
+{
+    const ekv_topo_tier_t *tt = &t->tiers[i];
+    ekv_proc_t *p = &st->tiers[i];
+    snprintf(p->name, sizeof p->name, "%s", tt->name);
+    snprintf(p->city, sizeof p->city, "%s", tt->city);
+    snprintf(p->policy, sizeof p->policy, "kv");
+    p->delay_ms = ekv_topo_tier_delay_ms(t, tt);
+    snprintf(c->ready, sizeof c->ready, "%s/run/%s.ready", ekv_state_dir(), tt->name);
+    snprintf(c->log, sizeof c->log, "%s/logs/%s.log", ekv_state_dir(), tt->name);
+    snprintf(c->http, sizeof c->http, "%s:%d", t->coord.host, port < 0 ? 0 : port);
+    if (serve && *serve)
+        snprintf(c->serve, sizeof c->serve, "%s", serve);
+    else
+        snprintf(c->serve, sizeof c->serve, "tcp://%s:*", t->coord.host);
+    snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms);
+    snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
+    snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);
+    snprintf(c->loss, sizeof c->loss, "%g", t->loss);
+    snprintf(c->rto, sizeof c->rto, "%g", t->rto_ms);
+    snprintf(c->seed, sizeof c->seed, "%ld", t->seed + (long)t->npops + (long)i);
+    snprintf(c->minttl, sizeof c->minttl, "%d", (int)t->min_cache_ttl);
+    snprintf(c->jitter, sizeof c->jitter, "%s", t->jitter);
+    snprintf(c->tier_ttl, sizeof c->tier_ttl, "%ld", lround(ekv_topo_tier_cache_ttl(t, tt)));
+    coord_timeout(t, c->cto, sizeof c->cto);
+    unlink(c->ready);
+    c->argc = 0;
+    cmd_add(c, "edgekv-node", "--role", "tier", "--name", p->name, "--http", c->http, "--pub",
+            st->pub, "--router", st->router, "--serve", c->serve, "--delay-ms", c->delay,
+            "--policy", "kv", "--tier-cache-ttl", c->tier_ttl, "--cache-mb", c->cache,
+            "--ready-file", c->ready, "--time-scale", c->scale, "--jitter", c->jitter, "--loss",
+            c->loss, "--rto-ms", c->rto, "--seed", c->seed, "--min-cache-ttl", c->minttl,
+            "--coordinator-timeout-ms", c->cto, NULL);
+    if (t->tier_purge_on_write)
+        cmd_add(c, "--purge-on-write", NULL);
+    /* Spread after the PoPs' CPUs. */
+    c->cpu = t->pin_cpus ? ekv_cpu_spread(t->npops + i) : -1;
 }
 
 /* Starts PoP i on its own (a restart); port as for pop_cmd. */
@@ -241,7 +320,7 @@ static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
 /* Asks one `edgekv-node --zygote` (node/zygote.h) for all n PoPs: forked from one loaded
  * process they share its relocated library pages, which at hundreds of PoPs makes every
  * delivered change cheaper. Records each PoP it started; the rest keep pid 0. */
-static void start_pops_forked(pop_cmd_t *cmds, size_t n, ekv_state_t *st)
+static void start_forked(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0)
@@ -288,9 +367,9 @@ static void start_pops_forked(pop_cmd_t *cmds, size_t n, ekv_state_t *st)
     for (size_t i = 0; r && i < n && fgets(line, sizeof line, r); i++) {
         long pid = strtol(line, NULL, 10);
         if (pid > 0)
-            adopt(&st->pops[i], (pid_t)pid);
+            adopt(&procs[i], (pid_t)pid);
         else
-            fprintf(stderr, "edgekv: the zygote could not start PoP %s: %s", st->pops[i].name,
+            fprintf(stderr, "edgekv: the zygote could not start %s: %s", procs[i].name,
                     line + strspn(line, "-1 "));
     }
     if (r)
@@ -306,7 +385,7 @@ static int start_pops(const ekv_topo_t *t, ekv_state_t *st)
     pop_cmd_t *cmds = ekv_calloc(t->npops, sizeof *cmds);
     for (size_t i = 0; i < t->npops; i++)
         pop_cmd(t, i, st, -1, &cmds[i]);
-    start_pops_forked(cmds, t->npops, st);
+    start_forked(cmds, t->npops, st->pops);
     int rc = EKV_OK;
     for (size_t i = 0; rc == EKV_OK && i < t->npops; i++)
         if (st->pops[i].pid <= 0)
@@ -315,14 +394,32 @@ static int start_pops(const ekv_topo_t *t, ekv_state_t *st)
     return rc;
 }
 
-/* Waits until every PoP has written its ready file; fills in their URLs. */
-static int wait_pops(ekv_state_t *st)
+/* Starts every tier of the topology, as the PoPs are started. */
+static int start_tiers(const ekv_topo_t *t, ekv_state_t *st)
+{
+    if (t->ntiers == 0)
+        return EKV_OK;
+    pop_cmd_t *cmds = ekv_calloc(t->ntiers, sizeof *cmds);
+    for (size_t i = 0; i < t->ntiers; i++)
+        tier_cmd(t, i, st, -1, NULL, &cmds[i]);
+    start_forked(cmds, t->ntiers, st->tiers);
+    int rc = EKV_OK;
+    for (size_t i = 0; rc == EKV_OK && i < t->ntiers; i++)
+        if (st->tiers[i].pid <= 0)
+            rc = spawn(cmds[i].argv, cmds[i].log, cmds[i].cpu, &st->tiers[i]);
+    free(cmds);
+    return rc;
+}
+
+/* Waits until each of the n processes (PoPs or tiers) has written its ready file; fills in
+ * their URLs and, for tiers, the endpoint they serve at. */
+static int wait_ready(ekv_proc_t *procs, size_t n, const char *what)
 {
     size_t ready = 0;
-    for (int waited = 0; waited < POPS_WAIT_MS && ready < st->npops; waited += 20) {
+    for (int waited = 0; waited < POPS_WAIT_MS && ready < n; waited += 20) {
         ready = 0;
-        for (size_t i = 0; i < st->npops; i++) {
-            ekv_proc_t *p = &st->pops[i];
+        for (size_t i = 0; i < n; i++) {
+            ekv_proc_t *p = &procs[i];
             if (p->url[0]) {
                 ready++;
                 continue;
@@ -332,21 +429,29 @@ static int wait_pops(ekv_state_t *st)
             json_t *j = read_ready(path);
             if (j) {
                 snprintf(p->url, sizeof p->url, "%s", json_string_value(json_object_get(j, "url")));
+                const char *serve = json_string_value(json_object_get(j, "serve"));
+                if (serve)
+                    snprintf(p->serve, sizeof p->serve, "%s", serve);
                 json_decref(j);
                 ready++;
             } else if (!ekv_proc_alive(p)) {
-                fprintf(stderr, "edgekv: PoP %s exited during start-up\n", p->name);
+                fprintf(stderr, "edgekv: %s %s exited during start-up\n", what, p->name);
                 show_log_tail(p->name);
                 return EKV_EIO;
             }
         }
-        if (ready < st->npops)
+        if (ready < n)
             sleep_ms(20);
     }
-    if (ready == st->npops)
+    if (ready == n)
         return EKV_OK;
-    fprintf(stderr, "edgekv: %zu of %zu PoPs did not become ready\n", st->npops - ready, st->npops);
+    fprintf(stderr, "edgekv: %zu of %zu %ss did not become ready\n", n - ready, n, what);
     return EKV_ETIMEDOUT;
+}
+
+static int wait_pops(ekv_state_t *st)
+{
+    return wait_ready(st->pops, st->npops, "PoP");
 }
 
 /* The CPUs a recorded process may use ("1", "0-3"), or "-" when it no longer runs. */
@@ -362,15 +467,31 @@ static void print_table(const ekv_state_t *st)
     ekv_text_pad(st->coord.city, 18);
     printf(" %-26s pid %d, CPUs %s\n", st->coord.url, st->coord.pid,
            cpus_of(&st->coord, ekv_proc_alive(&st->coord), cpus, sizeof cpus));
-    printf("%-10s %-18s %-26s %10s  %-10s %8s  %s\n", "POP", "CITY", "URL", "DELAY_MS", "POLICY",
-           "PID", "CPUS");
+    if (st->ntiers) {
+        printf("%-10s %-18s %-26s %10s  %-10s %8s  %s\n", "TIER", "CITY", "URL", "DELAY_MS",
+               "SERVES AT", "PID", "CPUS");
+        for (size_t i = 0; i < st->ntiers; i++) {
+            const ekv_proc_t *p = &st->tiers[i];
+            int alive = ekv_proc_alive(p);
+            printf("%-10s ", p->name);
+            ekv_text_pad(p->city, 18);
+            printf(" %-26s %10.3f  %-10s %8d  %s%s\n", p->url, p->delay_ms, p->serve, p->pid,
+                   cpus_of(p, alive, cpus, sizeof cpus), alive ? "" : "  (not running)");
+        }
+    }
+    int tiers = st->ntiers > 0;
+    printf("%-10s %-18s %-26s %10s  %-10s %s%8s  %s\n", "POP", "CITY", "URL", "DELAY_MS", "POLICY",
+           tiers ? "TIER       " : "", "PID", "CPUS");
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
         int alive = ekv_proc_alive(p);
         printf("%-10s ", p->name);
         ekv_text_pad(p->city, 18);
-        printf(" %-26s %10.3f  %-10s %8d  %s%s\n", p->url, p->delay_ms, p->policy, p->pid,
-               cpus_of(p, alive, cpus, sizeof cpus), alive ? "" : "  (not running)");
+        printf(" %-26s %10.3f  %-10s ", p->url, p->delay_ms, p->policy);
+        if (tiers)
+            printf("%-10s ", p->tier[0] ? p->tier : "-");
+        printf("%8d  %s%s\n", p->pid, cpus_of(p, alive, cpus, sizeof cpus),
+               alive ? "" : "  (not running)");
     }
 }
 
@@ -383,6 +504,8 @@ static int already_running(void)
     int alive = ekv_proc_alive(&st->coord);
     for (size_t i = 0; !alive && i < st->npops; i++)
         alive = ekv_proc_alive(&st->pops[i]);
+    for (size_t i = 0; !alive && i < st->ntiers; i++)
+        alive = ekv_proc_alive(&st->tiers[i]);
     if (alive)
         fprintf(stderr,
                 "edgekv: a topology is already running (%zu PoPs, from %s, state in %s);\n"
@@ -421,7 +544,14 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     st->time_scale = t->time_scale;
     st->pops = ekv_calloc(t->npops, sizeof *st->pops);
     st->npops = t->npops;
+    st->tiers = ekv_calloc(t->ntiers + 1, sizeof *st->tiers);
+    st->ntiers = t->ntiers;
     int rc = start_coord(t, st);
+    /* The tiers first: each PoP is told its tier's endpoint, which a tier learns at binding. */
+    if (rc == EKV_OK)
+        rc = start_tiers(t, st);
+    if (rc == EKV_OK)
+        rc = wait_ready(st->tiers, st->ntiers, "tier");
     if (rc == EKV_OK)
         rc = start_pops(t, st);
     if (rc == EKV_OK)
@@ -432,6 +562,8 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
         stop_all(st);
         free(st->pops);
         st->pops = NULL;
+        free(st->tiers);
+        st->tiers = NULL;
     }
     return rc;
 }
@@ -442,6 +574,8 @@ void ekv_launch_stop(ekv_state_t *st)
     ekv_state_remove();
     free(st->pops);
     st->pops = NULL;
+    free(st->tiers);
+    st->tiers = NULL;
 }
 
 int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
@@ -456,6 +590,31 @@ int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
     if (start_pop(t, i, st, port) != EKV_OK)
         return EKV_EIO;
     int rc = wait_pops(st);
+    if (rc == EKV_OK)
+        ekv_state_save(st);
+    return rc;
+}
+
+int ekv_launch_restart_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st)
+{
+    ekv_proc_t *p = &st->tiers[i];
+    if (i >= t->ntiers || strcmp(t->tiers[i].name, p->name) != 0)
+        return EKV_EINVAL; /* the topology file changed since `up` */
+    int port = -1;
+    const char *colon = strrchr(p->url, ':');
+    if (colon)
+        port = atoi(colon + 1);
+    char serve[sizeof p->serve];
+    snprintf(serve, sizeof serve, "%s", p->serve); /* its PoPs reconnect there by themselves */
+    ekv_proc_stop(p, 2000);
+    p->url[0] = '\0';
+    pop_cmd_t *c = ekv_malloc(sizeof *c);
+    tier_cmd(t, i, st, port, serve, c);
+    int rc = spawn(c->argv, c->log, c->cpu, p);
+    free(c);
+    if (rc != EKV_OK)
+        return EKV_EIO;
+    rc = wait_ready(p, 1, "tier");
     if (rc == EKV_OK)
         ekv_state_save(st);
     return rc;
@@ -488,9 +647,13 @@ int ekv_cmd_up(int argc, char **argv)
     int rc = ekv_launch_start(t, file, &st);
     if (rc == EKV_OK) {
         print_table(&st);
-        printf("%zu PoPs up in %.1f s; state in %s (stop with `edgekv down`)\n", st.npops,
+        printf("%zu PoPs", st.npops);
+        if (st.ntiers)
+            printf(" and %zu tiers", st.ntiers);
+        printf(" up in %.1f s; state in %s (stop with `edgekv down`)\n",
                (ekv_mono_us() - t0) / 1e6, ekv_state_dir());
         free(st.pops);
+        free(st.tiers);
     }
     ekv_topo_destroy(&t);
     return rc == EKV_OK ? 0 : 1;
@@ -517,10 +680,14 @@ int ekv_cmd_down(int argc, char **argv)
     size_t running = ekv_proc_alive(&st->coord);
     for (size_t i = 0; i < st->npops; i++)
         running += ekv_proc_alive(&st->pops[i]);
+    for (size_t i = 0; i < st->ntiers; i++)
+        running += ekv_proc_alive(&st->tiers[i]);
     stop_all(st);
     size_t left = ekv_proc_alive(&st->coord);
     for (size_t i = 0; i < st->npops; i++)
         left += ekv_proc_alive(&st->pops[i]);
+    for (size_t i = 0; i < st->ntiers; i++)
+        left += ekv_proc_alive(&st->tiers[i]);
     if (left == 0)
         ekv_state_remove();
     printf("edgekv: stopped %zu processes%s\n", running - left, left ? " (some remain!)" : "");
@@ -531,15 +698,26 @@ int ekv_cmd_down(int argc, char **argv)
 static void status_json(const ekv_state_t *st)
 {
     char cpus[64];
-    json_t *pops = json_array();
+    json_t *pops = json_array(), *tiers = json_array();
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
         int alive = ekv_proc_alive(p);
-        json_array_append_new(pops,
-                              json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name", p->name,
-                                        "city", p->city, "url", p->url, "pid", p->pid, "delay_ms",
-                                        p->delay_ms, "policy", p->policy, "running", alive, "cpus",
-                                        cpus_of(p, alive, cpus, sizeof cpus)));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name", p->name, "city",
+                              p->city, "url", p->url, "pid", p->pid, "delay_ms", p->delay_ms,
+                              "policy", p->policy, "running", alive, "cpus",
+                              cpus_of(p, alive, cpus, sizeof cpus));
+        if (p->tier[0])
+            json_object_set_new(o, "tier", json_string(p->tier));
+        json_array_append_new(pops, o);
+    }
+    for (size_t i = 0; i < st->ntiers; i++) {
+        const ekv_proc_t *p = &st->tiers[i];
+        int alive = ekv_proc_alive(p);
+        json_array_append_new(tiers,
+                              json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:b, s:s}", "name",
+                                        p->name, "city", p->city, "url", p->url, "serve", p->serve,
+                                        "pid", p->pid, "delay_ms", p->delay_ms, "running", alive,
+                                        "cpus", cpus_of(p, alive, cpus, sizeof cpus)));
     }
     int alive = ekv_proc_alive(&st->coord);
     json_t *j =
@@ -547,6 +725,7 @@ static void status_json(const ekv_state_t *st)
                   "time_scale", st->time_scale, "coordinator", "url", st->coord.url, "pid",
                   st->coord.pid, "pub", st->pub, "router", st->router, "running", alive, "cpus",
                   cpus_of(&st->coord, alive, cpus, sizeof cpus), "pops", pops);
+    json_object_set_new(j, "tiers", tiers);
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);
