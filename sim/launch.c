@@ -468,14 +468,14 @@ static void print_table(const ekv_state_t *st)
     printf(" %-26s pid %d, CPUs %s\n", st->coord.url, st->coord.pid,
            cpus_of(&st->coord, ekv_proc_alive(&st->coord), cpus, sizeof cpus));
     if (st->ntiers) {
-        printf("%-10s %-18s %-26s %10s  %-10s %8s  %s\n", "TIER", "CITY", "URL", "DELAY_MS",
+        printf("%-10s %-18s %-26s %10s  %-26s %8s  %s\n", "TIER", "CITY", "URL", "DELAY_MS",
                "SERVES AT", "PID", "CPUS");
         for (size_t i = 0; i < st->ntiers; i++) {
             const ekv_proc_t *p = &st->tiers[i];
             int alive = ekv_proc_alive(p);
             printf("%-10s ", p->name);
             ekv_text_pad(p->city, 18);
-            printf(" %-26s %10.3f  %-10s %8d  %s%s\n", p->url, p->delay_ms, p->serve, p->pid,
+            printf(" %-26s %10.3f  %-26s %8d  %s%s\n", p->url, p->delay_ms, p->serve, p->pid,
                    cpus_of(p, alive, cpus, sizeof cpus), alive ? "" : "  (not running)");
         }
     }
