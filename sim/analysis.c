@@ -88,28 +88,44 @@ static void push(vec_t *v, double x)
     v->v[v->n++] = x;
 }
 
+/* Percentiles and CDF of one PoP's delays (sorted in place, then freed). */
+static void summarize(vec_t *d, double *p50, double *p90, double *p99, double *max, double *cdf)
+{
+    sort(d->v, d->n, sizeof *d->v, by_double);
+    *p50 = quantile(d->v, d->n, 0.5);
+    *p90 = quantile(d->v, d->n, 0.9);
+    *p99 = quantile(d->v, d->n, 0.99);
+    *max = d->n ? d->v[d->n - 1] : 0;
+    for (int q = 0; q <= 20; q++)
+        cdf[q] = q == 0 ? (d->n ? d->v[0] : 0) : quantile(d->v, d->n, q / 20.0);
+    free(d->v);
+}
+
 static void visibility(const ekv_write_rec_t *by_s, size_t nw, const ekv_vis_rec_t *vis,
                        size_t nvis, double scale, ekv_results_t *out)
 {
-    vec_t *d = ekv_calloc(out->npops, sizeof *d);
+    vec_t *d = ekv_calloc(out->npops ? out->npops : 1, sizeof *d);
+    vec_t *sv = ekv_calloc(out->npops ? out->npops : 1, sizeof *sv);
     for (size_t i = 0; i < nvis; i++) {
         const ekv_write_rec_t *w = find_seq(by_s, nw, vis[i].seq);
-        if (w && vis[i].pop < out->npops)
-            push(&d[vis[i].pop], (double)(vis[i].visible_us - w->commit_us) / 1000.0 * scale);
+        if (!w || vis[i].pop >= out->npops)
+            continue;
+        push(&d[vis[i].pop], (double)(vis[i].visible_us - w->commit_us) / 1000.0 * scale);
+        /* Served before the commit's stamp only by clock reads: counted as at once. */
+        if (vis[i].served_us > 0)
+            push(&sv[vis[i].pop],
+                 fmax(0, (double)(vis[i].served_us - w->commit_us) / 1000.0 * scale));
     }
     for (size_t p = 0; p < out->npops; p++) {
-        sort(d[p].v, d[p].n, sizeof *d[p].v, by_double);
         ekv_pop_result_t *r = &out->pops[p];
         r->changes = d[p].n;
-        r->p50 = quantile(d[p].v, d[p].n, 0.5);
-        r->p90 = quantile(d[p].v, d[p].n, 0.9);
-        r->p99 = quantile(d[p].v, d[p].n, 0.99);
-        r->max = d[p].n ? d[p].v[d[p].n - 1] : 0;
-        for (int q = 0; q <= 20; q++)
-            r->cdf[q] = q == 0 ? (d[p].n ? d[p].v[0] : 0) : quantile(d[p].v, d[p].n, q / 20.0);
-        free(d[p].v);
+        r->served_changes = sv[p].n;
+        summarize(&d[p], &r->p50, &r->p90, &r->p99, &r->max, r->cdf);
+        summarize(&sv[p], &r->served_p50, &r->served_p90, &r->served_p99, &r->served_max,
+                  r->served_cdf);
     }
     free(d);
+    free(sv);
 }
 
 static void reads_pass(const ekv_write_rec_t *by_k, size_t nw, const ekv_read_rec_t *reads,
@@ -273,7 +289,7 @@ static int by_pop_seq(const void *a, const void *b)
 /* When PoP pop first saw seq, or -1. vis is sorted by (pop, seq). */
 static int64_t seen_at(const ekv_vis_rec_t *vis, size_t n, uint16_t pop, uint64_t seq)
 {
-    ekv_vis_rec_t key = {pop, seq, 0};
+    ekv_vis_rec_t key = {pop, seq, 0, 0};
     const ekv_vis_rec_t *v = n ? bsearch(&key, vis, n, sizeof *vis, by_pop_seq) : NULL;
     return v ? v->visible_us : -1;
 }

@@ -2,8 +2,13 @@
  *
  * Inputs are what the run collected: every acknowledged write (key, version = sequence
  * number, commit time), every read (PoP, key, start time, version served; 0 = not found) and,
- * per PoP, the time each change became visible there. Definitions (DESIGN.md, Measurement):
- *   visibility delay  visible time minus commit time, per change per PoP;
+ * per PoP, the time each change arrived there and the time a read there first returned it.
+ * Definitions (DESIGN.md, Measurement):
+ *   visibility delay  arrival time minus commit time, per change per PoP;
+ *   served delay      served time minus commit time, per change per PoP: when readers there
+ *                     could first get it (the arrival under push; under kv and ttl the expiry
+ *                     or refresh of the cached copy, and a read asking). Only changes served
+ *                     during the run count (a PoP nobody reads never serves a change);
  *   stale read        a read that returned a version older than the newest version of its key
  *                     committed before the read began; its staleness age is how long that
  *                     newer version had existed when the read began;
@@ -35,12 +40,16 @@ typedef struct {
 typedef struct {
     uint16_t pop;
     uint64_t seq;
-    int64_t visible_us;
+    int64_t visible_us; /* arrival */
+    int64_t served_us;  /* first read there that returned it; 0 = none known */
 } ekv_vis_rec_t;
 
 typedef struct {
-    double p50, p90, p99, max; /* visibility delay, simulated ms */
+    double p50, p90, p99, max; /* visibility delay (arrival), simulated ms */
     uint64_t changes;          /* changes seen at this PoP */
+    double served_p50, served_p90, served_p99, served_max; /* served delay, simulated ms */
+    uint64_t served_changes;                               /* changes served at this PoP */
+    double served_cdf[21]; /* served delay at 0%, 5%, ... 100% (simulated ms) */
     uint64_t reads, stale_reads, failed_reads;
     double stale_age_p50, stale_age_max; /* simulated ms */
     uint64_t hits_fresh;                 /* reads that returned the newest committed version */

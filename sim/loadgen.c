@@ -20,7 +20,7 @@
 #define TICK_US 1000 /* scheduling granularity */
 #define POLL_US 200000
 
-enum { REQ_READ, REQ_WRITE, REQ_VIS };
+enum { REQ_READ, REQ_WRITE, REQ_VIS, REQ_SERVED };
 
 typedef struct load load_t;
 
@@ -40,6 +40,7 @@ typedef struct {
     int64_t next_read_us; /* next read arrival */
     uint64_t vis_from;    /* next visibility insertion index */
     int vis_inflight;
+    uint64_t unserved_from; /* oldest record polled before a read there returned it */
 } pop_t;
 
 struct load {
@@ -57,7 +58,9 @@ struct load {
     size_t cap_reads, cap_writes, cap_vis;
     char *value; /* write payload */
     int64_t last_poll_us, last_bar_us, drain_until_us;
-    int finishing, final_polled;
+    int finishing, final_polled, served_polled;
+    ekv_vis_rec_t *late; /* served times learnt at the end, merged into out->vis */
+    size_t nlate, cap_late;
 };
 
 /* Microseconds to the next arrival of a Poisson process of `rate` per real second. */
@@ -111,6 +114,16 @@ static void record_write(load_t *L, ctx_t *c, struct evhttp_request *req, int st
                                                 (int64_t)header_u64(req, "X-Edgekv-Commit-Us")};
 }
 
+/* A record's served time: 0 while no read there has returned the change. */
+static int64_t served_of(json_t *rec)
+{
+    json_t *v = json_array_get(rec, 3);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+/* Records arrive as the polls go; a change's served time may come later than its arrival (an
+ * older copy is served until its cacheTtl), so the oldest record without one is remembered
+ * and asked again once, at the end (REQ_SERVED, kept apart in L->late). */
 static void record_vis(load_t *L, ctx_t *c, struct evhttp_request *req, int status)
 {
     pop_t *p = &L->pops[c->pop];
@@ -122,16 +135,29 @@ static void record_vis(load_t *L, ctx_t *c, struct evhttp_request *req, int stat
     json_t *j = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, NULL);
     json_t *recs = json_object_get(j, "records");
     ekv_load_result_t *o = L->out;
-    for (size_t i = 0; i < json_array_size(recs); i++) {
+    uint64_t next = (uint64_t)json_integer_value(json_object_get(j, "next"));
+    size_t n = json_array_size(recs);
+    for (size_t i = 0; i < n; i++) {
         json_t *r = json_array_get(recs, i);
+        ekv_vis_rec_t v = {c->pop, (uint64_t)json_integer_value(json_array_get(r, 0)),
+                           (int64_t)json_integer_value(json_array_get(r, 2)), served_of(r)};
+        if (c->kind == REQ_SERVED) {
+            if (v.served_us) {
+                GROW(L->late, L->nlate, L->cap_late);
+                L->late[L->nlate++] = v;
+            }
+            continue;
+        }
+        uint64_t idx = next - n + i; /* the record's insertion index */
+        if (!v.served_us && idx < p->unserved_from)
+            p->unserved_from = idx;
         GROW(o->vis, o->nvis, L->cap_vis);
-        o->vis[o->nvis++] =
-            (ekv_vis_rec_t){c->pop, (uint64_t)json_integer_value(json_array_get(r, 0)),
-                            (int64_t)json_integer_value(json_array_get(r, 2))};
+        o->vis[o->nvis++] = v;
     }
-    if (json_is_integer(json_object_get(j, "next")))
-        p->vis_from = (uint64_t)json_integer_value(json_object_get(j, "next"));
-    o->vis_lost += (uint64_t)json_integer_value(json_object_get(j, "lost"));
+    if (c->kind == REQ_VIS && json_is_integer(json_object_get(j, "next")))
+        p->vis_from = next;
+    if (c->kind == REQ_VIS)
+        o->vis_lost += (uint64_t)json_integer_value(json_object_get(j, "lost"));
     json_decref(j);
 }
 
@@ -163,7 +189,8 @@ static void send_req(load_t *L, uint16_t pop, int kind, uint32_t key, const char
         evbuffer_add(evhttp_request_get_output_buffer(req), L->value,
                      (size_t)L->cfg->exp->value_size);
     }
-    struct evhttp_connection *conn = kind == REQ_VIS ? p->conns[0] : p->conns[p->rr++ % CONNS];
+    struct evhttp_connection *conn =
+        kind == REQ_VIS || kind == REQ_SERVED ? p->conns[0] : p->conns[p->rr++ % CONNS];
     L->inflight++;
     if (evhttp_make_request(conn, req, cmd, target) != 0) {
         L->inflight--;
@@ -210,6 +237,42 @@ static void poll_visibility(load_t *L)
         snprintf(target, sizeof target, "/_edgekv/visibility?from=%llu",
                  (unsigned long long)p->vis_from);
         send_req(L, (uint16_t)i, REQ_VIS, 0, target);
+    }
+}
+
+/* Once, after the last poll: the records that had no served time, again. */
+static void poll_served(load_t *L)
+{
+    char target[96];
+    for (size_t i = 0; i < L->cfg->npops; i++) {
+        pop_t *p = &L->pops[i];
+        if (p->unserved_from == UINT64_MAX)
+            continue;
+        snprintf(target, sizeof target, "/_edgekv/visibility?from=%llu",
+                 (unsigned long long)p->unserved_from);
+        send_req(L, (uint16_t)i, REQ_SERVED, 0, target);
+    }
+}
+
+static int by_pop_seq(const void *a, const void *b)
+{
+    const ekv_vis_rec_t *x = a, *y = b;
+    if (x->pop != y->pop)
+        return x->pop < y->pop ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The served times learnt at the end go to the records they belong to (same PoP and change;
+ * records are then in (PoP, change) order, which the analysis does not mind). */
+static void merge_late(load_t *L)
+{
+    ekv_load_result_t *o = L->out;
+    if (o->nvis > 1)
+        qsort(o->vis, o->nvis, sizeof *o->vis, by_pop_seq);
+    for (size_t i = 0; i < L->nlate && o->nvis; i++) {
+        ekv_vis_rec_t *v = bsearch(&L->late[i], o->vis, o->nvis, sizeof *o->vis, by_pop_seq);
+        if (v && !v->served_us)
+            v->served_us = L->late[i].served_us;
     }
 }
 
@@ -265,7 +328,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (L->finishing && now >= L->drain_until_us && !L->final_polled && L->inflight == 0) {
         L->final_polled = 1; /* one last look after the drain */
         poll_visibility(L);
-    } else if (L->final_polled && L->inflight == 0) {
+    } else if (L->final_polled && !L->served_polled && L->inflight == 0) {
+        L->served_polled = 1;
+        poll_served(L);
+    } else if (L->served_polled && L->inflight == 0) {
         event_base_loopbreak(L->base);
     }
     if (L->finishing && now >= L->drain_until_us + 15000000)
@@ -299,6 +365,8 @@ int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
     L.base = event_base_new_with_config(ec);
     event_config_free(ec);
     L.pops = ekv_calloc(cfg->npops, sizeof *L.pops);
+    for (size_t i = 0; i < cfg->npops; i++)
+        L.pops[i].unserved_from = UINT64_MAX;
     if (cfg->exp->dist == EKV_DIST_ZIPF)
         L.zipf = ekv_zipf_new((size_t)cfg->exp->keys, cfg->exp->zipf_s);
     L.value = ekv_malloc((size_t)cfg->exp->value_size + 1);
@@ -316,6 +384,7 @@ int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
         event_add(L.tick, &tv);
         event_base_dispatch(L.base);
         event_free(L.tick);
+        merge_late(&L);
         out->start_us = L.start_us;
         out->end_us = L.end_us;
         if (cfg->progress)
@@ -326,6 +395,7 @@ int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
             if (L.pops[i].conns[c])
                 evhttp_connection_free(L.pops[i].conns[c]);
     free(L.pops);
+    free(L.late);
     ekv_zipf_destroy(&L.zipf);
     free(L.value);
     event_base_free(L.base);

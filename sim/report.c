@@ -18,22 +18,31 @@
 static json_t *pop_json(const ekv_topo_t *t, size_t i, const ekv_pop_result_t *p)
 {
     const ekv_topo_pop_t *tp = &t->pops[i];
-    json_t *cdf = json_array(), *lag = json_array();
-    for (int q = 0; q <= 20; q++)
+    json_t *cdf = json_array(), *scdf = json_array(), *lag = json_array();
+    for (int q = 0; q <= 20; q++) {
         json_array_append_new(cdf, json_real(p->cdf[q]));
+        json_array_append_new(scdf, json_real(p->served_cdf[q]));
+    }
     for (int k = 0; k < EKV_LAG_POINTS; k++)
         json_array_append_new(lag, json_real(p->lag[k]));
     uint64_t answered = p->reads - p->failed_reads;
-    return json_pack("{s:s, s:s, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:o, s:I, s:I, s:I, "
-                     "s:f, s:{s:f, s:f}, s:I, s:o}",
-                     "name", tp->name, "city", tp->city, "lat", tp->lat, "lon", tp->lon,
-                     "configured_ms", ekv_topo_delay_ms(t, tp), "visibility_ms", "p50", p->p50,
-                     "p90", p->p90, "p99", p->p99, "max", p->max, "visibility_cdf_ms", cdf, "reads",
-                     (json_int_t)p->reads, "stale_reads", (json_int_t)p->stale_reads,
-                     "failed_reads", (json_int_t)p->failed_reads, "stale_ratio",
-                     answered ? (double)p->stale_reads / (double)answered : 0.0, "stale_age_ms",
-                     "p50", p->stale_age_p50, "max", p->stale_age_max, "changes_seen",
-                     (json_int_t)p->changes, "version_lag", lag);
+    json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:o, s:I, s:I, s:I, "
+                          "s:f, s:{s:f, s:f}, s:I, s:o}",
+                          "name", tp->name, "city", tp->city, "lat", tp->lat, "lon", tp->lon,
+                          "configured_ms", ekv_topo_delay_ms(t, tp), "visibility_ms", "p50", p->p50,
+                          "p90", p->p90, "p99", p->p99, "max", p->max, "visibility_cdf_ms", cdf,
+                          "reads", (json_int_t)p->reads, "stale_reads", (json_int_t)p->stale_reads,
+                          "failed_reads", (json_int_t)p->failed_reads, "stale_ratio",
+                          answered ? (double)p->stale_reads / (double)answered : 0.0,
+                          "stale_age_ms", "p50", p->stale_age_p50, "max", p->stale_age_max,
+                          "changes_seen", (json_int_t)p->changes, "version_lag", lag);
+    /* visibility_ms is the arrival; served_ms what readers there got (the map and tables). */
+    json_object_set_new(j, "served_ms",
+                        json_pack("{s:f, s:f, s:f, s:f}", "p50", p->served_p50, "p90",
+                                  p->served_p90, "p99", p->served_p99, "max", p->served_max));
+    json_object_set_new(j, "served_cdf_ms", scdf);
+    json_object_set_new(j, "changes_served", json_integer((json_int_t)p->served_changes));
+    return j;
 }
 
 static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
@@ -102,17 +111,23 @@ void ekv_report_summary(FILE *f, json_t *results)
                 (long long)json_integer_value(json_object_get(run, "reads")),
                 (long long)json_integer_value(json_object_get(run, "stale_reads")),
                 100 * json_number_value(json_object_get(run, "stale_ratio")));
-        fprintf(f, "  %-8s %11s %9s %9s %9s %8s %7s %8s\n", "POP", "CONFIG_MS", "VIS_P50",
-                "VIS_P99", "VIS_MAX", "READS", "STALE", "STALE%");
+        fprintf(f, "  %-8s %11s %9s %9s %9s %9s %9s %8s %7s %8s\n", "POP", "CONFIG_MS", "VIS_P50",
+                "VIS_P99", "VIS_MAX", "SRV_P50", "SRV_P99", "READS", "STALE", "STALE%");
         json_t *pops = json_object_get(run, "pops");
         for (size_t p = 0; p < json_array_size(pops); p++) {
             json_t *o = json_array_get(pops, p), *v = json_object_get(o, "visibility_ms");
-            fprintf(f, "  %-8s %11.2f %9.2f %9.2f %9.2f %8lld %7lld %7.2f%%\n",
+            json_t *sv = json_object_get(o, "served_ms"); /* absent in older results */
+            char s50[32] = "-", s99[32] = "-";
+            if (sv) {
+                snprintf(s50, sizeof s50, "%.2f", json_number_value(json_object_get(sv, "p50")));
+                snprintf(s99, sizeof s99, "%.2f", json_number_value(json_object_get(sv, "p99")));
+            }
+            fprintf(f, "  %-8s %11.2f %9.2f %9.2f %9.2f %9s %9s %8lld %7lld %7.2f%%\n",
                     ekv_report_str(o, "name"),
                     json_number_value(json_object_get(o, "configured_ms")),
                     json_number_value(json_object_get(v, "p50")),
                     json_number_value(json_object_get(v, "p99")),
-                    json_number_value(json_object_get(v, "max")),
+                    json_number_value(json_object_get(v, "max")), s50, s99,
                     (long long)json_integer_value(json_object_get(o, "reads")),
                     (long long)json_integer_value(json_object_get(o, "stale_reads")),
                     100 * json_number_value(json_object_get(o, "stale_ratio")));

@@ -2,7 +2,8 @@
  *
  * Charts are drawn from the results document: a line chart helper (axes, ticks, one polyline
  * per series, legend as HTML below), a grouped bar chart, and an equirectangular world map
- * (graticule only: no map data is shipped) with the PoPs coloured green to red by p99.
+ * (graticule only: no map data is shipped) with the PoPs coloured green to red by p99 of the
+ * served delay (when readers there first got a change; arrival in results that predate it).
  * Every string from the document is printed through text() (html.h): names, cities and
  * policy labels come from files. */
 #include <math.h>
@@ -131,9 +132,9 @@ static void cdf_chart(FILE *f, json_t *run)
         }
     }
     char title[96];
-    snprintf(title, sizeof title, "Visibility delay CDF per PoP (%s)",
+    snprintf(title, sizeof title, "Arrival delay CDF per PoP (%s)",
              ekv_report_str(run, "policy"));
-    line_chart(f, title, "commit to visible (ms)", "fraction of changes", s, n, 1);
+    line_chart(f, title, "commit to arrival (ms)", "fraction of changes", s, n, 1);
     series_free(s, n);
 }
 
@@ -256,6 +257,13 @@ static void stale_bars(FILE *f, json_t *runs)
     fprintf(f, "</div>");
 }
 
+/* A PoP's served delays (what readers got), or its arrival ones in results without them. */
+static json_t *served(json_t *pop)
+{
+    json_t *s = json_object_get(pop, "served_ms");
+    return s ? s : json_object_get(pop, "visibility_ms");
+}
+
 /* Equirectangular: 2 px per degree. */
 static void world_map(FILE *f, json_t *results, json_t *run)
 {
@@ -263,10 +271,10 @@ static void world_map(FILE *f, json_t *results, json_t *run)
     double worst = 0;
     char name[EKV_HTML_MAX], city[EKV_HTML_MAX];
     for (size_t i = 0; i < json_array_size(pops); i++)
-        worst = fmax(worst, num(json_object_get(json_array_get(pops, i), "visibility_ms"), "p99"));
+        worst = fmax(worst, num(served(json_array_get(pops, i)), "p99"));
     fprintf(f,
             "<svg viewBox='0 0 720 380' class='chart map'><text x='6' y='16' class='t'>PoPs by "
-            "p99 visibility (%s): green %.0f ms, red %.0f ms</text><rect x='0' y='20' "
+            "p99 served visibility (%s): green %.0f ms, red %.0f ms</text><rect x='0' y='20' "
             "width='720' height='360' class='sea'/>",
             text(run, "policy", name), 0.0, worst);
     for (int lon = -180; lon <= 180; lon += 30)
@@ -282,13 +290,16 @@ static void world_map(FILE *f, json_t *results, json_t *run)
             text(co, "city", city));
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i);
-        double p99 = num(json_object_get(p, "visibility_ms"), "p99");
+        double p99 = num(served(p), "p99"),
+               arrived = num(json_object_get(p, "visibility_ms"), "p99");
         int hue = (int)(120 * (1 - (worst > 0 ? p99 / worst : 0)));
         double x = (num(p, "lon") + 180) * 2, y = 20 + (90 - num(p, "lat")) * 2;
         fprintf(f,
                 "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): p99 "
-                "%.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl'>%s</text>",
-                x, y, hue, text(p, "name", name), text(p, "city", city), p99, x + 7, y - 5, name);
+                "served %.1f ms, arrived %.1f ms</title></circle><text x='%.1f' y='%.1f' "
+                "class='lbl'>%s</text>",
+                x, y, hue, text(p, "name", name), text(p, "city", city), p99, arrived, x + 7, y - 5,
+                name);
     }
     fprintf(f, "</svg>");
 }
@@ -306,18 +317,21 @@ static const char *css =
 
 static void table(FILE *f, json_t *run)
 {
-    fprintf(f, "<table><tr><th>PoP</th><th>city</th><th>configured ms</th><th>p50 ms</th>"
-               "<th>p99 ms</th><th>max ms</th><th>reads</th><th>stale</th><th>stale %%</th>"
+    fprintf(f, "<table><tr><th>PoP</th><th>city</th><th>configured ms</th><th>served p50 ms</th>"
+               "<th>served p99 ms</th><th>served max ms</th><th>arrived p50 ms</th>"
+               "<th>arrived p99 ms</th><th>reads</th><th>stale</th><th>stale %%</th>"
                "<th>hit ratio</th><th>origin fetches</th></tr>");
     json_t *pops = json_object_get(run, "pops");
     char a[EKV_HTML_MAX], b[EKV_HTML_MAX];
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i), *v = json_object_get(p, "visibility_ms");
+        json_t *sv = served(p);
         fprintf(f,
                 "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-                "<td>%lld</td><td>%lld</td><td>%.2f</td><td>%.3f</td><td>%lld</td></tr>",
-                text(p, "name", a), text(p, "city", b), num(p, "configured_ms"), num(v, "p50"),
-                num(v, "p99"), num(v, "max"),
+                "<td>%.1f</td><td>%.1f</td><td>%lld</td><td>%lld</td><td>%.2f</td><td>%.3f</td>"
+                "<td>%lld</td></tr>",
+                text(p, "name", a), text(p, "city", b), num(p, "configured_ms"), num(sv, "p50"),
+                num(sv, "p99"), num(sv, "max"), num(v, "p50"), num(v, "p99"),
                 (long long)json_integer_value(json_object_get(p, "reads")),
                 (long long)json_integer_value(json_object_get(p, "stale_reads")),
                 100 * num(p, "stale_ratio"), num(p, "hit_ratio"),

@@ -109,8 +109,11 @@ static void vis_row(FILE *f, size_t i, const void *arg)
 {
     const csv_ctx_t *c = arg;
     const ekv_vis_rec_t *v = &c->r->vis[i];
-    fprintf(f, "%s,%llu,%lld\n", c->t->pops[v->pop].name, (unsigned long long)v->seq,
+    fprintf(f, "%s,%llu,%lld,", c->t->pops[v->pop].name, (unsigned long long)v->seq,
             (long long)v->visible_us);
+    if (v->served_us) /* empty: no read there returned it during the run */
+        fprintf(f, "%lld", (long long)v->served_us);
+    fputc('\n', f);
 }
 
 static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
@@ -119,7 +122,7 @@ static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
     csv_ctx_t c = {t, r};
     write_csv(dir, policy, "writes", "key,seq,commit_us", r->nwrites, write_row, &c);
     write_csv(dir, policy, "reads", "pop,key,start_us,end_us,ok,seq", r->nreads, read_row, &c);
-    write_csv(dir, policy, "visibility", "pop,seq,visible_us", r->nvis, vis_row, &c);
+    write_csv(dir, policy, "visibility", "pop,seq,visible_us,served_us", r->nvis, vis_row, &c);
 }
 
 /* Cache counters of every PoP and the coordinator's fan-out counters, before the stop. */

@@ -71,13 +71,13 @@ static void test_visibility_percentiles(void)
         int64_t commit = T0 + (int64_t)i * 100 * MS;
         w[i] = (ekv_write_rec_t){(uint32_t)(i % 7), i + 1, commit};
         int64_t d = i < 450 ? 10 : i < 880 ? 20 : i < 980 ? 30 : i < 995 ? 50 : 80;
-        v[nv++] = (ekv_vis_rec_t){0, i + 1, commit + d * MS};
-        v[nv++] = (ekv_vis_rec_t){1, i + 1, commit + 7 * MS};
+        v[nv++] = (ekv_vis_rec_t){0, i + 1, commit + d * MS, 0};
+        v[nv++] = (ekv_vis_rec_t){1, i + 1, commit + 7 * MS, 0};
     }
     /* A change that is not one of the experiment's writes (made before the run, say) is not
      * a visibility sample of any PoP. */
-    v[nv++] = (ekv_vis_rec_t){0, 5000, T0 + 999 * S};
-    v[nv++] = (ekv_vis_rec_t){1, 5001, T0};
+    v[nv++] = (ekv_vis_rec_t){0, 5000, T0 + 999 * S, 0};
+    v[nv++] = (ekv_vis_rec_t){1, 5001, T0, 0};
     SHUFFLE(w, N);
     SHUFFLE(v, nv);
     ekv_results_t r;
@@ -111,7 +111,8 @@ static void test_visibility_percentiles(void)
 static void test_visibility_time_scale(void)
 {
     ekv_write_rec_t w[2] = {{1, 1, T0}, {2, 2, T0 + 5 * S}};
-    ekv_vis_rec_t v[3] = {{0, 1, T0 + 2 * MS}, {0, 2, T0 + 5 * S + 3500}, {1, 2, T0 + 5 * S}};
+    ekv_vis_rec_t v[3] = {
+        {0, 1, T0 + 2 * MS, 0}, {0, 2, T0 + 5 * S + 3500, 0}, {1, 2, T0 + 5 * S, 0}};
     ekv_results_t r;
     ekv_analyze(w, 2, NULL, 0, v, 3, 3, 10.0, 10, &r);
     CHECK_EQ(r.pops[0].changes, 2);
@@ -123,6 +124,70 @@ static void test_visibility_time_scale(void)
     CHECK_NEAR(r.pops[2].p50, 0, 1e-9);
     CHECK_NEAR(r.pops[2].p99, 0, 1e-9);
     CHECK_NEAR(r.pops[2].max, 0, 1e-9);
+    ekv_results_fini(&r);
+}
+
+/* ---- served visibility ------------------------------------------------------------------ */
+
+/* Under kv a change arrives at a PoP in milliseconds and is served only when the cached copy
+ * expires and a read asks: 100 changes arrive at PoP 0 after 20 ms and are served after 41 s
+ * (95 of them) or 59 s (5); PoP 1 (push) serves each at its arrival, 7 ms. Arrival and served
+ * percentiles are kept apart: the arrival ones are what they were, the served ones what
+ * readers got. A change never served there (no read asked) counts for arrival only, and a
+ * served time a clock read puts before the commit is no delay, not a negative one. */
+static void test_served_vs_arrival(void)
+{
+    enum { N = 100 };
+    static ekv_write_rec_t w[N];
+    static ekv_vis_rec_t v[2 * N + 1];
+    size_t nv = 0;
+    for (size_t i = 0; i < N; i++) {
+        int64_t commit = T0 + (int64_t)i * S;
+        w[i] = (ekv_write_rec_t){(uint32_t)i, i + 1, commit};
+        int64_t served = commit + (i < 95 ? 41 : 59) * S;
+        v[nv++] = (ekv_vis_rec_t){0, i + 1, commit + 20 * MS, served};
+        v[nv++] = (ekv_vis_rec_t){1, i + 1, commit + 7 * MS, i == 0 ? commit - 3 : commit + 7 * MS};
+    }
+    v[nv++] = (ekv_vis_rec_t){2, 1, T0 + 30 * MS, 0}; /* arrived, never served */
+    SHUFFLE(w, N);
+    SHUFFLE(v, nv);
+    ekv_results_t r;
+    ekv_analyze(w, N, NULL, 0, v, nv, 3, 1.0, 10, &r);
+    const ekv_pop_result_t *p = &r.pops[0];
+    CHECK_EQ(p->changes, N);
+    CHECK_EQ(p->served_changes, N);
+    CHECK_NEAR(p->p50, 20, 1e-9);
+    CHECK_NEAR(p->max, 20, 1e-9);
+    CHECK_NEAR(p->served_p50, 41000, 1e-9);
+    CHECK_NEAR(p->served_p90, 41000, 1e-9);
+    CHECK_NEAR(p->served_p99, 59000, 1e-9);
+    CHECK_NEAR(p->served_max, 59000, 1e-9);
+    CHECK_NEAR(p->served_cdf[0], 41000, 1e-9);
+    CHECK_NEAR(p->served_cdf[20], 59000, 1e-9);
+    p = &r.pops[1];
+    CHECK_NEAR(p->p99, 7, 1e-9);
+    CHECK_NEAR(p->served_cdf[0], 0, 1e-9); /* the early clock read */
+    CHECK_NEAR(p->served_p50, 7, 1e-9);
+    CHECK_NEAR(p->served_max, 7, 1e-9);
+    p = &r.pops[2];
+    CHECK_EQ(p->changes, 1);
+    CHECK_EQ(p->served_changes, 0);
+    CHECK_NEAR(p->p50, 30, 1e-9);
+    CHECK_NEAR(p->served_p50, 0, 1e-9);
+    CHECK_NEAR(p->served_max, 0, 1e-9);
+    ekv_results_fini(&r);
+}
+
+/* Served times follow the time scale as arrival times do: 2.05 s real at time scale 20 is
+ * 41 simulated seconds. */
+static void test_served_time_scale(void)
+{
+    ekv_write_rec_t w[1] = {{0, 1, T0}};
+    ekv_vis_rec_t v[1] = {{0, 1, T0 + 1 * MS, T0 + 2050 * MS}};
+    ekv_results_t r;
+    ekv_analyze(w, 1, NULL, 0, v, 1, 1, 20.0, 10, &r);
+    CHECK_NEAR(r.pops[0].p50, 20, 1e-6);
+    CHECK_NEAR(r.pops[0].served_p50, 41000, 1e-6);
     ekv_results_fini(&r);
 }
 
@@ -311,10 +376,10 @@ static void test_version_lag(void)
 {
     ekv_write_rec_t w[3] = {
         {0, 1, T0 + 10500 * MS}, {0, 2, T0 + 20500 * MS}, {5, 3, T0 + 30500 * MS}};
-    ekv_vis_rec_t v[4] = {{0, 1, T0 + 10700 * MS},
-                          {0, 2, T0 + 20700 * MS},
-                          {0, 3, T0 + 30700 * MS},
-                          {1, 1, T0 + 16 * S}};
+    ekv_vis_rec_t v[4] = {{0, 1, T0 + 10700 * MS, 0},
+                          {0, 2, T0 + 20700 * MS, 0},
+                          {0, 3, T0 + 30700 * MS, 0},
+                          {1, 1, T0 + 16 * S, 0}};
     ekv_results_t r;
     ekv_analyze(w, 3, NULL, 0, v, 4, 2, 1.0, 10, &r);
     ekv_version_lag(w, 3, v, 4, T0, T0 + 100 * S, 1.0, &r);
@@ -344,7 +409,7 @@ static void test_version_lag(void)
 static void test_version_lag_time_scale(void)
 {
     ekv_write_rec_t w[1] = {{0, 1, T0 + 1 * S}};
-    ekv_vis_rec_t v[1] = {{0, 1, T0 + 1 * S + 10 * MS}};
+    ekv_vis_rec_t v[1] = {{0, 1, T0 + 1 * S + 10 * MS, 0}};
     ekv_results_t r;
     ekv_analyze(w, 1, NULL, 0, v, 1, 1, 5.0, 10, &r);
     ekv_version_lag(w, 1, v, 1, T0, T0 + 2 * S, 5.0, &r);
@@ -375,11 +440,11 @@ static void test_convergence(void)
 {
     ekv_write_rec_t w[4] = {
         {0, 1, T0 + 1 * S}, {1, 2, T0 + 2 * S}, {2, 3, T0 + 3 * S}, {0, 4, T0 + 9 * S}};
-    ekv_vis_rec_t v[] = {{0, 1, T0 + 1 * S + 10 * MS}, {0, 2, T0 + 6500 * MS},
-                         {0, 3, T0 + 5200 * MS},       {1, 1, T0 + 1 * S},
-                         {1, 3, T0 + 3 * S},           {1, 4, T0 + 9 * S},
-                         {2, 1, T0 + 1 * S},           {2, 2, T0 + 2 * S},
-                         {2, 3, T0 + 4 * S},           {0, 4, T0 + 20 * S}};
+    ekv_vis_rec_t v[] = {{0, 1, T0 + 1 * S + 10 * MS, 0}, {0, 2, T0 + 6500 * MS, 0},
+                         {0, 3, T0 + 5200 * MS, 0},       {1, 1, T0 + 1 * S, 0},
+                         {1, 3, T0 + 3 * S, 0},           {1, 4, T0 + 9 * S, 0},
+                         {2, 1, T0 + 1 * S, 0},           {2, 2, T0 + 2 * S, 0},
+                         {2, 3, T0 + 4 * S, 0},           {0, 4, T0 + 20 * S, 0}};
     size_t nv = sizeof v / sizeof *v;
     SHUFFLE(v, nv);
     SHUFFLE(w, 4);
@@ -447,6 +512,8 @@ int main(void)
 {
     EKV_TEST_RUN(test_visibility_percentiles);
     EKV_TEST_RUN(test_visibility_time_scale);
+    EKV_TEST_RUN(test_served_vs_arrival);
+    EKV_TEST_RUN(test_served_time_scale);
     EKV_TEST_RUN(test_stale_reads);
     EKV_TEST_RUN(test_stale_age_time_scale);
     EKV_TEST_RUN(test_empty);
