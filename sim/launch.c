@@ -649,7 +649,7 @@ int ekv_cmd_up(int argc, char **argv)
         print_table(&st);
         printf("%zu PoPs", st.npops);
         if (st.ntiers)
-            printf(" and %zu tiers", st.ntiers);
+            printf(" and %zu tier%s", st.ntiers, st.ntiers == 1 ? "" : "s");
         printf(" up in %.1f s; state in %s (stop with `edgekv down`)\n",
                (ekv_mono_us() - t0) / 1e6, ekv_state_dir());
         free(st.pops);

@@ -4,7 +4,9 @@
  * Beyond that the header's contract is checked, and any breach aborts (libFuzzer reports it
  * as a crash with the input as reproducer): a failure leaves "fuzz:LINE: problem" in err with
  * LINE >= 1; a success holds a known durability and 1 or more PoPs, each with a unique valid
- * name, a known policy and a finite, non-negative delay. replay_main.c feeds the committed corpus
+ * name, a known policy and a finite, non-negative delay; tiers with unique names no PoP uses,
+ * and every PoP reading through one of them (the one it names) exactly when there are any.
+ * replay_main.c feeds the committed corpus
  * (corpus/topology) to the same entry point under ctest. */
 #include <math.h>
 #include <stdint.h>
@@ -62,6 +64,32 @@ static void check_topology(const ekv_topo_t *t)
         double d = ekv_topo_delay_ms(t, p);
         if (!isfinite(d) || d < 0)
             fail("delay is not a finite non-negative number");
+        /* With tiers every PoP reads through one (named or nearest), without none. */
+        const ekv_topo_tier_t *tier = ekv_topo_pop_tier(t, p);
+        if ((tier != NULL) != (t->ntiers > 0))
+            fail("a PoP without a tier in a tiered world, or with one in a world without");
+        if (tier) {
+            d = ekv_topo_pop_tier_delay_ms(t, p, tier);
+            if (!isfinite(d) || d < 0)
+                fail("delay to the tier is not a finite non-negative number");
+            if (p->tier[0] && strcmp(p->tier, tier->name) != 0)
+                fail("a PoP reads through another tier than the one it names");
+        }
+    }
+    for (size_t i = 0; i < t->ntiers; i++) {
+        const ekv_topo_tier_t *tr = &t->tiers[i];
+        if (!tr->name[0] ||
+            strspn(tr->name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(tr->name))
+            fail("invalid tier name accepted");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(t->tiers[j].name, tr->name))
+                fail("duplicate tier name accepted");
+        for (size_t j = 0; j < t->npops; j++)
+            if (!strcmp(t->pops[j].name, tr->name))
+                fail("a tier named like a PoP accepted");
+        double d = ekv_topo_tier_delay_ms(t, tr);
+        if (!isfinite(d) || d < 0 || !(ekv_topo_tier_cache_ttl(t, tr) >= 1))
+            fail("a tier's delay or cacheTtl out of range");
     }
 }
 
