@@ -130,12 +130,24 @@ static const row_t *tier_of(const row_t *rows, size_t n, const row_t *w)
     return NULL;
 }
 
+/* "+41.0 s", or "+12.9 ms" below a second. */
+static const char *at(char *buf, size_t size, double ms)
+{
+    if (ms >= 1000)
+        snprintf(buf, size, "+%.1f s", ms / 1000.0);
+    else
+        snprintf(buf, size, "+%.1f ms", ms);
+    return buf;
+}
+
 /* Why row i's served-from lags its arrival, as far as until_ms (simulated, after the commit). */
 static void give_reason(row_t *rows, size_t n, size_t i, double until_ms)
 {
     row_t *w = &rows[i];
     const row_t *t = tier_of(rows, n, w);
-    double exp_s = w->copy_expires_ms / 1000.0, until_s = until_ms / 1000.0;
+    char e[32], u[32], v[32];
+    at(e, sizeof e, w->copy_expires_ms);
+    at(u, sizeof u, until_ms);
     w->reason[0] = '\0';
     if (w->served_ms >= 0 && w->measured_ms >= 0 && w->served_ms - w->measured_ms <= LAG_NOTE_MS)
         return;
@@ -143,24 +155,21 @@ static void give_reason(row_t *rows, size_t n, size_t i, double until_ms)
      * tier got the tier's older copy, fresh for longer. */
     if (w->served_ms >= 0 && t && t->copy_expires_ms > w->copy_expires_ms &&
         w->served_ms > w->copy_expires_ms + POLL_SIM_MS * 1.5)
-        snprintf(w->reason, sizeof w->reason,
-                 "cached copy expires at +%.1f s, tier %s's at +%.1f s", exp_s, t->proc->name,
-                 t->copy_expires_ms / 1000.0);
+        snprintf(w->reason, sizeof w->reason, "cached copy expires at %s, tier %s's at %s", e,
+                 t->proc->name, at(v, sizeof v, t->copy_expires_ms));
     else if (w->served_ms >= 0 && w->copy_expires_ms >= 0 &&
              w->served_ms + POLL_SIM_MS < w->copy_expires_ms)
-        snprintf(w->reason, sizeof w->reason, "cached copy expiring at +%.1f s was refreshed ahead",
-                 exp_s);
+        snprintf(w->reason, sizeof w->reason, "cached copy expiring at %s was refreshed ahead", e);
     else if (w->served_ms >= 0 && w->copy_expires_ms >= 0)
-        snprintf(w->reason, sizeof w->reason, "cached copy expires at +%.1f s", exp_s);
+        snprintf(w->reason, sizeof w->reason, "cached copy expires at %s", e);
     else if (w->served_ms >= 0)
-        snprintf(w->reason, sizeof w->reason, "first read %s at +%.1f s",
-                 w->tier ? "through it" : "after arrival", w->served_ms / 1000.0);
+        snprintf(w->reason, sizeof w->reason, "first read %s at %s",
+                 w->tier ? "through it" : "after arrival", at(v, sizeof v, w->served_ms));
     else if (w->copy_expires_ms >= 0)
-        snprintf(w->reason, sizeof w->reason,
-                 "cached copy expires at +%.1f s; not served by +%.1f s", exp_s, until_s);
+        snprintf(w->reason, sizeof w->reason, "cached copy expires at %s; not served by %s", e, u);
     else
-        snprintf(w->reason, sizeof w->reason, "no read %sreturned it by +%.1f s",
-                 w->tier ? "through it " : "", until_s);
+        snprintf(w->reason, sizeof w->reason, "no read %sreturned it by %s",
+                 w->tier ? "through it " : "", u);
 }
 
 void ekv_vis_follow(const ekv_state_t *st, ekv_vis_row_t *rows, size_t n, const char *key,

@@ -18,7 +18,7 @@ typedef struct {
     double served_ms;       /* first read there that returned it; < 0: not (yet) */
     double copy_expires_ms; /* an older cached copy's expiry, when there was one; < 0: none */
     int readable;           /* PoPs: a read there returned the new value */
-    char reason[160];       /* why served lags arrival ("" when it does not) */
+    char reason[192];       /* why served lags arrival ("" when it does not) */
 } ekv_vis_row_t;
 
 /* Rows for every PoP, then every tier (caller frees). */
