@@ -12,9 +12,19 @@
  * The index is a power-of-two array of chains, doubled when entries exceed buckets; hashes are
  * FNV-1a over the namespace number and the key, recomputed when the table grows (rare) rather
  * than stored. Namespace ids (32 bytes each) are interned in a small table and an entry keeps
- * a 16-bit number instead; with narrow length and expiration fields the header is 80 bytes
- * (16 of them the stored-at time and read count refresh-ahead needs), so an entry costs 88
- * bytes beyond its key, metadata and value, counting its bucket.
+ * a 16-bit number instead; with narrow length, expiration and time fields the header is 64
+ * bytes, so an entry costs 72 bytes beyond its key, metadata and value, counting its bucket
+ * (with 16 bytes of key and 100 of value, one 192-byte malloc chunk; 80 would take 208).
+ *
+ * Times: a copy's stored-at time is a uint32 of milliseconds since the cache's base time, and
+ * its fresh-until time a uint32 life from then (see life_encode): both rounded down, so a copy
+ * is never fresh longer than asked, and a time more than 1 ms before its fresh-until time
+ * still finds it fresh (1 s for lives past ~24.8 days, which are kept in seconds). The base is set
+ * so the present sits mid-range; a store more than ~24 days away from it moves the base and
+ * rewrites every entry's times (rebase; every ~24 days of uptime, one pass over the entries): a
+ * copy stored before the new base counts as stored at it (its age for refresh-ahead is capped at
+ * ~24 days) with its fresh-until time kept. The read count saturates at 255: a --refresh-hot-reads
+ * above 255 behaves as 255.
  *
  * Namespaces: the id comes from a request header, so any client can name new ones (a miss in
  * an unknown namespace caches a negative entry). The table is a hash of at most
@@ -37,17 +47,20 @@ struct entry {
     entry_t *prev, *next; /* LRU neighbours (head = most recent) */
     uint64_t seq;         /* version */
     int64_t commit_us;    /* commit time of the version */
-    int64_t fresh_until;  /* microseconds */
-    int64_t stored_us;    /* when this copy was stored */
-    uint32_t reads;       /* client reads since stored (saturates) */
+    uint32_t stored;      /* when this copy was stored: ms since the cache's base_us */
+    uint32_t life;        /* fresh for this long from stored (life_encode) */
     uint32_t expiration;  /* epoch seconds, 0 = none (clamped to 2106) */
     uint32_t vlen;        /* value length */
     uint16_t klen;        /* key length (keys are at most 512 bytes) */
     uint16_t mlen;        /* metadata length (at most 1024) */
     uint16_t ns;          /* interned namespace number */
     uint8_t flags;        /* F_NEGATIVE, F_META, F_REFRESHED */
+    uint8_t reads;        /* client reads since stored (saturates at 255) */
     char data[];          /* key, then metadata, then value */
 };
+
+/* 64 bytes: with a 16-byte key and a 100-byte value an entry fills a 192-byte malloc chunk */
+_Static_assert(sizeof(entry_t) <= 64, "cache entry header grew past 64 bytes");
 
 typedef struct {
     char *id;         /* namespace id (owned); NULL while the slot is free */
@@ -58,9 +71,18 @@ typedef struct {
 
 #define NS_BUCKETS 4096 /* hash chains of namespace names (a power of two) */
 
-#define F_NEGATIVE 1
-#define F_META     2
+#define F_NEGATIVE  1
+#define F_META      2
 #define F_REFRESHED 4
+
+/* Lives: below LIFE_SECONDS in milliseconds; with that bit set, the rest in seconds (up to 68
+ * years; a cacheTtl may be 1e9 s), so only lives past ~24.8 days lose sub-second precision.
+ * LIFE_NEVER: fresh for ever (fresh_until_us INT64_MAX). */
+#define LIFE_SECONDS 0x80000000u
+#define LIFE_NEVER   UINT32_MAX
+
+/* A new base is this many ms before the store that sets it: ~24.8 days of room either way. */
+#define HALF_MS ((int64_t)1 << 31)
 
 struct ekv_cache {
     ns_name_t *names;     /* interned namespaces; an entry's ns indexes this */
@@ -72,8 +94,80 @@ struct ekv_cache {
     size_t nbuckets;      /* power of two */
     entry_t *head, *tail; /* LRU list */
     size_t max_bytes;     /* cap */
+    int64_t base_us;      /* entries' stored times count from here (see rebase) */
     ekv_cache_stats_t st; /* counters */
 };
+
+/* A life of d microseconds from the stored time, rounded down. */
+static uint32_t life_encode(uint64_t d)
+{
+    if (d / 1000 < LIFE_SECONDS)
+        return (uint32_t)(d / 1000);
+    uint64_t s = d / 1000000;
+    return s < LIFE_NEVER - LIFE_SECONDS ? LIFE_SECONDS | (uint32_t)s : LIFE_NEVER - 1;
+}
+
+static int64_t life_us(uint32_t life)
+{
+    if (life & LIFE_SECONDS)
+        return (int64_t)(life & ~LIFE_SECONDS) * 1000000;
+    return (int64_t)life * 1000;
+}
+
+/* Times of e for a cache whose base is base_us. */
+static int64_t stored_us(int64_t base_us, const entry_t *e)
+{
+    return base_us + (int64_t)e->stored * 1000;
+}
+
+static int64_t fresh_until_us(int64_t base_us, const entry_t *e)
+{
+    return e->life == LIFE_NEVER ? INT64_MAX : stored_us(base_us, e) + life_us(e->life);
+}
+
+/* Sets e's fresh-until time to until_us, rounded down to what the encoding holds; a time
+ * before its stored time is its stored time (stale from then on either way). */
+static void set_fresh_until(int64_t base_us, entry_t *e, int64_t until_us)
+{
+    int64_t from = stored_us(base_us, e);
+    if (until_us == INT64_MAX)
+        e->life = LIFE_NEVER;
+    else if (until_us <= from)
+        e->life = 0;
+    else /* unsigned: the difference of two int64 values always fits */
+        e->life = life_encode((uint64_t)until_us - (uint64_t)from);
+}
+
+/* A stored time of now_us: ms since base_us (rounded down), clamped into the uint32 range. */
+static uint32_t stored_ms(int64_t base_us, int64_t now_us)
+{
+    if (now_us <= base_us)
+        return 0;
+    int64_t ms = (now_us - base_us) / 1000;
+    return ms >= (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+/* Before a store at now_us: unless now_us is within range of the base, a base that puts it
+ * HALF_MS on. Moving it rewrites each entry's stored time (clamped into the range) and life
+ * (keeping its fresh-until time, rounded down; one already past before the new base is
+ * past at the base, as it cannot be earlier than its stored time). */
+static void rebase(ekv_cache_t *c, int64_t now_us)
+{
+    if (c->st.entries == 0) { /* nothing to rewrite */
+        c->base_us = now_us - HALF_MS * 1000;
+        return;
+    }
+    if (now_us >= c->base_us && (now_us - c->base_us) / 1000 < (int64_t)UINT32_MAX)
+        return;
+    /* a whole number of ms, so entries within range keep their lives exactly */
+    int64_t base = c->base_us + (now_us - HALF_MS * 1000 - c->base_us) / 1000 * 1000;
+    for (entry_t *e = c->head; e; e = e->next) {
+        int64_t fresh = fresh_until_us(c->base_us, e);
+        e->stored = stored_ms(base, stored_us(c->base_us, e));
+        set_fresh_until(base, e, fresh);
+    }
+    c->base_us = base;
+}
 
 size_t ekv_cache_entry_size(size_t ns_len, size_t key_len, size_t meta_len, size_t value_len)
 {
@@ -269,13 +363,13 @@ static int is_expired(const entry_t *e, int64_t now_us)
     return e->expiration != 0 && now_us >= (int64_t)e->expiration * 1000000;
 }
 
-static void fill_item(const entry_t *e, ekv_cache_item_t *it)
+static void fill_item(const ekv_cache_t *c, const entry_t *e, ekv_cache_item_t *it)
 {
     it->seq = e->seq;
     it->commit_us = e->commit_us;
     it->expiration = e->expiration;
-    it->fresh_until_us = e->fresh_until;
-    it->stored_us = e->stored_us;
+    it->fresh_until_us = fresh_until_us(c->base_us, e);
+    it->stored_us = stored_us(c->base_us, e);
     it->reads = e->reads;
     it->refreshed = (e->flags & F_REFRESHED) != 0;
     it->negative = (e->flags & F_NEGATIVE) != 0;
@@ -309,7 +403,7 @@ int ekv_cache_lookup(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t no
     entry_t *e = touch(c, ns, key, now_us);
     if (!e)
         return EKV_ENOTFOUND;
-    fill_item(e, item);
+    fill_item(c, e, item);
     return EKV_OK;
 }
 
@@ -319,9 +413,9 @@ int ekv_cache_read(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_
     entry_t *e = touch(c, ns, key, now_us);
     if (!e)
         return EKV_ENOTFOUND;
-    if (e->reads < UINT32_MAX)
+    if (e->reads < UINT8_MAX)
         e->reads++;
-    fill_item(e, item);
+    fill_item(c, e, item);
     return EKV_OK;
 }
 
@@ -331,11 +425,12 @@ int ekv_cache_peek(const ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int64_
     entry_t **slot = lookup_slot(c, ns, key);
     if (!slot || !*slot || is_expired(*slot, now_us))
         return EKV_ENOTFOUND;
-    fill_item(*slot, item);
+    fill_item(c, *slot, item);
     return EKV_OK;
 }
 
-static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it, int64_t now_us)
+static entry_t *build(const ekv_cache_t *c, int ns, ekv_bytes_t key, const ekv_cache_item_t *it,
+                      int64_t now_us)
 {
     size_t ml = it->has_meta ? it->meta.len : 0;
     size_t vl = it->negative ? 0 : it->value.len;
@@ -346,8 +441,8 @@ static entry_t *build(int ns, ekv_bytes_t key, const ekv_cache_item_t *it, int64
     e->expiration = it->expiration <= 0           ? 0
                     : it->expiration > UINT32_MAX ? UINT32_MAX
                                                   : (uint32_t)it->expiration;
-    e->fresh_until = it->fresh_until_us;
-    e->stored_us = now_us;
+    e->stored = stored_ms(c->base_us, now_us);
+    set_fresh_until(c->base_us, e, it->fresh_until_us);
     e->klen = (uint16_t)key.len;
     e->mlen = (uint16_t)ml;
     e->vlen = (uint32_t)vl;
@@ -379,7 +474,8 @@ int ekv_cache_store(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, const ekv_c
         ns_release(c, n);
         return EKV_EEXIST;
     }
-    entry_t *e = build(n, key, it, now_us);
+    rebase(c, now_us);
+    entry_t *e = build(c, n, key, it, now_us);
     size_t need = size_of(e);
     if (need > c->max_bytes) {
         free(e);
@@ -418,8 +514,8 @@ void ekv_cache_lower_fresh(ekv_cache_t *c, ekv_bytes_t ns, ekv_bytes_t key, int6
 {
     entry_t **slot = lookup_slot(c, ns, key);
     entry_t *e = slot ? *slot : NULL;
-    if (e && e->fresh_until > until_us)
-        e->fresh_until = until_us;
+    if (e && fresh_until_us(c->base_us, e) > until_us)
+        set_fresh_until(c->base_us, e, until_us);
 }
 
 size_t ekv_cache_expire_some(ekv_cache_t *c, int64_t now_us, size_t budget)
@@ -453,7 +549,7 @@ void ekv_cache_visit(const ekv_cache_t *c, int64_t now_us,
         if (is_expired(e, now_us))
             continue;
         ekv_cache_item_t it;
-        fill_item(e, &it);
+        fill_item(c, e, &it);
         const ns_name_t *n = &c->names[e->ns];
         if (fn(arg, (ekv_bytes_t){n->id, n->len}, (ekv_bytes_t){e->data, e->klen}, &it))
             return;

@@ -26,9 +26,11 @@ typedef struct {
     uint64_t seq;           /* version: coordinator sequence number (0 = unknown) */
     int64_t commit_us;      /* commit time of this version */
     int64_t expiration;     /* absolute expiration, epoch seconds; 0 = none */
-    int64_t fresh_until_us; /* served without revalidation until then; INT64_MAX = always */
-    int64_t stored_us;      /* lookups: when this copy was stored (ignored by store) */
-    uint32_t reads;         /* lookups: reads of this copy since stored (ignored by store) */
+    int64_t fresh_until_us; /* served without revalidation until then; INT64_MAX = always
+                               (kept rounded down: to the ms, the s past a ~24.8-day life) */
+    int64_t stored_us;      /* lookups: when this copy was stored, to the ms (store ignores) */
+    uint32_t reads;         /* lookups: reads of this copy since stored, at most 255 (store
+                               ignores) */
     int refreshed;          /* 1: stored by a refresh ahead of its expiry */
     int negative;           /* 1: the key is known not to exist */
     int has_meta;           /* 1: meta holds metadata JSON */
@@ -67,8 +69,9 @@ int ekv_cache_read(ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key, int64_t n
 int ekv_cache_peek(const ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key, int64_t now_us,
                    ekv_cache_item_t *item);
 
-/* Stores a copy of *item for (ns, key), stored at now_us with no reads yet. Returns EKV_OK, EKV_EEXIST when the cache holds a
- * newer version (nothing changes), or EKV_ETOOBIG when the entry alone exceeds the cap. */
+/* Stores a copy of *item for (ns, key), stored at now_us with no reads yet. Returns EKV_OK,
+ * EKV_EEXIST when the cache holds a newer version (nothing changes), or EKV_ETOOBIG when the entry
+ * alone exceeds the cap. */
 int ekv_cache_store(ekv_cache_t *self, ekv_bytes_t ns, ekv_bytes_t key,
                     const ekv_cache_item_t *item, int64_t now_us);
 

@@ -10,6 +10,10 @@
  * turn, the table holding at most EKV_CACHE_MAX_NS of them, and a name goes with its last
  * entry. For refresh-ahead each copy knows when it was stored and how often clients read it
  * since (a new store starts both over); a peek (the look endpoint) changes nothing at all.
+ * An entry's header is at most 64 bytes, so times are kept in 32 bits: a fresh-until time
+ * comes back never later than stored and less than 1 ms earlier (1 s past a ~24.8-day life,
+ * up to the largest cacheTtl), INT64_MAX exactly, the read count saturates at 255, and stores
+ * months apart (or with the clock stepped back) keep every entry's times.
  *
  * Time is injected through the now_us arguments; nothing sleeps. Items returned by lookup are
  * borrowed, so every check reads them before the next call that changes the cache. Every
@@ -124,7 +128,9 @@ static void test_entry_overhead(void)
     size_t ns = sizeof NS_A - 1;
     size_t overhead = ekv_cache_entry_size(ns, 10, 0, 100) - (10 + 100);
     printf("cache: per-entry overhead %zu bytes (goal <= 96)\n", overhead);
-    CHECK_LE(overhead, 96);
+    /* a 64-byte header and its bucket pointer: with malloc's 16-byte granularity, a 16-byte
+     * key and a 100-byte value then fit a 192-byte chunk (the README's RSS goal of 96) */
+    CHECK_LE(overhead, 64 + 8);
     CHECK_GT(overhead, 0);
     /* The overhead is per entry, not per byte: it does not grow with the sizes. */
     CHECK_EQ(ekv_cache_entry_size(ns, 200, 0, 100000) - (200 + 100000), overhead);
@@ -408,18 +414,35 @@ static void test_lower_fresh_only_lowers(void)
 {
     ekv_cache_t *c = ekv_cache_new(1 << 16);
     ekv_cache_item_t it = item(1, LIT("v"));
-    it.fresh_until_us = NOW + 1000;
+    it.fresh_until_us = NOW + 1000000;
     CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
     ekv_cache_item_t got;
 
-    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 5000);
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 5000000);
     CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
-    CHECK_EQ(got.fresh_until_us, NOW + 1000);
+    CHECK_EQ(got.fresh_until_us, NOW + 1000000);
 
-    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 400);
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 400000);
     CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
-    CHECK_EQ(got.fresh_until_us, NOW + 400);
+    CHECK_EQ(got.fresh_until_us, NOW + 400000);
     CHECK_MEM(got.value.ptr, got.value.len, "v", 1);
+
+    /* kept in whole ms from the stored time: lowered to between two, it is the earlier */
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 300999);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.fresh_until_us, NOW + 300000);
+
+    /* lowered to before its stored time: stale from then, whatever the exact value */
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW - 7000000);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_LE(got.fresh_until_us, NOW);
+
+    /* a copy fresh for ever is lowered too */
+    it = item(2, LIT("w"));
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    ekv_cache_lower_fresh(c, LIT(NS_A), LIT("k"), NOW + 60000000);
+    CHECK_EQ(ekv_cache_lookup(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.fresh_until_us, NOW + 60000000);
 
     /* Lowering an absent key creates nothing. */
     ekv_cache_lower_fresh(c, LIT(NS_A), LIT("absent"), NOW);
@@ -734,12 +757,174 @@ static void test_reads_counted_since_stored(void)
     it.refreshed = 1;
     it.stored_us = 1; /* ignored: the store's own time counts */
     it.reads = 99;
-    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW + 30), EKV_OK);
-    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("k"), NOW + 40, &got), EKV_OK);
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW + 30000), EKV_OK);
+    CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("k"), NOW + 40000, &got), EKV_OK);
     CHECK_EQ(got.reads, 1);
-    CHECK_EQ(got.stored_us, NOW + 30);
+    CHECK_EQ(got.stored_us, NOW + 30000);
     CHECK(got.refreshed);
     CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("absent"), NOW, &got), EKV_ENOTFOUND);
+    ekv_cache_destroy(&c);
+}
+
+static void test_reads_saturate(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 16);
+    ekv_cache_item_t it = item(1, LIT("v")), got;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("k"), &it, NOW), EKV_OK);
+    for (int i = 1; i <= 300; i++) {
+        CHECK_EQ(ekv_cache_read(c, LIT(NS_A), LIT("k"), NOW + i, &got), EKV_OK);
+        CHECK_EQ(got.reads, i < 255 ? (uint32_t)i : 255); /* stays hot, never wraps to 0 */
+    }
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("k"), NOW, &got), EKV_OK);
+    CHECK_EQ(got.reads, 255);
+    ekv_cache_destroy(&c);
+}
+
+/* ---- stored and fresh-until times: kept in 32 bits from the cache's base ---------------- */
+
+#define MS    1000LL
+#define SEC   1000000LL
+#define DAY   (86400LL * SEC)
+#define YEARS (365LL * DAY)
+
+/* Stores key k at now_us fresh until fresh_us and returns the fresh-until time it comes back
+ * with, after checking the copy is never fresher than asked, nor stale more than `slack`
+ * microseconds early. */
+static int64_t fresh_round_trip(ekv_cache_t *c, const char *k, int64_t now_us, int64_t fresh_us,
+                                int64_t slack)
+{
+    ekv_cache_item_t it = item(1, LIT("v")), got;
+    it.fresh_until_us = fresh_us;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), STR(k), &it, now_us), EKV_OK);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), STR(k), now_us, &got), EKV_OK);
+    CHECK_LE(got.fresh_until_us, fresh_us);
+    CHECK_GT(got.fresh_until_us, fresh_us - slack);
+    CHECK_LE(got.stored_us, now_us); /* stored no later than it was */
+    CHECK_GT(got.stored_us, now_us - MS);
+    return got.fresh_until_us;
+}
+
+static void test_fresh_until_round_trip(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 20);
+    /* whole ms from a ms-aligned store come back exactly */
+    CHECK_EQ(fresh_round_trip(c, "60s", NOW, NOW + 60 * SEC, 1), NOW + 60 * SEC);
+    CHECK_EQ(fresh_round_trip(c, "1ms", NOW, NOW + MS, 1), NOW + MS);
+    /* otherwise rounded down, by less than 1 ms: a read more than 1 ms before is fresh (the
+     * last life: the longest kept in ms from any of the starts) */
+    int64_t lives[] = {
+        1, 999, 1001, 59999999, 60 * SEC + 1, 86399999999LL, (1LL << 31) * MS - MS - 1};
+    int64_t starts[] = {NOW, NOW + 1, NOW + 777, NOW + 999, NOW + 3 * DAY + 123456};
+    for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++)
+        for (size_t j = 0; j < sizeof starts / sizeof starts[0]; j++) {
+            int64_t want = starts[j] + lives[i];
+            int64_t f = fresh_round_trip(c, "k", starts[j], want, MS);
+            CHECK(f > want - MS - 1); /* fresh at a read 1 ms + 1 us before */
+        }
+    /* a life under 1 ms (a very high time scale) is stale at once, never fresh too long */
+    ekv_cache_item_t got;
+    CHECK_EQ(fresh_round_trip(c, "0.5ms", NOW, NOW + 500, MS), NOW);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("0.5ms"), NOW, &got), EKV_OK);
+    CHECK(!(got.fresh_until_us > NOW));
+    /* already past at the store: stale from the store on (times before it are not kept) */
+    ekv_cache_item_t it = item(1, LIT("v"));
+    it.fresh_until_us = NOW - 5 * SEC;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("past"), &it, NOW), EKV_OK);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("past"), NOW, &got), EKV_OK);
+    CHECK_LE(got.fresh_until_us, NOW);
+    /* INT64_MAX: fresh for ever, exactly */
+    CHECK_EQ(fresh_round_trip(c, "max", NOW + 777, INT64_MAX, 1), INT64_MAX);
+    ekv_cache_destroy(&c);
+}
+
+static void test_huge_lives(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 20);
+    /* lives past 2^31 ms (~24.8 days) are kept in whole seconds, rounded down */
+    /* 1e9 s: the largest cacheTtl */
+    int64_t lives[] = {(1LL << 31) * MS, 30 * DAY + 500 * MS, 49 * DAY + 1,
+                       50 * DAY,         1000000000LL * SEC,  60 * YEARS + 1};
+    for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
+        int64_t f = fresh_round_trip(c, "k", NOW, NOW + lives[i], SEC);
+        CHECK_LT(f, INT64_MAX); /* not mistaken for "always" */
+    }
+    CHECK_EQ(fresh_round_trip(c, "k", NOW, NOW + 50 * DAY, 1), NOW + 50 * DAY);
+    /* past ~68 years the life is ~68 years: refreshed then, never fresher than asked */
+    int64_t f = fresh_round_trip(c, "k", NOW, NOW + 100 * YEARS, 33 * YEARS);
+    CHECK_GT(f, NOW + 68 * YEARS);
+    f = fresh_round_trip(c, "k", NOW, INT64_MAX - 1, INT64_MAX);
+    CHECK_GT(f, NOW + 68 * YEARS);
+    CHECK_LT(f, INT64_MAX);
+    /* stored near the epoch's start (times are only compared, any int64 will do) */
+    CHECK_EQ(fresh_round_trip(c, "zero", 0, 60 * SEC, 1), 60 * SEC);
+    ekv_cache_destroy(&c);
+}
+
+/* After a store at t that moved the base to ~t - 2^31 ms: a fresh-until time of want stays put
+ * (to the second: a life may have grown into the seconds range), or when it was already past
+ * at the new base, is past at it. */
+static void check_fresh_kept(const ekv_cache_item_t *got, int64_t want, int64_t t)
+{
+    int64_t base = t - (1LL << 31) * MS;
+    if (want > base + MS) {
+        CHECK_LE(got->fresh_until_us, want);
+        CHECK_GT(got->fresh_until_us, want - SEC);
+    } else {
+        CHECK_LE(got->fresh_until_us, base + MS);
+    }
+}
+
+/* A store far from the cache's base moves it; every entry keeps its times. */
+static void test_stored_times_across_rebase(void)
+{
+    ekv_cache_t *c = ekv_cache_new(1 << 20);
+    ekv_cache_item_t it = item(1, LIT("v")), got;
+    it.fresh_until_us = NOW + 40 * DAY;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("old"), &it, NOW), EKV_OK);
+    it.fresh_until_us = NOW + 20 * DAY + 5 * SEC;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("mid"), &it, NOW + 20 * DAY + 7 * MS), EKV_OK);
+    it.fresh_until_us = INT64_MAX;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("never"), &it, NOW + 1 * DAY), EKV_OK);
+    it.fresh_until_us = NOW + 1 * SEC;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("stale"), &it, NOW), EKV_OK);
+    for (int64_t t = NOW + 30 * DAY; t <= NOW + 400 * DAY; t += 30 * DAY) {
+        it.fresh_until_us = t + 60 * SEC;
+        CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("new"), &it, t), EKV_OK);
+        CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("new"), t, &got), EKV_OK);
+        CHECK_EQ(got.stored_us, t);
+        CHECK_EQ(got.fresh_until_us, t + 60 * SEC);
+        /* fresh-until times stay put, to the ms (to the second when the life grew past
+         * ~24.8 days); stored times stay, or move later to at most ~24.8 days before now */
+        CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("old"), t, &got), EKV_OK);
+        check_fresh_kept(&got, NOW + 40 * DAY, t);
+        CHECK_GE(got.stored_us, NOW);
+        CHECK_LE(got.stored_us, t);
+        CHECK_GE(got.stored_us, t - 25 * DAY);
+        CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("mid"), t, &got), EKV_OK);
+        check_fresh_kept(&got, NOW + 20 * DAY + 5 * SEC, t);
+        if (t == NOW + 30 * DAY) { /* within ~24.8 days: as stored */
+            CHECK_EQ(got.stored_us, NOW + 20 * DAY + 7 * MS);
+            CHECK_EQ(got.fresh_until_us, NOW + 20 * DAY + 5 * SEC);
+        }
+        CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("never"), t, &got), EKV_OK);
+        CHECK_EQ(got.fresh_until_us, INT64_MAX);
+        CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("stale"), t, &got), EKV_OK);
+        check_fresh_kept(&got, NOW + 1 * SEC, t);
+    }
+    /* the clock stepped back by a year: the same holds the other way */
+    int64_t back = NOW - 365 * DAY;
+    it.fresh_until_us = back + 60 * SEC;
+    CHECK_EQ(ekv_cache_store(c, LIT(NS_A), LIT("back"), &it, back), EKV_OK);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("back"), back, &got), EKV_OK);
+    CHECK_EQ(got.stored_us, back);
+    CHECK_EQ(got.fresh_until_us, back + 60 * SEC);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("new"), back, &got), EKV_OK);
+    CHECK_LE(got.stored_us, NOW + 390 * DAY);
+    CHECK_GT(got.fresh_until_us, NOW + 390 * DAY);
+    CHECK_LE(got.fresh_until_us, NOW + 390 * DAY + 60 * SEC);
+    CHECK_EQ(ekv_cache_peek(c, LIT(NS_A), LIT("never"), back, &got), EKV_OK);
+    CHECK_EQ(got.fresh_until_us, INT64_MAX);
+    CHECK_EQ(stat_entries(c), 6);
     ekv_cache_destroy(&c);
 }
 
@@ -795,5 +980,9 @@ int main(void)
     EKV_TEST_RUN(test_namespace_kept_through_its_store);
     EKV_TEST_RUN(test_reads_counted_since_stored);
     EKV_TEST_RUN(test_peek_changes_nothing);
+    EKV_TEST_RUN(test_reads_saturate);
+    EKV_TEST_RUN(test_fresh_until_round_trip);
+    EKV_TEST_RUN(test_huge_lives);
+    EKV_TEST_RUN(test_stored_times_across_rebase);
     EKV_TEST_DONE();
 }
