@@ -712,6 +712,15 @@ static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
 
 /* ---- requests of the HTTP surface ----------------------------------------------------- */
 
+/* Whether reads can go to origin: the coordinator while it sends heartbeats; for a PoP with
+ * a tier, the tier unless the PoP is cut off (the tier has copies of its own while the
+ * coordinator is down, and answers STALE or 503 itself when it has none). */
+static int origin_up(const ekv_node_t *n)
+{
+    return n->tier_dealer ? !n->partitioned && ekv_replica_ready(n->replica)
+                          : node_coordinator_up(n);
+}
+
 /* Sends an origin READ of (ns, key) and lists it among the reads in flight, so later misses
  * of the key join it. */
 static pending_t *fetch(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
@@ -750,7 +759,7 @@ static void refresh_ahead(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key,
         return;
     double life = (double)(fresh_until - it->stored_us);
     if ((double)(now - it->stored_us) < n->cfg.refresh_late * life || read_find(n, ns, key) ||
-        !node_coordinator_up(n))
+        !origin_up(n))
         return;
     n->st.refreshes++;
     /* a miss that joins it had lost its copy meanwhile (expired or evicted) */
@@ -781,7 +790,7 @@ void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl
         refresh_ahead(n, ns, key, &copy, fresh, now, cache_ttl_s);
         return;
     }
-    if (!node_coordinator_up(n)) {
+    if (!origin_up(n)) {
         /* Cut off from origin: a stale copy beats an error (never past its expiration). */
         if (cached) {
             n->st.stale_hits++;

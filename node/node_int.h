@@ -103,9 +103,11 @@ typedef void (*node_done_fn)(ekv_node_t *n, void *ctx, const node_result_t *r);
 
 /* Reads (ns, key) as a Worker's get with cacheTtl cache_ttl_s: a fresh cached copy at once
  * (HIT; under kv a hot copy late in its cacheTtl is also refreshed in the background, see
- * node.c "refresh-ahead"); otherwise from the coordinator (MISS, or EXPIRED for a stale copy), joining a fetch
- * of the same key already under way; a stale copy when the coordinator is down (STALE), else
- * 503. The copy fetched is cached; when the cache meanwhile got a newer version (a push
+ * node.c "refresh-ahead"); otherwise from origin, the coordinator or the PoP's regional tier
+ * (MISS, or EXPIRED for a stale copy), joining a fetch of the same key already under way; a
+ * stale copy when origin is down (STALE), else 503 (a PoP with a tier asks the tier while the
+ * coordinator is down, unless a partition cuts it off: the tier answers for itself). The copy
+ * fetched is cached; when the cache meanwhile got a newer version (a push
  * overtook the reply), that newer one is served. */
 void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
                node_done_fn done, void *ctx);

@@ -7,8 +7,9 @@
 # copy until the tier's cacheTtl, then the new value, and c (a third PoP of ams) gets the old
 # copy from the tier. With tier_purge_on_write the write drops the tier's copy, so c gets the
 # new value at once. A stopped or killed tier makes its PoPs' misses 503 (no fallback to the
-# coordinator) while a PoP of the other tier reads on; restarting it heals them. status
-# lists the tiers; down leaves no process.
+# coordinator) while a PoP of the other tier reads on; restarting it heals them. With the
+# coordinator down a tier's fresh copies still serve its PoPs. status lists the tiers; down
+# leaves no process.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
@@ -149,6 +150,20 @@ hget "$B/k2?urlencoded=true"
 "$EKV" status --json >"$H/status.json"
 jq -e 'all(.tiers[]; .running)' "$H/status.json" >/dev/null || fail "ams not running after restart"
 pass "a killed tier: b's miss 503, writes and nyc's PoPs go on; restart heals"
+
+# ---- the coordinator down: a tier's fresh copies still serve its PoPs ---------------------------
+"$EKV" fault kill-coordinator >/dev/null || fail "fault kill-coordinator"
+for _ in $(seq 1 60); do
+    [ "$(curl -s --max-time 5 "$C/_edgekv/health" | jq -r .coordinator_up)" = false ] && break
+    sleep 0.05
+done
+[ "$(curl -s --max-time 5 "$C/_edgekv/health" | jq -r .coordinator_up)" = false ] ||
+    fail "c never noticed the coordinator's death"
+hget "$C/k2?urlencoded=true" # ams fetched k2 for b's read above, 6 s fresh
+[ "$CODE" = 200 ] && [ "$BODY" = x ] || fail "c's miss of k2 (fresh at ams), coordinator down: $CODE $BODY"
+hget "$C/k9?urlencoded=true" # nothing at ams
+[ "$CODE" = 503 ] || fail "c's miss of k9 (not at ams), coordinator down: $CODE $BODY"
+pass "coordinator down: c reads what ams holds fresh; a key ams lacks is 503"
 
 expect_down "$H/status.json"
 
