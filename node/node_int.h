@@ -71,12 +71,12 @@ struct ekv_node {
     ekv_vis_t *vis;               /* first visibility of recent changes, and their delays */
     ekv_served_t *served;         /* when recent changes were first served by a read here */
     waiter_t *waiters;
-    void *tier_dealer;            /* PoP: to its regional tier (NULL: none) */
+    void *tier_dealer; /* PoP: to its regional tier (NULL: none) */
     ekv_zev_t *tier_dealer_zev;
     ekv_link_t *tier_up, *tier_down; /* PoP <-> tier, as up and down (NULL: no tier) */
     void *router;                    /* tier role: where its PoPs' READs arrive */
     ekv_zev_t *router_zev;
-    char serve_bound[128]; /* tier role: the endpoint bound (the port resolved) */
+    char serve_bound[128];        /* tier role: the endpoint bound (the port resolved) */
     uint64_t list_gen[LIST_GENS]; /* kv: bumped by a write through this PoP to a namespace
                                      hashed there, so its cached lists are found no more */
     node_stats_t st;

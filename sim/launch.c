@@ -200,8 +200,8 @@ static void cmd_add(pop_cmd_t *c, ...)
 {
     va_list ap;
     va_start(ap, c);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && c->argc + 1 < (int)(sizeof c->argv /
-                                                                         sizeof *c->argv);)
+    for (char *a;
+         (a = va_arg(ap, char *)) != NULL && c->argc + 1 < (int)(sizeof c->argv / sizeof *c->argv);)
         c->argv[c->argc++] = a;
     c->argv[c->argc] = NULL;
     va_end(ap);
@@ -650,8 +650,8 @@ int ekv_cmd_up(int argc, char **argv)
         printf("%zu PoPs", st.npops);
         if (st.ntiers)
             printf(" and %zu tier%s", st.ntiers, st.ntiers == 1 ? "" : "s");
-        printf(" up in %.1f s; state in %s (stop with `edgekv down`)\n",
-               (ekv_mono_us() - t0) / 1e6, ekv_state_dir());
+        printf(" up in %.1f s; state in %s (stop with `edgekv down`)\n", (ekv_mono_us() - t0) / 1e6,
+               ekv_state_dir());
         free(st.pops);
         free(st.tiers);
     }
@@ -702,10 +702,10 @@ static void status_json(const ekv_state_t *st)
     for (size_t i = 0; i < st->npops; i++) {
         const ekv_proc_t *p = &st->pops[i];
         int alive = ekv_proc_alive(p);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name", p->name, "city",
-                              p->city, "url", p->url, "pid", p->pid, "delay_ms", p->delay_ms,
-                              "policy", p->policy, "running", alive, "cpus",
-                              cpus_of(p, alive, cpus, sizeof cpus));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b, s:s}", "name", p->name, "city", p->city,
+                      "url", p->url, "pid", p->pid, "delay_ms", p->delay_ms, "policy", p->policy,
+                      "running", alive, "cpus", cpus_of(p, alive, cpus, sizeof cpus));
         if (p->tier[0])
             json_object_set_new(o, "tier", json_string(p->tier));
         json_array_append_new(pops, o);
@@ -714,10 +714,10 @@ static void status_json(const ekv_state_t *st)
         const ekv_proc_t *p = &st->tiers[i];
         int alive = ekv_proc_alive(p);
         json_array_append_new(tiers,
-                              json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:b, s:s}", "name",
-                                        p->name, "city", p->city, "url", p->url, "serve", p->serve,
-                                        "pid", p->pid, "delay_ms", p->delay_ms, "running", alive,
-                                        "cpus", cpus_of(p, alive, cpus, sizeof cpus)));
+                              json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:b, s:s}", "name", p->name,
+                                        "city", p->city, "url", p->url, "serve", p->serve, "pid",
+                                        p->pid, "delay_ms", p->delay_ms, "running", alive, "cpus",
+                                        cpus_of(p, alive, cpus, sizeof cpus)));
     }
     int alive = ekv_proc_alive(&st->coord);
     json_t *j =

@@ -256,8 +256,8 @@ static int load_tiers(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             break;
         for (size_t j = 0; j < t->ntiers; j++)
             if (!strcmp(t->tiers[j].name, tier->name))
-                return yc_problem(c, NODE(*i), "tier %s: name already used on line %d",
-                                  tier->name, t->tiers[j].line);
+                return yc_problem(c, NODE(*i), "tier %s: name already used on line %d", tier->name,
+                                  t->tiers[j].line);
         t->ntiers++;
     }
     return c->failed ? -1 : 0;
@@ -287,9 +287,9 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
     for (size_t i = 0; i < t->ntiers; i++)
         for (size_t j = 0; j < t->npops; j++)
             if (!strcmp(t->tiers[i].name, t->pops[j].name))
-                return problem_at(c, t->tiers[i].line > t->pops[j].line ? t->tiers[i].line
-                                                                         : t->pops[j].line,
-                                  "%s: name used by both a tier and a PoP", t->tiers[i].name);
+                return problem_at(
+                    c, t->tiers[i].line > t->pops[j].line ? t->tiers[i].line : t->pops[j].line,
+                    "%s: name used by both a tier and a PoP", t->tiers[i].name);
     for (size_t j = 0; j < t->npops; j++) {
         ekv_topo_pop_t *pop = &t->pops[j];
         pop->tier_index = -1;
@@ -449,7 +449,7 @@ double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
 const ekv_topo_tier_t *ekv_topo_pop_tier(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
 {
     return pop->tier_index >= 0 && (size_t)pop->tier_index < t->ntiers ? &t->tiers[pop->tier_index]
-                                                                        : NULL;
+                                                                       : NULL;
 }
 
 double ekv_topo_tier_delay_ms(const ekv_topo_t *t, const ekv_topo_tier_t *tier)

@@ -24,10 +24,10 @@ typedef struct {
     char jitter[48]; /* per-PoP jitter override ("uniform:5"...), "" for the default */
     double loss;     /* per-PoP loss override; valid when has_loss */
     int has_loss;
-    char tier[64]; /* the tier named by `tier:`, "" when none (then the nearest, if any) */
-    int tier_line; /* where `tier:` was given */
+    char tier[64];  /* the tier named by `tier:`, "" when none (then the nearest, if any) */
+    int tier_line;  /* where `tier:` was given */
     int tier_index; /* the tier it reads through (named or nearest); -1: the coordinator */
-    int line; /* where it was defined (1-based) */
+    int line;       /* where it was defined (1-based) */
 } ekv_topo_pop_t;
 
 /* A regional tier: a node in the tier role, a cache shared by the PoPs that read through it

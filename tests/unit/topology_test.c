@@ -567,23 +567,22 @@ static void test_default_world(void)
     ekv_topo_destroy(&t);
 }
 
-
 /* ---- regional tiers --------------------------------------------------------------------- */
 
-static const char TIERED[] =                                  /* line numbers on the right */
+static const char TIERED[] =                                      /* line numbers on the right */
     "coordinator: {city: Frankfurt, lat: 50.1109, lon: 8.6821}\n" /* 1 */
-    "defaults:\n"                                            /* 2 */
-    "  tier_cache_ttl: 90\n"                                 /* 3 */
-    "  tier_purge_on_write: true\n"                          /* 4 */
-    "pops:\n"                                                /* 5 */
-    "  - {name: lhr, lat: 51.47, lon: -0.45}\n"              /* 6 */
-    "  - {name: cdg, lat: 49.01, lon: 2.55, tier: ams}\n"    /* 7 */
-    "  - {name: nrt, lat: 35.77, lon: 140.39}\n"             /* 8 */
-    "  - {name: jfk, lat: 40.64, lon: -73.78, tier: sin}\n"  /* 9 */
-    "tiers:\n"                                               /* 10 */
-    "  - {name: ams, city: Amsterdam, iata: AMS, lat: 52.31, lon: 4.76}\n"         /* 11 */
-    "  - {name: sin, city: Singapore, lat: 1.36, lon: 103.99, cache_ttl: 300,\n"   /* 12 */
-    "     delay_ms: 80}\n";                                                        /* 13 */
+    "defaults:\n"                                                 /* 2 */
+    "  tier_cache_ttl: 90\n"                                      /* 3 */
+    "  tier_purge_on_write: true\n"                               /* 4 */
+    "pops:\n"                                                     /* 5 */
+    "  - {name: lhr, lat: 51.47, lon: -0.45}\n"                   /* 6 */
+    "  - {name: cdg, lat: 49.01, lon: 2.55, tier: ams}\n"         /* 7 */
+    "  - {name: nrt, lat: 35.77, lon: 140.39}\n"                  /* 8 */
+    "  - {name: jfk, lat: 40.64, lon: -73.78, tier: sin}\n"       /* 9 */
+    "tiers:\n"                                                    /* 10 */
+    "  - {name: ams, city: Amsterdam, iata: AMS, lat: 52.31, lon: 4.76}\n"       /* 11 */
+    "  - {name: sin, city: Singapore, lat: 1.36, lon: 103.99, cache_ttl: 300,\n" /* 12 */
+    "     delay_ms: 80}\n";                                                      /* 13 */
 
 static void test_tiers(void)
 {
