@@ -53,6 +53,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -799,4 +800,17 @@ void ekv_http_metrics(struct evbuffer *out, const char *labels)
         (unsigned long long)g->accepted, one, (unsigned long long)g->refused, more,
         (unsigned long long)g->timeouts_request, more, (unsigned long long)g->timeouts_idle, one,
         (unsigned long long)g->too_large, one, (unsigned long long)g->accept_errors);
+}
+
+int ekv_http_version_ok(struct evhttp_request *req)
+{
+    /* evhttp answers with the request's own version, and keeps its minor number in a char:
+     * "HTTP/0.9" would be echoed, "HTTP/1.160" sent back as "HTTP/1.-96". */
+    if (req->major == 1 && (req->minor == 0 || req->minor == 1))
+        return 1;
+    req->major = 1;
+    req->minor = 1;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    evhttp_send_error(req, 505, "HTTP Version Not Supported");
+    return 0;
 }

@@ -49,6 +49,10 @@ typedef struct ekv_http_guard ekv_http_guard_t;
 /* Fills l with the defaults above. */
 void ekv_http_limits_defaults(ekv_http_limits_t *l);
 
+/* 1 when req speaks HTTP/1.0 or 1.1; otherwise answers it 505 as HTTP/1.1 (and closes) and
+ * returns 0. Handlers call it first: evhttp would echo any other version in its reply. */
+int ekv_http_version_ok(struct evhttp_request *req);
+
 /* Creates the process's guard. Raises the soft RLIMIT_NOFILE to the hard limit and lowers
  * max_connections (with a warning) when the descriptors left for connections are fewer.
  * Returns NULL with a message in errbuf when the limits are out of range, when another guard

@@ -642,6 +642,8 @@ static int route_key(call_t *k, const char *raw, char **key)
         rc = k->cmd == EVHTTP_REQ_DELETE ? ekv_kv_check_key_stored(*key, klen, &err)
                                          : ekv_kv_check_key(*key, klen, &err);
     if (rc != EKV_OK) {
+        free(*key);
+        *key = NULL;
         rest_fail_kv(k->c, k->req, &err);
         return -1;
     }
@@ -858,6 +860,8 @@ static int authorized(ekv_coord_t *c, struct evhttp_request *req)
 static void on_request(struct evhttp_request *req, void *arg)
 {
     ekv_coord_t *c = arg;
+    if (!ekv_http_version_ok(req))
+        return;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
     struct evkeyvalq q;
@@ -902,7 +906,7 @@ int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen)
         return EKV_OK;
     c->http = evhttp_new(c->base);
     evhttp_set_max_body_size(c->http, MAX_BODY);
-    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
     evhttp_set_timeout(c->http, 60); /* idle reads and writes; ekv_http bounds each request */
     return ekv_http_serve(c->http, c->cfg.http_host, c->cfg.http_port, on_request, c, &c->http_port,

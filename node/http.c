@@ -383,7 +383,7 @@ static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, t
         fail_kv(req, &err);
         return;
     }
-    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+    if (cmd == EVHTTP_REQ_GET)
         do_get(n, req, t);
     else if (cmd == EVHTTP_REQ_PUT || cmd == EVHTTP_REQ_POST)
         do_put(n, req, t);
@@ -408,6 +408,8 @@ static int admin(ekv_node_t *n, struct evhttp_request *req, const char *path, st
 static void on_request(struct evhttp_request *req, void *arg)
 {
     ekv_node_t *n = arg;
+    if (!ekv_http_version_ok(req))
+        return;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = evhttp_uri_get_path(uri);
     const char *query = evhttp_uri_get_query(uri);
@@ -437,7 +439,7 @@ int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen)
 {
     n->http = evhttp_new(n->base);
     evhttp_set_max_body_size(n->http, MAX_BODY);
-    evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+    evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
     evhttp_set_timeout(n->http, 30); /* idle reads and writes; ekv_http bounds each request */
     return ekv_http_serve(n->http, n->cfg.http_host, n->cfg.http_port, on_request, n, &n->http_port,
