@@ -293,6 +293,12 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
     for (size_t j = 0; j < t->npops; j++) {
         ekv_topo_pop_t *pop = &t->pops[j];
         pop->tier_index = -1;
+        /* Under push, push-all and invalidate changes keep a PoP's copies current, and a copy
+         * fetched from a tier (which keeps its own until its cacheTtl) could be older than a
+         * change the PoP has already applied, then served as current for good: tiers serve
+         * the pulling policies, ttl and kv, only. */
+        const char *policy = ekv_topo_policy(t, pop);
+        int pulls = !strcmp(policy, "ttl") || !strcmp(policy, "kv");
         if (pop->tier[0]) {
             for (size_t i = 0; i < t->ntiers; i++)
                 if (!strcmp(t->tiers[i].name, pop->tier))
@@ -300,7 +306,12 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
             if (pop->tier_index < 0)
                 return problem_at(c, pop->tier_line, "pop %s: no tier named '%s'", pop->name,
                                   pop->tier);
-        } else if (t->ntiers > 0) {
+            if (!pulls)
+                return problem_at(c, pop->tier_line,
+                                  "pop %s: policy %s keeps copies current by changes; tiers "
+                                  "serve ttl and kv PoPs only",
+                                  pop->name, policy);
+        } else if (t->ntiers > 0 && pulls) {
             if (!pop->has_coords)
                 return problem_at(c, pop->line,
                                   "pop %s: give lat and lon (to find its nearest tier) or tier",

@@ -93,7 +93,8 @@ const char *ekv_topo_policy(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 const char *ekv_topo_jitter(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 /* The tier the PoP reads through (its `tier:`, else the nearest by great-circle distance), or
- * NULL when the topology has no tiers. */
+ * NULL when the topology has no tiers or the PoP's policy pushes (push, push-all, invalidate:
+ * tiers serve ttl and kv PoPs only). */
 const ekv_topo_tier_t *ekv_topo_pop_tier(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 /* One-way delays in ms, simulated: tier to coordinator (its delay_ms, else from distance), and
  * PoP to its tier (from distance, x route_factor). */

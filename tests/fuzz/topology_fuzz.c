@@ -5,7 +5,7 @@
  * as a crash with the input as reproducer): a failure leaves "fuzz:LINE: problem" in err with
  * LINE >= 1; a success holds a known durability and 1 or more PoPs, each with a unique valid
  * name, a known policy and a finite, non-negative delay; tiers with unique names no PoP uses,
- * and every PoP reading through one of them (the one it names) exactly when there are any.
+ * and every ttl or kv PoP reading through one of them (the one it names) when there are any.
  * replay_main.c feeds the committed corpus
  * (corpus/topology) to the same entry point under ctest. */
 #include <math.h>
@@ -64,10 +64,13 @@ static void check_topology(const ekv_topo_t *t)
         double d = ekv_topo_delay_ms(t, p);
         if (!isfinite(d) || d < 0)
             fail("delay is not a finite non-negative number");
-        /* With tiers every PoP reads through one (named or nearest), without none. */
+        /* With tiers every ttl or kv PoP reads through one (named or nearest); without tiers,
+         * or under a pushing policy, none does. */
         const ekv_topo_tier_t *tier = ekv_topo_pop_tier(t, p);
-        if ((tier != NULL) != (t->ntiers > 0))
-            fail("a PoP without a tier in a tiered world, or with one in a world without");
+        const char *pol = ekv_topo_policy(t, p);
+        int pulls = !strcmp(pol, "ttl") || !strcmp(pol, "kv");
+        if ((tier != NULL) != (t->ntiers > 0 && pulls))
+            fail("a tier for a pushing PoP or in a world without tiers, or none for a pulling one");
         if (tier) {
             d = ekv_topo_pop_tier_delay_ms(t, p, tier);
             if (!isfinite(d) || d < 0)

@@ -574,15 +574,16 @@ static const char TIERED[] =                                      /* line number
     "defaults:\n"                                                 /* 2 */
     "  tier_cache_ttl: 90\n"                                      /* 3 */
     "  tier_purge_on_write: true\n"                               /* 4 */
-    "pops:\n"                                                     /* 5 */
-    "  - {name: lhr, lat: 51.47, lon: -0.45}\n"                   /* 6 */
-    "  - {name: cdg, lat: 49.01, lon: 2.55, tier: ams}\n"         /* 7 */
-    "  - {name: nrt, lat: 35.77, lon: 140.39}\n"                  /* 8 */
-    "  - {name: jfk, lat: 40.64, lon: -73.78, tier: sin}\n"       /* 9 */
-    "tiers:\n"                                                    /* 10 */
-    "  - {name: ams, city: Amsterdam, iata: AMS, lat: 52.31, lon: 4.76}\n"       /* 11 */
-    "  - {name: sin, city: Singapore, lat: 1.36, lon: 103.99, cache_ttl: 300,\n" /* 12 */
-    "     delay_ms: 80}\n";                                                      /* 13 */
+    "  policy: kv\n"                                              /* 5 */
+    "pops:\n"                                                     /* 6 */
+    "  - {name: lhr, lat: 51.47, lon: -0.45}\n"                   /* 7 */
+    "  - {name: cdg, lat: 49.01, lon: 2.55, tier: ams}\n"         /* 8 */
+    "  - {name: nrt, lat: 35.77, lon: 140.39}\n"                  /* 9 */
+    "  - {name: jfk, lat: 40.64, lon: -73.78, tier: sin}\n"       /* 10 */
+    "tiers:\n"                                                    /* 11 */
+    "  - {name: ams, city: Amsterdam, iata: AMS, lat: 52.31, lon: 4.76}\n"       /* 12 */
+    "  - {name: sin, city: Singapore, lat: 1.36, lon: 103.99, cache_ttl: 300,\n" /* 13 */
+    "     delay_ms: 80}\n";                                                      /* 14 */
 
 static void test_tiers(void)
 {
@@ -597,8 +598,8 @@ static void test_tiers(void)
     CHECK_STR(ams->name, "ams");
     CHECK_STR(ams->city, "Amsterdam");
     CHECK_STR(ams->iata, "AMS");
-    CHECK_EQ(ams->line, 11);
-    CHECK_EQ(sin->line, 12);
+    CHECK_EQ(ams->line, 12);
+    CHECK_EQ(sin->line, 13);
     /* Each tier's cacheTtl: its own, else the default. */
     CHECK_NEAR(ekv_topo_tier_cache_ttl(t, ams), 90, 0);
     CHECK_NEAR(ekv_topo_tier_cache_ttl(t, sin), 300, 0);
@@ -720,17 +721,52 @@ static void test_tier_errors(void)
                  "  - {name: a, lat: 1, lon: 2}\n",
                  2, "defaults.tier_purge_on_write");
     /* A PoP that reads through a tier needs coordinates (nearest tier, delay to it). */
-    EXPECT_ERROR("tiers:\n"
+    EXPECT_ERROR("defaults: {policy: kv}\n"
+                 "tiers:\n"
                  "  - {name: t1, lat: 1, lon: 2}\n"
                  "pops:\n"
                  "  - {name: a, lat: 1, lon: 2}\n"
                  "  - {name: b, delay_ms: 5}\n",
-                 5, "give lat and lon");
+                 6, "give lat and lon");
     EXPECT_ERROR("tiers:\n"
                  "  - {name: t1, lat: 1, lon: 2}\n"
                  "pops:\n"
-                 "  - {name: b, delay_ms: 5, tier: t1}\n",
+                 "  - {name: b, delay_ms: 5, tier: t1, policy: ttl}\n",
                  4, "reads through tier t1, so give lat and lon");
+    /* Tiers serve pulling PoPs only: a pushing PoP may not name one, and reads from the
+     * coordinator when it names none. */
+    EXPECT_ERROR("tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2, policy: push, tier: t1}\n",
+                 4, "policy push keeps copies current");
+    EXPECT_ERROR("defaults:\n"
+                 "  policy: invalidate\n"
+                 "tiers:\n"
+                 "  - {name: t1, lat: 1, lon: 2}\n"
+                 "pops:\n"
+                 "  - name: a\n"
+                 "    lat: 1\n"
+                 "    lon: 2\n"
+                 "    tier: t1\n",
+                 9, "tiers serve ttl and kv PoPs only");
+    {
+        char e2[256] = "";
+        ekv_topo_t *m = parse("defaults: {policy: push}\n"
+                              "tiers:\n"
+                              "  - {name: t1, lat: 1, lon: 2}\n"
+                              "pops:\n"
+                              "  - {name: a, lat: 1, lon: 2}\n"
+                              "  - {name: b, lat: 1, lon: 2, policy: kv}\n"
+                              "  - {name: c, delay_ms: 4}\n",
+                              e2, sizeof e2);
+        if (!m)
+            EKV_FAIL_("a push world with tiers rejected: %s", e2);
+        CHECK(ekv_topo_pop_tier(m, &m->pops[0]) == NULL);
+        CHECK(ekv_topo_pop_tier(m, &m->pops[1]) == &m->tiers[0]);
+        CHECK(ekv_topo_pop_tier(m, &m->pops[2]) == NULL); /* pushes: needs no coordinates */
+        ekv_topo_destroy(&m);
+    }
     /* Without tiers a PoP may still give only a delay. */
     char err[256] = "";
     ekv_topo_t *t = parse("pops:\n  - {name: b, delay_ms: 5}\n", err, sizeof err);
