@@ -1112,7 +1112,8 @@ static void expire_pending(ekv_node_t *n, int64_t mono)
     while (n->oldest && n->oldest->deadline_us <= mono) {
         pending_t *p = pending_take(n, n->oldest->req_id);
         n->st.origin_errors++;
-        fail_pending(n, p, 503, "Coordinator unavailable");
+        fail_pending(n, p, 503,
+                     p->via_tier ? "Regional tier unavailable" : "Coordinator unavailable");
         /* A lost catch-up is asked again (the PoP would otherwise stay behind until some
          * new change showed the gap); so is a lost hello. */
         if (p->kind == EKV_MSG_CATCHUP && p->gen == n->gen)

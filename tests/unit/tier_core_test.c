@@ -6,7 +6,8 @@
  * the coordinator's version and the tier's cache status (MISS, then HIT with no second origin
  * read), not found is cached too, and under purge on write a change drops the tier's copy
  * (without it the copy is served until its cacheTtl). On the PoP's side, origin reads of a
- * PoP with a tier are counted as tier reads and a reply whose text is HIT as a tier hit. */
+ * PoP with a tier are counted as tier reads and a reply whose text is HIT as a tier hit; a
+ * silent tier fails the PoP's miss with 503, and a partitioned PoP fails it at once. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,11 +283,56 @@ static void test_pop_counts_tier_reads(void)
     fix_close(&f);
 }
 
+typedef struct {
+    int calls, status;
+    char message[64];
+} fail_rec_t;
+
+static void record_fail(ekv_node_t *n, void *ctx, const node_result_t *r)
+{
+    (void)n;
+    fail_rec_t *rec = ctx;
+    rec->calls++;
+    rec->status = r->status;
+    snprintf(rec->message, sizeof rec->message, "%s", r->status == 200 ? "" : r->message);
+}
+
+/* A silent tier: the PoP's miss fails with 503 after the origin timeout, naming the tier (no
+ * fallback to the coordinator). A PoP cut off by a partition fails a miss at once and serves
+ * a copy it holds, stale, rather than waiting for its tier. */
+static void test_pop_tier_outage_and_partition(void)
+{
+    fix_t f;
+    fix_open(&f, NULL, 0, "tcp://127.0.0.1:1");
+    f.n->cfg.origin_timeout_ms = 50;
+    fail_rec_t a = {0};
+    node_read(f.n, B(NS), B("a"), 60, record_fail, &a);
+    int64_t until = ekv_mono_us() + 2000000;
+    while (!a.calls && ekv_mono_us() < until) {
+        event_base_loop(f.base, EVLOOP_NONBLOCK);
+        zmq_poll(NULL, 0, 2);
+    }
+    CHECK_EQ(a.calls, 1);
+    CHECK_EQ(a.status, 503);
+    CHECK_STR(a.message, "Regional tier unavailable");
+    CHECK_EQ(f.n->st.tier_reads, 1);
+    CHECK_EQ(f.n->st.origin_errors, 1);
+
+    node_set_partition(f.n, 1);
+    fail_rec_t b = {0};
+    node_read(f.n, B(NS), B("b"), 60, record_fail, &b);
+    CHECK_EQ(b.calls, 1); /* at once */
+    CHECK_EQ(b.status, 503);
+    CHECK_EQ(f.n->st.tier_reads, 1); /* nothing sent */
+    fix_close(&f);
+}
+
 int main(void)
 {
     ekv_log_init("tier-test", EKV_LOG_ERROR);
     EKV_TEST_RUN(test_tier_serves_pops);
     EKV_TEST_RUN(test_purge_on_write);
     EKV_TEST_RUN(test_pop_counts_tier_reads);
+    EKV_TEST_RUN(test_pop_tier_outage_and_partition);
     EKV_TEST_DONE();
 }
