@@ -186,6 +186,12 @@ void ekv_vis_follow(const ekv_state_t *st, ekv_vis_row_t *rows, size_t n, const 
     /* A PoP's expired copy may be fetched again from a tier's older copy: both lives count. */
     int64_t deadline =
         ekv_mono_us() + (int64_t)((pop_left + tier_left + MARGIN_SIM_MS) / ts * 1000.0);
+    /* A cacheTtl at time scale 1 is a minute of waiting: say so. */
+    if ((pop_left + tier_left) / ts > 5000)
+        fprintf(stderr,
+                "edgekv: older copies are cached for up to %.0f s more (%.0f s real); reading "
+                "the key until every PoP serves the new value\n",
+                (pop_left + tier_left) / 1000.0, (pop_left + tier_left) / ts / 1000.0);
     double poll_ms = POLL_SIM_MS / ts;
     poll_ms = poll_ms < 20 ? 20 : poll_ms > 2000 ? 2000 : poll_ms;
     ekv_hc_req_t *r = ekv_calloc(n ? n : 1, sizeof *r);
