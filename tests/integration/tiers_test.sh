@@ -46,7 +46,9 @@ EOF
 }
 
 ms() { date +%s%3N; }
-url() { jq -r --arg n "$1" '(.pops + (.tiers // []))[] | select(.name == $n) | .url' "$H/status.json"; }
+url() {
+    jq -r --arg n "$1" '(.pops + (.tiers // []))[] | select(.name == $n) | .url' "$H/status.json"
+}
 # hget URL: sets CODE, BODY, CACHE
 hget() {
     CODE=$(curl -s --max-time 20 -o "$H/body" -D "$H/hdr" -w '%{http_code}' "$1") || CODE=000
@@ -82,7 +84,8 @@ up "$H/world.yaml"
 grep -q "4 PoPs and 2 tiers up" "$H/up.out" || fail "up's summary: $(tail -1 "$H/up.out")"
 
 # ---- status lists the tiers and each PoP's tier ------------------------------------------------
-jq -e '[.tiers[] | .name] == ["ams", "nyc"] and all(.tiers[]; .running and (.serve | test("^tcp://127")))
+jq -e '[.tiers[] | .name] == ["ams", "nyc"]
+       and all(.tiers[]; .running and (.serve | test("^tcp://127")))
        and ([.pops[] | .tier] == ["ams", "ams", "ams", "nyc"])' "$H/status.json" >/dev/null ||
     fail "status --json: $(jq -c '{tiers, pops: [.pops[] | {name, tier}]}' "$H/status.json")"
 "$EKV" status >"$H/status.txt"
@@ -95,7 +98,8 @@ hput "$D/k?urlencoded=true" v1 # d caches its own write; a, b, c and ams have no
 R0=$(coord_reads)
 T0=$(ms)
 hget "$A/k?urlencoded=true"
-[ "$CODE" = 200 ] && [ "$BODY" = v1 ] && [ "$CACHE" = MISS ] || fail "a's first read: $CODE $BODY $CACHE"
+[ "$CODE" = 200 ] && [ "$BODY" = v1 ] && [ "$CACHE" = MISS ] ||
+    fail "a's first read: $CODE $BODY $CACHE"
 [ "$(stat_of "$AMS" misses)" = 1 ] && [ "$(stat_of "$AMS" hits)" = 0 ] ||
     fail "ams after a's miss: $(curl -s "$AMS/stats" | jq -c '{hits, misses}')"
 [ "$(stat_of "$A" origin_reads)" = 1 ] || fail "a's origin reads: $(stat_of "$A" origin_reads)"
@@ -104,7 +108,8 @@ R1=$(coord_reads)
 pass "a's miss went a -> ams -> coordinator (ams: 1 miss)"
 
 hget "$B/k?urlencoded=true"
-[ "$CODE" = 200 ] && [ "$BODY" = v1 ] && [ "$CACHE" = MISS ] || fail "b's first read: $CODE $BODY $CACHE"
+[ "$CODE" = 200 ] && [ "$BODY" = v1 ] && [ "$CACHE" = MISS ] ||
+    fail "b's first read: $CODE $BODY $CACHE"
 [ "$(stat_of "$AMS" hits)" = 1 ] || fail "ams hits after b's read: $(stat_of "$AMS" hits)"
 [ "$(coord_reads)" = "$R1" ] || fail "b's read reached the coordinator: $R1 -> $(coord_reads)"
 [ "$(stat_of "$NYC" misses)" = 0 ] || fail "nyc saw a read"
@@ -160,7 +165,8 @@ done
 [ "$(curl -s --max-time 5 "$C/_edgekv/health" | jq -r .coordinator_up)" = false ] ||
     fail "c never noticed the coordinator's death"
 hget "$C/k2?urlencoded=true" # ams fetched k2 for b's read above, 6 s fresh
-[ "$CODE" = 200 ] && [ "$BODY" = x ] || fail "c's miss of k2 (fresh at ams), coordinator down: $CODE $BODY"
+[ "$CODE" = 200 ] && [ "$BODY" = x ] ||
+    fail "c's miss of k2 (fresh at ams), coordinator down: $CODE $BODY"
 hget "$C/k9?urlencoded=true" # nothing at ams
 [ "$CODE" = 503 ] || fail "c's miss of k9 (not at ams), coordinator down: $CODE $BODY"
 pass "coordinator down: c reads what ams holds fresh; a key ams lacks is 503"
