@@ -289,7 +289,8 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
 #define COUNTERS(X)                                                                               \
     X(hits) X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes)                 \
     X(origin_errors) X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups)     \
-    X(malformed) X(lists) X(bulk_gets) X(refreshes) X(refresh_hits) X(list_hits) X(list_misses)
+    X(malformed) X(lists) X(bulk_gets) X(refreshes) X(refresh_hits) X(list_hits)               \
+    X(list_misses) X(tier_reads) X(tier_hits) X(tier_requests) X(purges)
 /* clang-format on */
 
 static json_t *stats_json(ekv_node_t *n)

@@ -55,12 +55,15 @@ static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
                            : i < e->nwriters + e->nreaders
                                ? e->readers[i - e->nwriters]
                                : e->faults[i - e->nwriters - e->nreaders].pop;
-        size_t j = 0;
+        size_t j = 0, k = 0;
         while (j < t->npops && strcmp(t->pops[j].name, name) != 0)
             j++;
-        if (j == t->npops && name[0]) {
-            fprintf(stderr, "edgekv: the experiment names PoP '%s', which the topology lacks\n",
-                    name);
+        int fault = i >= e->nwriters + e->nreaders; /* faults may also name a tier */
+        while (fault && k < t->ntiers && strcmp(t->tiers[k].name, name) != 0)
+            k++;
+        if (j == t->npops && (!fault || k == t->ntiers) && name[0]) {
+            fprintf(stderr, "edgekv: the experiment names %s '%s', which the topology lacks\n",
+                    fault ? "PoP or tier" : "PoP", name);
             return -1;
         }
     }

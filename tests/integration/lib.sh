@@ -19,7 +19,8 @@ ekv_cleanup() {
     if [ -f "$EDGEKV_HOME/state.json" ]; then
         "$EKV" down >/dev/null 2>&1 || true
         # Belt and braces: anything still recorded is killed by pid.
-        for pid in $(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/state.json" 2>/dev/null); do
+        for pid in $(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' \
+            "$EDGEKV_HOME/state.json" 2>/dev/null); do
             kill -9 "$pid" 2>/dev/null || true
         done
     fi

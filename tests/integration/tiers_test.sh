@@ -14,15 +14,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
-# lib.sh's cleanup stops the coordinator and PoPs by pid; the tiers too, by their pids.
-kill_tiers() {
-    local pid
-    [ -f "$H/state.json" ] || return 0
-    for pid in $(jq -r '(.tiers // [])[].pid' "$H/state.json" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null || true
-    done
-}
-trap 'kill_tiers; ekv_cleanup' EXIT
 
 world() { # FILE PURGE
     cat >"$1" <<EOF
