@@ -60,11 +60,6 @@ struct waiter {
     waiter_t *next;
 };
 
-typedef struct {
-    char *body; /* encoded request */
-    size_t len;
-} outgoing_t;
-
 /* ---- configuration ----------------------------------------------------------------------- */
 
 void ekv_node_config_defaults(ekv_node_config_t *cfg)
@@ -89,41 +84,14 @@ void ekv_node_config_defaults(ekv_node_config_t *cfg)
     cfg->tier_cache_ttl = EKV_KV_CACHE_TTL;
 }
 
-/* A link model in real time: every simulated duration divided by time_scale. */
-static ekv_link_model_t scaled(ekv_link_model_t m, double time_scale)
-{
-    m.delay_us = (int64_t)((double)m.delay_us / time_scale);
-    m.jitter_us = (int64_t)((double)m.jitter_us / time_scale);
-    m.rto_us = (int64_t)((double)m.rto_us / time_scale);
-    return m;
-}
+static void handle_down(ekv_node_t *n, ekv_msg_t *m, int64_t now);
 
-static ekv_link_model_t real_model(const ekv_node_config_t *cfg)
+/* Sends a request (its req_id from p; none for p NULL) on the link to the coordinator, or for
+ * a READ through a tier to the tier. */
+static void send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
 {
-    return scaled(cfg->link, cfg->time_scale);
-}
-
-void node_set_partition(ekv_node_t *n, int on)
-{
-    if (n->partitioned != on)
-        ekv_warn("link to the coordinator %s", on ? "cut (partition)" : "restored (heal)");
-    n->partitioned = on;
-}
-
-void node_set_link(ekv_node_t *n, const ekv_link_model_t *model)
-{
-    n->cfg.link = *model;
-    ekv_link_model_t m = real_model(&n->cfg);
-    ekv_link_set_model(n->up, &m, n->cfg.seed);
-    ekv_link_set_model(n->down, &m, n->cfg.seed * 0x9e3779b97f4a7c15ull + 1);
-    ekv_info("link now %.3f ms one way", model->delay_us / 1000.0);
-}
-
-int node_coordinator_up(const ekv_node_t *n)
-{
-    return ekv_replica_ready(n->replica) &&
-           ekv_mono_us() - n->last_heartbeat_us <
-               (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
+    msg->req_id = p ? p->req_id : 0;
+    node_link_send(n, p && p->via_tier, msg);
 }
 
 /* ---- housekeeping tick -------------------------------------------------------------------- */
@@ -248,199 +216,6 @@ static void fail_pending(ekv_node_t *n, pending_t *p, int status, const char *me
     complete(n, &p->asker, &r);
     for (size_t i = 0; i < p->nfollowers; i++)
         complete(n, &p->followers[i], &r);
-}
-
-/* ---- links ------------------------------------------------------------------------------- */
-
-static void arm_links(ekv_node_t *n)
-{
-    int64_t due = ekv_link_next_due(n->up);
-    int64_t d2 = ekv_link_next_due(n->down);
-    if (d2 < due)
-        due = d2;
-    if (n->tier_up) {
-        d2 = ekv_link_next_due(n->tier_up);
-        due = d2 < due ? d2 : due;
-        d2 = ekv_link_next_due(n->tier_down);
-        due = d2 < due ? d2 : due;
-    }
-    if (due == INT64_MAX || due == n->link_armed)
-        return;
-    /* Set for a later time, the timer would fire late; for an earlier one it fires early and
-     * on_link finds nothing due and sets it again. Due already, it fires on this loop turn. */
-    int64_t wait = due - ekv_now_us();
-    if (ekv_fine_timer_set(n->link_timer, wait) == EKV_OK)
-        n->link_armed = wait > 0 ? due : INT64_MAX;
-}
-
-/* Sends a request on the link to the coordinator, or for a READ via a tier to the tier. */
-static void send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
-{
-    msg->req_id = p ? p->req_id : 0;
-    ekv_link_t *up = p && p->via_tier ? n->tier_up : n->up;
-    outgoing_t *o = ekv_malloc(sizeof *o);
-    if (ekv_msg_encode(msg, &o->body, &o->len) != EKV_OK) {
-        free(o);
-        ekv_error("cannot encode %s", ekv_msg_type_name(msg->type));
-        return;
-    }
-    int64_t now = ekv_now_us();
-    ekv_link_push(up, now, now, o);
-    arm_links(n);
-}
-
-static void handle_down(ekv_node_t *n, ekv_msg_t *m, int64_t now);
-
-/* A message struct for the next receive: one is kept back, so a steady stream of changes
- * costs no allocation for it. */
-static ekv_msg_t *msg_get(ekv_node_t *n)
-{
-    ekv_msg_t *m = n->spare_msg;
-    n->spare_msg = NULL;
-    return m ? m : ekv_malloc(sizeof *m);
-}
-
-/* Returns a message struct whose contents are finished or were never decoded. */
-static void msg_put(ekv_node_t *n, ekv_msg_t *m)
-{
-    if (n->spare_msg)
-        free(m);
-    else
-        n->spare_msg = m;
-}
-
-/* Hands over every message whose link delay had run out by `now`, in order (per link). */
-static void deliver_due(ekv_node_t *n, int64_t now)
-{
-    void *item;
-    while (ekv_link_pop(n->down, now, &item)) {
-        handle_down(n, item, now);
-        ekv_msg_fini(item);
-        msg_put(n, item);
-    }
-    while (n->tier_down && ekv_link_pop(n->tier_down, now, &item)) {
-        handle_down(n, item, now);
-        ekv_msg_fini(item);
-        msg_put(n, item);
-    }
-}
-
-/* Sends what link `up` has due on sock. */
-static void send_due(ekv_node_t *n, ekv_link_t *up, void *sock, ekv_zev_t *zev, int64_t now)
-{
-    void *item;
-    while (ekv_link_pop(up, now, &item)) {
-        outgoing_t *o = item;
-        const void *frames[1] = {o->body};
-        if (n->partitioned)
-            ; /* lost on the cut link; the request times out like any unanswered one */
-        else if (ekv_zev_send(sock, frames, &o->len, 1) != EKV_OK)
-            ekv_warn("request to the %s dropped (queue full)",
-                     up == n->up ? "coordinator" : "tier");
-        free(o->body);
-        free(o);
-    }
-    ekv_zev_kick(zev);
-}
-
-static void on_link(void *arg)
-{
-    ekv_node_t *n = arg;
-    n->link_armed = INT64_MAX;
-    int64_t now = ekv_now_us();
-    send_due(n, n->up, n->dealer, n->dealer_zev, now);
-    if (n->tier_up)
-        send_due(n, n->tier_up, n->tier_dealer, n->tier_dealer_zev, now);
-    deliver_due(n, now);
-    arm_links(n);
-}
-
-/* Receives one message from SUB or DEALER and hands it to the down link at its send time. */
-/* Changes and heartbeats come only on the subscription, under their own topic (the namespace,
- * or the heartbeat topic); replies only on the request socket (topic NULL). */
-static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
-{
-    if (!topic)
-        return m->type == EKV_MSG_HELLO_REPLY || m->type == EKV_MSG_WRITE_REPLY ||
-               m->type == EKV_MSG_READ_REPLY || m->type == EKV_MSG_CATCHUP_REPLY ||
-               m->type == EKV_MSG_LIST_REPLY;
-    size_t len = zmq_msg_size(topic);
-    const void *t = zmq_msg_data(topic);
-    if (m->type == EKV_MSG_HEARTBEAT)
-        return len == strlen(EKV_MSG_TOPIC_HEARTBEAT) && !memcmp(t, EKV_MSG_TOPIC_HEARTBEAT, len);
-    if (m->type == EKV_MSG_CHANGE)
-        return len == m->ns.len && !memcmp(t, m->ns.ptr, len);
-    return 0;
-}
-
-static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *down)
-{
-    zmq_msg_t parts[2];
-    int nparts, truncated;
-    if (ekv_zev_recv(sock, parts, 2, &nparts, &truncated) != EKV_OK)
-        return;
-    ekv_msg_t *m = msg_get(n);
-    int rc = nparts == topic_frames + 1 && !truncated
-                 ? ekv_msg_decode(zmq_msg_data(&parts[topic_frames]),
-                                  zmq_msg_size(&parts[topic_frames]), m)
-                 : EKV_EMALFORMED;
-    if (rc == EKV_OK && (!on_its_socket(m, topic_frames ? &parts[0] : NULL) ||
-                         (down == n->tier_down && m->type != EKV_MSG_READ_REPLY))) {
-        ekv_msg_fini(m);
-        rc = EKV_EMALFORMED;
-    }
-    for (int i = 0; i < nparts; i++)
-        zmq_msg_close(&parts[i]);
-    if (rc == EKV_OK && n->partitioned) { /* lost on the cut link */
-        ekv_msg_fini(m);
-        msg_put(n, m);
-        return;
-    }
-    if (rc != EKV_OK) {
-        n->st.malformed++;
-        ekv_warn("dropped a malformed message: %s", ekv_strerror(rc));
-        msg_put(n, m);
-        return;
-    }
-    int64_t now = ekv_now_us();
-    /* Messages stamped by the coordinator at sending travel from that moment. */
-    int stamped = m->type == EKV_MSG_CHANGE || m->type == EKV_MSG_HEARTBEAT ||
-                  m->type == EKV_MSG_HELLO_REPLY ||
-                  (m->type == EKV_MSG_WRITE_REPLY && m->status == 200);
-    int64_t sent = stamped ? m->time_us : now;
-    if (m->type == EKV_MSG_HEARTBEAT && ekv_link_pending(down) == 0) {
-        /* Nothing is in flight behind which it would have to queue: every change it announces
-         * has arrived, so it is handled at once instead of waking the PoP a second time when
-         * its delay has run (an idle PoP then costs one wakeup per heartbeat). The
-         * coordinator's liveness allows for twice the link delay in any case. */
-        handle_down(n, m, now);
-        ekv_msg_fini(m);
-        msg_put(n, m);
-        return;
-    }
-    if (m->type == EKV_MSG_HEARTBEAT)
-        ekv_link_push_plain(down, sent, now, m);
-    else
-        ekv_link_push(down, sent, now, m);
-    /* Due already (no delay, or it spent its delay in transit): no timer round trip. */
-    if (ekv_link_next_due(down) <= now)
-        deliver_due(n, now);
-    arm_links(n);
-}
-
-static void on_sub(void *sock, void *arg)
-{
-    receive(arg, sock, 1, ((ekv_node_t *)arg)->down);
-}
-
-static void on_dealer(void *sock, void *arg)
-{
-    receive(arg, sock, 0, ((ekv_node_t *)arg)->down);
-}
-
-static void on_tier_dealer(void *sock, void *arg)
-{
-    receive(arg, sock, 0, ((ekv_node_t *)arg)->tier_down);
 }
 
 /* ---- visibility -------------------------------------------------------------------------- */
@@ -1156,34 +931,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
-static int open_sockets(ekv_node_t *n, char *errbuf, size_t errlen)
-{
-    n->zctx = zmq_ctx_new();
-    n->sub = zmq_socket(n->zctx, ZMQ_SUB);
-    n->dealer = zmq_socket(n->zctx, ZMQ_DEALER);
-    int linger = 0, hwm = 100000;
-    zmq_setsockopt(n->sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(n->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(n->dealer, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "", 0);
-    if (zmq_connect(n->sub, n->cfg.pub_endpoint) != 0 ||
-        zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
-        snprintf(errbuf, errlen, "cannot connect to %s / %s: %s", n->cfg.pub_endpoint,
-                 n->cfg.router_endpoint, zmq_strerror(zmq_errno()));
-        return EKV_EIO;
-    }
-    if (n->cfg.tier_endpoint) {
-        n->tier_dealer = zmq_socket(n->zctx, ZMQ_DEALER);
-        zmq_setsockopt(n->tier_dealer, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_connect(n->tier_dealer, n->cfg.tier_endpoint) != 0) {
-            snprintf(errbuf, errlen, "cannot connect to the tier at %s: %s", n->cfg.tier_endpoint,
-                     zmq_strerror(zmq_errno()));
-            return EKV_EIO;
-        }
-    }
-    return EKV_OK;
-}
-
 ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, char *errbuf,
                          size_t errlen)
 {
@@ -1192,13 +939,13 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->cfg = *cfg;
     n->cache = ekv_cache_new(cfg->cache_bytes);
     n->replica = ekv_replica_new(cfg->policy == EKV_POLICY_PUSH_ALL);
-    ekv_link_model_t model = real_model(cfg);
+    ekv_link_model_t model = node_link_scaled(cfg->link, cfg->time_scale);
     n->up = ekv_link_new(model.delay_us);
     n->down = ekv_link_new(model.delay_us);
     ekv_link_set_model(n->up, &model, cfg->seed);
     ekv_link_set_model(n->down, &model, cfg->seed * 0x9e3779b97f4a7c15ull + 1);
     if (cfg->tier_endpoint) {
-        ekv_link_model_t tm = scaled(cfg->tier_link, cfg->time_scale);
+        ekv_link_model_t tm = node_link_scaled(cfg->tier_link, cfg->time_scale);
         n->tier_up = ekv_link_new(tm.delay_us);
         n->tier_down = ekv_link_new(tm.delay_us);
         ekv_link_set_model(n->tier_up, &tm, cfg->seed * 0xbf58476d1ce4e5b9ull + 2);
@@ -1210,19 +957,19 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
     n->vis = ekv_vis_new(VIS_RING);
     n->served = ekv_served_new(VIS_RING, SERVED_KEYS);
     n->link_armed = INT64_MAX;
-    n->link_timer = ekv_fine_timer_new(base, on_link, n);
+    n->link_timer = ekv_fine_timer_new(base, node_link_on_timer, n);
     if (!n->link_timer) {
         snprintf(errbuf, errlen, "timerfd_create: %s", strerror(errno));
         goto fail;
     }
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
-    if (open_sockets(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK ||
+    if (node_link_open(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK ||
         (cfg->tier_role && node_tier_open(n, errbuf, errlen) != EKV_OK))
         goto fail;
-    n->sub_zev = ekv_zev_new(base, n->sub, 256, on_sub, n);
-    n->dealer_zev = ekv_zev_new(base, n->dealer, 256, on_dealer, n);
+    n->sub_zev = ekv_zev_new(base, n->sub, 256, node_link_on_sub, n);
+    n->dealer_zev = ekv_zev_new(base, n->dealer, 256, node_link_on_dealer, n);
     if (n->tier_dealer)
-        n->tier_dealer_zev = ekv_zev_new(base, n->tier_dealer, 256, on_tier_dealer, n);
+        n->tier_dealer_zev = ekv_zev_new(base, n->tier_dealer, 256, node_link_on_tier, n);
     if (!n->sub_zev || !n->dealer_zev || (n->tier_dealer && !n->tier_dealer_zev)) {
         snprintf(errbuf, errlen, "cannot watch the ZeroMQ sockets: %s", strerror(errno));
         goto fail;
@@ -1234,18 +981,6 @@ fail:
     return NULL;
 }
 
-static void drain_link(ekv_link_t *l, int down)
-{
-    void *item;
-    while (ekv_link_pop(l, INT64_MAX, &item)) {
-        if (down) {
-            ekv_msg_fini(item);
-        } else {
-            free(((outgoing_t *)item)->body);
-        }
-        free(item);
-    }
-}
 
 void ekv_node_destroy(ekv_node_t **self_p)
 {
@@ -1266,13 +1001,10 @@ void ekv_node_destroy(ekv_node_t **self_p)
     ekv_fine_timer_free(&n->link_timer);
     if (n->tick_ev)
         event_free(n->tick_ev);
-    drain_link(n->up, 0);
-    drain_link(n->down, 1);
+    node_link_drain(n);
     ekv_link_destroy(&n->up);
     ekv_link_destroy(&n->down);
     if (n->tier_up) {
-        drain_link(n->tier_up, 0);
-        drain_link(n->tier_down, 1);
         ekv_link_destroy(&n->tier_up);
         ekv_link_destroy(&n->tier_down);
     }

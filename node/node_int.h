@@ -146,6 +146,23 @@ uint64_t node_next_req_id(const ekv_node_t *n);
 int node_tier_open(ekv_node_t *n, char *errbuf, size_t errlen);
 void node_tier_close(ekv_node_t *n);
 
+/* ---- the links (node_link.c), for the core ----------------------------------------------- */
+
+/* A link model in real time: every simulated duration divided by time_scale. */
+ekv_link_model_t node_link_scaled(ekv_link_model_t m, double time_scale);
+/* Encodes msg and puts it on the up link to the coordinator, or to the tier (via_tier). */
+void node_link_send(ekv_node_t *n, int via_tier, ekv_msg_t *msg);
+/* The link timer's callback, and the sockets' (SUB, DEALER to the coordinator, to the tier). */
+void node_link_on_timer(void *arg);
+void node_link_on_sub(void *sock, void *arg);
+void node_link_on_dealer(void *sock, void *arg);
+void node_link_on_tier(void *sock, void *arg);
+/* Makes the ZeroMQ sockets and connects them (SUB and DEALER to the coordinator, DEALER to
+ * the tier when configured); EKV_EIO with a message on failure. */
+int node_link_open(ekv_node_t *n, char *errbuf, size_t errlen);
+/* Frees whatever is still queued on every link (at shutdown). */
+void node_link_drain(ekv_node_t *n);
+
 /* ---- the HTTP surface (http.c), for the core ------------------------------------------- */
 
 /* Starts serving HTTP (cfg.http_host, cfg.http_port); and stops. */

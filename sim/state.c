@@ -1,6 +1,7 @@
 /* state: the running topology's record, as JSON (jansson), and process identity checks. */
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -135,20 +136,52 @@ void ekv_state_destroy(ekv_state_t **self_p)
     *self_p = NULL;
 }
 
-unsigned long long ekv_proc_start_time(int pid)
+/* The state letter of a /proc stat file ('Z', 'R'...), into buf's copy; 0 when unreadable. */
+static char stat_state(const char *path, char *buf, size_t size, char **after)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+    if (!p || p[1] != ' ')
         return 0;
-    p += 2; /* field 3, the state */
+    *after = p + 2;
+    return p[2];
+}
+
+/* 1 when some thread of pid other than a zombie is still there. A killed process whose main
+ * thread has exited can keep another (in fsync, say) for a while, holding its files and the
+ * store's lock: it is not gone until that thread is. */
+static int threads_left(int pid)
+{
+    char path[96], buf[1024], *after;
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int left = 0;
+    for (struct dirent *e; !left && (e = readdir(d));) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat", pid, e->d_name);
+        char st = stat_state(path, buf, sizeof buf, &after);
+        left = st != 0 && st != 'Z' && st != 'X';
+    }
+    closedir(d);
+    return left;
+}
+
+unsigned long long ekv_proc_start_time(int pid)
+{
+    char path[64], buf[1024], *p;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    char st = stat_state(path, buf, sizeof buf, &p);
+    if (st == 0 || ((st == 'Z' || st == 'X') && !threads_left(pid)))
+        return 0;
+    /* p is at field 3, the state */
     for (int field = 3; field < 22 && p; field++) {
         p = strchr(p, ' ');
         if (p)

@@ -1,0 +1,303 @@
+/* node_link: the delay lines between a PoP's core and its peers (the coordinator, and its
+ * regional tier when it has one), and the ZeroMQ sockets at their ends (see node.h for the
+ * link model). Requests wait one delay on the up link before they are sent; what arrives
+ * waits on the down link until its send time plus the delay, FIFO, and is then handed to the
+ * core (node_deliver). One fine timer is armed for the earliest due item of all links. */
+#include "node_int.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "ekv_err.h"
+#include "ekv_log.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+#include "replica.h"
+
+typedef struct {
+    char *body; /* encoded request */
+    size_t len;
+} outgoing_t;
+
+/* A link model in real time: every simulated duration divided by time_scale. */
+ekv_link_model_t node_link_scaled(ekv_link_model_t m, double time_scale)
+{
+    m.delay_us = (int64_t)((double)m.delay_us / time_scale);
+    m.jitter_us = (int64_t)((double)m.jitter_us / time_scale);
+    m.rto_us = (int64_t)((double)m.rto_us / time_scale);
+    return m;
+}
+
+static ekv_link_model_t real_model(const ekv_node_config_t *cfg)
+{
+    return node_link_scaled(cfg->link, cfg->time_scale);
+}
+
+void node_set_partition(ekv_node_t *n, int on)
+{
+    if (n->partitioned != on)
+        ekv_warn("link to the coordinator %s", on ? "cut (partition)" : "restored (heal)");
+    n->partitioned = on;
+}
+
+void node_set_link(ekv_node_t *n, const ekv_link_model_t *model)
+{
+    n->cfg.link = *model;
+    ekv_link_model_t m = real_model(&n->cfg);
+    ekv_link_set_model(n->up, &m, n->cfg.seed);
+    ekv_link_set_model(n->down, &m, n->cfg.seed * 0x9e3779b97f4a7c15ull + 1);
+    ekv_info("link now %.3f ms one way", model->delay_us / 1000.0);
+}
+
+int node_coordinator_up(const ekv_node_t *n)
+{
+    return ekv_replica_ready(n->replica) &&
+           ekv_mono_us() - n->last_heartbeat_us <
+               (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
+}
+
+static void arm_links(ekv_node_t *n)
+{
+    int64_t due = ekv_link_next_due(n->up);
+    int64_t d2 = ekv_link_next_due(n->down);
+    if (d2 < due)
+        due = d2;
+    if (n->tier_up) {
+        d2 = ekv_link_next_due(n->tier_up);
+        due = d2 < due ? d2 : due;
+        d2 = ekv_link_next_due(n->tier_down);
+        due = d2 < due ? d2 : due;
+    }
+    if (due == INT64_MAX || due == n->link_armed)
+        return;
+    /* Set for a later time, the timer would fire late; for an earlier one it fires early and
+     * on_link finds nothing due and sets it again. Due already, it fires on this loop turn. */
+    int64_t wait = due - ekv_now_us();
+    if (ekv_fine_timer_set(n->link_timer, wait) == EKV_OK)
+        n->link_armed = wait > 0 ? due : INT64_MAX;
+}
+
+void node_link_send(ekv_node_t *n, int via_tier, ekv_msg_t *msg)
+{
+    ekv_link_t *up = via_tier ? n->tier_up : n->up;
+    outgoing_t *o = ekv_malloc(sizeof *o);
+    if (ekv_msg_encode(msg, &o->body, &o->len) != EKV_OK) {
+        free(o);
+        ekv_error("cannot encode %s", ekv_msg_type_name(msg->type));
+        return;
+    }
+    int64_t now = ekv_now_us();
+    ekv_link_push(up, now, now, o);
+    arm_links(n);
+}
+
+/* A message struct for the next receive: one is kept back, so a steady stream of changes
+ * costs no allocation for it. */
+static ekv_msg_t *msg_get(ekv_node_t *n)
+{
+    ekv_msg_t *m = n->spare_msg;
+    n->spare_msg = NULL;
+    return m ? m : ekv_malloc(sizeof *m);
+}
+
+/* Returns a message struct whose contents are finished or were never decoded. */
+static void msg_put(ekv_node_t *n, ekv_msg_t *m)
+{
+    if (n->spare_msg)
+        free(m);
+    else
+        n->spare_msg = m;
+}
+
+/* Hands over every message whose link delay had run out by `now`, in order (per link). */
+static void deliver_due(ekv_node_t *n, int64_t now)
+{
+    void *item;
+    while (ekv_link_pop(n->down, now, &item)) {
+        node_deliver(n, item, now);
+        ekv_msg_fini(item);
+        msg_put(n, item);
+    }
+    while (n->tier_down && ekv_link_pop(n->tier_down, now, &item)) {
+        node_deliver(n, item, now);
+        ekv_msg_fini(item);
+        msg_put(n, item);
+    }
+}
+
+/* Sends what link `up` has due on sock. */
+static void send_due(ekv_node_t *n, ekv_link_t *up, void *sock, ekv_zev_t *zev, int64_t now)
+{
+    void *item;
+    while (ekv_link_pop(up, now, &item)) {
+        outgoing_t *o = item;
+        const void *frames[1] = {o->body};
+        if (n->partitioned)
+            ; /* lost on the cut link; the request times out like any unanswered one */
+        else if (ekv_zev_send(sock, frames, &o->len, 1) != EKV_OK)
+            ekv_warn("request to the %s dropped (queue full)",
+                     up == n->up ? "coordinator" : "tier");
+        free(o->body);
+        free(o);
+    }
+    ekv_zev_kick(zev);
+}
+
+void node_link_on_timer(void *arg)
+{
+    ekv_node_t *n = arg;
+    n->link_armed = INT64_MAX;
+    int64_t now = ekv_now_us();
+    send_due(n, n->up, n->dealer, n->dealer_zev, now);
+    if (n->tier_up)
+        send_due(n, n->tier_up, n->tier_dealer, n->tier_dealer_zev, now);
+    deliver_due(n, now);
+    arm_links(n);
+}
+
+/* Receives one message from SUB or DEALER and hands it to the down link at its send time. */
+/* Changes and heartbeats come only on the subscription, under their own topic (the namespace,
+ * or the heartbeat topic); replies only on the request socket (topic NULL). */
+static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
+{
+    if (!topic)
+        return m->type == EKV_MSG_HELLO_REPLY || m->type == EKV_MSG_WRITE_REPLY ||
+               m->type == EKV_MSG_READ_REPLY || m->type == EKV_MSG_CATCHUP_REPLY ||
+               m->type == EKV_MSG_LIST_REPLY;
+    size_t len = zmq_msg_size(topic);
+    const void *t = zmq_msg_data(topic);
+    if (m->type == EKV_MSG_HEARTBEAT)
+        return len == strlen(EKV_MSG_TOPIC_HEARTBEAT) && !memcmp(t, EKV_MSG_TOPIC_HEARTBEAT, len);
+    if (m->type == EKV_MSG_CHANGE)
+        return len == m->ns.len && !memcmp(t, m->ns.ptr, len);
+    return 0;
+}
+
+static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *down)
+{
+    zmq_msg_t parts[2];
+    int nparts, truncated;
+    if (ekv_zev_recv(sock, parts, 2, &nparts, &truncated) != EKV_OK)
+        return;
+    ekv_msg_t *m = msg_get(n);
+    int rc = nparts == topic_frames + 1 && !truncated
+                 ? ekv_msg_decode(zmq_msg_data(&parts[topic_frames]),
+                                  zmq_msg_size(&parts[topic_frames]), m)
+                 : EKV_EMALFORMED;
+    if (rc == EKV_OK && (!on_its_socket(m, topic_frames ? &parts[0] : NULL) ||
+                         (down == n->tier_down && m->type != EKV_MSG_READ_REPLY))) {
+        ekv_msg_fini(m);
+        rc = EKV_EMALFORMED;
+    }
+    for (int i = 0; i < nparts; i++)
+        zmq_msg_close(&parts[i]);
+    if (rc == EKV_OK && n->partitioned) { /* lost on the cut link */
+        ekv_msg_fini(m);
+        msg_put(n, m);
+        return;
+    }
+    if (rc != EKV_OK) {
+        n->st.malformed++;
+        ekv_warn("dropped a malformed message: %s", ekv_strerror(rc));
+        msg_put(n, m);
+        return;
+    }
+    int64_t now = ekv_now_us();
+    /* Messages stamped by the coordinator at sending travel from that moment. */
+    int stamped = m->type == EKV_MSG_CHANGE || m->type == EKV_MSG_HEARTBEAT ||
+                  m->type == EKV_MSG_HELLO_REPLY ||
+                  (m->type == EKV_MSG_WRITE_REPLY && m->status == 200);
+    int64_t sent = stamped ? m->time_us : now;
+    if (m->type == EKV_MSG_HEARTBEAT && ekv_link_pending(down) == 0) {
+        /* Nothing is in flight behind which it would have to queue: every change it announces
+         * has arrived, so it is handled at once instead of waking the PoP a second time when
+         * its delay has run (an idle PoP then costs one wakeup per heartbeat). The
+         * coordinator's liveness allows for twice the link delay in any case. */
+        node_deliver(n, m, now);
+        ekv_msg_fini(m);
+        msg_put(n, m);
+        return;
+    }
+    if (m->type == EKV_MSG_HEARTBEAT)
+        ekv_link_push_plain(down, sent, now, m);
+    else
+        ekv_link_push(down, sent, now, m);
+    /* Due already (no delay, or it spent its delay in transit): no timer round trip. */
+    if (ekv_link_next_due(down) <= now)
+        deliver_due(n, now);
+    arm_links(n);
+}
+
+void node_link_on_sub(void *sock, void *arg)
+{
+    receive(arg, sock, 1, ((ekv_node_t *)arg)->down);
+}
+
+void node_link_on_dealer(void *sock, void *arg)
+{
+    receive(arg, sock, 0, ((ekv_node_t *)arg)->down);
+}
+
+void node_link_on_tier(void *sock, void *arg)
+{
+    receive(arg, sock, 0, ((ekv_node_t *)arg)->tier_down);
+}
+
+static void drain(ekv_link_t *l, int down)
+{
+    void *item;
+    while (ekv_link_pop(l, INT64_MAX, &item)) {
+        if (down) {
+            ekv_msg_fini(item);
+        } else {
+            free(((outgoing_t *)item)->body);
+        }
+        free(item);
+    }
+}
+
+int node_link_open(ekv_node_t *n, char *errbuf, size_t errlen)
+{
+    n->zctx = zmq_ctx_new();
+    n->sub = zmq_socket(n->zctx, ZMQ_SUB);
+    n->dealer = zmq_socket(n->zctx, ZMQ_DEALER);
+    int linger = 0, hwm = 100000;
+    zmq_setsockopt(n->sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(n->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(n->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    /* Nothing valid is larger than a catch-up reply: a peer sending more is cut off before
+     * ZeroMQ buffers it whole. */
+    int64_t maxmsg = EKV_MSG_MAX_BATCH_BODY + 4096;
+    zmq_setsockopt(n->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(n->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(n->sub, n->cfg.pub_endpoint) != 0 ||
+        zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
+        snprintf(errbuf, errlen, "cannot connect to %s / %s: %s", n->cfg.pub_endpoint,
+                 n->cfg.router_endpoint, zmq_strerror(zmq_errno()));
+        return EKV_EIO;
+    }
+    if (n->cfg.tier_endpoint) {
+        n->tier_dealer = zmq_socket(n->zctx, ZMQ_DEALER);
+        zmq_setsockopt(n->tier_dealer, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(n->tier_dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+        if (zmq_connect(n->tier_dealer, n->cfg.tier_endpoint) != 0) {
+            snprintf(errbuf, errlen, "cannot connect to the tier at %s: %s", n->cfg.tier_endpoint,
+                     zmq_strerror(zmq_errno()));
+            return EKV_EIO;
+        }
+    }
+    return EKV_OK;
+}
+
+void node_link_drain(ekv_node_t *n)
+{
+    drain(n->up, 0);
+    drain(n->down, 1);
+    if (n->tier_up) {
+        drain(n->tier_up, 0);
+        drain(n->tier_down, 1);
+    }
+}
