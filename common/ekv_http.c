@@ -627,6 +627,21 @@ void ekv_http_limits_defaults(ekv_http_limits_t *l)
     l->max_header_bytes = EKV_HTTP_MAX_HEADER_BYTES;
 }
 
+void ekv_http_opts_defaults(ekv_http_opts_t *o)
+{
+    ekv_http_limits_t l;
+    ekv_http_limits_defaults(&l);
+    *o = (ekv_http_opts_t){l.max_connections, l.request_timeout_ms, l.idle_timeout_ms};
+}
+
+void ekv_http_opts_limits(const ekv_http_opts_t *o, ekv_http_limits_t *l)
+{
+    ekv_http_limits_defaults(l);
+    l->max_connections = (int)o->max_connections;
+    l->request_timeout_ms = (int)o->request_timeout_ms;
+    l->idle_timeout_ms = (int)o->idle_timeout_ms;
+}
+
 static size_t orphans_for(long max_connections)
 {
     long n = max_connections / 16;

@@ -46,6 +46,26 @@ typedef struct {
 
 typedef struct ekv_http_guard ekv_http_guard_t;
 
+/* The guard's limits as a daemon's options read them (ekv_opts: whole numbers are long). */
+typedef struct {
+    long max_connections, request_timeout_ms, idle_timeout_ms;
+} ekv_http_opts_t;
+
+/* The rows of those options for the ekv_opts table of an options struct `type` whose field
+ * `field` is an ekv_http_opts_t (needs ekv_opts.h and stddef.h). */
+#define EKV_HTTP_OPT_ROWS(type, field)                                                             \
+    {"max-connections", EKV_OPT_INT, offsetof(type, field.max_connections), "N",                   \
+     .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},                   \
+        {"request-timeout-ms", EKV_OPT_INT, offsetof(type, field.request_timeout_ms), "N",         \
+         .help = "a request (headers and body) not received in N ms\ngets 408", .min = 1,         \
+         .max = 3600000},                                                                          \
+        {"idle-timeout-ms", EKV_OPT_INT, offsetof(type, field.idle_timeout_ms), "N",               \
+         .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000}
+
+/* The defaults of those options; and the limits they give (the rest at their defaults). */
+void ekv_http_opts_defaults(ekv_http_opts_t *o);
+void ekv_http_opts_limits(const ekv_http_opts_t *o, ekv_http_limits_t *l);
+
 /* Fills l with the defaults above. */
 void ekv_http_limits_defaults(ekv_http_limits_t *l);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "ekv_err.h"
+#include "ekv_fdlimit.h"
+#include "ekv_log.h"
 
 #define HELP_COLUMN 26 /* where help text starts in the usage */
 
@@ -234,4 +236,14 @@ void ekv_opts_format(const ekv_opt_t *table, const void *opts, char *buf, size_t
         n += (size_t)snprintf(buf + n, len - n, "%s--%s%s%s", n ? " " : "", o->name,
                               o->kind == EKV_OPT_FLAG ? "" : " ", v);
     }
+}
+
+void ekv_opts_begin(const char *program, const ekv_opt_t *table, const void *opts, int verbose)
+{
+    ekv_log_init(program, verbose ? EKV_LOG_DEBUG : EKV_LOG_INFO);
+    char line[2048];
+    ekv_opts_format(table, opts, line, sizeof line);
+    ekv_debug("options: %s", line);
+    int rc = ekv_fdlimit_raise(line, sizeof line);
+    ekv_log(rc == EKV_OK ? EKV_LOG_INFO : EKV_LOG_WARN, "%s", line);
 }

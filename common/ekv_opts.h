@@ -63,4 +63,9 @@ void ekv_opts_usage(FILE *f, const char *synopsis, const ekv_opt_t *table, const
  * debug log. */
 void ekv_opts_format(const ekv_opt_t *table, const void *opts, char *buf, size_t len);
 
+/* What a daemon does once its options are read: logging under program's name at debug level
+ * with verbose, else info; its options as one debug line; the soft open-file limit raised to
+ * the hard one (ekv_fdlimit), logged. */
+void ekv_opts_begin(const char *program, const ekv_opt_t *table, const void *opts, int verbose);
+
 #endif

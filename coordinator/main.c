@@ -10,7 +10,6 @@
 #include "coord.h"
 #include "ekv_args.h"
 #include "ekv_err.h"
-#include "ekv_fdlimit.h"
 #include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
@@ -21,7 +20,8 @@
 typedef struct {
     const char *data, *pub, *router, *http, *api_token, *account_id, *ready_file;
     long heartbeat_ms, write_rate_limit, log_keep, log_max_age, sweep_ms;
-    long max_connections, request_timeout_ms, idle_timeout_ms, max_queued, catchup_rate;
+    long max_queued, catchup_rate;
+    ekv_http_opts_t limits; /* the HTTP guard's */
     long api_rate_limit;
     int durability, commit_cpu, verbose;
     char http_default[300]; /* the default of http: host and port of the defaults */
@@ -85,13 +85,7 @@ static const ekv_opt_t table[] = {
      .help = "require \"Authorization: Bearer TOKEN\" on the REST API", .secret = 1},
     {"account-id", EKV_OPT_STRING, O(account_id), "ID",
      .help = "account id reported by /memberships", .check = ekv_args_name},
-    {"max-connections", EKV_OPT_INT, O(max_connections), "N",
-     .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},
-    {"request-timeout-ms", EKV_OPT_INT, O(request_timeout_ms), "N",
-     .help = "a request (headers and body) not received in N ms\ngets 408", .min = 1,
-     .max = 3600000},
-    {"idle-timeout-ms", EKV_OPT_INT, O(idle_timeout_ms), "N",
-     .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000},
+    EKV_HTTP_OPT_ROWS(opts_t, limits),
     {"commit-cpu", EKV_OPT_CUSTOM, O(commit_cpu), "CPU",
      .help =
          "run the loop and commit thread on CPU: auto (with\nfsync, the CPU taking the data disk's "
@@ -119,8 +113,6 @@ static void opts_defaults(opts_t *o)
 {
     ekv_coord_config_t d;
     ekv_coord_config_defaults(&d);
-    ekv_http_limits_t l;
-    ekv_http_limits_defaults(&l);
     *o = (opts_t){
         .data = d.data_dir,
         .pub = d.pub_endpoint,
@@ -132,15 +124,13 @@ static void opts_defaults(opts_t *o)
         .log_keep = (long)d.log_keep,
         .log_max_age = (long)d.log_max_age_s,
         .sweep_ms = d.sweep_ms,
-        .max_connections = l.max_connections,
-        .request_timeout_ms = l.request_timeout_ms,
-        .idle_timeout_ms = l.idle_timeout_ms,
         .durability = (int)d.durability,
         .commit_cpu = d.commit_cpu,
         .max_queued = (long)d.max_queued,
         .api_rate_limit = d.api_rate_limit,
         .catchup_rate = (long)d.catchup_bytes_per_s,
     };
+    ekv_http_opts_defaults(&o->limits);
     snprintf(o->http_default, sizeof o->http_default, "%s:%d", d.http_host, d.http_port);
     o->http = o->http_default;
 }
@@ -168,10 +158,7 @@ static void configure(const opts_t *o, ekv_coord_config_t *cfg, ekv_http_limits_
     cfg->max_queued = (size_t)o->max_queued;
     cfg->api_rate_limit = (int)o->api_rate_limit;
     cfg->catchup_bytes_per_s = o->catchup_rate;
-    ekv_http_limits_defaults(lim);
-    lim->max_connections = (int)o->max_connections;
-    lim->request_timeout_ms = (int)o->request_timeout_ms;
-    lim->idle_timeout_ms = (int)o->idle_timeout_ms;
+    ekv_http_opts_limits(&o->limits, lim);
 }
 
 static void usage(FILE *f)
@@ -207,12 +194,7 @@ int main(int argc, char **argv)
     int status = read_options(argc, argv, &o);
     if (status >= 0)
         return status;
-    ekv_log_init("coordinator", o.verbose ? EKV_LOG_DEBUG : EKV_LOG_INFO);
-    char line[2048];
-    ekv_opts_format(table, &o, line, sizeof line);
-    ekv_debug("options: %s", line);
-    int lrc = ekv_fdlimit_raise(line, sizeof line);
-    ekv_log(lrc == EKV_OK ? EKV_LOG_INFO : EKV_LOG_WARN, "%s", line);
+    ekv_opts_begin("coordinator", table, &o, o.verbose);
 
     ekv_coord_config_t cfg;
     ekv_http_limits_t lim;

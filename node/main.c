@@ -10,7 +10,6 @@
 
 #include "ekv_args.h"
 #include "ekv_err.h"
-#include "ekv_fdlimit.h"
 #include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_loop.h"
@@ -25,7 +24,7 @@ typedef struct {
     double delay_ms, loss, rto_ms, time_scale, refresh_late, tier_delay_ms;
     long seed, coordinator_timeout_ms, cache_mb, min_cache_ttl, origin_timeout_ms;
     long refresh_hot_reads, tier_cache_ttl;
-    long max_connections, request_timeout_ms, idle_timeout_ms;
+    ekv_http_opts_t limits; /* the HTTP guard's */
     int policy, verbose, role, purge_on_write;
 } opts_t;
 
@@ -87,13 +86,7 @@ static const ekv_opt_t table[] = {
     {"refresh-late", EKV_OPT_DOUBLE, O(refresh_late), "F",
      .help = "kv: a hot copy read past F of its cacheTtl is refreshed in\nthe background",
      .dmin = 0, .dmax = 1},
-    {"max-connections", EKV_OPT_INT, O(max_connections), "N",
-     .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},
-    {"request-timeout-ms", EKV_OPT_INT, O(request_timeout_ms), "N",
-     .help = "a request (headers and body) not received in N ms\ngets 408", .min = 1,
-     .max = 3600000},
-    {"idle-timeout-ms", EKV_OPT_INT, O(idle_timeout_ms), "N",
-     .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000},
+    EKV_HTTP_OPT_ROWS(opts_t, limits),
     {"role", EKV_OPT_ENUM, O(role), "ROLE",
      .help = "pop, or tier: a regional tier serving its PoPs' reads at\n--serve (policy kv)",
      .names = roles, .values = role_values},
@@ -119,8 +112,6 @@ static void opts_defaults(opts_t *o)
 {
     ekv_node_config_t d;
     ekv_node_config_defaults(&d);
-    ekv_http_limits_t l;
-    ekv_http_limits_defaults(&l);
     *o = (opts_t){
         .name = d.name,
         .http = "127.0.0.1:0",
@@ -140,9 +131,6 @@ static void opts_defaults(opts_t *o)
         .origin_timeout_ms = d.origin_timeout_ms,
         .refresh_hot_reads = d.refresh_hot_reads,
         .refresh_late = d.refresh_late,
-        .max_connections = l.max_connections,
-        .request_timeout_ms = l.request_timeout_ms,
-        .idle_timeout_ms = l.idle_timeout_ms,
         .policy = (int)d.policy,
         .role = d.tier_role ? ROLE_TIER : ROLE_POP,
         .serve = d.serve_endpoint,
@@ -151,6 +139,7 @@ static void opts_defaults(opts_t *o)
         .tier_cache_ttl = (long)d.tier_cache_ttl,
         .purge_on_write = d.purge_on_write,
     };
+    ekv_http_opts_defaults(&o->limits);
 }
 
 /* The node's and the guard's configuration from checked options; host holds the HTTP host. */
@@ -187,10 +176,7 @@ static void configure(const opts_t *o, ekv_node_config_t *cfg, ekv_http_limits_t
     cfg->tier_endpoint = o->tier;
     cfg->tier_link = cfg->link; /* the PoP's jitter and loss, its own delay */
     cfg->tier_link.delay_us = (int64_t)llround(o->tier_delay_ms * 1000.0);
-    ekv_http_limits_defaults(lim);
-    lim->max_connections = (int)o->max_connections;
-    lim->request_timeout_ms = (int)o->request_timeout_ms;
-    lim->idle_timeout_ms = (int)o->idle_timeout_ms;
+    ekv_http_opts_limits(&o->limits, lim);
 }
 
 static void usage(FILE *f)
@@ -232,12 +218,7 @@ static int pop_main(int argc, char **argv)
     int status = read_options(argc, argv, &o);
     if (status >= 0)
         return status;
-    ekv_log_init(o.name, o.verbose ? EKV_LOG_DEBUG : EKV_LOG_INFO);
-    char line[2048];
-    ekv_opts_format(table, &o, line, sizeof line);
-    ekv_debug("options: %s", line);
-    int lrc = ekv_fdlimit_raise(line, sizeof line);
-    ekv_log(lrc == EKV_OK ? EKV_LOG_INFO : EKV_LOG_WARN, "%s", line);
+    ekv_opts_begin(o.name, table, &o, o.verbose);
 
     ekv_node_config_t cfg;
     ekv_http_limits_t lim;
