@@ -116,6 +116,19 @@ int ekv_zev_recv(void *sock, zmq_msg_t *parts, int max, int *nparts, int *trunca
     }
 }
 
+int ekv_zev_recv_routed(void *sock, zmq_msg_t parts[2])
+{
+    int nparts, truncated;
+    int rc = ekv_zev_recv(sock, parts, 2, &nparts, &truncated);
+    if (rc != EKV_OK)
+        return rc;
+    if (nparts == 2 && !truncated)
+        return EKV_OK;
+    for (int i = 0; i < nparts; i++)
+        zmq_msg_close(&parts[i]);
+    return EKV_EMALFORMED;
+}
+
 int ekv_zev_send(void *sock, const void *const *frames, const size_t *lens, int n)
 {
     for (int i = 0; i < n; i++) {

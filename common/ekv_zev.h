@@ -34,6 +34,11 @@ void ekv_zev_kick(ekv_zev_t *self);
  * and *truncated set. Returns EKV_OK, EKV_EAGAIN when nothing is waiting, or EKV_EIO. */
 int ekv_zev_recv(void *sock, zmq_msg_t *parts, int max, int *nparts, int *truncated);
 
+/* Receives one request on a ROUTER: exactly [peer identity][body]. EKV_OK with both frames in
+ * parts (close them); EKV_EMALFORMED for any other shape (the frames are closed already,
+ * nothing to do); EKV_EAGAIN or EKV_EIO as ekv_zev_recv. */
+int ekv_zev_recv_routed(void *sock, zmq_msg_t parts[2]);
+
 /* Sends the given frames as one multipart message without blocking. Returns EKV_OK, or
  * EKV_EAGAIN when the socket would block (the message is dropped, as a PUB at its
  * high-water mark drops), or EKV_EIO. */

@@ -60,13 +60,14 @@ static void on_router(void *sock, void *arg)
 {
     ekv_node_t *n = arg;
     zmq_msg_t parts[2];
-    int nparts, truncated;
-    if (ekv_zev_recv(sock, parts, 2, &nparts, &truncated) != EKV_OK)
+    int nparts = 2, rc = ekv_zev_recv_routed(sock, parts);
+    if (rc == EKV_EAGAIN || rc == EKV_EIO)
         return;
+    if (rc == EKV_EMALFORMED)
+        nparts = 0; /* closed already */
     ekv_msg_t m;
-    int rc = nparts == 2 && !truncated
-                 ? ekv_msg_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &m)
-                 : EKV_EMALFORMED;
+    if (rc == EKV_OK)
+        rc = ekv_msg_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &m);
     if (rc == EKV_OK && m.type != EKV_MSG_READ) {
         ekv_msg_fini(&m);
         rc = EKV_EMALFORMED;
