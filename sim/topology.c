@@ -263,23 +263,6 @@ static int load_tiers(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
     return c->failed ? -1 : 0;
 }
 
-/* Like yc_problem, at a line recorded earlier. */
-static int problem_at(yc_ctx_t *c, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int problem_at(yc_ctx_t *c, int line, const char *fmt, ...)
-{
-    if (c->failed)
-        return -1;
-    c->failed = 1;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, line, msg);
-    return -1;
-}
-
 /* After the whole file (tiers may follow the PoPs): names unique across tiers and PoPs, and
  * each PoP's tier, named or the nearest. */
 static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
@@ -287,7 +270,7 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
     for (size_t i = 0; i < t->ntiers; i++)
         for (size_t j = 0; j < t->npops; j++)
             if (!strcmp(t->tiers[i].name, t->pops[j].name))
-                return problem_at(
+                return yc_problem_at(
                     c, t->tiers[i].line > t->pops[j].line ? t->tiers[i].line : t->pops[j].line,
                     "%s: name used by both a tier and a PoP", t->tiers[i].name);
     for (size_t j = 0; j < t->npops; j++) {
@@ -304,16 +287,16 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
                 if (!strcmp(t->tiers[i].name, pop->tier))
                     pop->tier_index = (int)i;
             if (pop->tier_index < 0)
-                return problem_at(c, pop->tier_line, "pop %s: no tier named '%s'", pop->name,
+                return yc_problem_at(c, pop->tier_line, "pop %s: no tier named '%s'", pop->name,
                                   pop->tier);
             if (!pulls)
-                return problem_at(c, pop->tier_line,
+                return yc_problem_at(c, pop->tier_line,
                                   "pop %s: policy %s keeps copies current by changes; tiers "
                                   "serve ttl and kv PoPs only",
                                   pop->name, policy);
         } else if (t->ntiers > 0 && pulls) {
             if (!pop->has_coords)
-                return problem_at(c, pop->line,
+                return yc_problem_at(c, pop->line,
                                   "pop %s: give lat and lon (to find its nearest tier) or tier",
                                   pop->name);
             double best = INFINITY;
@@ -329,7 +312,7 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
         /* The delay to the tier (and the nearest tier) come from distance: a PoP given only
          * delay_ms has none. */
         if (pop->tier_index >= 0 && !pop->has_coords)
-            return problem_at(c, pop->line, "pop %s: reads through tier %s, so give lat and lon",
+            return yc_problem_at(c, pop->line, "pop %s: reads through tier %s, so give lat and lon",
                               pop->name, t->tiers[pop->tier_index].name);
     }
     return 0;

@@ -10,17 +10,32 @@
 #include "ekv_err.h"
 #include "ekv_file.h"
 
-int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
+static int problem(yc_ctx_t *c, int line, const char *fmt, va_list ap)
 {
     if (c->failed)
         return -1;
     c->failed = 1;
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, line, msg);
+    return -1;
+}
+
+int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    problem(c, at ? (int)at->start_mark.line + 1 : 1, fmt, ap);
     va_end(ap);
-    snprintf(c->err, c->errlen, "%s:%d: %s", c->name, at ? (int)at->start_mark.line + 1 : 1, msg);
+    return -1;
+}
+
+int yc_problem_at(yc_ctx_t *c, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem(c, line, fmt, ap);
+    va_end(ap);
     return -1;
 }
 

@@ -17,7 +17,12 @@ typedef struct {
     int failed; /* an error was recorded */
 } yc_ctx_t;
 
+/* Records the first problem as "FILE:LINE: message" (at the node's line, 1 for none);
+ * returns -1. Later problems are dropped. */
 int yc_problem(yc_ctx_t *c, const yaml_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same at a line recorded earlier. */
+int yc_problem_at(yc_ctx_t *c, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The text of a scalar node; NULL for other nodes. */
 const char *yc_scalar(const yaml_node_t *n);
