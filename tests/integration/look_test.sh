@@ -14,21 +14,8 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 
-cat >"$H/world.yaml" <<EOF
-coordinator: {city: Frankfurt, lat: 50.1109, lon: 8.6821, host: 127.0.0.1, http_port: 0,
-              pub_port: 0, router_port: 0}
-defaults:
-  policy: kv
-  time_scale: 20
-  http_port_base: 0
-  write_rate_limit: 0
-  min_cache_ttl: 1
-tiers:
-  - {name: ams, city: Amsterdam, lat: 52.37, lon: 4.90}
-pops:
-  - {name: a, city: Frankfurt, lat: 50.11, lon: 8.68}
-  - {name: b, city: Rome, lat: 41.90, lon: 12.50}
-EOF
+ekv_topology "$H/world.yaml" policy=kv time_scale=20 write_rate_limit=0 min_cache_ttl=1 \
+    tier=ams:Amsterdam a:-:Frankfurt b:-:Rome
 "$EKV" up "$H/world.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
 A=$(jq -r '.pops[] | select(.name == "a") | .url' "$H/state.json")
 B=$(jq -r '.pops[] | select(.name == "b") | .url' "$H/state.json")

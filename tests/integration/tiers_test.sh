@@ -16,24 +16,9 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 H=$EDGEKV_HOME
 
 world() { # FILE PURGE
-    cat >"$1" <<EOF
-coordinator: {city: Frankfurt, lat: 50.1109, lon: 8.6821, host: 127.0.0.1, http_port: 0,
-              pub_port: 0, router_port: 0}
-defaults:
-  policy: kv
-  time_scale: 20
-  http_port_base: 0
-  write_rate_limit: 0
-  tier_purge_on_write: $2
-tiers:
-  - {name: ams, city: Amsterdam, lat: 52.37, lon: 4.90, cache_ttl: 120}
-  - {name: nyc, city: New York, lat: 40.71, lon: -74.01}
-pops:
-  - {name: a, city: Paris, lat: 48.86, lon: 2.35}
-  - {name: b, city: Rome, lat: 41.90, lon: 12.50}
-  - {name: c, city: Madrid, lat: 40.42, lon: -3.70, tier: ams}
-  - {name: d, city: Boston, lat: 42.36, lon: -71.06}
-EOF
+    ekv_topology "$1" policy=kv time_scale=20 write_rate_limit=0 tier_purge_on_write="$2" \
+        'tier=ams:Amsterdam,cache_ttl: 120' 'tier=nyc:New York' a:-:Paris b:-:Rome \
+        'c:-:Madrid,tier: ams' d:-:Boston
 }
 
 ms() { date +%s%3N; }

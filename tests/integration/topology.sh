@@ -12,7 +12,9 @@
 #   NAME:DELAY_MS[:CITY][,FIELDS]
 #                           one PoP at a one-way delay of DELAY_MS, in CITY (default
 #                           Frankfurt; lat and lon filled in for the cities of ekv_city), with
-#                           FIELDS added as YAML: 'q:10:Rome,policy: ttl'
+#                           FIELDS added as YAML: 'q:10:Rome,policy: ttl'; a DELAY_MS of - sets
+#                           none (the delay follows the distance, and so does the nearest tier)
+#   tier=NAME:CITY[,FIELDS] one regional tier in CITY: 'tier=ams:Amsterdam,cache_ttl: 120'
 # A PoP spelled wrong, or a value the loader refuses, fails later at `edgekv up` with the
 # file's line; an argument that is neither form fails here (return 2).
 
@@ -25,6 +27,7 @@ ekv_city() {
     Madrid) echo "40.42 -3.70" ;;
     Rome) echo "41.90 12.50" ;;
     "New York") echo "40.71 -74.01" ;;
+    Boston) echo "42.36 -71.06" ;;
     Sydney) echo "-33.87 151.21" ;;
     esac
 }
@@ -37,15 +40,20 @@ _ekv_topo_pop() {
         read -r lat lon <<<"$ll"
         where=", lat: $lat, lon: $lon"
     fi
-    echo "  - {name: $1, city: $3$where, delay_ms: $2${4:+, $4}}"
+    local delay=", delay_ms: $2"
+    [ "$2" = - ] && delay=""
+    echo "  - {name: $1, city: $3$where$delay${4:+, $4}}"
 }
 
 ekv_topology() {
     local file=$1 arg key i head fields name delay city rest
     shift
-    local coord=() defaults=() pops=() have_policy="" have_base=""
+    local coord=() defaults=() pops=() tiers=() have_policy="" have_base=""
     for arg in "$@"; do
-        if [[ $arg =~ ^coordinator\.([a-z_]+)=(.*)$ ]]; then
+        if [[ $arg =~ ^tier=([a-z0-9-]+):([^,]*)(,(.*))?$ ]]; then
+            tiers+=("$(_ekv_topo_pop "${BASH_REMATCH[1]}" - "${BASH_REMATCH[2]}" \
+                "${BASH_REMATCH[4]}")")
+        elif [[ $arg =~ ^coordinator\.([a-z_]+)=(.*)$ ]]; then
             coord+=("  ${BASH_REMATCH[1]}: ${BASH_REMATCH[2]}")
         elif [[ $arg =~ ^pops=([0-9]+)$ ]]; then
             for ((i = 0; i < BASH_REMATCH[1]; i++)); do
@@ -56,7 +64,7 @@ ekv_topology() {
             [ "$key" = policy ] && have_policy=1
             [ "$key" = http_port_base ] && have_base=1
             defaults+=("  $key: ${BASH_REMATCH[2]}")
-        elif [[ $arg =~ ^[a-z0-9-]+:[0-9.]+(:[^,]*)?(,.*)?$ ]]; then
+        elif [[ $arg =~ ^[a-z0-9-]+:([0-9.]+|-)(:[^,]*)?(,.*)?$ ]]; then
             head=${arg%%,*}
             fields=""
             [ "$head" != "$arg" ] && fields=${arg#*,}
@@ -83,6 +91,10 @@ ekv_topology() {
         [ ${#coord[@]} = 0 ] || printf '%s\n' "${coord[@]}"
         echo "defaults:"
         printf '%s\n' "${defaults[@]}"
+        if [ ${#tiers[@]} -gt 0 ]; then
+            echo "tiers:"
+            printf '%s\n' "${tiers[@]}"
+        fi
         echo "pops:"
         [ ${#pops[@]} = 0 ] || printf '%s\n' "${pops[@]}"
     } >"$file"
