@@ -10,6 +10,7 @@
  * as an absolute path ending in tests/unit/topology_test.c; else that check is skipped with
  * a note. Every parsed topology is destroyed; the program runs clean under valgrind. */
 #include <math.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -799,6 +800,40 @@ static void test_pops_section_twice(void)
         EKV_FAIL_("two 'pops' sections gave %zu PoPs, expected an error or the last list (2)", n);
 }
 
+/* Every world shipped in sim/topologies/ loads (they are what `edgekv up FILE` users start). */
+static void test_shipped_worlds(void)
+{
+    if (!g_topology_path) {
+        printf("topology: SKIPPED the shipped worlds: pass the path of topology.yaml\n");
+        return;
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%.*s/sim/topologies", (int)(strlen(g_topology_path) -
+                                                          strlen("/topology.yaml")),
+             g_topology_path);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        char path[4500], err[512] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ekv_topo_t *t = ekv_topo_load(path, err, sizeof err);
+        if (!t)
+            EKV_FAIL_("%s does not load: %s", path, err);
+        CHECK_GE(t->npops, 1);
+        printf("topology: %s: %zu PoPs, %zu tiers, policy %s\n", e->d_name, t->npops, t->ntiers,
+               t->policy);
+        ekv_topo_destroy(&t);
+        n++;
+    }
+    if (d)
+        closedir(d);
+    CHECK_GE(n, 3);
+}
+
 static void find_topology(int argc, char **argv)
 {
     static char path[4096];
@@ -837,6 +872,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_buffer_truncated);
     EKV_TEST_RUN(test_load_names_the_file);
     EKV_TEST_RUN(test_default_world);
+    EKV_TEST_RUN(test_shipped_worlds);
     EKV_TEST_RUN(test_tiers);
     EKV_TEST_RUN(test_tier_errors);
     EKV_TEST_RUN(test_pops_section_twice);
