@@ -54,13 +54,24 @@ typedef struct {
 /* The rows of those options for the ekv_opts table of an options struct `type` whose field
  * `field` is an ekv_http_opts_t (needs ekv_opts.h and stddef.h). */
 #define EKV_HTTP_OPT_ROWS(type, field)                                                             \
-    {"max-connections", EKV_OPT_INT, offsetof(type, field.max_connections), "N",                   \
-     .help = "concurrent HTTP clients; more get 503", .min = 1, .max = 1000000},                   \
-        {"request-timeout-ms", EKV_OPT_INT, offsetof(type, field.request_timeout_ms), "N",         \
-         .help = "a request (headers and body) not received in N ms\ngets 408", .min = 1,         \
+    {"max-connections",                                                                            \
+     EKV_OPT_INT,                                                                                  \
+     offsetof(type, field.max_connections),                                                        \
+     "N",                                                                                          \
+     .help = "concurrent HTTP clients; more get 503",                                              \
+     .min = 1,                                                                                     \
+     .max = 1000000},                                                                              \
+        {"request-timeout-ms",                                                                     \
+         EKV_OPT_INT,                                                                              \
+         offsetof(type, field.request_timeout_ms),                                                 \
+         "N",                                                                                      \
+         .help = "a request (headers and body) not received in N ms\ngets 408",                    \
+         .min = 1,                                                                                 \
          .max = 3600000},                                                                          \
-        {"idle-timeout-ms", EKV_OPT_INT, offsetof(type, field.idle_timeout_ms), "N",               \
-         .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000}
+    {                                                                                              \
+        "idle-timeout-ms", EKV_OPT_INT, offsetof(type, field.idle_timeout_ms), "N",                \
+            .help = "a kept-alive connection idle for N ms is closed", .min = 1, .max = 3600000    \
+    }
 
 /* The defaults of those options; and the limits they give (the rest at their defaults). */
 void ekv_http_opts_defaults(ekv_http_opts_t *o);

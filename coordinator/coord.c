@@ -143,8 +143,8 @@ static void start_group(ekv_coord_t *c)
     if (!c->queue_head || ekv_committer_busy(c->committer))
         return;
     /* Lingering: see ekv_commit_linger_us (committer.h). */
-    int64_t wait = ekv_commit_linger_us(c->queued, c->last_group, (size_t)c->cfg.max_batch,
-                                        c->last_commit_us);
+    int64_t wait =
+        ekv_commit_linger_us(c->queued, c->last_group, (size_t)c->cfg.max_batch, c->last_commit_us);
     if (wait && ekv_fine_timer_pending(c->linger))
         return; /* the linger timer ends the wait */
     if (wait) {

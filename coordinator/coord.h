@@ -30,19 +30,19 @@ typedef struct {
     const char *http_host;       /* HTTP listen address; NULL for no HTTP */
     int http_port;               /* 0 = ephemeral */
     ekv_store_durability_t durability;
-    int heartbeat_ms;       /* heartbeat period */
-    int max_batch;          /* most writes in one commit group */
-    int pub_hwm;            /* PUB send high-water mark, messages per subscriber */
-    int64_t rate_limit_us;  /* same-key write interval; 0 = no limit (default 1 s) */
-    uint64_t log_keep;      /* change-log entries kept at least... at most this many */
-    int64_t log_max_age_s;  /* ...and none older than this (0 = no age limit) */
-    int sweep_ms;           /* expiry sweep and log trim period */
-    const char *api_token;  /* when set, REST requests need "Bearer <token>" */
-    const char *account_id; /* account reported by /memberships */
-    int commit_cpu;         /* the loop's and commit thread's CPU, or one of: */
-    size_t max_queued;      /* writes waiting for a commit at most; then 503 "busy" */
+    int heartbeat_ms;            /* heartbeat period */
+    int max_batch;               /* most writes in one commit group */
+    int pub_hwm;                 /* PUB send high-water mark, messages per subscriber */
+    int64_t rate_limit_us;       /* same-key write interval; 0 = no limit (default 1 s) */
+    uint64_t log_keep;           /* change-log entries kept at least... at most this many */
+    int64_t log_max_age_s;       /* ...and none older than this (0 = no age limit) */
+    int sweep_ms;                /* expiry sweep and log trim period */
+    const char *api_token;       /* when set, REST requests need "Bearer <token>" */
+    const char *account_id;      /* account reported by /memberships */
+    int commit_cpu;              /* the loop's and commit thread's CPU, or one of: */
+    size_t max_queued;           /* writes waiting for a commit at most; then 503 "busy" */
     int64_t catchup_bytes_per_s; /* pace of catch-up replies; beyond it: BUSY */
-    int api_rate_limit;     /* REST API requests per 5 minutes (the account's limit); 0 = off */
+    int api_rate_limit; /* REST API requests per 5 minutes (the account's limit); 0 = off */
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

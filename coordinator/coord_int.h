@@ -69,10 +69,10 @@ struct ekv_coord {
     struct ekv_committer *committer;   /* the commit thread */
     ekv_ns_t *ns;                      /* namespaces, sorted by id */
     size_t nns;
-    int ns_jobs;                       /* namespace deletions under way */
-    int64_t api_window_us;             /* start of the API rate limit's 5-minute window */
-    int api_requests;                  /* requests counted in it */
-    int stopping;                      /* shutting down: deletions stop after their step */
+    int ns_jobs;           /* namespace deletions under way */
+    int64_t api_window_us; /* start of the API rate limit's 5-minute window */
+    int api_requests;      /* requests counted in it */
+    int stopping;          /* shutting down: deletions stop after their step */
     coord_stats_t st;
 };
 

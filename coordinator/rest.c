@@ -421,8 +421,8 @@ static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns
     if (ekv_kv_check_value(vlen, &err) == EKV_OK &&
         (!meta || ekv_kv_check_metadata(meta, mlen, &err) == EKV_OK) &&
         ekv_kv_resolve_expiration(evhttp_find_header(q, "expiration"),
-                                  evhttp_find_header(q, "expiration_ttl"), coord_now_s(c),
-                                  &exp, &err) == EKV_OK) {
+                                  evhttp_find_header(q, "expiration_ttl"), coord_now_s(c), &exp,
+                                  &err) == EKV_OK) {
         submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen, exp);
     } else {
         rest_fail_kv(c, req, &err);
@@ -906,8 +906,8 @@ int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen)
         return EKV_OK;
     c->http = evhttp_new(c->base);
     evhttp_set_max_body_size(c->http, MAX_BODY);
-    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
+                                            EVHTTP_REQ_DELETE);
     evhttp_set_timeout(c->http, 60); /* idle reads and writes; ekv_http bounds each request */
     return ekv_http_serve(c->http, c->cfg.http_host, c->cfg.http_port, on_request, c, &c->http_port,
                           errbuf, errlen);

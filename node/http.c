@@ -439,8 +439,8 @@ int node_http_open(ekv_node_t *n, char *errbuf, size_t errlen)
 {
     n->http = evhttp_new(n->base);
     evhttp_set_max_body_size(n->http, MAX_BODY);
-    evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    evhttp_set_allowed_methods(n->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
+                                            EVHTTP_REQ_DELETE);
     evhttp_set_timeout(n->http, 30); /* idle reads and writes; ekv_http bounds each request */
     return ekv_http_serve(n->http, n->cfg.http_host, n->cfg.http_port, on_request, n, &n->http_port,
                           errbuf, errlen);

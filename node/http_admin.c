@@ -148,8 +148,8 @@ static json_t *look_json(ekv_node_t *n, const char *ns, const char *key, size_t 
                        &it) != EKV_OK) {
         json_object_set_new(j, "state", json_string("absent"));
         json_object_set_new(j, "negative", json_false());
-        const char *none[] = {"seq", "commit_us", "age_ms", "cached_ms", "reads",
-                              "expires_in_ms", "expiration"};
+        const char *none[] = {"seq",   "commit_us",     "age_ms",    "cached_ms",
+                              "reads", "expires_in_ms", "expiration"};
         for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
             json_object_set_new(j, none[i], json_null());
         return j;
@@ -159,12 +159,13 @@ static json_t *look_json(ekv_node_t *n, const char *ns, const char *key, size_t 
     json_object_set_new(j, "negative", json_boolean(it.negative));
     json_object_set_new(j, "seq", json_integer((json_int_t)it.seq));
     json_object_set_new(j, "commit_us", json_integer((json_int_t)it.commit_us));
-    json_object_set_new(j, "age_ms", it.commit_us > 0 ? sim_ms(n, now - it.commit_us) : json_null());
+    json_object_set_new(j, "age_ms",
+                        it.commit_us > 0 ? sim_ms(n, now - it.commit_us) : json_null());
     json_object_set_new(j, "cached_ms", sim_ms(n, now - it.stored_us));
     json_object_set_new(j, "reads", json_integer((json_int_t)it.reads));
-    json_object_set_new(j, "expires_in_ms", it.fresh_until_us == INT64_MAX
-                                                ? json_null()
-                                                : sim_ms(n, it.fresh_until_us - now));
+    json_object_set_new(j, "expires_in_ms",
+                        it.fresh_until_us == INT64_MAX ? json_null()
+                                                       : sim_ms(n, it.fresh_until_us - now));
     json_object_set_new(j, "expiration",
                         it.expiration ? json_integer((json_int_t)it.expiration) : json_null());
     return j;
@@ -269,18 +270,18 @@ static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyva
     send_json(req, 200,
               json_pack("{s:s, s:s, s:I, s:I, s:b, s:o}", "policy", ekv_policy_name(n->cfg.policy),
                         "digest", d, "entries", (json_int_t)w.count, "applied_seq",
-                        (json_int_t)ekv_replica_applied(n->replica), "coordinator_up", node_coordinator_up(n),
-                        "sample", w.sample));
+                        (json_int_t)ekv_replica_applied(n->replica), "coordinator_up",
+                        node_coordinator_up(n), "sample", w.sample));
 }
 
 static void do_health(ekv_node_t *n, struct evhttp_request *req)
 {
-    json_t *j =
-        json_pack("{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name, "ready",
-                  n->ready_written, "coordinator_up", node_coordinator_up(n), "partitioned",
-                  n->partitioned, "policy", ekv_policy_name(n->cfg.policy), "delay_ms",
-                  n->cfg.link.delay_us / 1000.0, "time_scale", n->cfg.time_scale, "applied_seq",
-                  (json_int_t)ekv_replica_applied(n->replica), "announced_seq", (json_int_t)ekv_replica_announced(n->replica));
+    json_t *j = json_pack(
+        "{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name, "ready",
+        n->ready_written, "coordinator_up", node_coordinator_up(n), "partitioned", n->partitioned,
+        "policy", ekv_policy_name(n->cfg.policy), "delay_ms", n->cfg.link.delay_us / 1000.0,
+        "time_scale", n->cfg.time_scale, "applied_seq", (json_int_t)ekv_replica_applied(n->replica),
+        "announced_seq", (json_int_t)ekv_replica_announced(n->replica));
     send_json(req, n->ready_written ? 200 : 503, j);
 }
 
@@ -299,8 +300,9 @@ static json_t *stats_json(ekv_node_t *n)
     ekv_cache_stats(n->cache, &cs);
     const ekv_hist_t *h = ekv_vis_delays(n->vis);
     json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "name", n->cfg.name, "policy",
-                          ekv_policy_name(n->cfg.policy), "applied_seq", (json_int_t)ekv_replica_applied(n->replica),
-                          "announced_seq", (json_int_t)ekv_replica_announced(n->replica));
+                          ekv_policy_name(n->cfg.policy), "applied_seq",
+                          (json_int_t)ekv_replica_applied(n->replica), "announced_seq",
+                          (json_int_t)ekv_replica_announced(n->replica));
 #define SET(f) json_object_set_new(j, #f, json_integer((json_int_t)n->st.f));
     COUNTERS(SET)
 #undef SET

@@ -29,15 +29,15 @@ typedef struct {
 } asker_t;
 
 struct pending {
-    uint64_t req_id;          /* correlation id */
-    ekv_msg_type_t kind;      /* EKV_MSG_READ, WRITE, LIST, HELLO or CATCHUP */
-    asker_t asker;            /* completion of the request */
-    asker_t *followers;       /* READ: later misses of the same key, completed too */
+    uint64_t req_id;     /* correlation id */
+    ekv_msg_type_t kind; /* EKV_MSG_READ, WRITE, LIST, HELLO or CATCHUP */
+    asker_t asker;       /* completion of the request */
+    asker_t *followers;  /* READ: later misses of the same key, completed too */
     size_t nfollowers;
-    ekv_msg_t *write;         /* WRITE: the request as sent (for read-your-writes) */
-    char *list_key;           /* LIST (kv): where its reply is cached (owned) */
+    ekv_msg_t *write; /* WRITE: the request as sent (for read-your-writes) */
+    char *list_key;   /* LIST (kv): where its reply is cached (owned) */
     size_t list_key_len;
-    char *ns, *key;           /* READ: what was asked (owned) */
+    char *ns, *key; /* READ: what was asked (owned) */
     size_t ns_len, key_len;
     int64_t cache_ttl_s;      /* READ: cacheTtl of the asking read */
     int refresh;              /* READ: a refresh-ahead nobody waits for (kv) */
@@ -450,8 +450,8 @@ static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
             ekv_replica_snapshot_saw(n->replica, c->ns, c->key);
     }
     int finished;
-    int what = ekv_replica_snapshot_page(n->replica, r->seq, r->key, r->flags & EKV_MSG_F_MORE,
-                                         &finished);
+    int what =
+        ekv_replica_snapshot_page(n->replica, r->seq, r->key, r->flags & EKV_MSG_F_MORE, &finished);
     if (finished) {
         ekv_info("snapshot loaded; resuming from seq %llu",
                  (unsigned long long)ekv_replica_snapshot_base(n->replica));
@@ -739,8 +739,8 @@ static void write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
     complete(n, &p->asker, &r);
 }
 
-void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
-               uint64_t limit, node_done_fn done, void *ctx)
+void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after, uint64_t limit,
+               node_done_fn done, void *ctx)
 {
     char *lkey = NULL;
     size_t lkey_len = 0;
@@ -841,8 +841,8 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
         read_done(n, p, m);
         break;
     case EKV_MSG_LIST_REPLY: {
-        node_result_t r = {.status = m->status ? m->status : 200, .message = "Origin error",
-                           .list = m};
+        node_result_t r = {
+            .status = m->status ? m->status : 200, .message = "Origin error", .list = m};
         if (p->list_key && r.status == 200)
             list_store(n, p, m);
         complete(n, &p->asker, &r);
@@ -963,7 +963,8 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
         goto fail;
     }
     n->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, n);
-    if (node_link_open(n, errbuf, errlen) != EKV_OK || node_http_open(n, errbuf, errlen) != EKV_OK ||
+    if (node_link_open(n, errbuf, errlen) != EKV_OK ||
+        node_http_open(n, errbuf, errlen) != EKV_OK ||
         (cfg->tier_role && node_tier_open(n, errbuf, errlen) != EKV_OK))
         goto fail;
     n->sub_zev = ekv_zev_new(base, n->sub, 256, node_link_on_sub, n);
@@ -980,7 +981,6 @@ fail:
     ekv_node_destroy(&n);
     return NULL;
 }
-
 
 void ekv_node_destroy(ekv_node_t **self_p)
 {
