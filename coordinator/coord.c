@@ -310,6 +310,11 @@ int64_t coord_now_s(const ekv_coord_t *c)
     return ekv_now_us() / 1000000;
 }
 
+int64_t coord_expiration(const ekv_coord_t *c, int64_t expiration)
+{
+    return ekv_kv_scale_expiration(expiration, coord_now_s(c), c->cfg.time_scale);
+}
+
 int coord_read(ekv_coord_t *c, ekv_bytes_t ns, ekv_bytes_t key, ekv_msg_t *m, uint64_t *as_of)
 {
     uint64_t seq;
@@ -872,6 +877,7 @@ void ekv_coord_config_defaults(ekv_coord_config_t *cfg)
     cfg->commit_cpu = EKV_COMMIT_CPU_AUTO;
     cfg->max_queued = COORD_MAX_QUEUED;
     cfg->catchup_bytes_per_s = 128 * 1024 * 1024;
+    cfg->time_scale = 1.0;
 }
 
 static int bind_socket(void *sock, const char *ep, char *bound, size_t blen, char *errbuf,

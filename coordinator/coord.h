@@ -43,6 +43,7 @@ typedef struct {
     size_t max_queued;           /* writes waiting for a commit at most; then 503 "busy" */
     int64_t catchup_bytes_per_s; /* pace of catch-up replies; beyond it: BUSY */
     int api_rate_limit; /* REST API requests per 5 minutes (the account's limit); 0 = off */
+    double time_scale;  /* simulated durations run this many times faster: expirations */
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

@@ -82,6 +82,8 @@ struct ekv_coord {
 
 /* Now, in the epoch seconds that expirations are compared with. */
 int64_t coord_now_s(const ekv_coord_t *c);
+/* A resolved expiration as the real moment it falls at the world's time scale (ekv_kv.h). */
+int64_t coord_expiration(const ekv_coord_t *c, int64_t expiration);
 /* Reads the live version of (ns, key) into *m (ekv_msg_fini it): EKV_ENOTFOUND when absent or
  * expired (expiration always wins), EKV_ESTORE on an engine error. as_of (may be NULL) as in
  * ekv_store_get_at. Counts a read. */

@@ -23,6 +23,7 @@ typedef struct {
     long max_queued, catchup_rate;
     ekv_http_opts_t limits; /* the HTTP guard's */
     long api_rate_limit;
+    double time_scale;
     int durability, commit_cpu, verbose;
     char http_default[300]; /* the default of http: host and port of the defaults */
 } opts_t;
@@ -95,6 +96,10 @@ static const ekv_opt_t table[] = {
      .help = "REST API requests allowed per 5 minutes (Cloudflare's\naccount limit is 1200); "
              "more get 429, code 971;\n0 = off",
      .max = 100000000},
+    {"time-scale", EKV_OPT_DOUBLE, O(time_scale), "S",
+     .help = "simulated durations run S times faster: the time\nleft to an expiration shrinks S "
+             "times",
+     .dmin = 0.001, .dmax = 100000},
     {"max-queued", EKV_OPT_INT, O(max_queued), "N",
      .help = "writes waiting for a commit at most; more are\nanswered 503 \"Coordinator busy\"",
      .min = 1, .max = 100000000},
@@ -128,6 +133,7 @@ static void opts_defaults(opts_t *o)
         .commit_cpu = d.commit_cpu,
         .max_queued = (long)d.max_queued,
         .api_rate_limit = d.api_rate_limit,
+        .time_scale = d.time_scale,
         .catchup_rate = (long)d.catchup_bytes_per_s,
     };
     ekv_http_opts_defaults(&o->limits);
@@ -158,6 +164,7 @@ static void configure(const opts_t *o, ekv_coord_config_t *cfg, ekv_http_limits_
     cfg->max_queued = (size_t)o->max_queued;
     cfg->api_rate_limit = (int)o->api_rate_limit;
     cfg->catchup_bytes_per_s = o->catchup_rate;
+    cfg->time_scale = o->time_scale;
     ekv_http_opts_limits(&o->limits, lim);
 }
 

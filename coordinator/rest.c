@@ -423,7 +423,8 @@ static void value_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns
         ekv_kv_resolve_expiration(evhttp_find_header(q, "expiration"),
                                   evhttp_find_header(q, "expiration_ttl"), coord_now_s(c), &exp,
                                   &err) == EKV_OK) {
-        submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen, exp);
+        submit_write(c, req, ns, key, EKV_OP_PUT, meta, mlen, value, vlen,
+                     coord_expiration(c, exp));
     } else {
         rest_fail_kv(c, req, &err);
     }

@@ -70,10 +70,13 @@ void rest_bulk_put(ekv_coord_t *c, struct evhttp_request *req, const char *ns)
     const char *body = rest_body(req, &len);
     ekv_bulk_t parsed;
     ekv_kv_error_t err = {0};
-    if (ekv_bulk_parse_put(body, len, coord_now_s(c), &parsed, &err) != EKV_OK)
+    if (ekv_bulk_parse_put(body, len, coord_now_s(c), &parsed, &err) != EKV_OK) {
         rest_fail_kv(c, req, &err);
-    else
-        admit(c, req, &parsed, ns);
+        return;
+    }
+    for (size_t i = 0; i < parsed.n; i++)
+        parsed.drafts[i].expiration = coord_expiration(c, parsed.drafts[i].expiration);
+    admit(c, req, &parsed, ns);
 }
 
 void rest_bulk_delete(ekv_coord_t *c, struct evhttp_request *req, const char *ns)

@@ -341,15 +341,16 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     const char *meta = evhttp_find_header(evhttp_request_get_input_headers(req), META_HEADER);
-    int64_t expiration;
+    int64_t expiration, now_s = ekv_now_us() / 1000000;
     if (ekv_kv_check_value(len, &err) != EKV_OK ||
         (meta && ekv_kv_check_metadata(meta, strlen(meta), &err) != EKV_OK) ||
         ekv_kv_resolve_expiration(evhttp_find_header(&t->q, "expiration"),
                                   evhttp_find_header(&t->q, "expiration_ttl"),
-                                  ekv_now_us() / 1000000, &expiration, &err) != EKV_OK) {
+                                  now_s, &expiration, &err) != EKV_OK) {
         fail_kv(req, &err);
         return;
     }
+    expiration = ekv_kv_scale_expiration(expiration, now_s, n->cfg.time_scale);
     const char *value = len ? (const char *)evbuffer_pullup(in, -1) : "";
     node_write(n, build_write(t, EKV_OP_PUT, meta, meta ? strlen(meta) : 0, value, len, expiration),
                write_done, req);

@@ -287,6 +287,16 @@ int ekv_kv_resolve_expiration(const char *raw_expiration, const char *raw_ttl, i
     return EKV_OK;
 }
 
+int64_t ekv_kv_scale_expiration(int64_t expiration, int64_t now_s, double time_scale)
+{
+    if (expiration <= 0 || expiration <= now_s || !(time_scale > 0) || time_scale == 1.0)
+        return expiration;
+    double left = (double)(expiration - now_s) / time_scale + 0.5; /* rounded by the cast */
+    if (left >= (double)(INT64_MAX - now_s))
+        return INT64_MAX;
+    return now_s + (left < 1 ? 1 : (int64_t)left);
+}
+
 int ekv_kv_parse_cache_ttl(const char *raw, int64_t min, int64_t *out, ekv_kv_error_t *err)
 {
     char buf[128];

@@ -80,6 +80,12 @@ int ekv_kv_check_metadata(const char *json, size_t n, ekv_kv_error_t *err);
 int ekv_kv_resolve_expiration(const char *raw_expiration, const char *raw_ttl, int64_t now_s,
                               int64_t *expiration, ekv_kv_error_t *err);
 
+/* The real moment a resolved expiration falls in a world whose simulated durations run
+ * time_scale times faster (as cacheTtl and link delays do): the time left, expiration - now_s,
+ * shrinks time_scale times, rounded to a whole second and at least one. 0 (none) stays 0, and
+ * time_scale 1 changes nothing. The real moment is what is stored and reported. */
+int64_t ekv_kv_scale_expiration(int64_t expiration, int64_t now_s, double time_scale);
+
 /* cacheTtl from a query string; NULL means the default. min is the configured minimum. */
 int ekv_kv_parse_cache_ttl(const char *raw, int64_t min, int64_t *out, ekv_kv_error_t *err);
 

@@ -119,7 +119,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
     const ekv_topo_coord_t *c = &t->coord;
     char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32],
-        hb[32], dur[sizeof c->durability];
+        hb[32], dur[sizeof c->durability], scale[32], api[32];
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -142,6 +142,10 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
         snprintf(rate, sizeof rate, "1");
     snprintf(hb, sizeof hb, "%ld", lround(c->heartbeat_ms));
     snprintf(dur, sizeof dur, "%s", c->durability);
+    snprintf(scale, sizeof scale, "%g", t->time_scale);
+    /* The account's API limit is per 5 simulated minutes, a window time_scale times shorter. */
+    snprintf(api, sizeof api, "%ld",
+             c->api_rate_limit > 0 ? lround(fmin(1e8, fmax(1, c->api_rate_limit * t->time_scale))) : 0L);
     unlink(ready);
     char *argv[] = {"edgekv-coordinator",
                     "--data",
@@ -160,6 +164,10 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
                     hb,
                     "--durability",
                     dur,
+                    "--time-scale",
+                    scale,
+                    "--api-rate-limit",
+                    api,
                     NULL};
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);

@@ -212,6 +212,7 @@ static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, 
     if (e->time_scale > 0)
         c->time_scale = e->time_scale;
     c->write_rate_limit = e->write_rate_limit;
+    c->coord.api_rate_limit = 0; /* the account's limit is off for experiments */
     c->seed = e->seed;
     return c;
 }

@@ -67,6 +67,8 @@ static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
             yc_port(c, v, "coordinator.router_port", &co->router_port);
         else if (!strcmp(key, "heartbeat_ms"))
             yc_number(c, v, "coordinator.heartbeat_ms", 10, 10000, &co->heartbeat_ms);
+        else if (!strcmp(key, "api_rate_limit"))
+            yc_number(c, v, "coordinator.api_rate_limit", 0, 100000000, &co->api_rate_limit);
         else if (!strcmp(key, "durability")) {
             if (!yc_string(c, v, "coordinator.durability", co->durability, sizeof co->durability) &&
                 !known_durability(co->durability))

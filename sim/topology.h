@@ -52,6 +52,7 @@ typedef struct {
     int http_port, pub_port, router_port; /* 0 = ephemeral */
     double heartbeat_ms; /* real ms between heartbeats; PoPs give up after max(1 s, 3 missed) */
     char durability[16]; /* fsync | wal | none: when a write is acknowledged (--durability) */
+    double api_rate_limit; /* REST API requests per 5 simulated minutes; 0 = off */
 } ekv_topo_coord_t;
 
 typedef struct {

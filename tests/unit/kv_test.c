@@ -293,6 +293,26 @@ static void test_expiration_ttl_accepted(void)
         CHECK_EQ(err.status, 400);
 }
 
+/* Expirations follow the world's time scale as cacheTtl does: the time left shrinks. */
+static void test_expiration_scaled(void)
+{
+    CHECK_EQ(ekv_kv_scale_expiration(0, NOW, 20), 0);               /* none stays none */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 1), NOW + 60);  /* real time: unchanged */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 20), NOW + 3);  /* 60 simulated s = 3 s */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 90, NOW, 20), NOW + 5);  /* 4.5 s, rounded */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 89, NOW, 20), NOW + 4);  /* 4.45 s */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 1000), NOW + 1); /* at least a second */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 0.5), NOW + 120); /* a slower world */
+    CHECK_EQ(ekv_kv_scale_expiration(INT64_MAX, NOW, 0.001), INT64_MAX); /* no overflow */
+    CHECK_GT(ekv_kv_scale_expiration(INT64_MAX, NOW, 2), NOW);
+    /* The scaled moment of a resolved expirationTtl. */
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    RESET(err);
+    CHECK_EQ(ekv_kv_resolve_expiration(NULL, "86400", NOW, &exp, &err), EKV_OK);
+    CHECK_EQ(ekv_kv_scale_expiration(exp, NOW, 10), NOW + 8640);
+}
+
 static void test_expiration_not_in_future(void)
 {
     int64_t raws[] = {NOW - 1, NOW, 0, 1};
@@ -848,6 +868,7 @@ int main(void)
     EKV_TEST_RUN(test_expiration_ttl_not_positive_integer);
     EKV_TEST_RUN(test_expiration_ttl_below_minimum);
     EKV_TEST_RUN(test_expiration_ttl_accepted);
+    EKV_TEST_RUN(test_expiration_scaled);
     EKV_TEST_RUN(test_expiration_not_in_future);
     EKV_TEST_RUN(test_expiration_too_soon);
     EKV_TEST_RUN(test_expiration_accepted);
