@@ -38,11 +38,18 @@ stop_pids() { # PID...: TERM, then KILL what is left after 5 s; reaps this shell
     done
 }
 
+# world_pids: every daemon the state file records, one a line: coordinator, PoPs, tiers.
+world_pids() {
+    jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' "$EDGEKV_HOME/state.json"
+}
+
 # world_stop_recorded: `edgekv down`, then KILL anything its state file still records.
 world_stop_recorded() {
     [ -f "$EDGEKV_HOME/state.json" ] || return 0
+    local pids
+    pids=$(world_pids 2>/dev/null) # read before `down` removes the file
     "$EKV" down >/dev/null 2>&1 || true
-    for pid in $(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/state.json" 2>/dev/null); do
+    for pid in $pids; do
         kill -9 "$pid" 2>/dev/null || true
     done
 }
@@ -96,7 +103,8 @@ wait_for() {
 }
 
 # world_up TOPOLOGY: `edgekv up`; sets COORD (its REST URL), POPS (a file of PoP URLs, one a
-# line), POP_PIDS and UP_S (seconds `edgekv up` took); exits when it fails.
+# line), POP_PIDS, TIER_PIDS (empty in a world without tiers) and UP_S (seconds `edgekv up`
+# took); exits when it fails.
 # shellcheck disable=SC2034 # the benchmark reads what world_up sets
 world_up() {
     local t0
@@ -108,6 +116,7 @@ world_up() {
     POPS="$WORK/pops.txt"
     jq -r '.pops[].url' "$WORK/status.json" >"$POPS"
     POP_PIDS=$(jq -r '.pops[].pid' "$WORK/status.json")
+    TIER_PIDS=$(jq -r '(.tiers // [])[].pid' "$WORK/status.json")
 }
 
 world_down() { "$EKV" down >/dev/null; }
