@@ -207,6 +207,7 @@ static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, 
     snprintf(c->policy, sizeof c->policy, "%s", policy);
     for (size_t i = 0; i < c->npops; i++)
         c->pops[i].policy[0] = '\0';
+    ekv_topo_retier(c); /* under push and the like, PoPs read from the coordinator */
     c->coord.http_port = c->coord.pub_port = c->coord.router_port = 0;
     c->http_port_base = 0;
     if (e->time_scale > 0)

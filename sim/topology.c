@@ -267,6 +267,46 @@ static int load_tiers(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
 
 /* After the whole file (tiers may follow the PoPs): names unique across tiers and PoPs, and
  * each PoP's tier, named or the nearest. */
+/* Under push, push-all and invalidate changes keep a PoP's copies current, and a copy fetched
+ * from a tier (which keeps its own until its cacheTtl) could be older than a change the PoP has
+ * already applied, then served as current for good: tiers serve the pulling policies, ttl and
+ * kv, only. */
+static int pulls(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    const char *policy = ekv_topo_policy(t, pop);
+    return !strcmp(policy, "ttl") || !strcmp(policy, "kv");
+}
+
+/* The index of the tier nearest pop (which has coordinates); t has tiers. */
+static int nearest_tier(const ekv_topo_t *t, const ekv_topo_pop_t *pop)
+{
+    double best = INFINITY;
+    int at = -1;
+    for (size_t i = 0; i < t->ntiers; i++) {
+        double km = ekv_topo_distance_km(pop->lat, pop->lon, t->tiers[i].lat, t->tiers[i].lon);
+        if (km < best) {
+            best = km;
+            at = (int)i;
+        }
+    }
+    return at;
+}
+
+void ekv_topo_retier(ekv_topo_t *t)
+{
+    for (size_t j = 0; j < t->npops; j++) {
+        ekv_topo_pop_t *pop = &t->pops[j];
+        pop->tier_index = -1;
+        if (!pulls(t, pop))
+            continue;
+        for (size_t i = 0; pop->tier[0] && i < t->ntiers; i++)
+            if (!strcmp(t->tiers[i].name, pop->tier))
+                pop->tier_index = (int)i;
+        if (pop->tier_index < 0 && t->ntiers > 0 && pop->has_coords)
+            pop->tier_index = nearest_tier(t, pop);
+    }
+}
+
 static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
 {
     for (size_t i = 0; i < t->ntiers; i++)
@@ -278,12 +318,6 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
     for (size_t j = 0; j < t->npops; j++) {
         ekv_topo_pop_t *pop = &t->pops[j];
         pop->tier_index = -1;
-        /* Under push, push-all and invalidate changes keep a PoP's copies current, and a copy
-         * fetched from a tier (which keeps its own until its cacheTtl) could be older than a
-         * change the PoP has already applied, then served as current for good: tiers serve
-         * the pulling policies, ttl and kv, only. */
-        const char *policy = ekv_topo_policy(t, pop);
-        int pulls = !strcmp(policy, "ttl") || !strcmp(policy, "kv");
         if (pop->tier[0]) {
             for (size_t i = 0; i < t->ntiers; i++)
                 if (!strcmp(t->tiers[i].name, pop->tier))
@@ -291,25 +325,17 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
             if (pop->tier_index < 0)
                 return yc_problem_at(c, pop->tier_line, "pop %s: no tier named '%s'", pop->name,
                                   pop->tier);
-            if (!pulls)
+            if (!pulls(t, pop))
                 return yc_problem_at(c, pop->tier_line,
                                   "pop %s: policy %s keeps copies current by changes; tiers "
                                   "serve ttl and kv PoPs only",
-                                  pop->name, policy);
-        } else if (t->ntiers > 0 && pulls) {
+                                  pop->name, ekv_topo_policy(t, pop));
+        } else if (t->ntiers > 0 && pulls(t, pop)) {
             if (!pop->has_coords)
                 return yc_problem_at(c, pop->line,
                                   "pop %s: give lat and lon (to find its nearest tier) or tier",
                                   pop->name);
-            double best = INFINITY;
-            for (size_t i = 0; i < t->ntiers; i++) {
-                double km =
-                    ekv_topo_distance_km(pop->lat, pop->lon, t->tiers[i].lat, t->tiers[i].lon);
-                if (km < best) {
-                    best = km;
-                    pop->tier_index = (int)i;
-                }
-            }
+            pop->tier_index = nearest_tier(t, pop);
         }
         /* The delay to the tier (and the nearest tier) come from distance: a PoP given only
          * delay_ms has none. */

@@ -96,6 +96,11 @@ double ekv_topo_loss(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 /* The tier the PoP reads through (its `tier:`, else the nearest by great-circle distance), or
  * NULL when the topology has no tiers or the PoP's policy pushes (push, push-all, invalidate:
  * tiers serve ttl and kv PoPs only). */
+/* After the PoPs' policies changed (a run's policy): PoPs under push, push-all and invalidate
+ * read through no tier; PoPs under ttl or kv keep the tier they name or read through the
+ * nearest. */
+void ekv_topo_retier(ekv_topo_t *t);
+
 const ekv_topo_tier_t *ekv_topo_pop_tier(const ekv_topo_t *t, const ekv_topo_pop_t *pop);
 /* One-way delays in ms, simulated: tier to coordinator (its delay_ms, else from distance), and
  * PoP to its tier (from distance, x route_factor). */

@@ -617,6 +617,19 @@ static void test_tiers(void)
     CHECK_STR(t->pops[3].tier, "sin");
     km = ekv_topo_distance_km(40.64, -73.78, 1.36, 103.99);
     CHECK_NEAR(ekv_topo_pop_tier_delay_ms(t, &t->pops[3], sin), km / 200.0 * 1.5, 1e-9);
+
+    /* A run under push (edgekv run's policy for every PoP): no PoP reads through a tier, or
+     * a tier's copy, older than a change the PoP applied, would be served as current. Under
+     * ttl again the named and the nearest tiers come back. */
+    snprintf(t->policy, sizeof t->policy, "push");
+    ekv_topo_retier(t);
+    for (size_t i = 0; i < t->npops; i++)
+        CHECK(ekv_topo_pop_tier(t, &t->pops[i]) == NULL);
+    snprintf(t->policy, sizeof t->policy, "ttl");
+    ekv_topo_retier(t);
+    CHECK(ekv_topo_pop_tier(t, &t->pops[0]) == ams);
+    CHECK(ekv_topo_pop_tier(t, &t->pops[2]) == sin);
+    CHECK(ekv_topo_pop_tier(t, &t->pops[3]) == sin); /* named, not its nearest */
     ekv_topo_destroy(&t);
 
     /* No tiers: every PoP reads from the coordinator, and the defaults hold. */
