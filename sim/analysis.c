@@ -330,3 +330,118 @@ void ekv_convergence(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
     }
     free(sorted);
 }
+
+/* ---- the kv world's t-visibility (analysis.h) -------------------------------------------
+ *
+ * A cycle starts when a copy is stored (by a miss or a refresh). With L = late x ttl and
+ * N(x) the requests in (0, x], a copy is refreshed at the first request past L that is at
+ * least the hot-th hit, so its fresh life D ends after x > L only if every late request
+ * came too early in the count: P(D > x) = e^{-y} P(N(L) >= hot) + P(N(x) < hot), with
+ * y = rate (x - L); D = ttl when no refresh came. A copy that expired waits 1/rate on average
+ * for the next request, which misses. A request in the fresh life x into it is served age x,
+ * one in the expired wait age 0, so P(age <= a) = (E[min(a, D)] + P(D = ttl)/rate) / cycle. */
+
+/* P(Poisson(mu) <= k - 1), the chance that fewer than k requests came (k >= 1). */
+static double poisson_below(double mu, int k)
+{
+    double term = exp(-mu), sum = term;
+    for (int j = 1; j < k; j++)
+        sum += term *= mu / j;
+    return sum;
+}
+
+/* L: when a hot copy's hits start refreshing it; ttl when there is no refresh-ahead. */
+static double late_s(const ekv_cache_model_t *m)
+{
+    return m->hot > 0 && m->late < 1 ? fmax(0, m->late) * m->ttl : m->ttl;
+}
+
+/* P(D > x) for L <= x <= ttl. */
+static double life_survival(const ekv_cache_model_t *m, double x)
+{
+    double L = late_s(m), mu = m->rate * L, y = m->rate * (x - L);
+    if (x <= L)
+        return 1;
+    return exp(-y) * (1 - poisson_below(mu, m->hot)) + poisson_below(mu + y, m->hot);
+}
+
+/* E[min(a, D)] for 0 <= a <= ttl: a up to L, then L plus the integral of P(D > x) from L, in
+ * closed form (the integral of P(Poisson(mu + y) <= j) over y is a difference of the CDFs
+ * of Poisson(mu) and Poisson(mu + y) at j). */
+static double life_mean_upto(const ekv_cache_model_t *m, double a)
+{
+    double L = late_s(m);
+    if (a <= L)
+        return a;
+    double mu = m->rate * L, y = m->rate * (a - L);
+    double s = (1 - exp(-y)) * (1 - poisson_below(mu, m->hot));
+    for (int j = 1; j <= m->hot; j++)
+        s += poisson_below(mu, j) - poisson_below(mu + y, j);
+    return L + s / m->rate;
+}
+
+double ekv_cache_cycle_s(const ekv_cache_model_t *m)
+{
+    if (m->rate <= 0 || m->ttl <= 0)
+        return INFINITY;
+    return life_mean_upto(m, m->ttl) + life_survival(m, m->ttl) / m->rate;
+}
+
+double ekv_cache_miss_share(const ekv_cache_model_t *m)
+{
+    if (m->rate <= 0 || m->ttl <= 0)
+        return 1;
+    /* one miss per cycle that ended by expiry, rate x cycle requests per cycle */
+    return life_survival(m, m->ttl) / (m->rate * ekv_cache_cycle_s(m));
+}
+
+double ekv_cache_age_cdf(const ekv_cache_model_t *m, double a)
+{
+    if (a < 0)
+        return 0;
+    if (m->rate <= 0 || m->ttl <= 0 || a >= m->ttl)
+        return 1;
+    return (life_mean_upto(m, a) + life_survival(m, m->ttl) / m->rate) / ekv_cache_cycle_s(m);
+}
+
+double ekv_kv_tier_rate(const ekv_kv_model_t *m)
+{
+    return m->pops ? (double)m->pops / ekv_cache_cycle_s(&m->pop) : 0;
+}
+
+/* Steps of the midpoint rule over the PoP copy's age: the integrand has kinks but no jumps,
+ * so the error is O(step^2), below 1e-6 for cacheTtls of minutes. */
+#define KV_STEPS 4096
+
+double ekv_kv_fresh_at(const ekv_kv_model_t *m, double t)
+{
+    const ekv_cache_model_t *p = &m->pop;
+    if (t <= 0)
+        return 0;
+    if (!m->pops || p->rate <= 0)
+        return ekv_cache_age_cdf(p, t);
+    ekv_cache_model_t tier = m->tier;
+    tier.rate = ekv_kv_tier_rate(m);
+    /* fresh when age(PoP copy) + age(tier copy at the PoP's fetch) < t: the PoP's age is 0
+     * with the miss share, else has density P(D > a) / cycle on (0, ttl) */
+    double cycle = ekv_cache_cycle_s(p), upto = fmin(t, p->ttl), h = upto / KV_STEPS;
+    double sum = ekv_cache_miss_share(p) * ekv_cache_age_cdf(&tier, t);
+    for (int i = 0; i < KV_STEPS; i++) {
+        double a = (i + 0.5) * h;
+        sum += life_survival(p, a) / cycle * ekv_cache_age_cdf(&tier, t - a) * h;
+    }
+    return fmin(1, sum);
+}
+
+double ekv_kv_stale_ratio(const ekv_kv_model_t *m, double w)
+{
+    if (w <= 0)
+        return 0;
+    /* P(fresh at t) = 1 from the PoP's ttl plus the tier's on */
+    double end = m->pop.ttl + (m->pops ? m->tier.ttl : 0), h = end / 1024, sum = 0;
+    for (int i = 0; i < 1024; i++) {
+        double t = (i + 0.5) * h;
+        sum += w * exp(-w * t) * (1 - ekv_kv_fresh_at(m, t)) * h;
+    }
+    return sum;
+}

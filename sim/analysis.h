@@ -114,4 +114,51 @@ void ekv_convergence(const ekv_write_rec_t *writes, size_t nwrites, const ekv_vi
  *     P = r (T - (1 - e^{-wT}) / w) / (1 + r T). */
 double ekv_ttl_stale_ratio(double w, double r, double ttl);
 
+/* ---- the kv world's t-visibility (docs/consistency.md, "What a reader sees") -------------
+ *
+ * One key, one cache (a PoP's or a tier's) asked by Poisson requests: a request that finds no
+ * fresh copy fetches one, which then lives ttl; with refresh-ahead (hot > 0), a hit that is at
+ * least the hot-th since the copy was stored and comes late (at least late x ttl after it)
+ * is served the copy and stores a new one at once (link delays are taken as zero). Cycles
+ * from one fetch to the next are independent, so a request finds the copy's age by
+ * renewal-reward (Poisson requests see time averages). */
+typedef struct {
+    double rate; /* requests per second for the key (Poisson) */
+    double ttl;  /* cacheTtl, seconds */
+    int hot;     /* refresh-ahead: hits since stored that make a copy hot; 0 = no refresh */
+    double late; /* ... share of ttl after which a hot copy's hit refreshes it (0..1) */
+} ekv_cache_model_t;
+
+/* Mean time between two fetches of the key (seconds). */
+double ekv_cache_cycle_s(const ekv_cache_model_t *m);
+
+/* Share of requests that miss (find no fresh copy and wait for a fetch). */
+double ekv_cache_miss_share(const ekv_cache_model_t *m);
+
+/* P(age <= a): the age (seconds since it was fetched) of the copy a request is served; a
+ * miss is served age 0. */
+double ekv_cache_age_cdf(const ekv_cache_model_t *m, double a);
+
+/* Reader PoPs behind one regional tier. Each PoP's fetches go to the tier, which sees them
+ * all: pops / ekv_cache_cycle_s(&pop) requests per second (taken as Poisson; the tier's rate
+ * field is ignored). pops = 0: no tier, the PoP fetches from the coordinator. */
+typedef struct {
+    ekv_cache_model_t pop;  /* one reader PoP: rate = its reads per second of the key */
+    size_t pops;            /* identical reader PoPs behind the tier */
+    ekv_cache_model_t tier; /* the tier's cacheTtl and refresh-ahead */
+} ekv_kv_model_t;
+
+/* The tier's request rate for the key (0 without a tier). */
+double ekv_kv_tier_rate(const ekv_kv_model_t *m);
+
+/* P(fresh at t): a read at a PoP t seconds after a write returns it. The data a read gets is
+ * as old as the PoP copy's age plus the tier copy's age when the PoP fetched it (independent
+ * parts), and it is fresh when that sum is below t: the convolution of the two age CDFs,
+ * integrated numerically. */
+double ekv_kv_fresh_at(const ekv_kv_model_t *m, double t);
+
+/* The share of stale reads with Poisson writes of rate w per second to the key: a read finds
+ * the last write t ago with t exponential of rate w, so 1 - E[P(fresh at t)]. */
+double ekv_kv_stale_ratio(const ekv_kv_model_t *m, double w);
+
 #endif
