@@ -878,6 +878,8 @@ void ekv_coord_config_defaults(ekv_coord_config_t *cfg)
     cfg->max_queued = COORD_MAX_QUEUED;
     cfg->catchup_bytes_per_s = 128 * 1024 * 1024;
     cfg->time_scale = 1.0;
+    cfg->pub_rate_kbps = 100000;
+    cfg->pub_recov_ms = 1000;
 }
 
 static int bind_socket(void *sock, const char *ep, char *bound, size_t blen, char *errbuf,
@@ -900,6 +902,14 @@ static int open_sockets(ekv_coord_t *c, char *errbuf, size_t errlen)
     int linger = 0, hwm = c->cfg.pub_hwm;
     zmq_setsockopt(c->pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(c->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    /* Over PGM (epgm://, UDP multicast) one send reaches every PoP. The rate caps what PGM
+     * sends and, times the recovery interval, sizes the window a NAK can still repair from;
+     * what falls out of it is found by the PoPs' gap detection and caught up over TCP. ZeroMQ's
+     * default rate, 100 kbit/s, would pace a burst of changes to a crawl. */
+    if (!strncmp(c->cfg.pub_endpoint, "epgm://", 7) || !strncmp(c->cfg.pub_endpoint, "pgm://", 6)) {
+        zmq_setsockopt(c->pub, ZMQ_RATE, &c->cfg.pub_rate_kbps, sizeof(int));
+        zmq_setsockopt(c->pub, ZMQ_RECOVERY_IVL, &c->cfg.pub_recov_ms, sizeof(int));
+    }
     zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
     /* A peer sending a frame larger than any valid request is disconnected by ZeroMQ before
      * the frame is buffered whole. */

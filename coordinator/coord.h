@@ -44,6 +44,8 @@ typedef struct {
     int64_t catchup_bytes_per_s; /* pace of catch-up replies; beyond it: BUSY */
     int api_rate_limit; /* REST API requests per 5 minutes (the account's limit); 0 = off */
     double time_scale;  /* simulated durations run this many times faster: expirations */
+    int pub_rate_kbps;  /* epgm PUB: PGM rate limit; it also sizes the repair window */
+    int pub_recov_ms;   /* epgm PUB: how long sent data stays repairable */
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

@@ -20,7 +20,7 @@
 typedef struct {
     const char *data, *pub, *router, *http, *api_token, *account_id, *ready_file;
     long heartbeat_ms, write_rate_limit, log_keep, log_max_age, sweep_ms;
-    long max_queued, catchup_rate;
+    long max_queued, catchup_rate, pub_rate_kbps, pub_recovery_ms;
     ekv_http_opts_t limits; /* the HTTP guard's */
     long api_rate_limit;
     double time_scale;
@@ -67,6 +67,11 @@ static const ekv_opt_t table[] = {
      .help = "RocksDB folder (created if missing; required)"},
     {"pub", EKV_OPT_STRING, O(pub), "ENDPOINT", .help = "ZeroMQ PUB endpoint"},
     {"router", EKV_OPT_STRING, O(router), "ENDPOINT", .help = "ZeroMQ ROUTER endpoint"},
+    {"pub-rate-kbps", EKV_OPT_INT, O(pub_rate_kbps), "N",
+     .help = "with an epgm:// PUB: PGM rate limit, kbit/s", .min = 1, .max = 10000000},
+    {"pub-recovery-ms", EKV_OPT_INT, O(pub_recovery_ms), "N",
+     .help = "with an epgm:// PUB: how long sent changes stay\nrepairable", .min = 1,
+     .max = 600000},
     {"http", EKV_OPT_STRING, O(http), "HOST:PORT", .help = "HTTP listener; port 0: any free port",
      .check = check_hostport},
     {"durability", EKV_OPT_ENUM, O(durability), "MODE", .help = "when a write is acknowledged",
@@ -135,6 +140,8 @@ static void opts_defaults(opts_t *o)
         .api_rate_limit = d.api_rate_limit,
         .time_scale = d.time_scale,
         .catchup_rate = (long)d.catchup_bytes_per_s,
+        .pub_rate_kbps = d.pub_rate_kbps,
+        .pub_recovery_ms = d.pub_recov_ms,
     };
     ekv_http_opts_defaults(&o->limits);
     snprintf(o->http_default, sizeof o->http_default, "%s:%d", d.http_host, d.http_port);
@@ -150,6 +157,8 @@ static void configure(const opts_t *o, ekv_coord_config_t *cfg, ekv_http_limits_
     cfg->data_dir = o->data;
     cfg->pub_endpoint = o->pub;
     cfg->router_endpoint = o->router;
+    cfg->pub_rate_kbps = (int)o->pub_rate_kbps;
+    cfg->pub_recov_ms = (int)o->pub_recovery_ms;
     ekv_args_hostport(o->http, host, hlen, &cfg->http_port); /* checked while parsing */
     cfg->http_host = host;
     cfg->durability = (ekv_store_durability_t)o->durability;

@@ -23,7 +23,7 @@ typedef struct {
     const char *name, *http, *pub, *router, *jitter, *ns, *ready_file, *serve, *tier;
     double delay_ms, loss, rto_ms, time_scale, refresh_late, tier_delay_ms;
     long seed, coordinator_timeout_ms, cache_mb, min_cache_ttl, origin_timeout_ms;
-    long refresh_hot_reads, tier_cache_ttl;
+    long refresh_hot_reads, tier_cache_ttl, pub_rate_kbps, pub_recovery_ms;
     ekv_http_opts_t limits; /* the HTTP guard's */
     int policy, verbose, role, purge_on_write;
 } opts_t;
@@ -56,6 +56,10 @@ static const ekv_opt_t table[] = {
      .check = check_hostport},
     {"pub", EKV_OPT_STRING, O(pub), "ENDPOINT", .help = "coordinator PUB"},
     {"router", EKV_OPT_STRING, O(router), "ENDPOINT", .help = "coordinator ROUTER"},
+    {"pub-rate-kbps", EKV_OPT_INT, O(pub_rate_kbps), "N",
+     .help = "with an epgm:// PUB: the coordinator's PGM rate,\nkbit/s", .min = 1, .max = 10000000},
+    {"pub-recovery-ms", EKV_OPT_INT, O(pub_recovery_ms), "N",
+     .help = "with an epgm:// PUB: the coordinator's recovery\ninterval", .min = 1, .max = 600000},
     {"delay-ms", EKV_OPT_DOUBLE, O(delay_ms), "MS", .help = "one-way link delay to the coordinator",
      .dmax = 600000},
     {"jitter", EKV_OPT_STRING, O(jitter), "SPEC",
@@ -138,6 +142,9 @@ static void opts_defaults(opts_t *o)
         .tier_delay_ms = (double)d.tier_link.delay_us / 1000.0,
         .tier_cache_ttl = (long)d.tier_cache_ttl,
         .purge_on_write = d.purge_on_write,
+        /* The coordinator's defaults (coordinator/coord.c): the receive window matches. */
+        .pub_rate_kbps = 100000,
+        .pub_recovery_ms = 1000,
     };
     ekv_http_opts_defaults(&o->limits);
 }
@@ -152,6 +159,8 @@ static void configure(const opts_t *o, ekv_node_config_t *cfg, ekv_http_limits_t
     cfg->http_host = host;
     cfg->pub_endpoint = o->pub;
     cfg->router_endpoint = o->router;
+    cfg->pub_rate_kbps = (int)o->pub_rate_kbps;
+    cfg->pub_recovery_ms = (int)o->pub_recovery_ms;
     cfg->link.delay_us = (int64_t)llround(o->delay_ms * 1000.0);
     ekv_link_parse_jitter(o->jitter, &cfg->link); /* checked while parsing */
     cfg->link.loss = o->loss;

@@ -32,6 +32,8 @@ typedef struct {
     int http_port;               /* 0 = ephemeral */
     const char *pub_endpoint;    /* coordinator PUB */
     const char *router_endpoint; /* coordinator ROUTER */
+    int pub_rate_kbps;           /* epgm/pgm SUB: as the coordinator's (sizes the repair window) */
+    int pub_recovery_ms;         /* epgm/pgm SUB: as the coordinator's; 0 (both): ZeroMQ's */
     ekv_link_model_t link;       /* one-way delay, jitter, loss: simulated time */
     uint64_t seed;               /* seed of the link's random draws */
     double time_scale;           /* simulated durations are divided by this (>= 0.001) */

@@ -273,6 +273,13 @@ int node_link_open(ekv_node_t *n, char *errbuf, size_t errlen)
     zmq_setsockopt(n->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(n->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "", 0);
+    /* Over PGM a receiver keeps a window of rate x recovery interval to repair losses from
+     * (by NAK); it should match the sender's. Losses beyond it show as a sequence gap. */
+    const char *ep = n->cfg.pub_endpoint;
+    if ((!strncmp(ep, "epgm://", 7) || !strncmp(ep, "pgm://", 6)) && n->cfg.pub_rate_kbps > 0) {
+        zmq_setsockopt(n->sub, ZMQ_RATE, &n->cfg.pub_rate_kbps, sizeof(int));
+        zmq_setsockopt(n->sub, ZMQ_RECOVERY_IVL, &n->cfg.pub_recovery_ms, sizeof(int));
+    }
     if (zmq_connect(n->sub, n->cfg.pub_endpoint) != 0 ||
         zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
         snprintf(errbuf, errlen, "cannot connect to %s / %s: %s", n->cfg.pub_endpoint,
