@@ -1,9 +1,14 @@
 /* launch: starting, recording and stopping a topology (see launch.h). */
 #include "launch.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <jansson.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -12,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -115,11 +122,32 @@ static void stop_all(ekv_state_t *st)
         ;
 }
 
-static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
+/* The --pub-rate-kbps and --pub-recovery-ms arguments every daemon gets with an epgm PUB:
+ * PoPs and tiers keep the coordinator's repair window. */
+typedef struct {
+    char rate[16], recovery[16];
+} pgm_args_t;
+
+static int is_epgm(const char *endpoint)
+{
+    return !strncmp(endpoint, "epgm://", 7);
+}
+
+static void pgm_args(const ekv_topo_t *t, pgm_args_t *a)
+{
+    snprintf(a->rate, sizeof a->rate, "%d", t->coord.transport.rate_kbps);
+    snprintf(a->recovery, sizeof a->recovery, "%d", t->coord.transport.recovery_ms);
+}
+
+/* Starts the coordinator publishing on epgm endpoint pub, or on TCP when pub is NULL (the
+ * topology's pub_port, else any). quiet: a failure is the caller's to explain. */
+static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, int quiet)
 {
     const ekv_topo_coord_t *c = &t->coord;
     char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32],
         hb[32], dur[sizeof c->durability], scale[32], api[32];
+    pgm_args_t pa;
+    pgm_args(t, &pa);
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -127,6 +155,8 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
     snprintf(router, sizeof router, "tcp://%s:%s", c->host, c->router_port ? "" : "*");
     if (c->pub_port)
         snprintf(pub, sizeof pub, "tcp://%s:%d", c->host, c->pub_port);
+    if (epgm)
+        snprintf(pub, sizeof pub, "%s", epgm);
     if (c->router_port)
         snprintf(router, sizeof router, "tcp://%s:%d", c->host, c->router_port);
     snprintf(http, sizeof http, "%s:%d", c->host, c->http_port);
@@ -168,7 +198,16 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
                     scale,
                     "--api-rate-limit",
                     api,
+                    NULL,
+                    NULL,
+                    NULL,
+                    NULL,
                     NULL};
+    if (is_epgm(pub)) {
+        char **end = argv + sizeof argv / sizeof *argv - 5;
+        end[0] = "--pub-rate-kbps", end[1] = pa.rate;
+        end[2] = "--pub-recovery-ms", end[3] = pa.recovery;
+    }
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
     if (spawn(argv, log, -1, &st->coord) != EKV_OK)
@@ -188,9 +227,218 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st)
             break;
         sleep_ms(20);
     }
+    ekv_proc_stop(&st->coord, 2000);
+    if (quiet)
+        return EKV_EIO;
     fprintf(stderr, "edgekv: the coordinator did not start\n");
     show_log_tail("coordinator");
     return EKV_EIO;
+}
+
+/* ---- epgm: the group's port, and the multicast set-up `up` does when asked ----
+ *
+ * With coordinator.transport.kind epgm the coordinator publishes on
+ * epgm://INTERFACE;GROUP:PORT and every PoP and tier subscribes there. Two topologies on one
+ * group and port would hear each other's changes, so port 0 takes a UDP port no socket holds.
+ * transport.setup turns multicast on at the interface and routes 224.0.0.0/4 through it, but
+ * only in a network namespace of edgekv's own (not pid 1's): on the host's loopback that
+ * route would swallow every multicast the host sends. What it changed is written to
+ * $EDGEKV_HOME/run/multicast and undone by `down` (and when `up` fails). Whatever cannot be
+ * done (no root, the host's namespace, a libzmq without PGM) is said, and the topology runs
+ * on TCP instead. */
+
+static void mcast_path(char *path, size_t len)
+{
+    snprintf(path, len, "%s/run/multicast", ekv_state_dir());
+}
+
+/* 1 when this process shares pid 1's network namespace (the host's, or a container's own). */
+static int host_netns(void)
+{
+    struct stat a, b;
+    return stat("/proc/self/ns/net", &a) == 0 && stat("/proc/1/ns/net", &b) == 0 &&
+           a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* The interface holding IPv4 address addr, into name (IFNAMSIZ bytes); -1 when none does. */
+static int iface_of(const char *addr, char *name)
+{
+    struct in_addr want;
+    struct ifaddrs *ifs;
+    if (inet_pton(AF_INET, addr, &want) != 1 || getifaddrs(&ifs) != 0)
+        return -1;
+    int rc = -1;
+    for (struct ifaddrs *i = ifs; i && rc; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+            ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr == want.s_addr) {
+            snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
+            rc = 0;
+        }
+    freeifaddrs(ifs);
+    return rc;
+}
+
+/* 224.0.0.0/4 through ifname. */
+static void mcast_route(struct rtentry *rt, char *ifname)
+{
+    memset(rt, 0, sizeof *rt);
+    struct sockaddr_in *dst = (struct sockaddr_in *)(void *)&rt->rt_dst;
+    struct sockaddr_in *mask = (struct sockaddr_in *)(void *)&rt->rt_genmask;
+    dst->sin_family = mask->sin_family = AF_INET;
+    dst->sin_addr.s_addr = htonl(0xe0000000u);
+    mask->sin_addr.s_addr = htonl(0xf0000000u);
+    rt->rt_flags = RTF_UP;
+    rt->rt_dev = ifname;
+}
+
+/* Sets (on) or clears the interface's multicast flag. */
+static int mcast_flag(int fd, const char *ifname, int on, int *was_on)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+        return -1;
+    if (was_on)
+        *was_on = !!(ifr.ifr_flags & IFF_MULTICAST);
+    ifr.ifr_flags = (short)(on ? ifr.ifr_flags | IFF_MULTICAST : ifr.ifr_flags & ~IFF_MULTICAST);
+    return ioctl(fd, SIOCSIFFLAGS, &ifr);
+}
+
+/* Undoes what mcast_setup recorded, if anything. */
+static void mcast_undo(void)
+{
+    char path[PATH_MAX], ifname[IFNAMSIZ + 1];
+    int flag = 0, route = 0;
+    mcast_path(path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    int n = fscanf(f, "%16s %d %d", ifname, &flag, &route);
+    fclose(f);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct rtentry rt;
+    mcast_route(&rt, ifname);
+    if (n == 3 && fd >= 0 && route && ioctl(fd, SIOCDELRT, &rt) != 0)
+        fprintf(stderr, "edgekv: cannot remove the 224.0.0.0/4 route through %s: %s\n", ifname,
+                strerror(errno));
+    if (n == 3 && fd >= 0 && flag && mcast_flag(fd, ifname, 0, NULL) != 0)
+        fprintf(stderr, "edgekv: cannot turn multicast off at %s: %s\n", ifname, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+}
+
+/* Turns multicast on at the interface holding addr and routes 224.0.0.0/4 through it, and
+ * records what it changed. -1 with the reason in why when it cannot. */
+static int mcast_setup(const char *addr, char *why, size_t len)
+{
+    char ifname[IFNAMSIZ], path[PATH_MAX];
+    if (host_netns()) {
+        snprintf(why, len,
+                 "transport.setup changes only a network namespace of edgekv's own, and this is "
+                 "the host's (run edgekv under `unshare -n` or `ip netns exec`)");
+        return -1;
+    }
+    if (iface_of(addr, ifname) != 0) {
+        snprintf(why, len, "no interface has the address %s", addr);
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), was_on = 1, routed = 0, failed = 1;
+    struct rtentry rt;
+    mcast_route(&rt, ifname);
+    if (fd < 0 || mcast_flag(fd, ifname, 1, &was_on) != 0)
+        snprintf(why, len, "cannot turn multicast on at %s: %s (needs root)", ifname,
+                 strerror(errno));
+    else if ((routed = ioctl(fd, SIOCADDRT, &rt) == 0) || errno == EEXIST)
+        failed = 0; /* a route there already is not ours to remove */
+    else
+        snprintf(why, len, "cannot route 224.0.0.0/4 through %s: %s (needs root)", ifname,
+                 strerror(errno));
+    if (failed && !was_on && fd >= 0)
+        mcast_flag(fd, ifname, 0, NULL);
+    if (fd >= 0)
+        close(fd);
+    if (failed)
+        return -1;
+    mcast_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s %d %d\n", ifname, !was_on, routed);
+        fclose(f);
+    }
+    return 0;
+}
+
+/* A UDP port no socket holds (PGM's receivers share theirs, so another topology's shows). */
+static int free_udp_port(void)
+{
+    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    for (int tries = 0; tries < 100; tries++) {
+        int port = 20000 + (int)(rand_r(&seed) % 40000), ok = 0;
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        if (fd >= 0) {
+            ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+            close(fd);
+        }
+        if (ok)
+            return port;
+    }
+    return 0;
+}
+
+/* The epgm endpoint to publish on, after the set-up asked for; NULL (said why) for TCP. */
+static const char *choose_epgm(const ekv_topo_t *t, char *ep, size_t len)
+{
+    const ekv_topo_transport_t *tr = &t->coord.transport;
+    char why[300] = "";
+    if (strcmp(tr->kind, "epgm") != 0)
+        return NULL;
+    int port = tr->port ? tr->port : free_udp_port();
+    if (port == 0)
+        snprintf(why, sizeof why, "no free UDP port for the group");
+    else if (tr->setup)
+        mcast_setup(tr->interface, why, sizeof why);
+    if (why[0]) {
+        fprintf(stderr, "edgekv: cannot publish over epgm: %s; staying on TCP\n", why);
+        return NULL;
+    }
+    snprintf(ep, len, "epgm://%s;%s:%d", tr->interface, tr->group, port);
+    return ep;
+}
+
+/* The line of the coordinator's log that says it could not bind its epgm PUB, into why. */
+static int epgm_refused(char *why, size_t len)
+{
+    char path[PATH_MAX], *text;
+    size_t n;
+    snprintf(path, sizeof path, "%s/logs/coordinator.log", ekv_state_dir());
+    if (ekv_file_read(path, 1 << 20, &text, &n) != EKV_OK)
+        return 0;
+    char *at = strstr(text, "cannot bind epgm://");
+    if (at)
+        snprintf(why, len, "%.*s", (int)strcspn(at, "\n"), at);
+    free(text);
+    return at != NULL;
+}
+
+/* Starts the coordinator on the topology's transport; when its libzmq cannot publish over
+ * epgm, says so and starts it on TCP. */
+static int start_coord_on(const ekv_topo_t *t, ekv_state_t *st)
+{
+    char ep[160], why[300];
+    const char *epgm = choose_epgm(t, ep, sizeof ep);
+    if (!epgm || start_coord(t, st, epgm, 1) == EKV_OK)
+        return epgm ? EKV_OK : start_coord(t, st, NULL, 0);
+    if (!epgm_refused(why, sizeof why)) {
+        fprintf(stderr, "edgekv: the coordinator did not start\n");
+        show_log_tail("coordinator");
+        return EKV_EIO;
+    }
+    fprintf(stderr, "edgekv: cannot publish over epgm (%s); staying on TCP\n", why);
+    mcast_undo();
+    return start_coord(t, st, NULL, 0);
 }
 
 /* A PoP's or tier's command line and the buffers it points into. */
@@ -198,7 +446,8 @@ typedef struct {
     char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
         rto[32], seed[32], minttl[32], jitter[48], cto[32], tier_delay[32], tier_ttl[32],
         serve[160];
-    char *argv[48];
+    pgm_args_t pgm;
+    char *argv[52];
     int argc;
     int cpu; /* -1: any */
 } pop_cmd_t;
@@ -259,6 +508,10 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     memcpy(c->argv, argv, sizeof argv);
     c->argc = (int)(sizeof argv / sizeof *argv) - 1;
     c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
+    if (is_epgm(st->pub)) {
+        pgm_args(t, &c->pgm);
+        cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);
+    }
     /* Its reads go through its tier (started and recorded before the PoPs). */
     const ekv_topo_tier_t *tier = ekv_topo_pop_tier(t, tp);
     p->tier[0] = '\0';
@@ -311,6 +564,10 @@ static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, c
             "--coordinator-timeout-ms", c->cto, NULL);
     if (t->tier_purge_on_write)
         cmd_add(c, "--purge-on-write", NULL);
+    if (is_epgm(st->pub)) {
+        pgm_args(t, &c->pgm);
+        cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);
+    }
     /* Spread after the PoPs' CPUs. */
     c->cpu = t->pin_cpus ? ekv_cpu_spread(t->npops + i) : -1;
 }
@@ -554,7 +811,7 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     st->npops = t->npops;
     st->tiers = ekv_calloc(t->ntiers + 1, sizeof *st->tiers);
     st->ntiers = t->ntiers;
-    int rc = start_coord(t, st);
+    int rc = start_coord_on(t, st);
     /* The tiers first: each PoP is told its tier's endpoint, which a tier learns at binding. */
     if (rc == EKV_OK)
         rc = start_tiers(t, st);
@@ -568,6 +825,7 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
         rc = ekv_state_save(st);
     if (rc != EKV_OK) {
         stop_all(st);
+        mcast_undo();
         free(st->pops);
         st->pops = NULL;
         free(st->tiers);
@@ -579,6 +837,7 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
 void ekv_launch_stop(ekv_state_t *st)
 {
     stop_all(st);
+    mcast_undo();
     ekv_state_remove();
     free(st->pops);
     st->pops = NULL;
@@ -631,7 +890,7 @@ int ekv_launch_restart_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st)
 int ekv_launch_restart_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
     ekv_proc_stop(&st->coord, 5000);
-    int rc = start_coord(t, st);
+    int rc = start_coord(t, st, NULL, 0); /* on the recorded PUB, TCP or epgm */
     if (rc == EKV_OK)
         ekv_state_save(st);
     return rc;
@@ -660,6 +919,8 @@ int ekv_cmd_up(int argc, char **argv)
             printf(" and %zu tier%s", st.ntiers, st.ntiers == 1 ? "" : "s");
         printf(" up in %.1f s; state in %s (stop with `edgekv down`)\n", (ekv_mono_us() - t0) / 1e6,
                ekv_state_dir());
+        if (is_epgm(st.pub))
+            printf("changes and heartbeats published on %s\n", st.pub);
         free(st.pops);
         free(st.tiers);
     }
@@ -696,8 +957,10 @@ int ekv_cmd_down(int argc, char **argv)
         left += ekv_proc_alive(&st->pops[i]);
     for (size_t i = 0; i < st->ntiers; i++)
         left += ekv_proc_alive(&st->tiers[i]);
-    if (left == 0)
+    if (left == 0) {
+        mcast_undo();
         ekv_state_remove();
+    }
     printf("edgekv: stopped %zu processes%s\n", running - left, left ? " (some remain!)" : "");
     ekv_state_destroy(&st);
     return left ? 1 : 0;

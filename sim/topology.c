@@ -38,6 +38,48 @@ static int known_durability(const char *d)
     return !strcmp(d, "fsync") || !strcmp(d, "wal") || !strcmp(d, "none");
 }
 
+/* coordinator.transport: tcp, or epgm on a multicast group of a loopback interface. */
+static int load_transport(yc_ctx_t *c, yaml_node_t *n, ekv_topo_transport_t *tr)
+{
+    yaml_node_pair_t *p = NULL, *end = NULL;
+    if (yc_pairs(c, n, "coordinator.transport", &p, &end))
+        return -1;
+    struct in_addr a;
+    double d;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
+        if (!strcmp(key, "kind")) {
+            if (!yc_string(c, v, "transport.kind", tr->kind, sizeof tr->kind) &&
+                strcmp(tr->kind, "tcp") != 0 && strcmp(tr->kind, "epgm") != 0)
+                yc_problem(c, v, "transport.kind: '%s' is not one of tcp, epgm", tr->kind);
+        } else if (!strcmp(key, "group")) {
+            if (!yc_string(c, v, "transport.group", tr->group, sizeof tr->group) &&
+                (inet_pton(AF_INET, tr->group, &a) != 1 || (ntohl(a.s_addr) >> 28) != 0xe))
+                yc_problem(c, v, "transport.group: '%s' is not multicast (224.0.0.0/4)", tr->group);
+        } else if (!strcmp(key, "port"))
+            yc_port(c, v, "transport.port", &tr->port);
+        else if (!strcmp(key, "interface")) {
+            if (!yc_string(c, v, "transport.interface", tr->interface, sizeof tr->interface) &&
+                (inet_pton(AF_INET, tr->interface, &a) != 1 || !is_loopback(tr->interface)))
+                yc_problem(c, v, "transport.interface: '%s' is not loopback (127.0.0.0/8)",
+                           tr->interface);
+        } else if (!strcmp(key, "rate_kbps")) {
+            if (!yc_number(c, v, "transport.rate_kbps", 1000, 10000000, &d))
+                tr->rate_kbps = (int)d;
+        } else if (!strcmp(key, "recovery_ms")) {
+            if (!yc_number(c, v, "transport.recovery_ms", 10, 600000, &d))
+                tr->recovery_ms = (int)d;
+        } else if (!strcmp(key, "setup"))
+            yc_bool(c, v, "transport.setup", &tr->setup);
+        else
+            yc_problem(c, k, "coordinator.transport: unknown field '%s'", key);
+    }
+    if (!c->failed && !strcmp(tr->kind, "epgm") && !tr->group[0])
+        yc_problem(c, n, "coordinator.transport: epgm needs a group (e.g. 239.192.0.1)");
+    return c->failed ? -1 : 0;
+}
+
 static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
 {
     yaml_node_pair_t *p = NULL, *end = NULL;
@@ -74,7 +116,9 @@ static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
                 !known_durability(co->durability))
                 yc_problem(c, v, "coordinator.durability: '%s' is not one of fsync, wal, none",
                            co->durability);
-        } else
+        } else if (!strcmp(key, "transport"))
+            load_transport(c, v, &co->transport);
+        else
             yc_problem(c, k, "coordinator: unknown field '%s'", key);
     }
     return c->failed ? -1 : 0;
@@ -351,6 +395,10 @@ static void set_defaults(ekv_topo_t *t)
     strcpy(t->coord.host, "127.0.0.1");
     t->coord.heartbeat_ms = 100;
     strcpy(t->coord.durability, "fsync");
+    strcpy(t->coord.transport.kind, "tcp");
+    strcpy(t->coord.transport.interface, "127.0.0.1");
+    t->coord.transport.rate_kbps = 100000; /* the daemons' defaults */
+    t->coord.transport.recovery_ms = 1000;
     strcpy(t->policy, "push");
     t->cache_ttl = 60;
     t->cache_mb = 64;

@@ -44,6 +44,19 @@ typedef struct {
     int line;
 } ekv_topo_tier_t;
 
+/* How the coordinator publishes changes and heartbeats (coordinator.transport,
+ * docs/topology.md): over TCP, one connection and one send per PoP and tier, or over epgm
+ * (PGM in UDP multicast), one send for all. Requests, replies and catch-up stay on TCP. */
+typedef struct {
+    char kind[8];       /* tcp | epgm */
+    char group[16];     /* epgm: IPv4 multicast group, 224.0.0.0/4 */
+    int port;           /* epgm: the group's port; 0 = one picked at `edgekv up` */
+    char interface[16]; /* epgm: address of the interface to send and receive on (loopback) */
+    int rate_kbps;      /* epgm: PGM rate limit; with recovery_ms it sizes the repair window */
+    int recovery_ms;    /* epgm: how long a lost packet can still be repaired */
+    int setup;          /* epgm: 1 = `up` enables multicast on the interface, `down` undoes it */
+} ekv_topo_transport_t;
+
 typedef struct {
     char city[128];
     char iata[8];
@@ -53,6 +66,8 @@ typedef struct {
     double heartbeat_ms; /* real ms between heartbeats; PoPs give up after max(1 s, 3 missed) */
     char durability[16]; /* fsync | wal | none: when a write is acknowledged (--durability) */
     double api_rate_limit; /* REST API requests per 5 simulated minutes; 0 = off */
+    /* PUB's transport (changes and heartbeats) */
+    ekv_topo_transport_t transport;
 } ekv_topo_coord_t;
 
 typedef struct {
