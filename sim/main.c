@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ekv_fdlimit.h"
+#include "dev.h"
 #include "faults.h"
 #include "launch.h"
 #include "look.h"
@@ -39,6 +40,9 @@ static void usage(FILE *f)
             "  watch KEY [--from POP] [--value V]\n"
             "                       write KEY and watch each PoP and tier get it, then serve\n"
             "                       it, live\n"
+            "  dev [--config FILE] [--pop NAME]... [--port BASE]\n"
+            "                       run your Worker (wrangler configuration) in workerd at\n"
+            "                       PoPs of the running world; reloads on save\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -75,6 +79,8 @@ int main(int argc, char **argv)
         return ekv_cmd_fault(argc - 1, argv + 1);
     if (!strcmp(cmd, "watch"))
         return ekv_cmd_watch(argc - 1, argv + 1);
+    if (!strcmp(cmd, "dev"))
+        return ekv_cmd_dev(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;
