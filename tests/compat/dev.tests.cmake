@@ -1,0 +1,9 @@
+# Issue 28's `edgekv dev` (dev_test.sh): unmodified Workers (ES modules, service-worker syntax,
+# TypeScript) in workerd at PoPs of the shipped kv world, staleness at a second PoP until its
+# cacheTtl, request.cf, reload on save, Ctrl-C, and every bad input's message. It needs Node.js
+# and npm packages (installed on first use), like the other compat tests, and times cache
+# lifetimes: it runs alone.
+add_test(NAME compat.dev
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/compat/dev_test.sh ${CMAKE_BINARY_DIR}/bin
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(compat.dev PROPERTIES LABELS compat TIMEOUT 600 RUN_SERIAL TRUE)
