@@ -8,6 +8,7 @@
 #include "ekv_fdlimit.h"
 #include "dev.h"
 #include "faults.h"
+#include "kvcli.h"
 #include "launch.h"
 #include "look.h"
 #include "probe.h"
@@ -26,6 +27,9 @@ static void usage(FILE *f)
             "                       PoP and tier, when it arrived and when reads first got it\n"
             "  look KEY [--ns NS] [--json]\n"
             "                       what every PoP and tier would serve for KEY now\n"
+            "  kv namespace|key|bulk VERB [...] [--pop NAME]\n"
+            "                       wrangler 4's `kv` commands against the running world (the\n"
+            "                       REST API, or one PoP's view with --pop); `edgekv kv help`\n"
             "  down                 stop everything that `up` started\n"
             "  run EXPERIMENT [--topology FILE] [--out DIR] [--check]\n"
             "                       run an experiment (sim/experiments/) for each of its\n"
@@ -69,6 +73,8 @@ int main(int argc, char **argv)
         return ekv_cmd_probe(argc - 1, argv + 1);
     if (!strcmp(cmd, "look"))
         return ekv_cmd_look(argc - 1, argv + 1);
+    if (!strcmp(cmd, "kv"))
+        return ekv_cmd_kv(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return ekv_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))
