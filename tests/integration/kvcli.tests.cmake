@@ -1,0 +1,8 @@
+# `edgekv kv`, wrangler 4's kv commands (kvcli_test.sh): every verb against the REST API with
+# wrangler's lines, JSON and errors; --pop b serving the old value until its cacheTtl while the
+# central get is new; bulk round trips; bad flags, unknown namespace, binding or PoP, missing
+# file, wrangler.toml. It times a cache lifetime: it runs alone.
+add_test(NAME integration.kvcli
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/kvcli_test.sh
+                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.kvcli PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
