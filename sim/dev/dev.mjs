@@ -317,6 +317,9 @@ function connects(port) {
     });
 }
 
+const SETPRIV = (process.env.PATH || "").split(":").map((d) => path.join(d, "setpriv"))
+    .find((f) => { try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; } });
+
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 // One workerd process: started on the config in dir, ready when every socket accepts. Its
@@ -325,9 +328,12 @@ class Workerd {
     constructor(bin, dir) {
         this.tail = [];
         this.exited = null;
-        this.proc = spawn(bin, ["serve", path.join(dir, "config.capnp"), "--verbose"], {
-            stdio: ["ignore", "inherit", "pipe"],
-        });
+        const args = ["serve", path.join(dir, "config.capnp"), "--verbose"];
+        // setpriv (util-linux) asks the kernel to TERM workerd when we die, even by SIGKILL,
+        // so nothing is left running; it execs workerd, so the pid is workerd's.
+        const [cmd, argv] = SETPRIV ? [SETPRIV, ["--pdeathsig", "TERM", "--", bin, ...args]]
+            : [bin, args];
+        this.proc = spawn(cmd, argv, { stdio: ["ignore", "inherit", "pipe"] });
         this.proc.stderr.on("data", (d) => {
             process.stderr.write(d);
             this.tail.push(...String(d).split("\n").filter(Boolean));

@@ -12,7 +12,7 @@
 #              cacheTtl, then the new one; an edit of an imported file is served after the
 #              reload, a broken edit keeps the running version; Ctrl-C stops workerd, exit 0;
 #   flags      (service-worker syntax, wrangler.json, preview_id) at ams with --port BASE;
-#   sessions   (TypeScript, wrangler.jsonc) at fra.
+#   sessions   (TypeScript, wrangler.jsonc) at fra; a SIGKILLed edgekv dev takes workerd along.
 # Needs Node.js >= 20 (scripts/lib/node.sh); `edgekv dev` installs its npm packages on first
 # use. Everything is stopped by pid; nothing is killed by name.
 set -euo pipefail
@@ -255,8 +255,18 @@ token=$(curl -sS --max-time 10 -X POST "$FRA/login?user=grace")
 [[ "$token" =~ ^[0-9a-f-]{36}$ ]] || devfail "login: '$token'"
 get "$FRA/me?token=$token"
 [ "$BODY" = "user grace" ] || devfail "session: '$BODY'"
-stop_dev session
 pass "TypeScript (wrangler.jsonc): a session stored and read at fra"
+# Killed outright (no Ctrl-C handler runs), edgekv dev still takes workerd with it.
+kill -9 "$DEV_PID"
+wait "$DEV_PID" 2>/dev/null || true
+for _ in $(seq 1 50); do
+    gone "$WORKERD_PID" && break
+    sleep 0.1
+done
+gone "$WORKERD_PID" || devfail "workerd $WORKERD_PID outlived a SIGKILLed edgekv dev"
+rm -rf "${TMPDIR:?}"/edgekv-dev-* # only the temporary folder stays behind
+nothing_left
+pass "SIGKILL: workerd $WORKERD_PID stopped with edgekv dev"
 
 expect_down "$H/state.json"
 echo "$PASSED passed, 0 failed"
