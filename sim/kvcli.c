@@ -684,7 +684,9 @@ static int get_batch(kv_ctx_t *c, json_t *batch, json_t *values)
         rc = kv_pop(c, "POST", "/bulk/get", NULL, text, strlen(text), &r);
         if (rc == 0 && r.status != 200)
             rc = kv_pop_failed(c, "POST", "/bulk/get", &r);
-        if (rc == 0 && !json_is_object(got = json_loadb(r.body, r.len, 0, NULL)))
+        if (rc == 0)
+            got = json_loadb(r.body, r.len, 0, NULL);
+        if (rc == 0 && !json_is_object(got)) /* a macro: its argument is read twice */
             rc = kv_error("PoP %s answered a bulk get with no JSON object", c->pop->name);
         kv_reply_fini(&r);
         free(text);

@@ -137,8 +137,9 @@ static int ns_from_binding(const kv_ctx_t *c, const kv_args_t *a, const char **i
         return -1;
     }
     const json_t *scope = c->conf;
-    if (a->env &&
-        !json_is_object(scope = json_object_get(json_object_get(c->conf, "env"), a->env))) {
+    if (a->env) /* wrangler: kv_namespaces are not inherited, an environment names its own */
+        scope = json_object_get(json_object_get(c->conf, "env"), a->env);
+    if (!json_is_object(scope)) {
         snprintf(err, n, "No environment \"%s\" in %s (its \"env\" object).", a->env, c->conf_path);
         return -1;
     }

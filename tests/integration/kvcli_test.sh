@@ -79,15 +79,20 @@ grep -qx '  namespace not found \[code: 10013\]' "$H/err" || fail "deleted names
 pass "namespace create, list, rename, delete: wrangler's lines, JSON and errors"
 
 # ---- key put, get, list, delete through the REST API ---------------------------------------
+U=0123456789abcdef0123456789abcdef # a namespace nobody created
 cat >wrangler.jsonc <<EOF
 // the user's Worker, as wrangler 4 writes it
 {
   "name": "prefs", /* JSONC: comments and trailing commas */
+  "routes": ["https://prefs.example/*"], // "/*" and "//" in a string are no comments
+  "vars": { "NOTE": "a \\"quoted\\" // string */" },
   "kv_namespaces": [
-    { "binding": "CACHE", "id": "$NS", }, // a URL: http://x.example/ stays
+    { "binding": "CACHE", "id": "$NS", },
   ],
+  "env": { "staging": { "kv_namespaces": [{ "binding": "CACHE", "id": "$U" }] } },
 }
 EOF
+jq -e . wrangler.jsonc >/dev/null 2>&1 && fail "wrangler.jsonc should not be plain JSON"
 ok key put k v1 --binding CACHE
 out_is "Resource location: remote
 Writing the value \"v1\" to key \"k\" on namespace $NS."
@@ -211,7 +216,7 @@ jq -e '.values == {"p1": null, "p2": null}' <(sed '/^$/,$d' "$H/out") >/dev/null
 pass "bulk put, get, delete round trips, centrally and through a PoP"
 
 # ---- errors ---------------------------------------------------------------------------------
-U=0123456789abcdef0123456789abcdef
+refused "namespaces/$U/keys\\) failed" key list --binding CACHE --env staging
 refused "^✘ \[ERROR\] A request to the Cloudflare API \(/accounts/edgekv/storage/kv/namespaces/$U/bulk\) failed\.\$" \
     bulk put items.json --namespace-id $U
 grep -qx '  namespace not found \[code: 10013\]' "$H/err" || fail "unknown ns: $(cat "$H/err")"
