@@ -738,25 +738,17 @@ static int bulk_get(kv_ctx_t *c, const kv_args_t *a)
 static const verb_t VERBS[] = {
     {"namespace", "create", 1, 1, 0, " preview binding ", ns_create, "namespace create NAME"},
     {"namespace", "list", 0, 0, 0, " ", ns_list, "namespace list"},
-    {"namespace", "delete", 0, 0, 1, NS_FLAGS, ns_delete,
-     "namespace delete --binding NAME | --namespace-id ID"},
+    {"namespace", "delete", 0, 0, 1, NS_FLAGS, ns_delete, "namespace delete NS"},
     {"namespace", "rename", 0, 1, 0, " namespace-id new-name ", ns_rename,
      "namespace rename [OLD_NAME] [--namespace-id ID] --new-name NEW_NAME"},
     {"key", "put", 1, 2, 1, NS_FLAGS "ttl expiration metadata path ", key_put,
-     "key put KEY [VALUE] (--binding NAME | --namespace-id ID) [--path FILE] [--metadata JSON] "
-     "[--ttl S] [--expiration T]"},
-    {"key", "get", 1, 1, 1, NS_FLAGS "text ", key_get,
-     "key get KEY (--binding NAME | --namespace-id ID) [--text]"},
-    {"key", "list", 0, 0, 1, NS_FLAGS "prefix ", key_list,
-     "key list (--binding NAME | --namespace-id ID) [--prefix P]"},
-    {"key", "delete", 1, 1, 1, NS_FLAGS, key_delete,
-     "key delete KEY (--binding NAME | --namespace-id ID)"},
-    {"bulk", "put", 1, 1, 1, NS_FLAGS, bulk_put,
-     "bulk put FILE (--binding NAME | --namespace-id ID)"},
-    {"bulk", "delete", 1, 1, 1, NS_FLAGS "force ", bulk_delete,
-     "bulk delete FILE (--binding NAME | --namespace-id ID) [--force]"},
-    {"bulk", "get", 1, 1, 1, NS_FLAGS, bulk_get,
-     "bulk get FILE (--binding NAME | --namespace-id ID)"},
+     "key put KEY [VALUE] NS [--path FILE] [--metadata JSON] [--ttl S] [--expiration T]"},
+    {"key", "get", 1, 1, 1, NS_FLAGS "text ", key_get, "key get KEY NS [--text]"},
+    {"key", "list", 0, 0, 1, NS_FLAGS "prefix ", key_list, "key list NS [--prefix P]"},
+    {"key", "delete", 1, 1, 1, NS_FLAGS, key_delete, "key delete KEY NS"},
+    {"bulk", "put", 1, 1, 1, NS_FLAGS, bulk_put, "bulk put FILE NS"},
+    {"bulk", "delete", 1, 1, 1, NS_FLAGS "force ", bulk_delete, "bulk delete FILE NS [--force]"},
+    {"bulk", "get", 1, 1, 1, NS_FLAGS, bulk_get, "bulk get FILE NS"},
 };
 #define NVERBS (sizeof VERBS / sizeof VERBS[0])
 
@@ -765,8 +757,9 @@ static void usage(FILE *f)
     fprintf(f, "usage: edgekv kv COMMAND [--pop NAME] [--config FILE] [--env ENV]\n");
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(f, "  %s\n", VERBS[i].usage);
-    fprintf(f, "Against the coordinator's REST API; --pop NAME reads and writes through that PoP "
-               "(its cached view). See docs/kv-cli.md.\n");
+    fprintf(f, "NS is --binding NAME (through wrangler.json or wrangler.jsonc, --preview for its\n"
+               "preview_id) or --namespace-id ID. Against the coordinator's REST API; with --pop\n"
+               "NAME through that PoP's binding, its cached view. See docs/kv-cli.md.\n");
 }
 
 static int usage_error(const verb_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -779,7 +772,8 @@ static int usage_error(const verb_t *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "usage: edgekv kv %s\n", v->usage);
+    fprintf(stderr, "usage: edgekv kv %s%s\n", v->usage,
+            v->needs_ns ? "\n  NS: --binding NAME | --namespace-id ID" : "");
     return kv_error("%s", msg);
 }
 

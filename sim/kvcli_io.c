@@ -235,8 +235,8 @@ static void api_error(const kv_ctx_t *c, const char *path, const ekv_hc_req_t *r
 /* 0, or 1 after an error when the URL does not fit hclient's. */
 static int rest_url(const kv_ctx_t *c, char *url, size_t n, const char *path, const char *query)
 {
-    int w = snprintf(url, n, "%s/client/v4/accounts/%s/storage/kv/namespaces%s%s",
-                     c->st->coord.url, c->account, path, query ? query : "");
+    int w = snprintf(url, n, "%s/client/v4/accounts/%s/storage/kv/namespaces%s%s", c->st->coord.url,
+                     c->account, path, query ? query : "");
     if (w < 0 || (size_t)w >= n)
         return kv_error("The request to %s is too long for edgekv's HTTP client", path);
     return 0;
