@@ -38,11 +38,12 @@ function position(text, offset) {
     return { line, column: offset - before.lastIndexOf("\n") };
 }
 
-// Where a TOML key or table is first written: the line of `key =` or `[key]` / `[[key]]`,
+// Where a TOML key or table is first written: the line of `key =`, `[key]`, `[[key]]` or
+// `[key.sub]`,
 // searched in the text (smol-toml gives positions for syntax errors only). 0 when not found.
 function tomlLine(text, key, nth = 0) {
     const esc = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const re = new RegExp(`^\\s*(\\[\\[?\\s*${esc}\\s*\\]\\]?|${esc}\\s*=)`);
+    const re = new RegExp(`^\\s*(\\[\\[?\\s*${esc}\\s*[\\].]|${esc}\\s*=)`);
     const lines = text.split("\n");
     let seen = 0;
     for (let i = 0; i < lines.length; i++) {

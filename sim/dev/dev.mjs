@@ -3,7 +3,7 @@
 //
 // `edgekv dev` (sim/dev.c) hands over the world in EDGEKV_DEV_WORLD (the PoPs' names, cities,
 // URLs, IATA codes and coordinates; the coordinator's REST URL) and becomes this program. It:
-//   1. installs its pinned npm packages (package-lock.json) on first use into a cache folder
+//   1. installs its pinned npm packages (deps.mjs) on first use into a cache folder
 //      keyed by the lock file's hash, so the source tree stays clean and versions never mix;
 //   2. reads the wrangler configuration (config.mjs) and maps each KV binding's id to an edgekv
 //      namespace through the coordinator's REST API, creating the missing ones;
@@ -16,19 +16,16 @@
 //      workerd on the same ports (a broken save keeps the running version and says why).
 // Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops workerd by its pid and exits 0. Every problem the user
 // can fix ends the start with one message and exit 1, before anything runs.
-import { spawn, spawnSync } from "node:child_process";
-import crypto from "node:crypto";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import { DevError, loadConfig } from "./config.mjs";
+import { ensureDeps, loadLibs } from "./deps.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAX_DEFAULT_POPS = 32; // one isolate per PoP and binding: more only when asked by name
 const USAGE = `usage: edgekv dev [--config wrangler.toml|wrangler.json|wrangler.jsonc]
                   [--pop NAME]... [--port BASE]`;
@@ -38,54 +35,6 @@ function say(msg) {
 }
 function warn(msg) {
     process.stderr.write(`edgekv dev: ${msg}\n`);
-}
-
-// ---- npm packages, installed on first use ---------------------------------------------------
-// ${EDGEKV_CACHE:-${XDG_CACHE_HOME:-~/.cache}/edgekv}/dev-HASH, as scripts/lib/node.sh places
-// the cached Node.js. The folder appears whole (npm ci in a temporary sibling, then rename).
-function depsDir() {
-    const root = process.env.EDGEKV_CACHE ||
-        path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "edgekv");
-    const lock = fs.readFileSync(path.join(HERE, "package-lock.json"));
-    const hash = crypto.createHash("sha256").update(lock).digest("hex").slice(0, 12);
-    return path.join(root, `dev-${hash}`);
-}
-
-function ensureDeps() {
-    const dir = depsDir();
-    if (fs.existsSync(path.join(dir, "node_modules", ".package-lock.json"))) return dir;
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    const tmp = fs.mkdtempSync(`${dir}.tmp-`);
-    for (const f of ["package.json", "package-lock.json"]) {
-        fs.copyFileSync(path.join(HERE, f), path.join(tmp, f));
-    }
-    warn(`installing workerd, esbuild and the parsers (first use) into ${dir}`);
-    const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], {
-        cwd: tmp, stdio: ["ignore", 2, 2],
-    });
-    if (r.status !== 0) {
-        fs.rmSync(tmp, { recursive: true, force: true });
-        throw new DevError(`npm ci failed (${r.error ? r.error.message : `status ${r.status}`}): ` +
-            "is the npm registry reachable? scripts/setup installs these ahead of time");
-    }
-    try {
-        fs.renameSync(tmp, dir);
-    } catch {
-        fs.rmSync(tmp, { recursive: true, force: true }); // another edgekv dev won the race
-    }
-    return dir;
-}
-
-async function loadLibs(dir) {
-    const req = createRequire(path.join(dir, "package.json"));
-    const workerd = req("workerd");
-    return {
-        toml: await import(pathToFileURL(req.resolve("smol-toml")).href),
-        jsonc: req("jsonc-parser"),
-        esbuild: req("esbuild"),
-        airports: req("airport-data-js"),
-        workerd: { bin: workerd.default, version: workerd.version, date: workerd.compatibilityDate },
-    };
 }
 
 // ---- the world ------------------------------------------------------------------------------

@@ -7,3 +7,10 @@ add_test(NAME compat.dev
          COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/compat/dev_test.sh ${CMAKE_BINARY_DIR}/bin
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(compat.dev PROPERTIES LABELS compat TIMEOUT 600 RUN_SERIAL TRUE)
+
+# edgekv dev's reading of wrangler configurations (sim/dev/config.test.mjs, node's test runner):
+# each format, and the file:line of every problem. A second or two, no world.
+add_test(NAME compat.dev_config
+         COMMAND ${BASH} -c ". scripts/lib/node.sh && ekv_use_node && node --test sim/dev/config.test.mjs"
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(compat.dev_config PROPERTIES LABELS compat TIMEOUT 300)
