@@ -51,12 +51,45 @@ struct verb {
 
 /* ---- shared steps -------------------------------------------------------------------------- */
 
+static int ns_all(kv_ctx_t *c, json_t **all);
+
+/* `edgekv dev`'s mapping (docs/dev.md): a configured id that is no edgekv namespace stands for
+ * the namespace titled "wrangler:<id>", so --binding finds the data the user's Worker wrote. */
+static int map_like_dev(kv_ctx_t *c)
+{
+    json_t *all, *it;
+    size_t i;
+    char title[100], id[64] = "";
+    if (ns_all(c, &all) != 0)
+        return 1;
+    snprintf(title, sizeof title, "wrangler:%s", c->ns);
+    json_array_foreach(all, i, it)
+    {
+        const char *t = json_string_value(json_object_get(it, "title"));
+        const char *nid = json_string_value(json_object_get(it, "id"));
+        if (nid && !strcmp(nid, c->ns)) {
+            *id = '\0'; /* an edgekv namespace: taken as it is */
+            break;
+        }
+        if (t && nid && !strcmp(t, title))
+            snprintf(id, sizeof id, "%s", nid);
+    }
+    if (*id) {
+        snprintf(c->ns, sizeof c->ns, "%s", id);
+        ekv_look_pct(c->ns_enc, sizeof c->ns_enc, id);
+    }
+    json_decref(all);
+    return 0;
+}
+
 /* Sets c->ns for a key or bulk command; 1 after printing why not. */
 static int need_ns(kv_ctx_t *c, const kv_args_t *a)
 {
     char err[512];
     if (kv_resolve_ns(c, a, err, sizeof err) != 0)
         return kv_error("%s", err);
+    if (a->binding && map_like_dev(c) != 0)
+        return 1;
     if (!c->pop)
         return 0;
     /* A PoP answers "not found" for a namespace nobody created: ask the coordinator first. */
@@ -243,6 +276,8 @@ static int ns_delete(kv_ctx_t *c, const kv_args_t *a)
     puts(REMOTE_LINE);
     if (kv_resolve_ns(c, a, err, sizeof err) != 0)
         return kv_error("Not able to delete namespace.\n%s", err);
+    if (a->binding && map_like_dev(c) != 0)
+        return 1;
     printf("Deleting KV namespace %s.\n", c->ns);
     fflush(stdout);
     snprintf(path, sizeof path, "/%s", c->ns_enc);

@@ -124,6 +124,16 @@ refused "^✘ \[ERROR\] Failed to fetch http://127\.0\.0\.1:[0-9]+/client/v4/acc
     key get k --binding CACHE
 refused '^  Invalid expiration_ttl of 10\. Expiration TTL must be at least 60\. \[code: 10034\]$' \
     key put short v --binding CACHE --ttl 10
+# A Cloudflare id in the configuration is `edgekv dev`'s namespace "wrangler:<id>" (docs/dev.md).
+CF=5d9e0c2f7a8b41c6a3e2f1d0c9b8a7e6
+ok namespace create "wrangler:$CF"
+DEV=$(sed -n '5,$p' "$H/out" | jq -r '.kv_namespaces[0].id')
+echo "{\"kv_namespaces\": [{\"binding\": \"PREFS\", \"id\": \"$CF\"}]}" >dev.json
+ok key put theme dark --binding PREFS --config dev.json
+out_is "Resource location: remote
+Writing the value \"dark\" to key \"theme\" on namespace $DEV."
+ok key get theme --namespace-id "$DEV"
+out_is dark
 pass "key put, get, list, delete: --binding, --path, --metadata, --ttl, --text, wrangler's output"
 
 # ---- --pop: one PoP's view, stale or not ----------------------------------------------------
