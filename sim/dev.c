@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dev.h"
+#include "ekv_mem.h"
 #include "state.h"
 #include "topology.h"
 
@@ -113,9 +114,7 @@ int ekv_cmd_dev(int argc, char **argv)
         return 1;
     }
     /* bash -c SCRIPT bash DIR ARGS...: the script sources node.sh from the same tree. */
-    char **av = calloc((size_t)argc + 6, sizeof *av);
-    if (!av)
-        return 1;
+    char **av = ekv_calloc((size_t)argc + 6, sizeof *av);
     int n = 0;
     av[n++] = "bash";
     av[n++] = "-c";
