@@ -2,7 +2,7 @@
  *
  *   edgekv kv namespace create NAME | list | delete | rename [OLD] --new-name NEW
  *   edgekv kv key put KEY [VALUE] | get KEY | list | delete KEY
- *   edgekv kv bulk put | delete | get FILE
+ *   edgekv kv bulk put | delete | get FILE                   (kvcli_bulk.c)
  *
  * Flags, messages, JSON shapes and exit codes are wrangler 4's (packages/wrangler/src/kv), so
  * a script written for `wrangler kv ... --remote` runs against edgekv with the command renamed:
@@ -24,19 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ekv_err.h"
 #include "ekv_file.h"
-#include "ekv_mem.h"
 #include "kvcli.h"
 #include "kvcli_int.h"
 #include "look.h"
-
-#define BULK_WRITE_BATCH 1000 /* what wrangler sends per bulk write or delete */
-#define BULK_GET_BATCH   100  /* the API's most keys per bulk get */
-#define MAX_FILE         (110u * 1024 * 1024)
-#define REMOTE_LINE      "Resource location: remote"
 
 typedef struct verb verb_t;
 
@@ -82,8 +75,7 @@ static int map_like_dev(kv_ctx_t *c)
     return 0;
 }
 
-/* Sets c->ns for a key or bulk command; 1 after printing why not. */
-static int need_ns(kv_ctx_t *c, const kv_args_t *a)
+int kv_need_ns(kv_ctx_t *c, const kv_args_t *a)
 {
     char err[512];
     if (kv_resolve_ns(c, a, err, sizeof err) != 0)
@@ -100,84 +92,6 @@ static int need_ns(kv_ctx_t *c, const kv_args_t *a)
         return 1;
     json_decref(env);
     return 0;
-}
-
-/* Reads a JSON file as wrangler's parseJSON does; 1 after printing why not. */
-static int read_json_file(const char *path, json_t **out)
-{
-    char *text;
-    size_t len;
-    int rc = ekv_file_read(path, MAX_FILE, &text, &len);
-    if (rc == EKV_ENOTFOUND)
-        return kv_error("Could not read file: %s\n\n  ENOENT: no such file or directory, open "
-                        "'%s'",
-                        path, path);
-    if (rc != EKV_OK)
-        return kv_error("Could not read file: %s", path);
-    json_error_t e;
-    *out = json_loadb(text, len, JSON_DECODE_ANY, &e);
-    free(text);
-    if (!*out)
-        return kv_error("%s:%d:%d: %s", path, e.line, e.column, e.text);
-    return 0;
-}
-
-/* bulk delete and get: an array of strings or of objects with a "name" (what key list prints). */
-static int read_key_file(const char *path, json_t **keys)
-{
-    json_t *content, *it;
-    size_t i;
-    if (read_json_file(path, &content) != 0)
-        return 1;
-    if (!json_is_array(content)) {
-        json_decref(content);
-        return kv_error("Unexpected JSON input from \"%s\".\nExpected an array of strings but "
-                        "got:\n%s",
-                        path, json_is_object(content) ? "[object Object]" : "a scalar");
-    }
-    *keys = json_array();
-    int bad = 0;
-    json_array_foreach(content, i, it)
-    {
-        json_t *k = json_is_object(it) ? json_object_get(it, "name") : it;
-        if (json_is_string(k)) {
-            json_array_append(*keys, k);
-            continue;
-        }
-        if (!bad++)
-            fprintf(stderr,
-                    "\xe2\x9c\x98 [ERROR] Unexpected JSON input from \"%s\".\nExpected "
-                    "an array of strings or objects with a \"name\" key.\n",
-                    path);
-        char *s = json_dumps(it, JSON_COMPACT | JSON_ENCODE_ANY);
-        fprintf(stderr, "The item at index %zu is type: \"%s\" - %s\n", i,
-                json_is_number(it)   ? "number"
-                : json_is_object(it) ? "object"
-                                     : "boolean",
-                s ? s : "null");
-        free(s);
-    }
-    json_decref(content);
-    if (bad) {
-        fputc('\n', stderr);
-        json_decref(*keys);
-        return 1;
-    }
-    return 0;
-}
-
-/* wrangler's confirm(): asks on a terminal, takes its fallback (yes) elsewhere. */
-static int confirmed(const char *question)
-{
-    printf("? %s\n", question);
-    if (!isatty(0)) {
-        printf("\xf0\x9f\xa4\x96 Using fallback value in non-interactive context: yes\n");
-        return 1;
-    }
-    char line[16];
-    if (!fgets(line, sizeof line, stdin))
-        return 0;
-    return line[0] == 'y' || line[0] == 'Y' || line[0] == '\n';
 }
 
 /* "?expiration=N&expiration_ttl=N" as wrangler sends them (only non-zero ones), "" if none. */
@@ -217,7 +131,7 @@ static int ns_create(kv_ctx_t *c, const kv_args_t *a)
     snprintf(title, sizeof title, "%s%s%s%s", a->env ? a->env : "", a->env ? "-" : "", a->pos[0],
              a->preview == 1 ? "_preview" : "");
     binding_name(a->binding ? a->binding : a->pos[0], binding, sizeof binding);
-    puts(REMOTE_LINE);
+    puts(KV_REMOTE_LINE);
     printf("\xf0\x9f\x8c\x80 Creating namespace with title \"%s\"\n", title); /* 🌀 */
     fflush(stdout);
     json_t *env, *body = json_pack("{s:s}", "title", title);
@@ -273,7 +187,7 @@ static int ns_list(kv_ctx_t *c, const kv_args_t *a)
 static int ns_delete(kv_ctx_t *c, const kv_args_t *a)
 {
     char err[512], path[256];
-    puts(REMOTE_LINE);
+    puts(KV_REMOTE_LINE);
     if (kv_resolve_ns(c, a, err, sizeof err) != 0)
         return kv_error("Not able to delete namespace.\n%s", err);
     if (a->binding && map_like_dev(c) != 0)
@@ -303,7 +217,7 @@ static int ns_rename(kv_ctx_t *c, const kv_args_t *a)
     if (strlen(a->new_name) > 512)
         return kv_error("new-name must be 512 characters or less (current: %zu)",
                         strlen(a->new_name));
-    puts(REMOTE_LINE);
+    puts(KV_REMOTE_LINE);
     char id[64] = "", path[256];
     if (a->ns_id) {
         snprintf(id, sizeof id, "%s", a->ns_id);
@@ -345,9 +259,8 @@ static int ns_rename(kv_ctx_t *c, const kv_args_t *a)
 
 /* ---- kv key -------------------------------------------------------------------------------- */
 
-/* One write of key = value (n bytes) with optional metadata, through the PoP or the API. */
-static int write_one(kv_ctx_t *c, const kv_args_t *a, const char *key, const char *value, size_t n,
-                     const json_t *meta)
+int kv_write_one(kv_ctx_t *c, const kv_args_t *a, const char *key, const char *value, size_t n,
+                 const json_t *meta)
 {
     char enc[1600], q[128];
     ekv_look_pct(enc, sizeof enc, key);
@@ -402,12 +315,12 @@ static int key_put(kv_ctx_t *c, const kv_args_t *a)
     }
     char *buf = NULL;
     size_t n = value ? strlen(value) : 0;
-    int rc = need_ns(c, a);
-    if (rc == 0 && a->path && ekv_file_read(a->path, MAX_FILE, &buf, &n) != EKV_OK)
+    int rc = kv_need_ns(c, a);
+    if (rc == 0 && a->path && ekv_file_read(a->path, KV_MAX_FILE, &buf, &n) != EKV_OK)
         rc = kv_error("Could not read file: %s", a->path);
     if (rc == 0) {
         char *mlog = meta ? json_dumps(meta, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        puts(REMOTE_LINE);
+        puts(KV_REMOTE_LINE);
         if (a->path)
             printf("Writing the contents of %s to the key \"%s\" on namespace %s%s%s%s.\n", a->path,
                    key, c->ns, mlog ? " with metadata \"" : "", mlog ? mlog : "", mlog ? "\"" : "");
@@ -416,7 +329,7 @@ static int key_put(kv_ctx_t *c, const kv_args_t *a)
                    c->ns, mlog ? " with metadata \"" : "", mlog ? mlog : "", mlog ? "\"" : "");
         fflush(stdout);
         free(mlog);
-        rc = write_one(c, a, key, buf ? buf : value, n, meta);
+        rc = kv_write_one(c, a, key, buf ? buf : value, n, meta);
     }
     free(buf);
     json_decref(meta);
@@ -425,7 +338,7 @@ static int key_put(kv_ctx_t *c, const kv_args_t *a)
 
 static int key_get(kv_ctx_t *c, const kv_args_t *a)
 {
-    if (need_ns(c, a) != 0)
+    if (kv_need_ns(c, a) != 0)
         return 1;
     char enc[1600], *value = NULL;
     size_t n = 0;
@@ -471,7 +384,7 @@ static void pop_keys_as_api(json_t *keys, json_t *out)
 
 static int key_list(kv_ctx_t *c, const kv_args_t *a)
 {
-    if (need_ns(c, a) != 0)
+    if (kv_need_ns(c, a) != 0)
         return 1;
     char prefix[1600], cursor[1024] = "", q[2800];
     ekv_look_pct(prefix, sizeof prefix, a->prefix ? a->prefix : "");
@@ -520,9 +433,9 @@ static int key_list(kv_ctx_t *c, const kv_args_t *a)
 
 static int key_delete(kv_ctx_t *c, const kv_args_t *a)
 {
-    if (need_ns(c, a) != 0)
+    if (kv_need_ns(c, a) != 0)
         return 1;
-    puts(REMOTE_LINE);
+    puts(KV_REMOTE_LINE);
     printf("Deleting the key \"%s\" on namespace %s.\n", a->pos[0], c->ns);
     fflush(stdout);
     char enc[1600], target[2048];
@@ -543,228 +456,6 @@ static int key_delete(kv_ctx_t *c, const kv_args_t *a)
     return rc;
 }
 
-/* ---- kv bulk ------------------------------------------------------------------------------- */
-
-/* wrangler's isKVKeyValue. */
-static int is_key_value(const json_t *it)
-{
-    const json_t *e = json_object_get(it, "expiration"), *t = json_object_get(it, "expiration_ttl");
-    const json_t *b = json_object_get(it, "base64"), *m = json_object_get(it, "metadata");
-    return json_is_object(it) && json_is_string(json_object_get(it, "key")) &&
-           json_is_string(json_object_get(it, "value")) && (!e || json_is_number(e)) &&
-           (!t || json_is_number(t)) && (!b || json_is_boolean(b)) &&
-           (!m || json_is_object(m) || json_is_array(m) || json_is_null(m));
-}
-
-/* Checks a bulk put file as wrangler does: errors stop it, unexpected fields only warn. */
-static int check_key_values(const char *file, const json_t *content)
-{
-    static const char *const known[] = {"key",      "value",  "expiration", "expiration_ttl",
-                                        "metadata", "base64", NULL};
-    int bad = 0, odd = 0;
-    const json_t *it;
-    size_t i;
-    json_array_foreach(content, i, it)
-    {
-        if (!is_key_value(it)) {
-            char *s = json_dumps(it, JSON_COMPACT | JSON_ENCODE_ANY);
-            if (!bad++)
-                fprintf(stderr,
-                        "\xe2\x9c\x98 [ERROR] Unexpected JSON input from \"%s\".\nEach item in "
-                        "the array should be an object that matches:\n\ninterface KeyValue {\n"
-                        "  key: string;\n  value: string;\n  expiration?: number;\n"
-                        "  expiration_ttl?: number;\n  metadata?: object;\n  base64?: boolean;\n"
-                        "}\n\n",
-                        file);
-            fprintf(stderr, "The item at index %zu is %s\n", i, s ? s : "?");
-            free(s);
-            continue;
-        }
-        const char *k;
-        const json_t *v;
-        json_object_foreach((json_t *)it, k, v)
-        {
-            size_t j = 0;
-            while (known[j] && strcmp(known[j], k))
-                j++;
-            if (known[j])
-                continue;
-            if (!odd++)
-                fprintf(stderr,
-                        "\xe2\x96\xb2 [WARNING] Unexpected key-value properties in "
-                        "\"%s\".\n",
-                        file);
-            fprintf(stderr, "The item at index %zu contains unexpected properties: [\"%s\"].\n", i,
-                    k);
-        }
-    }
-    if (bad || odd)
-        fputc('\n', stderr);
-    return bad ? 1 : 0;
-}
-
-/* One bulk put item through the PoP: the binding's put, one key at a time. */
-static int pop_put_item(kv_ctx_t *c, const kv_args_t *a, const json_t *it)
-{
-    kv_args_t one = *a;
-    char exp[32] = "", ttl[32] = "";
-    const json_t *e = json_object_get(it, "expiration"), *t = json_object_get(it, "expiration_ttl");
-    snprintf(exp, sizeof exp, "%.0f", e ? json_number_value(e) : 0.0);
-    snprintf(ttl, sizeof ttl, "%.0f", t ? json_number_value(t) : 0.0);
-    one.expiration = exp;
-    one.ttl = ttl;
-    const char *value = json_string_value(json_object_get(it, "value"));
-    char *raw = NULL;
-    size_t n = strlen(value);
-    if (json_is_true(json_object_get(it, "base64")) && kv_b64_decode(value, &raw, &n) != 0)
-        return kv_error("The value of \"%s\" is not base64",
-                        json_string_value(json_object_get(it, "key")));
-    int rc = write_one(c, &one, json_string_value(json_object_get(it, "key")), raw ? raw : value, n,
-                       json_object_get(it, "metadata"));
-    free(raw);
-    return rc;
-}
-
-/* Sends items (or keys) to the bulk endpoint in wrangler's batches. */
-static int rest_batches(kv_ctx_t *c, const char *method, const char *what, const json_t *items)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/%s/bulk%s", c->ns_enc, what);
-    for (size_t i = 0; i < json_array_size(items); i += BULK_WRITE_BATCH) {
-        json_t *batch = json_array(), *env;
-        for (size_t j = i; j < i + BULK_WRITE_BATCH && j < json_array_size(items); j++)
-            json_array_append(batch, json_array_get(items, j));
-        int rc = kv_rest_json(c, method, path, batch, &env);
-        json_decref(batch);
-        json_decref(env);
-        if (rc != 0)
-            return 1;
-    }
-    return 0;
-}
-
-static int bulk_put(kv_ctx_t *c, const kv_args_t *a)
-{
-    json_t *content;
-    if (need_ns(c, a) != 0 || read_json_file(a->pos[0], &content) != 0)
-        return 1;
-    int rc = 0;
-    if (!json_is_array(content))
-        rc = kv_error("Unexpected JSON input from \"%s\".\nExpected an array of key-value objects "
-                      "but got type \"%s\".",
-                      a->pos[0], json_is_string(content) ? "string" : "object");
-    else if (check_key_values(a->pos[0], content) != 0)
-        rc = 1;
-    if (rc == 0) {
-        puts(REMOTE_LINE);
-        fflush(stdout);
-    }
-    for (size_t i = 0; rc == 0 && c->pop && i < json_array_size(content); i++)
-        rc = pop_put_item(c, a, json_array_get(content, i));
-    if (rc == 0 && !c->pop)
-        rc = rest_batches(c, "PUT", "", content);
-    if (rc == 0)
-        puts("Success!");
-    json_decref(content);
-    return rc;
-}
-
-static int bulk_delete(kv_ctx_t *c, const kv_args_t *a)
-{
-    if (need_ns(c, a) != 0)
-        return 1;
-    puts(REMOTE_LINE);
-    if (!a->force) {
-        char q[1400];
-        snprintf(q, sizeof q,
-                 "Are you sure you want to delete all the keys read from \"%s\" from "
-                 "kv-namespace with id \"%s\"?",
-                 a->pos[0], c->ns);
-        if (!confirmed(q)) {
-            printf("Not deleting keys read from \"%s\".\n", a->pos[0]);
-            return 0;
-        }
-    }
-    fflush(stdout);
-    json_t *keys;
-    if (read_key_file(a->pos[0], &keys) != 0)
-        return 1;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && c->pop && i < json_array_size(keys); i++) {
-        char enc[1600], target[2048];
-        ekv_look_pct(enc, sizeof enc, json_string_value(json_array_get(keys, i)));
-        snprintf(target, sizeof target, "/%s?urlencoded=true", enc);
-        kv_reply_t r;
-        rc = kv_pop(c, "DELETE", target, NULL, NULL, 0, &r);
-        if (rc == 0 && r.status != 200)
-            rc = kv_pop_failed(c, "DELETE", target, &r);
-        kv_reply_fini(&r);
-    }
-    if (rc == 0 && !c->pop)
-        rc = rest_batches(c, "POST", "/delete", keys);
-    if (rc == 0)
-        puts("Success!");
-    json_decref(keys);
-    return rc;
-}
-
-/* One bulk get of up to 100 keys into values (key -> value or null). */
-static int get_batch(kv_ctx_t *c, json_t *batch, json_t *values)
-{
-    json_t *body = json_pack("{s:O}", "keys", batch), *got = NULL, *env = NULL;
-    int rc;
-    if (c->pop) {
-        char *text = json_dumps(body, JSON_COMPACT);
-        kv_reply_t r;
-        rc = kv_pop(c, "POST", "/bulk/get", NULL, text, strlen(text), &r);
-        if (rc == 0 && r.status != 200)
-            rc = kv_pop_failed(c, "POST", "/bulk/get", &r);
-        if (rc == 0)
-            got = json_loadb(r.body, r.len, 0, NULL);
-        if (rc == 0 && !json_is_object(got)) /* a macro: its argument is read twice */
-            rc = kv_error("PoP %s answered a bulk get with no JSON object", c->pop->name);
-        kv_reply_fini(&r);
-        free(text);
-    } else {
-        char path[256];
-        snprintf(path, sizeof path, "/%s/bulk/get", c->ns_enc);
-        rc = kv_rest_json(c, "POST", path, body, &env);
-        got =
-            rc == 0 ? json_incref(json_object_get(json_object_get(env, "result"), "values")) : NULL;
-    }
-    if (rc == 0)
-        json_object_update(values, got);
-    json_decref(got);
-    json_decref(env);
-    json_decref(body);
-    return rc;
-}
-
-static int bulk_get(kv_ctx_t *c, const kv_args_t *a)
-{
-    json_t *keys;
-    if (need_ns(c, a) != 0 || read_key_file(a->pos[0], &keys) != 0)
-        return 1;
-    json_t *values = json_object();
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < json_array_size(keys); i += BULK_GET_BATCH) {
-        json_t *batch = json_array();
-        for (size_t j = i; j < i + BULK_GET_BATCH && j < json_array_size(keys); j++)
-            json_array_append(batch, json_array_get(keys, j));
-        rc = get_batch(c, batch, values);
-        json_decref(batch);
-    }
-    if (rc == 0) { /* the API's result as wrangler prints it, then its "\nSuccess!" */
-        json_t *out = json_pack("{s:O}", "values", values);
-        kv_print_json(out);
-        json_decref(out);
-        puts("\nSuccess!");
-    }
-    json_decref(values);
-    json_decref(keys);
-    return rc;
-}
-
 /* ---- the command line ---------------------------------------------------------------------- */
 
 #define NS_FLAGS " binding namespace-id preview "
@@ -781,9 +472,9 @@ static const verb_t VERBS[] = {
     {"key", "get", 1, 1, 1, NS_FLAGS "text ", key_get, "key get KEY NS [--text]"},
     {"key", "list", 0, 0, 1, NS_FLAGS "prefix ", key_list, "key list NS [--prefix P]"},
     {"key", "delete", 1, 1, 1, NS_FLAGS, key_delete, "key delete KEY NS"},
-    {"bulk", "put", 1, 1, 1, NS_FLAGS, bulk_put, "bulk put FILE NS"},
-    {"bulk", "delete", 1, 1, 1, NS_FLAGS "force ", bulk_delete, "bulk delete FILE NS [--force]"},
-    {"bulk", "get", 1, 1, 1, NS_FLAGS, bulk_get, "bulk get FILE NS"},
+    {"bulk", "put", 1, 1, 1, NS_FLAGS, kv_bulk_put, "bulk put FILE NS"},
+    {"bulk", "delete", 1, 1, 1, NS_FLAGS "force ", kv_bulk_delete, "bulk delete FILE NS [--force]"},
+    {"bulk", "get", 1, 1, 1, NS_FLAGS, kv_bulk_get, "bulk get FILE NS"},
 };
 #define NVERBS (sizeof VERBS / sizeof VERBS[0])
 

@@ -1,4 +1,5 @@
-/* kvcli_int: what the `edgekv kv` commands (kvcli.c) share with their I/O (kvcli_io.c). */
+/* kvcli_int: what the `edgekv kv` commands (kvcli.c, kvcli_bulk.c) share with each other and
+ * with their I/O (kvcli_io.c). */
 #ifndef EKV_KVCLI_INT_H
 #define EKV_KVCLI_INT_H
 
@@ -6,6 +7,9 @@
 #include <stddef.h>
 
 #include "state.h"
+
+#define KV_MAX_FILE    (110u * 1024 * 1024) /* a value or bulk file: the API's 100 MB and some */
+#define KV_REMOTE_LINE "Resource location: remote" /* what wrangler 4 prints before a write */
 
 /* The command line, as wrangler's flags spell it. */
 typedef struct {
@@ -70,6 +74,19 @@ int kv_pop(const kv_ctx_t *c, const char *method, const char *target, const char
 /* Prints a PoP's refusal (its message and status); returns 1. */
 int kv_pop_failed(const kv_ctx_t *c, const char *method, const char *target, const kv_reply_t *r);
 void kv_reply_fini(kv_reply_t *r);
+
+/* Sets c->ns for a key or bulk command (--binding mapped as `edgekv dev` maps it; with --pop,
+ * checked at the coordinator); 1 after printing why not. */
+int kv_need_ns(kv_ctx_t *c, const kv_args_t *a);
+/* Writes key = value (n bytes) with meta (may be NULL) and a's --ttl and --expiration, through
+ * c->pop or the REST API; 1 after printing the error. */
+int kv_write_one(kv_ctx_t *c, const kv_args_t *a, const char *key, const char *value, size_t n,
+                 const json_t *meta);
+
+/* The bulk commands (kvcli_bulk.c): 0, or 1 after printing the error. */
+int kv_bulk_put(kv_ctx_t *c, const kv_args_t *a);
+int kv_bulk_delete(kv_ctx_t *c, const kv_args_t *a);
+int kv_bulk_get(kv_ctx_t *c, const kv_args_t *a);
 
 /* Base64 of n bytes (owned string). */
 char *kv_b64_encode(const unsigned char *p, size_t n);
