@@ -314,9 +314,9 @@ class Workerd {
     }
 }
 
-// Starts workerd on the chosen ports; with automatic ports, a port another program took in the
-// meantime means new ports and another try.
-async function startWorkerd(libs, state) {
+// Starts workerd on the chosen ports. At the first start with automatic ports, a port another
+// program took in the meantime means new ports and another try; a reload keeps the URLs printed.
+async function startWorkerd(libs, state, reloading = false) {
     for (let attempt = 1; ; attempt++) {
         writeWorkerdConfig(state.dir, state.cfg, state.built, state.pops, state.nsmap);
         const w = new Workerd(libs.workerd.bin, state.dir);
@@ -324,7 +324,7 @@ async function startWorkerd(libs, state) {
         await w.stop();
         const why = w.tail.slice(-8).join("\n");
         const inUse = /address already in use/i.test(why);
-        if (inUse && !state.fixedPorts && attempt < 3) {
+        if (inUse && !state.fixedPorts && !reloading && attempt < 3) {
             const ports = await freePorts(state.pops.length);
             state.pops.forEach((p, i) => { p.port = ports[i]; });
             continue;
@@ -356,14 +356,18 @@ function parse(argv) {
     }
 }
 
+function printNamespaces(nsmap) {
+    for (const m of nsmap) {
+        say(`  KV ${m.binding}: ${m.wid} -> edgekv namespace ${m.nsid} "${m.title}" (${m.how})`);
+    }
+}
+
 function printTable(state, libs) {
     const { cfg, built, nsmap, pops } = state;
     say(`edgekv dev: ${cfg.name} (${path.relative(process.cwd(), cfg.main) || cfg.main}, ` +
         `${built.format === "modules" ? "ES modules" : "service-worker syntax"}) in workerd ` +
         `${libs.workerd.version}, compatibility date ${cfg.compatibilityDate}`);
-    for (const m of nsmap) {
-        say(`  KV ${m.binding}: ${m.wid} -> edgekv namespace ${m.nsid} "${m.title}" (${m.how})`);
-    }
+    printNamespaces(nsmap);
     const rows = [["PoP", "city", "colo", "URL"],
         ...pops.map((p) => [p.name, p.city, p.cf.colo, `http://127.0.0.1:${p.port}`])];
     const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -408,14 +412,15 @@ async function reload(libs, state, opts) {
     state.restarting = true;
     await state.workerd.stop();
     try {
-        state.workerd = await startWorkerd(libs, state);
+        state.workerd = await startWorkerd(libs, state, true);
         say(`reloaded: ${path.basename(cfg.main)} in ${Date.now() - t0} ms`);
+        if (nsmap !== prev.nsmap) printNamespaces(nsmap);
     } catch (e) {
         if (!(e instanceof DevError)) throw e;
         // It compiled but does not start (it throws at load, say): back to what ran before.
         warn(`${e.message}\nedgekv dev: back to the previous version; fix it and save`);
         Object.assign(state, prev);
-        state.workerd = await startWorkerd(libs, state);
+        state.workerd = await startWorkerd(libs, state, true);
     }
     state.restarting = false;
     watchOver(state);
