@@ -75,6 +75,15 @@ static int map_like_dev(kv_ctx_t *c)
     return 0;
 }
 
+/* How wrangler names the namespace in its messages: by binding when the command named one. */
+static void set_label(kv_ctx_t *c, const kv_args_t *a)
+{
+    if (a->binding)
+        snprintf(c->label, sizeof c->label, "binding: \"%.500s\" (id: \"%s\")", a->binding, c->ns);
+    else
+        snprintf(c->label, sizeof c->label, "id: \"%s\"", c->ns);
+}
+
 int kv_need_ns(kv_ctx_t *c, const kv_args_t *a)
 {
     char err[512];
@@ -82,6 +91,7 @@ int kv_need_ns(kv_ctx_t *c, const kv_args_t *a)
         return kv_error("%s", err);
     if (a->binding && map_like_dev(c) != 0)
         return 1;
+    set_label(c, a);
     if (!c->pop)
         return 0;
     /* A PoP answers "not found" for a namespace nobody created: ask the coordinator first. */
@@ -135,8 +145,17 @@ static int ns_create(kv_ctx_t *c, const kv_args_t *a)
     printf("\xf0\x9f\x8c\x80 Creating namespace with title \"%s\"\n", title); /* 🌀 */
     fflush(stdout);
     json_t *env, *body = json_pack("{s:s}", "title", title);
+    c->quiet_code = 10014; /* wrangler words a taken title itself */
     int rc = kv_rest_json(c, "POST", "", body, &env);
+    c->quiet_code = 0;
     json_decref(body);
+    if (rc == 2) {
+        json_decref(env);
+        return kv_error("A KV namespace with the title \"%s\" already exists.\nYou can list "
+                        "existing namespaces with their IDs by running:\n  edgekv kv namespace "
+                        "list\nOr choose a different namespace name.",
+                        title);
+    }
     if (rc != 0)
         return 1;
     const char *id = json_string_value(json_object_get(json_object_get(env, "result"), "id"));
@@ -192,14 +211,22 @@ static int ns_delete(kv_ctx_t *c, const kv_args_t *a)
         return kv_error("Not able to delete namespace.\n%s", err);
     if (a->binding && map_like_dev(c) != 0)
         return 1;
-    printf("Deleting KV namespace %s.\n", c->ns);
+    set_label(c, a);
+    printf("About to delete remote KV namespace %s.\nThis action is irreversible and "
+           "will permanently delete all data in the KV namespace.\n\n",
+           c->label);
+    if (!a->skip_confirm && !kv_confirmed("Ok to proceed?")) {
+        printf("Not deleting KV namespace %s.\n", c->label);
+        return 0;
+    }
+    printf("Deleting KV namespace %s.\n", c->label);
     fflush(stdout);
     snprintf(path, sizeof path, "/%s", c->ns_enc);
     json_t *env;
     if (kv_rest(c, "DELETE", path, NULL, NULL, 0, &env) != 0)
         return 1;
     json_decref(env);
-    printf("Deleted KV namespace %s.\n", c->ns);
+    printf("Deleted KV namespace %s.\n", c->label);
     return 0;
 }
 
@@ -315,18 +342,19 @@ static int key_put(kv_ctx_t *c, const kv_args_t *a)
     }
     char *buf = NULL;
     size_t n = value ? strlen(value) : 0;
+    puts(KV_REMOTE_LINE);
     int rc = kv_need_ns(c, a);
     if (rc == 0 && a->path && ekv_file_read(a->path, KV_MAX_FILE, &buf, &n) != EKV_OK)
         rc = kv_error("Could not read file: %s", a->path);
     if (rc == 0) {
         char *mlog = meta ? json_dumps(meta, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        puts(KV_REMOTE_LINE);
         if (a->path)
             printf("Writing the contents of %s to the key \"%s\" on namespace %s%s%s%s.\n", a->path,
-                   key, c->ns, mlog ? " with metadata \"" : "", mlog ? mlog : "", mlog ? "\"" : "");
+                   key, c->label, mlog ? " with metadata \"" : "", mlog ? mlog : "",
+                   mlog ? "\"" : "");
         else
             printf("Writing the value \"%s\" to key \"%s\" on namespace %s%s%s%s.\n", value, key,
-                   c->ns, mlog ? " with metadata \"" : "", mlog ? mlog : "", mlog ? "\"" : "");
+                   c->label, mlog ? " with metadata \"" : "", mlog ? mlog : "", mlog ? "\"" : "");
         fflush(stdout);
         free(mlog);
         rc = kv_write_one(c, a, key, buf ? buf : value, n, meta);
@@ -433,10 +461,10 @@ static int key_list(kv_ctx_t *c, const kv_args_t *a)
 
 static int key_delete(kv_ctx_t *c, const kv_args_t *a)
 {
+    puts(KV_REMOTE_LINE);
     if (kv_need_ns(c, a) != 0)
         return 1;
-    puts(KV_REMOTE_LINE);
-    printf("Deleting the key \"%s\" on namespace %s.\n", a->pos[0], c->ns);
+    printf("Deleting the key \"%s\" on namespace %s.\n", a->pos[0], c->label);
     fflush(stdout);
     char enc[1600], target[2048];
     ekv_look_pct(enc, sizeof enc, a->pos[0]);
@@ -464,7 +492,8 @@ static int key_delete(kv_ctx_t *c, const kv_args_t *a)
 static const verb_t VERBS[] = {
     {"namespace", "create", 1, 1, 0, " preview binding ", ns_create, "namespace create NAME"},
     {"namespace", "list", 0, 0, 0, " ", ns_list, "namespace list"},
-    {"namespace", "delete", 0, 0, 1, NS_FLAGS, ns_delete, "namespace delete NS"},
+    {"namespace", "delete", 0, 0, 1, NS_FLAGS "skip-confirmation ", ns_delete,
+     "namespace delete NS [--skip-confirmation]"},
     {"namespace", "rename", 0, 1, 0, " namespace-id new-name ", ns_rename,
      "namespace rename [OLD_NAME] [--namespace-id ID] --new-name NEW_NAME"},
     {"key", "put", 1, 2, 1, NS_FLAGS "ttl expiration metadata path ", key_put,
@@ -514,9 +543,10 @@ static int has_flag(const char *list, const char *name)
 static int set_flag(const verb_t *v, kv_args_t *a, const char *name, const char *value, int argc,
                     char **argv, int *i)
 {
-    static const char *const bools[] = {"preview", "text", "force", "local", "remote"};
-    int *bool_at[] = {&a->preview, &a->text, &a->force, &a->local, &a->remote};
-    for (size_t b = 0; b < 5; b++) {
+    static const char *const bools[] = {"preview", "text",   "force",
+                                        "local",   "remote", "skip-confirmation"};
+    int *bool_at[] = {&a->preview, &a->text, &a->force, &a->local, &a->remote, &a->skip_confirm};
+    for (size_t b = 0; b < sizeof bools / sizeof bools[0]; b++) {
         if (strcmp(name, bools[b]))
             continue;
         if (!value && *i + 1 < argc &&
@@ -556,11 +586,11 @@ static int parse(const verb_t *v, int argc, char **argv, kv_args_t *a)
         char name[64];
         const char *eq = strchr(w, '='), *body = w + (w[1] == '-' ? 2 : 1);
         snprintf(name, sizeof name, "%.*s", (int)((eq ? eq : w + strlen(w)) - body), body);
-        if (!strcmp(name, "c") || !strcmp(name, "e") || !strcmp(name, "f"))
-            snprintf(name, sizeof name, "%s",
-                     name[0] == 'c'   ? "config"
-                     : name[0] == 'e' ? "env"
-                                      : "force");
+        static const char *const alias[][2] = {
+            {"c", "config"}, {"e", "env"}, {"f", "force"}, {"y", "skip-confirmation"}};
+        for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++)
+            if (!strcmp(name, alias[k][0]))
+                snprintf(name, sizeof name, "%s", alias[k][1]);
         if (!has_flag(v->flags, name) && !has_flag(COMMON, name))
             return usage_error(v, "Unknown argument: %s", name);
         if (set_flag(v, a, name, eq ? eq + 1 : NULL, argc, argv, &i) != 0)
@@ -638,6 +668,11 @@ int ekv_cmd_kv(int argc, char **argv)
     kv_args_t a;
     if (parse(v, argc - 3, argv + 3, &a) != 0)
         return 1;
+    /* wrangler's key get and key list default --preview to false: a binding with both ids reads
+     * its id; the writes insist on a choice. */
+    if (a.preview < 0 && !strcmp(v->group, "key") && strcmp(v->name, "put") &&
+        strcmp(v->name, "delete"))
+        a.preview = 0;
     kv_ctx_t c = {0};
     int rc = setup(&c, v, &a);
     if (rc == 0)

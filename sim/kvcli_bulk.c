@@ -6,6 +6,7 @@
  * a "name" (what `key list` prints). Through the REST API the work goes in wrangler's batches
  * (1000 writes or deletes, 100 gets per request); through a PoP (--pop) one binding call per
  * key for writes, which the binding's 1 write/s per key applies to, and 100 keys per bulk get. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +20,61 @@
 #define BULK_WRITE_BATCH 1000 /* what wrangler sends per bulk write or delete */
 #define BULK_GET_BATCH   100  /* the API's most keys per bulk get */
 
+#define MAX_LISTED 12 /* bad items listed in one message, then "..." (as wrangler) */
+
+/* The lines under a message: one per bad item, at most MAX_LISTED. */
+typedef struct {
+    char text[6144];
+    size_t len;
+    int n;
+} notes_t;
+
+static void note(notes_t *nt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(notes_t *nt, const char *fmt, ...)
+{
+    if (nt->n++ > MAX_LISTED)
+        return;
+    char line[1024] = "...";
+    if (nt->n <= MAX_LISTED) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+    }
+    int w =
+        snprintf(nt->text + nt->len, sizeof nt->text - nt->len, "%s%s", nt->len ? "\n" : "", line);
+    if (w > 0 && (size_t)w < sizeof nt->text - nt->len)
+        nt->len += (size_t)w;
+}
+
 /* Reads a JSON file as wrangler's parseJSON does; 1 after printing why not. */
 static int read_json_file(const char *path, json_t **out)
 {
     char *text;
     size_t len;
     int rc = ekv_file_read(path, KV_MAX_FILE, &text, &len);
-    if (rc == EKV_ENOTFOUND)
-        return kv_error("Could not read file: %s\n\n  ENOENT: no such file or directory, open "
-                        "'%s'",
-                        path, path);
+    if (rc == EKV_ENOTFOUND) { /* node's message names the absolute path */
+        char cwd[2048] = "";
+        if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+            cwd[0] = '\0';
+        return kv_error("Could not read file: %s\nENOENT: no such file or directory, open "
+                        "'%s%s%s'",
+                        path, cwd, *cwd ? "/" : "", path);
+    }
     if (rc != EKV_OK)
         return kv_error("Could not read file: %s", path);
     json_error_t e;
     *out = json_loadb(text, len, JSON_DECODE_ANY, &e);
     free(text);
     if (!*out)
-        return kv_error("%s:%d:%d: %s", path, e.line, e.column, e.text);
+        return kv_error("%s\n%s:%d:%d", e.text, path, e.line, e.column);
     return 0;
+}
+
+static const char *js_type(const json_t *j)
+{
+    return json_is_number(j) ? "number" : json_is_boolean(j) ? "boolean" : "object";
 }
 
 /* bulk delete and get: an array of strings or of objects with a "name" (what key list prints). */
@@ -50,10 +88,10 @@ static int read_key_file(const char *path, json_t **keys)
         json_decref(content);
         return kv_error("Unexpected JSON input from \"%s\".\nExpected an array of strings but "
                         "got:\n%s",
-                        path, json_is_object(content) ? "[object Object]" : "a scalar");
+                        path, json_is_object(content) ? "[object Object]" : "a single value");
     }
+    notes_t bad = {.len = 0};
     *keys = json_array();
-    int bad = 0;
     json_array_foreach(content, i, it)
     {
         json_t *k = json_is_object(it) ? json_object_get(it, "name") : it;
@@ -61,40 +99,18 @@ static int read_key_file(const char *path, json_t **keys)
             json_array_append(*keys, k);
             continue;
         }
-        if (!bad++)
-            fprintf(stderr,
-                    "\xe2\x9c\x98 [ERROR] Unexpected JSON input from \"%s\".\nExpected "
-                    "an array of strings or objects with a \"name\" key.\n",
-                    path);
         char *s = json_dumps(it, JSON_COMPACT | JSON_ENCODE_ANY);
-        fprintf(stderr, "The item at index %zu is type: \"%s\" - %s\n", i,
-                json_is_number(it)   ? "number"
-                : json_is_object(it) ? "object"
-                                     : "boolean",
-                s ? s : "null");
+        note(&bad, "The item at index %zu is type: \"%s\" - %s", i, js_type(it), s ? s : "null");
         free(s);
     }
     json_decref(content);
-    if (bad) {
-        fputc('\n', stderr);
+    if (bad.n) {
         json_decref(*keys);
-        return 1;
+        return kv_error("Unexpected JSON input from \"%s\".\nExpected an array of strings or "
+                        "objects with a \"name\" key.\n%s",
+                        path, bad.text);
     }
     return 0;
-}
-
-/* wrangler's confirm(): asks on a terminal, takes its fallback (yes) elsewhere. */
-static int confirmed(const char *question)
-{
-    printf("? %s\n", question);
-    if (!isatty(0)) {
-        printf("\xf0\x9f\xa4\x96 Using fallback value in non-interactive context: yes\n");
-        return 1;
-    }
-    char line[16];
-    if (!fgets(line, sizeof line, stdin))
-        return 0;
-    return line[0] == 'y' || line[0] == 'Y' || line[0] == '\n';
 }
 
 /* wrangler's isKVKeyValue. */
@@ -113,22 +129,14 @@ static int check_key_values(const char *file, const json_t *content)
 {
     static const char *const known[] = {"key",      "value",  "expiration", "expiration_ttl",
                                         "metadata", "base64", NULL};
-    int bad = 0, odd = 0;
+    notes_t bad = {.len = 0}, odd = {.len = 0};
     const json_t *it;
     size_t i;
     json_array_foreach(content, i, it)
     {
         if (!is_key_value(it)) {
             char *s = json_dumps(it, JSON_COMPACT | JSON_ENCODE_ANY);
-            if (!bad++)
-                fprintf(stderr,
-                        "\xe2\x9c\x98 [ERROR] Unexpected JSON input from \"%s\".\nEach item in "
-                        "the array should be an object that matches:\n\ninterface KeyValue {\n"
-                        "  key: string;\n  value: string;\n  expiration?: number;\n"
-                        "  expiration_ttl?: number;\n  metadata?: object;\n  base64?: boolean;\n"
-                        "}\n\n",
-                        file);
-            fprintf(stderr, "The item at index %zu is %s\n", i, s ? s : "?");
+            note(&bad, "The item at index %zu is %s", i, s ? s : "?");
             free(s);
             continue;
         }
@@ -139,20 +147,19 @@ static int check_key_values(const char *file, const json_t *content)
             size_t j = 0;
             while (known[j] && strcmp(known[j], k))
                 j++;
-            if (known[j])
-                continue;
-            if (!odd++)
-                fprintf(stderr,
-                        "\xe2\x96\xb2 [WARNING] Unexpected key-value properties in "
-                        "\"%s\".\n",
-                        file);
-            fprintf(stderr, "The item at index %zu contains unexpected properties: [\"%s\"].\n", i,
-                    k);
+            if (!known[j])
+                note(&odd, "The item at index %zu contains unexpected properties: [\"%s\"].", i, k);
         }
     }
-    if (bad || odd)
-        fputc('\n', stderr);
-    return bad ? 1 : 0;
+    if (odd.n)
+        kv_warn("Unexpected key-value properties in \"%s\".\n%s", file, odd.text);
+    if (bad.n)
+        return kv_error("Unexpected JSON input from \"%s\".\nEach item in the array should be an "
+                        "object that matches:\n\ninterface KeyValue {\n  key: string;\n  value: "
+                        "string;\n  expiration?: number;\n  expiration_ttl?: number;\n  "
+                        "metadata?: object;\n  base64?: boolean;\n}\n\n%s",
+                        file, bad.text);
+    return 0;
 }
 
 /* One bulk put item through the PoP: the binding's put, one key at a time. */
@@ -198,6 +205,8 @@ static int rest_batches(kv_ctx_t *c, const char *method, const char *what, const
 int kv_bulk_put(kv_ctx_t *c, const kv_args_t *a)
 {
     json_t *content;
+    puts(KV_REMOTE_LINE);
+    fflush(stdout);
     if (kv_need_ns(c, a) != 0 || read_json_file(a->pos[0], &content) != 0)
         return 1;
     int rc = 0;
@@ -207,10 +216,6 @@ int kv_bulk_put(kv_ctx_t *c, const kv_args_t *a)
                       a->pos[0], json_is_string(content) ? "string" : "object");
     else if (check_key_values(a->pos[0], content) != 0)
         rc = 1;
-    if (rc == 0) {
-        puts(KV_REMOTE_LINE);
-        fflush(stdout);
-    }
     for (size_t i = 0; rc == 0 && c->pop && i < json_array_size(content); i++)
         rc = pop_put_item(c, a, json_array_get(content, i));
     if (rc == 0 && !c->pop)
@@ -223,16 +228,16 @@ int kv_bulk_put(kv_ctx_t *c, const kv_args_t *a)
 
 int kv_bulk_delete(kv_ctx_t *c, const kv_args_t *a)
 {
+    puts(KV_REMOTE_LINE);
     if (kv_need_ns(c, a) != 0)
         return 1;
-    puts(KV_REMOTE_LINE);
     if (!a->force) {
         char q[1400];
         snprintf(q, sizeof q,
                  "Are you sure you want to delete all the keys read from \"%s\" from "
-                 "kv-namespace with id \"%s\"?",
-                 a->pos[0], c->ns);
-        if (!confirmed(q)) {
+                 "kv-namespace %s?",
+                 a->pos[0], c->label);
+        if (!kv_confirmed(q)) {
             printf("Not deleting keys read from \"%s\".\n", a->pos[0]);
             return 0;
         }
@@ -306,10 +311,8 @@ int kv_bulk_get(kv_ctx_t *c, const kv_args_t *a)
         rc = get_batch(c, batch, values);
         json_decref(batch);
     }
-    if (rc == 0) { /* the API's result as wrangler prints it, then its "\nSuccess!" */
-        json_t *out = json_pack("{s:O}", "values", values);
-        kv_print_json(out);
-        json_decref(out);
+    if (rc == 0) { /* the API's values as wrangler prints them, then its "\nSuccess!" */
+        kv_print_json(values);
         puts("\nSuccess!");
     }
     json_decref(values);

@@ -9,7 +9,7 @@
 #include "state.h"
 
 #define KV_MAX_FILE    (110u * 1024 * 1024) /* a value or bulk file: the API's 100 MB and some */
-#define KV_REMOTE_LINE "Resource location: remote" /* what wrangler 4 prints before a write */
+#define KV_REMOTE_LINE "Resource location: remote \n" /* wrangler 4's, and a blank line */
 
 /* The command line, as wrangler's flags spell it. */
 typedef struct {
@@ -18,7 +18,7 @@ typedef struct {
     const char *config, *env, *pop, *binding, *ns_id, *path, *metadata, *prefix, *new_name;
     const char *ttl, *expiration; /* numbers, checked */
     int preview;                  /* -1 not given, 0 --preview false, 1 --preview */
-    int text, force, local, remote;
+    int text, force, local, remote, skip_confirm;
 } kv_args_t;
 
 /* One command's world: where to send requests and which namespace. */
@@ -29,6 +29,8 @@ typedef struct {
     json_t *conf;             /* the wrangler configuration (owned), NULL when none was read */
     char conf_path[1024];     /* its file */
     char ns[64], ns_enc[200]; /* the namespace id acted on, and percent-encoded */
+    char label[700];          /* wrangler's words for it: id: "ID" or binding: "B" (id: "ID") */
+    int quiet_code;           /* an API error code kv_rest leaves to its caller (0: none) */
 } kv_ctx_t;
 
 /* A PoP's answer. */
@@ -42,6 +44,8 @@ typedef struct {
 int kv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* wrangler's "▲ [WARNING] ..." on stderr. */
 void kv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* wrangler's confirm(): asks on a terminal (1 for yes), takes its fallback (yes) elsewhere. */
+int kv_confirmed(const char *question);
 /* j as JSON.stringify(j, null, 2) prints it, and a newline, on stdout. */
 void kv_print_json(const json_t *j);
 
@@ -54,8 +58,9 @@ int kv_conf_load(kv_ctx_t *c, const char *path);
 int kv_resolve_ns(kv_ctx_t *c, const kv_args_t *a, char *err, size_t n);
 
 /* One REST call: path under .../storage/kv/namespaces, query with its '?' (or NULL). 0 with the
- * reply's envelope (*envelope, owned by the caller) when it says success; else 1 after printing
- * wrangler's API error. */
+ * reply's envelope (*envelope, owned by the caller) when it says success; 2 with the envelope,
+ * nothing printed, when its first error has c->quiet_code; else 1 after printing wrangler's API
+ * error. */
 int kv_rest(const kv_ctx_t *c, const char *method, const char *path, const char *query,
             const char *body, size_t len, json_t **envelope);
 /* kv_rest with body as its JSON text. */

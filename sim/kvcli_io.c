@@ -28,13 +28,33 @@
 
 /* ---- what wrangler prints ------------------------------------------------------------------ */
 
+/* wrangler's (esbuild's) message block on stderr: the first line after the mark, then a blank
+ * line and every other line indented by two spaces, then a blank line. */
+static void block(const char *mark, const char *fmt, va_list ap)
+{
+    char msg[8192];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *line = strchr(msg, '\n');
+    if (line)
+        *line++ = '\0';
+    fprintf(stderr, "%s %s\n", mark, msg);
+    if (line)
+        fputc('\n', stderr);
+    while (line) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        fprintf(stderr, "  %s\n", line);
+        line = next;
+    }
+    fputc('\n', stderr);
+}
+
 int kv_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("\xe2\x9c\x98 [ERROR] ", stderr); /* ✘ */
-    vfprintf(stderr, fmt, ap);
-    fputs("\n\n", stderr);
+    block("\xe2\x9c\x98 [ERROR]", fmt, ap); /* ✘ */
     va_end(ap);
     return 1;
 }
@@ -43,10 +63,22 @@ void kv_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("\xe2\x96\xb2 [WARNING] ", stderr); /* ▲ */
-    vfprintf(stderr, fmt, ap);
-    fputs("\n\n", stderr);
+    block("\xe2\x96\xb2 [WARNING]", fmt, ap); /* ▲ */
     va_end(ap);
+}
+
+int kv_confirmed(const char *question)
+{
+    printf("? %s\n", question);
+    if (!isatty(0)) {
+        printf("\xf0\x9f\xa4\x96 Using fallback value in non-interactive context: yes\n");
+        return 1;
+    }
+    fflush(stdout);
+    char line[16];
+    if (!fgets(line, sizeof line, stdin))
+        return 0;
+    return line[0] == 'y' || line[0] == 'Y' || line[0] == '\n';
 }
 
 /* JSON.stringify(j, null, 2): jansson's indent of 2 writes the same separators. */
@@ -109,7 +141,7 @@ int kv_conf_load(kv_ctx_t *c, const char *path)
     snprintf(c->conf_path, sizeof c->conf_path, "%s", path);
     if (ends_with(path, ".toml"))
         return kv_error("%s: edgekv kv reads wrangler.json and wrangler.jsonc only (Debian ships "
-                        "no C TOML library).\n  Convert it to wrangler.jsonc, pass --namespace-id, "
+                        "no C TOML library).\nConvert it to wrangler.jsonc, pass --namespace-id, "
                         "or run your Worker with `edgekv dev`, whose Node side reads TOML.",
                         path);
     char *text;
@@ -121,7 +153,7 @@ int kv_conf_load(kv_ctx_t *c, const char *path)
     c->conf = json_loadb(text, len, 0, &e);
     free(text);
     if (!c->conf)
-        return kv_error("%s:%d:%d: %s", path, e.line, e.column, e.text);
+        return kv_error("%s\n%s:%d:%d", e.text, path, e.line, e.column);
     if (!json_is_object(c->conf))
         return kv_error("%s: the configuration is not a JSON object", path);
     return 0;
@@ -132,14 +164,10 @@ static int ns_from_binding(const kv_ctx_t *c, const kv_args_t *a, const char **i
                            size_t n)
 {
     const char *b = a->binding;
-    if (!c->conf) {
-        snprintf(err, n, "--binding specified, but no config file was found.");
-        return -1;
-    }
-    const json_t *scope = c->conf;
+    const json_t *scope = c->conf; /* none: wrangler 4 reads an empty configuration */
     if (a->env) /* wrangler: kv_namespaces are not inherited, an environment names its own */
         scope = json_object_get(json_object_get(c->conf, "env"), a->env);
-    if (!json_is_object(scope)) {
+    if (a->env && c->conf && !json_is_object(scope)) {
         snprintf(err, n, "No environment \"%s\" in %s (its \"env\" object).", a->env, c->conf_path);
         return -1;
     }
@@ -210,26 +238,26 @@ int kv_resolve_ns(kv_ctx_t *c, const kv_args_t *a, char *err, size_t n)
 /* wrangler's APIError: the resource (without the query), then each error with its code. */
 static void api_error(const kv_ctx_t *c, const char *path, const ekv_hc_req_t *r, json_t *env)
 {
-    fprintf(stderr,
-            "\xe2\x9c\x98 [ERROR] A request to the Cloudflare API "
-            "(/accounts/%s/storage/kv/namespaces%s) failed.\n\n",
-            c->account, path);
+    char notes[4096] = "";
+    size_t o = 0, i;
     json_t *errors = json_object_get(env, "errors"), *e;
-    size_t i;
-    if (r->status == 0)
-        fprintf(stderr,
-                "  No answer from the coordinator at %s: is the world up (`edgekv "
-                "status`)?\n",
-                c->st->coord.url);
-    else if (json_array_size(errors) == 0)
-        fprintf(stderr, "  HTTP %d: %.200s\n", r->status, r->resp ? r->resp : "");
     json_array_foreach(errors, i, e)
     {
         const char *m = json_string_value(json_object_get(e, "message"));
-        fprintf(stderr, "  %s [code: %lld]\n", m ? m : "?",
-                (long long)json_integer_value(json_object_get(e, "code")));
+        int w = snprintf(notes + o, sizeof notes - o, "%s%s [code: %lld]", i ? "\n" : "",
+                         m ? m : "?", (long long)json_integer_value(json_object_get(e, "code")));
+        if (w < 0 || (size_t)w >= sizeof notes - o)
+            break;
+        o += (size_t)w;
     }
-    fputc('\n', stderr);
+    if (r->status == 0)
+        snprintf(notes, sizeof notes,
+                 "No answer from the coordinator at %s: is the world up (`edgekv status`)?",
+                 c->st->coord.url);
+    else if (!o)
+        snprintf(notes, sizeof notes, "HTTP %d: %.200s", r->status, r->resp ? r->resp : "");
+    kv_error("A request to the Cloudflare API (/accounts/%s/storage/kv/namespaces%s) failed.\n%s",
+             c->account, path, notes);
 }
 
 /* 0, or 1 after an error when the URL does not fit hclient's. */
@@ -252,7 +280,11 @@ int kv_rest(const kv_ctx_t *c, const char *method, const char *path, const char 
     ekv_hc_run(&r, 1, TIMEOUT_MS);
     json_t *env = r.status ? json_loadb(r.resp, r.resp_len, 0, NULL) : NULL;
     int rc = 0;
-    if (!json_is_true(json_object_get(env, "success"))) {
+    json_t *first = json_array_get(json_object_get(env, "errors"), 0);
+    if (!json_is_true(json_object_get(env, "success")) && c->quiet_code &&
+        json_integer_value(json_object_get(first, "code")) == c->quiet_code) {
+        rc = 2; /* the caller's to say */
+    } else if (!json_is_true(json_object_get(env, "success"))) {
         api_error(c, path, &r, env);
         json_decref(env);
         env = NULL;
@@ -386,8 +418,8 @@ int kv_pop_failed(const kv_ctx_t *c, const char *method, const char *target, con
     int n = (int)(r->len < 300 ? r->len : 300); /* the PoP's message, without its newline */
     while (n > 0 && (r->body[n - 1] == '\n' || r->body[n - 1] == '\r'))
         n--;
-    return kv_error("A request to PoP %s (%s %s) failed.\n\n  %.*s [status: %d]", c->pop->name,
-                    method, target, n ? n : (int)strlen(kv_status_text(r->status)),
+    return kv_error("A request to PoP %s (%s %s) failed.\n%.*s [status: %d]", c->pop->name, method,
+                    target, n ? n : (int)strlen(kv_status_text(r->status)),
                     n ? r->body : kv_status_text(r->status), r->status);
 }
 

@@ -46,22 +46,24 @@ out_is() { # TEXT: stdout is exactly TEXT
 
 # ---- namespace create, list, rename, delete ------------------------------------------------
 ok namespace create my-cache
-[ "$(sed -n 1,4p "$H/out")" = 'Resource location: remote
+[ "$(sed -n 1,5p "$H/out")" = 'Resource location: remote 
+
 🌀 Creating namespace with title "my-cache"
 ✨ Success!
 To access your new KV Namespace in your Worker, add the following snippet to your configuration file:' ] ||
     fail "create's lines: $(cat "$H/out")"
-NS=$(sed -n '5,$p' "$H/out" | jq -r '.kv_namespaces[0] | select(.binding == "my_cache") | .id')
+NS=$(sed -n '6,$p' "$H/out" | jq -r '.kv_namespaces[0] | select(.binding == "my_cache") | .id')
 [[ $NS =~ ^[0-9a-f]{32}$ ]] || fail "create's snippet: $(cat "$H/out")"
 ok namespace create other
-OTHER=$(sed -n '5,$p' "$H/out" | jq -r '.kv_namespaces[0].id')
+OTHER=$(sed -n '6,$p' "$H/out" | jq -r '.kv_namespaces[0].id')
 ok namespace list
 jq -e --arg id "$NS" 'type == "array" and (map(select(.title == "my-cache"))
     == [{"id": $id, "title": "my-cache", "supports_url_encoding": true}])' "$H/out" >/dev/null ||
     fail "namespace list: $(cat "$H/out")"
 grep -q '^  {$' "$H/out" || fail "namespace list is not indented as wrangler's: $(cat "$H/out")"
 ok namespace rename my-cache --new-name renamed
-[ "$(cat "$H/out")" = "Resource location: remote
+[ "$(cat "$H/out")" = "Resource location: remote 
+
 Renaming KV namespace $NS to \"renamed\".
 ✨ Successfully renamed namespace to \"renamed\"" ] || fail "rename: $(cat "$H/out")"
 ok namespace rename --namespace-id "$NS" --new-name my-cache
@@ -70,9 +72,15 @@ jq -e --arg id "$NS" 'map(select(.id == $id))[0].title == "my-cache"' "$H/out" >
     fail "rename by id: $(cat "$H/out")"
 refused '^✘ \[ERROR\] No namespace found with the name "nope"' namespace rename nope --new-name x
 ok namespace delete --namespace-id "$OTHER"
-[ "$(cat "$H/out")" = "Resource location: remote
-Deleting KV namespace $OTHER.
-Deleted KV namespace $OTHER." ] || fail "namespace delete: $(cat "$H/out")"
+[ "$(cat "$H/out")" = "Resource location: remote 
+
+About to delete remote KV namespace id: \"$OTHER\".
+This action is irreversible and will permanently delete all data in the KV namespace.
+
+? Ok to proceed?
+🤖 Using fallback value in non-interactive context: yes
+Deleting KV namespace id: \"$OTHER\".
+Deleted KV namespace id: \"$OTHER\"." ] || fail "namespace delete: $(cat "$H/out")"
 refused "^✘ \[ERROR\] A request to the Cloudflare API \(/accounts/edgekv/storage/kv/namespaces/$OTHER/keys\) failed\.\$" \
     key list --namespace-id "$OTHER"
 grep -qx '  namespace not found \[code: 10013\]' "$H/err" || fail "deleted namespace: $(cat "$H/err")"
@@ -93,19 +101,21 @@ cat >wrangler.jsonc <<EOF
 }
 EOF
 jq -e . wrangler.jsonc >/dev/null 2>&1 && fail "wrangler.jsonc should not be plain JSON"
-ok key put k v1 --binding CACHE
-out_is "Resource location: remote
-Writing the value \"v1\" to key \"k\" on namespace $NS."
+ok key put k v1 --namespace-id "$NS"
+out_is "Resource location: remote 
+
+Writing the value \"v1\" to key \"k\" on namespace id: \"$NS\"."
 ok key get k --binding CACHE
 [ "$(od -An -c "$H/out" | tr -d ' \n')" = v1 ] || fail "key get prints the value as is"
 ok key get k --namespace-id "$NS" --text
 [ "$(od -An -c "$H/out" | tr -d ' \n')" = 'v1\n' ] || fail "key get --text adds a newline"
 ok key put "dir/m" hello --binding CACHE --metadata '{"lang":"de"}' --ttl 3600
-out_is "Resource location: remote
-Writing the value \"hello\" to key \"dir/m\" on namespace $NS with metadata \"{\"lang\":\"de\"}\"."
+out_is "Resource location: remote 
+
+Writing the value \"hello\" to key \"dir/m\" on namespace binding: \"CACHE\" (id: \"$NS\") with metadata \"{\"lang\":\"de\"}\"."
 head -c 3000 /dev/urandom >"$W/blob"
 ok key put blob --binding CACHE --path "$W/blob"
-grep -q "^Writing the contents of $W/blob to the key \"blob\" on namespace $NS\.$" "$H/out" ||
+grep -q "^Writing the contents of $W/blob to the key \"blob\" on namespace binding: \"CACHE\" (id: \"$NS\")\.$" "$H/out" ||
     fail "put --path: $(cat "$H/out")"
 ok key get blob --binding CACHE
 cmp -s "$H/out" "$W/blob" || fail "key get of --path's bytes differs"
@@ -118,8 +128,9 @@ jq -e '(map(.name) | sort) == ["blob", "dir/m", "k"]
 ok key list --binding CACHE --prefix dir/
 jq -e 'map(.name) == ["dir/m"]' "$H/out" >/dev/null || fail "key list --prefix: $(cat "$H/out")"
 ok key delete k --binding CACHE
-out_is "Resource location: remote
-Deleting the key \"k\" on namespace $NS."
+out_is "Resource location: remote 
+
+Deleting the key \"k\" on namespace binding: \"CACHE\" (id: \"$NS\")."
 refused "^✘ \[ERROR\] Failed to fetch http://127\.0\.0\.1:[0-9]+/client/v4/accounts/edgekv/storage/kv/namespaces/$NS/values/k - 404: Not Found\$" \
     key get k --binding CACHE
 refused '^  Invalid expiration_ttl of 10\. Expiration TTL must be at least 60\. \[code: 10034\]$' \
@@ -127,11 +138,12 @@ refused '^  Invalid expiration_ttl of 10\. Expiration TTL must be at least 60\. 
 # A Cloudflare id in the configuration is `edgekv dev`'s namespace "wrangler:<id>" (docs/dev.md).
 CF=5d9e0c2f7a8b41c6a3e2f1d0c9b8a7e6
 ok namespace create "wrangler:$CF"
-DEV=$(sed -n '5,$p' "$H/out" | jq -r '.kv_namespaces[0].id')
+DEV=$(sed -n '6,$p' "$H/out" | jq -r '.kv_namespaces[0].id')
 echo "{\"kv_namespaces\": [{\"binding\": \"PREFS\", \"id\": \"$CF\"}]}" >dev.json
 ok key put theme dark --binding PREFS --config dev.json
-out_is "Resource location: remote
-Writing the value \"dark\" to key \"theme\" on namespace $DEV."
+out_is "Resource location: remote 
+
+Writing the value \"dark\" to key \"theme\" on namespace binding: \"PREFS\" (id: \"$DEV\")."
 ok key get theme --namespace-id "$DEV"
 out_is dark
 pass "key put, get, list, delete: --binding, --path, --metadata, --ttl, --text, wrangler's output"
@@ -182,18 +194,17 @@ cat >items.json <<'EOF'
 EOF
 echo '["b1", {"name": "b2"}, "b3", "missing"]' >keys.json
 ok bulk put items.json --binding CACHE
-out_is "Resource location: remote
+out_is "Resource location: remote 
+
 Success!"
-grep -q '^The item at index 2 contains unexpected properties: \["colour"\]\.$' "$H/err" ||
+grep -q '^  The item at index 2 contains unexpected properties: \["colour"\]\.$' "$H/err" ||
     fail "bulk put's warning: $(cat "$H/err")"
 ok bulk get keys.json --binding CACHE
 WANT='{
-  "values": {
-    "b1": "one",
-    "b2": "two",
-    "b3": "three",
-    "missing": null
-  }
+  "b1": "one",
+  "b2": "two",
+  "b3": "three",
+  "missing": null
 }
 
 Success!'
@@ -204,24 +215,25 @@ ok key list --binding CACHE --prefix b
 jq -e 'map(select(.name == "b2"))[0].metadata == {"n": 2}' "$H/out" >/dev/null ||
     fail "bulk put's metadata: $(cat "$H/out")"
 ok bulk delete keys.json --binding CACHE
-out_is "Resource location: remote
-? Are you sure you want to delete all the keys read from \"keys.json\" from kv-namespace with id \"$NS\"?
+out_is "Resource location: remote 
+
+? Are you sure you want to delete all the keys read from \"keys.json\" from kv-namespace binding: \"CACHE\" (id: \"$NS\")?
 🤖 Using fallback value in non-interactive context: yes
 Success!"
 ok bulk get keys.json --binding CACHE
-jq -e '.values == {"b1": null, "b2": null, "b3": null, "missing": null}' \
+jq -e '. == {"b1": null, "b2": null, "b3": null, "missing": null}' \
     <(sed '/^$/,$d' "$H/out") >/dev/null || fail "after bulk delete: $(cat "$H/out")"
 echo '[{"key": "p1", "value": "1"}, {"key": "p2", "value": "2"}]' >pop.json
 ok bulk put pop.json --binding CACHE --pop b
 echo '["p1", "p2"]' >pkeys.json
 ok bulk get pkeys.json --binding CACHE
-jq -e '.values == {"p1": "1", "p2": "2"}' <(sed '/^$/,$d' "$H/out") >/dev/null ||
+jq -e '. == {"p1": "1", "p2": "2"}' <(sed '/^$/,$d' "$H/out") >/dev/null ||
     fail "bulk put --pop: $(cat "$H/out")"
 sleep 1.1 # the binding's 1 write/s per key
 ok bulk delete pkeys.json --binding CACHE --pop b --force
 grep -q '^? Are you sure' "$H/out" && fail "--force still asks"
 ok bulk get pkeys.json --binding CACHE
-jq -e '.values == {"p1": null, "p2": null}' <(sed '/^$/,$d' "$H/out") >/dev/null ||
+jq -e '. == {"p1": null, "p2": null}' <(sed '/^$/,$d' "$H/out") >/dev/null ||
     fail "bulk delete --pop: $(cat "$H/out")"
 pass "bulk put, get, delete round trips, centrally and through a PoP"
 
@@ -249,13 +261,13 @@ refused '^✘ \[ERROR\] There is no PoP named "zzz" in this world\. Its PoPs: a,
     key get k --binding CACHE --pop zzz
 refused '^✘ \[ERROR\] Unknown command: edgekv kv key frobnicate$' key frobnicate
 echo '{"kv_namespaces": [' >broken.json
-refused '^✘ \[ERROR\] broken\.json:[0-9]+:[0-9]+: ' key list --binding CACHE --config broken.json
+refused '^  broken\.json:[0-9]+:[0-9]+$' key list --binding CACHE --config broken.json
 mv wrangler.jsonc wrangler.toml
 refused '^✘ \[ERROR\] wrangler\.toml: edgekv kv reads wrangler\.json and wrangler\.jsonc only' \
     key list --binding CACHE
 ok key list --namespace-id "$NS" # a TOML file is no obstacle without --binding
 rm wrangler.toml
-refused '^✘ \[ERROR\] --binding specified, but no config file was found\.$' key list --binding CACHE
+refused '^✘ \[ERROR\] No KV Namespaces configured! Either use --namespace-id' key list --binding CACHE
 pass "errors: the API's messages as wrangler prints them, usage, configuration, exit 1"
 
 cd /
