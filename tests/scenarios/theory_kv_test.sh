@@ -39,11 +39,11 @@
 #   (50 + 30) / 64 = 1.25 s, covering [0, 80 s]: the whole curve in 32 bins, then 32 bins
 #   where every read must be fresh.
 # - Reads. The run has ~540 000 reads (d) and ~360 000 (e). Reads t after the last write fall
-#   in a bin with density w e^{-wt}, so the bins on the curve hold from ~13 000 reads (t ~ 0)
+#   in a bin with density w e^{-wt}, so the bins on the curve hold from ~20 000 reads (t ~ 0)
 #   to ~5 000 (t ~ 40 s) in d. A bin is checked when it has n >= NMIN reads (4000 in d, 2500
-#   in e) and is then
-#   within sd = sqrt(P(1 - P)/n) of its mean: at most 0.0048 where P ~ 0.5 (n ~ 11 000) and
-#   0.0027 where P >= 0.97 (n ~ 5 000) in d; reads sharing a write and the tier's copy make the
+#   in e), and its fraction then has sd = sqrt(P(1 - P)/n) (binomial): at most 0.0048 where
+#   P ~ 0.5 (n ~ 11 000) and 0.0024 where P >= 0.97 (n ~ 5 000) in d (the runs print the
+#   largest: 0.0045 in d, 0.0056 in e); reads sharing a write and the tier's copy make the
 #   true spread ~1.3 times that (Monte Carlo of this workload: over 10 seeds the worst bin was
 #   off by 0.008..0.015, z <= 3.5). So 0.03 is >= 4.5 sd at every checked bin of d and
 #   >= 3.8 sd in e, where bins hold ~2/3 as many reads. Every bin on the curve must be checked.
@@ -55,9 +55,10 @@
 #   one measured run: with 24 s or 36 s the worst bin was off by 0.129 and 0.115 (fail), with
 #   30 s by 0.008. Measured on a 2-core host (once while it compiled): worst bin 0.005 and
 #   0.008 in d, 0.016 in e; d takes ~2.7 minutes with start and stop, e ~2.
-# Usage: bash theory_kv_test.sh BIN_DIR SRC_DIR KV_PREDICT (tests/scenarios/kv_predict.c). Every daemon is started and stopped
-# by `edgekv run`; if the script is interrupted, the cleanup stops the run by its pid and any
-# daemon a state file still records, by pid. Whole script: about 5 minutes.
+# Usage: bash theory_kv_test.sh BIN_DIR SRC_DIR KV_PREDICT (kv_predict.c, built by the test's
+# cmake file). Every daemon is started and stopped by `edgekv run`; if the script is
+# interrupted, the cleanup stops the run by its pid and any daemon a state file still records,
+# by pid. Whole script: about 4.5 minutes.
 set -euo pipefail
 source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 PREDICT=$3
@@ -193,7 +194,9 @@ check_curve() {
 }
 
 # Figures of run $1 against the model's: stale ratio within 0.015, misses share within 0.02,
-# tier reads within 5%. Prints "measured/model" of each.
+# tier reads within 5%. The stale ratio's sd is ~0.0025 (its reads share write gaps), and reads
+# in the run's first minute count only when a write preceded them, which favours stale ones:
+# +0.004 in d, +0.006 in e (Monte Carlo of this workload).
 check_figures() {
     local policy=$1 refresh=$2 stale miss tier model
     read -r stale miss tier <<<"$FIGS"
@@ -231,16 +234,17 @@ ON_FIGS=$FIGS
 # miss a third less (0.250 -> 0.168 of reads), fetch from the tier 16% more often (every
 # hot copy is replaced ~0.2 T early), and serve more stale reads (0.363 -> 0.383 at these
 # rates: the late read that triggers a refresh, and the copies after it, no longer get a
-# fresh miss). Each bound is half the predicted change, which sampling (sd < 0.002, 0.3%, 0.003)
-# cannot reach by accident.
+# fresh miss). The bounds are half the predicted change of misses and tier reads and a quarter
+# of the stale ratio's, beyond sampling (the sd of the changes: ~0.002, ~0.5%, ~0.004; Monte
+# Carlo of this workload over 6 seeds: stale ratio up by 0.019..0.025).
 read -r s0 m0 t0 <<<"$OFF_FIGS"
 read -r s1 m1 t1 <<<"$ON_FIGS"
 calc -v a="$m0" -v b="$m1" 'BEGIN { exit !(b < a - 0.04) }' ||
     fail "refresh-ahead: PoP misses $m0 -> $m1 (want down by more than 0.04; model 0.082)"
 calc -v a="$t0" -v b="$t1" 'BEGIN { exit !(b > a * 1.08) }' ||
     fail "refresh-ahead: tier reads $t0 -> $t1 (want up by more than 8%; model 16%)"
-calc -v a="$s0" -v b="$s1" 'BEGIN { exit !(b > a + 0.01) }' ||
-    fail "refresh-ahead: stale ratio $s0 -> $s1 (want up by more than 0.01; model 0.021)"
+calc -v a="$s0" -v b="$s1" 'BEGIN { exit !(b > a + 0.005) }' ||
+    fail "refresh-ahead: stale ratio $s0 -> $s1 (want up by more than 0.005; model 0.021)"
 pass "refresh-ahead: PoP misses $(printf %.3f "$m0") -> $(printf %.3f "$m1"), tier reads" \
     "x$(calc -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b / a }'), stale ratio" \
     "$(printf %.4f "$s0") -> $(printf %.4f "$s1")"
