@@ -7,7 +7,11 @@
  * Flags, messages, JSON shapes and exit codes are wrangler 4's (packages/wrangler/src/kv), so
  * a script written for `wrangler kv ... --remote` runs against edgekv with the command renamed:
  * lists and gets print JSON (JSON.stringify's two-space indent), writes print wrangler's
- * lines, errors print "✘ [ERROR] ..." on stderr and exit 1, usage errors too.
+ * lines, errors print "✘ [ERROR] ..." on stderr and exit 1, usage errors too. The test
+ * compat.kvcli_wrangler holds the output to the pinned wrangler's (tests/compat), line by line.
+ *
+ * --binding reads the wrangler configuration (kvcli_io.c) and, like `edgekv dev`, takes a
+ * configured id that is no edgekv namespace for the namespace titled "wrangler:<id>".
  *
  * The store is the coordinator's REST API (KV-SPEC section 3; its url in state.json), what
  * wrangler --remote talks to. With --pop NAME every call goes through that PoP's binding
