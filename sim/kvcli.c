@@ -234,6 +234,27 @@ static int ns_delete(kv_ctx_t *c, const kv_args_t *a)
     return 0;
 }
 
+/* The id of the namespace titled title into id ("" when none); 1 after printing an error. */
+static int titled(kv_ctx_t *c, const char *title, char *id, size_t n)
+{
+    json_t *all, *it;
+    size_t i;
+    *id = '\0';
+    if (ns_all(c, &all) != 0)
+        return 1;
+    json_array_foreach(all, i, it)
+    {
+        const char *t = json_string_value(json_object_get(it, "title"));
+        const char *nid = json_string_value(json_object_get(it, "id"));
+        if (t && nid && !strcmp(t, title)) {
+            snprintf(id, n, "%s", nid);
+            break;
+        }
+    }
+    json_decref(all);
+    return 0;
+}
+
 static int ns_rename(kv_ctx_t *c, const kv_args_t *a)
 {
     const char *old = a->npos ? a->pos[0] : NULL;
@@ -250,28 +271,14 @@ static int ns_rename(kv_ctx_t *c, const kv_args_t *a)
                         strlen(a->new_name));
     puts(KV_REMOTE_LINE);
     char id[64] = "", path[256];
-    if (a->ns_id) {
+    if (a->ns_id)
         snprintf(id, sizeof id, "%s", a->ns_id);
-    } else {
-        json_t *all, *it;
-        size_t i;
-        if (ns_all(c, &all) != 0)
-            return 1;
-        json_array_foreach(all, i, it)
-        {
-            const char *title = json_string_value(json_object_get(it, "title"));
-            const char *nid = json_string_value(json_object_get(it, "id"));
-            if (title && nid && !strcmp(title, old)) {
-                snprintf(id, sizeof id, "%s", nid);
-                break;
-            }
-        }
-        json_decref(all);
-        if (!*id)
-            return kv_error("No namespace found with the name \"%s\". Use --namespace-id instead "
-                            "or check available namespaces with \"edgekv kv namespace list\".",
-                            old);
-    }
+    else if (titled(c, old, id, sizeof id) != 0)
+        return 1;
+    if (!*id)
+        return kv_error("No namespace found with the name \"%s\". Use --namespace-id instead or "
+                        "check available namespaces with \"edgekv kv namespace list\".",
+                        old);
     printf("Renaming KV namespace %s to \"%s\".\n", id, a->new_name);
     fflush(stdout);
     char enc[200];
@@ -414,50 +421,54 @@ static void pop_keys_as_api(json_t *keys, json_t *out)
     }
 }
 
+/* One page of keys after cursor (prefix percent-encoded) into all, through the PoP or the API;
+ * cursor becomes the next page's ("" after the last). 1 after printing an error. */
+static int list_page(kv_ctx_t *c, const char *prefix, char *cursor, size_t n, json_t *all)
+{
+    char ecur[1100], q[2800];
+    ekv_look_pct(ecur, sizeof ecur, cursor);
+    const char *next = NULL;
+    json_t *got = NULL;
+    if (c->pop) {
+        snprintf(q, sizeof q, "/?prefix=%s%s%s", prefix, *cursor ? "&cursor=" : "", ecur);
+        kv_reply_t r;
+        int rc = kv_pop(c, "GET", q, NULL, NULL, 0, &r);
+        if (rc == 0 && r.status != 200)
+            rc = kv_pop_failed(c, "GET", q, &r);
+        got = rc == 0 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+        kv_reply_fini(&r);
+        if (rc != 0)
+            return 1;
+        pop_keys_as_api(json_object_get(got, "keys"), all);
+        if (!json_is_true(json_object_get(got, "list_complete")))
+            next = json_string_value(json_object_get(got, "cursor"));
+    } else {
+        char path[256];
+        snprintf(path, sizeof path, "/%s/keys", c->ns_enc);
+        snprintf(q, sizeof q, "?prefix=%s%s%s", prefix, *cursor ? "&cursor=" : "", ecur);
+        if (kv_rest(c, "GET", path, q, NULL, 0, &got) != 0)
+            return 1;
+        json_array_extend(all, json_object_get(got, "result"));
+        next = json_string_value(json_object_get(json_object_get(got, "result_info"), "cursor"));
+    }
+    snprintf(cursor, n, "%s", next ? next : "");
+    json_decref(got);
+    return 0;
+}
+
 static int key_list(kv_ctx_t *c, const kv_args_t *a)
 {
     if (kv_need_ns(c, a) != 0)
         return 1;
-    char prefix[1600], cursor[1024] = "", q[2800];
+    char prefix[1600], cursor[1024] = "";
     ekv_look_pct(prefix, sizeof prefix, a->prefix ? a->prefix : "");
     json_t *all = json_array();
-    for (;;) {
-        char ecur[1100];
-        ekv_look_pct(ecur, sizeof ecur, cursor);
-        json_t *page = NULL, *env = NULL;
-        if (c->pop) {
-            snprintf(q, sizeof q, "/?prefix=%s%s%s", prefix, *cursor ? "&cursor=" : "", ecur);
-            kv_reply_t r;
-            if (kv_pop(c, "GET", q, NULL, NULL, 0, &r) != 0 ||
-                (r.status != 200 && kv_pop_failed(c, "GET", q, &r))) {
-                kv_reply_fini(&r);
-                json_decref(all);
-                return 1;
-            }
-            page = json_loadb(r.body, r.len, 0, NULL);
-            kv_reply_fini(&r);
-            pop_keys_as_api(json_object_get(page, "keys"), all);
-            const char *next = json_string_value(json_object_get(page, "cursor"));
-            int done = json_is_true(json_object_get(page, "list_complete")) || !next || !*next;
-            snprintf(cursor, sizeof cursor, "%s", done ? "" : next);
-        } else {
-            char path[256];
-            snprintf(path, sizeof path, "/%s/keys", c->ns_enc);
-            snprintf(q, sizeof q, "?prefix=%s%s%s", prefix, *cursor ? "&cursor=" : "", ecur);
-            if (kv_rest(c, "GET", path, q, NULL, 0, &env) != 0) {
-                json_decref(all);
-                return 1;
-            }
-            json_array_extend(all, json_object_get(env, "result"));
-            const char *next =
-                json_string_value(json_object_get(json_object_get(env, "result_info"), "cursor"));
-            snprintf(cursor, sizeof cursor, "%s", next ? next : "");
+    do {
+        if (list_page(c, prefix, cursor, sizeof cursor, all) != 0) {
+            json_decref(all);
+            return 1;
         }
-        json_decref(page);
-        json_decref(env);
-        if (!*cursor)
-            break;
-    }
+    } while (*cursor);
     kv_print_json(all);
     json_decref(all);
     return 0;
@@ -576,30 +587,9 @@ static int set_flag(const verb_t *v, kv_args_t *a, const char *name, const char 
     return -1; /* not reached: the name was checked against the verb's flags */
 }
 
-static int parse(const verb_t *v, int argc, char **argv, kv_args_t *a)
+/* What wrangler (yargs) refuses once every word is read; 1 after the message. */
+static int check_args(const verb_t *v, const kv_args_t *a)
 {
-    *a = (kv_args_t){.preview = -1};
-    for (int i = 0; i < argc; i++) {
-        const char *w = argv[i];
-        if (w[0] != '-' || !w[1]) {
-            if (a->npos == v->max_pos)
-                return usage_error(v, "Unknown argument: %s", w);
-            a->pos[a->npos++] = w;
-            continue;
-        }
-        char name[64];
-        const char *eq = strchr(w, '='), *body = w + (w[1] == '-' ? 2 : 1);
-        snprintf(name, sizeof name, "%.*s", (int)((eq ? eq : w + strlen(w)) - body), body);
-        static const char *const alias[][2] = {
-            {"c", "config"}, {"e", "env"}, {"f", "force"}, {"y", "skip-confirmation"}};
-        for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++)
-            if (!strcmp(name, alias[k][0]))
-                snprintf(name, sizeof name, "%s", alias[k][1]);
-        if (!has_flag(v->flags, name) && !has_flag(COMMON, name))
-            return usage_error(v, "Unknown argument: %s", name);
-        if (set_flag(v, a, name, eq ? eq + 1 : NULL, argc, argv, &i) != 0)
-            return 1;
-    }
     if (a->npos < v->min_pos)
         return usage_error(v, "Not enough non-option arguments: got %d, need at least %d", a->npos,
                            v->min_pos);
@@ -625,6 +615,33 @@ static int parse(const verb_t *v, int argc, char **argv, kv_args_t *a)
                                   "required");
     }
     return 0;
+}
+
+static int parse(const verb_t *v, int argc, char **argv, kv_args_t *a)
+{
+    *a = (kv_args_t){.preview = -1};
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (w[0] != '-' || !w[1]) {
+            if (a->npos == v->max_pos)
+                return usage_error(v, "Unknown argument: %s", w);
+            a->pos[a->npos++] = w;
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(w, '='), *body = w + (w[1] == '-' ? 2 : 1);
+        snprintf(name, sizeof name, "%.*s", (int)((eq ? eq : w + strlen(w)) - body), body);
+        static const char *const alias[][2] = {
+            {"c", "config"}, {"e", "env"}, {"f", "force"}, {"y", "skip-confirmation"}};
+        for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++)
+            if (!strcmp(name, alias[k][0]))
+                snprintf(name, sizeof name, "%s", alias[k][1]);
+        if (!has_flag(v->flags, name) && !has_flag(COMMON, name))
+            return usage_error(v, "Unknown argument: %s", name);
+        if (set_flag(v, a, name, eq ? eq + 1 : NULL, argc, argv, &i) != 0)
+            return 1;
+    }
+    return check_args(v, a);
 }
 
 /* The world, the PoP, the account and the configuration the command needs; 1 after an error. */

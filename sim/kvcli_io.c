@@ -159,6 +159,31 @@ int kv_conf_load(kv_ctx_t *c, const char *path)
     return 0;
 }
 
+/* Which of a binding's ids (wrangler's rules): --preview picks preview_id, --preview false
+ * picks id, neither the only one there is. */
+static int pick_id(const json_t *ns, const kv_args_t *a, const char **id, char *err, size_t n)
+{
+    const char *b = a->binding;
+    const char *pid = json_string_value(json_object_get(ns, "id"));
+    const char *ppv = json_string_value(json_object_get(ns, "preview_id"));
+    *id = a->preview == 1 || (a->preview < 0 && !pid) ? ppv : pid;
+    if (a->preview < 0 && pid && ppv) {
+        snprintf(err, n,
+                 "%s has both a namespace ID and a preview ID. Specify \"--preview\" or "
+                 "\"--preview false\" to avoid writing data to the wrong namespace.",
+                 b);
+        return -1;
+    }
+    if (!*id) {
+        snprintf(err, n,
+                 "No %s ID found for %s. Add one to your wrangler config file to use a separate "
+                 "namespace for previewing your worker.",
+                 a->preview == 1 ? "preview" : "namespace", b);
+        return -1;
+    }
+    return 0;
+}
+
 /* wrangler's getKVNamespaceId: --namespace-id, else the binding's id or preview_id. */
 static int ns_from_binding(const kv_ctx_t *c, const kv_args_t *a, const char **id, char *err,
                            size_t n)
@@ -194,29 +219,7 @@ static int ns_from_binding(const kv_ctx_t *c, const kv_args_t *a, const char **i
                  b);
         return -1;
     }
-    const char *pid = json_string_value(json_object_get(ns, "id"));
-    const char *ppv = json_string_value(json_object_get(ns, "preview_id"));
-    if (a->preview == 1 || (a->preview < 0 && !pid))
-        *id = ppv;
-    else
-        *id = pid;
-    if (a->preview < 0 && pid && ppv) {
-        snprintf(err, n,
-                 "%s has both a namespace ID and a preview ID. Specify \"--preview\" or "
-                 "\"--preview false\" to avoid writing data to the wrong namespace.",
-                 b);
-        return -1;
-    }
-    if (!*id) {
-        snprintf(err, n,
-                 a->preview == 1 ? "No preview ID found for %s. Add one to your wrangler config "
-                                   "file to use a separate namespace for previewing your worker."
-                                 : "No namespace ID found for %s. Add one to your wrangler config "
-                                   "file to use a separate namespace for previewing your worker.",
-                 b);
-        return -1;
-    }
-    return 0;
+    return pick_id(ns, a, id, err, n);
 }
 
 int kv_resolve_ns(kv_ctx_t *c, const kv_args_t *a, char *err, size_t n)
