@@ -79,7 +79,8 @@ stop_dev() {
         gone "$DEV_PID" && break
         sleep 0.1
     done
-    gone "$DEV_PID" || devfail "edgekv dev ($1) still running 10 s after Ctrl-C"
+    gone "$DEV_PID" || devfail "edgekv dev ($1) still running 10 s after Ctrl-C:" \
+        "$(ps -o pid=,stat=,etime=,args= -p "$DEV_PID" -p "$WORKERD_PID")"
     wait "$DEV_PID" || rc=$?
     [ "$rc" = 0 ] || devfail "edgekv dev ($1) exited $rc after Ctrl-C"
     gone "$WORKERD_PID" || devfail "$1: workerd $WORKERD_PID still running after Ctrl-C"
@@ -218,6 +219,10 @@ expect "fra after the kill switch" "old checkout (kill switch) at FRA"
 req "$LHR/checkout"
 expect "lhr right after fra has the kill switch" "old checkout (kill switch) at LHR"
 pass "feature-flags: the kill switch (a var) at both PoPs $(($(now_ms) - T)) ms after the save"
+# The reload started a new workerd: that is the one Ctrl-C must stop.
+WORKERD_PID=$(ps -o pid=,comm= --ppid "$DEV_PID" | awk '$2 == "workerd" { print $1 }')
+[ -n "$WORKERD_PID" ] || devfail "no workerd under edgekv dev after the reload"
+WORKERD_PIDS+=("$WORKERD_PID")
 stop_dev feature-flags
 
 # ---- rate-limiter -----------------------------------------------------------------------------------
@@ -244,7 +249,7 @@ stored=$(cd "$H/rate-limiter" && "$EKV" kv key get "$key" --binding COUNTERS --t
 [ "$stored" -lt "$allowed" ] || devfail "rate-limiter: stored $stored, allowed $allowed"
 pass "rate-limiter: 24 requests alternating fra/lhr: $allowed allowed (LIMIT $LIMIT), $limited limited, $key = $stored in KV"
 u="$FRA/api?client=bob"
-burst=$(curl -sS --max-time 10 -Z "$u" "$u" "$u" "$u" "$u") || devfail "burst: curl"
+burst=$(curl -S --no-progress-meter --max-time 10 -Z "$u" "$u" "$u" "$u" "$u") || devfail "burst: curl"
 uncounted=$(grep -cxF "allowed uncounted (KV PUT failed: 429 Too Many Requests) at FRA" <<<"$burst" || true)
 [ "$(grep -c '^allowed ' <<<"$burst")" = 5 ] && [ "$uncounted" -ge 2 ] ||
     devfail "burst: $burst"
