@@ -123,6 +123,7 @@ for how in "--namespace-id $NS" "--binding PREFS"; do
         same kv key put k v1 $how --remote
         same kv key put m "hello there" $how --remote --metadata '{"lang":"de"}' --ttl 3600
         same kv key put blob $how --remote --path blob
+        same kv key put dated v $how --remote --expiration $(($(date +%s) + 7200))
         same kv key get k $how --remote
         same kv key get m $how --remote --text
         same kv key get blob $how --remote

@@ -119,6 +119,11 @@ grep -q "^Writing the contents of $W/blob to the key \"blob\" on namespace bindi
     fail "put --path: $(cat "$H/out")"
 ok key get blob --binding CACHE
 cmp -s "$H/out" "$W/blob" || fail "key get of --path's bytes differs"
+ok key put dated v --binding CACHE --expiration $(($(date +%s) + 7200))
+ok key list --binding CACHE --prefix dated
+jq -e '.[0].name == "dated" and (.[0].expiration | type) == "number"' "$H/out" >/dev/null ||
+    fail "put --expiration: $(cat "$H/out")"
+ok key delete dated --binding CACHE
 ok key list --binding CACHE
 jq -e '(map(.name) | sort) == ["blob", "dir/m", "k"]
     and (map(select(.name == "dir/m"))[0] | .metadata == {"lang": "de"}
@@ -146,7 +151,7 @@ out_is "Resource location: remote
 Writing the value \"dark\" to key \"theme\" on namespace binding: \"PREFS\" (id: \"$DEV\")."
 ok key get theme --namespace-id "$DEV"
 out_is dark
-pass "key put, get, list, delete: --binding, --path, --metadata, --ttl, --text, wrangler's output"
+pass "key put, get, list, delete: --binding, --path, --metadata, --ttl, --expiration, --text"
 
 # ---- --pop: one PoP's view, stale or not ----------------------------------------------------
 ok key put s old --binding CACHE
