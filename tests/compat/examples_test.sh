@@ -44,7 +44,9 @@ trap 'dev_cleanup; ekv_cleanup' EXIT
 devfail() {
     local f
     for f in "$H"/dev-*.out "$H"/dev-*.err; do
-        [ -f "$f" ] && { echo "--- $f" >&2; { grep -v 'console warning' "$f" || true; } | tail -15 >&2; }
+        [ -f "$f" ] || continue
+        echo "--- $f" >&2
+        { grep -v 'console warning' "$f" || true; } | tail -15 >&2
     done
     fail "$@"
 }
@@ -134,7 +136,8 @@ expect "lhr with the saver's cookie" "theme dark (cookie) at LHR"
 at $((R0a + TTL / 2))
 req "$LHR/$Q"
 expect "lhr without the cookie at half its cacheTtl" "theme system (default) at LHR"
-pass "user-prefs: the save is at fra at once; lhr serves the default to others, the save to the saver"
+pass "user-prefs: the save is at fra at once; lhr serves the default to others," \
+    "the save to the saver (cookie)"
 at $((R0b + TTL + 400))
 req "$LHR/$Q"
 expect "lhr after its cacheTtl" "theme dark (kv) at LHR"
@@ -143,7 +146,7 @@ expect "lhr with the cookie after its cacheTtl" "theme dark (kv) at LHR"
 pass "user-prefs: after lhr's cacheTtl ($TTL ms) everyone gets dark from KV"
 stop_dev user-prefs
 
-# ---- sessions -------------------------------------------------------------------------------------
+# ---- sessions ------------------------------------------------------------------------------------
 start_dev sessions
 req -X POST "$FRA/login?user=ada"
 TOKEN=$BODY
@@ -180,7 +183,7 @@ expect "logout right after login" \
 pass "sessions: a logout within a second of the login: $CODE '$BODY'"
 stop_dev sessions
 
-# ---- feature-flags ----------------------------------------------------------------------------------
+# ---- feature-flags -------------------------------------------------------------------------------
 start_dev feature-flags
 req -X PUT --data '{"newCheckout":false}' "$FRA/flags"
 expect "flags off" "flags set at FRA"
@@ -225,7 +228,7 @@ WORKERD_PID=$(ps -o pid=,comm= --ppid "$DEV_PID" | awk '$2 == "workerd" { print 
 WORKERD_PIDS+=("$WORKERD_PID")
 stop_dev feature-flags
 
-# ---- rate-limiter -----------------------------------------------------------------------------------
+# ---- rate-limiter --------------------------------------------------------------------------------
 start_dev rate-limiter
 # One fixed window (60 real s) for the whole run: not within 8 s of its end.
 while [ $(($(now_ms) % 60000)) -gt 52000 ]; do sleep 0.5; done
@@ -243,17 +246,22 @@ for _ in $(seq 1 12); do
 done
 LIMIT=$(jq -r .vars.LIMIT "$H/rate-limiter/wrangler.json")
 # The count in KV itself, as wrangler would read it.
-key=$(cd "$H/rate-limiter" && "$EKV" kv key list --binding COUNTERS --prefix rl:ada: | jq -r '.[0].name')
+key=$(cd "$H/rate-limiter" &&
+    "$EKV" kv key list --binding COUNTERS --prefix rl:ada: | jq -r '.[0].name')
 stored=$(cd "$H/rate-limiter" && "$EKV" kv key get "$key" --binding COUNTERS --text)
 [ "$allowed" -gt "$LIMIT" ] || devfail "rate-limiter: only $allowed allowed of 24 (LIMIT $LIMIT)"
 [ "$stored" -lt "$allowed" ] || devfail "rate-limiter: stored $stored, allowed $allowed"
-pass "rate-limiter: 24 requests alternating fra/lhr: $allowed allowed (LIMIT $LIMIT), $limited limited, $key = $stored in KV"
+pass "rate-limiter: 24 requests alternating fra/lhr: $allowed allowed (LIMIT $LIMIT)," \
+    "$limited limited, $key = $stored in KV"
 u="$FRA/api?client=bob"
-burst=$(curl -S --no-progress-meter --max-time 10 -Z "$u" "$u" "$u" "$u" "$u") || devfail "burst: curl"
-uncounted=$(grep -cxF "allowed uncounted (KV PUT failed: 429 Too Many Requests) at FRA" <<<"$burst" || true)
+burst=$(curl -S --no-progress-meter --max-time 10 -Z "$u" "$u" "$u" "$u" "$u") ||
+    devfail "burst: curl"
+refused="allowed uncounted (KV PUT failed: 429 Too Many Requests) at FRA"
+uncounted=$(grep -cxF "$refused" <<<"$burst" || true)
 [ "$(grep -c '^allowed ' <<<"$burst")" = 5 ] && [ "$uncounted" -ge 2 ] ||
     devfail "burst: $burst"
-pass "rate-limiter: a burst of 5 in parallel at fra: $uncounted writes refused by the binding's 1 write/s"
+pass "rate-limiter: a burst of 5 in parallel at fra:" \
+    "$uncounted writes refused by the binding's 1 write/s"
 stop_dev rate-limiter
 
 expect_down "$H/state.json"
