@@ -75,9 +75,9 @@ start_dev() {
 
 # stop_dev NAME: Ctrl-C, as a user would; exit 0 with workerd gone and its files removed.
 stop_dev() {
-    local rc=0
+    local rc=0 i
     kill -INT "$DEV_PID"
-    for _ in $(seq 1 100); do
+    for ((i = 0; i < 100; i++)); do
         gone "$DEV_PID" && break
         sleep 0.1
     done
