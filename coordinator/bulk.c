@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_base64.h"
 #include "ekv_err.h"
 #include "ekv_mem.h"
 
@@ -19,50 +20,6 @@ static int invalid(ekv_kv_error_t *err, int status, int code, const char *messag
     err->code = code;
     snprintf(err->message, sizeof err->message, "%s", message);
     return EKV_EINVAL;
-}
-
-static int b64dec(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    return ch == '+' || ch == '-' ? 62 : ch == '/' || ch == '_' ? 63 : -1;
-}
-
-/* Standard or URL-safe base64, padding optional; NULL when malformed. */
-static char *base64_decode(const char *s, size_t n, size_t *out_len)
-{
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return NULL;
-    char *out = ekv_malloc(n / 4 * 3 + 3);
-    size_t m = 0;
-    uint32_t acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64dec((unsigned char)s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        if (i % 4 == 3) {
-            out[m++] = (char)(acc >> 16);
-            out[m++] = (char)(acc >> 8);
-            out[m++] = (char)acc;
-        }
-    }
-    if (n % 4 == 2)
-        out[m++] = (char)(acc >> 4);
-    else if (n % 4 == 3) {
-        out[m++] = (char)(acc >> 10);
-        out[m++] = (char)(acc >> 2);
-    }
-    *out_len = m;
-    return out;
 }
 
 /* Parses the body as a JSON array of 0..10,000 items, or err. */
@@ -139,7 +96,7 @@ static int item_value(ekv_bulk_t *b, json_t *it, ekv_msg_t *d, ekv_kv_error_t *e
     }
     d->value = (ekv_bytes_t){json_string_value(v), json_string_length(v)};
     if (json_is_true(json_object_get(it, "base64"))) {
-        char *raw = base64_decode(d->value.ptr, d->value.len, &d->value.len);
+        char *raw = ekv_b64_decode(d->value.ptr, d->value.len, &d->value.len);
         if (!raw) {
             ekv_kv_err_set(err, 400, "value of key is not valid base64");
             return EKV_EINVAL;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "ekv_base64.h"
 #include "ekv_digest.h"
 #include "ekv_err.h"
 #include "ekv_http.h"
@@ -476,23 +477,6 @@ static void metadata_get(ekv_coord_t *c, struct evhttp_request *req, const char 
     ekv_msg_fini(&m);
 }
 
-/* Standard base64 (with padding) of len bytes, NUL-terminated; free it. */
-static char *base64(const unsigned char *in, size_t len)
-{
-    static const char d[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = ekv_malloc((len + 2) / 3 * 4 + 1), *o = out;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
-                     (i + 2 < len ? in[i + 2] : 0);
-        *o++ = d[v >> 18 & 63];
-        *o++ = d[v >> 12 & 63];
-        *o++ = i + 1 < len ? d[v >> 6 & 63] : '=';
-        *o++ = i + 2 < len ? d[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
 /* A key's entry {"name"} of a list. Keys are checked to be UTF-8, but one stored by an older
  * build may not be, and it must neither vanish from the list (JSON cannot hold its bytes, so
  * building its string fails) nor pass for another key. Its "name" is then the key as a
@@ -504,7 +488,7 @@ static json_t *key_entry(ekv_bytes_t key)
         return json_pack("{s:s%}", "name", key.ptr, key.len);
     size_t n;
     char *name = ekv_kv_utf8_lossy(key.ptr, key.len, &n),
-         *exact = base64((const unsigned char *)key.ptr, key.len);
+         *exact = ekv_b64_encode(key.ptr, key.len, EKV_B64_STD);
     json_t *e = json_pack("{s:s%, s:s}", "name", name, n, "name_base64", exact);
     free(name);
     free(exact);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_base64.h"
 #include "ekv_err.h"
 #include "ekv_mem.h"
 
@@ -394,68 +395,32 @@ void ekv_kv_err_set(ekv_kv_error_t *err, int status, const char *fmt, ...)
 
 /* ---- list cursors: base64url("1:" + key), no padding ------------------------------------- */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 char *ekv_kv_cursor_encode(const char *key, size_t len)
 {
     size_t n = len + 2;
-    unsigned char *in = ekv_malloc(n);
+    char *in = ekv_malloc(n);
     in[0] = '1';
     in[1] = ':';
     if (len)
         memcpy(in + 2, key, len);
-    char *out = ekv_malloc(n / 3 * 4 + 5), *o = out;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        *o++ = b64[v >> 18 & 63];
-        *o++ = b64[v >> 12 & 63];
-        if (i + 1 < n)
-            *o++ = b64[v >> 6 & 63];
-        if (i + 2 < n)
-            *o++ = b64[v & 63];
-    }
-    *o = '\0';
+    char *out = ekv_b64_encode(in, n, EKV_B64_URL);
     free(in);
     return out;
 }
 
-static int b64val(char c)
-{
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
-}
-
 int ekv_kv_cursor_decode(const char *cursor, char **key, size_t *len, ekv_kv_error_t *err)
 {
-    size_t n = strlen(cursor);
-    if (n % 4 == 1 || n > 2048)
+    size_t n = strlen(cursor), m;
+    char *out = n <= 2048 ? ekv_b64_decode(cursor, n, &m) : NULL;
+    if (!out)
         goto bad;
-    unsigned char *out = ekv_malloc(n / 4 * 3 + 3);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4] = {0, 0, 0, 0}, k = 0;
-        for (; k < 4 && i + k < n; k++)
-            if ((v[k] = b64val(cursor[i + k])) < 0) {
-                free(out);
-                goto bad;
-            }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
-        out[m++] = (unsigned char)(w >> 16);
-        if (k > 2)
-            out[m++] = (unsigned char)(w >> 8);
-        if (k > 3)
-            out[m++] = (unsigned char)w;
-    }
     if (m < 2 || out[0] != '1' || out[1] != ':' || m - 2 > EKV_KV_MAX_KEY) {
         free(out);
         goto bad;
     }
-    /* Only the encoder's own spelling is accepted (no stray low bits in the last symbol). */
-    char *again = ekv_kv_cursor_encode((const char *)out + 2, m - 2);
+    /* Only the encoder's own spelling is accepted (the URL alphabet, no padding, no stray low
+     * bits in the last symbol). */
+    char *again = ekv_kv_cursor_encode(out + 2, m - 2);
     int canonical = strcmp(again, cursor) == 0;
     free(again);
     if (!canonical) {

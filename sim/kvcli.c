@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_base64.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "kvcli.h"
@@ -321,7 +322,7 @@ int kv_write_one(kv_ctx_t *c, const kv_args_t *a, const char *key, const char *v
         rc = kv_rest(c, "PUT", path, q, value, n, &env);
         json_decref(env);
     } else { /* the bulk write carries metadata as JSON; base64 keeps any bytes */
-        char *b64 = kv_b64_encode((const unsigned char *)value, n), path[256];
+        char *b64 = ekv_b64_encode(value, n, EKV_B64_STD), path[256];
         json_t *item = json_pack("{s:s, s:s, s:b, s:O}", "key", key, "value", b64, "base64", 1,
                                  "metadata", meta);
         if (a->expiration && strtoll(a->expiration, NULL, 10))

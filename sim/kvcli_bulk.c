@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ekv_base64.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "kvcli_int.h"
@@ -175,7 +176,7 @@ static int pop_put_item(kv_ctx_t *c, const kv_args_t *a, const json_t *it)
     const char *value = json_string_value(json_object_get(it, "value"));
     char *raw = NULL;
     size_t n = strlen(value);
-    if (json_is_true(json_object_get(it, "base64")) && kv_b64_decode(value, &raw, &n) != 0)
+    if (json_is_true(json_object_get(it, "base64")) && !(raw = ekv_b64_decode(value, n, &n)))
         return kv_error("The value of \"%s\" is not base64",
                         json_string_value(json_object_get(it, "key")));
     int rc = kv_write_one(c, &one, json_string_value(json_object_get(it, "key")), raw ? raw : value,

@@ -93,9 +93,5 @@ int kv_bulk_put(kv_ctx_t *c, const kv_args_t *a);
 int kv_bulk_delete(kv_ctx_t *c, const kv_args_t *a);
 int kv_bulk_get(kv_ctx_t *c, const kv_args_t *a);
 
-/* Base64 of n bytes (owned string). */
-char *kv_b64_encode(const unsigned char *p, size_t n);
-/* Decodes base64 s into *out (owned) of *len bytes; -1 on a character outside the alphabet. */
-int kv_b64_decode(const char *s, char **out, size_t *len);
 
 #endif

@@ -118,32 +118,11 @@ static void test_binding_rules(void)
     CHECK(strstr(err, "No KV Namespaces configured!") == err); /* wrangler 4: no file, none */
 }
 
-static void test_base64_round_trip(void)
-{
-    const unsigned char bytes[] = {0, 255, 'a', 0x80, 0x7f, '\n', 0xfe};
-    for (size_t n = 0; n <= sizeof bytes; n++) {
-        char *enc = kv_b64_encode(bytes, n), *dec;
-        size_t len;
-        CHECK_EQ(strlen(enc), (n + 2) / 3 * 4);
-        CHECK_EQ(kv_b64_decode(enc, &dec, &len), 0);
-        CHECK_MEM(dec, len, bytes, n);
-        free(enc);
-        free(dec);
-    }
-    char *enc = kv_b64_encode((const unsigned char *)"two", 3), *dec;
-    size_t len;
-    CHECK_STR(enc, "dHdv");
-    free(enc);
-    CHECK_EQ(kv_b64_decode("dH!v", &dec, &len), -1);
-    CHECK(dec == NULL);
-}
-
 int main(void)
 {
     EKV_TEST_RUN(test_jsonc_comments_and_commas);
     EKV_TEST_RUN(test_jsonc_strings_untouched);
     EKV_TEST_RUN(test_jsonc_lines_kept);
     EKV_TEST_RUN(test_binding_rules);
-    EKV_TEST_RUN(test_base64_round_trip);
     EKV_TEST_DONE();
 }
