@@ -84,6 +84,8 @@ static int start(slot_t *s, struct event_base *base, int timeout_s)
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Host", host);
     evhttp_add_header(h, "Connection", "close");
+    for (const char *const *p = r->headers; p && p[0] && p[1]; p += 2)
+        evhttp_add_header(h, p[0], p[1]);
     if (r->body)
         evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->body_len);
     evhttp_make_request(s->conn, req, command(r->method), target);

@@ -14,6 +14,7 @@ typedef struct ekv_hc_req {
     char url[2304];     /* http://HOST:PORT/PATH[?QUERY] (a 512-byte key encoded fits) */
     const char *body;   /* request body (borrowed), may be NULL */
     size_t body_len;
+    const char *const *headers; /* more request headers: name, value, ..., NULL (borrowed) */
     int status; /* response status; 0 when no response (refused, timed out) */
     char *resp; /* response body, NUL-terminated (owned) */
     size_t resp_len;

@@ -351,68 +351,26 @@ int kv_rest_value(const kv_ctx_t *c, const char *key_enc, char **out, size_t *le
 
 /* ---- a PoP's binding surface --------------------------------------------------------------- */
 
-typedef struct {
-    struct event_base *base;
-    kv_reply_t *out;
-} pop_wait_t;
-
-static void pop_done(struct evhttp_request *req, void *arg)
-{
-    pop_wait_t *w = arg;
-    if (req && evhttp_request_get_response_code(req) > 0) {
-        struct evbuffer *in = evhttp_request_get_input_buffer(req);
-        w->out->status = evhttp_request_get_response_code(req);
-        w->out->len = evbuffer_get_length(in);
-        w->out->body = ekv_malloc(w->out->len + 1);
-        evbuffer_remove(in, w->out->body, w->out->len);
-        w->out->body[w->out->len] = '\0';
-    }
-    event_base_loopbreak(w->base);
-}
-
-static enum evhttp_cmd_type command(const char *m)
-{
-    if (!strcmp(m, "PUT"))
-        return EVHTTP_REQ_PUT;
-    if (!strcmp(m, "POST"))
-        return EVHTTP_REQ_POST;
-    if (!strcmp(m, "DELETE"))
-        return EVHTTP_REQ_DELETE;
-    return EVHTTP_REQ_GET;
-}
-
 int kv_pop(const kv_ctx_t *c, const char *method, const char *target, const char *meta,
            const char *body, size_t len, kv_reply_t *out)
 {
     memset(out, 0, sizeof *out);
-    struct evhttp_uri *u = evhttp_uri_parse(c->pop->url);
-    const char *host = u ? evhttp_uri_get_host(u) : NULL;
-    int port = u ? evhttp_uri_get_port(u) : -1;
-    if (!host || port <= 0) {
-        if (u)
-            evhttp_uri_free(u);
-        return kv_error("PoP %s has no usable url (%s)", c->pop->name, c->pop->url);
-    }
-    pop_wait_t w = {event_base_new(), out};
-    struct evhttp_connection *conn = evhttp_connection_base_new(w.base, NULL, host, (uint16_t)port);
-    evhttp_connection_set_timeout(conn, TIMEOUT_MS / 1000);
-    struct evhttp_request *req = evhttp_request_new(pop_done, &w);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Host", host);
-    evhttp_add_header(h, "Connection", "close");
-    evhttp_add_header(h, "X-Edgekv-Namespace", c->ns);
-    if (meta)
-        evhttp_add_header(h, "CF-KV-Metadata", meta);
-    if (body)
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    evhttp_make_request(conn, req, command(method), target);
-    event_base_dispatch(w.base);
-    evhttp_connection_free(conn);
-    event_base_free(w.base);
-    evhttp_uri_free(u);
-    if (out->status == 0)
+    const char *headers[] = {"X-Edgekv-Namespace", c->ns, meta ? "CF-KV-Metadata" : NULL, meta,
+                             NULL};
+    ekv_hc_req_t r = {.method = method, .body = body, .body_len = len, .headers = headers};
+    if (snprintf(r.url, sizeof r.url, "%s%s", c->pop->url, target) >= (int)sizeof r.url)
+        return kv_error("A request to PoP %s is too long (%s %s)", c->pop->name, method, target);
+    ekv_hc_run(&r, 1, TIMEOUT_MS);
+    if (r.status == 0) {
+        ekv_hc_req_fini(&r);
         return kv_error("A request to PoP %s (%s %s) got no answer: is it up (`edgekv status`)?",
                         c->pop->name, method, target);
+    }
+    out->status = r.status;
+    out->body = r.resp ? r.resp : ekv_calloc(1, 1);
+    out->len = r.resp ? r.resp_len : 0;
+    r.resp = NULL;
+    ekv_hc_req_fini(&r);
     return 0;
 }
 
