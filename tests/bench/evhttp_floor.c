@@ -11,7 +11,7 @@
  * Header values are constants of the PoP's lengths; a real server formats them per request.
  *
  * By default the cheapest settings libevent 2.1 offers that made a difference or cost nothing
- * (see docs/performance-log.md, 2026-12-07 01:00): an epoll changelist, no locking, GET only,
+ * (docs/performance-log.md, 2026-12-07 00:20): an epoll changelist, no locking, GET only,
  * no default content type, lingering close off. --plain runs evhttp with its defaults instead.
  *
  * --flush writes each reply to the socket at once from the callback, then lets evhttp finish
