@@ -411,6 +411,8 @@ async function reload(libs, state, opts) {
     Object.assign(state, { cfg, built, nsmap });
     state.restarting = true;
     await state.workerd.stop();
+    // Ctrl-C while the old workerd stopped: cleanup() stops state.workerd, so start no other.
+    if (state.stopping) return;
     try {
         state.workerd = await startWorkerd(libs, state, true);
         say(`reloaded: ${path.basename(cfg.main)} in ${Date.now() - t0} ms`);
@@ -421,6 +423,11 @@ async function reload(libs, state, opts) {
         warn(`${e.message}\nedgekv dev: back to the previous version; fix it and save`);
         Object.assign(state, prev);
         state.workerd = await startWorkerd(libs, state, true);
+    }
+    // Ctrl-C while the new one started: cleanup() may have stopped the old one only.
+    if (state.stopping) {
+        await state.workerd.stop();
+        return;
     }
     state.restarting = false;
     watchOver(state);
