@@ -28,6 +28,12 @@ json_t *node_text_json(const char *p, size_t n);
  * boundary to at most cap - 1 bytes. */
 void node_text_field(char *dst, size_t cap, const char *text);
 
+/* v in decimal into dst (at least NODE_TEXT_INT_MAX bytes), NUL-terminated, as "%" PRIu64 /
+ * "%" PRId64 would write it; returns its length. For numbers every reply sends: no stdio. */
+#define NODE_TEXT_INT_MAX 21
+size_t node_text_u64(char *dst, uint64_t v);
+size_t node_text_i64(char *dst, int64_t v);
+
 /* Metadata JSON text (len bytes) as a CF-KV-Metadata header value: the text itself when it is
  * well-formed UTF-8 without control bytes, else the same JSON value re-encoded compactly with
  * every control character escaped, so a reader parses back exactly the stored value. Text that
