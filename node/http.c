@@ -37,7 +37,9 @@ typedef struct {
     size_t ns_len;
     char *key; /* decoded key, owned */
     size_t key_len;
-    struct evkeyvalq q; /* query parameters */
+    const char *query;  /* the raw query (checked by node_query_ok), or NULL */
+    struct evkeyvalq q; /* its parameters as evhttp's list, built by params() when needed */
+    int parsed;         /* q was built */
 } target_t;
 
 /* ---- reply text (http_text.h) ------------------------------------------------------------ */
@@ -86,6 +88,84 @@ size_t node_text_i64(char *dst, int64_t v)
         return node_text_u64(dst, (uint64_t)v);
     dst[0] = '-';
     return 1 + node_text_u64(dst + 1, 0 - (uint64_t)v); /* unsigned: INT64_MIN too */
+}
+
+/* ---- the query, read in place (http_text.h) ---------------------------------------------- */
+
+int node_query_ok(const char *q)
+{
+    while (*q) {
+        size_t len = strcspn(q, "&");
+        const char *eq = memchr(q, '=', len);
+        if (!eq || eq == q) /* no value, or no name (an empty part included) */
+            return 0;
+        q += len;
+        if (*q)
+            q++; /* past '&': a last one ends the query */
+    }
+    return 1;
+}
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* The raw value of name's first parameter in q: [*val, *val + *len). 0 when absent. */
+static int query_find(const char *q, const char *name, const char **val, size_t *len)
+{
+    size_t nlen = strlen(name);
+    while (q && *q) {
+        size_t plen = strcspn(q, "&");
+        const char *eq = memchr(q, '=', plen);
+        if (eq && (size_t)(eq - q) == nlen) {
+            size_t i = 0;
+            while (i < nlen && ascii_lower((unsigned char)q[i]) == ascii_lower((unsigned char)name[i]))
+                i++;
+            if (i == nlen) {
+                *val = eq + 1;
+                *len = plen - nlen - 1;
+                return 1;
+            }
+        }
+        q += plen;
+        if (*q)
+            q++;
+    }
+    return 0;
+}
+
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = ascii_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+const char *node_query_param(const char *q, const char *name, char *dst, size_t cap,
+                             char **alloc)
+{
+    const char *p;
+    size_t n;
+    *alloc = NULL;
+    if (!query_find(q, name, &p, &n))
+        return NULL;
+    char *out = n < cap ? dst : (*alloc = ekv_malloc(n + 1)), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (p[i] == '+') {
+            *o++ = ' ';
+        } else if (p[i] == '%' && i + 2 < n && (hi = hex_digit((unsigned char)p[i + 1])) >= 0 &&
+                   (lo = hex_digit((unsigned char)p[i + 2])) >= 0) {
+            *o++ = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            *o++ = p[i];
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 static int has_control(const char *p, size_t n)
@@ -316,12 +396,24 @@ static void get_done(ekv_node_t *n, void *ctx, const node_result_t *r)
         send_item(n, ctx, r->item, r->cache_status);
 }
 
+/* The query as evhttp's list, built on first use: a read needs only its cache_ttl. */
+static struct evkeyvalq *params(target_t *t)
+{
+    if (!t->parsed && t->query) /* checked by node_query_ok: fails only without memory */
+        evhttp_parse_query_str(t->query, &t->q);
+    t->parsed = 1;
+    return &t->q;
+}
+
 static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
 {
     ekv_kv_error_t err;
     int64_t ttl;
-    if (node_parse_cache_ttl(evhttp_find_header(&t->q, "cache_ttl"), n->cfg.min_cache_ttl, &ttl,
-                             &err) != EKV_OK) {
+    char buf[64], *alloc;
+    const char *raw = node_query_param(t->query, "cache_ttl", buf, sizeof buf, &alloc);
+    int rc = node_parse_cache_ttl(raw, n->cfg.min_cache_ttl, &ttl, &err);
+    free(alloc);
+    if (rc != EKV_OK) {
         fail_kv(req, &err);
         return;
     }
@@ -378,8 +470,8 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     int64_t expiration, now_s = ekv_now_us() / 1000000;
     if (ekv_kv_check_value(len, &err) != EKV_OK ||
         (meta && ekv_kv_check_metadata(meta, strlen(meta), &err) != EKV_OK) ||
-        ekv_kv_resolve_expiration(evhttp_find_header(&t->q, "expiration"),
-                                  evhttp_find_header(&t->q, "expiration_ttl"),
+        ekv_kv_resolve_expiration(evhttp_find_header(params(t), "expiration"),
+                                  evhttp_find_header(params(t), "expiration_ttl"),
                                   now_s, &expiration, &err) != EKV_OK) {
         fail_kv(req, &err);
         return;
@@ -407,7 +499,7 @@ static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, t
         if (!node_ns_ok(ns, strlen(ns)))
             node_http_fail(req, 400, "Invalid namespace id");
         else if (path[1] == '\0' && cmd == EVHTTP_REQ_GET)
-            node_http_list(n, req, ns, &t->q);
+            node_http_list(n, req, ns, params(t));
         else if (path[1] == 'b' && cmd == EVHTTP_REQ_POST)
             node_http_bulk_get(n, req, ns);
         else
@@ -440,6 +532,13 @@ static int admin(ekv_node_t *n, struct evhttp_request *req, const char *path, st
     return node_http_admin(n, req, path, q);
 }
 
+/* The paths node_http_admin may serve: every other path is a key's, asked for no matter what
+ * the admin module would say (it returns 0 for them), which a read need not pay for. */
+static int admin_path(const char *path)
+{
+    return !strncmp(path, "/_edgekv/", 9) || !strcmp(path, "/stats") || !strcmp(path, "/metrics");
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     ekv_node_t *n = arg;
@@ -447,14 +546,16 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = evhttp_uri_get_path(uri);
-    const char *query = evhttp_uri_get_query(uri);
-    target_t t = {0};
+    const char *v;
+    size_t vlen;
+    target_t t = {.query = evhttp_uri_get_query(uri)};
     TAILQ_INIT(&t.q);
     if (!path || !*path)
         path = "/";
-    if (query && evhttp_parse_query_str(query, &t.q) != 0) {
+    if (t.query && !node_query_ok(t.query)) {
         node_http_fail(req, 400, "Malformed query string");
-    } else if (!evhttp_find_header(&t.q, "urlencoded") && admin(n, req, path, &t.q)) {
+    } else if (admin_path(path) && !query_find(t.query, "urlencoded", &v, &vlen) &&
+               admin(n, req, path, params(&t))) {
         /* served: /_edgekv/..., /metrics or /stats */
     } else {
         do_kv(n, req, path, &t);

@@ -34,6 +34,18 @@ void node_text_field(char *dst, size_t cap, const char *text);
 size_t node_text_u64(char *dst, uint64_t v);
 size_t node_text_i64(char *dst, int64_t v);
 
+/* A request's raw query (evhttp_uri_get_query) read in place, by the rules of libevent 2.1's
+ * evhttp_parse_query_str and evhttp_find_header but without building its list: a hit needs
+ * one parameter. node_query_ok: 1 when evhttp_parse_query_str accepts q, that is every
+ * '&'-separated part is name=value with a non-empty name (a last '&' ends it; "" is fine).
+ * node_query_param: the value of the first parameter of q (NULL: none) whose name, not
+ * decoded, is name in ASCII case aside; percent-decoded with '+' a space, NUL-terminated, into
+ * dst when shorter than cap, else into *alloc (NULL otherwise; the caller frees it). NULL when
+ * there is no such parameter. */
+int node_query_ok(const char *q);
+const char *node_query_param(const char *q, const char *name, char *dst, size_t cap,
+                             char **alloc);
+
 /* Metadata JSON text (len bytes) as a CF-KV-Metadata header value: the text itself when it is
  * well-formed UTF-8 without control bytes, else the same JSON value re-encoded compactly with
  * every control character escaped, so a reader parses back exactly the stored value. Text that
