@@ -210,8 +210,9 @@ static int load_group_field(yc_ctx_t *c, yaml_node_t *k, yaml_node_t *v, ekv_gro
         else if (s && !strcmp(s, "bulk"))
             g->read = EKV_READ_BULK;
         else
-            yc_problem(c, v, "groups[].read: expected get, text, json, arrayBuffer, "
-                             "getWithMetadata or bulk");
+            yc_problem(c, v,
+                       "groups[].read: expected get, text, json, arrayBuffer, "
+                       "getWithMetadata or bulk");
     } else if (!strcmp(key, "bulk_keys")) {
         if (!yc_number(c, v, "groups[].bulk_keys", 1, 100, &d))
             g->bulk_keys = (int)d;
@@ -246,8 +247,13 @@ static int load_group(yc_ctx_t *c, yaml_node_t *n, ekv_group_t *g)
     yaml_node_pair_t *p = NULL, *end = NULL;
     if (yc_pairs(c, n, "groups[]", &p, &end))
         return -1;
-    *g = (ekv_group_t){.count = 100, .zipf_s = 1.0, .value_min = 100, .value_max = 100,
-                       .cache_ttl = 60, .bulk_keys = 10, .list_limit = 1000,
+    *g = (ekv_group_t){.count = 100,
+                       .zipf_s = 1.0,
+                       .value_min = 100,
+                       .value_max = 100,
+                       .cache_ttl = 60,
+                       .bulk_keys = 10,
+                       .list_limit = 1000,
                        .line = (int)n->start_mark.line + 1};
     for (; p < end && !c->failed; p++)
         load_group_field(c, NODE(p->key), NODE(p->value), g);
@@ -291,7 +297,10 @@ static int load_phase(yc_ctx_t *c, yaml_node_t *n, ekv_phase_t *ph)
     yaml_node_pair_t *p = NULL, *end = NULL;
     if (yc_pairs(c, n, "phases[]", &p, &end))
         return -1;
-    *ph = (ekv_phase_t){.read_rate = -1, .write_rate = -1, .delete_rate = -1, .list_rate = -1,
+    *ph = (ekv_phase_t){.read_rate = -1,
+                        .write_rate = -1,
+                        .delete_rate = -1,
+                        .list_rate = -1,
                         .line = (int)n->start_mark.line + 1};
     int have_at = 0;
     for (; p < end && !c->failed; p++) {
@@ -389,10 +398,10 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
 }
 
 static const char *metrics[] = {
-    "stale_ratio",      "stale_reads",    "failed_reads",         "visibility_p50_ms",
-    "visibility_p99_ms", "visibility_max_ms", "rate_limited_writes", "hit_ratio",
-    "origin_reads",     "tier_reads",     "p_fresh_at",           "stale_age_max_ms",
-    "ryw_violations",   "monotonic_violations", "lost_updates",   "convergence_ms"};
+    "stale_ratio",       "stale_reads",          "failed_reads",        "visibility_p50_ms",
+    "visibility_p99_ms", "visibility_max_ms",    "rate_limited_writes", "hit_ratio",
+    "origin_reads",      "tier_reads",           "p_fresh_at",          "stale_age_max_ms",
+    "ryw_violations",    "monotonic_violations", "lost_updates",        "convergence_ms"};
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
 int ekv_experiment_metric_ok(const char *s)
@@ -449,8 +458,9 @@ static int load_assert(yc_ctx_t *c, yaml_node_t *n, ekv_assert_t *a)
         yc_problem(c, n, "assert: metric, op and value are required");
     int fresh = !c->failed && !strcmp(a->metric, "p_fresh_at");
     if (!c->failed && fresh != have_t)
-        yc_problem(c, n, fresh ? "assert: p_fresh_at needs t_ms (how long after the write)"
-                               : "assert: t_ms belongs to p_fresh_at only");
+        yc_problem(c, n,
+                   fresh ? "assert: p_fresh_at needs t_ms (how long after the write)"
+                         : "assert: t_ms belongs to p_fresh_at only");
     return c->failed ? -1 : 0;
 }
 
@@ -560,6 +570,8 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
                 e->seed = (long)d;
         } else if (!strcmp(key, "write_rate_limit"))
             yc_number(c, v, "write_rate_limit", 0, 1e6, &e->write_rate_limit);
+        else if (!strcmp(key, "stale_bound_ms"))
+            yc_number(c, v, "stale_bound_ms", 0, 1e12, &e->stale_bound_ms);
         else if (!strcmp(key, "workload") && !workload_line) {
             workload_line = (int)k->start_mark.line + 1;
             load_workload(c, v, e);
@@ -573,19 +585,19 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_experiment_t *e)
         else if (!strcmp(key, "pop_weights") && !have_weights) {
             have_weights = 1;
             load_weights(c, v, e);
-        }
-        else if (!strcmp(key, "policies"))
+        } else if (!strcmp(key, "policies"))
             load_policies(c, v, e);
         else if (!strcmp(key, "faults") && !e->faults)
             e->faults = load_list(c, v, "faults", sizeof *e->faults, one_fault, &e->nfaults);
         else if (!strcmp(key, "assert") && !e->asserts)
             e->asserts = load_list(c, v, "assert", sizeof *e->asserts, one_assert, &e->nasserts);
         else
-            yc_problem(c, k,
-                       "unknown or repeated field '%s' (expected name, duration_s, "
-                       "time_scale, seed, write_rate_limit, workload, groups, clients, "
-                       "phases, pop_weights, policies, faults, assert)",
-                       key);
+            yc_problem(
+                c, k,
+                "unknown or repeated field '%s' (expected name, duration_s, "
+                "time_scale, seed, write_rate_limit, stale_bound_ms, workload, groups, clients, "
+                "phases, pop_weights, policies, faults, assert)",
+                key);
     }
     if (!c->failed && e->duration_s <= 0)
         yc_problem(c, root, "duration_s is required");
@@ -652,8 +664,7 @@ void ekv_experiment_key_name(const ekv_experiment_t *e, long key, char *buf, siz
         return;
     }
     const char *at = strstr(g->pattern, "{}");
-    snprintf(buf, len, "%.*s%ld%s", (int)(at - g->pattern), g->pattern, key - g->first_key,
-             at + 2);
+    snprintf(buf, len, "%.*s%ld%s", (int)(at - g->pattern), g->pattern, key - g->first_key, at + 2);
 }
 
 void ekv_experiment_destroy(ekv_experiment_t **self_p)

@@ -89,7 +89,7 @@ typedef struct {
 /* Rates that change at a time: every rate given replaces the group's (or every group's). */
 typedef struct {
     double at_s;
-    char group[32]; /* "" = every group */
+    char group[32];                                       /* "" = every group */
     double read_rate, write_rate, delete_rate, list_rate; /* < 0: unchanged */
     int line;
 } ekv_phase_t;
@@ -118,15 +118,16 @@ typedef struct {
     char readers[EKV_EXP_MAX_NAMES][64]; /* PoPs that read; none listed = every PoP */
     size_t nreaders;
     double write_rate_limit; /* writes per key per second during the run (default 0: off) */
+    double stale_bound_ms;   /* bounded staleness: reads staler than this are violations */
     /* Key groups (groups:): when there are any, they are the workload, driven by clients;
      * else the flat workload: above is. */
     ekv_group_t *groups;
     size_t ngroups;
-    long keys_total; /* keys over every group */
-    long clients;    /* clients: count (default one per PoP) */
+    long keys_total;                   /* keys over every group */
+    long clients;                      /* clients: count (default one per PoP) */
     char homes[EKV_EXP_MAX_NAMES][64]; /* clients' home PoPs, round robin; none = by weight */
     size_t nhomes;
-    double reroute; /* probability that a request goes to another PoP than the home */
+    double reroute;      /* probability that a request goes to another PoP than the home */
     ekv_phase_t *phases; /* sorted by at_s */
     size_t nphases;
     ekv_weight_t weights[EKV_EXP_MAX_WEIGHTS]; /* pop_weights: PoP traffic; unlisted = 1 */

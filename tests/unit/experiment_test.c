@@ -411,6 +411,262 @@ static void test_fault_names(void)
     CHECK_EQ(got, EKV_FAULT_COUNT);
 }
 
+/* ---- key groups, clients, phases, weights ------------------------------------------------ */
+
+static const char GROUPS[] =                                              /* line numbers */
+    "name: groups\n"                                                      /* 1 */
+    "duration_s: 60\n"                                                    /* 2 */
+    "stale_bound_ms: 1500\n"                                              /* 3 */
+    "groups:\n"                                                           /* 4 */
+    "  - name: flags\n"                                                   /* 5 */
+    "    prefix: \"flag:\"\n"                                             /* 6 */
+    "    count: 20\n"                                                     /* 7 */
+    "    read_rate: 200\n"                                                /* 8 */
+    "    write_rate: 0.5\n"                                               /* 9 */
+    "    cache_ttl: 300\n"                                                /* 10 */
+    "    writers: [fra]\n"                                                /* 11 */
+    "    read: json\n"                                                    /* 12 */
+    "  - name: sessions\n"                                                /* 13 */
+    "    pattern: \"session/{}/token\"\n"                                 /* 14 */
+    "    count: 10000\n"                                                  /* 15 */
+    "    distribution: zipf\n"                                            /* 16 */
+    "    zipf_exponent: 0.8\n"                                            /* 17 */
+    "    value_size: {min: 100, max: 2000}\n"                             /* 18 */
+    "    expiration_ttl: 86400\n"                                         /* 19 */
+    "    metadata: '{\"v\": 1}'\n"                                        /* 20 */
+    "    per_client: true\n"                                              /* 21 */
+    "    read: getWithMetadata\n"                                         /* 22 */
+    "    delete_rate: 2\n"                                                /* 23 */
+    "    list_rate: 0.25\n"                                               /* 24 */
+    "    list_limit: 50\n"                                                /* 25 */
+    "    readers: [syd, gru]\n"                                           /* 26 */
+    "  - {name: hits, count: 3, counter: true, write_rate: 9}\n"          /* 27 */
+    "  - {name: catalog, read: bulk, bulk_keys: 100, expiration: 3600}\n" /* 28 */
+    "clients: {count: 500, home: [fra, syd], reroute: 0.25}\n"            /* 29 */
+    "pop_weights: {fra: 3, syd: 0.5}\n"                                   /* 30 */
+    "phases:\n"                                                           /* 31 */
+    "  - {at_s: 30, group: flags, write_rate: 4, read_rate: 10}\n"        /* 32 */
+    "  - {at_s: 10, delete_rate: 0, list_rate: 1}\n"                      /* 33 */
+    "assert:\n"                                                           /* 34 */
+    "  - {metric: p_fresh_at, t_ms: 60000, op: \">\", value: 0.9}\n"      /* 35 */
+    "  - {metric: lost_updates, op: \">\", value: 0}\n"                   /* 36 */
+    "  - {metric: rate_limited_writes, op: \">=\", value: 1}\n";          /* 37 */
+
+static void test_groups(void)
+{
+    char err[512] = "", name[256];
+    ekv_experiment_t *e = parse(GROUPS, err, sizeof err);
+    if (!e)
+        EKV_FAIL_("rejected: %s", err);
+    CHECK_NEAR(e->stale_bound_ms, 1500, 1e-12);
+    CHECK_EQ(e->ngroups, 4);
+    const ekv_group_t *g = e->groups;
+    CHECK_STR(g[0].name, "flags");
+    CHECK_STR(g[0].pattern, "flag:{}");
+    CHECK_EQ(g[0].count, 20);
+    CHECK_NEAR(g[0].read_rate, 200, 1e-12);
+    CHECK_NEAR(g[0].write_rate, 0.5, 1e-12);
+    CHECK_NEAR(g[0].cache_ttl, 300, 1e-12);
+    CHECK_EQ(g[0].nwriters, 1);
+    CHECK_STR(g[0].writers[0], "fra");
+    CHECK_EQ(g[0].nreaders, 0);
+    CHECK_EQ(g[0].read, EKV_READ_GET); /* json is the same HTTP read */
+    CHECK_EQ(g[0].first_key, 0);
+    CHECK_EQ(g[0].line, 5);
+    CHECK_STR(g[1].pattern, "session/{}/token");
+    CHECK_EQ(g[1].dist, EKV_DIST_ZIPF);
+    CHECK_NEAR(g[1].zipf_s, 0.8, 1e-12);
+    CHECK_EQ(g[1].value_min, 100);
+    CHECK_EQ(g[1].value_max, 2000);
+    CHECK_EQ(g[1].expiration_ttl, 86400);
+    CHECK_STR(g[1].metadata, "{\"v\": 1}");
+    CHECK_EQ(g[1].per_client, 1);
+    CHECK_EQ(g[1].read, EKV_READ_META);
+    CHECK_NEAR(g[1].delete_rate, 2, 1e-12);
+    CHECK_NEAR(g[1].list_rate, 0.25, 1e-12);
+    CHECK_EQ(g[1].list_limit, 50);
+    CHECK_EQ(g[1].nreaders, 2);
+    CHECK_STR(g[1].readers[1], "gru");
+    CHECK_EQ(g[1].first_key, 20);
+    /* Defaults of a group: 100 keys, 100-byte values, cacheTtl 60, no rates. */
+    CHECK_EQ(g[2].counter, 1);
+    CHECK_EQ(g[2].count, 3);
+    CHECK_EQ(g[2].value_min, 100);
+    CHECK_EQ(g[2].value_max, 100);
+    CHECK_NEAR(g[2].cache_ttl, 60, 1e-12);
+    CHECK_NEAR(g[2].read_rate, 0, 1e-12);
+    CHECK_STR(g[2].pattern, "hits:{}");
+    CHECK_EQ(g[2].first_key, 10020);
+    CHECK_EQ(g[3].read, EKV_READ_BULK);
+    CHECK_EQ(g[3].bulk_keys, 100);
+    CHECK_EQ(g[3].expiration, 3600);
+    CHECK_EQ(g[3].count, 100);
+    CHECK_EQ(g[3].list_limit, 1000);
+    CHECK_EQ(e->keys_total, 10123);
+    CHECK_EQ(e->clients, 500);
+    CHECK_EQ(e->nhomes, 2);
+    CHECK_STR(e->homes[1], "syd");
+    CHECK_NEAR(e->reroute, 0.25, 1e-12);
+    CHECK_EQ(e->nweights, 2);
+    CHECK_STR(e->weights[0].pop, "fra");
+    CHECK_NEAR(e->weights[0].weight, 3, 1e-12);
+    CHECK_NEAR(e->weights[1].weight, 0.5, 1e-12);
+    /* Phases run in time order; a rate left out stays as it is (-1). */
+    CHECK_EQ(e->nphases, 2);
+    CHECK_NEAR(e->phases[0].at_s, 10, 1e-12);
+    CHECK_STR(e->phases[0].group, "");
+    CHECK_NEAR(e->phases[0].read_rate, -1, 1e-12);
+    CHECK_NEAR(e->phases[0].delete_rate, 0, 1e-12);
+    CHECK_NEAR(e->phases[0].list_rate, 1, 1e-12);
+    CHECK_EQ(e->phases[0].line, 33);
+    CHECK_STR(e->phases[1].group, "flags");
+    CHECK_NEAR(e->phases[1].write_rate, 4, 1e-12);
+    CHECK_NEAR(e->phases[1].read_rate, 10, 1e-12);
+    CHECK_NEAR(e->phases[1].list_rate, -1, 1e-12);
+    CHECK_EQ(e->nasserts, 3);
+    CHECK_STR(e->asserts[0].metric, "p_fresh_at");
+    CHECK_NEAR(e->asserts[0].t_ms, 60000, 1e-9);
+    CHECK_STR(e->asserts[1].metric, "lost_updates");
+    CHECK_STR(e->asserts[2].metric, "rate_limited_writes");
+    /* Key names: the pattern with the number inside the group. */
+    ekv_experiment_key_name(e, 0, name, sizeof name);
+    CHECK_STR(name, "flag:0");
+    ekv_experiment_key_name(e, 19, name, sizeof name);
+    CHECK_STR(name, "flag:19");
+    ekv_experiment_key_name(e, 20, name, sizeof name);
+    CHECK_STR(name, "session/0/token");
+    ekv_experiment_key_name(e, 10022, name, sizeof name);
+    CHECK_STR(name, "hits:2");
+    ekv_experiment_key_name(e, 10123, name, sizeof name);
+    CHECK_STR(name, "");
+    CHECK(ekv_experiment_group_of(e, 10022) == &e->groups[2]);
+    CHECK(ekv_experiment_group_of(e, 10123) == NULL);
+    ekv_experiment_destroy(&e);
+    /* The flat workload keeps its key names. */
+    e = parse("duration_s: 1\n", err, sizeof err);
+    CHECK(e != NULL);
+    ekv_experiment_key_name(e, 42, name, sizeof name);
+    CHECK_STR(name, "k0000042");
+    CHECK_EQ(e->ngroups, 0);
+    CHECK_NEAR(e->reroute, 0, 1e-12);
+    ekv_experiment_destroy(&e);
+}
+
+#define G "duration_s: 5\ngroups:\n"
+
+static void test_error_groups(void)
+{
+    EXPECT_ERROR(G "  - {name: a, colour: red}\n", 3, "group: unknown field 'colour'");
+    EXPECT_ERROR(G "  - {count: 3}\n", 3, "group: name is required");
+    EXPECT_ERROR(G "  - {name: a}\n  - {name: b}\n  - {name: a}\n", 5,
+                 "group: name 'a' is used twice");
+    EXPECT_ERROR(G "  - name: a\n    count: 0\n", 4, "groups[].count");
+    EXPECT_ERROR(G "  - name: a\n    distribution: pareto\n", 4,
+                 "groups[].distribution: expected uniform or zipf");
+    EXPECT_ERROR(G "  - name: a\n    zipf_exponent: 11\n", 4, "groups[].zipf_exponent");
+    EXPECT_ERROR(G "  - name: a\n    read_rate: -2\n", 4, "groups[].read_rate");
+    EXPECT_ERROR(G "  - name: a\n    write_rate: x\n", 4, "groups[].write_rate");
+    EXPECT_ERROR(G "  - name: a\n    delete_rate: -1\n", 4, "groups[].delete_rate");
+    EXPECT_ERROR(G "  - name: a\n    list_rate: 2e6\n", 4, "groups[].list_rate");
+    EXPECT_ERROR(G "  - name: a\n    cache_ttl: 0\n", 4, "groups[].cache_ttl");
+    EXPECT_ERROR(G "  - name: a\n    value_size: 26214401\n", 4, "value_size");
+    EXPECT_ERROR(G "  - name: a\n    value_size: {min: 10}\n", 4, "min and max with min <= max");
+    EXPECT_ERROR(G "  - name: a\n    value_size: {min: 10, max: 5}\n", 4, "min <= max");
+    EXPECT_ERROR(G "  - name: a\n    value_size:\n      min: 1\n      mean: 5\n", 6,
+                 "value_size: unknown field 'mean'");
+    EXPECT_ERROR(G "  - name: a\n    value_size: [1, 2]\n", 4, "value_size: expected a mapping");
+    EXPECT_ERROR(G "  - name: a\n    pattern: \"user:\"\n", 4,
+                 "pattern: expected exactly one '{}'");
+    EXPECT_ERROR(G "  - name: a\n    pattern: \"{}:{}\"\n", 4, "exactly one");
+    EXPECT_ERROR(G "  - name: a\n    prefix: \"a{}\"\n", 4, "prefix: must not hold '{}'");
+    EXPECT_ERROR(G "  - name: a\n    read: stream\n", 4,
+                 "groups[].read: expected get, text, json, arrayBuffer, getWithMetadata or bulk");
+    EXPECT_ERROR(G "  - name: a\n    bulk_keys: 101\n", 4, "groups[].bulk_keys");
+    EXPECT_ERROR(G "  - name: a\n    list_limit: 0\n", 4, "groups[].list_limit");
+    EXPECT_ERROR(G "  - name: a\n    expiration_ttl: 59\n", 4, "groups[].expiration_ttl");
+    EXPECT_ERROR(G "  - name: a\n    expiration: 10\n", 4, "groups[].expiration");
+    EXPECT_ERROR(G "  - name: a\n    counter: maybe\n", 4, "groups[].counter");
+    EXPECT_ERROR(G "  - name: a\n    per_client: 2\n", 4, "groups[].per_client");
+    EXPECT_ERROR(G "  - name: a\n    writers: fra\n", 4, "groups[].writers: expected a list");
+    EXPECT_ERROR(G "  - name: a\n    readers: {a: 1}\n", 4, "groups[].readers");
+    EXPECT_ERROR(G "  - name: a\n    metadata: [1]\n", 4, "groups[].metadata");
+    EXPECT_ERROR(G "  - {name: a, counter: true, value_size: 5}\n", 3,
+                 "a counter's value is its number");
+    EXPECT_ERROR(G "  - {name: a, counter: true, read: bulk}\n", 3, "a counter reads with get");
+    EXPECT_ERROR(G "  - {name: a, count: 6000000}\n  - {name: b, count: 5000000}\n", 4,
+                 "at most 10000000 keys");
+    EXPECT_ERROR("duration_s: 5\ngroups: {name: a}\n", 2, "groups: expected a list");
+    EXPECT_ERROR(G "  - a\n", 3, "groups[]: expected a mapping");
+    /* Groups replace the flat workload: both is a mistake, named at workload. */
+    EXPECT_ERROR("duration_s: 5\nworkload: {keys: 5}\ngroups:\n  - {name: a}\n", 2,
+                 "give either workload or groups");
+    EXPECT_ERROR(G "  - {name: a}\nworkload: {keys: 5}\n", 4, "give either workload or groups");
+    EXPECT_ERROR(G "  - {name: a}\ngroups: []\n", 4, "unknown or repeated field 'groups'");
+}
+
+static void test_error_clients_phases_weights(void)
+{
+    EXPECT_ERROR(G "  - {name: a}\nclients: {count: 0}\n", 4, "clients.count");
+    EXPECT_ERROR(G "  - {name: a}\nclients: {reroute: 1.5}\n", 4, "clients.reroute");
+    EXPECT_ERROR(G "  - {name: a}\nclients:\n  home: fra\n", 5, "clients.home: expected a list");
+    EXPECT_ERROR(G "  - {name: a}\nclients:\n  count: 3\n  homes: [a]\n", 6,
+                 "clients: unknown field 'homes'");
+    EXPECT_ERROR(G "  - {name: a}\nclients: [1]\n", 4, "clients: expected a mapping");
+    EXPECT_ERROR(G "  - {name: a}\nclients: {}\nclients: {}\n", 5, "unknown or repeated");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {write_rate: 3}\n", 5, "phase: at_s is required");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {at_s: 1, group: b}\n", 5,
+                 "phase: no group named 'b'");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {at_s: 1, speed: 2}\n", 5,
+                 "phase: unknown field 'speed'");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {at_s: -1}\n", 5, "phases[].at_s");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - at_s: 1\n    read_rate: -1\n", 6,
+                 "phases[].read_rate");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {at_s: 1, write_rate: q}\n", 5,
+                 "phases[].write_rate");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {at_s: 1, delete_rate: -3}\n", 5,
+                 "phases[].delete_rate");
+    EXPECT_ERROR(G "  - {name: a}\nphases:\n  - {at_s: 1, list_rate: -3}\n", 5,
+                 "phases[].list_rate");
+    EXPECT_ERROR(G "  - {name: a}\nphases: {at_s: 1}\n", 4, "phases: expected a list");
+    EXPECT_ERROR(G "  - {name: a}\npop_weights: {fra: -1}\n", 4, "pop_weights (a weight)");
+    EXPECT_ERROR(G "  - {name: a}\npop_weights:\n  fra: 1\n  ? [x]\n  : 2\n", 6,
+                 "pop_weights (a PoP name)");
+    EXPECT_ERROR(G "  - {name: a}\npop_weights: [fra]\n", 4, "pop_weights: expected a mapping");
+    /* Without groups these have nothing to drive. */
+    EXPECT_ERROR("duration_s: 5\nclients: {count: 3}\n", 1, "need groups");
+    EXPECT_ERROR("duration_s: 5\npop_weights: {fra: 2}\n", 1, "need groups");
+    EXPECT_ERROR("duration_s: 5\nstale_bound_ms: -1\n", 2, "stale_bound_ms");
+}
+
+static void test_error_use_case_asserts(void)
+{
+    EXPECT_ERROR("duration_s: 5\nassert:\n  - {metric: p_fresh_at, op: \">\", value: 0.5}\n", 3,
+                 "p_fresh_at needs t_ms");
+    EXPECT_ERROR("duration_s: 5\nassert:\n  - {metric: lost_updates, t_ms: 5, op: \">\","
+                 " value: 0}\n",
+                 3, "t_ms belongs to p_fresh_at only");
+    EXPECT_ERROR("duration_s: 5\nassert:\n  - {metric: p_fresh_at, t_ms: -5, op: \">\","
+                 " value: 0}\n",
+                 3, "t_ms");
+    EXPECT_ERROR("duration_s: 5\nassert:\n  - {metric: lost_update, op: \">\", value: 0}\n", 3,
+                 "lost_updates, convergence_ms");
+    static const char *const ok[] = {"rate_limited_writes",  "hit_ratio",        "origin_reads",
+                                     "tier_reads",           "stale_age_max_ms", "ryw_violations",
+                                     "monotonic_violations", "lost_updates",     "convergence_ms"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char text[200], err[512] = "";
+        snprintf(text, sizeof text,
+                 "duration_s: 5\nassert:\n  - {metric: %s, op: \"<\", value: 1}\n", ok[i]);
+        ekv_experiment_t *e = parse(text, err, sizeof err);
+        if (!e)
+            EKV_FAIL_("%s rejected: %s", ok[i], err);
+        CHECK_STR(e->asserts[0].metric, ok[i]);
+        CHECK(ekv_experiment_metric_ok(ok[i]));
+        ekv_experiment_destroy(&e);
+    }
+    CHECK(!ekv_experiment_metric_ok("latency") && !ekv_experiment_metric_ok(NULL));
+}
+
 /* ---- the shipped experiments ------------------------------------------------------------ */
 
 static ekv_experiment_t *load_shipped(const char *file)
@@ -501,6 +757,10 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_name_not_a_folder);
     EKV_TEST_RUN(test_error_buffer_truncated);
     EKV_TEST_RUN(test_fault_names);
+    EKV_TEST_RUN(test_groups);
+    EKV_TEST_RUN(test_error_groups);
+    EKV_TEST_RUN(test_error_clients_phases_weights);
+    EKV_TEST_RUN(test_error_use_case_asserts);
     EKV_TEST_RUN(test_shipped_experiments);
     EKV_TEST_DONE();
 }
