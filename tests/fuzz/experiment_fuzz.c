@@ -5,7 +5,8 @@
  * it as a crash with the input as reproducer): a failure leaves "fuzz:LINE: problem" in err
  * with LINE >= 1; a success holds values inside the documented ranges (a positive duration,
  * at least one key, finite non-negative rates, known policies, fault actions and assertion
- * metrics, every PoP fault naming its PoP), and destroy clears the pointer.
+ * metrics, every PoP fault naming its PoP, key groups numbered one after another with a name
+ * for each key, phases in time order), and destroy clears the pointer.
  * replay_main.c feeds the committed corpus (corpus/experiment) to the same entry point under
  * ctest. */
 #include <math.h>
@@ -30,12 +31,7 @@ static int known_policy(const char *p)
 
 static int known_metric(const char *m)
 {
-    static const char *metrics[] = {"stale_ratio",       "stale_reads",       "failed_reads",
-                                    "visibility_p50_ms", "visibility_p99_ms", "visibility_max_ms"};
-    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
-        if (!strcmp(m, metrics[i]))
-            return 1;
-    return 0;
+    return ekv_experiment_metric_ok(m);
 }
 
 static int terminated(const char *s, size_t size)
@@ -94,6 +90,41 @@ static void check_workload(const ekv_experiment_t *e)
             fail("unknown policy accepted");
 }
 
+/* Key groups: in range, names terminated, numbered one after another, each key named. */
+static void check_groups(const ekv_experiment_t *e)
+{
+    if ((e->ngroups && !e->groups) || (e->nphases && !e->phases) || e->nhomes > EKV_EXP_MAX_NAMES ||
+        e->nweights > EKV_EXP_MAX_WEIGHTS || !in(e->reroute, 0, 1) || e->clients < 0)
+        fail("groups, phases or clients out of range");
+    long next = 0;
+    char name[300];
+    for (size_t i = 0; i < e->ngroups; i++) {
+        const ekv_group_t *g = &e->groups[i];
+        if (!terminated(g->name, sizeof g->name) || !g->name[0] ||
+            !terminated(g->pattern, sizeof g->pattern) || !strstr(g->pattern, "{}") ||
+            !terminated(g->metadata, sizeof g->metadata))
+            fail("group name, pattern or metadata broken");
+        if (g->count < 1 || g->first_key != next || g->value_min < 0 ||
+            g->value_min > g->value_max || g->value_max > 26214400)
+            fail("group count, numbering or value size out of range");
+        if (!in(g->read_rate, 0, 1e6) || !in(g->write_rate, 0, 1e6) ||
+            !in(g->delete_rate, 0, 1e6) || !in(g->list_rate, 0, 1e6) || !in(g->cache_ttl, 1, 1e9))
+            fail("group rate or cache ttl out of range");
+        if (g->bulk_keys < 1 || g->bulk_keys > 100 || g->list_limit < 1 || g->list_limit > 1000 ||
+            g->nreaders > EKV_EXP_MAX_NAMES || g->nwriters > EKV_EXP_MAX_NAMES)
+            fail("group bulk, list or PoP lists out of range");
+        ekv_experiment_key_name(e, g->first_key + g->count - 1, name, sizeof name);
+        if (!name[0] || ekv_experiment_group_of(e, g->first_key) != g)
+            fail("a group's key has no name or group");
+        next += g->count;
+    }
+    if (e->ngroups && next != e->keys_total)
+        fail("keys_total is not the sum of the groups");
+    for (size_t i = 0; i < e->nphases; i++)
+        if (!in(e->phases[i].at_s, 0, 1e9) || (i && e->phases[i].at_s < e->phases[i - 1].at_s))
+            fail("phase time out of range or out of order");
+}
+
 static void check_timeline(const ekv_experiment_t *e)
 {
     if ((e->nfaults && !e->faults) || (e->nasserts && !e->asserts))
@@ -128,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ekv_experiment_t *e = ekv_experiment_parse("fuzz", (const char *)data, size, err, sizeof err);
     if (e) {
         check_workload(e);
+        check_groups(e);
         check_timeline(e);
     } else {
         check_error(err, sizeof err);
