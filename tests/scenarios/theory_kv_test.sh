@@ -148,6 +148,15 @@ check_curve() {
     local policy=$1 refresh=$2 nmin=$3
     local dir="$EDGEKV_HOME/out-$policy" width
     local res="$dir/results.json"
+    # A read counts from its sending but learns the key when it is served: the bound assumes
+    # the host answers within a few real ms on average (a mean of 5 ms real is 0.15 s here,
+    # 0.005 on the curve at its steepest). p99 was 3 ms on a busy 2-core host, 34 ms on a
+    # busier one (the curve is checked all the same); under a sanitizer build reads queue for
+    # hundreds of ms and come back fresher. A failure on such a host says so.
+    local lat
+    lat=$(awk -F, 'NR > 1 && $5 == 1 { print ($4 - $3) / 1000 }' "$dir/$policy-reads.csv" |
+        sort -n | awk '{ v[NR] = $1; s += $1 }
+                       END { i = int(NR * 0.99); printf "mean %.2f p99 %.2f", s / NR, v[i] }')
     jq -r '.runs[0].t_visibility[] | "\(.t_ms) \(.p) \(.n)"' "$res" >"$dir/tvis.txt"
     [ -s "$dir/tvis.txt" ] || fail "$policy: results.json has no t-visibility bins"
     width=$(calc -v d=$FAR_MS -v t=$TTL 'BEGIN { print (d + t * 1000) / 64 }')
@@ -178,12 +187,17 @@ check_curve() {
         awk 'NR == FNR { if (FNR > 1) P[FNR - 1] = $2; next }
              $3 > 0 { printf "    t <= %6.0f ms  n %6d  measured %.4f  model %.4f\n", $1, $3,
                       $2, P[FNR] }' "$dir/model.txt" "$dir/tvis.txt" | head -40
-        fail "$policy: t-visibility vs the model: $verdict" ;;
+        local mean=${lat#mean }
+        calc -v m="${mean%% *}" 'BEGIN { exit !(m > 5) }' &&
+            fail "$policy: t-visibility vs the model: $verdict; the host answered reads too" \
+                "slowly for this scenario (real ms: $lat; want a mean <= 5)"
+        fail "$policy: t-visibility vs the model: $verdict (read latency, real ms: $lat)" ;;
     esac
     local _ worst at wp wP wn checked ramp sdmax
     read -r _ worst at wp wP wn checked ramp sdmax <<<"$verdict"
     pass "$policy: max |p - P| = $worst (at t = $at s: measured $wp, model $wP, n $wn)" \
-        "over $checked bins of $width ms, $ramp of them on the curve; largest sd $sdmax"
+        "over $checked bins of $width ms, $ramp of them on the curve; largest sd $sdmax;" \
+        "read latency (real ms) $lat"
     # the figures refresh-ahead moves, over the readers
     FIGS=$(jq -r --argjson d "$4" --argjson k $KEYS '.runs[0] as $r |
         [$r.pops[] | select(.name | test("^r[0-9]+$"))] as $p |
