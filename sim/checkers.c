@@ -183,33 +183,42 @@ static uint64_t get_hi(const ekv_hist_op_t *g, const kidx_t *dels, size_t ndels,
 
 /* ---- read-your-writes and monotonic reads ----------------------------------------------- */
 
-/* refs sorted by (grp, end), probes by (grp, start): see the file comment. */
+/* refs sorted by (grp, end), probes by (grp, start): see the file comment. The references
+ * that ended before the probe began are kept as a stack with decreasing versions (a later
+ * reference with a version at least as large hides the earlier ones), so its bottom is the
+ * largest version and the last entry above the probe's hi is the one that ended last. */
 static void sweep(ekv_chk_kind_t *k, item_t *refs, size_t nrefs, item_t *probes, size_t np)
 {
     qsort(refs, nrefs, sizeof *refs, cmp_item);
     qsort(probes, np, sizeof *probes, cmp_item);
-    size_t j = 0, j0 = 0;
-    uint64_t vmax = 0, grp = 0;
-    int have = 0;
+    const item_t **st = ekv_calloc(nrefs ? nrefs : 1, sizeof *st);
+    size_t j = 0, top = 0;
     for (size_t i = 0; i < np; i++) {
         const item_t *p = &probes[i];
-        if (!have || p->grp != grp) {
+        if (i == 0 || p->grp != probes[i - 1].grp) {
             while (j < nrefs && refs[j].grp < p->grp)
                 j++;
-            j0 = j, vmax = 0, grp = p->grp, have = 1;
+            top = 0;
         }
-        for (; j < nrefs && refs[j].grp == grp && refs[j].t < p->t; j++)
-            vmax = refs[j].v > vmax ? refs[j].v : vmax;
-        if (vmax <= p->v)
+        for (; j < nrefs && refs[j].grp == p->grp && refs[j].t < p->t; j++) {
+            while (top > 0 && st[top - 1]->v <= refs[j].v)
+                top--;
+            st[top++] = &refs[j];
+        }
+        if (top == 0 || st[0]->v <= p->v)
             continue;
         k->count++;
-        for (size_t r = j; r-- > j0;) { /* the reference that ended last */
-            if (refs[r].v > p->v) {
-                offer2(k, refs[r].op, p->op, p->t - refs[r].t);
-                break;
-            }
+        size_t lo = 0, hi = top; /* the last entry with v > p->v: st[0] qualifies */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (st[mid]->v > p->v)
+                lo = mid;
+            else
+                hi = mid;
         }
+        offer2(k, st[lo]->op, p->op, p->t - st[lo]->t);
     }
+    free(st);
 }
 
 static uint64_t grp_of(uint32_t who, uint32_t key)

@@ -170,23 +170,24 @@ static void test_ryw_found_and_example(void)
 
 static void test_ryw_examples_are_smallest(void)
 {
-    /* Seven violating reads by seven clients with gaps 9, 3, 7, 1, 3, 5, 2 ms: the five kept
-     * are 1, 2, 3, 3, 5 in that order, the tie at 3 ms broken by the earlier get. */
-    double gaps[] = {9, 3, 7, 1, 3, 5, 2};
+    /* Eight violating reads by eight clients with gaps 9, 3, 7, 1, 3, 5, 2, 8 ms, later
+     * clients earlier in time: the five kept are 1, 2, 3, 3, 5 in that order, the tie at 3 ms
+     * broken by the earlier get (client 4's), not by client number. */
+    double gaps[] = {9, 3, 7, 1, 3, 5, 2, 8};
     ekv_hist_op_t h[2 + 2 * N(gaps)];
     size_t n = 0;
     h[n++] = put(100, 0, 1, 0, 1, 1);
     for (size_t i = 0; i < N(gaps); i++) {
-        double base = 100.0 * (double)(i + 1);
-        h[n++] = put((uint32_t)i, 0, 1, base, base + 10, 2 + i);
+        double base = 100.0 * (double)(N(gaps) - i);
+        h[n++] = put((uint32_t)i, 0, 1, base, base + 10, 2 + N(gaps) - i);
         h[n++] = get((uint32_t)i, 1, 1, base + 10 + gaps[i], base + 10 + gaps[i] + 1, 1);
     }
     ekv_checkers_t c;
     ekv_chk_opts_t o = opts();
     run(&c, h, n, &o);
-    CHECK_EQ(c.ryw.count, 7);
+    CHECK_EQ(c.ryw.count, 8);
     CHECK_EQ(c.ryw.nex, 5);
-    uint32_t want_client[] = {3, 6, 1, 4, 5};
+    uint32_t want_client[] = {3, 6, 4, 1, 5};
     int64_t want_span[] = {1, 2, 3, 3, 5};
     for (size_t i = 0; i < 5; i++) {
         CHECK_EQ(c.ryw.ex[i].ops[1].client, want_client[i]);
@@ -208,6 +209,7 @@ static void test_ryw_keeps_the_closest_write(void)
     ekv_chk_opts_t o = opts();
     run(&c, h, N(h), &o);
     CHECK_EQ(c.ryw.count, 1);
+    CHECK_EQ(c.ryw.nex, 1); /* one example per violating get */
     check_op(&c.ryw.ex[0].ops[0], EKV_HOP_PUT, 1, 20, 3);
     CHECK_EQ(c.ryw.ex[0].span_us, 15 * MS);
     ekv_checkers_fini(&c);
@@ -472,6 +474,7 @@ static void test_lost_pairs_order(void)
         rmw_get(6, 2, 6, 0, 0), rmw_put(6, 2, 6, 10, 1, 1, 200),
         rmw_get(7, 2, 7, 1, 0), rmw_put(7, 2, 7, 4, 1, 2, 200),
         rmw_get(8, 2, 8, 2, 0), rmw_put(8, 2, 8, 30, 1, 3, 200),
+        rmw_get(9, 2, 9, 3, 0), rmw_put(9, 2, 9, 5, 5, 4, 200), /* not v + 1: no pair */
     };
     ekv_checkers_t c;
     ekv_chk_opts_t o = opts();
@@ -488,6 +491,82 @@ static void test_lost_pairs_order(void)
     CHECK_EQ(c.lost_updates, 0); /* no finals given: nothing judged */
     CHECK_EQ(c.ncounters, 0);
     ekv_checkers_fini(&c);
+}
+
+/* ---- against a brute force ---------------------------------------------------------------- */
+
+/* The rules of checkers.h written the slow way: every (earlier, later) pair. */
+static uint64_t bf_hi(const ekv_hist_op_t *h, size_t n, const ekv_hist_op_t *g)
+{
+    uint64_t hi = g->status == 200 ? g->seq : 0;
+    for (size_t i = 0; g->status == 404 && i < n; i++) {
+        const ekv_hist_op_t *d = &h[i];
+        if (d->op == EKV_HOP_DELETE && d->key == g->key && d->start_us < g->end_us)
+            hi = d->status == 0 ? UINT64_MAX : (d->seq > hi ? d->seq : hi);
+    }
+    return hi;
+}
+
+/* kind 0: ryw, 1: per client, 2: per PoP. Returns the count; *span the smallest example's. */
+static uint64_t bf_check(const ekv_hist_op_t *h, size_t n, int kind, int64_t *span)
+{
+    uint64_t count = 0;
+    *span = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const ekv_hist_op_t *g = &h[i];
+        if (g->op != EKV_HOP_GET)
+            continue;
+        uint64_t hi = bf_hi(h, n, g);
+        int bad = 0;
+        for (size_t j = 0; j < n; j++) {
+            const ekv_hist_op_t *r = &h[j];
+            int same = kind == 2 ? r->pop == g->pop : r->client == g->client;
+            int ref = kind == 0 ? (r->op != EKV_HOP_GET && r->status == 200) : r->op == EKV_HOP_GET;
+            uint64_t v = r->op == EKV_HOP_GET && r->status == 404 ? 0 : r->seq;
+            if (!same || !ref || r->key != g->key || r->end_us >= g->start_us || v <= hi)
+                continue;
+            bad = 1;
+            *span = g->start_us - r->end_us < *span ? g->start_us - r->end_us : *span;
+        }
+        count += (uint64_t)bad;
+    }
+    return count;
+}
+
+static void test_random_against_brute_force(void)
+{
+    for (int round = 0; round < 200; round++) {
+        ekv_hist_op_t h[64];
+        size_t n = 20 + pick(44);
+        for (size_t i = 0; i < n; i++) {
+            double s = (double)pick(1000), e = s + 1 + (double)pick(50);
+            uint32_t client = (uint32_t)pick(4), key = (uint32_t)pick(3);
+            uint16_t pop = (uint16_t)pick(3);
+            uint64_t seq = 1 + pick(20);
+            size_t what = pick(10);
+            if (what < 6)
+                h[i] = get(client, pop, key, s, e, pick(4) ? seq : 0);
+            else if (what < 9)
+                h[i] = put(client, pop, key, s, e, seq);
+            else
+                h[i] = del(client, pop, key, s, e, seq);
+            if (h[i].op == EKV_HOP_DELETE && !pick(4))
+                h[i].status = 0, h[i].seq = 0;
+        }
+        ekv_checkers_t c;
+        ekv_chk_opts_t o = opts();
+        run(&c, h, n, &o);
+        const ekv_chk_kind_t *kinds[] = {&c.ryw, &c.mono_client, &c.mono_pop};
+        for (int k = 0; k < 3; k++) {
+            int64_t span;
+            CHECK_EQ(kinds[k]->count, bf_check(h, n, k, &span));
+            if (kinds[k]->count)
+                CHECK_EQ(kinds[k]->ex[0].span_us, span);
+            for (size_t x = 1; x < kinds[k]->nex; x++)
+                CHECK_LE(kinds[k]->ex[x - 1].span_us, kinds[k]->ex[x].span_us);
+        }
+        ekv_checkers_fini(&c);
+    }
 }
 
 /* ---- statuses, JSON, arguments -------------------------------------------------------------- */
@@ -601,6 +680,7 @@ int main(void)
     EKV_TEST_RUN(test_p_fresh);
     EKV_TEST_RUN(test_lost_updates_exact);
     EKV_TEST_RUN(test_lost_pairs_order);
+    EKV_TEST_RUN(test_random_against_brute_force);
     EKV_TEST_RUN(test_statuses);
     EKV_TEST_RUN(test_json);
     EKV_TEST_RUN(test_bad_options);
