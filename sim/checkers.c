@@ -412,14 +412,15 @@ static void lost_pairs(ekv_checkers_t *c, const ekv_history_t *h)
             r[nr++] = (rmw_t){*g, o};
     }
     qsort(r, nr, sizeof *r, cmp_rmw);
-    for (size_t i = 0; i < nr; i++) {
-        for (size_t j = i + 1; j < nr; j++) {
-            if (r[j].put->key != r[i].put->key || r[j].get->value != r[i].get->value)
-                break;
-            c->lost_pairs.count++;
-            if (j - i <= PAIR_WINDOW)
+    for (size_t b = 0, e; b < nr; b = e) { /* [b, e): one key, one value read */
+        for (e = b + 1;
+             e < nr && r[e].put->key == r[b].put->key && r[e].get->value == r[b].get->value; e++)
+            ;
+        uint64_t m = e - b;
+        c->lost_pairs.count += m * (m - 1) / 2;
+        for (size_t i = b; i < e; i++)
+            for (size_t j = i + 1; j < e && j - i <= PAIR_WINDOW; j++)
                 offer_pair(&c->lost_pairs, &r[i], &r[j]);
-        }
     }
     free(gets);
     free(r);

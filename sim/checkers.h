@@ -43,7 +43,9 @@
  *                were both acknowledged, whose gets read the same value v and whose puts both
  *                wrote v + 1 (one increment overwrote the other). Counted per pair. Example:
  *                ops[0], ops[1] the get and put of the RMW that started first, ops[2], ops[3]
- *                the other; span = last end - first start of the four.
+ *                the other; span = last end - first start of the four. Examples are
+ *                drawn from pairs at most 256 apart in start order among the RMWs that read
+ *                the same value (the count covers every pair).
  * "Smallest" counterexamples: by span, ties by the later op's start (the get's; for a pair
  * the second RMW's get start), then client, then key. A smaller span is the sharper example:
  * the two operations are closest in time, yet disagree.

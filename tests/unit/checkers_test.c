@@ -569,6 +569,40 @@ static void test_random_against_brute_force(void)
     }
 }
 
+static void test_large_history(void)
+{
+    /* 60,000 gets at one PoP, each by its own client: the first saw v2, the rest v1 (each a
+     * per-PoP violation, each closest to the get before it); 20,000 RMWs of one counter all
+     * read 0 and wrote 1: the counts hold at the size of a real run, in a fraction of a
+     * second. */
+    size_t ng = 60000, nr = 20000, n = 2 + ng + 2 * nr;
+    ekv_hist_op_t *h = calloc(n, sizeof *h);
+    CHECK(h != NULL);
+    size_t k = 0;
+    h[k++] = put(0, 0, 1, 0, 1, 1);
+    h[k++] = put(0, 0, 1, 2, 3, 2);
+    for (size_t i = 0; i < ng; i++)
+        h[k++] = get((uint32_t)(i + 1), 7, 1, 10.0 + (double)i, 10.5 + (double)i, i ? 1 : 2);
+    for (size_t i = 0; i < nr; i++) {
+        h[k++] = rmw_get((uint32_t)i, 2, (uint32_t)i + 1, (double)i, 0);
+        h[k++] = rmw_put((uint32_t)i, 2, (uint32_t)i + 1, (double)i + 3, 1, i + 1, 200);
+    }
+    ekv_chk_final_t fin = {2, 0, 1};
+    ekv_chk_opts_t o = opts();
+    o.finals = &fin, o.nfinals = 1;
+    ekv_history_t hist = {h, n};
+    ekv_checkers_t c;
+    CHECK_EQ(ekv_checkers_run(&c, &hist, &o), EKV_OK);
+    CHECK_EQ(c.mono_pop.count, ng - 1);
+    CHECK_EQ(c.mono_client.count, 0);
+    CHECK_EQ(c.mono_pop.ex[0].span_us, 500); /* 0.5 ms after the previous get ended */
+    CHECK_EQ(c.lost_pairs.count, (uint64_t)nr * (nr - 1) / 2);
+    CHECK_EQ(c.lost_updates, (int64_t)nr - 1);
+    CHECK_EQ(c.lost_pairs.nex, EKV_CHK_EXAMPLES);
+    ekv_checkers_fini(&c);
+    free(h);
+}
+
 /* ---- statuses, JSON, arguments -------------------------------------------------------------- */
 
 static void test_statuses(void)
@@ -681,6 +715,7 @@ int main(void)
     EKV_TEST_RUN(test_lost_updates_exact);
     EKV_TEST_RUN(test_lost_pairs_order);
     EKV_TEST_RUN(test_random_against_brute_force);
+    EKV_TEST_RUN(test_large_history);
     EKV_TEST_RUN(test_statuses);
     EKV_TEST_RUN(test_json);
     EKV_TEST_RUN(test_bad_options);
