@@ -59,9 +59,15 @@ static int unknown(const ekv_hist_op_t *o)
     return is_write(o) && !acked(o) && (o->status == 0 || o->status >= 500 || ok2xx(o->status));
 }
 
-static int judged_get(const ekv_hist_op_t *o)
+static int answered_get(const ekv_hist_op_t *o)
 {
     return o->op == EKV_HOP_GET && (o->status == 200 || o->status == 404);
+}
+
+/* A 200 without a version cannot be placed among the writes. */
+static int judged_get(const ekv_hist_op_t *o)
+{
+    return answered_get(o) && (o->status == 404 || o->seq != 0);
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -399,7 +405,7 @@ static void lost_pairs(ekv_checkers_t *c, const ekv_history_t *h)
     size_t ng = 0, nr = 0;
     for (size_t i = 0; i < h->n; i++) {
         const ekv_hist_op_t *o = &h->ops[i];
-        if (o->op == EKV_HOP_GET && o->rmw != 0 && o->counter && judged_get(o))
+        if (o->op == EKV_HOP_GET && o->rmw != 0 && o->counter && answered_get(o))
             gets[ng++] = o;
     }
     qsort(gets, ng, sizeof *gets, cmp_rmw_get);
@@ -491,8 +497,8 @@ static void count_statuses(ekv_checkers_t *c, const ekv_history_t *h)
         int failed;
         if (o->op == EKV_HOP_GET) {
             c->gets++;
-            failed = !judged_get(o);
-            c->gets_judged += (uint64_t)!failed;
+            failed = !answered_get(o);
+            c->gets_judged += (uint64_t)judged_get(o);
         } else if (is_write(o)) {
             c->writes++;
             failed = !ok2xx(o->status);

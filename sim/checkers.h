@@ -7,7 +7,8 @@
  *   unknown write       a put or delete with no answer (status 0) or a 5xx, or a 2xx without a
  *                       version: it may have committed at a version we do not know.
  *   judged get          a get answered 200 (found, seq > 0) or 404; other gets are failures,
- *                       counted by status and judged neither way.
+ *                       counted by status and judged neither way (so is a 200 without a
+ *                       version, which is no failure).
  *   version of a get    an interval [lo, hi]. Found: lo = hi = seq. A 404 cannot say which
  *                       not-found it saw (before the first write, after some delete, or an
  *                       expiry), so it is judged as the NEWEST not-found it could have seen
@@ -119,7 +120,7 @@ typedef struct {
 
 typedef struct {
     ekv_chk_kind_t ryw, mono_client, mono_pop, stale, lost_pairs;
-    uint64_t gets, gets_judged;  /* every get; those answered 200 or 404 */
+    uint64_t gets, gets_judged;  /* every get; the judged ones (above) */
     uint64_t stale_reads;        /* stale gets, any age */
     double stale_age_max_ms;     /* max stale age, simulated ms (0 when none) */
     double bound_ms;             /* the bound the stale checker used */

@@ -572,9 +572,8 @@ static void test_random_against_brute_force(void)
 static void test_large_history(void)
 {
     /* 60,000 gets at one PoP, each by its own client: the first saw v2, the rest v1 (each a
-     * per-PoP violation, each closest to the get before it); 20,000 RMWs of one counter all
-     * read 0 and wrote 1: the counts hold at the size of a real run, in a fraction of a
-     * second. */
+     * per-PoP violation against the first); 20,000 RMWs of one counter all read 0 and wrote
+     * 1: the counts hold at the size of a real run, in a fraction of a second. */
     size_t ng = 60000, nr = 20000, n = 2 + ng + 2 * nr;
     ekv_hist_op_t *h = calloc(n, sizeof *h);
     CHECK(h != NULL);
@@ -608,10 +607,11 @@ static void test_large_history(void)
 static void test_statuses(void)
 {
     ekv_hist_op_t h[] = {
-        put(1, 0, 1, 0, 1, 1),   put(1, 0, 1, 2, 3, 0), put(1, 0, 1, 4, 5, 0),
-        put(1, 0, 1, 6, 7, 0),   del(1, 0, 1, 8, 9, 0), get(1, 0, 1, 10, 11, 0),
-        get(1, 0, 1, 12, 13, 0),
+        put(1, 0, 1, 0, 1, 1),   put(1, 0, 1, 2, 3, 0),   put(1, 0, 1, 4, 5, 0),
+        put(1, 0, 1, 6, 7, 0),   del(1, 0, 1, 8, 9, 0),   get(1, 0, 1, 10, 11, 0),
+        get(1, 0, 1, 12, 13, 0), get(2, 0, 1, 14, 15, 0),
     };
+    h[7].status = 200; /* found, but no version: neither failed nor judged */
     h[1].status = 429, h[2].status = 429, h[3].status = 0, h[4].status = 503;
     h[5].status = 500, h[6].status = 0;
     ekv_checkers_t c;
@@ -621,8 +621,9 @@ static void test_statuses(void)
     CHECK_EQ(c.writes_ok, 1);
     CHECK_EQ(c.rate_limited_writes, 2);
     CHECK_EQ(c.writes_failed, 2);
-    CHECK_EQ(c.gets, 2);
+    CHECK_EQ(c.gets, 3);
     CHECK_EQ(c.gets_judged, 0);
+    CHECK_EQ(c.stale_reads, 0); /* the 200 without a version is not judged older than v1 */
     CHECK_EQ(c.nfailures, 5);
     uint64_t put429 = 0, total = 0;
     for (size_t i = 0; i < c.nfailures; i++) {
