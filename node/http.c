@@ -218,6 +218,13 @@ void node_http_send(struct evhttp_request *req, int status, const char *reason,
     evhttp_send_reply(req, status, clean[0] ? clean : NULL, body);
 }
 
+/* A 200 "OK": a constant reason needs no cleaning (node_text_field cost a hit 420 instructions
+ * for these two letters). */
+static void send_ok(struct evhttp_request *req, struct evbuffer *body)
+{
+    evhttp_send_reply(req, 200, "OK", body);
+}
+
 void node_http_header(struct evhttp_request *req, const char *name, const char *value)
 {
     size_t cap = strlen(value) * 3 + 1; /* never cut: metadata re-encoded may be long */
@@ -241,7 +248,7 @@ void node_http_json(struct evhttp_request *req, int status, json_t *j, int nl)
     if (nl)
         evbuffer_add(b, "\n", 1);
     node_http_header(req, "Content-Type", "application/json");
-    node_http_send(req, status, status == 200 ? "OK" : "Error", b);
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b); /* constants: clean */
     evbuffer_free(b);
     free(text);
 }
@@ -317,7 +324,7 @@ static void send_item(ekv_node_t *n, struct evhttp_request *req, const ekv_cache
     }
     evhttp_add_header(h, "Content-Type", "application/octet-stream");
     evbuffer_add(evhttp_request_get_output_buffer(req), it->value.ptr, it->value.len);
-    node_http_send(req, 200, "OK", NULL);
+    send_ok(req, NULL);
 }
 
 /* ---- request parsing --------------------------------------------------------------------- */
@@ -458,7 +465,7 @@ static void write_done(ekv_node_t *n, void *ctx, const node_result_t *r)
         return;
     }
     add_version_headers(n, ctx, r->seq, r->commit_us);
-    node_http_send(ctx, 200, "OK", NULL);
+    send_ok(ctx, NULL);
 }
 
 static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)

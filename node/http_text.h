@@ -52,7 +52,8 @@ const char *node_query_param(const char *q, const char *name, char *dst, size_t 
  * is not JSON at all is cleaned as by node_text_field. A new string; the caller frees it. */
 char *node_text_meta_header(const char *meta, size_t len);
 
-/* The one way a reply leaves the PoP: the reason phrase goes through node_text_field. */
+/* The one way a reply whose reason phrase may hold any text leaves the PoP: it goes through
+ * node_text_field (http.c sends its own constant reasons, "OK" and "Error", as they are). */
 void node_http_send(struct evhttp_request *req, int status, const char *reason,
                     struct evbuffer *body);
 
