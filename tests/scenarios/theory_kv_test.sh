@@ -159,7 +159,9 @@ check_curve() {
                        END { i = int(NR * 0.99); printf "mean %.2f p99 %.2f", s / NR, v[i] }')
     jq -r '.runs[0].t_visibility[] | "\(.t_ms) \(.p) \(.n)"' "$res" >"$dir/tvis.txt"
     [ -s "$dir/tvis.txt" ] || fail "$policy: results.json has no t-visibility bins"
-    width=$(calc -v d=$FAR_MS -v t=$TTL 'BEGIN { print (d + t * 1000) / 64 }')
+    # (FAR_MS + TTL) / 64 today; read from the edges (t_ms is each bin's upper edge)
+    width=$(awk 'NR == 1 || $1 - e < w { w = NR == 1 ? $1 : $1 - e } { e = $1 } END { print w }' \
+        "$dir/tvis.txt")
     # the model at each bin's middle, in seconds
     awk -v w="$width" '{ print ($1 - w / 2) / 1000 }' "$dir/tvis.txt" |
         predict "$refresh" >"$dir/model.txt"
