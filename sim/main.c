@@ -13,6 +13,7 @@
 #include "look.h"
 #include "probe.h"
 #include "run.h"
+#include "ui.h"
 #include "verify.h"
 #include "watch.h"
 
@@ -47,6 +48,8 @@ static void usage(FILE *f)
             "  dev [--config FILE] [--pop NAME]... [--port BASE]\n"
             "                       run your Worker (wrangler configuration) in workerd at\n"
             "                       PoPs of the running world; reloads on save\n"
+            "  ui [--port PORT] [--key KEY]\n"
+            "                       a live view of the running world in the browser\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -87,6 +90,8 @@ int main(int argc, char **argv)
         return ekv_cmd_watch(argc - 1, argv + 1);
     if (!strcmp(cmd, "dev"))
         return ekv_cmd_dev(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ui"))
+        return ekv_cmd_ui(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

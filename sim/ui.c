@@ -1,0 +1,536 @@
+/* ui: `edgekv ui`'s server (see ui.h): the page, its API and its Server-Sent Events.
+ *
+ *   GET  /, /app.js, /style.css, /land-110m.json   the page (files of sim/ui/, by name only)
+ *   GET  /api/world                the world once: time scale, coordinator, PoPs and tiers with
+ *                                  their cities, coordinates, policies and links
+ *   GET  /events                   text/event-stream: `world` (watched key, followed write,
+ *                                  counts of the page's writes) and `nodes` (each node's view
+ *                                  of the key, arrival and serving of the write, counters),
+ *                                  only what changed, at most every 50 ms
+ *   POST /api/watch?key=K          the key every node is looked at for
+ *   POST /api/write?key=K&value=V[&via=POP]
+ *                                  writes K through PoP via (default: the first), as a Worker
+ *                                  would; 202 at once, the outcome comes as a `world` event
+ *   POST /api/fault?action=A&node=NAME[&delay_ms=D]
+ *                                  stop|continue|kill|restart|partition|heal|slow on a PoP or
+ *                                  tier, through faults.c (as `edgekv fault`)
+ * Every reply to bad input is a 400 or 404 with a one-line reason; nothing a client sends
+ * ends the server. Only 127.0.0.1 is listened on. */
+#include <errno.h>
+#include <sys/queue.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ekv_args.h"
+#include "ekv_file.h"
+#include "ekv_mem.h"
+#include "ekv_time.h"
+#include "experiment.h"
+#include "faults.h"
+#include "look.h"
+#include "ui.h"
+#include "ui_int.h"
+
+/* sim/ui in the source tree; set by sim/CMakeLists.txt. EDGEKV_UI_DIR overrides it. */
+#ifndef EKV_UI_DIR
+#define EKV_UI_DIR "sim/ui"
+#endif
+
+#define FLUSH_US 50000
+
+static void reply_text(struct evhttp_request *req, int status, const char *reason,
+                       const char *text)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s\n", text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; charset=utf-8");
+    evhttp_send_reply(req, status, reason, b);
+    evbuffer_free(b);
+}
+
+static void reply_json(struct evhttp_request *req, int status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, strlen(text));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Accepted", b);
+    evbuffer_free(b);
+    free(text);
+    json_decref(j);
+}
+
+/* ---- the page's files ------------------------------------------------------------------- */
+
+static const struct {
+    const char *path, *file, *type;
+} files[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/style.css", "style.css", "text/css; charset=utf-8"},
+    {"/land-110m.json", "land-110m.json", "application/json"},
+};
+
+static void serve_file(ui_t *ui, struct evhttp_request *req, const char *path)
+{
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (strcmp(path, files[i].path))
+            continue;
+        char fp[1200];
+        snprintf(fp, sizeof fp, "%s/%s", ui->dir, files[i].file);
+        char *data = NULL;
+        size_t len = 0;
+        if (ekv_file_read(fp, 4 << 20, &data, &len) != 0) {
+            reply_text(req, 500, "Internal Server Error", "the page's files are missing");
+            return;
+        }
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add(b, data, len);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Content-Type", files[i].type);
+        evhttp_add_header(h, "Cache-Control", "no-cache");
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        free(data);
+        return;
+    }
+    reply_text(req, 404, "Not Found", "no such page");
+}
+
+/* ---- the world and the stream ------------------------------------------------------------ */
+
+static json_t *world_json(const ui_t *ui)
+{
+    const ekv_topo_coord_t *c = &ui->topo->coord;
+    json_t *nodes = json_array();
+    for (size_t i = 0; i < ui->n; i++) {
+        const ui_node_t *nd = &ui->nodes[i];
+        json_array_append_new(
+            nodes, json_pack("{s:i, s:s, s:s, s:f, s:f, s:b, s:s, s:s, s:f}", "id", nd->id,
+                             "name", nd->proc->name, "city", nd->proc->city, "lat", nd->lat,
+                             "lon", nd->lon, "tier", nd->tier, "via", nd->via, "policy",
+                             nd->tier ? "tier" : nd->proc->policy, "delay_ms",
+                             nd->proc->delay_ms));
+    }
+    return json_pack("{s:f, s:s, s:{s:s, s:f, s:f}, s:o, s:f}", "time_scale",
+                     ui->st->time_scale, "policy", ui->topo->policy, "coordinator", "city",
+                     c->city, "lat", c->lat, "lon", c->lon, "nodes", nodes, "period_ms",
+                     (double)ui->period_us / 1000.0);
+}
+
+static json_t *header_json(const ui_t *ui)
+{
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "key", ui->key, "wave_seq",
+                     (json_int_t)ui->wave_seq, "wave_commit_us", (json_int_t)ui->wave_commit_us,
+                     "wave_started_us", (json_int_t)ui->wave_started_us, "wave_from",
+                     ui->wave_from, "writes", (json_int_t)ui->writes, "writes_429",
+                     (json_int_t)ui->writes_429, "now_us", (json_int_t)ekv_now_us());
+}
+
+static json_t *node_json(const ui_node_t *nd)
+{
+    json_t *j = json_pack("{s:i, s:s, s:I, s:b, s:b, s:s, s:I, s:I, s:f, s:f, s:f, s:f}", "id",
+                          nd->id, "state", nd->state, "seq", (json_int_t)nd->seq, "negative",
+                          nd->negative, "answered", nd->answered, "fault", nd->fault, "arrived_us",
+                          (json_int_t)nd->arrived_us, "serving_us", (json_int_t)nd->serving_us,
+                          "rps", nd->rps, "hit_ratio", nd->hit_ratio, "stale_ps", nd->stale_ps,
+                          "unavail_ps", nd->unavail_ps);
+    json_object_set_new(j, "age_ms", nd->seq ? json_real(nd->age_ms) : json_null());
+    json_object_set_new(j, "expires_ms", nd->has_expiry ? json_real(nd->expires_ms) : json_null());
+    return j;
+}
+
+static void send_event(struct evhttp_request *c, const char *event, const char *data)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "event: %s\ndata: %s\n\n", event, data);
+    evhttp_send_reply_chunk(c, b);
+    evbuffer_free(b);
+}
+
+/* Sends event to client i, or to every client when i is -1. */
+static void broadcast(ui_t *ui, int i, const char *event, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    for (size_t k = 0; k < ui->nclients; k++)
+        if (i < 0 || (size_t)i == k)
+            send_event(ui->clients[k], event, text);
+    free(text);
+    json_decref(j);
+}
+
+void ui_flush(ui_t *ui)
+{
+    if (ui->world_dirty) {
+        ui->world_dirty = 0;
+        broadcast(ui, -1, "world", header_json(ui));
+    }
+    json_t *nodes = json_array();
+    for (size_t i = 0; i < ui->n; i++)
+        if (ui->nodes[i].dirty) {
+            ui->nodes[i].dirty = 0;
+            json_array_append_new(nodes, node_json(&ui->nodes[i]));
+        }
+    if (json_array_size(nodes) == 0) {
+        json_decref(nodes);
+        return;
+    }
+    broadcast(ui, -1, "nodes",
+              json_pack("{s:I, s:o}", "now_us", (json_int_t)ekv_now_us(), "nodes", nodes));
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ui_flush(arg);
+}
+
+static void on_client_close(struct evhttp_connection *conn, void *arg)
+{
+    ui_t *ui = arg;
+    for (size_t k = 0; k < ui->nclients; k++)
+        if (evhttp_request_get_connection(ui->clients[k]) == conn) {
+            ui->clients[k] = ui->clients[--ui->nclients];
+            break;
+        }
+}
+
+static void do_events(ui_t *ui, struct evhttp_request *req)
+{
+    if (ui->nclients == UI_MAX_CLIENTS) {
+        reply_text(req, 503, "Service Unavailable", "too many pages open: close one");
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "text/event-stream");
+    evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_send_reply_start(req, 200, "OK");
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_client_close, ui);
+    int i = (int)ui->nclients;
+    ui->clients[ui->nclients++] = req;
+    broadcast(ui, i, "world", header_json(ui));
+    json_t *nodes = json_array();
+    for (size_t k = 0; k < ui->n; k++)
+        json_array_append_new(nodes, node_json(&ui->nodes[k]));
+    broadcast(ui, i, "nodes",
+              json_pack("{s:I, s:o}", "now_us", (json_int_t)ekv_now_us(), "nodes", nodes));
+}
+
+/* ---- the page's actions ----------------------------------------------------------------- */
+
+static ui_node_t *find_node(ui_t *ui, const char *name)
+{
+    for (size_t i = 0; name && i < ui->n; i++)
+        if (!strcmp(ui->nodes[i].proc->name, name))
+            return &ui->nodes[i];
+    return NULL;
+}
+
+/* A key as KV-SPEC allows (1..512 bytes, not "." or ".."); the nodes check the rest. */
+static int key_ok(const char *k)
+{
+    return k && *k && strlen(k) <= UI_KEY_MAX && strcmp(k, ".") && strcmp(k, "..");
+}
+
+static void do_watch(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *k = evhttp_find_header(q, "key");
+    if (!key_ok(k)) {
+        reply_text(req, 400, "Bad Request", "watch needs key=K (1 to 512 bytes)");
+        return;
+    }
+    snprintf(ui->key, sizeof ui->key, "%s", k);
+    ui->world_dirty = 1;
+    for (size_t i = 0; i < ui->n; i++) {
+        ui->nodes[i].state[0] = '\0';
+        ui->nodes[i].seq = 0;
+        ui->nodes[i].dirty = 1;
+        ui_poll_look_now(ui, i);
+    }
+    reply_json(req, 200, json_pack("{s:s}", "key", ui->key));
+}
+
+typedef struct {
+    ui_t *ui;
+    char via[64];
+} write_t;
+
+static void on_written(struct evhttp_request *req, void *arg)
+{
+    write_t *w = arg;
+    ui_t *ui = w->ui;
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    const char *ver = NULL, *commit = NULL;
+    if (req) {
+        ver = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Edgekv-Version");
+        commit = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Edgekv-Commit-Us");
+    }
+    if (code == 429)
+        ui->writes_429++;
+    if (code == 200 && ver)
+        ui_poll_wave(ui, strtoll(ver, NULL, 10), commit ? strtoll(commit, NULL, 10) : 0,
+                     w->via);
+    else
+        fprintf(stderr, "edgekv ui: the write through %s was answered %d\n", w->via, code);
+    ui->world_dirty = 1;
+    free(w);
+}
+
+static void do_write(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *k = evhttp_find_header(q, "key"), *v = evhttp_find_header(q, "value");
+    const char *via = evhttp_find_header(q, "via");
+    ui_node_t *nd = via && *via ? find_node(ui, via) : &ui->nodes[0];
+    if (!key_ok(k) || !v || strlen(v) > 4096) {
+        reply_text(req, 400, "Bad Request",
+                   "write needs key=K (1 to 512 bytes) and value=V (up to 4096 bytes)");
+        return;
+    }
+    if (!nd || nd->tier) {
+        reply_text(req, 404, "Not Found", "no PoP by that name (writes go through a PoP)");
+        return;
+    }
+    char ekey[UI_KEY_MAX * 3 + 1], path[UI_KEY_MAX * 3 + 32];
+    ekv_look_pct(ekey, sizeof ekey, k);
+    snprintf(path, sizeof path, "/%s?urlencoded=true", ekey);
+    struct evhttp_uri *u = evhttp_uri_parse(nd->proc->url);
+    struct evhttp_connection *c =
+        u && evhttp_uri_get_host(u) && evhttp_uri_get_port(u) > 0
+            ? evhttp_connection_base_new(ui->base, NULL, evhttp_uri_get_host(u),
+                                         (uint16_t)evhttp_uri_get_port(u))
+            : NULL;
+    if (u)
+        evhttp_uri_free(u);
+    if (!c) {
+        reply_text(req, 500, "Internal Server Error", "the PoP's address is unusable");
+        return;
+    }
+    evhttp_connection_set_timeout(c, 10);
+    evhttp_connection_free_on_completion(c);
+    write_t *w = ekv_calloc(1, sizeof *w);
+    w->ui = ui;
+    snprintf(w->via, sizeof w->via, "%s", nd->proc->name);
+    struct evhttp_request *out = evhttp_request_new(on_written, w);
+    evhttp_add_header(evhttp_request_get_output_headers(out), "Host", "127.0.0.1");
+    evbuffer_add(evhttp_request_get_output_buffer(out), v, strlen(v));
+    evhttp_make_request(c, out, EVHTTP_REQ_PUT, path);
+    ui->writes++;
+    if (!ui->key[0] || strcmp(ui->key, k)) { /* the page follows the key it writes */
+        snprintf(ui->key, sizeof ui->key, "%s", k);
+        for (size_t i = 0; i < ui->n; i++)
+            ui_poll_look_now(ui, i);
+    }
+    ui->world_dirty = 1;
+    reply_json(req, 202, json_pack("{s:s, s:s}", "key", k, "via", nd->proc->name));
+}
+
+static void mark_fault(ui_node_t *nd, const ekv_fault_t *f)
+{
+    switch (f->kind) {
+    case EKV_FAULT_STOP:
+        snprintf(nd->fault, sizeof nd->fault, "stopped");
+        break;
+    case EKV_FAULT_KILL:
+        snprintf(nd->fault, sizeof nd->fault, "killed");
+        break;
+    case EKV_FAULT_PARTITION:
+        snprintf(nd->fault, sizeof nd->fault, "partitioned");
+        break;
+    case EKV_FAULT_SLOW:
+        snprintf(nd->fault, sizeof nd->fault, "slow %g ms", f->delay_ms);
+        break;
+    default: /* continue, heal, restart: as it was */
+        nd->fault[0] = '\0';
+    }
+    nd->dirty = 1;
+}
+
+static void do_fault(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
+{
+    const char *a = evhttp_find_header(q, "action"), *name = evhttp_find_header(q, "node");
+    const char *d = evhttp_find_header(q, "delay_ms");
+    ekv_fault_t f = {0};
+    ui_node_t *nd = find_node(ui, name);
+    if (!a || ekv_fault_parse(a, &f.kind) != 0 || f.kind == EKV_FAULT_COORD_KILL ||
+        f.kind == EKV_FAULT_COORD_RESTART ||
+        (f.kind == EKV_FAULT_SLOW && (!d || ekv_args_double(d, 0, 600000, &f.delay_ms) != 0))) {
+        reply_text(req, 400, "Bad Request",
+                   "fault needs action=stop|continue|kill|restart|partition|heal|slow and "
+                   "node=NAME (slow: delay_ms=0..600000)");
+        return;
+    }
+    if (!nd) {
+        reply_text(req, 404, "Not Found", "no PoP or tier by that name");
+        return;
+    }
+    snprintf(f.pop, sizeof f.pop, "%s", nd->proc->name);
+    if (f.kind == EKV_FAULT_RESTART || f.kind == EKV_FAULT_KILL)
+        ui_poll_reset(nd); /* a new process, or none: the old connections are dead */
+    if (ekv_fault_apply(ui->topo, ui->st, &f) != 0) {
+        reply_text(req, 409, "Conflict", "the fault was not applied (see edgekv ui's output)");
+        return;
+    }
+    mark_fault(nd, &f);
+    ui_poll_look_now(ui, (size_t)nd->id);
+    reply_json(req, 200, json_pack("{s:s, s:s, s:s}", "node", nd->proc->name, "action",
+                                   ekv_fault_name(f.kind), "fault", nd->fault));
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    ui_t *ui = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (!path || (query && evhttp_parse_query_str(query, &q) != 0))
+        reply_text(req, 400, "Bad Request", "malformed request target");
+    else if (query && strstr(query, "%00")) /* a NUL would cut a key or value short */
+        reply_text(req, 400, "Bad Request", "NUL bytes are not accepted");
+    else if (cmd == EVHTTP_REQ_GET && !strcmp(path, "/events"))
+        do_events(ui, req);
+    else if (cmd == EVHTTP_REQ_GET && !strcmp(path, "/api/world"))
+        reply_json(req, 200, world_json(ui));
+    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/api/watch"))
+        do_watch(ui, req, &q);
+    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/api/write"))
+        do_write(ui, req, &q);
+    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/api/fault"))
+        do_fault(ui, req, &q);
+    else if (!strncmp(path, "/api/", 5) || !strcmp(path, "/events"))
+        reply_text(req, 405, "Method Not Allowed", "see docs/ui.md for the API");
+    else if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
+        serve_file(ui, req, path);
+    else
+        reply_text(req, 405, "Method Not Allowed", "the page only takes GET");
+    evhttp_clear_headers(&q);
+}
+
+/* ---- setup ------------------------------------------------------------------------------ */
+
+/* Fills ui->nodes from the state, with coordinates from the topology. */
+static void build_nodes(ui_t *ui)
+{
+    ekv_state_t *st = ui->st;
+    ui->n = st->npops + st->ntiers;
+    ui->nodes = ekv_calloc(ui->n, sizeof *ui->nodes);
+    for (size_t i = 0; i < ui->n; i++) {
+        ui_node_t *nd = &ui->nodes[i];
+        nd->ui = ui;
+        nd->id = (int)i;
+        nd->tier = i >= st->npops;
+        nd->proc = nd->tier ? &st->tiers[i - st->npops] : &st->pops[i];
+        snprintf(nd->via, sizeof nd->via, "%s", nd->tier ? "" : nd->proc->tier);
+        for (size_t k = 0; !nd->tier && k < ui->topo->npops; k++)
+            if (!strcmp(ui->topo->pops[k].name, nd->proc->name) && ui->topo->pops[k].has_coords) {
+                nd->lat = ui->topo->pops[k].lat;
+                nd->lon = ui->topo->pops[k].lon;
+            }
+        for (size_t k = 0; nd->tier && k < ui->topo->ntiers; k++)
+            if (!strcmp(ui->topo->tiers[k].name, nd->proc->name)) {
+                nd->lat = ui->topo->tiers[k].lat;
+                nd->lon = ui->topo->tiers[k].lon;
+            }
+    }
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: edgekv ui [--port PORT] [--key KEY]\n");
+    return 2;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+int ekv_cmd_ui(int argc, char **argv)
+{
+    long port = 0;
+    const char *key = "";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+            if (ekv_args_int(argv[++i], 0, 65535, &port) != 0)
+                return usage();
+        } else if (!strcmp(argv[i], "--key") && i + 1 < argc && key_ok(argv[i + 1])) {
+            key = argv[++i];
+        } else {
+            return usage();
+        }
+    }
+    ui_t ui = {0};
+    char err[1024];
+    if (ekv_state_load(&ui.st) != 0 || (ui.st->npops == 0 && ui.st->ntiers == 0)) {
+        fprintf(stderr, "edgekv: nothing is running; start a topology with `edgekv up`\n");
+        ekv_state_destroy(&ui.st);
+        return 1;
+    }
+    if (!(ui.topo = ekv_topo_load(ui.st->topology, err, sizeof err))) {
+        fprintf(stderr, "edgekv: %s\n", err);
+        ekv_state_destroy(&ui.st);
+        return 1;
+    }
+    const char *dir = getenv("EDGEKV_UI_DIR");
+    snprintf(ui.dir, sizeof ui.dir, "%s", dir && *dir ? dir : EKV_UI_DIR);
+    snprintf(ui.key, sizeof ui.key, "%s", key);
+    build_nodes(&ui);
+    /* a node asked every period: 1 s for a small world, n / 30 s for a large one */
+    ui.period_us = ui.n > 30 ? (int64_t)ui.n * 1000000 / 30 : 1000000;
+    signal(SIGPIPE, SIG_IGN);
+    ui.base = event_base_new();
+    ui.http = evhttp_new(ui.base);
+    struct evhttp_bound_socket *bound =
+        evhttp_bind_socket_with_handle(ui.http, "127.0.0.1", (uint16_t)port);
+    int rc = 1;
+    if (!bound) {
+        fprintf(stderr, "edgekv: cannot listen on 127.0.0.1:%ld: %s\n", port, strerror(errno));
+        goto out;
+    }
+    evhttp_set_allowed_methods(ui.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+    evhttp_set_max_headers_size(ui.http, 16384);
+    evhttp_set_max_body_size(ui.http, 65536);
+    evhttp_set_gencb(ui.http, on_request, &ui);
+    struct sockaddr_storage ss;
+    ev_socklen_t sl = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl);
+    printf("edgekv ui: http://127.0.0.1:%d/ (%zu PoPs and tiers; Ctrl-C stops it)\n",
+           ntohs(((struct sockaddr_in *)&ss)->sin_port), ui.n);
+    fflush(stdout);
+    ui_poll_start(&ui);
+    ui.flush = event_new(ui.base, -1, EV_PERSIST, on_flush, &ui);
+    struct timeval tv = {0, FLUSH_US};
+    event_add(ui.flush, &tv);
+    struct event *sigint = evsignal_new(ui.base, SIGINT, on_signal, ui.base);
+    struct event *sigterm = evsignal_new(ui.base, SIGTERM, on_signal, ui.base);
+    event_add(sigint, NULL);
+    event_add(sigterm, NULL);
+    event_base_dispatch(ui.base);
+    event_free(sigint);
+    event_free(sigterm);
+    event_free(ui.flush);
+    rc = 0;
+out:
+    ui_poll_stop(&ui);
+    evhttp_free(ui.http); /* ends the SSE streams */
+    event_base_free(ui.base);
+    free(ui.nodes);
+    ekv_topo_destroy(&ui.topo);
+    ekv_state_destroy(&ui.st);
+    return rc;
+}

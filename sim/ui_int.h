@@ -1,0 +1,91 @@
+/* ui_int: what ui.c (the HTTP server, the page's API and its SSE streams) and ui_poll.c (the
+ * poller of the PoPs and tiers) share. One event base, one thread: no locks.
+ *
+ * Ownership: the ui_t owns its nodes, their connections and the SSE clients; the state and
+ * topology it was started from are borrowed for its whole life. */
+#ifndef EKV_UI_INT_H
+#define EKV_UI_INT_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdint.h>
+
+#include "state.h"
+#include "topology.h"
+
+#define UI_MAX_CLIENTS 64
+#define UI_KEY_MAX     512
+
+typedef struct ui ui_t;
+
+typedef struct {
+    ui_t *ui;
+    ekv_proc_t *proc; /* in ui->st (restarts update its pid there) */
+    int tier;         /* 1: a regional tier */
+    int id;           /* index in ui->nodes, the page's name for it */
+    double lat, lon;
+    char via[64];                   /* PoPs: the tier it reads through, "" for the coordinator */
+    struct evhttp_connection *conn; /* look and stats, one at a time (keep-alive) */
+    struct evhttp_connection *wconn; /* the long-polled /_edgekv/wait of the current write */
+    int busy;                        /* requests in flight on conn */
+    int waiting;                     /* a wait in flight on wconn */
+    int64_t next_look, next_stats;   /* monotonic us when they are due */
+    /* what a read of the watched key would get here (/_edgekv/look) */
+    char state[8]; /* fresh | stale | absent | "" (not answered) */
+    long long seq; /* version of the copy, 0 when none */
+    int negative;  /* the copy is a cached "not found" */
+    double age_ms, expires_ms; /* simulated; expires_ms < 0 once stale */
+    int has_expiry;
+    int answered;  /* the last request got an answer */
+    char fault[32]; /* what the page did to it: stopped, killed, partitioned, slow N ms */
+    /* the current write (ui->wave_seq) here, CLOCK_REALTIME us, 0 = not yet */
+    int64_t arrived_us, serving_us;
+    /* counters: the last /stats and the rates since the one before */
+    uint64_t reads, hits, stale, unavailable;
+    int64_t stats_at; /* monotonic us of the last /stats, 0 = none */
+    double rps, hit_ratio, stale_ps, unavail_ps;
+    int dirty; /* changed since the last SSE message */
+} ui_node_t;
+
+struct ui {
+    struct event_base *base;
+    struct evhttp *http;
+    ekv_state_t *st;
+    ekv_topo_t *topo;
+    ui_node_t *nodes; /* PoPs first, then tiers */
+    size_t n;
+    char key[UI_KEY_MAX + 1]; /* the watched key, "" for none */
+    char dir[1024];           /* the page's files */
+    struct evhttp_request *clients[UI_MAX_CLIENTS]; /* SSE streams */
+    size_t nclients;
+    struct event *tick, *flush; /* poll timer, SSE timer */
+    int64_t period_us;          /* idle look and stats period per node */
+    /* the write the page follows: the last one made here or seen at the detector node */
+    long long wave_seq;
+    int64_t wave_commit_us, wave_started_us;
+    char wave_from[64];
+    long long known_seq;   /* highest sequence seen; the detector waits for the next */
+    struct evhttp_connection *dconn; /* the detector's wait */
+    size_t dnode;          /* which node it asks */
+    int detecting;         /* a wait in flight on dconn */
+    int64_t detect_retry;  /* monotonic us before which the detector does not ask again */
+    int world_dirty;       /* key, wave or faults changed: send the header again */
+    uint64_t writes, writes_429; /* writes made from the page, and those answered 429 */
+};
+
+/* ui_poll.c */
+void ui_poll_start(ui_t *ui);
+void ui_poll_stop(ui_t *ui);
+/* Follows write seq (committed at commit_us, through `from`): every node is asked when it
+ * arrives and looked at until it serves it. */
+void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from);
+/* Looks at node i now (after a fault, a new key). */
+void ui_poll_look_now(ui_t *ui, size_t i);
+/* Drops node i's connections (after a restart: a new process on the same address). */
+void ui_poll_reset(ui_node_t *nd);
+
+/* ui.c */
+/* Sends the changed nodes to every SSE client (the flush timer calls it too). */
+void ui_flush(ui_t *ui);
+
+#endif
