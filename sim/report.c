@@ -75,21 +75,40 @@ static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
     return j;
 }
 
+static json_t *groups_json(const ekv_experiment_t *e)
+{
+    static const char *reads[] = {"get", "getWithMetadata", "bulk"};
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->ngroups; i++) {
+        const ekv_group_t *g = &e->groups[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:s, s:f, s:b, s:b}", "name", g->name,
+                         "pattern", g->pattern, "count", (json_int_t)g->count, "read_rate",
+                         g->read_rate, "write_rate", g->write_rate, "delete_rate", g->delete_rate,
+                         "list_rate", g->list_rate, "read", reads[g->read], "cache_ttl",
+                         g->cache_ttl, "counter", g->counter, "per_client", g->per_client));
+    }
+    return a;
+}
+
 json_t *ekv_report_json(const ekv_experiment_t *e, const ekv_topo_t *t, double time_scale,
                         const ekv_run_t *runs, size_t nruns)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < nruns; i++)
         json_array_append_new(arr, run_json(t, &runs[i]));
-    return json_pack("{s:s, s:f, s:f, s:I, s:{s:I, s:s, s:f, s:I, s:f, s:f, s:f}, s:{s:s, s:f, "
-                     "s:f}, s:o}",
-                     "experiment", e->name, "duration_s", e->duration_s, "time_scale", time_scale,
-                     "seed", (json_int_t)e->seed, "workload", "keys", (json_int_t)e->keys,
-                     "distribution", e->dist == EKV_DIST_ZIPF ? "zipf" : "uniform", "zipf_exponent",
-                     e->zipf_s, "value_size", (json_int_t)e->value_size, "write_rate",
-                     e->write_rate, "read_rate", e->read_rate, "cache_ttl", e->cache_ttl,
-                     "coordinator", "city", t->coord.city, "lat", t->coord.lat, "lon", t->coord.lon,
-                     "runs", arr);
+    json_t *j =
+        json_pack("{s:s, s:f, s:f, s:I, s:{s:I, s:s, s:f, s:I, s:f, s:f, s:f}, s:{s:s, s:f, "
+                  "s:f}, s:o}",
+                  "experiment", e->name, "duration_s", e->duration_s, "time_scale", time_scale,
+                  "seed", (json_int_t)e->seed, "workload", "keys", (json_int_t)e->keys,
+                  "distribution", e->dist == EKV_DIST_ZIPF ? "zipf" : "uniform", "zipf_exponent",
+                  e->zipf_s, "value_size", (json_int_t)e->value_size, "write_rate", e->write_rate,
+                  "read_rate", e->read_rate, "cache_ttl", e->cache_ttl, "coordinator", "city",
+                  t->coord.city, "lat", t->coord.lat, "lon", t->coord.lon, "runs", arr);
+    if (e->ngroups) /* the workload was these groups, not the flat one above */
+        json_object_set_new(j, "groups", groups_json(e));
+    return j;
 }
 
 /* ---- terminal summary -------------------------------------------------------------------- */

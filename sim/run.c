@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkers.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_mem.h"
@@ -47,9 +48,38 @@ static int in_list(const char (*names)[64], size_t n, const char *name)
     return 0;
 }
 
+static int has_pop(const ekv_topo_t *t, const char *name)
+{
+    for (size_t j = 0; j < t->npops; j++)
+        if (!strcmp(t->pops[j].name, name))
+            return 1;
+    return 0;
+}
+
+/* The PoPs named by key groups, clients and pop_weights. */
+static int check_group_names(const ekv_experiment_t *e, const ekv_topo_t *t)
+{
+    const char *bad = NULL;
+    for (size_t g = 0; g < e->ngroups && !bad; g++) {
+        for (size_t i = 0; i < e->groups[g].nwriters && !bad; i++)
+            bad = has_pop(t, e->groups[g].writers[i]) ? NULL : e->groups[g].writers[i];
+        for (size_t i = 0; i < e->groups[g].nreaders && !bad; i++)
+            bad = has_pop(t, e->groups[g].readers[i]) ? NULL : e->groups[g].readers[i];
+    }
+    for (size_t i = 0; i < e->nhomes && !bad; i++)
+        bad = has_pop(t, e->homes[i]) ? NULL : e->homes[i];
+    for (size_t i = 0; i < e->nweights && !bad; i++)
+        bad = has_pop(t, e->weights[i].pop) ? NULL : e->weights[i].pop;
+    if (bad)
+        fprintf(stderr, "edgekv: the experiment names PoP '%s', which the topology lacks\n", bad);
+    return bad ? -1 : 0;
+}
+
 /* Every PoP named by the experiment must exist in the topology. */
 static int check_names(const ekv_experiment_t *e, const ekv_topo_t *t)
 {
+    if (check_group_names(e, t) != 0)
+        return -1;
     for (size_t i = 0; i < e->nwriters + e->nreaders + e->nfaults; i++) {
         const char *name = i < e->nwriters ? e->writers[i]
                            : i < e->nwriters + e->nreaders
@@ -119,13 +149,107 @@ static void vis_row(FILE *f, size_t i, const void *arg)
     fputc('\n', f);
 }
 
+static void hist_row(FILE *f, size_t i, const void *arg)
+{
+    static const char *ops[] = {"get", "put", "delete", "list"};
+    const csv_ctx_t *c = arg;
+    const ekv_hist_op_t *x = &c->r->hist.ops[i];
+    fprintf(f, "%u,%s,%s,%u,%d,%lld,%lld,%llu,%lld,%lld,%u\n", x->client, c->t->pops[x->pop].name,
+            ops[x->op & 3], x->key, x->status, (long long)x->start_us, (long long)x->end_us,
+            (unsigned long long)x->seq, (long long)x->commit_us, (long long)x->value, x->rmw);
+}
+
 static void write_csvs(const char *dir, const char *policy, const ekv_topo_t *t,
                        const ekv_load_result_t *r)
 {
     csv_ctx_t c = {t, r};
+    write_csv(dir, policy, "history",
+              "client,pop,op,key,status,start_us,end_us,seq,commit_us,"
+              "value,rmw",
+              r->hist.n, hist_row, &c);
     write_csv(dir, policy, "writes", "key,seq,commit_us", r->nwrites, write_row, &c);
     write_csv(dir, policy, "reads", "pop,key,start_us,end_us,ok,seq", r->nreads, read_row, &c);
     write_csv(dir, policy, "visibility", "pop,seq,visible_us,served_us", r->nvis, vis_row, &c);
+}
+
+/* Every PoP's /stats (null where it did not answer): taken before and after the load. */
+static json_t *pop_stats(const ekv_state_t *st)
+{
+    size_t n = st->npops;
+    ekv_hc_req_t *r = ekv_calloc(n ? n : 1, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        r[i].method = "GET";
+        snprintf(r[i].url, sizeof r[i].url, "%s/stats", st->pops[i].url);
+    }
+    ekv_hc_run(r, n, 10000);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = r[i].status == 200 ? json_loads(r[i].resp, 0, NULL) : NULL;
+        json_array_append_new(a, j ? j : json_null());
+        ekv_hc_req_fini(&r[i]);
+    }
+    free(r);
+    return a;
+}
+
+/* The cache counters the load moved, over every PoP: after minus before. */
+static json_t *cache_delta(json_t *before, json_t *after)
+{
+    static const char *names[] = {"hits", "misses", "origin_reads", "tier_reads"};
+    json_int_t sum[4] = {0};
+    for (size_t i = 0; i < json_array_size(after); i++)
+        for (int k = 0; k < 4; k++)
+            sum[k] += json_integer_value(json_object_get(json_array_get(after, i), names[k])) -
+                      json_integer_value(json_object_get(json_array_get(before, i), names[k]));
+    return json_pack("{s:I, s:I, s:I, s:I, s:f}", "hits", sum[0], "misses", sum[1], "origin_reads",
+                     sum[2], "tier_reads", sum[3], "hit_ratio",
+                     sum[0] + sum[1] ? (double)sum[0] / (double)(sum[0] + sum[1]) : 0.0);
+}
+
+/* The namespace the PoPs serve when a request names none (proto/ekv_kv.h, which the CLI does
+ * not link). */
+#define DEFAULT_NS "00000000000000000000000000000000"
+
+/* The final value of every counter key, read from the coordinator (the central store) after
+ * the load, 64 at a time. */
+static ekv_chk_final_t *counter_finals(const ekv_experiment_t *e, const ekv_state_t *st, size_t *n)
+{
+    size_t cap = 0;
+    *n = 0;
+    for (size_t g = 0; g < e->ngroups; g++)
+        cap += e->groups[g].counter ? (size_t)e->groups[g].count : 0;
+    ekv_chk_final_t *f = ekv_calloc(cap ? cap : 1, sizeof *f);
+    ekv_hc_req_t r[64];
+    for (size_t g = 0; g < e->ngroups; g++) {
+        const ekv_group_t *grp = &e->groups[g];
+        for (long k0 = 0; grp->counter && k0 < grp->count; k0 += 64) {
+            size_t m = (size_t)(grp->count - k0 < 64 ? grp->count - k0 : 64);
+            memset(r, 0, sizeof r);
+            for (size_t i = 0; i < m; i++) {
+                char name[256], enc[800];
+                ekv_experiment_key_name(e, grp->first_key + k0 + (long)i, name, sizeof name);
+                size_t o = 0;
+                for (const char *c = name; *c && o + 4 < sizeof enc; c++)
+                    o += (size_t)snprintf(
+                        enc + o, sizeof enc - o,
+                        isalnum((unsigned char)*c) || strchr("-._~", *c) ? "%c" : "%%%02X",
+                        (unsigned char)*c);
+                r[i].method = "GET";
+                snprintf(r[i].url, sizeof r[i].url,
+                         "%s/client/v4/accounts/edgekv/storage/kv/namespaces/%s/values/%s",
+                         st->coord.url, DEFAULT_NS, enc);
+            }
+            ekv_hc_run(r, m, 10000);
+            for (size_t i = 0; i < m; i++) {
+                f[*n].key = (uint32_t)(grp->first_key + k0 + (long)i);
+                f[*n].final = r[i].status == 200 && r[i].resp ? strtoll(r[i].resp, NULL, 10) : 0;
+                if (r[i].status == 200 || r[i].status == 404)
+                    (*n)++; /* a key the coordinator did not answer for is not judged */
+                ekv_hc_req_fini(&r[i]);
+            }
+        }
+    }
+    return f;
 }
 
 /* Cache counters of every PoP and the coordinator's fan-out counters, before the stop. */
@@ -197,6 +321,71 @@ static json_t *convergence(const ekv_experiment_t *e, const ekv_topo_t *t,
     return out;
 }
 
+/* Counterexamples name their PoP and key (the history holds numbers). */
+static void name_examples(const ekv_experiment_t *e, const ekv_topo_t *t, json_t *checkers)
+{
+    const char *k;
+    json_t *kind, *ex, *op;
+    size_t i, j;
+    char name[256];
+    json_object_foreach(checkers, k, kind)
+    {
+        json_array_foreach(json_object_get(kind, "examples"), i, ex)
+        {
+            json_array_foreach(json_object_get(ex, "ops"), j, op)
+            {
+                size_t pop = (size_t)json_integer_value(json_object_get(op, "pop"));
+                if (pop < t->npops)
+                    json_object_set_new(op, "pop_name", json_string(t->pops[pop].name));
+                ekv_experiment_key_name(e, (long)json_integer_value(json_object_get(op, "key")),
+                                        name, sizeof name);
+                json_object_set_new(op, "key_name", json_string(name));
+            }
+        }
+    }
+}
+
+/* The checkers over the run's history (checkers.h): metrics, counts and the smallest
+ * counterexamples. p_fresh bins are a quarter of the largest t_ms asserted on (1 s when
+ * none): p_fresh_at(t) is then over the reads t to 1.25 t after the newest write. */
+static json_t *consistency(const ekv_experiment_t *e, const ekv_topo_t *t,
+                           const ekv_load_result_t *lr, const ekv_chk_final_t *finals,
+                           size_t nfinals, double scale)
+{
+    double t_max = 0;
+    for (size_t i = 0; i < e->nasserts; i++)
+        t_max = fmax(t_max, e->asserts[i].t_ms);
+    ekv_chk_opts_t o = {.time_scale = scale,
+                        .bound_ms = e->stale_bound_ms,
+                        .fresh_bin_ms = t_max > 0 ? t_max / 4 : 1000,
+                        .finals = finals,
+                        .nfinals = nfinals,
+                        .may_expire = lr->may_expire,
+                        .nmay_expire = (size_t)e->keys_total};
+    ekv_checkers_t c;
+    if (ekv_checkers_run(&c, &lr->hist, &o) != EKV_OK) {
+        ekv_checkers_fini(&c);
+        return json_null();
+    }
+    json_t *j = ekv_checkers_json(&c);
+    name_examples(e, t, json_object_get(j, "checkers"));
+    size_t i;
+    json_t *row;
+    char name[256];
+    json_array_foreach(json_object_get(j, "counters"), i, row)
+    {
+        ekv_experiment_key_name(e, (long)json_integer_value(json_object_get(row, "key")), name,
+                                sizeof name);
+        json_object_set_new(row, "key_name", json_string(name));
+    }
+    json_object_set_new(j, "bulk_reads", json_integer((json_int_t)lr->bulk_reads));
+    json_object_set_new(j, "bulk_failed", json_integer((json_int_t)lr->bulk_failed));
+    json_object_set_new(j, "list_pages", json_integer((json_int_t)lr->list_pages));
+    json_object_set_new(j, "list_failed", json_integer((json_int_t)lr->list_failed));
+    ekv_checkers_fini(&c);
+    return j;
+}
+
 /* A copy of the topology for one run: this policy everywhere, ephemeral ports. */
 static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, const char *policy)
 {
@@ -249,11 +438,13 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
         return rc;
     }
     char(*urls)[128] = ekv_calloc(t->npops, sizeof *urls);
+    char(*names)[64] = ekv_calloc(t->npops, sizeof *names);
     int *reader = ekv_calloc(t->npops, sizeof *reader),
         *writer = ekv_calloc(t->npops, sizeof *writer);
     double max_delay = 0;
     for (size_t i = 0; i < t->npops; i++) {
         snprintf(urls[i], sizeof urls[i], "%s", st.pops[i].url);
+        snprintf(names[i], sizeof names[i], "%s", t->pops[i].name);
         reader[i] = e->nreaders == 0 || in_list(e->readers, e->nreaders, t->pops[i].name);
         writer[i] = e->writers_all ||
                     (e->nwriters ? in_list(e->writers, e->nwriters, t->pops[i].name) : i == 0);
@@ -268,16 +459,30 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
                              t->time_scale,
                              (int)(1000 + 4 * max_delay / t->time_scale),
                              progress,
+                             (const char(*)[64])names,
                              apply_fault,
                              &fc};
     ekv_load_result_t lr;
+    json_t *before = pop_stats(&st), *cache = NULL;
+    size_t nfinals = 0;
+    ekv_chk_final_t *finals = NULL;
     rc = ekv_load_run(&cfg, &lr);
-    if (rc == EKV_OK)
+    if (rc == EKV_OK) {
         collect_counters(&st, lr.nwrites, run);
+        json_t *after = pop_stats(&st);
+        cache = cache_delta(before, after);
+        json_decref(after);
+        finals = counter_finals(e, &st, &nfinals);
+    }
+    json_decref(before);
     if (!running)
         ekv_launch_stop(&st);
     if (rc == EKV_OK) {
         json_object_set_new(run->extra, "faults", convergence(e, t, &lr, t->time_scale));
+        json_object_set_new(run->extra, "cache", cache);
+        cache = NULL;
+        json_object_set_new(run->extra, "consistency",
+                            consistency(e, t, &lr, finals, nfinals, t->time_scale));
         write_csvs(out, policy, t, &lr);
         snprintf(run->policy, sizeof run->policy, "%s", policy);
         run->write_errors = lr.write_errors;
@@ -291,7 +496,10 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
             fprintf(stderr, "edgekv: %llu visibility records were overwritten before collection\n",
                     (unsigned long long)lr.vis_lost);
     }
+    json_decref(cache);
+    free(finals);
     ekv_load_result_fini(&lr);
+    free(names);
     free(urls);
     free(reader);
     free(writer);
@@ -302,11 +510,43 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
 
 /* ---- assertions -------------------------------------------------------------------------- */
 
+/* p_fresh_at: the p of the bin holding t_ms; found only when that bin has reads. */
+static double p_fresh_at(json_t *cons, double t_ms, int *found)
+{
+    json_t *bins = json_object_get(cons, "p_fresh");
+    double bin = json_number_value(json_object_get(cons, "p_fresh_bin_ms"));
+    for (size_t i = 0; bin > 0 && i < json_array_size(bins); i++) {
+        json_t *b = json_array_get(bins, i);
+        double t0 = json_number_value(json_object_get(b, "t_ms"));
+        if (t_ms >= t0 && t_ms < t0 + bin) {
+            *found = 1;
+            return json_number_value(json_object_get(b, "p"));
+        }
+    }
+    return NAN;
+}
+
+/* The use-case metrics: from the checkers (consistency) and the cache counters' deltas. */
+static double use_case_metric(json_t *run, const ekv_assert_t *a, int *found)
+{
+    json_t *cons = json_object_get(run, "consistency"), *cache = json_object_get(run, "cache");
+    if (!strcmp(a->metric, "p_fresh_at"))
+        return p_fresh_at(cons, a->t_ms, found);
+    json_t *v = json_object_get(cons, a->metric);
+    if (!v)
+        v = json_object_get(cache, a->metric);
+    *found = json_is_number(v);
+    return *found ? json_number_value(v) : NAN;
+}
+
 static double metric_of(json_t *run, const ekv_assert_t *a, int *found)
 {
     json_t *pops = json_object_get(run, "pops");
     double worst = -INFINITY;
     *found = 0;
+    if (strcmp(a->metric, "stale_ratio") && strcmp(a->metric, "stale_reads") &&
+        strcmp(a->metric, "failed_reads") && strncmp(a->metric, "visibility_", 11))
+        return use_case_metric(run, a, found);
     if (!strcmp(a->metric, "stale_ratio") && !a->pop[0]) {
         *found = 1;
         return json_number_value(json_object_get(run, "stale_ratio"));
@@ -349,12 +589,19 @@ static int check_asserts(const ekv_experiment_t *e, json_t *results)
                                : a->op == EKV_OP_LE ? v <= a->value
                                : a->op == EKV_OP_GT ? v > a->value
                                                     : v >= a->value);
-            printf("assert (line %d) %s%s%s %s %g [%s]: %g -> %s\n", a->line, a->metric,
+            char t[48] = "";
+            if (a->t_ms > 0 || !strcmp(a->metric, "p_fresh_at"))
+                snprintf(t, sizeof t, "(t=%g ms)", a->t_ms);
+            printf("assert (line %d) %s%s%s%s %s %g [%s]: %g -> %s\n", a->line, a->metric, t,
                    a->pop[0] ? " at " : "", a->pop, ops[a->op], a->value, pol, v,
                    ok ? "ok" : "FAILED");
-            json_array_append_new(out, json_pack("{s:i, s:s, s:s, s:f, s:f, s:b}", "line", a->line,
-                                                 "metric", a->metric, "policy", pol, "value", v,
-                                                 "limit", a->value, "ok", ok));
+            json_t *row = json_pack("{s:i, s:s, s:s, s:f, s:b}", "line", a->line, "metric",
+                                    a->metric, "policy", pol, "limit", a->value, "ok", ok);
+            /* a metric a run lacks (an empty p_fresh bin) is null, and fails */
+            json_object_set_new(row, "value", isfinite(v) ? json_real(v) : json_null());
+            if (!strcmp(a->metric, "p_fresh_at"))
+                json_object_set_new(row, "t_ms", json_real(a->t_ms));
+            json_array_append_new(out, row);
             failed += !ok;
         }
     }

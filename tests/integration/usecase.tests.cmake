@@ -1,0 +1,10 @@
+# A use-case experiment end to end (usecase_test.sh): key groups with a counter and per-client
+# sessions, clients re-routed between three PoPs under kv, `edgekv run --check` passing its
+# assertions; results.json holds the checkers' counts and counterexamples, and the lost
+# updates equal the acknowledged increments (counted from the history CSV) minus the final
+# values read from the coordinator. It times cache lifetimes: it runs alone.
+add_test(NAME integration.usecase
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/usecase_test.sh
+                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.usecase PROPERTIES LABELS integration TIMEOUT 180
+                     RUN_SERIAL TRUE)
