@@ -1,11 +1,24 @@
 /* report_html: report.html, one self-contained page of inline SVG charts (see report.h).
  *
  * Charts are drawn from the results document: a line chart helper (axes, ticks, one polyline
- * per series, legend as HTML below), a grouped bar chart, and an equirectangular world map
- * (graticule only: no map data is shipped) with the PoPs coloured green to red by p99 of the
- * served delay (when readers there first got a change; arrival in results that predate it).
- * Every string from the document is printed through text() (html.h): names, cities and
- * policy labels come from files. */
+ * per series, legend as HTML below), a grouped bar chart, an equirectangular world map
+ * (graticule only: no map data is shipped) with the PoPs coloured green to red by the share
+ * of their reads that were stale (one scale for every map of the page, so policies compare),
+ * a heatmap of stale reads per PoP over time, and the checkers' smallest counterexamples as
+ * timelines. The page explains itself: every section opens with a short text saying what it
+ * shows and how to read it, and the page opens with each policy set against what the
+ * documentation claims, computed from its t-visibility curve and the experiment's cacheTtl.
+ *
+ * Fields the results may lack are drawn when present and named on the page when not, so
+ * older results and `edgekv compare` of mixed files still draw:
+ *   runs[].tvis_predicted[] {t_ms, p}  a predicted t-visibility, dashed beside the observed;
+ *   runs[].pops[].stale_series[]       stale reads begun in each time bin of the load;
+ *   runs[].pops[].read_series[]        answered reads in the same bins (without it the
+ *                                      heatmap shades by count instead of by share);
+ *   runs[].series_bin_s                the bins' width in simulated s (else duration_s / bins);
+ *   runs[].consistency                 the checkers' results (checkers_json.c).
+ * Every string from the document is printed through text() or ekv_html_escape (html.h):
+ * names, cities, policy labels and operation names come from files. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +37,16 @@
 #define MT 30
 #define MB 45
 
+#define TAIL_READS 50      /* reads pooled at the end of a curve before a share is quoted */
+#define EX_SHOWN   3       /* counterexamples drawn per checker */
+#define PUSH_BOUND 10000.0 /* "within seconds" (Quicksilver), in ms */
+
 typedef struct {
     const char *name;
     double *x, *y;
     size_t n;
     int dashed;
+    size_t ci; /* colour index: a prediction shares its observation's colour */
 } series_t;
 
 static void color(char *buf, size_t len, size_t i, size_t n)
@@ -40,6 +58,35 @@ static void color(char *buf, size_t len, size_t i, size_t n)
 static const char *text(json_t *o, const char *k, char *buf)
 {
     return ekv_html_escape(buf, EKV_HTML_MAX, ekv_report_str(o, k));
+}
+
+static double num(json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static long long integer(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : (long long)json_number_value(v);
+}
+
+/* A duration for a sentence: "850 ms", "4.2 ms", "29.7 s". */
+static const char *dur(char *buf, size_t len, double ms)
+{
+    if (ms < 10)
+        snprintf(buf, len, "%.1f ms", ms);
+    else if (ms < 1000)
+        snprintf(buf, len, "%.0f ms", ms);
+    else
+        snprintf(buf, len, "%.1f s", ms / 1000);
+    return buf;
+}
+
+/* A short text under a heading: what the chart shows and how to read it (fixed prose). */
+static void how(FILE *f, const char *s)
+{
+    fprintf(f, "<p class='how'>%s</p>", s);
 }
 
 static double nice_max(double v)
@@ -71,8 +118,21 @@ static void axes(FILE *f, const char *title, const char *xl, const char *yl, dou
             (H - MB + MT) / 2, (H - MB + MT) / 2, yl);
 }
 
+static void legend(FILE *f, series_t *s, size_t ns, size_t ncolors)
+{
+    char name[EKV_HTML_MAX], c[32];
+    fprintf(f, "<div class='legend'>");
+    for (size_t i = 0; i < ns; i++) {
+        color(c, sizeof c, s[i].ci, ncolors);
+        fprintf(f, "<span><i class='%s' style='background:%s;border-color:%s'></i>%s</span>",
+                s[i].dashed ? "d" : "s", s[i].dashed ? "none" : c, c,
+                ekv_html_escape(name, sizeof name, s[i].name));
+    }
+    fprintf(f, "</div>");
+}
+
 static void line_chart(FILE *f, const char *title, const char *xl, const char *yl, series_t *s,
-                       size_t ns, double ymax)
+                       size_t ns, size_t ncolors, double ymax)
 {
     double xmax = 0;
     for (size_t i = 0; i < ns; i++)
@@ -83,7 +143,7 @@ static void line_chart(FILE *f, const char *title, const char *xl, const char *y
     char name[EKV_HTML_MAX];
     for (size_t i = 0; i < ns; i++) {
         char c[32];
-        color(c, sizeof c, i, ns);
+        color(c, sizeof c, s[i].ci, ncolors);
         fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.6'%s points='", c,
                 s[i].dashed ? " stroke-dasharray='5,3'" : "");
         for (size_t k = 0; k < s[i].n; k++)
@@ -91,19 +151,8 @@ static void line_chart(FILE *f, const char *title, const char *xl, const char *y
                     H - MB - (H - MT - MB) * (s[i].y[k] > ymax ? ymax : s[i].y[k]) / ymax);
         fprintf(f, "'><title>%s</title></polyline>", ekv_html_escape(name, sizeof name, s[i].name));
     }
-    fprintf(f, "</svg><div class='legend'>");
-    for (size_t i = 0; i < ns; i++) {
-        char c[32];
-        color(c, sizeof c, i, ns);
-        fprintf(f, "<span><i style='background:%s'></i>%s</span>", c,
-                ekv_html_escape(name, sizeof name, s[i].name));
-    }
-    fprintf(f, "</div>");
-}
-
-static double num(json_t *o, const char *k)
-{
-    return json_number_value(json_object_get(o, k));
+    fprintf(f, "</svg>");
+    legend(f, s, ns, ncolors);
 }
 
 static void series_free(series_t *s, size_t n)
@@ -123,6 +172,7 @@ static void cdf_chart(FILE *f, json_t *run)
     for (size_t i = 0; i < n; i++) {
         json_t *p = json_array_get(pops, i), *cdf = json_object_get(p, "visibility_cdf_ms");
         s[i].name = json_string_value(json_object_get(p, "name"));
+        s[i].ci = i;
         s[i].n = json_array_size(cdf);
         s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
         s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
@@ -132,29 +182,41 @@ static void cdf_chart(FILE *f, json_t *run)
         }
     }
     char title[96];
-    snprintf(title, sizeof title, "Arrival delay CDF per PoP (%s)",
-             ekv_report_str(run, "policy"));
-    line_chart(f, title, "commit to arrival (ms)", "fraction of changes", s, n, 1);
+    snprintf(title, sizeof title, "Arrival delay CDF per PoP (%s)", ekv_report_str(run, "policy"));
+    line_chart(f, title, "commit to arrival (ms)", "fraction of changes", s, n, n, 1);
     series_free(s, n);
 }
 
+/* A {t_ms, p} curve (t_visibility or tvis_predicted) as a series. */
+static void curve(series_t *s, json_t *tv, const char *name, size_t ci, int dashed)
+{
+    *s = (series_t){name, NULL, NULL, json_array_size(tv), dashed, ci};
+    s->x = ekv_calloc(s->n + 1, sizeof(double));
+    s->y = ekv_calloc(s->n + 1, sizeof(double));
+    for (size_t k = 0; k < s->n; k++) {
+        s->x[k] = num(json_array_get(tv, k), "t_ms");
+        s->y[k] = num(json_array_get(tv, k), "p");
+    }
+}
+
+/* The observed curve of every run, and its prediction (dashed, same colour) when present. */
 static void tvis_chart(FILE *f, json_t *runs, const char *title)
 {
-    size_t n = json_array_size(runs);
-    series_t *s = ekv_calloc(n ? n : 1, sizeof *s);
+    size_t n = json_array_size(runs), ns = 0;
+    series_t *s = ekv_calloc(2 * n + 1, sizeof *s);
+    char(*names)[64] = ekv_calloc(n + 1, sizeof *names);
     for (size_t i = 0; i < n; i++) {
-        json_t *run = json_array_get(runs, i), *tv = json_object_get(run, "t_visibility");
-        s[i].name = json_string_value(json_object_get(run, "policy"));
-        s[i].n = json_array_size(tv);
-        s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
-        s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
-        for (size_t k = 0; k < s[i].n; k++) {
-            s[i].x[k] = num(json_array_get(tv, k), "t_ms");
-            s[i].y[k] = num(json_array_get(tv, k), "p");
-        }
+        json_t *run = json_array_get(runs, i), *pred = json_object_get(run, "tvis_predicted");
+        curve(&s[ns++], json_object_get(run, "t_visibility"), ekv_report_str(run, "policy"), i, 0);
+        if (json_array_size(pred) == 0)
+            continue;
+        snprintf(names[i], sizeof names[i], "%s predicted", ekv_report_str(run, "policy"));
+        curve(&s[ns++], pred, names[i], i, 1);
     }
-    line_chart(f, title, "t since the newest commit of the key (ms)", "probability fresh", s, n, 1);
-    series_free(s, n);
+    line_chart(f, title, "t since the newest commit of the key (ms)", "probability fresh", s, ns, n,
+               1);
+    series_free(s, ns);
+    free(names);
 }
 
 static void lag_chart(FILE *f, json_t *runs)
@@ -168,7 +230,7 @@ static void lag_chart(FILE *f, json_t *runs)
         const char *which = i % 2 ? "max" : "mean";
         snprintf(names[i], sizeof names[i], "%s (%s over PoPs)", ekv_report_str(run, "policy"),
                  which);
-        s[i] = (series_t){names[i], NULL, NULL, json_array_size(lag), (int)(i % 2)};
+        s[i] = (series_t){names[i], NULL, NULL, json_array_size(lag), (int)(i % 2), i / 2};
         s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
         s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
         for (size_t k = 0; k < s[i].n; k++) {
@@ -178,7 +240,7 @@ static void lag_chart(FILE *f, json_t *runs)
         }
     }
     line_chart(f, "Version lag: committed changes a PoP has not seen yet", "time (s)",
-               "changes behind", s, 2 * n, nice_max(ymax));
+               "changes behind", s, 2 * n, n, nice_max(ymax));
     series_free(s, 2 * n);
     free(names);
 }
@@ -193,6 +255,7 @@ static void pop_lag_chart(FILE *f, json_t *run)
     for (size_t i = 0; i < n; i++) {
         json_t *p = json_array_get(pops, i), *lag = json_object_get(p, "version_lag");
         s[i].name = json_string_value(json_object_get(p, "name"));
+        s[i].ci = i;
         s[i].n = json_array_size(lag);
         s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
         s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
@@ -202,7 +265,7 @@ static void pop_lag_chart(FILE *f, json_t *run)
             ymax = s[i].y[k] > ymax ? s[i].y[k] : ymax;
         }
     }
-    line_chart(f, "Version lag per PoP", "time (s)", "changes behind", s, n, nice_max(ymax));
+    line_chart(f, "Version lag per PoP", "time (s)", "changes behind", s, n, n, nice_max(ymax));
     series_free(s, n);
 }
 
@@ -251,11 +314,144 @@ static void stale_bars(FILE *f, json_t *runs)
     for (size_t r = 0; r < nr; r++) {
         char c[32];
         color(c, sizeof c, r, nr);
-        fprintf(f, "<span><i style='background:%s'></i>%s</span>", c,
+        fprintf(f, "<span><i class='s' style='background:%s'></i>%s</span>", c,
                 text(json_array_get(runs, r), "policy", policy));
     }
     fprintf(f, "</div>");
 }
+
+/* ---- the run against the documentation ---------------------------------------------------- */
+
+/* The t_ms of the bin from which every later bin of the curve has p >= q; -1 when the last
+ * bin is below q. Bins hold reads made up to t_ms after the newest commit of their key. */
+static double sustained(json_t *tv, double q)
+{
+    double t = -1;
+    for (size_t k = json_array_size(tv); k-- > 0;) {
+        json_t *b = json_array_get(tv, k);
+        if (num(b, "p") < q)
+            break;
+        t = num(b, "t_ms");
+    }
+    return t;
+}
+
+/* The bins' width: the smallest step of the curve (its first t_ms ends the first bin). */
+static double bin_width(json_t *tv)
+{
+    double w = num(json_array_get(tv, 0), "t_ms");
+    for (size_t k = 1; k < json_array_size(tv); k++)
+        w = fmin(w, num(json_array_get(tv, k), "t_ms") - num(json_array_get(tv, k - 1), "t_ms"));
+    return w > 0 ? w : 0;
+}
+
+/* The fresh share of the reads of bins k0.. (pooled by their n); their count in *n. */
+static double pooled(json_t *tv, size_t k0, double *n)
+{
+    double fresh = 0;
+    *n = 0;
+    for (size_t k = k0; k < json_array_size(tv); k++) {
+        json_t *b = json_array_get(tv, k);
+        *n += num(b, "n");
+        fresh += num(b, "p") * num(b, "n");
+    }
+    return *n > 0 ? fresh / *n : 0;
+}
+
+/* The first bin of the curve's tail that holds at least TAIL_READS reads (pooled). */
+static size_t tail_start(json_t *tv)
+{
+    double n = 0;
+    size_t k = json_array_size(tv);
+    while (k > 0 && n < TAIL_READS)
+        n += num(json_array_get(tv, --k), "n");
+    return k;
+}
+
+/* The first bin that starts at from_ms or later (the curve's size when none). */
+static size_t bin_from(json_t *tv, double from_ms)
+{
+    double w = bin_width(tv);
+    size_t k = 0;
+    while (k < json_array_size(tv) && num(json_array_get(tv, k), "t_ms") - w < from_ms - 1e-9)
+        k++;
+    return k;
+}
+
+/* What the documentation claims for the policy ("" when it claims nothing); `edgekv compare`
+ * labels runs "experiment/policy". */
+static const char *doc_claim(const char *label, int *cached)
+{
+    const char *policy = strrchr(label, '/') ? strrchr(label, '/') + 1 : label;
+    *cached = !strcmp(policy, "ttl") || !strcmp(policy, "kv");
+    if (*cached)
+        return "Cloudflare: a change can take up to cacheTtl (60 s by default) to be seen in "
+               "locations that read the key before";
+    if (!strcmp(policy, "push") || !strcmp(policy, "push-all") || !strcmp(policy, "invalidate"))
+        return "Quicksilver, Cloudflare's configuration store, pushes every change to every "
+               "location within seconds";
+    return "";
+}
+
+/* How long 99% (and half) of the reads took to be fresh, or the share fresh at the end. */
+static void measured(FILE *f, json_t *tv)
+{
+    char a[32], b[32], c[32];
+    double t50 = sustained(tv, 0.5), t99 = sustained(tv, 0.99), n;
+    if (t50 >= 0 && t50 < t99)
+        fprintf(f, "half of the reads were fresh %s after the write and ", dur(a, sizeof a, t50));
+    if (t99 >= 0) {
+        fprintf(f, "99%% of reads were fresh %s after the write", dur(a, sizeof a, t99));
+        return;
+    }
+    size_t k = tail_start(tv);
+    double p = pooled(tv, k, &n), from = num(json_array_get(tv, k), "t_ms") - bin_width(tv);
+    fprintf(f,
+            "reads had not reached 99%% fresh by the end of the curve, %s after the write: of "
+            "the %.0f reads made %s to %s after it, %.1f%% were fresh",
+            dur(a, sizeof a, num(json_array_get(tv, json_array_size(tv) - 1), "t_ms")), n,
+            dur(c, sizeof c, from > 0 ? from : 0),
+            dur(b, sizeof b, num(json_array_get(tv, json_array_size(tv) - 1), "t_ms")), 100 * p);
+}
+
+/* One policy's sentence: the documented claim, then this run's t-visibility against it. */
+static void claim(FILE *f, json_t *results, json_t *run)
+{
+    json_t *tv = json_object_get(run, "t_visibility");
+    double ttl_ms = 1000 * num(json_object_get(results, "workload"), "cache_ttl"), n;
+    char name[EKV_HTML_MAX], a[32];
+    int cached;
+    const char *doc = doc_claim(ekv_report_str(run, "policy"), &cached);
+    fprintf(f, "<li class='claim'><b>%s</b>: ", text(run, "policy", name));
+    if (doc[0])
+        fprintf(f, "%s%s%s. ", doc, cached && ttl_ms > 0 ? "; this experiment's cacheTtl is " : "",
+                cached && ttl_ms > 0 ? dur(a, sizeof a, ttl_ms) : "");
+    if (json_array_size(tv) == 0) {
+        fprintf(f, "No read followed a write of its key: there is nothing to compare.</li>");
+        return;
+    }
+    fprintf(f, "Here ");
+    measured(f, tv);
+    double t99 = sustained(tv, 0.99);
+    size_t k = bin_from(tv, ttl_ms);
+    if (cached && ttl_ms > 0 && k < json_array_size(tv)) {
+        double p = pooled(tv, k, &n);
+        fprintf(f, "; of the %.0f reads made more than cacheTtl after the write, %.1f%% were fresh",
+                n, 100 * p);
+    }
+    if (cached && ttl_ms > 0)
+        fprintf(f, " (%s)",
+                t99 < 0                         ? "not within cacheTtl"
+                : t99 <= ttl_ms + bin_width(tv) ? "within the documented bound"
+                                                : "later than cacheTtl");
+    else if (doc[0])
+        fprintf(f, " (%s)",
+                t99 >= 0 && t99 <= PUSH_BOUND ? "within seconds, as documented"
+                                              : "slower than documented");
+    fprintf(f, ". %.2f%% of all its reads were stale.</li>", 100 * num(run, "stale_ratio"));
+}
+
+/* ---- where and when reads were stale ------------------------------------------------------ */
 
 /* A PoP's served delays (what readers got), or its arrival ones in results without them. */
 static json_t *served(json_t *pop)
@@ -264,19 +460,40 @@ static json_t *served(json_t *pop)
     return s ? s : json_object_get(pop, "visibility_ms");
 }
 
+/* The largest stale_ratio of any PoP of any run: the red end of every map. */
+static double worst_stale(json_t *runs)
+{
+    double worst = 0;
+    for (size_t r = 0; r < json_array_size(runs); r++) {
+        json_t *pops = json_object_get(json_array_get(runs, r), "pops");
+        for (size_t i = 0; i < json_array_size(pops); i++)
+            worst = fmax(worst, num(json_array_get(pops, i), "stale_ratio"));
+    }
+    return worst;
+}
+
+/* A colour strip from green (0) to red (top), labelled, at (x, y). */
+static void strip(FILE *f, const char *id, int x, int y, const char *lo, const char *hi)
+{
+    fprintf(f,
+            "<defs><linearGradient id='%s'><stop offset='0' stop-color='hsl(120,75%%,45%%)'/>"
+            "<stop offset='0.5' stop-color='hsl(60,75%%,45%%)'/><stop offset='1' "
+            "stop-color='hsl(0,75%%,45%%)'/></linearGradient></defs><rect x='%d' y='%d' "
+            "width='120' height='8' fill='url(#%s)'/><text x='%d' y='%d' class='yt'>%s</text>"
+            "<text x='%d' y='%d' class='lbl'>%s</text>",
+            id, x, y, id, x - 4, y + 8, lo, x + 124, y + 8, hi);
+}
+
 /* Equirectangular: 2 px per degree. */
-static void world_map(FILE *f, json_t *results, json_t *run)
+static void world_map(FILE *f, json_t *results, json_t *run, double worst, size_t idx)
 {
     json_t *pops = json_object_get(run, "pops"), *co = json_object_get(results, "coordinator");
-    double worst = 0;
-    char name[EKV_HTML_MAX], city[EKV_HTML_MAX];
-    for (size_t i = 0; i < json_array_size(pops); i++)
-        worst = fmax(worst, num(served(json_array_get(pops, i)), "p99"));
+    char name[EKV_HTML_MAX], city[EKV_HTML_MAX], hi[32], a[32], b[32], id[32];
     fprintf(f,
-            "<svg viewBox='0 0 720 380' class='chart map'><text x='6' y='16' class='t'>PoPs by "
-            "p99 served visibility (%s): green %.0f ms, red %.0f ms</text><rect x='0' y='20' "
+            "<svg viewBox='0 0 720 400' class='chart map'><text x='6' y='16' class='t'>PoPs by "
+            "share of stale reads (%s): green 0%%, red %.1f%%</text><rect x='0' y='20' "
             "width='720' height='360' class='sea'/>",
-            text(run, "policy", name), 0.0, worst);
+            text(run, "policy", name), 100 * worst);
     for (int lon = -180; lon <= 180; lon += 30)
         fprintf(f, "<line x1='%d' y1='20' x2='%d' y2='380' class='g'/>", (lon + 180) * 2,
                 (lon + 180) * 2);
@@ -289,31 +506,329 @@ static void world_map(FILE *f, json_t *results, json_t *run)
             (num(co, "lon") + 180) * 2 - 5, 20 + (90 - num(co, "lat")) * 2 - 5,
             text(co, "city", city));
     for (size_t i = 0; i < json_array_size(pops); i++) {
-        json_t *p = json_array_get(pops, i);
-        double p99 = num(served(p), "p99"),
-               arrived = num(json_object_get(p, "visibility_ms"), "p99");
-        int hue = (int)(120 * (1 - (worst > 0 ? p99 / worst : 0)));
+        json_t *p = json_array_get(pops, i), *age = json_object_get(p, "stale_age_ms");
+        double ratio = num(p, "stale_ratio");
+        int hue = (int)(120 * (1 - (worst > 0 ? fmin(ratio / worst, 1) : 0)));
         double x = (num(p, "lon") + 180) * 2, y = 20 + (90 - num(p, "lat")) * 2;
         fprintf(f,
-                "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): p99 "
-                "served %.1f ms, arrived %.1f ms</title></circle><text x='%.1f' y='%.1f' "
-                "class='lbl'>%s</text>",
-                x, y, hue, text(p, "name", name), text(p, "city", city), p99, arrived, x + 7, y - 5,
-                name);
+                "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): "
+                "%.1f%% of %lld reads stale, stale age p50 %s, max %s; p99 served %.1f ms, "
+                "arrived %.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl'>%s</text>",
+                x, y, hue, text(p, "name", name), text(p, "city", city), 100 * ratio,
+                integer(p, "reads"), dur(a, sizeof a, num(age, "p50")),
+                dur(b, sizeof b, num(age, "max")), num(served(p), "p99"),
+                num(json_object_get(p, "visibility_ms"), "p99"), x + 7, y - 5, name);
     }
+    snprintf(hi, sizeof hi, "%.1f%% stale", 100 * worst);
+    snprintf(id, sizeof id, "gm%zu", idx);
+    strip(f, id, 40, 388, "0%", hi);
+    fprintf(f, "<rect x='300' y='386' width='10' height='10' fill='#222'/><text x='316' y='395' "
+               "class='lbl'>coordinator (writes commit here)</text></svg>");
+}
+
+/* The heatmap's grid: one row per PoP, one column per bin; only non-zero cells are drawn. */
+static void heat_cells(FILE *f, json_t *pops, size_t nb, double rowh, double cellw, double top,
+                       int share)
+{
+    char name[EKV_HTML_MAX];
+    for (size_t p = 0; p < json_array_size(pops); p++) {
+        json_t *o = json_array_get(pops, p), *st = json_object_get(o, "stale_series"),
+               *rd = json_object_get(o, "read_series");
+        double y = MT + rowh * (double)p;
+        if (rowh >= 8)
+            fprintf(f, "<text x='%d' y='%.1f' class='yt'>%s</text>", ML + 16, y + rowh / 2 + 3,
+                    text(o, "name", name));
+        for (size_t b = 0; b < nb && b < json_array_size(st); b++) {
+            double v = json_number_value(json_array_get(st, b));
+            double d = share ? json_number_value(json_array_get(rd, b)) : top;
+            if (v <= 0 || d <= 0)
+                continue;
+            double x = fmin(v / d, 1);
+            fprintf(f,
+                    "<rect x='%.1f' y='%.1f' width='%.2f' height='%.2f' "
+                    "fill='hsl(%d,75%%,45%%)'><title>%s, bin %zu: %g stale",
+                    ML + 20 + cellw * (double)b, y, cellw, rowh, (int)(120 * (1 - x)),
+                    text(o, "name", name), b, v);
+            if (share)
+                fprintf(f, " of %g reads", d);
+            fprintf(f, "</title></rect>");
+        }
+    }
+}
+
+/* Stale reads per PoP over time, from the per-PoP series when the results carry them. */
+static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
+{
+    json_t *pops = json_object_get(run, "pops");
+    size_t np = json_array_size(pops), nb = 0;
+    double top = 0;
+    int share = 1;
+    for (size_t p = 0; p < np; p++) {
+        json_t *o = json_array_get(pops, p), *st = json_object_get(o, "stale_series");
+        nb = json_array_size(st) > nb ? json_array_size(st) : nb;
+        share &= json_array_size(json_object_get(o, "read_series")) == json_array_size(st);
+        for (size_t b = 0; b < json_array_size(st); b++)
+            top = fmax(top, json_number_value(json_array_get(st, b)));
+    }
+    if (nb == 0) {
+        fprintf(f, "<p class='miss'>Not drawn: these results have no stale reads per PoP over "
+                   "time (<code>runs[].pops[].stale_series</code>: stale reads per time bin, "
+                   "with <code>read_series</code> and <code>runs[].series_bin_s</code>).</p>");
+        return;
+    }
+    double bin_s = num(run, "series_bin_s");
+    if (bin_s <= 0)
+        bin_s = num(results, "duration_s") / (double)nb;
+    double rowh = fmax(2, fmin(14, 420.0 / (double)(np ? np : 1))), cellw = 540.0 / (double)nb;
+    int h = MT + (int)ceil(rowh * (double)np) + 48;
+    char name[EKV_HTML_MAX], hi[32], id[32];
+    fprintf(f,
+            "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>Stale reads "
+            "per PoP over time (%s)</text><rect x='%d' y='%d' width='540' height='%.1f' "
+            "fill='hsl(120,75%%,45%%)' opacity='0.25'/>",
+            W, h, ML, text(run, "policy", name), ML + 20, MT, rowh * (double)np);
+    heat_cells(f, pops, nb, rowh, cellw, top, share);
+    double y = MT + rowh * (double)np;
+    for (int i = 0; i <= 5; i++)
+        fprintf(f, "<text x='%.1f' y='%.1f' class='xt'>%g</text>", ML + 20 + 540 * i / 5.0, y + 13,
+                bin_s * (double)nb * i / 5);
+    fprintf(f, "<text x='%d' y='%.1f' class='xl'>time since the load began (s)</text>",
+            ML + 20 + 270, y + 26);
+    snprintf(hi, sizeof hi, share ? "all reads stale" : "%g stale reads", top);
+    snprintf(id, sizeof id, "gh%zu", idx);
+    strip(f, id, ML + 40, (int)y + 34, share ? "none" : "0", hi);
     fprintf(f, "</svg>");
 }
 
+/* ---- the checkers' counterexamples --------------------------------------------------------- */
+
+static const struct {
+    const char *key, *title, *what;
+} kinds[] = {
+    {"read_your_writes", "Read your writes",
+     "a client read a key after its own write of it was acknowledged, and got an older "
+     "version (first lane: the write; second: the read)."},
+    {"monotonic_reads_client", "Monotonic reads (per client)",
+     "a client read a key twice and the later read returned an older version than the earlier "
+     "one: time went backwards for it."},
+    {"monotonic_reads_pop", "Monotonic reads (per PoP)",
+     "two reads of a key at one PoP, by any clients: the later returned an older version."},
+    {"bounded_staleness", "Bounded staleness",
+     "a read returned a version older than one committed, more than the bound before it began "
+     "(first lane: the first newer write, its tick the commit; second: the read)."},
+    {"lost_update_pairs", "Lost updates",
+     "two read-modify-writes of a counter read the same value and both wrote that value plus "
+     "one: one increment overwrote the other."},
+};
+
+/* A lane's words: "get k12 -> v664", "put k12 = 7 (v670)", "get k12 -> not found". */
+static void op_words(FILE *f, json_t *op, json_t *pops)
+{
+    char o[EKV_HTML_MAX], k[EKV_HTML_MAX], p[EKV_HTML_MAX];
+    const char *pop = text(op, "pop_name", p);
+    if (!pop[0])
+        pop = text(json_array_get(pops, (size_t)integer(op, "pop")), "name", p);
+    text(op, "key_name", k);
+    fprintf(f, "<tspan class='who'>client %lld at %s</tspan><tspan x='6' dy='12'>%s ",
+            integer(op, "client"), pop, text(op, "op", o));
+    if (k[0])
+        fprintf(f, "%s", k);
+    else
+        fprintf(f, "key %lld", integer(op, "key"));
+    long long seq = integer(op, "seq"), status = integer(op, "status");
+    int got = !strcmp(ekv_report_str(op, "op"), "get");
+    if (json_object_get(op, "value"))
+        fprintf(f, " %s %lld", got ? "=" : ":=", integer(op, "value"));
+    if (status / 100 != 2 && status != 404)
+        fprintf(f, " (status %lld)", status);
+    else if (got)
+        fprintf(f, seq ? " &#8594; v%lld" : " &#8594; not found", seq);
+    else
+        fprintf(f, " (v%lld)", seq);
+    fprintf(f, "</tspan>");
+}
+
+/* The reference point an example's read broke: the write's commit (staleness) or the end of
+ * the first operation; -1 for lost updates (no gap to shade). */
+static double gap_from(json_t *ops, size_t kind)
+{
+    json_t *o = json_array_get(ops, 0);
+    if (json_array_size(ops) != 2)
+        return -1;
+    if (kind == 3 && json_object_get(o, "commit_us"))
+        return num(o, "commit_us");
+    return num(o, "end_us");
+}
+
+/* One counterexample: one lane per operation on a shared time axis (simulated ms). */
+static void example_svg(FILE *f, json_t *run, json_t *ex, size_t kind, double scale)
+{
+    json_t *ops = json_object_get(ex, "ops"), *pops = json_object_get(run, "pops");
+    size_t n = json_array_size(ops);
+    double t0 = INFINITY, t1 = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(ops, i);
+        t0 = fmin(t0, num(o, "start_us"));
+        t1 = fmax(fmax(t1, num(o, "end_us")), num(o, "commit_us"));
+    }
+    if (n == 0 || !(t1 > t0))
+        return;
+    const double L = 200, span = W - L - MR;
+    int lane = 30, h = 30 + lane * (int)n + 30;
+    char a[32];
+    fprintf(f, "<svg viewBox='0 0 %d %d' class='chart ex'><text x='6' y='16' class='t'>%s %s", W, h,
+            kind == 4 ? "Both read-modify-writes within" : "The read began",
+            dur(a, sizeof a, num(ex, "span_us") / 1000 * scale));
+    fprintf(f, "%s",
+            kind == 3   ? " after the newer write committed"
+            : kind == 4 ? ""
+                        : " after the first operation was answered");
+    fprintf(f, "</text>");
+    double g = gap_from(ops, kind), g1 = num(json_array_get(ops, 1), "start_us");
+    if (g >= t0 && g1 > g) /* at least 3 px: a gap of 0.1 ms in 100 is still seen */
+        fprintf(f, "<rect x='%.1f' y='24' width='%.1f' height='%d' class='gap'/>",
+                L + span * (g - t0) / (t1 - t0) - 1, fmax(span * (g1 - g) / (t1 - t0), 3),
+                lane * (int)n + 4);
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(ops, i);
+        int write = strcmp(ekv_report_str(o, "op"), "get") != 0;
+        int judged = n == 2 ? i == 1 : write;
+        double y = 28 + lane * (double)i, x0 = L + span * (num(o, "start_us") - t0) / (t1 - t0),
+               x1 = L + span * (num(o, "end_us") - t0) / (t1 - t0);
+        fprintf(f, "<text x='6' y='%.1f' class='op'>", y + 10);
+        op_words(f, o, pops);
+        fprintf(f, "</text><rect x='%.1f' y='%.1f' width='%.1f' height='14' class='%s'/>", x0,
+                y + 4, fmax(x1 - x0, 2),
+                judged  ? "bad"
+                : write ? "wr"
+                        : "rd");
+        if (write && json_object_get(o, "commit_us"))
+            fprintf(f,
+                    "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='commit'><title>"
+                    "committed</title></line>",
+                    L + span * (num(o, "commit_us") - t0) / (t1 - t0), y,
+                    L + span * (num(o, "commit_us") - t0) / (t1 - t0), y + 22);
+    }
+    for (int i = 0; i <= 4; i++)
+        fprintf(f, "<text x='%.1f' y='%d' class='xt'>%.3g</text>", L + span * i / 4.0, h - 18,
+                (t1 - t0) / 1000 * scale * i / 4);
+    fprintf(f,
+            "<text x='%.1f' y='%d' class='xl'>simulated ms since the first operation began"
+            "</text></svg>",
+            L + span / 2, h - 4);
+}
+
+/* The checkers' totals, then each checker's smallest counterexamples as timelines. */
+static void checkers(FILE *f, json_t *results, json_t *run)
+{
+    json_t *c = json_object_get(run, "consistency"), *k = json_object_get(c, "checkers");
+    if (!json_is_object(k)) {
+        fprintf(f, "<p class='miss'>Not drawn: these results have no checkers' results "
+                   "(<code>runs[].consistency</code>).</p>");
+        return;
+    }
+    double scale = num(results, "time_scale") > 0 ? num(results, "time_scale") : 1;
+    char a[32], b[32];
+    fprintf(f,
+            "<p>%lld reads judged, %lld of them stale (the stalest %s old); no read returned "
+            "a version older than a write later than %s after its commit (convergence). %lld "
+            "lost updates; %lld writes answered 429, %lld failed "
+            "otherwise.</p><table><tr><th>checker</th><th>violations</th></tr>",
+            integer(c, "gets_judged"), integer(c, "stale_reads"),
+            dur(a, sizeof a, num(c, "stale_age_max_ms")),
+            dur(b, sizeof b, num(c, "convergence_ms")), integer(c, "lost_updates"),
+            integer(c, "rate_limited_writes"), integer(c, "writes_failed"));
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        fprintf(f, "<tr><td>%s</td><td>%lld</td></tr>", kinds[i].title,
+                integer(json_object_get(k, kinds[i].key), "count"));
+    fprintf(f, "</table>");
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        json_t *ex = json_object_get(json_object_get(k, kinds[i].key), "examples");
+        if (json_array_size(ex) == 0)
+            continue;
+        fprintf(f, "<h4>%s: %lld</h4><p class='how'>A violation: %s", kinds[i].title,
+                integer(json_object_get(k, kinds[i].key), "count"), kinds[i].what);
+        if (i == 3)
+            fprintf(f, " Bound here: %s.", dur(a, sizeof a, num(c, "stale_bound_ms")));
+        fprintf(f, "</p>");
+        for (size_t e = 0; e < json_array_size(ex) && e < EX_SHOWN; e++)
+            example_svg(f, run, json_array_get(ex, e), i, scale);
+    }
+}
+
+/* ---- the page ------------------------------------------------------------------------------ */
+
 static const char *css =
     "body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222}"
-    "h1{font-size:22px}h2{font-size:17px;margin-top:28px}.chart{width:100%;max-width:760px;"
+    "h1{font-size:22px}h2{font-size:17px;margin-top:28px}h3{font-size:15px;margin:22px 0 4px}"
+    "h4{font-size:13px;margin:14px 0 2px}.chart{width:100%;max-width:760px;"
     "display:block;background:#fff}.t{font-weight:600;font-size:13px}.g{stroke:#e4e4e4}"
     ".xt{font-size:10px;text-anchor:middle}.yt{font-size:10px;text-anchor:end}"
     ".xl,.yl{font-size:11px;text-anchor:middle}.legend span{display:inline-block;margin:2px 10px "
     "2px 0;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}"
+    ".legend i.d{width:14px;height:0;border-top:2px dashed;vertical-align:middle}"
     ".sea{fill:#eef4fa}.lbl{font-size:9px}table{border-collapse:collapse;font-size:12px}"
     "td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:right}"
-    "td:first-child,th:first-child{text-align:left}";
+    "td:first-child,th:first-child{text-align:left}.how{color:#444;max-width:760px;"
+    "margin:4px 0 8px}.miss{color:#8a5a00;font-size:12px}.claims{max-width:760px;"
+    "padding-left:18px}.claim{margin:4px 0}.op{font-size:10px}.who{font-weight:600}"
+    ".wr{fill:#3a6ea5}.rd{fill:#999}.bad{fill:#c0392b}.gap{fill:#fff3b0}"
+    ".commit{stroke:#000;stroke-width:1.5}.ex{max-width:700px}";
+
+static void header(FILE *f, json_t *results)
+{
+    json_t *runs = json_object_get(results, "runs"), *w = json_object_get(results, "workload");
+    char name[EKV_HTML_MAX], dist[EKV_HTML_MAX];
+    text(results, "experiment", name);
+    fprintf(f,
+            "<!doctype html><html><head><meta charset='utf-8'><title>edgekv: %s</title>"
+            "<style>%s</style></head><body><h1>edgekv experiment: %s</h1><p>%g s simulated "
+            "(time scale %g), %lld keys (%s), %g writes/s, %g reads/s per PoP, cacheTtl %g s, "
+            "policies:",
+            name, css, name, num(results, "duration_s"), num(results, "time_scale"),
+            integer(w, "keys"), text(w, "distribution", dist), num(w, "write_rate"),
+            num(w, "read_rate"), num(w, "cache_ttl"));
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        json_t *r = json_array_get(runs, i);
+        fprintf(f, " <b>%s</b> (%.2f%% stale)", text(r, "policy", name),
+                100 * num(r, "stale_ratio"));
+    }
+    fprintf(f, ".</p>");
+    how(f, "Each policy ran the same workload (same seed) on fresh daemons. A read is "
+           "<b>stale</b> when it returned an older version than the newest one committed "
+           "before it was sent; <b>fresh</b> otherwise. Every time on this page is simulated: "
+           "real intervals times the time scale.");
+    fprintf(f, "<h2>The documentation against this run</h2>");
+    how(f, "What Cloudflare documents for each kind of policy, then what this run measured: "
+           "from the t-visibility curve below, how long after a write reads returned it.");
+    fprintf(f, "<ul class='claims'>");
+    for (size_t i = 0; i < json_array_size(runs); i++)
+        claim(f, results, json_array_get(runs, i));
+    fprintf(f, "</ul>");
+}
+
+static void overview(FILE *f, json_t *runs)
+{
+    fprintf(f, "<h2>Staleness as seen by reads</h2>");
+    how(f, "<b>t-visibility</b> (probabilistically bounded staleness): of the reads made t ms "
+           "after the newest write of their key, the share that returned that write or a newer "
+           "one. A curve that reaches 1 early means every location sees a change soon; one "
+           "that climbs slowly means readers keep getting old versions. Read across at 0.99 "
+           "for how long a writer must wait before 99% of readers see the change. Dashed "
+           "curves are predictions, when the results carry them.");
+    tvis_chart(f, runs, "t-visibility: P(a read t ms after a commit returns it), every policy");
+    how(f, "The share of each PoP's reads that were stale, one bar per policy. Under push a "
+           "far PoP is stale for longer after each write; under ttl and kv every PoP that "
+           "cached a key serves its copy until cacheTtl runs out, near or far. A PoP that "
+           "writes go through sees those writes at once (read-your-writes), so it does "
+           "better.");
+    stale_bars(f, runs);
+    how(f, "How many committed changes the PoPs had not received yet (arrival, not what they "
+           "serve), sampled over the run: the mean over PoPs (solid) and the worst PoP "
+           "(dashed). Near 0 means changes arrive as fast as they are made; a ramp is a PoP "
+           "cut off or slowed by a fault, falling back when it catches up.");
+    lag_chart(f, runs);
+}
 
 static void table(FILE *f, json_t *run)
 {
@@ -342,6 +857,8 @@ static void table(FILE *f, json_t *run)
     json_t *faults = json_object_get(run, "faults");
     if (json_array_size(faults) == 0)
         return;
+    how(f, "The faults of the experiment's timeline, and how long after each recovery the PoP "
+           "(every PoP, for the coordinator) had seen every change committed before it.");
     fprintf(f, "<table><tr><th>fault</th><th>PoP</th><th>at s</th><th>converged after ms</th>"
                "</tr>");
     for (size_t i = 0; i < json_array_size(faults); i++) {
@@ -354,45 +871,67 @@ static void table(FILE *f, json_t *run)
     fprintf(f, "</table>");
 }
 
+static void policy_section(FILE *f, json_t *results, json_t *r, double worst, size_t idx)
+{
+    char name[EKV_HTML_MAX];
+    fprintf(f, "<h2>Policy %s</h2>", text(r, "policy", name));
+    how(f, "This policy's t-visibility curve alone (its prediction dashed, when present): how "
+           "soon after a write its readers got it. The first section sets it against the "
+           "documentation.");
+    json_t *one = json_array();
+    json_array_append(one, r);
+    tvis_chart(f, one, "t-visibility of this policy alone");
+    json_decref(one);
+    fprintf(f, "<h3>When changes arrived</h3>");
+    how(f, "For each PoP, the delay from a write's commit until the change reached it "
+           "(arrival), as a cumulative distribution: the x at 0.5 is the median, at 1 the "
+           "slowest change. Under ttl and kv arrival is not what readers get: a cached copy is "
+           "served until its cacheTtl runs out (see the map and the served columns below).");
+    cdf_chart(f, r);
+    how(f, "The version lag of each PoP over the run: flat at 0, it kept up; a hump is a PoP "
+           "that fell behind (a slow link, a fault) and how long it took to catch up.");
+    pop_lag_chart(f, r);
+    fprintf(f, "<h3>Where reads were stale</h3>");
+    how(f, "Each PoP at its coordinates (longitude across, latitude up; no coastlines are "
+           "drawn), coloured by the share of its reads that were stale: green none, red as "
+           "many as the worst PoP of this page (one scale for every map, so policies compare). "
+           "The black square is the coordinator, where writes commit. Hover a PoP for its "
+           "stale share, how old its stale reads were, and its served and arrival delays.");
+    world_map(f, results, r, worst, idx);
+    fprintf(f, "<h3>When reads were stale</h3>");
+    how(f, "One row per PoP, one column per time bin of the load: the redder the cell, the "
+           "larger the share of that PoP's reads in that bin that were stale (empty: none). A "
+           "column lit across every row is a moment all PoPs were behind (a burst of writes, "
+           "the coordinator down); a row lit across the run, a PoP that stayed behind.");
+    heatmap(f, results, r, idx);
+    fprintf(f, "<h3>What the consistency checkers found</h3>");
+    how(f, "The checkers judged every read of the run's history against the writes, reporting "
+           "a violation only when no order of the writes explains the answer. Each timeline is "
+           "one of the smallest counterexamples: a lane per operation, its bar from sent to "
+           "answered (red: the operation that broke the guarantee), a black tick where a write "
+           "committed, and in yellow the gap between what set the expectation and the read "
+           "that broke it.");
+    checkers(f, results, r);
+    fprintf(f, "<h3>Per PoP</h3>");
+    how(f, "Configured one-way delay to the coordinator; served delays (commit to the first "
+           "read there that returned the change: what readers got) beside arrival delays; "
+           "reads, stale reads and their share; the cache's hit ratio and fetches from origin.");
+    table(f, r);
+}
+
 int ekv_report_html(const char *dir, json_t *results)
 {
-    char path[4096], tmp[EKV_FILE_TMP_MAX], name[EKV_HTML_MAX], dist[EKV_HTML_MAX];
+    char path[4096], tmp[EKV_FILE_TMP_MAX];
     snprintf(path, sizeof path, "%s/report.html", dir);
     FILE *f = ekv_file_out_open(path, tmp); /* renamed onto report.html: never through a link */
     if (!f)
         return EKV_EIO;
-    json_t *runs = json_object_get(results, "runs"), *w = json_object_get(results, "workload");
-    text(results, "experiment", name);
-    fprintf(f,
-            "<!doctype html><html><head><meta charset='utf-8'><title>edgekv: %s</title>"
-            "<style>%s</style></head><body><h1>edgekv experiment: %s</h1><p>%g s simulated "
-            "(time scale %g), %lld keys (%s), %g writes/s, %g reads/s per PoP, cacheTtl %g s, "
-            "policies:",
-            name, css, name, num(results, "duration_s"), num(results, "time_scale"),
-            (long long)json_integer_value(json_object_get(w, "keys")),
-            text(w, "distribution", dist), num(w, "write_rate"), num(w, "read_rate"),
-            num(w, "cache_ttl"));
-    for (size_t i = 0; i < json_array_size(runs); i++) {
-        json_t *r = json_array_get(runs, i);
-        fprintf(f, " <b>%s</b> (%.2f%% stale)", text(r, "policy", name),
-                100 * num(r, "stale_ratio"));
-    }
-    fprintf(f, ".</p><h2>Staleness as seen by reads</h2>");
-    tvis_chart(f, runs, "t-visibility: P(a read t ms after a commit returns it), every policy");
-    stale_bars(f, runs);
-    lag_chart(f, runs);
-    for (size_t i = 0; i < json_array_size(runs); i++) {
-        json_t *r = json_array_get(runs, i);
-        fprintf(f, "<h2>Policy %s</h2>", text(r, "policy", name));
-        json_t *one = json_array();
-        json_array_append(one, r);
-        tvis_chart(f, one, "t-visibility of this policy alone");
-        json_decref(one);
-        cdf_chart(f, r);
-        pop_lag_chart(f, r);
-        world_map(f, results, r);
-        table(f, r);
-    }
+    json_t *runs = json_object_get(results, "runs");
+    header(f, results);
+    overview(f, runs);
+    double worst = worst_stale(runs);
+    for (size_t i = 0; i < json_array_size(runs); i++)
+        policy_section(f, results, json_array_get(runs, i), worst, i);
     fprintf(f, "</body></html>\n");
     return ekv_file_out_close(f, tmp, path);
 }
