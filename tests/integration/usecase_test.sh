@@ -103,6 +103,14 @@ LOST=$(jq "$RUN.consistency.lost_updates" "$R")
 [ "$LOST" -eq $((ACKED - FINAL)) ] || fail "lost $LOST, acked $ACKED, final $FINAL"
 jq -e "[$RUN.consistency.counters[].key_name] == [\"ctr:0\", \"ctr:1\"]" "$R" >/dev/null ||
     fail "counters: $(jq -c "$RUN.consistency.counters" "$R")"
+# Each final value, read from the coordinator, is what the last acknowledged put wrote (last
+# write wins): the put with the highest version of that key in the history.
+for k in 0 1; do
+    WANT=$(awk -F, -v k="$k" 'NR > 1 && $3 == "put" && $5 == 200 && $4 == k && $8 > s { s = $8; v = $10 }
+        END { print v + 0 }' "$OUT/kv-history.csv")
+    GOT=$(jq "$RUN.consistency.counters[] | select(.key == $k) | .final" "$R")
+    [ "$GOT" = "$WANT" ] || fail "counter $k: final $GOT, the last acknowledged put wrote $WANT"
+done
 pass "lost updates $LOST = $ACKED acknowledged increments - $FINAL final"
 
 # 429s are writes the history shows refused, counted apart.
