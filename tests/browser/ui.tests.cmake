@@ -1,0 +1,13 @@
+# edgekv ui (sim/ui.c, sim/ui_poll.c, sim/ui/): its server's API, SSE stream, faults and bad
+# input with curl (ui_api_test.sh), and the page itself in Debian's chromium, headless, driven
+# by the pinned puppeteer-core of tests/browser (ui_test.sh; skipped, status 77, where
+# /usr/bin/chromium is missing). The browser test keeps its screenshots in the build folder.
+add_test(NAME integration.ui_api
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_api_test.sh
+                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.ui_api PROPERTIES LABELS integration TIMEOUT 120)
+add_test(NAME integration.ui_browser
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_test.sh
+                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/ui-screenshots)
+set_tests_properties(integration.ui_browser PROPERTIES LABELS "integration;browser" TIMEOUT 300
+                     RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
