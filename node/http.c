@@ -14,12 +14,15 @@
 #include "http_text.h"
 
 #include <event2/buffer.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <sys/queue.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ekv_err.h"
 #include "ekv_http.h"
@@ -225,6 +228,31 @@ static void send_ok(struct evhttp_request *req, struct evbuffer *body)
     evhttp_send_reply(req, 200, "OK", body);
 }
 
+/* evhttp_make_header adds these two when absent, after every other header, and only to
+ * HTTP/1.1 (to 1.0 it sends no Date, and Connection: keep-alive before the length). Its way
+ * cost a hit about 4,000 instructions: the date formatted anew for every reply (gmtime_r and a
+ * printf), the length through snprintf. Here the date is formatted once a second, by evhttp's
+ * own evutil_date_rfc1123, so the text is the same. */
+void node_http_date_length(struct evhttp_request *req)
+{
+    static time_t when = -1; /* the second `date` shows; one thread serves a PoP */
+    static char date[64];
+    if (req->major != 1 || req->minor < 1)
+        return;
+    time_t now = time(NULL); /* evhttp's clock for the header */
+    if (now != when) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        evutil_date_rfc1123(date, sizeof date, &tm);
+        when = now;
+    }
+    char len[NODE_TEXT_INT_MAX];
+    node_text_u64(len, evbuffer_get_length(evhttp_request_get_output_buffer(req)));
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Date", date);
+    evhttp_add_header(h, "Content-Length", len);
+}
+
 void node_http_header(struct evhttp_request *req, const char *name, const char *value)
 {
     size_t cap = strlen(value) * 3 + 1; /* never cut: metadata re-encoded may be long */
@@ -324,6 +352,7 @@ static void send_item(ekv_node_t *n, struct evhttp_request *req, const ekv_cache
     }
     evhttp_add_header(h, "Content-Type", "application/octet-stream");
     evbuffer_add(evhttp_request_get_output_buffer(req), it->value.ptr, it->value.len);
+    node_http_date_length(req);
     send_ok(req, NULL);
 }
 

@@ -57,6 +57,11 @@ char *node_text_meta_header(const char *meta, size_t len);
 void node_http_send(struct evhttp_request *req, int status, const char *reason,
                     struct evbuffer *body);
 
+/* Adds the Date and Content-Length headers evhttp_send_reply would add to a 200 reply to a
+ * GET whose body is in req's output buffer, with the same text and in the same place (HTTP/1.1
+ * only; none to 1.0), for less: call it after every other header, just before sending. */
+void node_http_date_length(struct evhttp_request *req);
+
 /* An error reply: status (a relayed one outside 400..599 becomes 502) with message as the
  * reason phrase and the body, cleaned as by node_text_field. */
 void node_http_fail(struct evhttp_request *req, int status, const char *message);
