@@ -472,16 +472,34 @@ static double worst_stale(json_t *runs)
     return worst;
 }
 
+/* The gradient id as a labelled strip at (x, y). */
+static void legend_strip(FILE *f, const char *id, int x, int y, const char *lo, const char *hi)
+{
+    fprintf(f,
+            "<rect x='%d' y='%d' width='120' height='8' fill='url(#%s)'/><text x='%d' y='%d' "
+            "class='yt'>%s</text><text x='%d' y='%d' class='lbl'>%s</text>",
+            x, y, id, x - 4, y + 8, lo, x + 124, y + 8, hi);
+}
+
 /* A colour strip from green (0) to red (top), labelled, at (x, y). */
 static void strip(FILE *f, const char *id, int x, int y, const char *lo, const char *hi)
 {
     fprintf(f,
             "<defs><linearGradient id='%s'><stop offset='0' stop-color='hsl(120,75%%,45%%)'/>"
             "<stop offset='0.5' stop-color='hsl(60,75%%,45%%)'/><stop offset='1' "
-            "stop-color='hsl(0,75%%,45%%)'/></linearGradient></defs><rect x='%d' y='%d' "
-            "width='120' height='8' fill='url(#%s)'/><text x='%d' y='%d' class='yt'>%s</text>"
-            "<text x='%d' y='%d' class='lbl'>%s</text>",
-            id, x, y, id, x - 4, y + 8, lo, x + 124, y + 8, hi);
+            "stop-color='hsl(0,75%%,45%%)'/></linearGradient></defs>",
+            id);
+    legend_strip(f, id, x, y, lo, hi);
+}
+
+/* From white (none) to dark red (all): the heatmap's scale, where more is darker. */
+static void red_strip(FILE *f, const char *id, int x, int y, const char *lo, const char *hi)
+{
+    fprintf(f,
+            "<defs><linearGradient id='%s'><stop offset='0' stop-color='hsl(0,75%%,95%%)'/>"
+            "<stop offset='1' stop-color='hsl(0,75%%,35%%)'/></linearGradient></defs>",
+            id);
+    legend_strip(f, id, x, y, lo, hi);
 }
 
 /* Equirectangular: 2 px per degree. */
@@ -546,9 +564,9 @@ static void heat_cells(FILE *f, json_t *pops, size_t nb, double rowh, double cel
             double x = fmin(v / d, 1);
             fprintf(f,
                     "<rect x='%.1f' y='%.1f' width='%.2f' height='%.2f' "
-                    "fill='hsl(%d,75%%,45%%)'><title>%s, bin %zu: %g stale",
-                    ML + 20 + cellw * (double)b, y, cellw, rowh, (int)(120 * (1 - x)),
-                    text(o, "name", name), b, v);
+                    "fill='hsl(0,75%%,%.0f%%)'><title>%s, bin %zu: %g stale",
+                    ML + 20 + cellw * (double)b, y, cellw, rowh, 95 - 60 * x, text(o, "name", name),
+                    b, v);
             if (share)
                 fprintf(f, " of %g reads", d);
             fprintf(f, "</title></rect>");
@@ -585,7 +603,7 @@ static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
     fprintf(f,
             "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>Stale reads "
             "per PoP over time (%s)</text><rect x='%d' y='%d' width='540' height='%.1f' "
-            "fill='hsl(120,75%%,45%%)' opacity='0.25'/>",
+            "fill='hsl(0,75%%,95%%)'/>",
             W, h, ML, text(run, "policy", name), ML + 20, MT, rowh * (double)np);
     heat_cells(f, pops, nb, rowh, cellw, top, share);
     double y = MT + rowh * (double)np;
@@ -596,7 +614,7 @@ static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
             ML + 20 + 270, y + 26);
     snprintf(hi, sizeof hi, share ? "all reads stale" : "%g stale reads", top);
     snprintf(id, sizeof id, "gh%zu", idx);
-    strip(f, id, ML + 40, (int)y + 34, share ? "none" : "0", hi);
+    red_strip(f, id, ML + 40, (int)y + 34, share ? "none" : "0", hi);
     fprintf(f, "</svg>");
 }
 
@@ -798,7 +816,7 @@ static void header(FILE *f, json_t *results)
            "<b>stale</b> when it returned an older version than the newest one committed "
            "before it was sent; <b>fresh</b> otherwise. Every time on this page is simulated: "
            "real intervals times the time scale.");
-    fprintf(f, "<h2>The documentation against this run</h2>");
+    fprintf(f, "<h2 id='claims'>The documentation against this run</h2>");
     how(f, "What Cloudflare documents for each kind of policy, then what this run measured: "
            "from the t-visibility curve below, how long after a write reads returned it.");
     fprintf(f, "<ul class='claims'>");
@@ -809,7 +827,7 @@ static void header(FILE *f, json_t *results)
 
 static void overview(FILE *f, json_t *runs)
 {
-    fprintf(f, "<h2>Staleness as seen by reads</h2>");
+    fprintf(f, "<h2 id='staleness'>Staleness as seen by reads</h2>");
     how(f, "<b>t-visibility</b> (probabilistically bounded staleness): of the reads made t ms "
            "after the newest write of their key, the share that returned that write or a newer "
            "one. A curve that reaches 1 early means every location sees a change soon; one "
@@ -874,7 +892,7 @@ static void table(FILE *f, json_t *run)
 static void policy_section(FILE *f, json_t *results, json_t *r, double worst, size_t idx)
 {
     char name[EKV_HTML_MAX];
-    fprintf(f, "<h2>Policy %s</h2>", text(r, "policy", name));
+    fprintf(f, "<h2 id='p%zu'>Policy %s</h2>", idx, text(r, "policy", name));
     how(f, "This policy's t-visibility curve alone (its prediction dashed, when present): how "
            "soon after a write its readers got it. The first section sets it against the "
            "documentation.");
@@ -882,7 +900,7 @@ static void policy_section(FILE *f, json_t *results, json_t *r, double worst, si
     json_array_append(one, r);
     tvis_chart(f, one, "t-visibility of this policy alone");
     json_decref(one);
-    fprintf(f, "<h3>When changes arrived</h3>");
+    fprintf(f, "<h3 id='p%zu-arrival'>When changes arrived</h3>", idx);
     how(f, "For each PoP, the delay from a write's commit until the change reached it "
            "(arrival), as a cumulative distribution: the x at 0.5 is the median, at 1 the "
            "slowest change. Under ttl and kv arrival is not what readers get: a cached copy is "
@@ -891,20 +909,20 @@ static void policy_section(FILE *f, json_t *results, json_t *r, double worst, si
     how(f, "The version lag of each PoP over the run: flat at 0, it kept up; a hump is a PoP "
            "that fell behind (a slow link, a fault) and how long it took to catch up.");
     pop_lag_chart(f, r);
-    fprintf(f, "<h3>Where reads were stale</h3>");
+    fprintf(f, "<h3 id='p%zu-map'>Where reads were stale</h3>", idx);
     how(f, "Each PoP at its coordinates (longitude across, latitude up; no coastlines are "
            "drawn), coloured by the share of its reads that were stale: green none, red as "
            "many as the worst PoP of this page (one scale for every map, so policies compare). "
            "The black square is the coordinator, where writes commit. Hover a PoP for its "
            "stale share, how old its stale reads were, and its served and arrival delays.");
     world_map(f, results, r, worst, idx);
-    fprintf(f, "<h3>When reads were stale</h3>");
-    how(f, "One row per PoP, one column per time bin of the load: the redder the cell, the "
-           "larger the share of that PoP's reads in that bin that were stale (empty: none). A "
+    fprintf(f, "<h3 id='p%zu-heat'>When reads were stale</h3>", idx);
+    how(f, "One row per PoP, one column per time bin of the load: the darker the cell, the "
+           "larger the share of that PoP's reads in that bin that were stale (palest: none). A "
            "column lit across every row is a moment all PoPs were behind (a burst of writes, "
            "the coordinator down); a row lit across the run, a PoP that stayed behind.");
     heatmap(f, results, r, idx);
-    fprintf(f, "<h3>What the consistency checkers found</h3>");
+    fprintf(f, "<h3 id='p%zu-checkers'>What the consistency checkers found</h3>", idx);
     how(f, "The checkers judged every read of the run's history against the writes, reporting "
            "a violation only when no order of the writes explains the answer. Each timeline is "
            "one of the smallest counterexamples: a lane per operation, its bar from sent to "
@@ -912,7 +930,7 @@ static void policy_section(FILE *f, json_t *results, json_t *r, double worst, si
            "committed, and in yellow the gap between what set the expectation and the read "
            "that broke it.");
     checkers(f, results, r);
-    fprintf(f, "<h3>Per PoP</h3>");
+    fprintf(f, "<h3 id='p%zu-pops'>Per PoP</h3>", idx);
     how(f, "Configured one-way delay to the coordinator; served delays (commit to the first "
            "read there that returned the change: what readers got) beside arrival delays; "
            "reads, stale reads and their share; the cache's hit ratio and fetches from origin.");

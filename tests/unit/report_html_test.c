@@ -186,13 +186,14 @@ static void test_report_sections_explained(void)
     char *page = draw("{\"runs\": [{\"policy\": \"push\", \"pops\": [{\"name\": \"lhr\"}]},"
                       " {\"policy\": \"kv\", \"pops\": [{\"name\": \"lhr\"}]}]}");
     CHECK_EQ(count(page, "<p class='how'>"), 5 + 2 * 7);
-    const char *shown[] = {"<h2>The documentation against this run</h2><p class='how'>",
-                           "<h2>Staleness as seen by reads</h2><p class='how'><b>t-visibility</b>",
-                           "<h3>When changes arrived</h3><p class='how'>",
-                           "<h3>Where reads were stale</h3><p class='how'>",
-                           "<h3>When reads were stale</h3><p class='how'>",
-                           "<h3>What the consistency checkers found</h3><p class='how'>",
-                           "<h3>Per PoP</h3><p class='how'>"};
+    const char *shown[] = {
+        "<h2 id='claims'>The documentation against this run</h2><p class='how'>",
+        "<h2 id='staleness'>Staleness as seen by reads</h2><p class='how'><b>t-visibility</b>",
+        "<h3 id='p1-arrival'>When changes arrived</h3><p class='how'>",
+        "<h3 id='p1-map'>Where reads were stale</h3><p class='how'>",
+        "<h3 id='p1-heat'>When reads were stale</h3><p class='how'>",
+        "<h3 id='p1-checkers'>What the consistency checkers found</h3><p class='how'>",
+        "<h3 id='p1-pops'>Per PoP</h3><p class='how'>"};
     expect(page, shown, sizeof shown / sizeof *shown);
     free(page);
 }
@@ -292,9 +293,9 @@ static void test_report_heatmap(void)
         " {\"name\": \"lhr\", \"stale_series\": [0, 3, 10], \"read_series\": [5, 10, 10]},"
         " {\"name\": \"syd\", \"stale_series\": [1, 0, 0], \"read_series\": [4, 0, 2]}]}]}");
     const char *shown[] = {"Stale reads per PoP over time (kv)",
-                           "fill='hsl(84,75%,45%)'><title>lhr, bin 1: 3 stale of 10 reads",
-                           "fill='hsl(0,75%,45%)'><title>lhr, bin 2: 10 stale of 10 reads",
-                           "fill='hsl(90,75%,45%)'><title>syd, bin 0: 1 stale of 4 reads",
+                           "fill='hsl(0,75%,77%)'><title>lhr, bin 1: 3 stale of 10 reads",
+                           "fill='hsl(0,75%,35%)'><title>lhr, bin 2: 10 stale of 10 reads",
+                           "fill='hsl(0,75%,80%)'><title>syd, bin 0: 1 stale of 4 reads",
                            "class='xt'>30</text>",
                            "all reads stale"};
     expect(page, shown, sizeof shown / sizeof *shown);
@@ -302,7 +303,7 @@ static void test_report_heatmap(void)
     free(page);
     page = draw("{\"duration_s\": 20, \"runs\": [{\"policy\": \"kv\", \"pops\": ["
                 " {\"name\": \"lhr\", \"stale_series\": [2, 4]}]}]}");
-    const char *by_count[] = {"fill='hsl(60,75%,45%)'><title>lhr, bin 0: 2 stale</title>",
+    const char *by_count[] = {"fill='hsl(0,75%,65%)'><title>lhr, bin 0: 2 stale</title>",
                               "class='xt'>20</text>", "4 stale reads"};
     expect(page, by_count, sizeof by_count / sizeof *by_count);
     free(page);
