@@ -182,7 +182,7 @@ def hsl(h, s, l):
 
 # What the page looks like once laid out, gathered in the browser.
 LAYOUT = r"""(() => {
-  const box = e => { const r = e.getBoundingClientRect();
+  const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
     return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; };
   const heads = [...document.querySelectorAll('h2, h3')].map(h => {
     const p = h.nextElementSibling;
@@ -198,13 +198,14 @@ LAYOUT = r"""(() => {
     claims: [...document.querySelectorAll('li.claim')].map(l => l.textContent),
     charts: [...document.querySelectorAll('svg.chart')].map(box),
     maps: runs.map(r => { const s = document.querySelector('#' + r + '-map ~ svg.map');
-      return {dots: s.querySelectorAll('circle').length,
-              fills: [...s.querySelectorAll('circle')].map(c => c.getAttribute('fill'))}; }),
-    pops: document.querySelector('#' + runs[0] + '-pops ~ table').querySelectorAll('tr').length - 1,
+      const dots = s ? [...s.querySelectorAll('circle')] : [];
+      return {dots: dots.length, fills: dots.map(c => c.getAttribute('fill'))}; }),
+    pops: runs.length ? document.querySelector('#' + runs[0] + '-pops ~ table')
+                          .querySelectorAll('tr').length - 1 : 0,
     examples: runs.map(r => [...document.querySelectorAll('svg.ex')].filter(s =>
       s.compareDocumentPosition(document.getElementById(r + '-checkers')) & 2).length),
     heat: runs.map(r => { const h = document.getElementById(r + '-heat');
-      const s = h.nextElementSibling.nextElementSibling;
+      const s = h && h.nextElementSibling.nextElementSibling;
       return s && s.tagName === 'svg' ? s.querySelectorAll('rect[fill^=hsl]').length : 0; }),
     boxes: Object.fromEntries(['claims', 'staleness', ...runs.map(r => r + '-map'),
       ...runs.map(r => r + '-checkers'), ...runs.map(r => r + '-heat'),
