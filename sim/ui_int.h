@@ -34,8 +34,8 @@ typedef struct {
     char state[8]; /* fresh | stale | absent | "" (not answered) */
     long long seq; /* version of the copy, 0 when none */
     int negative;  /* the copy is a cached "not found" */
-    double age_ms, expires_ms; /* simulated; expires_ms < 0 once stale */
-    int has_expiry;
+    int64_t commit_us;    /* the copy's commit, CLOCK_REALTIME us; 0 when none */
+    int64_t expires_us;   /* when its cacheTtl runs out, CLOCK_REALTIME us; 0: never */
     int answered;  /* the last request got an answer */
     char fault[32]; /* what the page did to it: stopped, killed, partitioned, slow N ms */
     /* the current write (ui->wave_seq) here, CLOCK_REALTIME us, 0 = not yet */
@@ -58,6 +58,7 @@ struct ui {
     char dir[1024];           /* the page's files */
     struct evhttp_request *clients[UI_MAX_CLIENTS]; /* SSE streams */
     size_t nclients;
+    int64_t pinged_us; /* monotonic us of the last keep-alive comment */
     struct event *tick, *flush; /* poll timer, SSE timer */
     int64_t period_us;          /* idle look and stats period per node */
     /* the write the page follows: the last one made here or seen at the detector node */

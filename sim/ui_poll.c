@@ -2,8 +2,9 @@
  *
  * Three kinds of request, each on a keep-alive connection of the server's own per node:
  *   - /_edgekv/look of the watched key and /stats, every period_us when nothing happens
- *     (max(1 s, nodes / 30 s): 300 nodes cost 20 small requests a second in all), and a look
- *     again when a copy's cacheTtl runs out, so the page sees it go stale on time;
+ *     (max(1 s, nodes / 15 s): 300 nodes cost 30 small requests a second in all), and a look
+ *     again when a copy's cacheTtl runs out, so the page sees it go stale on time; nothing
+ *     while no page is open;
  *   - one long-polled /_edgekv/wait for the next sequence on one node (the detector): a
  *     write made anywhere, by the page or not, answers it at once, at no cost while idle;
  *   - for the write followed (a "wave"), a /_edgekv/wait of its sequence on every node,
@@ -85,8 +86,8 @@ static long long jint(json_t *j, const char *k)
 static int64_t next_look_in(const ui_t *ui, const ui_node_t *nd)
 {
     int64_t in = ui->period_us;
-    if (!strcmp(nd->state, "fresh") && nd->has_expiry) {
-        int64_t e = (int64_t)(nd->expires_ms / ui->st->time_scale * 1000.0) + 20000;
+    if (!strcmp(nd->state, "fresh") && nd->expires_us) {
+        int64_t e = nd->expires_us - ekv_now_us() + 20000;
         if (e < in)
             in = e < 20000 ? 20000 : e;
     }
@@ -117,14 +118,22 @@ static void on_look(struct evhttp_request *req, void *arg)
     }
     const char *s = json_string_value(json_object_get(j, "state"));
     json_t *exp = json_object_get(j, "expires_in_ms");
+    /* the expiry as a moment (real time), so that a look that finds the same copy changes
+     * nothing and sends nothing; 1 ms of rounding is not a change */
+    int64_t expires = json_is_number(exp) ? ekv_now_us() + (int64_t)(json_number_value(exp) /
+                                                                    ui->st->time_scale * 1000.0)
+                                          : 0;
+    long long seq = jint(j, "seq");
+    int neg = json_is_true(json_object_get(j, "negative"));
+    int64_t de = expires - nd->expires_us;
+    nd->dirty |= !nd->answered || strcmp(nd->state, s ? s : "") || seq != nd->seq ||
+                 neg != nd->negative || de > 1000 || de < -1000;
     snprintf(nd->state, sizeof nd->state, "%s", s ? s : "");
-    nd->seq = jint(j, "seq");
-    nd->negative = json_is_true(json_object_get(j, "negative"));
-    nd->age_ms = json_number_value(json_object_get(j, "age_ms"));
-    nd->has_expiry = json_is_number(exp);
-    nd->expires_ms = json_number_value(exp);
+    nd->seq = seq;
+    nd->negative = neg;
+    nd->commit_us = jint(j, "commit_us");
+    nd->expires_us = expires;
     nd->answered = 1;
-    nd->dirty = 1;
     if (ui->wave_seq && !nd->serving_us && !strcmp(nd->state, "fresh") && nd->seq >= ui->wave_seq)
         nd->serving_us = serving_since(nd);
     nd->next_look = ekv_mono_us() + next_look_in(ui, nd);
@@ -172,6 +181,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
     uint64_t hits = (uint64_t)jint(j, "hits"), stale = (uint64_t)jint(j, "stale_hits");
     uint64_t reads = hits + stale + (uint64_t)jint(j, "misses");
     uint64_t old_reads = nd->reads, old_hits = nd->hits;
+    double old_rates = nd->rps + nd->stale_ps + nd->unavail_ps;
     nd->rps = rate(&nd->reads, reads, dt, first);
     nd->stale_ps = rate(&nd->stale, stale, dt, first);
     nd->unavail_ps = rate(&nd->unavailable, (uint64_t)jint(j, "unavailable"), dt, first);
@@ -180,8 +190,9 @@ static void on_stats(struct evhttp_request *req, void *arg)
     if (!first && reads > old_reads)
         nd->hit_ratio = (double)(hits - old_hits + 0.0) / (double)(reads - old_reads);
     nd->stats_at = mono;
+    /* idle nodes send nothing: only a change of rates (or of answering) is news */
+    nd->dirty |= !nd->answered || old_rates != nd->rps + nd->stale_ps + nd->unavail_ps;
     nd->answered = 1;
-    nd->dirty = 1;
     /* the detector starts from the sequence the world is at */
     long long applied = jint(j, "applied_seq");
     if (applied > ui->known_seq && (size_t)nd->id == ui->dnode && !ui->detecting)
@@ -286,7 +297,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     ui_t *ui = arg;
     int64_t mono = ekv_mono_us();
-    for (size_t i = 0; i < ui->n; i++) {
+    /* with no page open nothing is asked but the detector (the followed write is kept) */
+    for (size_t i = 0; ui->nclients > 0 && i < ui->n; i++) {
         ui_node_t *nd = &ui->nodes[i];
         if (nd->busy)
             continue;

@@ -153,6 +153,10 @@ function colour(s, newest) {
 }
 
 const secs = (ms) => ms == null ? '-' : (ms / 1000).toFixed(1) + ' s';
+// Simulated ms since or until a moment of the server's clock (us), null for none.
+const serverNow = () => Date.now() * 1000 + ui.offset;
+const simSince = (us) => us ? (serverNow() - us) / 1000 * ui.world.time_scale : null;
+const simUntil = (us) => us ? (us - serverNow()) / 1000 * ui.world.time_scale : null;
 
 function paint(id, newest) {
   const s = ui.nodes[id], e = ui.els[id], n = ui.world.nodes[id];
@@ -203,7 +207,7 @@ function showSelected() {
     ['link delay', n.delay_ms.toFixed(1) + ' ms'],
     ['key ' + (ui.head.key || '-'), s.answered ? (s.state || '-') : 'no answer'],
     ['version', s.seq ? s.seq + (s.negative ? ' (not found)' : '') : '-'],
-    ['age', secs(s.age_ms)], ['expires in', secs(s.expires_ms)],
+    ['age', secs(simSince(s.commit_us))], ['expires in', secs(simUntil(s.expires_us))],
     ['fault', s.fault || 'none'], ['reads/s', (s.rps || 0).toFixed(1)],
     ['hit ratio', s.rps ? (100 * s.hit_ratio).toFixed(0) + ' %' : '-'],
   ];
@@ -371,6 +375,7 @@ async function main() {
   es.addEventListener('nodes', (e) => onNodes(JSON.parse(e.data)));
   es.onerror = () => { $('notice').textContent = 'lost the server; retrying'; };
   es.onopen = () => { $('notice').textContent = ''; ui.ready = true; };
+  setInterval(showSelected, 500); // the age and the time to expiry count
 }
 
 main();
