@@ -123,7 +123,8 @@ static int query_find(const char *q, const char *name, const char **val, size_t 
         const char *eq = memchr(q, '=', plen);
         if (eq && (size_t)(eq - q) == nlen) {
             size_t i = 0;
-            while (i < nlen && ascii_lower((unsigned char)q[i]) == ascii_lower((unsigned char)name[i]))
+            while (i < nlen &&
+                   ascii_lower((unsigned char)q[i]) == ascii_lower((unsigned char)name[i]))
                 i++;
             if (i == nlen) {
                 *val = eq + 1;
@@ -146,8 +147,7 @@ static int hex_digit(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-const char *node_query_param(const char *q, const char *name, char *dst, size_t cap,
-                             char **alloc)
+const char *node_query_param(const char *q, const char *name, char *dst, size_t cap, char **alloc)
 {
     const char *p;
     size_t n;
@@ -507,8 +507,8 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     if (ekv_kv_check_value(len, &err) != EKV_OK ||
         (meta && ekv_kv_check_metadata(meta, strlen(meta), &err) != EKV_OK) ||
         ekv_kv_resolve_expiration(evhttp_find_header(params(t), "expiration"),
-                                  evhttp_find_header(params(t), "expiration_ttl"),
-                                  now_s, &expiration, &err) != EKV_OK) {
+                                  evhttp_find_header(params(t), "expiration_ttl"), now_s,
+                                  &expiration, &err) != EKV_OK) {
         fail_kv(req, &err);
         return;
     }

@@ -43,8 +43,7 @@ size_t node_text_i64(char *dst, int64_t v);
  * dst when shorter than cap, else into *alloc (NULL otherwise; the caller frees it). NULL when
  * there is no such parameter. */
 int node_query_ok(const char *q);
-const char *node_query_param(const char *q, const char *name, char *dst, size_t cap,
-                             char **alloc);
+const char *node_query_param(const char *q, const char *name, char *dst, size_t cap, char **alloc);
 
 /* Metadata JSON text (len bytes) as a CF-KV-Metadata header value: the text itself when it is
  * well-formed UTF-8 without control bytes, else the same JSON value re-encoded compactly with

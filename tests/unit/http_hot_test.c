@@ -64,8 +64,18 @@ static void check_i64(int64_t v)
 
 static void test_integers_as_printf(void)
 {
-    const uint64_t edges[] = {0, 1, 9, 10, 99, 100, 999999, 1000000, UINT32_MAX,
-                              (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX - 1,
+    const uint64_t edges[] = {0,
+                              1,
+                              9,
+                              10,
+                              99,
+                              100,
+                              999999,
+                              1000000,
+                              UINT32_MAX,
+                              (uint64_t)INT64_MAX,
+                              (uint64_t)INT64_MAX + 1,
+                              UINT64_MAX - 1,
                               UINT64_MAX};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
         check_u64(edges[i]);
@@ -105,13 +115,39 @@ static void check_query(const char *q)
 
 static void test_query_as_evhttp(void)
 {
-    static const char *cases[] = {
-        "", "cache_ttl=60", "cache_ttl=", "cache_ttl", "=60", "&", "&&", "a=1&", "a=1&&",
-        "&a=1", "a=1&&b=2", "a=1&b", "a==1", "a=1=2", "CACHE_TTL=61", "Cache_Ttl=62&cache_ttl=3",
-        "cache_ttl=1&cache_ttl=2", "cache%5Fttl=5", "cache_ttl=%36%30", "cache_ttl=6%30%",
-        "cache_ttl=%3", "cache_ttl=%zz1", "cache_ttl=+60+", "cache_ttl=%2B60", "cache_ttl=%00",
-        "cache_ttl=%4a%4A", "urlencoded=true", "urlencoded=", "x=1&urlencoded=0&y=2",
-        "a=%", "a=%%41", "a=%e9%", "cache_ttl=99999999999999999999999999999999999999999999"};
+    static const char *cases[] = {"",
+                                  "cache_ttl=60",
+                                  "cache_ttl=",
+                                  "cache_ttl",
+                                  "=60",
+                                  "&",
+                                  "&&",
+                                  "a=1&",
+                                  "a=1&&",
+                                  "&a=1",
+                                  "a=1&&b=2",
+                                  "a=1&b",
+                                  "a==1",
+                                  "a=1=2",
+                                  "CACHE_TTL=61",
+                                  "Cache_Ttl=62&cache_ttl=3",
+                                  "cache_ttl=1&cache_ttl=2",
+                                  "cache%5Fttl=5",
+                                  "cache_ttl=%36%30",
+                                  "cache_ttl=6%30%",
+                                  "cache_ttl=%3",
+                                  "cache_ttl=%zz1",
+                                  "cache_ttl=+60+",
+                                  "cache_ttl=%2B60",
+                                  "cache_ttl=%00",
+                                  "cache_ttl=%4a%4A",
+                                  "urlencoded=true",
+                                  "urlencoded=",
+                                  "x=1&urlencoded=0&y=2",
+                                  "a=%",
+                                  "a=%%41",
+                                  "a=%e9%",
+                                  "cache_ttl=99999999999999999999999999999999999999999999"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_query(cases[i]);
     static const char alphabet[] = "aAb=&%+1F_e4";

@@ -198,7 +198,8 @@ static void test_close_after_reply(int port)
     static const char *asks[] = {
         "GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "GET /old HTTP/1.0\r\n\r\n", /* its body ends with the connection */
-        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"};
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /last HTTP/1.1\r\nHost: x\r\nConnection: "
+        "close\r\n\r\n"};
     static const char *last[] = {"\r\n\r\nhello /bye\n", "\r\n\r\nhello /old\n",
                                  "\r\n\r\nhello /last\n"};
     for (size_t i = 0; i < 3; i++) {
