@@ -323,26 +323,37 @@ static void stale_bars(FILE *f, json_t *runs)
 /* ---- the run against the documentation ---------------------------------------------------- */
 
 /* The t_ms of the bin from which every later bin of the curve has p >= q; -1 when the last
- * bin is below q. Bins hold reads made up to t_ms after the newest commit of their key. */
+ * bin is below q or those bins hold fewer than TAIL_READS reads. Bins hold reads made up to
+ * t_ms after the newest commit of their key. */
 static double sustained(json_t *tv, double q)
 {
-    double t = -1;
+    double t = -1, n = 0;
     for (size_t k = json_array_size(tv); k-- > 0;) {
         json_t *b = json_array_get(tv, k);
         if (num(b, "p") < q)
             break;
         t = num(b, "t_ms");
+        n += num(b, "n");
     }
-    return t;
+    return n >= TAIL_READS ? t : -1; /* a few reads at the far end prove nothing */
 }
 
-/* The bins' width: the smallest step of the curve (its first t_ms ends the first bin). */
+/* The bins' width: as given ("w", the checkers' curve), else the smallest step of the curve
+ * (its first t_ms ends the first bin; t_visibility's empty bins are left out). */
 static double bin_width(json_t *tv)
 {
+    if (json_object_get(json_array_get(tv, 0), "w"))
+        return num(json_array_get(tv, 0), "w");
     double w = num(json_array_get(tv, 0), "t_ms");
     for (size_t k = 1; k < json_array_size(tv); k++)
         w = fmin(w, num(json_array_get(tv, k), "t_ms") - num(json_array_get(tv, k - 1), "t_ms"));
     return w > 0 ? w : 0;
+}
+
+/* The end of the curve's last bin. */
+static double last_t(json_t *tv)
+{
+    return num(json_array_get(tv, json_array_size(tv) - 1), "t_ms");
 }
 
 /* The fresh share of the reads of bins k0.. (pooled by their n); their count in *n. */
@@ -409,12 +420,30 @@ static void measured(FILE *f, json_t *tv)
     fprintf(f,
             "reads had not reached 99%% fresh by the end of the curve, %s after the write: of "
             "the %.0f reads made %s to %s after it, %.1f%% were fresh",
-            dur(a, sizeof a, num(json_array_get(tv, json_array_size(tv) - 1), "t_ms")), n,
-            dur(c, sizeof c, from > 0 ? from : 0),
-            dur(b, sizeof b, num(json_array_get(tv, json_array_size(tv) - 1), "t_ms")), 100 * p);
+            dur(a, sizeof a, last_t(tv)), n, dur(c, sizeof c, from > 0 ? from : 0),
+            dur(b, sizeof b, last_t(tv)), 100 * p);
 }
 
-/* One policy's sentence: the documented claim, then this run's t-visibility against it. */
+/* The checkers' p_fresh (consistency.p_fresh, its bins by their start) as a curve like
+ * t_visibility (bins by their end); NULL when the results have none. New reference. */
+static json_t *checkers_curve(json_t *run)
+{
+    json_t *c = json_object_get(run, "consistency"), *bins = json_object_get(c, "p_fresh");
+    double w = num(c, "p_fresh_bin_ms");
+    if (json_array_size(bins) == 0 || w <= 0)
+        return NULL;
+    json_t *out = json_array();
+    for (size_t k = 0; k < json_array_size(bins); k++) {
+        json_t *b = json_array_get(bins, k);
+        json_array_append_new(out, json_pack("{s:f, s:f, s:f, s:f}", "t_ms", num(b, "t_ms") + w,
+                                             "p", num(b, "p"), "n", num(b, "n"), "w", w));
+    }
+    return out;
+}
+
+/* One policy's sentence: the documented claim, then this run's t-visibility against it; when
+ * that curve ends before 99% of reads are fresh (it spans cacheTtl and the largest delay, and
+ * regional tiers keep copies of their own), the checkers' p_fresh, which reaches further. */
 static void claim(FILE *f, json_t *results, json_t *run)
 {
     json_t *tv = json_object_get(run, "t_visibility");
@@ -433,22 +462,31 @@ static void claim(FILE *f, json_t *results, json_t *run)
     fprintf(f, "Here ");
     measured(f, tv);
     double t99 = sustained(tv, 0.99);
-    size_t k = bin_from(tv, ttl_ms);
-    if (cached && ttl_ms > 0 && k < json_array_size(tv)) {
-        double p = pooled(tv, k, &n);
+    json_t *pf = checkers_curve(run), *best = tv;
+    if (t99 < 0 && pf && last_t(pf) > last_t(tv)) {
+        fprintf(f, "; the checkers' p_fresh, which reaches further (to %s), finds that ",
+                dur(a, sizeof a, last_t(pf)));
+        measured(f, pf);
+        best = pf;
+        t99 = sustained(pf, 0.99);
+    }
+    size_t k = bin_from(best, ttl_ms);
+    if (cached && ttl_ms > 0 && k < json_array_size(best)) {
+        double p = pooled(best, k, &n);
         fprintf(f, "; of the %.0f reads made more than cacheTtl after the write, %.1f%% were fresh",
                 n, 100 * p);
     }
     if (cached && ttl_ms > 0)
         fprintf(f, " (%s)",
-                t99 < 0                         ? "not within cacheTtl"
-                : t99 <= ttl_ms + bin_width(tv) ? "within the documented bound"
-                                                : "later than cacheTtl");
+                t99 < 0                           ? "not within cacheTtl"
+                : t99 <= ttl_ms + bin_width(best) ? "within the documented bound"
+                                                  : "later than cacheTtl");
     else if (doc[0])
         fprintf(f, " (%s)",
                 t99 >= 0 && t99 <= PUSH_BOUND ? "within seconds, as documented"
                                               : "slower than documented");
     fprintf(f, ". %.2f%% of all its reads were stale.</li>", 100 * num(run, "stale_ratio"));
+    json_decref(pf);
 }
 
 /* ---- where and when reads were stale ------------------------------------------------------ */
@@ -531,11 +569,12 @@ static void world_map(FILE *f, json_t *results, json_t *run, double worst, size_
         fprintf(f,
                 "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): "
                 "%.1f%% of %lld reads stale, stale age p50 %s, max %s; p99 served %.1f ms, "
-                "arrived %.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl'>%s</text>",
+                "arrived %.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl%s'>%s</text>",
                 x, y, hue, text(p, "name", name), text(p, "city", city), 100 * ratio,
                 integer(p, "reads"), dur(a, sizeof a, num(age, "p50")),
                 dur(b, sizeof b, num(age, "max")), num(served(p), "p99"),
-                num(json_object_get(p, "visibility_ms"), "p99"), x + 7, y - 5, name);
+                num(json_object_get(p, "visibility_ms"), "p99"), x > 680 ? x - 7 : x + 7, y - 5,
+                x > 680 ? " end" : "", name); /* near the right edge: the name on the left */
     }
     snprintf(hi, sizeof hi, "%.1f%% stale", 100 * worst);
     snprintf(id, sizeof id, "gm%zu", idx);
@@ -790,8 +829,8 @@ static const char *css =
     "td:first-child,th:first-child{text-align:left}.how{color:#444;max-width:760px;"
     "margin:4px 0 8px}.miss{color:#8a5a00;font-size:12px}.claims{max-width:760px;"
     "padding-left:18px}.claim{margin:4px 0}.op{font-size:10px}.who{font-weight:600}"
-    ".wr{fill:#3a6ea5}.rd{fill:#999}.bad{fill:#c0392b}.gap{fill:#fff3b0}"
-    ".commit{stroke:#000;stroke-width:1.5}.ex{max-width:700px}";
+    ".wr{fill:#3a6ea5}.rd{fill:#999}.bad{fill:#c0392b}.gap{fill:#fff6cc}"
+    ".end{text-anchor:end}.commit{stroke:#000;stroke-width:1.5}.ex{max-width:700px}";
 
 static void header(FILE *f, json_t *results)
 {
