@@ -210,46 +210,90 @@ static json_t *cache_delta(json_t *before, json_t *after)
  * not link). */
 #define DEFAULT_NS "00000000000000000000000000000000"
 
-/* The final value of every counter key, read from the coordinator (the central store) after
- * the load, 64 at a time. */
-static ekv_chk_final_t *counter_finals(const ekv_experiment_t *e, const ekv_state_t *st, size_t *n)
+/* The counter keys of the experiment, in key order; their number in *n. */
+static uint32_t *counter_keys(const ekv_experiment_t *e, size_t *n)
 {
     size_t cap = 0;
-    *n = 0;
     for (size_t g = 0; g < e->ngroups; g++)
         cap += e->groups[g].counter ? (size_t)e->groups[g].count : 0;
-    ekv_chk_final_t *f = ekv_calloc(cap ? cap : 1, sizeof *f);
+    uint32_t *keys = ekv_calloc(cap ? cap : 1, sizeof *keys);
+    *n = 0;
+    for (size_t g = 0; g < e->ngroups; g++)
+        for (long k = 0; e->groups[g].counter && k < e->groups[g].count; k++)
+            keys[(*n)++] = (uint32_t)(e->groups[g].first_key + k);
+    return keys;
+}
+
+/* Reads the counters' values from the coordinator (the central store), 64 at a time: val[i]
+ * for keys[i] (not found: 0); ok[i] = 0 where the coordinator did not answer. */
+static void read_counters(const ekv_experiment_t *e, const ekv_state_t *st, const uint32_t *keys,
+                          size_t n, int64_t *val, uint8_t *ok)
+{
     ekv_hc_req_t r[64];
-    for (size_t g = 0; g < e->ngroups; g++) {
-        const ekv_group_t *grp = &e->groups[g];
-        for (long k0 = 0; grp->counter && k0 < grp->count; k0 += 64) {
-            size_t m = (size_t)(grp->count - k0 < 64 ? grp->count - k0 : 64);
-            memset(r, 0, sizeof r);
-            for (size_t i = 0; i < m; i++) {
-                char name[256], enc[800];
-                ekv_experiment_key_name(e, grp->first_key + k0 + (long)i, name, sizeof name);
-                size_t o = 0;
-                for (const char *c = name; *c && o + 4 < sizeof enc; c++)
-                    o += (size_t)snprintf(
-                        enc + o, sizeof enc - o,
-                        isalnum((unsigned char)*c) || strchr("-._~", *c) ? "%c" : "%%%02X",
-                        (unsigned char)*c);
-                r[i].method = "GET";
-                snprintf(r[i].url, sizeof r[i].url,
-                         "%s/client/v4/accounts/edgekv/storage/kv/namespaces/%s/values/%s",
-                         st->coord.url, DEFAULT_NS, enc);
-            }
-            ekv_hc_run(r, m, 10000);
-            for (size_t i = 0; i < m; i++) {
-                f[*n].key = (uint32_t)(grp->first_key + k0 + (long)i);
-                f[*n].final = r[i].status == 200 && r[i].resp ? strtoll(r[i].resp, NULL, 10) : 0;
-                if (r[i].status == 200 || r[i].status == 404)
-                    (*n)++; /* a key the coordinator did not answer for is not judged */
-                ekv_hc_req_fini(&r[i]);
-            }
+    for (size_t k0 = 0; k0 < n; k0 += 64) {
+        size_t m = n - k0 < 64 ? n - k0 : 64;
+        memset(r, 0, sizeof r);
+        for (size_t i = 0; i < m; i++) {
+            char name[256], enc[800];
+            ekv_experiment_key_name(e, keys[k0 + i], name, sizeof name);
+            size_t o = 0;
+            for (const char *c = name; *c && o + 4 < sizeof enc; c++)
+                o += (size_t)snprintf(enc + o, sizeof enc - o,
+                                      isalnum((unsigned char)*c) || strchr("-._~", *c) ? "%c"
+                                                                                       : "%%%02X",
+                                      (unsigned char)*c);
+            r[i].method = "GET";
+            snprintf(r[i].url, sizeof r[i].url,
+                     "%s/client/v4/accounts/edgekv/storage/kv/namespaces/%s/values/%s",
+                     st->coord.url, DEFAULT_NS, enc);
+        }
+        ekv_hc_run(r, m, 10000);
+        for (size_t i = 0; i < m; i++) {
+            val[k0 + i] = r[i].status == 200 && r[i].resp ? strtoll(r[i].resp, NULL, 10) : 0;
+            ok[k0 + i] = r[i].status == 200 || r[i].status == 404;
+            ekv_hc_req_fini(&r[i]);
         }
     }
+}
+
+/* The counters' values before the load (a reused output folder, or a running world, keeps
+ * earlier values) and after it; keys the coordinator did not answer for are not judged. */
+typedef struct {
+    uint32_t *keys;
+    size_t n;
+    int64_t *initial;
+    uint8_t *ok;
+} counters_t;
+
+static void counters_before(const ekv_experiment_t *e, const ekv_state_t *st, counters_t *c)
+{
+    c->keys = counter_keys(e, &c->n);
+    c->initial = ekv_calloc(c->n + 1, sizeof *c->initial);
+    c->ok = ekv_calloc(c->n + 1, 1);
+    read_counters(e, st, c->keys, c->n, c->initial, c->ok);
+}
+
+static ekv_chk_final_t *counters_after(const ekv_experiment_t *e, const ekv_state_t *st,
+                                       const counters_t *c, size_t *nf)
+{
+    int64_t *val = ekv_calloc(c->n + 1, sizeof *val);
+    uint8_t *ok = ekv_calloc(c->n + 1, 1);
+    read_counters(e, st, c->keys, c->n, val, ok);
+    ekv_chk_final_t *f = ekv_calloc(c->n + 1, sizeof *f);
+    *nf = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ok[i] && ok[i])
+            f[(*nf)++] = (ekv_chk_final_t){c->keys[i], c->initial[i], val[i]};
+    free(val);
+    free(ok);
     return f;
+}
+
+static void counters_fini(counters_t *c)
+{
+    free(c->keys);
+    free(c->initial);
+    free(c->ok);
 }
 
 /* Cache counters of every PoP and the coordinator's fan-out counters, before the stop. */
@@ -466,14 +510,17 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
     json_t *before = pop_stats(&st), *cache = NULL;
     size_t nfinals = 0;
     ekv_chk_final_t *finals = NULL;
+    counters_t counters = {0};
+    counters_before(e, &st, &counters);
     rc = ekv_load_run(&cfg, &lr);
     if (rc == EKV_OK) {
         collect_counters(&st, lr.nwrites, run);
         json_t *after = pop_stats(&st);
         cache = cache_delta(before, after);
         json_decref(after);
-        finals = counter_finals(e, &st, &nfinals);
+        finals = counters_after(e, &st, &counters, &nfinals);
     }
+    counters_fini(&counters);
     json_decref(before);
     if (!running)
         ekv_launch_stop(&st);

@@ -8,7 +8,8 @@
 # `edgekv run --check` must pass the experiment's assertions (lost updates, 429s, read-your-
 # writes violations, hit ratio, p_fresh_at); results.json must hold every metric, the
 # checkers' counterexamples naming PoPs and keys, and lost_updates must equal the acknowledged
-# increments counted from the history CSV minus the final values read from the coordinator.
+# increments counted from the history CSV minus what the counters gained (values read from the
+# coordinator before and after), also when a second run starts on the first one's data.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
@@ -95,27 +96,40 @@ jq -e '.ops[1].key_name | test("^(ctr:[01]|s/[0-5]/token)$")' <<<"$EX" >/dev/nul
 pass "read-your-writes counterexample: $(jq -c '[.ops[] | .op, .pop_name, .key_name]' <<<"$EX")"
 
 # Lost updates, exactly: acknowledged increments (puts answered 200 with an rmw id, from the
-# history CSV) minus the counters' final values.
-ACKED=$(awk -F, 'NR > 1 && $3 == "put" && $5 == 200 && $11 > 0' "$OUT/kv-history.csv" | wc -l)
-FINAL=$(jq "[$RUN.consistency.counters[].final] | add" "$R")
-LOST=$(jq "$RUN.consistency.lost_updates" "$R")
-[ "$ACKED" -gt 0 ] || fail "no acknowledged increment in the history"
-[ "$LOST" -eq $((ACKED - FINAL)) ] || fail "lost $LOST, acked $ACKED, final $FINAL"
-jq -e "[$RUN.consistency.counters[].key_name] == [\"ctr:0\", \"ctr:1\"]" "$R" >/dev/null ||
-    fail "counters: $(jq -c "$RUN.consistency.counters" "$R")"
-# Each final value, read from the coordinator, is what the last acknowledged put wrote (last
-# write wins): the put with the highest version of that key in the history.
-for k in 0 1; do
-    WANT=$(awk -F, -v k="$k" 'NR > 1 && $3 == "put" && $5 == 200 && $4 == k && $8 > s { s = $8; v = $10 }
-        END { print v + 0 }' "$OUT/kv-history.csv")
-    GOT=$(jq "$RUN.consistency.counters[] | select(.key == $k) | .final" "$R")
-    [ "$GOT" = "$WANT" ] || fail "counter $k: final $GOT, the last acknowledged put wrote $WANT"
-done
-pass "lost updates $LOST = $ACKED acknowledged increments - $FINAL final"
+# history CSV) minus what the counters gained (final - initial values read from the
+# coordinator); each final value is what the last acknowledged put wrote (last write wins):
+# the put with the highest version of that key in the history.
+check_lost() { # RUN_LABEL
+    local acked final lost k want got
+    acked=$(awk -F, 'NR > 1 && $3 == "put" && $5 == 200 && $11 > 0' "$OUT/kv-history.csv" | wc -l)
+    final=$(jq "[$RUN.consistency.counters[] | .final - .initial] | add" "$R")
+    lost=$(jq "$RUN.consistency.lost_updates" "$R")
+    [ "$acked" -gt 0 ] || fail "$1: no acknowledged increment in the history"
+    [ "$lost" -eq $((acked - final)) ] || fail "$1: lost $lost, acked $acked, gained $final"
+    for k in 0 1; do
+        want=$(awk -F, -v k="$k" 'NR > 1 && $3 == "put" && $5 == 200 && $4 == k && $8 > s {
+            s = $8; v = $10 } END { print v + 0 }' "$OUT/kv-history.csv")
+        got=$(jq "$RUN.consistency.counters[] | select(.key == $k) | .final" "$R")
+        [ "$got" = "$want" ] || fail "$1: counter $k: final $got, the last acknowledged put wrote $want"
+    done
+    jq -e "[$RUN.consistency.counters[].key_name] == [\"ctr:0\", \"ctr:1\"]" "$R" >/dev/null ||
+        fail "$1: counters: $(jq -c "$RUN.consistency.counters" "$R")"
+    pass "$1: lost updates $lost = $acked acknowledged increments - $final gained"
+}
+check_lost "first run"
 
 # 429s are writes the history shows refused, counted apart.
 N429=$(awk -F, 'NR > 1 && $3 == "put" && $5 == 429' "$OUT/kv-history.csv" | wc -l)
 [ "$(jq "$RUN.consistency.rate_limited_writes" "$R")" -eq "$N429" ] || fail "429s: $N429"
 pass "$N429 writes refused with 429"
+
+# The same experiment again into the same folder: the world restarts on the first run's data,
+# so the counters start where they ended, and the lost updates still add up.
+FIRST=$(jq -c "[$RUN.consistency.counters[].final]" "$R")
+"$EKV" run "$H/exp.yaml" --topology "$H/world.yaml" --out "$OUT" >"$H/run2.log" 2>&1 ||
+    fail "second run: $(tail -20 "$H/run2.log")"
+[ "$(jq -c "[$RUN.consistency.counters[].initial]" "$R")" = "$FIRST" ] ||
+    fail "second run: initial values $(jq -c "[$RUN.consistency.counters[].initial]" "$R"), the first run ended at $FIRST"
+check_lost "second run on the first one's data"
 
 echo "$PASSED passed, 0 failed"
