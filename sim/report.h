@@ -1,9 +1,12 @@
 /* report: what an experiment leaves behind in its output folder.
  *   results.json  the measurements of every run (one per policy), for machines;
- *   report.html   one self-contained page (inline SVG, no scripts or downloads) with the
- *                 visibility CDF per PoP, the t-visibility curves of the policies, the
- *                 stale-read ratio per PoP, version lag over time and a world map of the PoPs
- *                 coloured by p99 visibility;
+ *   report.html   one self-contained page (inline SVG, no scripts or downloads), every
+ *                 section opening with what it shows and how to read it: each policy against
+ *                 the documentation's claim, the visibility CDF per PoP, the t-visibility
+ *                 curves (a predicted one dashed when present), the stale-read ratio per
+ *                 PoP, version lag over time, a world map of the PoPs coloured by their share
+ *                 of stale reads, stale reads per PoP over time, and the checkers'
+ *                 counterexamples as timelines;
  * and the terminal summary table. CSV files of raw records are written by the runner. */
 #ifndef EKV_REPORT_H
 #define EKV_REPORT_H
