@@ -252,12 +252,19 @@ static void mcast_path(char *path, size_t len)
     snprintf(path, len, "%s/run/multicast", ekv_state_dir());
 }
 
-/* 1 when this process shares pid 1's network namespace (the host's, or a container's own). */
+/* The initial network namespace's inode number since Linux 5.8 (PROC_NET_INIT_INO). */
+#define INIT_NET_INO 0xEFFFFFF9u
+
+/* 1 when this process runs in the host's network namespace: the initial one, or pid 1's (a
+ * container's own). pid 1's may be hidden even from root; then only the initial one counts. */
 static int host_netns(void)
 {
     struct stat a, b;
-    return stat("/proc/self/ns/net", &a) == 0 && stat("/proc/1/ns/net", &b) == 0 &&
-           a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+    if (stat("/proc/self/ns/net", &a) != 0)
+        return 1;
+    if (a.st_ino == INIT_NET_INO)
+        return 1;
+    return stat("/proc/1/ns/net", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 /* The interface holding IPv4 address addr, into name (IFNAMSIZ bytes); -1 when none does. */
