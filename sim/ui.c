@@ -203,6 +203,19 @@ static void prune(ui_t *ui)
     }
 }
 
+/* Ends every stream, at exit: a request whose connection went is ours to free. */
+static void close_clients(ui_t *ui)
+{
+    while (ui->nclients > 0) {
+        struct evhttp_request *c = ui->clients[--ui->nclients];
+        struct evhttp_connection *conn = evhttp_request_get_connection(c);
+        if (conn)
+            evhttp_connection_free(conn); /* frees c too */
+        else
+            evhttp_send_reply_end(c);
+    }
+}
+
 void ui_flush(ui_t *ui)
 {
     prune(ui);
@@ -228,6 +241,20 @@ void ui_flush(ui_t *ui)
     }
     broadcast(ui, -1, "nodes",
               json_pack("{s:I, s:o}", "now_us", (json_int_t)ekv_now_us(), "nodes", nodes));
+}
+
+static void on_soon(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ui_flush(arg);
+}
+
+void ui_flush_soon(ui_t *ui)
+{
+    struct timeval tv = {0, 5000};
+    if (!evtimer_pending(ui->soon, NULL))
+        evtimer_add(ui->soon, &tv);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -320,6 +347,7 @@ static void do_watch(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
 typedef struct {
     ui_t *ui;
     char via[64];
+    int watched; /* of the watched key */
 } write_t;
 
 static void on_written(struct evhttp_request *req, void *arg)
@@ -336,7 +364,7 @@ static void on_written(struct evhttp_request *req, void *arg)
         ui->writes_429++;
     if (code == 200 && ver)
         ui_poll_wave(ui, strtoll(ver, NULL, 10), commit ? strtoll(commit, NULL, 10) : 0,
-                     w->via);
+                     w->via, w->watched);
     else
         fprintf(stderr, "edgekv ui: the write through %s was answered %d\n", w->via, code);
     ui->world_dirty = 1;
@@ -379,6 +407,8 @@ static void do_write(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
     snprintf(w->via, sizeof w->via, "%s", nd->proc->name);
     struct evhttp_request *out = evhttp_request_new(on_written, w);
     evhttp_add_header(evhttp_request_get_output_headers(out), "Host", "127.0.0.1");
+    /* one request, then closed: libevent frees the connection (free_on_completion) only then */
+    evhttp_add_header(evhttp_request_get_output_headers(out), "Connection", "close");
     evbuffer_add(evhttp_request_get_output_buffer(out), v, strlen(v));
     evhttp_make_request(c, out, EVHTTP_REQ_PUT, path);
     ui->writes++;
@@ -387,6 +417,7 @@ static void do_write(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
         for (size_t i = 0; i < ui->n; i++)
             ui_poll_look_now(ui, i);
     }
+    w->watched = 1;
     ui->world_dirty = 1;
     reply_json(req, 202, json_pack("{s:s, s:s}", "key", k, "via", nd->proc->name));
 }
@@ -570,6 +601,7 @@ int ekv_cmd_ui(int argc, char **argv)
     fflush(stdout);
     ui_poll_start(&ui);
     ui.flush = event_new(ui.base, -1, EV_PERSIST, on_flush, &ui);
+    ui.soon = evtimer_new(ui.base, on_soon, &ui);
     struct timeval tv = {0, FLUSH_US};
     event_add(ui.flush, &tv);
     struct event *sigint = evsignal_new(ui.base, SIGINT, on_signal, ui.base);
@@ -580,10 +612,12 @@ int ekv_cmd_ui(int argc, char **argv)
     event_free(sigint);
     event_free(sigterm);
     event_free(ui.flush);
+    event_free(ui.soon);
     rc = 0;
 out:
     ui_poll_stop(&ui);
-    evhttp_free(ui.http); /* ends the SSE streams */
+    close_clients(&ui);
+    evhttp_free(ui.http);
     event_base_free(ui.base);
     free(ui.nodes);
     ekv_topo_destroy(&ui.topo);

@@ -60,11 +60,13 @@ struct ui {
     size_t nclients;
     int64_t pinged_us; /* monotonic us of the last keep-alive comment */
     struct event *tick, *flush; /* poll timer, SSE timer */
+    struct event *soon;         /* a flush 5 ms after an arrival, not at the next tick */
     int64_t period_us;          /* idle look and stats period per node */
     /* the write the page follows: the last one made here or seen at the detector node */
     long long wave_seq;
     int64_t wave_commit_us, wave_started_us;
     char wave_from[64];
+    int wave_watched; /* the write is of the watched key (made from the page) */
     long long known_seq;   /* highest sequence seen; the detector waits for the next */
     struct evhttp_connection *dconn; /* the detector's wait */
     size_t dnode;          /* which node it asks */
@@ -77,9 +79,9 @@ struct ui {
 /* ui_poll.c */
 void ui_poll_start(ui_t *ui);
 void ui_poll_stop(ui_t *ui);
-/* Follows write seq (committed at commit_us, through `from`): every node is asked when it
- * arrives and looked at until it serves it. */
-void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from);
+/* Follows write seq (committed at commit_us, through `from`; watched: a write of the watched
+ * key): every node is asked when it arrives and looked at until it serves it. */
+void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, int watched);
 /* Looks at node i now (after a fault, a new key). */
 void ui_poll_look_now(ui_t *ui, size_t i);
 /* Drops node i's connections (after a restart: a new process on the same address). */
@@ -88,5 +90,7 @@ void ui_poll_reset(ui_node_t *nd);
 /* ui.c */
 /* Sends the changed nodes to every SSE client (the flush timer calls it too). */
 void ui_flush(ui_t *ui);
+/* Flushes in 5 ms (news the page should have at once, batched with what comes with it). */
+void ui_flush_soon(ui_t *ui);
 
 #endif

@@ -207,10 +207,24 @@ static void on_wait(struct evhttp_request *req, void *arg)
     json_t *j = reply_json(req);
     if (!j)
         return; /* not in time, or no answer: the page shows no arrival */
-    if (jint(j, "seq") == nd->ui->wave_seq && !nd->arrived_us) {
+    ui_t *ui = nd->ui;
+    if (jint(j, "seq") == ui->wave_seq && !nd->arrived_us) {
         nd->arrived_us = jint(j, "visible_us");
         nd->dirty = 1;
-        ui_poll_look_now(nd->ui, (size_t)nd->id);
+        /* Under push and push-all a change replaces the cached copy as it arrives (push-all
+         * stores it even without one): when the write is of the watched key the node serves
+         * it from now, and the look that follows confirms it. */
+        const char *p = nd->proc->policy;
+        if (ui->wave_watched && !nd->tier &&
+            (!strcmp(p, "push-all") || (!strcmp(p, "push") && !strcmp(nd->state, "fresh")))) {
+            snprintf(nd->state, sizeof nd->state, "fresh");
+            nd->seq = ui->wave_seq;
+            nd->negative = 0;
+            nd->commit_us = ui->wave_commit_us;
+            nd->serving_us = nd->arrived_us;
+        }
+        ui_flush_soon(ui);
+        ui_poll_look_now(ui, (size_t)nd->id);
     }
     json_decref(j);
 }
@@ -228,7 +242,7 @@ void ui_poll_reset(ui_node_t *nd)
     nd->stats_at = 0;
 }
 
-void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from)
+void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, int watched)
 {
     if (seq <= 0 || seq < ui->wave_seq)
         return;
@@ -236,6 +250,7 @@ void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from)
     ui->wave_commit_us = commit_us;
     ui->wave_started_us = ekv_now_us();
     snprintf(ui->wave_from, sizeof ui->wave_from, "%s", from);
+    ui->wave_watched = watched;
     if (seq > ui->known_seq)
         ui->known_seq = seq;
     ui->world_dirty = 1;
@@ -266,7 +281,7 @@ static void on_detect(struct evhttp_request *req, void *arg)
         if (seq > ui->known_seq)
             ui->known_seq = seq;
         if (seq > ui->wave_seq)
-            ui_poll_wave(ui, seq, jint(j, "commit_us"), "elsewhere");
+            ui_poll_wave(ui, seq, jint(j, "commit_us"), "elsewhere", 0);
         json_decref(j);
     } else if (code != 504) {
         /* no answer: ask the next node after a second */

@@ -170,8 +170,9 @@ function paint(id, newest) {
   e.title.textContent = n.name + ' (' + n.city + '): ' + c +
     (s && s.seq ? ', version ' + s.seq : '') + (s && s.fault ? ', ' + s.fault : '');
   // the followed write: when did the page first show this node serving it?
+  // (only for writes made since the page opened: an older one was shown before we came)
   const wave = ui.head.wave_seq;
-  if (wave && c === 'newest' && s.seq >= wave && ui.shownSeq[id] !== wave) {
+  if (wave > ui.firstWave && c === 'newest' && s.seq >= wave && ui.shownSeq[id] !== wave) {
     ui.shownSeq[id] = wave;
     // under push a PoP serves a change from its arrival; under kv and ttl from when the
     // server first saw it serve it (a read there may have come earlier: the page cannot know)
@@ -283,7 +284,10 @@ function drawTimeline() {
   const served = rows.filter((r) => r.s.serving_us).length;
   $('wave-title').textContent = 'version ' + h.wave_seq + ' through ' + h.wave_from +
     ': arrived at ' + rows.length + ', served by ' + served + ' of ' + ui.world.nodes.length;
-  const shown = rows.slice(0, 24), lane = 16, top = 26, left = 120;
+  // at most 24 lanes: in a large world an even sample in arrival order, first and last kept
+  const k = Math.min(24, rows.length), lane = 16, top = 26, left = 120;
+  const shown = Array.from({length: k}, (_, i) =>
+    rows[k < 2 ? i : Math.round(i * (rows.length - 1) / (k - 1))]);
   svg.setAttribute('viewBox', '0 0 1000 ' + (top + lane * (shown.length + 1) + 10));
   let span = 1;
   for (const r of rows) span = Math.max(span, (r.s.serving_us || r.s.arrived_us) - c0);
@@ -310,7 +314,8 @@ function drawTimeline() {
   });
   if (rows.length > shown.length)
     el('text', {x: left, y: top + lane * (shown.length + 1) + 6}, svg).textContent =
-      '... and ' + (rows.length - shown.length) + ' more (arrow: arrival; square: first served)';
+      'a sample of ' + shown.length + ' of ' + rows.length +
+      ' in arrival order (arrow: arrival; square: first served)';
 }
 
 function queueTimeline() {
@@ -333,6 +338,7 @@ function counters() {
 
 function onWorld(h) {
   const old = ui.head;
+  if (ui.firstWave === undefined) ui.firstWave = h.wave_seq;
   ui.head = h;
   ui.offset = h.now_us - Date.now() * 1000;
   if (document.activeElement !== $('key') && h.key) $('key').value = h.key;

@@ -25,7 +25,7 @@ const colours = (page) => page.$$eval('#nodes .node', (els) =>
 
 async function shot(page, name) {
   await new Promise((r) => setTimeout(r, 400)); // the timeline redraws 150 ms after a change
-  await page.screenshot({path: path.join(out, name)});
+  await page.screenshot({path: path.join(out, name), fullPage: true});
   console.log('  screenshot ' + path.join(out, name));
 }
 

@@ -154,7 +154,7 @@ pass "bad input gets a status and a reason; the server goes on"
 kill -TERM "$UI_PID"
 for _ in $(seq 1 30); do gone "$UI_PID" && break; sleep 0.1; done
 gone "$UI_PID" || fail "edgekv ui did not stop on SIGTERM"
-wait "$UI_PID" || fail "edgekv ui exited $?"
+wait "$UI_PID" || fail "edgekv ui exited $?: $(grep -B1 -A9 "Sanitizer" "$H/ui.err" | head -40)"
 UI_PID=""
 pass "SIGTERM stops it, status 0"
 echo "$PASSED passed"

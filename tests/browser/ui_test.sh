@@ -27,11 +27,16 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] ||
     npm ci --no-audit --no-fund >/dev/null
 fi
 
+trap '[ -n "$UI_PID" ] && stop_pids "$UI_PID"; ekv_cleanup' EXIT
+
+# stop_ui: SIGTERM; edgekv ui ends at once with status 0 (under a sanitizer: nothing leaked).
 stop_ui() {
-    [ -n "$UI_PID" ] && stop_pids "$UI_PID"
+    local pid=$UI_PID rc=0
     UI_PID=""
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || fail "edgekv ui exited $rc: $(grep -B1 -A9 Sanitizer "$H/ui.err" | head -40)"
 }
-trap 'stop_ui; ekv_cleanup' EXIT
 
 # start_ui: `edgekv ui` on an ephemeral port of 127.0.0.1; sets URL.
 start_ui() {
@@ -66,4 +71,5 @@ curl -sf -X PUT --data-binary v0 "$A/lesson?urlencoded=true" >/dev/null || fail 
 start_ui
 node ui.test.mjs kv "$URL" "$OUT" "$B" || fail "kv world in the browser (screenshots in $OUT)"
 pass "kv: b keeps its older copy until its cacheTtl runs out"
+stop_ui
 echo "$PASSED passed"
