@@ -23,7 +23,8 @@
 #   experiment: `edgekv run` of a small experiment (push and push-all, a PoP stopped and
 #        continued) on the epgm world, with --check, its worlds publishing over epgm.
 #   refusal: as an unprivileged user, `up` with setup says it cannot turn multicast on, names
-#        the reason, and runs the world on TCP (probe works); nothing was changed.
+#        the reason, and runs the world on TCP (probe works); nothing was changed. An
+#        endpoint the coordinator cannot bind likewise: its reason, then TCP.
 # Needs root (a namespace, iptables) and a libzmq with PGM; otherwise skipped (77).
 set -euo pipefail
 if [ -z "${EKV_EPGM_NETNS:-}" ]; then
@@ -233,5 +234,15 @@ grep -q 'cannot publish over epgm: cannot turn multicast on at lo: .*(needs root
 setpriv --reuid=65534 --regid=65534 --clear-groups env EDGEKV_HOME="$EDGEKV_HOME" \
     "$EKV" down >/dev/null
 pass "without root: up says why and runs on TCP, lo untouched"
+
+# A PUB the coordinator cannot bind (no interface has 127.0.0.9) is said, then TCP.
+world "$EDGEKV_HOME/nobind.yaml" "{kind: epgm, group: $GROUP, interface: 127.0.0.9}"
+"$EKV" up "$EDGEKV_HOME/nobind.yaml" >"$EDGEKV_HOME/up.out" 2>&1 || fail "up: $(cat "$EDGEKV_HOME/up.out")"
+grep -q 'cannot publish over epgm (cannot bind epgm://127.0.0.9;.*); staying on TCP' \
+    "$EDGEKV_HOME/up.out" || fail "no clear refusal: $(cat "$EDGEKV_HOME/up.out")"
+[[ $(jq -r .pub "$EDGEKV_HOME/state.json") == tcp://127.0.0.1:* ]] || fail "not on TCP"
+"$EKV" probe >"$EDGEKV_HOME/probe.out" 2>&1 || fail "probe on TCP: $(cat "$EDGEKV_HOME/probe.out")"
+"$EKV" down >/dev/null
+pass "an endpoint the coordinator cannot bind: up gives its reason and runs on TCP"
 
 echo "$PASSED passed"
