@@ -288,7 +288,6 @@ function drawTimeline() {
   const k = Math.min(24, rows.length), lane = 16, top = 26, left = 120;
   const shown = Array.from({length: k}, (_, i) =>
     rows[k < 2 ? i : Math.round(i * (rows.length - 1) / (k - 1))]);
-  svg.setAttribute('viewBox', '0 0 1000 ' + (top + lane * (shown.length + 1) + 10));
   let span = 1;
   for (const r of rows) span = Math.max(span, (r.s.serving_us || r.s.arrived_us) - c0);
   const tx = (us) => left + (us - c0) / span * (1000 - left - 20);
@@ -312,10 +311,20 @@ function drawTimeline() {
     if (r.s.serving_us)
       el('rect', {x: tx(r.s.serving_us) - 3, y: ly - 3, width: 6, height: 6, class: 'serve'}, svg);
   });
+  const notes = [];
   if (rows.length > shown.length)
-    el('text', {x: left, y: top + lane * (shown.length + 1) + 6}, svg).textContent =
-      'a sample of ' + shown.length + ' of ' + rows.length +
-      ' in arrival order (arrow: arrival; square: first served)';
+    notes.push(['a sample of ' + shown.length + ' of ' + rows.length +
+                ' in arrival order (arrow: arrival; square: first served)', '']);
+  const missing = ui.world.nodes.filter((n) => !(ui.nodes[n.id] || {}).arrived_us);
+  if (missing.length)
+    notes.push(['not arrived yet at ' + missing.length + ': ' +
+                missing.slice(0, 12).map((n) => n.name).join(', ') +
+                (missing.length > 12 ? ', ...' : ''), 'missing']);
+  notes.forEach(([t, cls], i) => {
+    el('text', {x: left, y: top + lane * (shown.length + 1 + i) + 6, class: cls}, svg)
+      .textContent = t;
+  });
+  svg.setAttribute('viewBox', '0 0 1000 ' + (top + lane * (shown.length + 1 + notes.length) + 4));
 }
 
 function queueTimeline() {

@@ -90,10 +90,24 @@ async function push() {
     'partition marks b on the map, and only b');
   check((await page.$eval('#sel-info', (e) => e.textContent)).includes('partitioned'),
     'the panel says b is partitioned');
+  const before = await page.evaluate(() => window.ekv.head.wave_seq);
+  await write(page, 'lesson', 'v2', 'a');
+  await page.waitForFunction((w0) => {
+    const w = window.ekv.head.wave_seq, by = (n) => document.querySelector(
+      `#nodes .node[data-name="${n}"]`).dataset;
+    return w > w0 && ['a', 'c', 'd'].every((n) => by(n).colour === 'newest' && +by(n).seq === w)
+      && by('b').colour === 'older';
+  }, {timeout: 10000}, before);
+  check(true, 'a write while b is cut off reaches a, c and d; b keeps serving the older one');
   await shot(page, 'ui-partition.png');
   await fault(page, 'b', 'heal', '');
   check(await page.$$eval('#nodes .ring[visibility="visible"]', (r) => r.length === 0),
     'heal takes the mark away');
+  await page.waitForFunction(() => {
+    const b = document.querySelector('#nodes .node[data-name="b"]').dataset;
+    return b.colour === 'newest' && +b.seq === window.ekv.head.wave_seq;
+  }, {timeout: 10000});
+  check(true, 'once healed b catches up and serves the newest version');
   // bad input to the server: a reason, and the server goes on
   const bad = await page.evaluate(async () => {
     const r = await fetch('/api/fault?action=explode&node=b', {method: 'POST'});
@@ -122,6 +136,10 @@ async function kv() {
   const c = await colours(page);
   check(c.b.colour === 'older', 'b keeps its older copy after the write: ' + JSON.stringify(c));
   check(b.expires_ms > 0, 'b says when its copy expires (' + b.expires_ms + ' ms simulated)');
+  await page.$eval('#nodes .node[data-name="b"]',
+    (e) => e.dispatchEvent(new MouseEvent('click', {bubbles: true})));
+  check((await page.$eval('#sel-info', (e) => e.textContent)).match(/expires in\d+\.\d s/),
+    'the panel counts down to b\'s expiry');
   await shot(page, 'ui-kv-older.png');
   await page.waitForFunction(() => document.querySelector('.node[data-name="b"]')
     .dataset.colour === 'stale', {timeout: 15000});

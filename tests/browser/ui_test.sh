@@ -4,7 +4,9 @@
 # would see, in two worlds at time scale 20 (cacheTtl 60 s = 3 s real):
 #   push  push-all PoPs a (Frankfurt), b (New York), c (Sydney), d (Madrid): a write made from
 #         the page turns every PoP to the newest version; the page shows each within 200 ms of
-#         the PoP serving it (figures printed); a click on partition marks b, heal unmarks it;
+#         the PoP serving it (figures printed); a click on partition marks b, and a second
+#         write reaches every PoP but b, which keeps the older version; heal unmarks b and it
+#         catches up;
 #   kv    PoPs a, b under kv: once the page is up b reads the key (a cached copy for 3 s real), a write from the page through a
 #         turns a to the newest colour while b keeps its older one until its cacheTtl runs
 #         out, when b turns to "expired".
