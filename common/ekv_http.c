@@ -482,20 +482,19 @@ static conn_t *conn_of(ekv_http_guard_t *g, struct evhttp_request *req)
  * event would have run it once the output drained (bufferevent_writecb, up to the same
  * max_single_write). evhttp completes the request there (on_complete) and starts on the next
  * one; its enabling and then disabling of the write event cancel out in the epoll changelist,
- * which saves two epoll_ctl calls and a wakeup per read. What the socket does not take now is
- * left to the write event, as before. A socket bufferevent keeps its output's front frozen
- * (only its own write callback drains it): thawed for this write alone. libevent 2.1 touches
- * neither the request nor its connection after the request callback, so evhttp may free both
- * here (Connection: close); c is not used afterwards. */
+ * which saves an epoll_ctl call and a wakeup per read. What the socket does not take now is
+ * left to the write event, as before; so is all of it if the output's front were frozen
+ * (bufferevent_socket_new freezes it, but evhttp's bufferevent_setfd thaws it: libevent 2.1's
+ * be_socket_setfd). libevent 2.1 touches neither the request nor its connection after the
+ * request callback, so evhttp may free both here (Connection: close); c is not used
+ * afterwards. */
 static void write_now(conn_t *c)
 {
     struct bufferevent *bev = c->bev;
     struct evbuffer *out = bufferevent_get_output(bev);
     if (evbuffer_get_length(out) == 0 || !(bufferevent_get_enabled(bev) & EV_WRITE))
         return; /* no reply yet: the handler answers later */
-    evbuffer_unfreeze(out, 1);
     int n = evbuffer_write_atmost(out, c->fd, bufferevent_get_max_single_write(bev));
-    evbuffer_freeze(out, 1);
     if (n > 0 && evbuffer_get_length(out) == 0)
         bufferevent_trigger(bev, EV_WRITE, 0);
 }
