@@ -16,7 +16,8 @@
 static const char *fault_names[EKV_FAULT_COUNT] = {
     "kill",     "restart",          "stop",
     "continue", "partition",        "heal",
-    "slow",     "kill-coordinator", "restart-coordinator"};
+    "slow",     "kill-coordinator", "restart-coordinator",
+    "reroute"};
 
 const char *ekv_fault_name(ekv_fault_kind_t k)
 {
@@ -375,13 +376,15 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
             yc_string(c, v, "pop", f->pop, sizeof f->pop);
         } else if (!strcmp(key, "delay_ms")) {
             have_delay = !yc_number(c, v, "delay_ms", 0, 600000, &f->delay_ms);
+        } else if (!strcmp(key, "to")) {
+            yc_string(c, v, "to", f->to, sizeof f->to);
         } else if (!strcmp(key, "action")) {
             const char *s = yc_scalar(v);
             have_action = ekv_fault_parse(s, &f->kind) == 0;
             if (!have_action)
                 yc_problem(c, v,
                            "action: '%s' is not kill, restart, stop, continue, partition, "
-                           "heal, slow, kill-coordinator or restart-coordinator",
+                           "heal, slow, kill-coordinator, restart-coordinator or reroute",
                            s ? s : "");
         } else {
             yc_problem(c, k, "fault: unknown field '%s'", key);
@@ -390,6 +393,10 @@ static int load_fault(yc_ctx_t *c, yaml_node_t *n, ekv_fault_t *f)
     int coord = f->kind == EKV_FAULT_COORD_KILL || f->kind == EKV_FAULT_COORD_RESTART;
     if (!c->failed && have_action && f->kind == EKV_FAULT_SLOW && !have_delay)
         yc_problem(c, n, "fault: slow needs delay_ms");
+    if (!c->failed && have_action && (f->kind == EKV_FAULT_REROUTE) != (f->to[0] != '\0'))
+        yc_problem(c, n,
+                   f->to[0] ? "fault: to belongs to reroute only"
+                            : "fault: reroute needs to (the PoP that takes the requests)");
     if (!c->failed && (!have_action || !have_at || (!coord && !f->pop[0])))
         yc_problem(c, n,
                    "fault: at_s, action and pop (except for coordinator faults) are "

@@ -27,6 +27,7 @@ typedef enum {
     EKV_FAULT_SLOW,          /* set a PoP's one-way delay to delay_ms */
     EKV_FAULT_COORD_KILL,    /* kill -9 the coordinator */
     EKV_FAULT_COORD_RESTART, /* start it again on the same data */
+    EKV_FAULT_REROUTE,       /* clients' requests for a PoP go to another (`to`; itself: undo) */
     EKV_FAULT_COUNT
 } ekv_fault_kind_t;
 
@@ -35,6 +36,7 @@ typedef struct {
     ekv_fault_kind_t kind;
     char pop[64];    /* which PoP ("" for coordinator faults) */
     double delay_ms; /* slow: the new one-way delay */
+    char to[64];     /* reroute: the PoP that takes the requests */
     int line;
 } ekv_fault_t;
 

@@ -78,7 +78,8 @@ struct load {
     grp_t *groups;
     uint16_t *home; /* per client: home PoP */
     size_t nclients, next_phase;
-    double *weight; /* per PoP: traffic weight */
+    double *weight;     /* per PoP: traffic weight */
+    uint16_t *redirect; /* per PoP: where its requests go (reroute faults); itself = no fault */
     uint32_t rmw_ids;
     size_t value_cap;
 };
@@ -250,6 +251,8 @@ static void send_ctx(load_t *L, const ctx_t *tmpl, const char *target, const bod
     *c = *tmpl;
     c->L = L;
     c->start_us = ekv_now_us();
+    if (c->kind != REQ_VIS && c->kind != REQ_SERVED) /* a reroute fault moves clients only */
+        p = &L->pops[c->pop = L->redirect[c->pop]];
     struct evhttp_request *req = evhttp_request_new(on_answer, c);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Host", p->host);
@@ -584,6 +587,9 @@ static void setup_clients(load_t *L)
     const ekv_experiment_t *e = L->cfg->exp;
     size_t np = L->cfg->npops;
     L->weight = ekv_calloc(np, sizeof *L->weight);
+    L->redirect = ekv_calloc(np, sizeof *L->redirect);
+    for (size_t i = 0; i < np; i++)
+        L->redirect[i] = (uint16_t)i;
     double total = 0;
     for (size_t i = 0; i < np; i++) {
         L->weight[i] = 1;
@@ -648,6 +654,7 @@ static void free_groups(load_t *L)
     free(L->groups);
     free(L->home);
     free(L->weight);
+    free(L->redirect);
 }
 
 /* ---- the schedule ------------------------------------------------------------------------ */
@@ -740,6 +747,12 @@ static void fire_faults(load_t *L, int64_t now)
         size_t idx = L->next_fault++;
         const ekv_fault_t *f = &e->faults[idx];
         L->out->fault_us[idx] = ekv_now_us();
+        if (f->kind == EKV_FAULT_REROUTE) { /* the load balancer's doing, not a process's */
+            int from = pop_index(L, f->pop), to = pop_index(L, f->to);
+            if (from >= 0 && to >= 0)
+                L->redirect[from] = (uint16_t)to;
+            continue;
+        }
         if (L->cfg->fault && L->cfg->fault(L->cfg->fault_arg, f) != 0)
             fprintf(stderr, "\nedgekv: fault %s %s at %.1f s could not be applied\n",
                     ekv_fault_name(f->kind), f->pop, f->at_s);

@@ -70,6 +70,11 @@ static int check_group_names(const ekv_experiment_t *e, const ekv_topo_t *t)
         bad = has_pop(t, e->homes[i]) ? NULL : e->homes[i];
     for (size_t i = 0; i < e->nweights && !bad; i++)
         bad = has_pop(t, e->weights[i].pop) ? NULL : e->weights[i].pop;
+    for (size_t i = 0; i < e->nfaults && !bad; i++) /* reroute: both ends are PoPs */
+        if (e->faults[i].kind == EKV_FAULT_REROUTE)
+            bad = !has_pop(t, e->faults[i].pop)  ? e->faults[i].pop
+                  : !has_pop(t, e->faults[i].to) ? e->faults[i].to
+                                                 : NULL;
     if (bad)
         fprintf(stderr, "edgekv: the experiment names PoP '%s', which the topology lacks\n", bad);
     return bad ? -1 : 0;

@@ -138,6 +138,8 @@ static void check_timeline(const ekv_experiment_t *e)
             fail("fault time, delay or line out of range");
         if (!terminated(f->pop, sizeof f->pop) || (!coord && !f->pop[0]))
             fail("PoP fault without its PoP");
+        if (!terminated(f->to, sizeof f->to) || (f->kind == EKV_FAULT_REROUTE) != !!f->to[0])
+            fail("reroute without its target, or a target on another fault");
     }
     for (size_t i = 0; i < e->nasserts; i++) {
         const ekv_assert_t *a = &e->asserts[i];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A use-case experiment end to end: three PoPs under kv at time scale 4 (a 30 s cacheTtl is
 # 7.5 s real), two key groups driven by six clients at home in a, half their requests
-# re-routed (mostly to b by pop_weights):
+# re-routed (mostly to b by pop_weights), and at 36 s a reroute fault sends a's requests to c:
 #   counters  read-modify-write increments from every client, one write per second per key;
 #   sessions  per-client keys with expirationTtl and metadata, read with getWithMetadata,
 #             listed page by page (cursor), bulk-read.
@@ -59,6 +59,8 @@ assert:
   - {metric: ryw_violations, op: ">", value: 0}
   - {metric: hit_ratio, op: ">", value: 0}
   - {metric: p_fresh_at, t_ms: 500, op: ">=", value: 0}
+faults:
+  - {at_s: 36, action: reroute, pop: a, to: c}
 YAML
 
 "$EKV" run "$H/exp.yaml" --topology "$H/world.yaml" --out "$OUT" --check >"$H/run.log" 2>&1 ||
@@ -117,6 +119,16 @@ check_lost() { # RUN_LABEL
     pass "$1: lost updates $lost = $acked acknowledged increments - $final gained"
 }
 check_lost "first run"
+
+# The reroute fault at 36 s (9 s real): from then on no request reaches a, its clients' go to c.
+awk -F, -v a=0 -v c=0 'NR > 1 && (s == "" || $6 < s) { s = $6 } NR > 1 { row[NR] = $0 }
+    END { for (i in row) { split(row[i], f, ","); t = f[6] - s
+          if (t > 9100000 && f[2] == "a") a++; if (t > 9100000 && f[2] == "c") c++ }
+          print a, c }' "$OUT/kv-history.csv" >"$H/reroute"
+read -r AFTER_A AFTER_C <"$H/reroute"
+[ "$AFTER_A" -eq 0 ] && [ "$AFTER_C" -gt 0 ] ||
+    fail "after the reroute: $AFTER_A requests at a, $AFTER_C at c"
+pass "reroute a -> c: none at a afterwards, $AFTER_C at c"
 
 # 429s are writes the history shows refused, counted apart.
 N429=$(awk -F, 'NR > 1 && $3 == "put" && $5 == 429' "$OUT/kv-history.csv" | wc -l)

@@ -638,6 +638,36 @@ static void test_error_clients_phases_weights(void)
     EXPECT_ERROR("duration_s: 5\nstale_bound_ms: -1\n", 2, "stale_bound_ms");
 }
 
+/* reroute: the load balancer sends a PoP's clients to another PoP (to itself: undone). */
+static void test_reroute_fault(void)
+{
+    char err[512] = "";
+    ekv_experiment_t *e = parse("duration_s: 5\nfaults:\n"
+                                "  - {at_s: 20, action: reroute, pop: fra, to: fra}\n"
+                                "  - {at_s: 10, action: reroute, pop: fra, to: lhr}\n",
+                                err, sizeof err);
+    if (!e)
+        EKV_FAIL_("rejected: %s", err);
+    CHECK_EQ(e->nfaults, 2);
+    CHECK_EQ(e->faults[0].kind, EKV_FAULT_REROUTE);
+    CHECK_STR(e->faults[0].pop, "fra");
+    CHECK_STR(e->faults[0].to, "lhr");
+    CHECK_EQ(e->faults[0].line, 4);
+    CHECK_STR(e->faults[1].to, "fra");
+    ekv_experiment_destroy(&e);
+    CHECK_STR(ekv_fault_name(EKV_FAULT_REROUTE), "reroute");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: reroute, pop: fra}\n", 3,
+                 "fault: reroute needs to");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: kill, pop: fra, to: lhr}\n", 3,
+                 "fault: to belongs to reroute only");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: reroute, to: lhr}\n", 3,
+                 "fault: at_s, action and pop");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: reroute, pop: a, to: [b]}\n", 3,
+                 "to: expected text");
+    EXPECT_ERROR("duration_s: 5\nfaults:\n  - {at_s: 1, action: detour, pop: a}\n", 3,
+                 "restart-coordinator or reroute");
+}
+
 static void test_error_use_case_asserts(void)
 {
     EXPECT_ERROR("duration_s: 5\nassert:\n  - {metric: p_fresh_at, op: \">\", value: 0.5}\n", 3,
@@ -761,6 +791,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_groups);
     EKV_TEST_RUN(test_error_clients_phases_weights);
     EKV_TEST_RUN(test_error_use_case_asserts);
+    EKV_TEST_RUN(test_reroute_fault);
     EKV_TEST_RUN(test_shipped_experiments);
     EKV_TEST_DONE();
 }
