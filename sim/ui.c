@@ -47,8 +47,7 @@
 
 #define FLUSH_US 50000
 
-static void reply_text(struct evhttp_request *req, int status, const char *reason,
-                       const char *text)
+static void reply_text(struct evhttp_request *req, int status, const char *reason, const char *text)
 {
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b, "%s\n", text);
@@ -63,8 +62,7 @@ static void reply_json(struct evhttp_request *req, int status, json_t *j)
     char *text = json_dumps(j, JSON_COMPACT);
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, text, strlen(text));
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "application/json");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, status, status == 200 ? "OK" : "Accepted", b);
     evbuffer_free(b);
     free(text);
@@ -117,25 +115,23 @@ static json_t *world_json(const ui_t *ui)
     for (size_t i = 0; i < ui->n; i++) {
         const ui_node_t *nd = &ui->nodes[i];
         json_array_append_new(
-            nodes, json_pack("{s:i, s:s, s:s, s:f, s:f, s:b, s:s, s:s, s:f}", "id", nd->id,
-                             "name", nd->proc->name, "city", nd->proc->city, "lat", nd->lat,
-                             "lon", nd->lon, "tier", nd->tier, "via", nd->via, "policy",
-                             nd->tier ? "tier" : nd->proc->policy, "delay_ms",
-                             nd->proc->delay_ms));
+            nodes, json_pack("{s:i, s:s, s:s, s:f, s:f, s:b, s:s, s:s, s:f}", "id", nd->id, "name",
+                             nd->proc->name, "city", nd->proc->city, "lat", nd->lat, "lon", nd->lon,
+                             "tier", nd->tier, "via", nd->via, "policy",
+                             nd->tier ? "tier" : nd->proc->policy, "delay_ms", nd->proc->delay_ms));
     }
-    return json_pack("{s:f, s:s, s:{s:s, s:f, s:f}, s:o, s:f}", "time_scale",
-                     ui->st->time_scale, "policy", ui->topo->policy, "coordinator", "city",
-                     c->city, "lat", c->lat, "lon", c->lon, "nodes", nodes, "period_ms",
-                     (double)ui->period_us / 1000.0);
+    return json_pack("{s:f, s:s, s:{s:s, s:f, s:f}, s:o, s:f}", "time_scale", ui->st->time_scale,
+                     "policy", ui->topo->policy, "coordinator", "city", c->city, "lat", c->lat,
+                     "lon", c->lon, "nodes", nodes, "period_ms", (double)ui->period_us / 1000.0);
 }
 
 static json_t *header_json(const ui_t *ui)
 {
     return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "key", ui->key, "wave_seq",
                      (json_int_t)ui->wave_seq, "wave_commit_us", (json_int_t)ui->wave_commit_us,
-                     "wave_started_us", (json_int_t)ui->wave_started_us, "wave_from",
-                     ui->wave_from, "writes", (json_int_t)ui->writes, "writes_429",
-                     (json_int_t)ui->writes_429, "now_us", (json_int_t)ekv_now_us());
+                     "wave_started_us", (json_int_t)ui->wave_started_us, "wave_from", ui->wave_from,
+                     "writes", (json_int_t)ui->writes, "writes_429", (json_int_t)ui->writes_429,
+                     "now_us", (json_int_t)ekv_now_us());
 }
 
 static json_t *node_json(const ui_node_t *nd)
@@ -363,8 +359,8 @@ static void on_written(struct evhttp_request *req, void *arg)
     if (code == 429)
         ui->writes_429++;
     if (code == 200 && ver)
-        ui_poll_wave(ui, strtoll(ver, NULL, 10), commit ? strtoll(commit, NULL, 10) : 0,
-                     w->via, w->watched);
+        ui_poll_wave(ui, strtoll(ver, NULL, 10), commit ? strtoll(commit, NULL, 10) : 0, w->via,
+                     w->watched);
     else
         fprintf(stderr, "edgekv ui: the write through %s was answered %d\n", w->via, code);
     ui->world_dirty = 1;
@@ -470,8 +466,9 @@ static void do_fault(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
     }
     mark_fault(nd, &f);
     ui_poll_look_now(ui, (size_t)nd->id);
-    reply_json(req, 200, json_pack("{s:s, s:s, s:s}", "node", nd->proc->name, "action",
-                                   ekv_fault_name(f.kind), "fault", nd->fault));
+    reply_json(req, 200,
+               json_pack("{s:s, s:s, s:s}", "node", nd->proc->name, "action",
+                         ekv_fault_name(f.kind), "fault", nd->fault));
 }
 
 static void on_request(struct evhttp_request *req, void *arg)

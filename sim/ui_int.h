@@ -24,20 +24,20 @@ typedef struct {
     int tier;         /* 1: a regional tier */
     int id;           /* index in ui->nodes, the page's name for it */
     double lat, lon;
-    char via[64];                   /* PoPs: the tier it reads through, "" for the coordinator */
-    struct evhttp_connection *conn; /* look and stats, one at a time (keep-alive) */
+    char via[64];                    /* PoPs: the tier it reads through, "" for the coordinator */
+    struct evhttp_connection *conn;  /* look and stats, one at a time (keep-alive) */
     struct evhttp_connection *wconn; /* the long-polled /_edgekv/wait of the current write */
     int busy;                        /* requests in flight on conn */
     int waiting;                     /* a wait in flight on wconn */
     int64_t next_look, next_stats;   /* monotonic us when they are due */
     /* what a read of the watched key would get here (/_edgekv/look) */
-    char state[8]; /* fresh | stale | absent | "" (not answered) */
-    long long seq; /* version of the copy, 0 when none */
-    int negative;  /* the copy is a cached "not found" */
-    int64_t commit_us;    /* the copy's commit, CLOCK_REALTIME us; 0 when none */
-    int64_t expires_us;   /* when its cacheTtl runs out, CLOCK_REALTIME us; 0: never */
-    int answered;  /* the last request got an answer */
-    char fault[32]; /* what the page did to it: stopped, killed, partitioned, slow N ms */
+    char state[8];      /* fresh | stale | absent | "" (not answered) */
+    long long seq;      /* version of the copy, 0 when none */
+    int negative;       /* the copy is a cached "not found" */
+    int64_t commit_us;  /* the copy's commit, CLOCK_REALTIME us; 0 when none */
+    int64_t expires_us; /* when its cacheTtl runs out, CLOCK_REALTIME us; 0: never */
+    int answered;       /* the last request got an answer */
+    char fault[32];     /* what the page did to it: stopped, killed, partitioned, slow N ms */
     /* the current write (ui->wave_seq) here, CLOCK_REALTIME us, 0 = not yet */
     int64_t arrived_us, serving_us;
     /* counters: the last /stats and the rates since the one before */
@@ -54,11 +54,11 @@ struct ui {
     ekv_topo_t *topo;
     ui_node_t *nodes; /* PoPs first, then tiers */
     size_t n;
-    char key[UI_KEY_MAX + 1]; /* the watched key, "" for none */
-    char dir[1024];           /* the page's files */
+    char key[UI_KEY_MAX + 1];                       /* the watched key, "" for none */
+    char dir[1024];                                 /* the page's files */
     struct evhttp_request *clients[UI_MAX_CLIENTS]; /* SSE streams */
     size_t nclients;
-    int64_t pinged_us; /* monotonic us of the last keep-alive comment */
+    int64_t pinged_us;          /* monotonic us of the last keep-alive comment */
     struct event *tick, *flush; /* poll timer, SSE timer */
     struct event *soon;         /* a flush 5 ms after an arrival, not at the next tick */
     int64_t period_us;          /* idle look and stats period per node */
@@ -66,14 +66,14 @@ struct ui {
     long long wave_seq;
     int64_t wave_commit_us, wave_started_us;
     char wave_from[64];
-    int wave_watched; /* the write is of the watched key (made from the page) */
-    long long known_seq;   /* highest sequence seen; the detector waits for the next */
+    int wave_watched;                /* the write is of the watched key (made from the page) */
+    long long known_seq;             /* highest sequence seen; the detector waits for the next */
     struct evhttp_connection *dconn; /* the detector's wait */
-    size_t dnode;          /* which node it asks */
-    int detecting;         /* a wait in flight on dconn */
-    int64_t detect_retry;  /* monotonic us before which the detector does not ask again */
-    int world_dirty;       /* key, wave or faults changed: send the header again */
-    uint64_t writes, writes_429; /* writes made from the page, and those answered 429 */
+    size_t dnode;                    /* which node it asks */
+    int detecting;                   /* a wait in flight on dconn */
+    int64_t detect_retry;            /* monotonic us before which the detector does not ask again */
+    int world_dirty;                 /* key, wave or faults changed: send the header again */
+    uint64_t writes, writes_429;     /* writes made from the page, and those answered 429 */
 };
 
 /* ui_poll.c */

@@ -120,9 +120,10 @@ static void on_look(struct evhttp_request *req, void *arg)
     json_t *exp = json_object_get(j, "expires_in_ms");
     /* the expiry as a moment (real time), so that a look that finds the same copy changes
      * nothing and sends nothing; 1 ms of rounding is not a change */
-    int64_t expires = json_is_number(exp) ? ekv_now_us() + (int64_t)(json_number_value(exp) /
-                                                                    ui->st->time_scale * 1000.0)
-                                          : 0;
+    int64_t expires =
+        json_is_number(exp)
+            ? ekv_now_us() + (int64_t)(json_number_value(exp) / ui->st->time_scale * 1000.0)
+            : 0;
     long long seq = jint(j, "seq");
     int neg = json_is_true(json_object_get(j, "negative"));
     int64_t de = expires - nd->expires_us;
@@ -302,8 +303,8 @@ static void detect(ui_t *ui)
     char path[96];
     snprintf(path, sizeof path, "/_edgekv/wait?seq=%lld&timeout_ms=%d", ui->known_seq + 1,
              DETECT_MS);
-    ui->detecting = get(ui, &ui->nodes[ui->dnode], &ui->dconn, DETECT_MS / 1000 + 5, path,
-                        on_detect, ui) == 0;
+    ui->detecting =
+        get(ui, &ui->nodes[ui->dnode], &ui->dconn, DETECT_MS / 1000 + 5, path, on_detect, ui) == 0;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
