@@ -13,7 +13,8 @@
 # Screenshots go to OUT (default: a temporary folder, kept when the test fails).
 # Usage: ui_test.sh BIN_DIR SRC_DIR [OUT]
 set -euo pipefail
-source "$2/tests/integration/lib.sh" "$1" "$2"
+# absolute: the script runs node from its own folder
+source "$2/tests/integration/lib.sh" "$(cd "$1" && pwd)" "$(cd "$2" && pwd)"
 H=$EDGEKV_HOME
 OUT=${3:-$H/shots}
 mkdir -p "$OUT"
