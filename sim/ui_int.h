@@ -71,6 +71,7 @@ struct ui {
     struct evhttp_connection *dconn; /* the detector's wait */
     size_t dnode;                    /* which node it asks */
     int detecting;                   /* a wait in flight on dconn */
+    int dconn_drop;                  /* the detector moved on: dconn is freed before its next ask */
     int64_t detect_retry;            /* monotonic us before which the detector does not ask again */
     int world_dirty;                 /* key, wave or faults changed: send the header again */
     uint64_t writes, writes_429;     /* writes made from the page, and those answered 429 */

@@ -285,12 +285,11 @@ static void on_detect(struct evhttp_request *req, void *arg)
             ui_poll_wave(ui, seq, jint(j, "commit_us"), "elsewhere", 0);
         json_decref(j);
     } else if (code != 504) {
-        /* no answer: ask the next node after a second */
+        /* no answer: ask the next node after a second, on a new connection (freed then, not
+         * here: libevent may still use this one when this callback returns) */
         ui->dnode = (ui->dnode + 1) % ui->n;
         ui->detect_retry = ekv_mono_us() + 1000000;
-        if (ui->dconn)
-            evhttp_connection_free(ui->dconn);
-        ui->dconn = NULL;
+        ui->dconn_drop = 1;
         return;
     }
     detect(ui);
@@ -300,6 +299,11 @@ static void detect(ui_t *ui)
 {
     if (ui->detecting || ui->known_seq <= 0 || ekv_mono_us() < ui->detect_retry)
         return;
+    if (ui->dconn_drop && ui->dconn)
+        evhttp_connection_free(ui->dconn);
+    if (ui->dconn_drop)
+        ui->dconn = NULL;
+    ui->dconn_drop = 0;
     char path[96];
     snprintf(path, sizeof path, "/_edgekv/wait?seq=%lld&timeout_ms=%d", ui->known_seq + 1,
              DETECT_MS);

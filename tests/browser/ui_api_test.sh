@@ -7,7 +7,8 @@
 #            /api/write and one made straight at a PoP (not from the page) each reach every
 #            node on the stream, arrival and serving;
 #   faults   partition b through /api/fault: b's link is cut (its /_edgekv/health says so) and
-#            the stream marks it; heal undoes both;
+#            the stream marks it; heal undoes both; kill a (the node whose wait detects writes
+#            made elsewhere): a write made at c is still followed; restart brings a back;
 #   bad      wrong methods, missing, oversized and NUL-carrying parameters, unknown actions and
 #            nodes, raw garbage and a 65th stream get a status and a reason, never a crash;
 #   stop     SIGTERM ends it at once with status 0.
@@ -91,6 +92,26 @@ grep '^data: {"now_us"' "$H/events" | sed 's/^data: //' |
 [ "$(code POST '/api/fault?action=heal&node=b')" = 200 ] || fail "heal"
 curl -s "$B/_edgekv/health" | jq -e '.partitioned | not' >/dev/null || fail "b is not healed"
 pass "partition and heal reach b and show on the stream"
+
+# kill a, the node the detector asks: it moves on, and a write made at c is still followed;
+# restart brings a back on its address
+C=$(jq -r '.pops[] | select(.name == "c") | .url' "$H/state.json")
+[ "$(code POST '/api/fault?action=kill&node=a')" = 200 ] || fail "kill a: $(cat "$H/body")"
+sleep 1.5
+events 1.5 &
+E=$!
+sleep 0.3
+curl -sf -X PUT --data-binary v3 "$C/k?urlencoded=true" >/dev/null || fail "PUT at c"
+wait "$E"
+SEQ3=$(last_world | jq -r '.wave_seq')
+[ "$SEQ3" -gt "$SEQ2" ] && [ "$(nodes_at "$SEQ3")" = 2 ] ||
+    fail "with a killed, a write at c is not followed: $(last_world)"
+grep '^data: {"now_us"' "$H/events" | sed 's/^data: //' |
+    jq -e -s '[.[].nodes[] | select(.id == 0)] | last | .fault == "killed"' >/dev/null ||
+    fail "the stream does not mark a killed"
+[ "$(code POST '/api/fault?action=restart&node=a')" = 200 ] || fail "restart a: $(cat "$H/body")"
+curl -sf "$A/_edgekv/health" >/dev/null || fail "a does not answer after restart"
+pass "kill moves the detector on (a write at c is followed); restart brings a back"
 
 # ---- bad input ---------------------------------------------------------------------------
 bad() { # EXPECTED METHOD PATH WORDS: the status, and the reason names what is wrong
