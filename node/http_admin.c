@@ -1,5 +1,6 @@
 /* http_admin: the PoP's own endpoints (not Workers KV):
- *   GET /_edgekv/health             readiness, policy, delay and sequence state (JSON)
+ *   GET /_edgekv/health             readiness, policy, delay, sequence state and the
+ *                                   refresh-ahead settings (JSON)
  *   GET /stats, /_edgekv/stats      counters, cache, visibility-delay summary (JSON)
  *   GET /metrics                    the same in Prometheus text format
  *   GET /_edgekv/visibility?from=I  first-visibility records by insertion index I onwards:
@@ -277,11 +278,12 @@ static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyva
 static void do_health(ekv_node_t *n, struct evhttp_request *req)
 {
     json_t *j = json_pack(
-        "{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I}", "name", n->cfg.name, "ready",
+        "{s:s, s:b, s:b, s:b, s:s, s:f, s:f, s:I, s:I, s:i, s:f}", "name", n->cfg.name, "ready",
         n->ready_written, "coordinator_up", node_coordinator_up(n), "partitioned", n->partitioned,
         "policy", ekv_policy_name(n->cfg.policy), "delay_ms", n->cfg.link.delay_us / 1000.0,
         "time_scale", n->cfg.time_scale, "applied_seq", (json_int_t)ekv_replica_applied(n->replica),
-        "announced_seq", (json_int_t)ekv_replica_announced(n->replica));
+        "announced_seq", (json_int_t)ekv_replica_announced(n->replica), "refresh_hot_reads",
+        n->cfg.refresh_hot_reads, "refresh_late", n->cfg.refresh_late);
     send_json(req, n->ready_written ? 200 : 503, j);
 }
 

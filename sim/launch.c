@@ -452,7 +452,7 @@ static int start_coord_on(const ekv_topo_t *t, ekv_state_t *st)
 typedef struct {
     char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
         rto[32], seed[32], minttl[32], jitter[48], cto[32], tier_delay[32], tier_ttl[32],
-        serve[160];
+        serve[160], hot[32], late[32];
     pgm_args_t pgm;
     char *argv[52];
     int argc;
@@ -469,6 +469,14 @@ static void cmd_add(pop_cmd_t *c, ...)
         c->argv[c->argc++] = a;
     c->argv[c->argc] = NULL;
     va_end(ap);
+}
+
+/* The topology's refresh-ahead settings on c's command line. */
+static void refresh_args(const ekv_topo_t *t, pop_cmd_t *c)
+{
+    snprintf(c->hot, sizeof c->hot, "%d", t->refresh_hot_reads);
+    snprintf(c->late, sizeof c->late, "%g", t->refresh_late);
+    cmd_add(c, "--refresh-hot-reads", c->hot, "--refresh-late", c->late, NULL);
 }
 
 /* The seconds the coordinator may stay silent before a node counts it as gone: 1 s, or three
@@ -514,6 +522,8 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     _Static_assert(sizeof argv <= sizeof c->argv, "pop_cmd_t.argv too small");
     memcpy(c->argv, argv, sizeof argv);
     c->argc = (int)(sizeof argv / sizeof *argv) - 1;
+    /* Refresh-ahead settings (the kv policy's; tiers always refresh hot copies ahead). */
+    refresh_args(t, c);
     c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
     if (is_epgm(st->pub)) {
         pgm_args(t, &c->pgm);
@@ -571,6 +581,7 @@ static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, c
             "--coordinator-timeout-ms", c->cto, NULL);
     if (t->tier_purge_on_write)
         cmd_add(c, "--purge-on-write", NULL);
+    refresh_args(t, c);
     if (is_epgm(st->pub)) {
         pgm_args(t, &c->pgm);
         cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);

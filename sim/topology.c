@@ -157,6 +157,13 @@ static int load_defaults(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
             yc_number(c, v, "defaults.min_cache_ttl", 1, 1e9, &t->min_cache_ttl);
         } else if (!strcmp(key, "tier_cache_ttl")) {
             yc_number(c, v, "defaults.tier_cache_ttl", 1, 1e9, &t->tier_cache_ttl);
+        } else if (!strcmp(key, "refresh_hot_reads")) {
+            double v2 = t->refresh_hot_reads;
+            if (!yc_number(c, v, "defaults.refresh_hot_reads", 0, 255, &v2) && v2 != floor(v2))
+                yc_problem(c, v, "defaults.refresh_hot_reads: a whole number of reads is expected");
+            t->refresh_hot_reads = (int)v2;
+        } else if (!strcmp(key, "refresh_late")) {
+            yc_number(c, v, "defaults.refresh_late", 0, 1, &t->refresh_late);
         } else if (!strcmp(key, "tier_purge_on_write")) {
             yc_bool(c, v, "defaults.tier_purge_on_write", &t->tier_purge_on_write);
         } else if (!strcmp(key, "write_rate_limit")) {
@@ -411,6 +418,8 @@ static void set_defaults(ekv_topo_t *t)
     t->seed = 1;
     t->write_rate_limit = 1;
     t->tier_cache_ttl = 60;
+    t->refresh_hot_reads = 2; /* edgekv-node's defaults */
+    t->refresh_late = 0.8;
 }
 
 static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)

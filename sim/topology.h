@@ -87,6 +87,8 @@ typedef struct {
     double write_rate_limit; /* writes per second allowed to one key (simulated); 0 = off */
     double tier_cache_ttl;   /* seconds a tier keeps a copy, unless the tier says otherwise */
     int tier_purge_on_write; /* 1: a change drops the tiers' copies of its key */
+    int refresh_hot_reads;   /* refresh-ahead: reads since stored that make a copy hot; 0 = off */
+    double refresh_late;     /* ... and the share of its cacheTtl after which a hot read refreshes */
     ekv_topo_pop_t *pops;
     size_t npops;
     ekv_topo_tier_t *tiers; /* regional tiers; none: PoPs read from the coordinator */

@@ -10,14 +10,16 @@
 # reports the real moments (now + 3, now + 6). At 4 s k1..k3 are gone at every PoP and at the
 # coordinator while k4 is still served everywhere; at 7 s k4 is gone too. Before expirations
 # followed time_scale, each of these keys lived 60 (120) real seconds. The coordinator gets the
-# time scale and the topology's api_rate_limit (scaled) on its command line.
+# time scale and the topology's api_rate_limit (scaled) on its command line, the PoPs and the
+# tier the refresh-ahead settings.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 NS="/client/v4/accounts/x/storage/kv/namespaces/00000000000000000000000000000000"
 ekv_topology "$H/world.yaml" policy=kv time_scale=20 write_rate_limit=0 \
-    coordinator.api_rate_limit=1200 tier=ams:Amsterdam a:-:Paris b:-:Rome c:-:Madrid
+    coordinator.api_rate_limit=1200 refresh_hot_reads=3 refresh_late=0.5 \
+    tier=ams:Amsterdam a:-:Paris b:-:Rome c:-:Madrid
 "$EKV" up "$H/world.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
 "$EKV" status --json >"$H/status.json" || fail "status --json"
 C=$(jq -r .coordinator.url "$H/status.json")
@@ -30,6 +32,11 @@ A=${POPS[0]} B=${POPS[1]}
 tr '\0' ' ' <"/proc/$(jq -r .coordinator.pid "$H/status.json")/cmdline" >"$H/coord.cmdline"
 grep -q -- '--time-scale 20 --api-rate-limit 24000 ' "$H/coord.cmdline" ||
     fail "coordinator options: $(cat "$H/coord.cmdline")"
+# The topology's refresh-ahead settings reach every PoP and the tier.
+for url in $(jq -r '.pops[].url, .tiers[].url' "$H/status.json"); do
+    curl -s "$url/_edgekv/health" | jq -e '.refresh_hot_reads == 3 and .refresh_late == 0.5' \
+        >/dev/null || fail "refresh settings not passed: $url/_edgekv/health: $(curl -s "$url/_edgekv/health")"
+done
 
 ms() { date +%s%3N; }
 code() { curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@" || echo 000; }

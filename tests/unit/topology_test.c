@@ -364,6 +364,31 @@ static void test_error_bad_policy(void)
 }
 
 /* Every mode the coordinator knows is accepted; anything else names the line and the modes. */
+/* Refresh-ahead's settings: edgekv-node's defaults, values, and their mistakes on their line. */
+static void test_refresh_settings(void)
+{
+    char err[256] = "";
+    ekv_topo_t *t = parse("pops: [{name: a, delay_ms: 0}]\n", err, sizeof err);
+    CHECK(t != NULL);
+    CHECK_EQ(t->refresh_hot_reads, 2);
+    CHECK_NEAR(t->refresh_late, 0.8, 0);
+    ekv_topo_destroy(&t);
+    t = parse("defaults: {refresh_hot_reads: 0, refresh_late: 0.5}\n"
+              "pops: [{name: a, delay_ms: 0}]\n",
+              err, sizeof err);
+    if (!t)
+        EKV_FAIL_("refresh settings rejected: %s", err);
+    CHECK_EQ(t->refresh_hot_reads, 0);
+    CHECK_NEAR(t->refresh_late, 0.5, 0);
+    ekv_topo_destroy(&t);
+    EXPECT_ERROR("defaults:\n  refresh_hot_reads: 256\npops: [{name: a, delay_ms: 0}]\n", 2,
+                 "defaults.refresh_hot_reads");
+    EXPECT_ERROR("defaults:\n  refresh_hot_reads: 1.5\npops: [{name: a, delay_ms: 0}]\n", 2,
+                 "defaults.refresh_hot_reads: a whole number of reads is expected");
+    EXPECT_ERROR("defaults:\n\n  refresh_late: 1.2\npops: [{name: a, delay_ms: 0}]\n", 3,
+                 "defaults.refresh_late");
+}
+
 static void test_durability(void)
 {
     static const char *const modes[] = {"fsync", "wal", "none"};
@@ -878,6 +903,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_invalid_name);
     EKV_TEST_RUN(test_error_bad_policy);
     EKV_TEST_RUN(test_durability);
+    EKV_TEST_RUN(test_refresh_settings);
     EKV_TEST_RUN(test_error_missing_pops);
     EKV_TEST_RUN(test_error_empty_file);
     EKV_TEST_RUN(test_error_yaml_syntax);
