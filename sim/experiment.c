@@ -231,6 +231,8 @@ static int load_group_field(yc_ctx_t *c, yaml_node_t *k, yaml_node_t *v, ekv_gro
         yc_string(c, v, "groups[].metadata", g->metadata, sizeof g->metadata);
     } else if (!strcmp(key, "counter")) {
         yc_bool(c, v, "groups[].counter", &g->counter);
+    } else if (!strcmp(key, "append")) {
+        yc_bool(c, v, "groups[].append", &g->append);
     } else if (!strcmp(key, "per_client")) {
         yc_bool(c, v, "groups[].per_client", &g->per_client);
     } else if (!strcmp(key, "writers")) {
@@ -262,6 +264,9 @@ static int load_group(yc_ctx_t *c, yaml_node_t *n, ekv_group_t *g)
         yc_problem(c, n, "group: name is required");
     if (!c->failed && !g->pattern[0])
         snprintf(g->pattern, sizeof g->pattern, "%s:{}", g->name);
+    if (!c->failed && g->counter && g->append)
+        yc_problem(c, n, "group: counter or append, not both");
+    g->counter |= g->append; /* a list is counted by its length */
     if (!c->failed && g->counter && (g->value_min != 100 || g->value_max != 100))
         yc_problem(c, n, "group: a counter's value is its number; leave value_size out");
     if (!c->failed && g->counter && g->read == EKV_READ_BULK)
@@ -649,6 +654,45 @@ ekv_experiment_t *ekv_experiment_load(const char *path, char *err, size_t errlen
     ekv_experiment_t *e = ekv_experiment_parse(path, text, len, err, errlen);
     free(text);
     return e;
+}
+
+long long ekv_experiment_counter_value(const ekv_group_t *g, const char *body, size_t len)
+{
+    char buf[32];
+    if (!g->append) {
+        if (len == 0 || len >= sizeof buf)
+            return 0;
+        memcpy(buf, body, len);
+        buf[len] = '\0';
+        return strtoll(buf, NULL, 10);
+    }
+    if (len < 2 || body[0] != '[' || body[len - 1] != ']')
+        return 0;
+    long long items = 0;
+    for (size_t i = 1; i + 1 < len; i++)
+        items += body[i] == ',';
+    return len > 2 ? items + 1 : 0;
+}
+
+size_t ekv_experiment_counter_body(const ekv_group_t *g, long long v, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (!g->append) {
+        int w = snprintf(buf, len, "%lld", v);
+        return w > 0 && (size_t)w < len ? (size_t)w : 0;
+    }
+    if (len < 3)
+        return 0;
+    buf[n++] = '[';
+    for (long long i = 1; i <= v; i++) {
+        int w = snprintf(buf + n, len - n, i > 1 ? ",%lld" : "%lld", i);
+        if (w < 0 || (size_t)w >= len - n - 1)
+            return 0;
+        n += (size_t)w;
+    }
+    buf[n++] = ']';
+    buf[n] = '\0';
+    return n;
 }
 
 const ekv_group_t *ekv_experiment_group_of(const ekv_experiment_t *e, long key)

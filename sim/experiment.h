@@ -79,6 +79,8 @@ typedef struct {
     long expiration;     /* puts: absolute expiration this many seconds after the put, 0 = none */
     char metadata[512];  /* puts: metadata, stored as this JSON string; "" = none */
     int counter;         /* writes are read-modify-write increments (get, +1, put) */
+    int append;          /* writes append an item to a JSON list (get, append, put); such a
+                          * group is a counter too, whose value is the list's length */
     int per_client;      /* key i belongs to client i % clients: sessions, carts */
     char writers[EKV_EXP_MAX_NAMES][64]; /* home PoPs of the clients that write; none = all */
     size_t nwriters;
@@ -155,6 +157,13 @@ int ekv_experiment_name_ok(const char *s);
 void ekv_experiment_key_name(const ekv_experiment_t *e, long key, char *buf, size_t len);
 /* The group holding key number `key`; NULL when out of range. */
 const ekv_group_t *ekv_experiment_group_of(const ekv_experiment_t *e, long key);
+
+/* A counter key's value in its stored bytes: the integer, or for an append group the length
+ * of the JSON list [1,2,...] (0 for anything else). */
+long long ekv_experiment_counter_value(const ekv_group_t *g, const char *body, size_t len);
+/* The bytes a counter put of value v stores into buf (at most len - 1); its length, or 0 when
+ * it does not fit. */
+size_t ekv_experiment_counter_body(const ekv_group_t *g, long long v, char *buf, size_t len);
 
 /* 1 when s names a metric assertions know. */
 int ekv_experiment_metric_ok(const char *s);

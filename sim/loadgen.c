@@ -143,19 +143,15 @@ static ekv_hist_op_t *record_hist(load_t *L, ctx_t *c, uint8_t op, struct evhttp
     return x;
 }
 
-/* A counter's value in a get's answer: its body as an integer; not found is 0. */
-static int64_t counter_value(struct evhttp_request *req, int status)
+/* A counter's value in a get's answer (experiment.h); not found is 0. */
+static int64_t counter_value(load_t *L, ctx_t *c, struct evhttp_request *req, int status)
 {
-    if (status != 200)
+    if (status != 200 || c->group < 0)
         return 0;
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
-    char buf[32];
-    if (len == 0 || len >= sizeof buf)
-        return 0;
-    evbuffer_copyout(in, buf, len);
-    buf[len] = '\0';
-    return strtoll(buf, NULL, 10);
+    return ekv_experiment_counter_value(&L->cfg->exp->groups[c->group],
+                                        (const char *)evbuffer_pullup(in, -1), len);
 }
 
 static void record_read(load_t *L, ctx_t *c, struct evhttp_request *req, int status)
@@ -170,7 +166,7 @@ static void record_read(load_t *L, ctx_t *c, struct evhttp_request *req, int sta
     }
     ekv_hist_op_t *x = record_hist(L, c, EKV_HOP_GET, req, status);
     if (x->counter)
-        x->value = counter_value(req, status);
+        x->value = counter_value(L, c, req, status);
 }
 
 static void record_write(load_t *L, ctx_t *c, struct evhttp_request *req, int status, int64_t value)
@@ -379,7 +375,7 @@ static void group_get(load_t *L, ctx_t *c)
 static void group_put(load_t *L, ctx_t *c, int64_t counter)
 {
     const ekv_group_t *g = &L->cfg->exp->groups[c->group];
-    char target[1100], num[32];
+    char target[1100];
     key_target(L, c->key, target, sizeof target);
     size_t n = strlen(target);
     if (g->expiration_ttl)
@@ -390,14 +386,17 @@ static void group_put(load_t *L, ctx_t *c, int64_t counter)
     if ((g->expiration_ttl || g->expiration) && c->key < L->cfg->exp->keys_total)
         L->out->may_expire[c->key] = 1;
     body_t b = {EVHTTP_REQ_PUT, L->value, (size_t)g->value_min, L->groups[c->group].meta};
-    if (g->counter) {
-        snprintf(num, sizeof num, "%lld", (long long)counter);
-        b.body = num, b.len = strlen(num);
+    char *num = NULL;
+    if (g->counter) { /* an append list of n items takes up to 12 bytes an item */
+        size_t cap = 32 + (g->append ? 12 * (size_t)(counter > 0 ? counter : 0) : 0);
+        num = ekv_malloc(cap);
+        b.body = num, b.len = ekv_experiment_counter_body(g, (long long)counter, num, cap);
     } else if (g->value_max > g->value_min) {
         b.len += (size_t)ekv_rand_below(&L->rng, (uint64_t)(g->value_max - g->value_min + 1));
     }
     c->kind = REQ_WRITE;
     send_ctx(L, c, target, &b);
+    free(num);
 }
 
 static void group_list(load_t *L, ctx_t *c, const char *cursor)
@@ -507,7 +506,7 @@ static void group_answer(load_t *L, ctx_t *c, struct evhttp_request *req, int st
         record_read(L, c, req, status);
         if ((status == 200 || status == 404) && !L->finishing) {
             ctx_t put = *c;
-            group_put(L, &put, counter_value(req, status) + 1);
+            group_put(L, &put, counter_value(L, c, req, status) + 1);
         }
     } else if (c->kind == REQ_WRITE) {
         const ekv_group_t *g = &L->cfg->exp->groups[c->group];

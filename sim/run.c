@@ -254,7 +254,10 @@ static void read_counters(const ekv_experiment_t *e, const ekv_state_t *st, cons
         }
         ekv_hc_run(r, m, 10000);
         for (size_t i = 0; i < m; i++) {
-            val[k0 + i] = r[i].status == 200 && r[i].resp ? strtoll(r[i].resp, NULL, 10) : 0;
+            const ekv_group_t *g = ekv_experiment_group_of(e, keys[k0 + i]);
+            val[k0 + i] = r[i].status == 200 && r[i].resp && g
+                              ? ekv_experiment_counter_value(g, r[i].resp, r[i].resp_len)
+                              : 0;
             ok[k0 + i] = r[i].status == 200 || r[i].status == 404;
             ekv_hc_req_fini(&r[i]);
         }

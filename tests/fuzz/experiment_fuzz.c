@@ -110,6 +110,8 @@ static void check_groups(const ekv_experiment_t *e)
         if (!in(g->read_rate, 0, 1e6) || !in(g->write_rate, 0, 1e6) ||
             !in(g->delete_rate, 0, 1e6) || !in(g->list_rate, 0, 1e6) || !in(g->cache_ttl, 1, 1e9))
             fail("group rate or cache ttl out of range");
+        if (g->append && !g->counter)
+            fail("an append group that is no counter");
         if (g->bulk_keys < 1 || g->bulk_keys > 100 || g->list_limit < 1 || g->list_limit > 1000 ||
             g->nreaders > EKV_EXP_MAX_NAMES || g->nwriters > EKV_EXP_MAX_NAMES)
             fail("group bulk, list or PoP lists out of range");

@@ -3,6 +3,7 @@
 # 7.5 s real), two key groups driven by six clients at home in a, half their requests
 # re-routed (mostly to b by pop_weights), and at 36 s a reroute fault sends a's requests to c:
 #   counters  read-modify-write increments from every client, one write per second per key;
+#   carts     read-modify-write appends to a JSON list, counted by its length;
 #   sessions  per-client keys with expirationTtl and metadata, read with getWithMetadata,
 #             listed page by page (cursor), bulk-read.
 # `edgekv run --check` must pass the experiment's assertions (lost updates, 429s, read-your-
@@ -38,6 +39,7 @@ policies: [kv]
 write_rate_limit: 1
 groups:
   - {name: counters, prefix: "ctr:", count: 2, counter: true, write_rate: 5, cache_ttl: 30}
+  - {name: carts, prefix: "cart:", count: 2, append: true, write_rate: 3, cache_ttl: 30}
   - name: sessions
     pattern: "s/{}/token"
     count: 6
@@ -65,7 +67,7 @@ YAML
 
 "$EKV" run "$H/exp.yaml" --topology "$H/world.yaml" --out "$OUT" --check >"$H/run.log" 2>&1 ||
     fail "run --check: $(tail -20 "$H/run.log")"
-grep -q 'assert (line 25) lost_updates > 0 \[kv\]: [0-9]* -> ok' "$H/run.log" ||
+grep -q 'assert (line 26) lost_updates > 0 \[kv\]: [0-9]* -> ok' "$H/run.log" ||
     fail "no lost_updates assertion line: $(cat "$H/run.log")"
 grep -q 'p_fresh_at(t=500 ms)' "$H/run.log" || fail "p_fresh_at not reported with its t"
 pass "run --check passes the use-case assertions"
@@ -94,7 +96,7 @@ EX=$(jq -c "$RUN.consistency.checkers.read_your_writes.examples[0]" "$R")
 [ "$(jq '.ops[1].start_us >= .ops[0].end_us and .ops[1].seq < .ops[0].seq' <<<"$EX")" = true ] ||
     fail "ryw example is no violation: $EX"
 jq -e '.ops[1].pop_name | test("^[abc]$")' <<<"$EX" >/dev/null || fail "no PoP name: $EX"
-jq -e '.ops[1].key_name | test("^(ctr:[01]|s/[0-5]/token)$")' <<<"$EX" >/dev/null || fail "no key name: $EX"
+jq -e '.ops[1].key_name | test("^(ctr:[01]|cart:[01]|s/[0-5]/token)$")' <<<"$EX" >/dev/null || fail "no key name: $EX"
 pass "read-your-writes counterexample: $(jq -c '[.ops[] | .op, .pop_name, .key_name]' <<<"$EX")"
 
 # Lost updates, exactly: acknowledged increments (puts answered 200 with an rmw id, from the
@@ -108,14 +110,16 @@ check_lost() { # RUN_LABEL
     lost=$(jq "$RUN.consistency.lost_updates" "$R")
     [ "$acked" -gt 0 ] || fail "$1: no acknowledged increment in the history"
     [ "$lost" -eq $((acked - final)) ] || fail "$1: lost $lost, acked $acked, gained $final"
-    for k in 0 1; do
+    for k in 0 1 2 3; do
         want=$(awk -F, -v k="$k" 'NR > 1 && $3 == "put" && $5 == 200 && $4 == k && $8 > s {
             s = $8; v = $10 } END { print v + 0 }' "$OUT/kv-history.csv")
         got=$(jq "$RUN.consistency.counters[] | select(.key == $k) | .final" "$R")
         [ "$got" = "$want" ] || fail "$1: counter $k: final $got, the last acknowledged put wrote $want"
     done
-    jq -e "[$RUN.consistency.counters[].key_name] == [\"ctr:0\", \"ctr:1\"]" "$R" >/dev/null ||
+    jq -e "[$RUN.consistency.counters[].key_name] == [\"ctr:0\", \"ctr:1\", \"cart:0\", \"cart:1\"]" "$R" >/dev/null ||
         fail "$1: counters: $(jq -c "$RUN.consistency.counters" "$R")"
+    [ "$(jq "[$RUN.consistency.counters[2,3].final] | min" "$R")" -gt 0 ] ||
+        fail "$1: an append list was never counted: $(jq -c "$RUN.consistency.counters" "$R")"
     pass "$1: lost updates $lost = $acked acknowledged increments - $final gained"
 }
 check_lost "first run"

@@ -638,6 +638,42 @@ static void test_error_clients_phases_weights(void)
     EXPECT_ERROR("duration_s: 5\nstale_bound_ms: -1\n", 2, "stale_bound_ms");
 }
 
+/* Counters store their integer; append lists [1,2,...,n], counted by their length. */
+static void test_counter_values(void)
+{
+    char err[512] = "", buf[64];
+    ekv_experiment_t *e = parse("duration_s: 5\ngroups:\n  - {name: c, counter: true}\n"
+                                "  - {name: cart, append: true}\n",
+                                err, sizeof err);
+    if (!e)
+        EKV_FAIL_("rejected: %s", err);
+    const ekv_group_t *c = &e->groups[0], *l = &e->groups[1];
+    CHECK_EQ(c->counter, 1);
+    CHECK_EQ(c->append, 0);
+    CHECK_EQ(l->counter, 1); /* an append list is a counter of its items */
+    CHECK_EQ(l->append, 1);
+    CHECK_EQ(ekv_experiment_counter_body(c, 42, buf, sizeof buf), 2);
+    CHECK_STR(buf, "42");
+    CHECK_EQ(ekv_experiment_counter_value(c, "42", 2), 42);
+    CHECK_EQ(ekv_experiment_counter_value(c, "", 0), 0);
+    CHECK_EQ(ekv_experiment_counter_value(c, "123456789012345678901234567890123", 33), 0);
+    CHECK_EQ(ekv_experiment_counter_body(l, 0, buf, sizeof buf), 2);
+    CHECK_STR(buf, "[]");
+    CHECK_EQ(ekv_experiment_counter_value(l, buf, 2), 0);
+    CHECK_EQ(ekv_experiment_counter_body(l, 3, buf, sizeof buf), 7);
+    CHECK_STR(buf, "[1,2,3]");
+    CHECK_EQ(ekv_experiment_counter_value(l, buf, 7), 3);
+    CHECK_EQ(ekv_experiment_counter_value(l, "[1]", 3), 1);
+    CHECK_EQ(ekv_experiment_counter_value(l, "17", 2), 0);    /* not a list */
+    CHECK_EQ(ekv_experiment_counter_body(l, 30, buf, 20), 0); /* does not fit */
+    CHECK_EQ(ekv_experiment_counter_body(l, 1, buf, 2), 0);
+    ekv_experiment_destroy(&e);
+    EXPECT_ERROR(G "  - {name: a, counter: true, append: true}\n", 3,
+                 "counter or append, not both");
+    EXPECT_ERROR(G "  - {name: a, append: 3}\n", 3, "groups[].append");
+    EXPECT_ERROR(G "  - {name: a, append: true, value_size: 9}\n", 3, "leave value_size out");
+}
+
 /* reroute: the load balancer sends a PoP's clients to another PoP (to itself: undone). */
 static void test_reroute_fault(void)
 {
@@ -792,6 +828,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_error_clients_phases_weights);
     EKV_TEST_RUN(test_error_use_case_asserts);
     EKV_TEST_RUN(test_reroute_fault);
+    EKV_TEST_RUN(test_counter_values);
     EKV_TEST_RUN(test_shipped_experiments);
     EKV_TEST_DONE();
 }
