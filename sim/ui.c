@@ -14,8 +14,9 @@
  *   POST /api/fault?action=A&node=NAME[&delay_ms=D]
  *                                  stop|continue|kill|restart|partition|heal|slow on a PoP or
  *                                  tier, through faults.c (as `edgekv fault`)
- * Every reply to bad input is a 400 or 404 with a one-line reason; nothing a client sends
- * ends the server. Only 127.0.0.1 is listened on. */
+ * Requests are parsed and checked by ui_api.c (no I/O, fuzzed); every reply to bad input is a
+ * 400, 404 or 405 with a one-line reason; nothing a client sends ends the server. Only
+ * 127.0.0.1 is listened on. */
 #include <errno.h>
 #include <sys/queue.h>
 #include <event2/buffer.h>
@@ -38,6 +39,7 @@
 #include "faults.h"
 #include "look.h"
 #include "ui.h"
+#include "ui_api.h"
 #include "ui_int.h"
 
 /* sim/ui in the source tree; set by sim/CMakeLists.txt. EDGEKV_UI_DIR overrides it. */
@@ -71,39 +73,24 @@ static void reply_json(struct evhttp_request *req, int status, json_t *j)
 
 /* ---- the page's files ------------------------------------------------------------------- */
 
-static const struct {
-    const char *path, *file, *type;
-} files[] = {
-    {"/", "index.html", "text/html; charset=utf-8"},
-    {"/app.js", "app.js", "text/javascript; charset=utf-8"},
-    {"/style.css", "style.css", "text/css; charset=utf-8"},
-    {"/land-110m.json", "land-110m.json", "application/json"},
-};
-
-static void serve_file(ui_t *ui, struct evhttp_request *req, const char *path)
+static void serve_file(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
 {
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        if (strcmp(path, files[i].path))
-            continue;
-        char fp[1200];
-        snprintf(fp, sizeof fp, "%s/%s", ui->dir, files[i].file);
-        char *data = NULL;
-        size_t len = 0;
-        if (ekv_file_read(fp, 4 << 20, &data, &len) != 0) {
-            reply_text(req, 500, "Internal Server Error", "the page's files are missing");
-            return;
-        }
-        struct evbuffer *b = evbuffer_new();
-        evbuffer_add(b, data, len);
-        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-        evhttp_add_header(h, "Content-Type", files[i].type);
-        evhttp_add_header(h, "Cache-Control", "no-cache");
-        evhttp_send_reply(req, 200, "OK", b);
-        evbuffer_free(b);
-        free(data);
+    char fp[1200];
+    snprintf(fp, sizeof fp, "%s/%s", ui->dir, r->file);
+    char *data = NULL;
+    size_t len = 0;
+    if (ekv_file_read(fp, 4 << 20, &data, &len) != 0) {
+        reply_text(req, 500, "Internal Server Error", "the page's files are missing");
         return;
     }
-    reply_text(req, 404, "Not Found", "no such page");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, data, len);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", r->type);
+    evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+    free(data);
 }
 
 /* ---- the world and the stream ------------------------------------------------------------ */
@@ -316,20 +303,9 @@ static ui_node_t *find_node(ui_t *ui, const char *name)
     return NULL;
 }
 
-/* A key as KV-SPEC allows (1..512 bytes, not "." or ".."); the nodes check the rest. */
-static int key_ok(const char *k)
+static void do_watch(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
 {
-    return k && *k && strlen(k) <= UI_KEY_MAX && strcmp(k, ".") && strcmp(k, "..");
-}
-
-static void do_watch(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
-{
-    const char *k = evhttp_find_header(q, "key");
-    if (!key_ok(k)) {
-        reply_text(req, 400, "Bad Request", "watch needs key=K (1 to 512 bytes)");
-        return;
-    }
-    snprintf(ui->key, sizeof ui->key, "%s", k);
+    snprintf(ui->key, sizeof ui->key, "%s", r->key);
     ui->world_dirty = 1;
     for (size_t i = 0; i < ui->n; i++) {
         ui->nodes[i].state[0] = '\0';
@@ -367,16 +343,10 @@ static void on_written(struct evhttp_request *req, void *arg)
     free(w);
 }
 
-static void do_write(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
+static void do_write(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
 {
-    const char *k = evhttp_find_header(q, "key"), *v = evhttp_find_header(q, "value");
-    const char *via = evhttp_find_header(q, "via");
-    ui_node_t *nd = via && *via ? find_node(ui, via) : &ui->nodes[0];
-    if (!key_ok(k) || !v || strlen(v) > 4096) {
-        reply_text(req, 400, "Bad Request",
-                   "write needs key=K (1 to 512 bytes) and value=V (up to 4096 bytes)");
-        return;
-    }
+    const char *k = r->key, *v = r->value;
+    ui_node_t *nd = r->node[0] ? find_node(ui, r->node) : &ui->nodes[0];
     if (!nd || nd->tier) {
         reply_text(req, 404, "Not Found", "no PoP by that name (writes go through a PoP)");
         return;
@@ -439,20 +409,10 @@ static void mark_fault(ui_node_t *nd, const ekv_fault_t *f)
     nd->dirty = 1;
 }
 
-static void do_fault(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
+static void do_fault(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
 {
-    const char *a = evhttp_find_header(q, "action"), *name = evhttp_find_header(q, "node");
-    const char *d = evhttp_find_header(q, "delay_ms");
-    ekv_fault_t f = {0};
-    ui_node_t *nd = find_node(ui, name);
-    if (!a || ekv_fault_parse(a, &f.kind) != 0 || f.kind == EKV_FAULT_COORD_KILL ||
-        f.kind == EKV_FAULT_COORD_RESTART ||
-        (f.kind == EKV_FAULT_SLOW && (!d || ekv_args_double(d, 0, 600000, &f.delay_ms) != 0))) {
-        reply_text(req, 400, "Bad Request",
-                   "fault needs action=stop|continue|kill|restart|partition|heal|slow and "
-                   "node=NAME (slow: delay_ms=0..600000)");
-        return;
-    }
+    ekv_fault_t f = {.kind = r->action, .delay_ms = r->delay_ms};
+    ui_node_t *nd = find_node(ui, r->node);
     if (!nd) {
         reply_text(req, 404, "Not Found", "no PoP or tier by that name");
         return;
@@ -471,36 +431,56 @@ static void do_fault(ui_t *ui, struct evhttp_request *req, struct evkeyvalq *q)
                          ekv_fault_name(f.kind), "fault", nd->fault));
 }
 
+static ui_api_method_t method(struct evhttp_request *req)
+{
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET:
+        return UI_API_GET;
+    case EVHTTP_REQ_HEAD:
+        return UI_API_HEAD;
+    case EVHTTP_REQ_POST:
+        return UI_API_POST;
+    default:
+        return UI_API_OTHER;
+    }
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     ui_t *ui = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    struct evkeyvalq q;
-    TAILQ_INIT(&q);
-    if (!path || (query && evhttp_parse_query_str(query, &q) != 0))
-        reply_text(req, 400, "Bad Request", "malformed request target");
-    else if (query && strstr(query, "%00")) /* a NUL would cut a key or value short */
-        reply_text(req, 400, "Bad Request", "NUL bytes are not accepted");
-    else if (cmd == EVHTTP_REQ_GET && !strcmp(path, "/events"))
+    static ui_api_req_t r; /* 4.6 KB; one request at a time on one thread */
+    const char *why = NULL;
+    int status = ui_api_parse(method(req), uri ? evhttp_uri_get_path(uri) : NULL,
+                              uri ? evhttp_uri_get_query(uri) : NULL, &r, &why);
+    if (status != 0) {
+        reply_text(req, status,
+                   status == 404   ? "Not Found"
+                   : status == 405 ? "Method Not Allowed"
+                                   : "Bad Request",
+                   why);
+        return;
+    }
+    switch (r.kind) {
+    case UI_API_FILE:
+        serve_file(ui, req, &r);
+        break;
+    case UI_API_EVENTS:
         do_events(ui, req);
-    else if (cmd == EVHTTP_REQ_GET && !strcmp(path, "/api/world"))
+        break;
+    case UI_API_WORLD:
         reply_json(req, 200, world_json(ui));
-    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/api/watch"))
-        do_watch(ui, req, &q);
-    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/api/write"))
-        do_write(ui, req, &q);
-    else if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/api/fault"))
-        do_fault(ui, req, &q);
-    else if (!strncmp(path, "/api/", 5) || !strcmp(path, "/events"))
-        reply_text(req, 405, "Method Not Allowed", "see docs/ui.md for the API");
-    else if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)
-        serve_file(ui, req, path);
-    else
-        reply_text(req, 405, "Method Not Allowed", "the page only takes GET");
-    evhttp_clear_headers(&q);
+        break;
+    case UI_API_WATCH:
+        do_watch(ui, req, &r);
+        break;
+    case UI_API_WRITE:
+        do_write(ui, req, &r);
+        break;
+    case UI_API_FAULT:
+        do_fault(ui, req, &r);
+        break;
+    }
 }
 
 /* ---- setup ------------------------------------------------------------------------------ */
@@ -552,7 +532,8 @@ int ekv_cmd_ui(int argc, char **argv)
         if (!strcmp(argv[i], "--port") && i + 1 < argc) {
             if (ekv_args_int(argv[++i], 0, 65535, &port) != 0)
                 return usage();
-        } else if (!strcmp(argv[i], "--key") && i + 1 < argc && key_ok(argv[i + 1])) {
+        } else if (!strcmp(argv[i], "--key") && i + 1 < argc && argv[i + 1][0] &&
+                   strlen(argv[i + 1]) <= UI_API_KEY_MAX) {
             key = argv[++i];
         } else {
             return usage();

@@ -11,3 +11,7 @@ add_test(NAME integration.ui_browser
                  ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/ui-screenshots)
 set_tests_properties(integration.ui_browser PROPERTIES LABELS "integration;browser" TIMEOUT 300
                      RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
+# The server's request parser (sim/ui_api.c), every handler's input: fuzzed, its corpus replayed.
+ekv_fuzz_target(ui_api SOURCES browser/ui_api_fuzz.c ${PROJECT_SOURCE_DIR}/sim/ui_api.c
+                LIBS ekv_topology PkgConfig::LIBEVENT
+                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/browser/corpus/ui_api)
