@@ -1,14 +1,9 @@
 /* launch: starting, recording and stopping a topology (see launch.h). */
 #include "launch.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <jansson.h>
-#include <net/if.h>
-#include <net/route.h>
-#include <netinet/in.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -17,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,6 +26,7 @@
 #include "state.h"
 #include "text.h"
 #include "topology.h"
+#include "transport.h"
 
 #define COORD_WAIT_MS 15000
 #define POPS_WAIT_MS  60000
@@ -235,216 +229,21 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
     return EKV_EIO;
 }
 
-/* ---- epgm: the group's port, and the multicast set-up `up` does when asked ----
- *
- * With coordinator.transport.kind epgm the coordinator publishes on
- * epgm://INTERFACE;GROUP:PORT and every PoP and tier subscribes there. Two topologies on one
- * group and port would hear each other's changes, so port 0 takes a UDP port no socket holds.
- * transport.setup turns multicast on at the interface and routes 224.0.0.0/4 through it, but
- * only in a network namespace of edgekv's own (not pid 1's): on the host's loopback that
- * route would swallow every multicast the host sends. What it changed is written to
- * $EDGEKV_HOME/run/multicast and undone by `down` (and when `up` fails). Whatever cannot be
- * done (no root, the host's namespace, a libzmq without PGM) is said, and the topology runs
- * on TCP instead. */
-
-static void mcast_path(char *path, size_t len)
-{
-    snprintf(path, len, "%s/run/multicast", ekv_state_dir());
-}
-
-/* The initial network namespace's inode number since Linux 5.8 (PROC_NET_INIT_INO). */
-#define INIT_NET_INO 0xEFFFFFF9u
-
-/* 1 when this process runs in the host's network namespace: the initial one, or pid 1's (a
- * container's own). pid 1's may be hidden even from root; then only the initial one counts. */
-static int host_netns(void)
-{
-    struct stat a, b;
-    if (stat("/proc/self/ns/net", &a) != 0)
-        return 1;
-    if (a.st_ino == INIT_NET_INO)
-        return 1;
-    return stat("/proc/1/ns/net", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-
-/* The interface holding IPv4 address addr, into name (IFNAMSIZ bytes); -1 when none does. */
-static int iface_of(const char *addr, char *name)
-{
-    struct in_addr want;
-    struct ifaddrs *ifs;
-    if (inet_pton(AF_INET, addr, &want) != 1 || getifaddrs(&ifs) != 0)
-        return -1;
-    int rc = -1;
-    for (struct ifaddrs *i = ifs; i && rc; i = i->ifa_next)
-        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-            ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr == want.s_addr) {
-            snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
-            rc = 0;
-        }
-    freeifaddrs(ifs);
-    return rc;
-}
-
-/* 224.0.0.0/4 through ifname. */
-static void mcast_route(struct rtentry *rt, char *ifname)
-{
-    memset(rt, 0, sizeof *rt);
-    struct sockaddr_in *dst = (struct sockaddr_in *)(void *)&rt->rt_dst;
-    struct sockaddr_in *mask = (struct sockaddr_in *)(void *)&rt->rt_genmask;
-    dst->sin_family = mask->sin_family = AF_INET;
-    dst->sin_addr.s_addr = htonl(0xe0000000u);
-    mask->sin_addr.s_addr = htonl(0xf0000000u);
-    rt->rt_flags = RTF_UP;
-    rt->rt_dev = ifname;
-}
-
-/* Sets (on) or clears the interface's multicast flag. */
-static int mcast_flag(int fd, const char *ifname, int on, int *was_on)
-{
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-    if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
-        return -1;
-    if (was_on)
-        *was_on = !!(ifr.ifr_flags & IFF_MULTICAST);
-    ifr.ifr_flags = (short)(on ? ifr.ifr_flags | IFF_MULTICAST : ifr.ifr_flags & ~IFF_MULTICAST);
-    return ioctl(fd, SIOCSIFFLAGS, &ifr);
-}
-
-/* Undoes what mcast_setup recorded, if anything. */
-static void mcast_undo(void)
-{
-    char path[PATH_MAX], ifname[IFNAMSIZ + 1];
-    int flag = 0, route = 0;
-    mcast_path(path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    int n = fscanf(f, "%16s %d %d", ifname, &flag, &route);
-    fclose(f);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct rtentry rt;
-    mcast_route(&rt, ifname);
-    if (n == 3 && fd >= 0 && route && ioctl(fd, SIOCDELRT, &rt) != 0)
-        fprintf(stderr, "edgekv: cannot remove the 224.0.0.0/4 route through %s: %s\n", ifname,
-                strerror(errno));
-    if (n == 3 && fd >= 0 && flag && mcast_flag(fd, ifname, 0, NULL) != 0)
-        fprintf(stderr, "edgekv: cannot turn multicast off at %s: %s\n", ifname, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-}
-
-/* Turns multicast on at the interface holding addr and routes 224.0.0.0/4 through it, and
- * records what it changed. -1 with the reason in why when it cannot. */
-static int mcast_setup(const char *addr, char *why, size_t len)
-{
-    char ifname[IFNAMSIZ], path[PATH_MAX];
-    if (host_netns()) {
-        snprintf(why, len,
-                 "transport.setup changes only a network namespace of edgekv's own, and this is "
-                 "the host's (run edgekv under `unshare -n` or `ip netns exec`)");
-        return -1;
-    }
-    if (iface_of(addr, ifname) != 0) {
-        snprintf(why, len, "no interface has the address %s", addr);
-        return -1;
-    }
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), was_on = 1, routed = 0, failed = 1;
-    struct rtentry rt;
-    mcast_route(&rt, ifname);
-    if (fd < 0 || mcast_flag(fd, ifname, 1, &was_on) != 0)
-        snprintf(why, len, "cannot turn multicast on at %s: %s (needs root)", ifname,
-                 strerror(errno));
-    else if ((routed = ioctl(fd, SIOCADDRT, &rt) == 0) || errno == EEXIST)
-        failed = 0; /* a route there already is not ours to remove */
-    else
-        snprintf(why, len, "cannot route 224.0.0.0/4 through %s: %s (needs root)", ifname,
-                 strerror(errno));
-    if (failed && !was_on && fd >= 0)
-        mcast_flag(fd, ifname, 0, NULL);
-    if (fd >= 0)
-        close(fd);
-    if (failed)
-        return -1;
-    mcast_path(path, sizeof path);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "%s %d %d\n", ifname, !was_on, routed);
-        fclose(f);
-    }
-    return 0;
-}
-
-/* A UDP port no socket holds (PGM's receivers share theirs, so another topology's shows). */
-static int free_udp_port(void)
-{
-    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-    for (int tries = 0; tries < 100; tries++) {
-        int port = 20000 + (int)(rand_r(&seed) % 40000), ok = 0;
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        if (fd >= 0) {
-            ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-            close(fd);
-        }
-        if (ok)
-            return port;
-    }
-    return 0;
-}
-
-/* The epgm endpoint to publish on, after the set-up asked for; NULL (said why) for TCP. */
-static const char *choose_epgm(const ekv_topo_t *t, char *ep, size_t len)
-{
-    const ekv_topo_transport_t *tr = &t->coord.transport;
-    char why[300] = "";
-    if (strcmp(tr->kind, "epgm") != 0)
-        return NULL;
-    int port = tr->port ? tr->port : free_udp_port();
-    if (port == 0)
-        snprintf(why, sizeof why, "no free UDP port for the group");
-    else if (tr->setup)
-        mcast_setup(tr->interface, why, sizeof why);
-    if (why[0]) {
-        fprintf(stderr, "edgekv: cannot publish over epgm: %s; staying on TCP\n", why);
-        return NULL;
-    }
-    snprintf(ep, len, "epgm://%s;%s:%d", tr->interface, tr->group, port);
-    return ep;
-}
-
-/* The line of the coordinator's log that says it could not bind its epgm PUB, into why. */
-static int epgm_refused(char *why, size_t len)
-{
-    char path[PATH_MAX], *text;
-    size_t n;
-    snprintf(path, sizeof path, "%s/logs/coordinator.log", ekv_state_dir());
-    if (ekv_file_read(path, 1 << 20, &text, &n) != EKV_OK)
-        return 0;
-    char *at = strstr(text, "cannot bind epgm://");
-    if (at)
-        snprintf(why, len, "%.*s", (int)strcspn(at, "\n"), at);
-    free(text);
-    return at != NULL;
-}
-
 /* Starts the coordinator on the topology's transport; when its libzmq cannot publish over
  * epgm, says so and starts it on TCP. */
 static int start_coord_on(const ekv_topo_t *t, ekv_state_t *st)
 {
     char ep[160], why[300];
-    const char *epgm = choose_epgm(t, ep, sizeof ep);
+    const char *epgm = ekv_transport_choose(t, ep, sizeof ep);
     if (!epgm || start_coord(t, st, epgm, 1) == EKV_OK)
         return epgm ? EKV_OK : start_coord(t, st, NULL, 0);
-    if (!epgm_refused(why, sizeof why)) {
+    if (!ekv_transport_refused(why, sizeof why)) {
         fprintf(stderr, "edgekv: the coordinator did not start\n");
         show_log_tail("coordinator");
         return EKV_EIO;
     }
     fprintf(stderr, "edgekv: cannot publish over epgm (%s); staying on TCP\n", why);
-    mcast_undo();
+    ekv_transport_undo();
     return start_coord(t, st, NULL, 0);
 }
 
@@ -876,7 +675,7 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
         rc = ekv_state_save(st);
     if (rc != EKV_OK) {
         stop_all(st);
-        mcast_undo();
+        ekv_transport_undo();
         free(st->pops);
         st->pops = NULL;
         free(st->tiers);
@@ -888,7 +687,7 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
 void ekv_launch_stop(ekv_state_t *st)
 {
     stop_all(st);
-    mcast_undo();
+    ekv_transport_undo();
     ekv_state_remove();
     free(st->pops);
     st->pops = NULL;
@@ -1009,7 +808,7 @@ int ekv_cmd_down(int argc, char **argv)
     for (size_t i = 0; i < st->ntiers; i++)
         left += ekv_proc_alive(&st->tiers[i]);
     if (left == 0) {
-        mcast_undo();
+        ekv_transport_undo();
         ekv_state_remove();
     }
     printf("edgekv: stopped %zu processes%s\n", running - left, left ? " (some remain!)" : "");
