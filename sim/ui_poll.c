@@ -247,6 +247,12 @@ void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, 
 {
     if (seq <= 0 || seq < ui->wave_seq)
         return;
+    if (seq == ui->wave_seq) { /* the detector saw the page's own write first: say whose */
+        snprintf(ui->wave_from, sizeof ui->wave_from, "%s", from);
+        ui->wave_watched |= watched;
+        ui->world_dirty = 1;
+        return;
+    }
     ui->wave_seq = seq;
     ui->wave_commit_us = commit_us;
     ui->wave_started_us = ekv_now_us();

@@ -171,14 +171,15 @@ function paint(id, newest) {
     (s && s.seq ? ', version ' + s.seq : '') + (s && s.fault ? ', ' + s.fault : '');
   // the followed write: when did the page first show this node serving it?
   // (only for writes made since the page opened: an older one was shown before we came)
+  // Under push a PoP serves a change from its arrival; under kv and ttl from when the server
+  // first saw it serve it (a read there may have come earlier: the page cannot know).
   const wave = ui.head.wave_seq;
-  if (wave > ui.firstWave && c === 'newest' && s.seq >= wave && ui.shownSeq[id] !== wave) {
+  const from = /^push|^invalidate/.test(n.policy) && s && s.arrived_us ? s.arrived_us
+    : s && s.serving_us;
+  if (wave > ui.firstWave && c === 'newest' && s.seq >= wave && ui.shownSeq[id] !== wave &&
+      from) {
     ui.shownSeq[id] = wave;
-    // under push a PoP serves a change from its arrival; under kv and ttl from when the
-    // server first saw it serve it (a read there may have come earlier: the page cannot know)
-    const push = /^push|^invalidate/.test(n.policy);
-    const from = push && s.arrived_us ? s.arrived_us : s.serving_us;
-    if (from) ui.latency.push(Date.now() - (from - ui.offset) / 1000);
+    ui.latency.push(Date.now() - (from - ui.offset) / 1000);
   }
 }
 
