@@ -116,6 +116,65 @@ static void stop_all(ekv_state_t *st)
         ;
 }
 
+/* ---- Prometheus's targets (docs/metrics.md) ------------------------------------------------
+ * $EDGEKV_HOME/prometheus-targets.json lists every process of the world in file_sd format,
+ * rewritten with state.json (a restart may move a process) and removed with it. file_sd labels
+ * belong to a group, so each process is a group of its own, labelled with its kind and its name
+ * under that kind (pop, tier or coordinator), its city, and a PoP's policy and tier. */
+
+static void targets_path(char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/prometheus-targets.json", ekv_state_dir());
+}
+
+/* One group: the process's host:port (its URL without the scheme) and its labels. */
+static json_t *target(const ekv_proc_t *p, const char *kind)
+{
+    const char *addr = strstr(p->url, "://");
+    json_t *labels = json_pack("{s:s, s:s, s:s}", "kind", kind, kind, p->name, "city", p->city);
+    if (!strcmp(kind, "pop")) {
+        json_object_set_new(labels, "policy", json_string(p->policy));
+        if (p->tier[0])
+            json_object_set_new(labels, "tier", json_string(p->tier));
+    }
+    return json_pack("{s:[s], s:o}", "targets", addr ? addr + 3 : p->url, "labels", labels);
+}
+
+/* Written atomically: Prometheus watches the file and must never read half of it. */
+static void write_targets(const ekv_state_t *st)
+{
+    json_t *groups = json_array();
+    json_array_append_new(groups, target(&st->coord, "coordinator"));
+    for (size_t i = 0; i < st->ntiers; i++)
+        json_array_append_new(groups, target(&st->tiers[i], "tier"));
+    for (size_t i = 0; i < st->npops; i++)
+        json_array_append_new(groups, target(&st->pops[i], "pop"));
+    char *text = json_dumps(groups, JSON_INDENT(2));
+    char path[PATH_MAX];
+    targets_path(path, sizeof path);
+    if (!text || ekv_file_write_atomic(path, text, strlen(text)) != EKV_OK)
+        fprintf(stderr, "edgekv: cannot write %s\n", path);
+    free(text);
+    json_decref(groups);
+}
+
+/* state.json, then the targets that follow it. */
+static int save_state(const ekv_state_t *st)
+{
+    int rc = ekv_state_save(st);
+    if (rc == EKV_OK)
+        write_targets(st);
+    return rc;
+}
+
+static void remove_state(void)
+{
+    char path[PATH_MAX];
+    targets_path(path, sizeof path);
+    unlink(path);
+    ekv_state_remove();
+}
+
 /* The --pub-rate-kbps and --pub-recovery-ms arguments every daemon gets with an epgm PUB:
  * PoPs and tiers keep the coordinator's repair window. */
 typedef struct {
@@ -627,7 +686,7 @@ static int already_running(void)
                 "        run `edgekv down` first\n",
                 st->npops, st->topology, ekv_state_dir());
     else
-        ekv_state_remove();
+        remove_state();
     ekv_state_destroy(&st);
     return alive;
 }
@@ -672,7 +731,7 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     if (rc == EKV_OK)
         rc = wait_pops(st);
     if (rc == EKV_OK)
-        rc = ekv_state_save(st);
+        rc = save_state(st);
     if (rc != EKV_OK) {
         stop_all(st);
         ekv_transport_undo();
@@ -688,7 +747,7 @@ void ekv_launch_stop(ekv_state_t *st)
 {
     stop_all(st);
     ekv_transport_undo();
-    ekv_state_remove();
+    remove_state();
     free(st->pops);
     st->pops = NULL;
     free(st->tiers);
@@ -708,7 +767,7 @@ int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
         return EKV_EIO;
     int rc = wait_pops(st);
     if (rc == EKV_OK)
-        ekv_state_save(st);
+        save_state(st);
     return rc;
 }
 
@@ -733,7 +792,7 @@ int ekv_launch_restart_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st)
         return EKV_EIO;
     rc = wait_ready(p, 1, "tier");
     if (rc == EKV_OK)
-        ekv_state_save(st);
+        save_state(st);
     return rc;
 }
 
@@ -742,7 +801,7 @@ int ekv_launch_restart_coord(const ekv_topo_t *t, ekv_state_t *st)
     ekv_proc_stop(&st->coord, 5000);
     int rc = start_coord(t, st, NULL, 0); /* on the recorded PUB, TCP or epgm */
     if (rc == EKV_OK)
-        ekv_state_save(st);
+        save_state(st);
     return rc;
 }
 
@@ -809,7 +868,7 @@ int ekv_cmd_down(int argc, char **argv)
         left += ekv_proc_alive(&st->tiers[i]);
     if (left == 0) {
         ekv_transport_undo();
-        ekv_state_remove();
+        remove_state();
     }
     printf("edgekv: stopped %zu processes%s\n", running - left, left ? " (some remain!)" : "");
     ekv_state_destroy(&st);
