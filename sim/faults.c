@@ -78,6 +78,11 @@ int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
 int ekv_cmd_fault(int argc, char **argv)
 {
     ekv_fault_t f = {0};
+    if (argc >= 2 && ekv_fault_parse(argv[1], &f.kind) == 0 && f.kind == EKV_FAULT_REROUTE) {
+        fprintf(stderr, "edgekv: reroute moves an experiment's clients to another PoP, so only "
+                        "an experiment's faults: list can carry it out (docs/experiments.md)\n");
+        return 2;
+    }
     int coord = argc == 2 && ekv_fault_parse(argv[1], &f.kind) == 0 &&
                 (f.kind == EKV_FAULT_COORD_KILL || f.kind == EKV_FAULT_COORD_RESTART);
     int pop = argc >= 3 && ekv_fault_parse(argv[1], &f.kind) == 0 && !coord &&
