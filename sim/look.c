@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_kv.h"
 #include "ekv_mem.h"
 #include "hclient.h"
 #include "look.h"
 #include "state.h"
 #include "text.h"
 
-#define DEFAULT_NS "00000000000000000000000000000000" /* the nodes' default namespace */
 
 void ekv_look_pct(char *out, size_t size, const char *s)
 {
@@ -117,7 +117,7 @@ static void print_json(const row_t *rows, size_t n, const char *key, const char 
 
 int ekv_cmd_look(int argc, char **argv)
 {
-    const char *key = NULL, *ns = DEFAULT_NS;
+    const char *key = NULL, *ns = EKV_KV_DEFAULT_NS;
     int json = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "checkers.h"
+#include "ekv_kv.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
 #include "ekv_mem.h"
@@ -211,10 +212,6 @@ static json_t *cache_delta(json_t *before, json_t *after)
                      sum[0] + sum[1] ? (double)sum[0] / (double)(sum[0] + sum[1]) : 0.0);
 }
 
-/* The namespace the PoPs serve when a request names none (proto/ekv_kv.h, which the CLI does
- * not link). */
-#define DEFAULT_NS "00000000000000000000000000000000"
-
 /* The counter keys of the experiment, in key order; their number in *n. */
 static uint32_t *counter_keys(const ekv_experiment_t *e, size_t *n)
 {
@@ -250,7 +247,7 @@ static void read_counters(const ekv_experiment_t *e, const ekv_state_t *st, cons
             r[i].method = "GET";
             snprintf(r[i].url, sizeof r[i].url,
                      "%s/client/v4/accounts/edgekv/storage/kv/namespaces/%s/values/%s",
-                     st->coord.url, DEFAULT_NS, enc);
+                     st->coord.url, EKV_KV_DEFAULT_NS, enc);
         }
         ekv_hc_run(r, m, 10000);
         for (size_t i = 0; i < m; i++) {

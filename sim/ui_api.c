@@ -58,7 +58,7 @@ static int fault(struct evkeyvalq *q, ui_api_req_t *r, const char **why)
     const char *a = evhttp_find_header(q, "action"), *name = evhttp_find_header(q, "node");
     const char *d = evhttp_find_header(q, "delay_ms");
     if (!a || !name || ekv_fault_parse(a, &r->action) != 0 || r->action == EKV_FAULT_COORD_KILL ||
-        r->action == EKV_FAULT_COORD_RESTART ||
+        r->action == EKV_FAULT_COORD_RESTART || r->action == EKV_FAULT_REROUTE ||
         (r->action == EKV_FAULT_SLOW && (!d || ekv_args_double(d, 0, 600000, &r->delay_ms) != 0)))
         return fail(why,
                     "fault needs action=stop|continue|kill|restart|partition|heal|slow and "

@@ -4,4 +4,4 @@ ekv_add_unit_test(kvcli
                   SOURCES unit/kvcli_test.c ${PROJECT_SOURCE_DIR}/sim/kvcli_io.c
                           ${PROJECT_SOURCE_DIR}/sim/hclient.c ${PROJECT_SOURCE_DIR}/sim/look.c
                           ${PROJECT_SOURCE_DIR}/sim/state.c ${PROJECT_SOURCE_DIR}/sim/text.c
-                  LIBS ekv_report PkgConfig::LIBEVENT PkgConfig::JANSSON)
+                  LIBS ekv_report ekv_proto PkgConfig::LIBEVENT PkgConfig::JANSSON)
