@@ -701,38 +701,52 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
     uint64_t published, published_bytes;
     coord_published(c, &published, &published_bytes);
     struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b,
-                        "# TYPE edgekv_operations_total counter\n"
-                        "edgekv_operations_total{op=\"read\"} %" PRIu64 "\n"
-                        "edgekv_operations_total{op=\"write\"} %" PRIu64 "\n"
-                        "edgekv_operations_total{op=\"delete\"} %" PRIu64 "\n"
-                        "edgekv_operations_total{op=\"list\"} %" PRIu64 "\n"
-                        "# TYPE edgekv_value_bytes_total counter\n"
-                        "edgekv_value_bytes_total{dir=\"in\"} %" PRIu64 "\n"
-                        "edgekv_value_bytes_total{dir=\"out\"} %" PRIu64 "\n"
-                        "# TYPE edgekv_latest_sequence gauge\nedgekv_latest_sequence %" PRIu64 "\n"
-                        "# TYPE edgekv_change_log_entries gauge\n"
-                        "edgekv_change_log_entries %" PRIu64 "\n"
-                        "# TYPE edgekv_published_changes_total counter\n"
-                        "edgekv_published_changes_total %" PRIu64 "\n"
-                        "# TYPE edgekv_published_bytes_total counter\n"
-                        "edgekv_published_bytes_total %" PRIu64 "\n"
-                        "# TYPE edgekv_commit_groups_total counter\n"
-                        "edgekv_commit_groups_total %" PRIu64 "\n"
-                        "# TYPE edgekv_expired_keys_total counter\n"
-                        "edgekv_expired_keys_total %" PRIu64 "\n"
-                        "# TYPE edgekv_catchups_total counter\nedgekv_catchups_total %" PRIu64 "\n"
-                        "# TYPE edgekv_malformed_messages_total counter\n"
-                        "edgekv_malformed_messages_total %" PRIu64 "\n"
-                        "# TYPE edgekv_namespaces gauge\nedgekv_namespaces %zu\n"
-                        "# TYPE edgekv_namespace_deletions gauge\n"
-                        "edgekv_namespace_deletions %d\n"
-                        "# TYPE edgekv_busy_total counter\nedgekv_busy_total %" PRIu64 "\n"
-                        "# TYPE edgekv_errors_total counter\n",
-                        s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
-                        ekv_store_last_seq(c->store), ekv_store_log_size(c->store), published,
-                        published_bytes, s->commits, s->expired, s->catchups, s->malformed, c->nns,
-                        c->ns_jobs, s->busy);
+    evbuffer_add_printf(
+        b,
+        "# HELP edgekv_operations_total Operations by kind, REST API and PoPs together.\n"
+        "# TYPE edgekv_operations_total counter\n"
+        "edgekv_operations_total{op=\"read\"} %" PRIu64 "\n"
+        "edgekv_operations_total{op=\"write\"} %" PRIu64 "\n"
+        "edgekv_operations_total{op=\"delete\"} %" PRIu64 "\n"
+        "edgekv_operations_total{op=\"list\"} %" PRIu64 "\n"
+        "# HELP edgekv_value_bytes_total Value bytes written (in) and read (out).\n"
+        "# TYPE edgekv_value_bytes_total counter\n"
+        "edgekv_value_bytes_total{dir=\"in\"} %" PRIu64 "\n"
+        "edgekv_value_bytes_total{dir=\"out\"} %" PRIu64 "\n"
+        "# HELP edgekv_latest_sequence Sequence number of the last committed change.\n"
+        "# TYPE edgekv_latest_sequence gauge\nedgekv_latest_sequence %" PRIu64 "\n"
+        "# HELP edgekv_change_log_entries Changes kept in the change log for catch-ups.\n"
+        "# TYPE edgekv_change_log_entries gauge\n"
+        "edgekv_change_log_entries %" PRIu64 "\n"
+        "# HELP edgekv_published_changes_total Changes published to the PoPs and tiers.\n"
+        "# TYPE edgekv_published_changes_total counter\n"
+        "edgekv_published_changes_total %" PRIu64 "\n"
+        "# HELP edgekv_published_bytes_total Bytes of the published changes.\n"
+        "# TYPE edgekv_published_bytes_total counter\n"
+        "edgekv_published_bytes_total %" PRIu64 "\n"
+        "# HELP edgekv_commit_groups_total Commit groups: writes committed together.\n"
+        "# TYPE edgekv_commit_groups_total counter\n"
+        "edgekv_commit_groups_total %" PRIu64 "\n"
+        "# HELP edgekv_expired_keys_total Keys deleted by the expiration sweeper.\n"
+        "# TYPE edgekv_expired_keys_total counter\n"
+        "edgekv_expired_keys_total %" PRIu64 "\n"
+        "# HELP edgekv_catchups_total Catch-up requests answered.\n"
+        "# TYPE edgekv_catchups_total counter\nedgekv_catchups_total %" PRIu64 "\n"
+        "# HELP edgekv_malformed_messages_total Malformed wire messages received and dropped.\n"
+        "# TYPE edgekv_malformed_messages_total counter\n"
+        "edgekv_malformed_messages_total %" PRIu64 "\n"
+        "# HELP edgekv_namespaces Namespaces that exist.\n"
+        "# TYPE edgekv_namespaces gauge\nedgekv_namespaces %zu\n"
+        "# HELP edgekv_namespace_deletions Namespace deletions under way.\n"
+        "# TYPE edgekv_namespace_deletions gauge\n"
+        "edgekv_namespace_deletions %d\n"
+        "# HELP edgekv_busy_total Writes and catch-ups refused with 503: commit queue full.\n"
+        "# TYPE edgekv_busy_total counter\nedgekv_busy_total %" PRIu64 "\n"
+        "# HELP edgekv_errors_total Error replies by HTTP status.\n"
+        "# TYPE edgekv_errors_total counter\n",
+        s->reads, s->writes, s->deletes, s->lists, s->bytes_in, s->bytes_out,
+        ekv_store_last_seq(c->store), ekv_store_log_size(c->store), published, published_bytes,
+        s->commits, s->expired, s->catchups, s->malformed, c->nns, c->ns_jobs, s->busy);
     for (int i = 0; i < 600; i++)
         if (s->errors[i])
             evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,

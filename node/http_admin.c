@@ -333,27 +333,69 @@ static json_t *stats_json(ekv_node_t *n)
 
 static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
 {
+    /* HELP texts by counter name (docs/metrics.md); every counter needs one. */
+    static const struct {
+        const char *name, *help;
+    } help[] = {
+        {"hits", "Reads served from a fresh cached copy."},
+        {"misses", "Reads not served from cache, fetched from origin."},
+        {"stale_hits", "Reads served from a copy past its cacheTtl while origin was unreachable."},
+        {"coalesced", "Misses that joined a fetch of the same key already under way."},
+        {"origin_reads", "Reads sent to origin (the coordinator or the regional tier)."},
+        {"origin_writes", "Writes and deletes forwarded to the coordinator."},
+        {"origin_errors", "Requests to origin that timed out or failed."},
+        {"unavailable", "Requests answered 503 at once: coordinator unreachable."},
+        {"changes_applied", "Published changes applied."},
+        {"changes_ignored", "Published changes dropped: before the baseline or already applied."},
+        {"gaps", "Gaps found in the change sequence."},
+        {"catchups", "Catch-up requests sent to fill a gap."},
+        {"malformed", "Malformed wire messages received and dropped."},
+        {"lists", "List requests served."},
+        {"bulk_gets", "Bulk get requests served."},
+        {"refreshes", "Background refreshes of hot copies sent (policy kv)."},
+        {"refresh_hits", "Hits served from a copy a refresh stored (policy kv)."},
+        {"list_hits", "Lists served from the list cache (policy kv)."},
+        {"list_misses", "Lists not in the list cache (policy kv)."},
+        {"tier_reads", "Origin reads sent to the regional tier."},
+        {"tier_hits", "Origin reads the regional tier answered from its cache."},
+        {"tier_requests", "Tier role: reads received from PoPs."},
+        {"purges", "Tier role, purge on write: copies dropped by changes."},
+    };
+#define ONE(f) +1
+    _Static_assert(sizeof help / sizeof *help == 0 COUNTERS(ONE), "a counter without HELP");
+#undef ONE
     ekv_cache_stats_t cs;
     ekv_cache_stats(n->cache, &cs);
     const ekv_hist_t *h = ekv_vis_delays(n->vis);
     struct evbuffer *b = evbuffer_new();
     const char *pop = n->cfg.name;
+    const char *text;
 #define PROM(f)                                                                                    \
+    text = "";                                                                                     \
+    for (size_t i = 0; i < sizeof help / sizeof *help; i++)                                        \
+        if (!strcmp(help[i].name, #f))                                                             \
+            text = help[i].help;                                                                   \
     evbuffer_add_printf(b,                                                                         \
+                        "# HELP edgekv_pop_" #f "_total %s\n"                                      \
                         "# TYPE edgekv_pop_" #f "_total counter\n"                                 \
                         "edgekv_pop_" #f "_total{pop=\"%s\"} %" PRIu64 "\n",                       \
-                        pop, n->st.f);
+                        text, pop, n->st.f);
     COUNTERS(PROM)
 #undef PROM
     evbuffer_add_printf(
         b,
-        "# TYPE edgekv_pop_cache_entries gauge\nedgekv_pop_cache_entries{pop=\"%s\"} "
-        "%" PRIu64 "\n# TYPE edgekv_pop_cache_bytes gauge\n"
-        "edgekv_pop_cache_bytes{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_cache_entries Entries in the cache.\n"
+        "# TYPE edgekv_pop_cache_entries gauge\nedgekv_pop_cache_entries{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_cache_bytes Bytes the cache holds, as its cap counts them.\n"
+        "# TYPE edgekv_pop_cache_bytes gauge\nedgekv_pop_cache_bytes{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_cache_evictions_total Entries evicted to stay under the cap.\n"
         "# TYPE edgekv_pop_cache_evictions_total counter\n"
         "edgekv_pop_cache_evictions_total{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_applied_sequence The last change sequence number applied.\n"
         "# TYPE edgekv_pop_applied_sequence gauge\n"
         "edgekv_pop_applied_sequence{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_visibility_seconds Real seconds from a change's commit to its "
+        "visibility here.\n"
         "# TYPE edgekv_pop_visibility_seconds summary\n",
         pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, ekv_replica_applied(n->replica));
     static const double qs[] = {0.5, 0.9, 0.99, 1.0};
