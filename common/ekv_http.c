@@ -823,18 +823,26 @@ void ekv_http_metrics(struct evbuffer *out, const char *labels)
     }
     evbuffer_add_printf(
         out,
+        "# HELP edgekv_http_connections HTTP connections open now.\n"
         "# TYPE edgekv_http_connections gauge\nedgekv_http_connections%s %zu\n"
+        "# HELP edgekv_http_connections_peak The most HTTP connections open at once.\n"
         "# TYPE edgekv_http_connections_peak gauge\nedgekv_http_connections_peak%s %zu\n"
+        "# HELP edgekv_http_connections_limit HTTP connections allowed at once.\n"
         "# TYPE edgekv_http_connections_limit gauge\nedgekv_http_connections_limit%s %d\n"
+        "# HELP edgekv_http_connections_accepted_total HTTP connections accepted.\n"
         "# TYPE edgekv_http_connections_accepted_total counter\n"
         "edgekv_http_connections_accepted_total%s %llu\n"
+        "# HELP edgekv_http_connections_refused_total HTTP connections refused beyond the limit.\n"
         "# TYPE edgekv_http_connections_refused_total counter\n"
         "edgekv_http_connections_refused_total%s %llu\n"
+        "# HELP edgekv_http_timeouts_total HTTP connections closed by a timeout, by phase.\n"
         "# TYPE edgekv_http_timeouts_total counter\n"
         "edgekv_http_timeouts_total{%sphase=\"request\"} %llu\n"
         "edgekv_http_timeouts_total{%sphase=\"idle\"} %llu\n"
+        "# HELP edgekv_http_headers_too_large_total Requests refused for headers over the cap.\n"
         "# TYPE edgekv_http_headers_too_large_total counter\n"
         "edgekv_http_headers_too_large_total%s %llu\n"
+        "# HELP edgekv_http_accept_errors_total Failed accept() calls.\n"
         "# TYPE edgekv_http_accept_errors_total counter\n"
         "edgekv_http_accept_errors_total%s %llu\n",
         one, g->nconns, one, g->peak, one, g->lim.max_connections, one,
