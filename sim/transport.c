@@ -100,13 +100,13 @@ static int mcast_flag(int fd, const char *ifname, int on, int *was_on)
 
 void ekv_transport_undo(void)
 {
-    char path[PATH_MAX], ifname[IFNAMSIZ + 1];
+    char path[PATH_MAX], ifname[IFNAMSIZ];
     int flag = 0, route = 0;
     mcast_path(path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f)
         return;
-    int n = fscanf(f, "%16s %d %d", ifname, &flag, &route);
+    int n = fscanf(f, "%15s %d %d", ifname, &flag, &route);
     fclose(f);
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct rtentry rt;
