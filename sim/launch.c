@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ekv_args.h"
 #include "ekv_cpu.h"
 #include "ekv_daemon.h"
 #include "ekv_err.h"
@@ -102,6 +103,8 @@ static void show_log_tail(const char *name)
  * programs by now. */
 static void stop_all(ekv_state_t *st)
 {
+    if (st->ui.pid > 0) /* the page's server first: it polls the nodes */
+        ekv_proc_stop(&st->ui, 5000);
     for (size_t i = 0; i < st->npops; i++)
         ekv_proc_signal(&st->pops[i], SIGTERM);
     for (size_t i = 0; i < st->npops; i++)
@@ -805,11 +808,63 @@ int ekv_launch_restart_coord(const ekv_topo_t *t, ekv_state_t *st)
     return rc;
 }
 
+/* `up --ui`: starts `edgekv ui --port PORT` as a daemon of the world, waits for the URL it
+ * prints in its log, and records it. */
+static int start_ui(ekv_state_t *st, long port)
+{
+    char log[PATH_MAX], portarg[24], *text = NULL;
+    size_t len;
+    snprintf(log, sizeof log, "%s/logs/ui.log", ekv_state_dir());
+    snprintf(portarg, sizeof portarg, "%ld", port);
+    unlink(log);
+    snprintf(st->ui.name, sizeof st->ui.name, "ui");
+    char *argv[] = {"edgekv", "ui", "--port", portarg, NULL};
+    if (spawn(argv, log, -1, &st->ui) != EKV_OK)
+        return EKV_EIO;
+    for (int waited = 0; waited < 10000 && !st->ui.url[0]; waited += 20) {
+        if (ekv_file_read(log, 1 << 16, &text, &len) == EKV_OK) {
+            static const char host[] = "http://127.0.0.1:";
+            const char *at = strstr(text, host);
+            size_t digits = at ? strspn(at + strlen(host), "0123456789") : 0;
+            if (digits) /* "edgekv ui: http://127.0.0.1:PORT/ (...)" */
+                snprintf(st->ui.url, sizeof st->ui.url, "%s%.*s", host, (int)digits,
+                         at + strlen(host));
+            free(text);
+        }
+        if (!st->ui.url[0] && !ekv_proc_alive(&st->ui))
+            break;
+        if (!st->ui.url[0])
+            sleep_ms(20);
+    }
+    if (!st->ui.url[0]) {
+        fprintf(stderr, "edgekv: the live page did not start\n");
+        show_log_tail("ui");
+        ekv_proc_stop(&st->ui, 2000);
+        memset(&st->ui, 0, sizeof st->ui);
+        return EKV_EIO;
+    }
+    return ekv_state_save(st) == EKV_OK ? EKV_OK : EKV_EIO;
+}
+
 int ekv_cmd_up(int argc, char **argv)
 {
-    const char *file = argc > 1 ? argv[1] : "topology.yaml";
-    if (argc > 2) {
-        fprintf(stderr, "usage: edgekv up [TOPOLOGY]\n");
+    const char *file = "topology.yaml";
+    long ui_port = -1; /* -1: no page */
+    int files = 0, bad = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--ui")) {
+            ui_port = 0;
+            if (i + 1 < argc && argv[i + 1][0] != '-' &&
+                ekv_args_int(argv[i + 1], 0, 65535, &ui_port) == 0)
+                i++;
+        } else if (argv[i][0] == '-' || files++) {
+            bad = 1;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (bad) {
+        fprintf(stderr, "usage: edgekv up [TOPOLOGY] [--ui [PORT]]\n");
         return 2;
     }
     char err[1024];
@@ -830,6 +885,10 @@ int ekv_cmd_up(int argc, char **argv)
                ekv_state_dir());
         if (is_epgm(st.pub))
             printf("changes and heartbeats published on %s\n", st.pub);
+        if (ui_port >= 0 && start_ui(&st, ui_port) == EKV_OK)
+            printf("live page: %s/ (docs/ui.md)\n", st.ui.url);
+        else if (ui_port >= 0)
+            rc = EKV_EIO; /* the world runs; `edgekv ui` can still be started by hand */
         free(st.pops);
         free(st.tiers);
     }
@@ -855,13 +914,13 @@ int ekv_cmd_down(int argc, char **argv)
                 ekv_state_dir());
         return 1;
     }
-    size_t running = ekv_proc_alive(&st->coord);
+    size_t running = ekv_proc_alive(&st->coord) + (st->ui.pid > 0 && ekv_proc_alive(&st->ui));
     for (size_t i = 0; i < st->npops; i++)
         running += ekv_proc_alive(&st->pops[i]);
     for (size_t i = 0; i < st->ntiers; i++)
         running += ekv_proc_alive(&st->tiers[i]);
     stop_all(st);
-    size_t left = ekv_proc_alive(&st->coord);
+    size_t left = ekv_proc_alive(&st->coord) + (st->ui.pid > 0 && ekv_proc_alive(&st->ui));
     for (size_t i = 0; i < st->npops; i++)
         left += ekv_proc_alive(&st->pops[i]);
     for (size_t i = 0; i < st->ntiers; i++)
@@ -906,6 +965,9 @@ static void status_json(const ekv_state_t *st)
                   st->coord.pid, "pub", st->pub, "router", st->router, "running", alive, "cpus",
                   cpus_of(&st->coord, alive, cpus, sizeof cpus), "pops", pops);
     json_object_set_new(j, "tiers", tiers);
+    if (st->ui.pid > 0)
+        json_object_set_new(j, "ui", json_pack("{s:s, s:i, s:b}", "url", st->ui.url, "pid",
+                                               st->ui.pid, "running", ekv_proc_alive(&st->ui)));
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);
@@ -928,10 +990,14 @@ int ekv_cmd_status(int argc, char **argv)
             printf("edgekv: nothing is running (no state in %s)\n", ekv_state_dir());
         return rc == EKV_ENOTFOUND ? 0 : 1;
     }
-    if (json)
+    if (json) {
         status_json(st);
-    else
+    } else {
         print_table(st);
+        if (st->ui.pid > 0)
+            printf("live page %s/ (pid %d%s)\n", st->ui.url, st->ui.pid,
+                   ekv_proc_alive(&st->ui) ? "" : ", not running");
+    }
     ekv_state_destroy(&st);
     return 0;
 }

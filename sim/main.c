@@ -21,7 +21,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: edgekv COMMAND [options]\n"
-            "  up [TOPOLOGY]        start the coordinator and every PoP (default topology.yaml)\n"
+            "  up [TOPOLOGY] [--ui [PORT]]\n"
+            "                       start the coordinator, the tiers and every PoP (default\n"
+            "                       topology.yaml); --ui also the live page (`edgekv ui`)\n"
             "  status [--json]      show what is running\n"
             "  probe [--json] [--from POP] [--tolerance-ms MS [--attempts N]]\n"
             "                       write a fresh value through one PoP and measure, at each\n"

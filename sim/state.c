@@ -76,6 +76,8 @@ int ekv_state_save(const ekv_state_t *st)
         json_object_set_new(j, "tiers", tiers);
     else
         json_decref(tiers);
+    if (st->ui.pid > 0)
+        json_object_set_new(j, "ui", proc_json(&st->ui));
     char *text = json_dumps(j, JSON_INDENT(2));
     char path[1100];
     state_path(path, sizeof path);
@@ -108,6 +110,8 @@ int ekv_state_load(ekv_state_t **out)
     st->tiers = ekv_calloc(json_array_size(tiers) + 1, sizeof *st->tiers);
     for (size_t i = 0; !bad && i < json_array_size(tiers); i++, st->ntiers++)
         bad = proc_from(json_array_get(tiers, i), &st->tiers[i]);
+    if (!bad && json_object_get(j, "ui")) /* absent: up without --ui */
+        bad = proc_from(json_object_get(j, "ui"), &st->ui);
     json_decref(j);
     if (bad) {
         ekv_state_destroy(&st);

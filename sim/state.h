@@ -29,6 +29,7 @@ typedef struct {
     size_t npops;
     ekv_proc_t *tiers; /* regional tiers (nodes in the tier role); may be none */
     size_t ntiers;
+    ekv_proc_t ui; /* `edgekv up --ui`'s live page server (`edgekv ui`); pid 0 = none */
 } ekv_state_t;
 
 /* The state folder: $EDGEKV_HOME, else ./.edgekv. */
