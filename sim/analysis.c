@@ -133,6 +133,14 @@ static void reads_pass(const ekv_write_rec_t *by_k, size_t nw, const ekv_read_re
 {
     vec_t *ages = ekv_calloc(out->npops, sizeof *ages);
     uint64_t fresh[EKV_TVIS_BINS] = {0};
+    /* The per-PoP series: EKV_SERIES_BINS equal bins from the first read's start to the last's. */
+    int64_t t0 = nreads ? reads[0].start_us : 0, t1 = t0;
+    for (size_t i = 0; i < nreads; i++) {
+        t0 = reads[i].start_us < t0 ? reads[i].start_us : t0;
+        t1 = reads[i].start_us > t1 ? reads[i].start_us : t1;
+    }
+    double series_us = (double)(t1 - t0) / EKV_SERIES_BINS;
+    out->series_bin_s = series_us / 1e6 * scale;
     for (size_t i = 0; i < nreads; i++) {
         const ekv_read_rec_t *r = &reads[i];
         if (r->pop >= out->npops)
@@ -144,6 +152,9 @@ static void reads_pass(const ekv_write_rec_t *by_k, size_t nw, const ekv_read_re
             p->failed_reads++;
             continue;
         }
+        size_t sb = series_us > 0 ? (size_t)((double)(r->start_us - t0) / series_us) : 0;
+        sb = sb < EKV_SERIES_BINS ? sb : EKV_SERIES_BINS - 1; /* the last read ends the span */
+        p->read_series[sb]++;
         const ekv_write_rec_t *w = newest_before(by_k, nw, r->key, r->start_us);
         if (!w)
             continue; /* nothing committed yet: any answer is current */
@@ -158,6 +169,7 @@ static void reads_pass(const ekv_write_rec_t *by_k, size_t nw, const ekv_read_re
             p->hits_fresh++;
         } else {
             p->stale_reads++;
+            p->stale_series[sb]++;
             out->stale_reads++;
             push(&ages[r->pop], t_ms);
         }

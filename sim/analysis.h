@@ -44,6 +44,8 @@ typedef struct {
     int64_t served_us;  /* first read there that returned it; 0 = none known */
 } ekv_vis_rec_t;
 
+#define EKV_SERIES_BINS 60 /* bins of the per-PoP time series, over the reads' span */
+
 typedef struct {
     double p50, p90, p99, max; /* visibility delay (arrival), simulated ms */
     uint64_t changes;          /* changes seen at this PoP */
@@ -55,6 +57,8 @@ typedef struct {
     uint64_t hits_fresh;                 /* reads that returned the newest committed version */
     double cdf[21];                      /* visibility delay at 0%, 5%, ... 100% (simulated ms) */
     float lag[100];                      /* version lag at each of the run's lag sample times */
+    uint32_t stale_series[EKV_SERIES_BINS]; /* stale reads begun in each series bin */
+    uint32_t read_series[EKV_SERIES_BINS];  /* answered reads begun in each series bin */
 } ekv_pop_result_t;
 
 #define EKV_LAG_POINTS 100
@@ -72,6 +76,7 @@ typedef struct {
     double lag_t_s[EKV_LAG_POINTS];  /* version lag sample times, simulated s from the start */
     double lag_mean[EKV_LAG_POINTS]; /* committed changes not yet visible, mean over PoPs */
     double lag_max[EKV_LAG_POINTS];  /* ... and at the worst PoP */
+    double series_bin_s; /* width of a series bin, simulated s (from the first read's start) */
 } ekv_results_t;
 
 /* Computes every measurement. bin_ms is the width of a t-visibility bin (simulated ms);

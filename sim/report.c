@@ -42,6 +42,14 @@ static json_t *pop_json(const ekv_topo_t *t, size_t i, const ekv_pop_result_t *p
                                   p->served_p90, "p99", p->served_p99, "max", p->served_max));
     json_object_set_new(j, "served_cdf_ms", scdf);
     json_object_set_new(j, "changes_served", json_integer((json_int_t)p->served_changes));
+    /* stale reads (and answered reads) per series bin: report.html's heatmap */
+    json_t *ss = json_array(), *rs = json_array();
+    for (int b = 0; b < EKV_SERIES_BINS; b++) {
+        json_array_append_new(ss, json_integer(p->stale_series[b]));
+        json_array_append_new(rs, json_integer(p->read_series[b]));
+    }
+    json_object_set_new(j, "stale_series", ss);
+    json_object_set_new(j, "read_series", rs);
     return j;
 }
 
@@ -70,6 +78,7 @@ static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
         (json_int_t)r->reads, "stale_reads", (json_int_t)r->stale_reads, "stale_ratio",
         r->reads > failed ? (double)r->stale_reads / (double)(r->reads - failed) : 0.0,
         "failed_reads", (json_int_t)failed, "pops", pops, "t_visibility", tvis, "version_lag", lag);
+    json_object_set_new(j, "series_bin_s", json_real(r->series_bin_s));
     if (run->extra)
         json_object_update(j, run->extra);
     return j;

@@ -647,8 +647,8 @@ static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
     heat_cells(f, pops, nb, rowh, cellw, top, share);
     double y = MT + rowh * (double)np;
     for (int i = 0; i <= 5; i++)
-        fprintf(f, "<text x='%.1f' y='%.1f' class='xt'>%g</text>", ML + 20 + 540 * i / 5.0, y + 13,
-                bin_s * (double)nb * i / 5);
+        fprintf(f, "<text x='%.1f' y='%.1f' class='xt'>%.3g</text>", ML + 20 + 540 * i / 5.0,
+                y + 13, bin_s * (double)nb * i / 5); /* 8, 16, ... not 7.99745 */
     fprintf(f, "<text x='%d' y='%.1f' class='xl'>time since the load began (s)</text>",
             ML + 20 + 270, y + 26);
     snprintf(hi, sizeof hi, share ? "all reads stale" : "%g stale reads", top);

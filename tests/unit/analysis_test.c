@@ -243,6 +243,24 @@ static void test_stale_reads(void)
     CHECK_EQ(p1->hits_fresh, 1);
     CHECK_NEAR(p1->stale_age_p50, 2000, 1e-9);
     CHECK_NEAR(p1->stale_age_max, 2000, 1e-9);
+    /* The series: 60 bins over the reads' starts (T0 + 0.5 s .. T0 + 9 s, 8.5/60 s each);
+     * every answered read in the bin it began in, each stale one too. */
+    CHECK_NEAR(r.series_bin_s, 8.5 / 60, 1e-9);
+    uint32_t answered[2] = {0, 0}, stale[2] = {0, 0};
+    for (int b = 0; b < EKV_SERIES_BINS; b++)
+        for (int k = 0; k < 2; k++) {
+            answered[k] += r.pops[k].read_series[b];
+            stale[k] += r.pops[k].stale_series[b];
+        }
+    CHECK_EQ(answered[0], 11);
+    CHECK_EQ(answered[1], 2);
+    CHECK_EQ(stale[0], 3);
+    CHECK_EQ(stale[1], 1);
+    CHECK_EQ(p0->stale_series[7], 1);  /* T0 + 1.5 s: 1.0 s into the span */
+    CHECK_EQ(p0->stale_series[12], 1); /* T0 + 2.25 s */
+    CHECK_EQ(p0->stale_series[21], 1); /* T0 + 3.5 s */
+    CHECK_EQ(p1->stale_series[24], 1); /* T0 + 4 s */
+    CHECK_EQ(p0->read_series[EKV_SERIES_BINS - 1], 1); /* the last read, T0 + 9 s */
     ekv_results_fini(&r);
 }
 
