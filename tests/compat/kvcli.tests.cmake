@@ -5,4 +5,6 @@
 add_test(NAME compat.kvcli_wrangler
          COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/compat/kvcli_wrangler_test.sh
                  ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
-set_tests_properties(compat.kvcli_wrangler PROPERTIES LABELS compat TIMEOUT 600 RUN_SERIAL TRUE)
+# Not timed; it shares tests/compat's npm folder (npm ci on first use) with compat.rest_clients.
+set_tests_properties(compat.kvcli_wrangler PROPERTIES LABELS compat TIMEOUT 600
+                     RESOURCE_LOCK tests_compat_npm)
