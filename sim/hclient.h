@@ -15,8 +15,8 @@ typedef struct ekv_hc_req {
     const char *body;   /* request body (borrowed), may be NULL */
     size_t body_len;
     const char *const *headers; /* more request headers: name, value, ..., NULL (borrowed) */
-    int status; /* response status; 0 when no response (refused, timed out) */
-    char *resp; /* response body, NUL-terminated (owned) */
+    int status;                 /* response status; 0 when no response (refused, timed out) */
+    char *resp;                 /* response body, NUL-terminated (owned) */
     size_t resp_len;
     char *version;   /* X-Edgekv-Version response header (owned), or NULL */
     char *commit_us; /* X-Edgekv-Commit-Us response header (owned), or NULL */

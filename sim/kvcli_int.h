@@ -93,5 +93,4 @@ int kv_bulk_put(kv_ctx_t *c, const kv_args_t *a);
 int kv_bulk_delete(kv_ctx_t *c, const kv_args_t *a);
 int kv_bulk_get(kv_ctx_t *c, const kv_args_t *a);
 
-
 #endif

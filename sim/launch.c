@@ -231,7 +231,8 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
     snprintf(scale, sizeof scale, "%g", t->time_scale);
     /* The account's API limit is per 5 simulated minutes, a window time_scale times shorter. */
     snprintf(api, sizeof api, "%ld",
-             c->api_rate_limit > 0 ? lround(fmin(1e8, fmax(1, c->api_rate_limit * t->time_scale))) : 0L);
+             c->api_rate_limit > 0 ? lround(fmin(1e8, fmax(1, c->api_rate_limit * t->time_scale)))
+                                   : 0L);
     unlink(ready);
     char *argv[] = {"edgekv-coordinator",
                     "--data",
@@ -966,8 +967,9 @@ static void status_json(const ekv_state_t *st)
                   cpus_of(&st->coord, alive, cpus, sizeof cpus), "pops", pops);
     json_object_set_new(j, "tiers", tiers);
     if (st->ui.pid > 0)
-        json_object_set_new(j, "ui", json_pack("{s:s, s:i, s:b}", "url", st->ui.url, "pid",
-                                               st->ui.pid, "running", ekv_proc_alive(&st->ui)));
+        json_object_set_new(j, "ui",
+                            json_pack("{s:s, s:i, s:b}", "url", st->ui.url, "pid", st->ui.pid,
+                                      "running", ekv_proc_alive(&st->ui)));
     char *text = json_dumps(j, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

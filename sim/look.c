@@ -18,7 +18,6 @@
 #include "state.h"
 #include "text.h"
 
-
 void ekv_look_pct(char *out, size_t size, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";

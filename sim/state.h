@@ -16,7 +16,7 @@ typedef struct {
     unsigned long long start; /* start time in clock ticks since boot */
     double delay_ms;          /* configured one-way delay, simulated ms */
     char policy[16];
-    char tier[64]; /* PoPs: the regional tier it reads through ("" for none) */
+    char tier[64];   /* PoPs: the regional tier it reads through ("" for none) */
     char serve[128]; /* tiers: the ZeroMQ endpoint its PoPs read through */
 } ekv_proc_t;
 

@@ -375,24 +375,24 @@ static int resolve_tiers(yc_ctx_t *c, ekv_topo_t *t)
                     pop->tier_index = (int)i;
             if (pop->tier_index < 0)
                 return yc_problem_at(c, pop->tier_line, "pop %s: no tier named '%s'", pop->name,
-                                  pop->tier);
+                                     pop->tier);
             if (!pulls(t, pop))
                 return yc_problem_at(c, pop->tier_line,
-                                  "pop %s: policy %s keeps copies current by changes; tiers "
-                                  "serve ttl and kv PoPs only",
-                                  pop->name, ekv_topo_policy(t, pop));
+                                     "pop %s: policy %s keeps copies current by changes; tiers "
+                                     "serve ttl and kv PoPs only",
+                                     pop->name, ekv_topo_policy(t, pop));
         } else if (t->ntiers > 0 && pulls(t, pop)) {
             if (!pop->has_coords)
                 return yc_problem_at(c, pop->line,
-                                  "pop %s: give lat and lon (to find its nearest tier) or tier",
-                                  pop->name);
+                                     "pop %s: give lat and lon (to find its nearest tier) or tier",
+                                     pop->name);
             pop->tier_index = nearest_tier(t, pop);
         }
         /* The delay to the tier (and the nearest tier) come from distance: a PoP given only
          * delay_ms has none. */
         if (pop->tier_index >= 0 && !pop->has_coords)
             return yc_problem_at(c, pop->line, "pop %s: reads through tier %s, so give lat and lon",
-                              pop->name, t->tiers[pop->tier_index].name);
+                                 pop->name, t->tiers[pop->tier_index].name);
     }
     return 0;
 }

@@ -63,8 +63,8 @@ typedef struct {
     double lat, lon;
     char host[64];                        /* listen address of the coordinator and every PoP */
     int http_port, pub_port, router_port; /* 0 = ephemeral */
-    double heartbeat_ms; /* real ms between heartbeats; PoPs give up after max(1 s, 3 missed) */
-    char durability[16]; /* fsync | wal | none: when a write is acknowledged (--durability) */
+    double heartbeat_ms;   /* real ms between heartbeats; PoPs give up after max(1 s, 3 missed) */
+    char durability[16];   /* fsync | wal | none: when a write is acknowledged (--durability) */
     double api_rate_limit; /* REST API requests per 5 simulated minutes; 0 = off */
     /* PUB's transport (changes and heartbeats) */
     ekv_topo_transport_t transport;
@@ -88,7 +88,7 @@ typedef struct {
     double tier_cache_ttl;   /* seconds a tier keeps a copy, unless the tier says otherwise */
     int tier_purge_on_write; /* 1: a change drops the tiers' copies of its key */
     int refresh_hot_reads;   /* refresh-ahead: reads since stored that make a copy hot; 0 = off */
-    double refresh_late;     /* ... and the share of its cacheTtl after which a hot read refreshes */
+    double refresh_late; /* ... and the share of its cacheTtl after which a hot read refreshes */
     ekv_topo_pop_t *pops;
     size_t npops;
     ekv_topo_tier_t *tiers; /* regional tiers; none: PoPs read from the coordinator */

@@ -212,4 +212,3 @@ int ekv_transport_refused(char *why, size_t len)
     free(text);
     return at != NULL;
 }
-
