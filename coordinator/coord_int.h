@@ -1,5 +1,6 @@
-/* coord_int: the coordinator's internals, shared by coord.c (loop, group commit, nodes) and
- * rest.c / rest_bulk.c (the REST API). Not for use outside coordinator/. */
+/* coord_int: the coordinator's internals, shared by coord.c (loop, group commit, nodes),
+ * coord_ns.c (namespaces) and rest.c / rest_bulk.c (the REST API). Not for use outside
+ * coordinator/. */
 #ifndef EKV_COORD_INT_H
 #define EKV_COORD_INT_H
 
@@ -120,6 +121,11 @@ int coord_ns_delete(ekv_coord_t *c, const char *id, coord_ns_deleted_fn done, vo
                     ekv_kv_error_t *err);
 /* Creates the default namespace if it is missing; EKV_ESTORE with a message otherwise. */
 int coord_ns_ensure_default(ekv_coord_t *c, char *errbuf, size_t errlen);
+/* Loads the table from the store at start (and creates the default namespace); EKV_ESTORE
+ * with a message when that fails. */
+int coord_ns_load(ekv_coord_t *c, char *errbuf, size_t errlen);
+/* Starts again the deletions that a stopped run left marked; once the loop is set up. */
+void coord_ns_resume(ekv_coord_t *c);
 
 /* rest.c */
 int coord_rest_open(ekv_coord_t *c, char *errbuf, size_t errlen);
