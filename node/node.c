@@ -1,4 +1,7 @@
-/* node: links, sockets, change application and coordinator requests of one PoP (node.h). */
+/* node: the core of one PoP (node.h, node_int.h): its requests to the coordinator in flight
+ * (reads, writes, lists; the core's own hellos and catch-ups for node_changes.c), the waiters
+ * for visibility, replies and heartbeats, and the lifecycle. The change stream is followed in
+ * node_changes.c, the links and sockets are node_link.c's. */
 #include "node_int.h"
 
 #include <errno.h>
@@ -86,19 +89,19 @@ void ekv_node_config_defaults(ekv_node_config_t *cfg)
 
 static void handle_down(ekv_node_t *n, ekv_msg_t *m, int64_t now);
 
-/* Sends a request (its req_id from p; none for p NULL) on the link to the coordinator, or for
- * a READ through a tier to the tier. */
+/* Sends a request (its req_id from p) on the link to the coordinator, or for a READ through
+ * a tier to the tier. */
 static void send_request(ekv_node_t *n, pending_t *p, ekv_msg_t *msg)
 {
-    msg->req_id = p ? p->req_id : 0;
-    node_link_send(n, p && p->via_tier, msg);
+    msg->req_id = p->req_id;
+    node_link_send(n, p->via_tier, msg);
 }
 
 /* ---- housekeeping tick -------------------------------------------------------------------- */
 
 /* The tick runs only while requests or waiters are outstanding: an idle PoP has no timer at
  * all (300 PoPs on one machine must cost next to nothing when idle). */
-static void tick_arm(ekv_node_t *n)
+void node_tick_arm(ekv_node_t *n)
 {
     if (!event_pending(n->tick_ev, EV_TIMEOUT, NULL)) {
         struct timeval tick = {0, TICK_US};
@@ -125,8 +128,17 @@ static pending_t *pending_new(ekv_node_t *n, ekv_msg_type_t kind, node_done_fn d
     else
         n->oldest = p;
     n->newest = p;
-    tick_arm(n);
+    node_tick_arm(n);
     return p;
+}
+
+/* A hello or catch-up of the core's own (nobody waits for it), tagged with the store
+ * generation it is asked of: replies from a store replaced meanwhile are ignored. */
+void node_send_own(ekv_node_t *n, ekv_msg_t *msg)
+{
+    pending_t *p = pending_new(n, msg->type, NULL, NULL);
+    p->gen = n->gen;
+    send_request(n, p, msg);
 }
 
 /* ---- reads in flight, by key (concurrent misses of one key share one origin fetch) -------- */
@@ -244,7 +256,7 @@ static int answer_waiters(ekv_node_t *n, uint64_t seq, int w_served)
 }
 
 /* Records the first time seq became visible here and answers its waiters. */
-static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
+void node_record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now)
 {
     if (ekv_vis_record(n->vis, seq, commit_us, now))
         answer_waiters(n, seq, 0);
@@ -252,7 +264,7 @@ static void record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64
 
 /* Change c arrived (now): under a pushing policy a read here returns it from now on; under
  * ttl and kv only once the cached copy is gone or refreshed and a read fetched it. */
-static void note_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
+void node_note_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
 {
     if (!ekv_policy_pushes(n->cfg.policy))
         ekv_served_pending(n->served, c->ns, c->key, c->seq);
@@ -290,7 +302,7 @@ void node_wait(ekv_node_t *n, uint64_t seq, int served, int timeout_ms, node_don
     w->deadline_us = ekv_mono_us() + (int64_t)timeout_ms * 1000;
     w->next = n->waiters;
     n->waiters = w;
-    tick_arm(n);
+    node_tick_arm(n);
 }
 
 int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s)
@@ -303,186 +315,6 @@ int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_
     if (!(life_us < (double)(INT64_MAX - now_us)))
         return INT64_MAX;
     return now_us + (int64_t)life_us;
-}
-
-/* ---- changes ----------------------------------------------------------------------------- */
-
-static void request_catchup(ekv_node_t *n)
-{
-    uint64_t from;
-    ekv_bytes_t cursor;
-    if (ekv_replica_catchup_request(n->replica, &from, &cursor) != EKV_OK)
-        return; /* one at a time */
-    n->st.catchups++;
-    pending_t *p = pending_new(n, EKV_MSG_CATCHUP, NULL, NULL);
-    p->gen = n->gen;
-    ekv_msg_t m = {.type = EKV_MSG_CATCHUP, .seq = from, .key = cursor};
-    send_request(n, p, &m);
-}
-
-static void say_hello(ekv_node_t *n)
-{
-    pending_t *p = pending_new(n, EKV_MSG_HELLO, NULL, NULL);
-    p->gen = n->gen;
-    ekv_msg_t m = {.type = EKV_MSG_HELLO, .seq = ekv_replica_applied(n->replica)};
-    m.text.ptr = n->cfg.name;
-    m.text.len = strlen(n->cfg.name);
-    send_request(n, p, &m);
-}
-
-/* The coordinator's store is not the one this PoP followed (wiped, or restarted after
- * losing commits): sequence numbers may repeat, so nothing held can be trusted. Start over
- * as a new PoP: an empty cache, and hello for the new tip. */
-static void resync(ekv_node_t *n)
-{
-    ekv_warn("the coordinator's store changed (epoch %016llx before); dropping the cache and "
-             "starting over",
-             (unsigned long long)ekv_replica_epoch(n->replica));
-    n->st.resyncs++;
-    n->gen++; /* replies to requests of the old store are ignored */
-    ekv_cache_destroy(&n->cache);
-    n->cache = ekv_cache_new(n->cfg.cache_bytes);
-    ekv_served_destroy(&n->served); /* sequence numbers may repeat */
-    n->served = ekv_served_new(VIS_RING, SERVED_KEYS);
-    ekv_replica_reset(n->replica);
-    say_hello(n);
-}
-
-/* Carries out what the replica tracker asked for (EKV_REPLICA_* bits). */
-static void act(ekv_node_t *n, int what)
-{
-    if (what & EKV_REPLICA_RESYNC)
-        resync(n);
-    else if (what & EKV_REPLICA_CATCHUP)
-        request_catchup(n);
-    if (ekv_replica_next_due(n->replica) != INT64_MAX)
-        tick_arm(n); /* a paused catch-up is asked again from the tick */
-}
-
-/* Applies change c to the cache under the policy; a tier purging on write (the older
- * documented Workers KV behaviour, KV-SPEC 5.1) drops its older copy of the key, so its PoPs'
- * next misses fetch the new version. */
-static void apply_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
-{
-    ekv_policy_apply(n->cache, n->cfg.policy, c, now);
-    ekv_cache_item_t cur;
-    if (n->cfg.tier_role && n->cfg.purge_on_write &&
-        ekv_cache_lookup(n->cache, c->ns, c->key, now, &cur) == EKV_OK && cur.seq < c->seq) {
-        ekv_cache_remove(n->cache, c->ns, c->key);
-        n->st.purges++;
-    }
-}
-
-/* `now`: when the down link handed the change over, which is when it becomes visible. */
-static void on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now)
-{
-    int apply;
-    int what = ekv_replica_change(n->replica, c->seq, &apply);
-    if (!apply) {
-        n->st.changes_ignored++; /* before our baseline, or already applied */
-        return;
-    }
-    apply_change(n, c, now);
-    n->st.changes_applied++;
-    record_visible(n, c->seq, c->time_us, now);
-    note_change(n, c, now);
-    if (what) {
-        n->st.gaps++;
-        ekv_warn("gap: applied %llu, got %llu; catching up",
-                 (unsigned long long)ekv_replica_applied(n->replica), (unsigned long long)c->seq);
-    }
-    act(n, what);
-}
-
-typedef struct {
-    const ekv_replica_t *replica;
-    uint64_t base;
-    ekv_bytes_t *ns, *key; /* entries to drop (borrowed from the cache until the first drop) */
-    size_t n, cap;
-} reconcile_t;
-
-static int reconcile_visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_item_t *it)
-{
-    reconcile_t *r = arg;
-    if (it->negative || it->seq > r->base || ekv_replica_snapshot_carried(r->replica, ns, key))
-        return 0;
-    if (r->n == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 64;
-        r->ns = ekv_realloc(r->ns, r->cap * sizeof *r->ns);
-        r->key = ekv_realloc(r->key, r->cap * sizeof *r->key);
-    }
-    r->ns[r->n] = (ekv_bytes_t){ekv_memdup(ns.ptr, ns.len), ns.len};
-    r->key[r->n++] = (ekv_bytes_t){ekv_memdup(key.ptr, key.len), key.len};
-    return 0;
-}
-
-/* After the last snapshot page: a cached key at or below the base that the snapshot did not
- * carry was deleted while this PoP was behind. Under ttl and kv changes are not applied at all,
- * so cached copies live out their cacheTtl as they would without the snapshot. */
-static void reconcile(ekv_node_t *n)
-{
-    reconcile_t r = {n->replica, ekv_replica_snapshot_base(n->replica), NULL, NULL, 0, 0};
-    if (ekv_policy_pushes(n->cfg.policy))
-        ekv_cache_visit(n->cache, ekv_now_us(), reconcile_visit, &r);
-    for (size_t i = 0; i < r.n; i++) {
-        ekv_cache_remove(n->cache, r.ns[i], r.key[i]);
-        free((void *)r.ns[i].ptr);
-        free((void *)r.key[i].ptr);
-    }
-    if (r.n)
-        ekv_info("snapshot: dropped %zu cached keys deleted meanwhile", r.n);
-    free(r.ns);
-    free(r.key);
-    ekv_replica_snapshot_clear(n->replica);
-}
-
-/* A snapshot page: current records, applied under the policy (versions keep newer pushes);
- * they are initial state, not deliveries, so no visibility is recorded. After the last page
- * the node stands at the base the snapshot reflects and fetches the log tail after it. */
-static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
-{
-    int64_t now = ekv_now_us();
-    ekv_cache_item_t it;
-    for (size_t i = 0; i < r->nchanges; i++) {
-        const ekv_msg_t *c = &r->changes[i];
-        ekv_policy_apply(n->cache, n->cfg.policy, c, now);
-        if (ekv_cache_lookup(n->cache, c->ns, c->key, now, &it) == EKV_OK)
-            ekv_replica_snapshot_saw(n->replica, c->ns, c->key);
-    }
-    int finished;
-    int what =
-        ekv_replica_snapshot_page(n->replica, r->seq, r->key, r->flags & EKV_MSG_F_MORE, &finished);
-    if (finished) {
-        ekv_info("snapshot loaded; resuming from seq %llu",
-                 (unsigned long long)ekv_replica_snapshot_base(n->replica));
-        reconcile(n);
-    }
-    act(n, what); /* the next page, or the log tail */
-}
-
-static void on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
-{
-    int64_t now = ekv_now_us();
-    if (r->flags & EKV_MSG_F_BUSY) {
-        ekv_replica_catchup_busy(n->replica, now);
-        act(n, 0);
-        return;
-    }
-    if (r->flags & EKV_MSG_F_SNAPSHOT) {
-        on_snapshot_page(n, r);
-        return;
-    }
-    for (size_t i = 0; i < r->nchanges; i++) {
-        const ekv_msg_t *c = &r->changes[i];
-        if (ekv_replica_log_entry(n->replica, c->seq)) {
-            now = ekv_now_us();
-            apply_change(n, c, now);
-            record_visible(n, c->seq, c->time_us, now);
-            note_change(n, c, now);
-            n->st.changes_applied++;
-        }
-    }
-    act(n, ekv_replica_log_done(n->replica, r->flags & EKV_MSG_F_MORE, ekv_now_us()));
 }
 
 /* ---- requests of the HTTP surface ----------------------------------------------------- */
@@ -815,7 +647,7 @@ static void on_heartbeat(ekv_node_t *n, const ekv_msg_t *hb)
     int what = ekv_replica_heartbeat(n->replica, hb->seq, hb->epoch);
     if (what == EKV_REPLICA_CATCHUP)
         n->st.gaps++; /* a silent gap: changes were published that never reached us */
-    act(n, what);
+    node_act(n, what);
     write_ready(n);
 }
 
@@ -829,12 +661,12 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
         if (p->gen != n->gen)
             break; /* said to a store since replaced */
         n->clock_offset_us = m->time_us - ekv_now_us() + ekv_link_delay_us(n->down);
-        act(n, ekv_replica_hello(n->replica, m->seq, m->epoch));
+        node_act(n, ekv_replica_hello(n->replica, m->seq, m->epoch));
         write_ready(n);
         break;
     case EKV_MSG_WRITE_REPLY:
         if (m->status == 200)
-            record_visible(n, m->seq, m->time_us, ekv_now_us());
+            node_record_visible(n, m->seq, m->time_us, ekv_now_us());
         write_done(n, p, m);
         break;
     case EKV_MSG_READ_REPLY:
@@ -850,7 +682,7 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
     }
     case EKV_MSG_CATCHUP_REPLY:
         if (p->gen == n->gen) /* else: asked of a store since replaced */
-            on_catchup_reply(n, m);
+            node_on_catchup_reply(n, m);
         break;
     default:
         break;
@@ -862,7 +694,7 @@ static void handle_down(ekv_node_t *n, ekv_msg_t *m, int64_t now)
 {
     switch (m->type) {
     case EKV_MSG_CHANGE:
-        on_change(n, m, now);
+        node_on_change(n, m, now);
         break;
     case EKV_MSG_HEARTBEAT:
         on_heartbeat(n, m);
@@ -892,10 +724,10 @@ static void expire_pending(ekv_node_t *n, int64_t mono)
         /* A lost catch-up is asked again (the PoP would otherwise stay behind until some
          * new change showed the gap); so is a lost hello. */
         if (p->kind == EKV_MSG_CATCHUP && p->gen == n->gen)
-            act(n, ekv_replica_catchup_lost(n->replica));
+            node_act(n, ekv_replica_catchup_lost(n->replica));
         if (p->kind == EKV_MSG_HELLO && p->gen == n->gen) {
             ekv_warn("no answer from the coordinator yet; saying hello again");
-            say_hello(n);
+            node_say_hello(n);
         }
         pending_free(p);
     }
@@ -924,7 +756,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t mono = ekv_mono_us();
     expire_pending(n, mono);
     expire_waiters(n, mono);
-    act(n, ekv_replica_due(n->replica, ekv_now_us()));
+    node_act(n, ekv_replica_due(n->replica, ekv_now_us()));
     if (!n->oldest && !n->waiters && ekv_replica_next_due(n->replica) == INT64_MAX)
         event_del(n->tick_ev);
 }
@@ -975,7 +807,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
         snprintf(errbuf, errlen, "cannot watch the ZeroMQ sockets: %s", strerror(errno));
         goto fail;
     }
-    say_hello(n);
+    node_say_hello(n);
     return n;
 fail:
     ekv_node_destroy(&n);

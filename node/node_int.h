@@ -4,8 +4,9 @@
  * The core knows no HTTP: the surface asks it for a read, a write, a list or a wait with a
  * completion (node_done_fn and a context), and the core calls that completion exactly once
  * with a node_result_t, at once (a cache hit) or when the coordinator answers, times out, or
- * the PoP shuts down. Requests in flight (pending_t), the reads-in-flight index, the waiters,
- * the replica tracker and the links are the core's own (node.c). */
+ * the PoP shuts down. Requests in flight (pending_t), the reads-in-flight index and the
+ * waiters are the core's own (node.c); the change stream and the replica tracker are followed
+ * in node_changes.c, the links in node_link.c. */
 #ifndef EKV_NODE_INT_H
 #define EKV_NODE_INT_H
 
@@ -139,6 +140,31 @@ int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_
  * now_us, and the id the next request will carry. */
 void node_deliver(ekv_node_t *n, ekv_msg_t *m, int64_t now_us);
 uint64_t node_next_req_id(const ekv_node_t *n);
+
+/* ---- the core and the change stream (node.c <-> node_changes.c) ----------------------- */
+
+/* node.c: sends a HELLO or CATCHUP nobody waits for, tagged with the store generation (a
+ * reply after a resync is ignored); a lost one is asked again when it times out. */
+void node_send_own(ekv_node_t *n, ekv_msg_t *msg);
+/* node.c: starts the housekeeping tick unless it runs (timeouts, waiters, paused catch-ups). */
+void node_tick_arm(ekv_node_t *n);
+/* node.c: records the first time seq became visible here (now) and answers its waiters. */
+void node_record_visible(ekv_node_t *n, uint64_t seq, int64_t commit_us, int64_t now);
+/* node.c: change c arrived (now): under a pushing policy a read here returns it from now on;
+ * under ttl and kv only once a read fetched it. */
+void node_note_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now);
+
+/* node_changes.c: a pushed change, handed over by the down link at now (when it becomes
+ * visible): applied under the policy unless before the baseline or already applied; a gap
+ * asks for a catch-up. */
+void node_on_change(ekv_node_t *n, const ekv_msg_t *c, int64_t now);
+/* node_changes.c: a CATCHUP_REPLY of the current store: log entries, a snapshot page, or busy
+ * (asked again later). */
+void node_on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r);
+/* node_changes.c: carries out what the replica tracker asked for (EKV_REPLICA_* bits). */
+void node_act(ekv_node_t *n, int what);
+/* node_changes.c: says hello to the coordinator with the sequence applied so far. */
+void node_say_hello(ekv_node_t *n);
 
 /* ---- the tier role (tier.c), for the core ------------------------------------------- */
 
