@@ -4,10 +4,7 @@
 # maps, counterexample timelines, the heatmap from per-PoP stale series), screenshots kept in
 # the build folder (report-screenshots/). Skipped (status 77) where /usr/bin/chromium is
 # missing. It runs two worlds of 28 PoPs: alone.
-add_test(NAME integration.report_browser
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser-report/report_test.sh
-                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
-                 ${CMAKE_BINARY_DIR}/report-screenshots)
 # Not timed (it checks texts, layout and colours), so it may run beside other tests.
-set_tests_properties(integration.report_browser PROPERTIES LABELS "integration;browser"
-                     TIMEOUT 300 SKIP_RETURN_CODE 77)
+ekv_script_test(integration.report_browser browser-report/report_test.sh TIMEOUT 300
+                SKIP_RETURN_CODE 77 LABELS integration browser
+                ARGS ${CMAKE_BINARY_DIR}/report-screenshots)

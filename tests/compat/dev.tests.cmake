@@ -3,10 +3,7 @@
 # cacheTtl, request.cf, reload on save, Ctrl-C, and every bad input's message. It needs Node.js
 # and npm packages (installed on first use), like the other compat tests, and times cache
 # lifetimes: it runs alone.
-add_test(NAME compat.dev
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/compat/dev_test.sh ${CMAKE_BINARY_DIR}/bin
-                 ${PROJECT_SOURCE_DIR})
-set_tests_properties(compat.dev PROPERTIES LABELS compat TIMEOUT 600 RUN_SERIAL TRUE)
+ekv_script_test(compat.dev compat/dev_test.sh TIMEOUT 600 RUN_SERIAL)
 
 # edgekv dev's reading of wrangler configurations (sim/dev/config.test.mjs, node's test runner):
 # each format, and the file:line of every problem. A second or two, no world.

@@ -77,19 +77,17 @@ endfunction()
 
 ekv_fuzz_target(msg SOURCES fuzz/msg_fuzz.c LIBS ekv_proto
                 CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/msg)
-ekv_fuzz_target(topology SOURCES fuzz/topology_fuzz.c LIBS ekv_topology
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/topology)
-ekv_fuzz_target(multipart SOURCES fuzz/multipart_fuzz.c LIBS ekv_coord_logic
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/multipart)
-ekv_fuzz_target(cursor SOURCES fuzz/cursor_fuzz.c LIBS ekv_proto
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/cursor)
-ekv_fuzz_target(experiment SOURCES fuzz/experiment_fuzz.c LIBS ekv_topology
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/experiment)
-ekv_fuzz_target(bulk SOURCES fuzz/bulk_fuzz.c LIBS ekv_coord_logic
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/bulk)
-ekv_fuzz_target(key SOURCES fuzz/key_fuzz.c LIBS ekv_proto
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/key)
-ekv_fuzz_target(zygote SOURCES fuzz/zygote_fuzz.c LIBS ekv_node_logic
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/zygote)
-ekv_fuzz_target(cpulist SOURCES fuzz/cpulist_fuzz.c LIBS ekv_common
-                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/cpulist)
+
+# ekv_fuzz_targets(LIB NAME...): ekv_fuzz_target NAME for each, fuzz/NAME_fuzz.c against LIB,
+# its corpus in fuzz/corpus/NAME.
+function(ekv_fuzz_targets lib)
+    foreach(name IN LISTS ARGN)
+        ekv_fuzz_target(${name} SOURCES fuzz/${name}_fuzz.c LIBS ${lib}
+                        CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${name})
+    endforeach()
+endfunction()
+ekv_fuzz_targets(ekv_proto cursor key)
+ekv_fuzz_targets(ekv_topology topology experiment)
+ekv_fuzz_targets(ekv_coord_logic multipart bulk)
+ekv_fuzz_targets(ekv_node_logic zygote)
+ekv_fuzz_targets(ekv_common cpulist)

@@ -2,8 +2,4 @@
 # shipped (kv, nine tiers, 28 PoPs) but for ephemeral ports and time_scale 10; fra serves its
 # new value at once, lhr its cached old one until its cacheTtl and then the new one, as look and
 # watch report. It times cache lifetimes on 38 processes: it runs alone.
-add_test(NAME integration.kv_world
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/kv_world_test.sh
-                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
-set_tests_properties(integration.kv_world PROPERTIES LABELS integration TIMEOUT 120
-                     RUN_SERIAL TRUE)
+ekv_script_test(integration.kv_world integration/kv_world_test.sh TIMEOUT 120 RUN_SERIAL)

@@ -2,7 +2,4 @@
 # wrangler's lines, JSON and errors; --pop b serving the old value until its cacheTtl while the
 # central get is new; bulk round trips; bad flags, unknown namespace, binding or PoP, missing
 # file, wrangler.toml. It times a cache lifetime: it runs alone.
-add_test(NAME integration.kvcli
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/kvcli_test.sh
-                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
-set_tests_properties(integration.kvcli PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
+ekv_script_test(integration.kvcli integration/kvcli_test.sh TIMEOUT 120 RUN_SERIAL)

@@ -4,9 +4,6 @@
 # namespace operations (checked by recovery_kill_check.py). The last aims its kills at
 # milliseconds after a request is sent: it runs alone.
 foreach(t retention wipe kill)
-  add_test(NAME integration.recovery_${t}
-           COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/recovery_${t}_test.sh
-                   ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
-  set_tests_properties(integration.recovery_${t} PROPERTIES LABELS integration TIMEOUT 180)
+  ekv_script_test(integration.recovery_${t} integration/recovery_${t}_test.sh TIMEOUT 180)
 endforeach()
 set_tests_properties(integration.recovery_kill PROPERTIES RUN_SERIAL TRUE)

@@ -3,9 +3,6 @@
 # assertions; results.json holds the checkers' counts and counterexamples, and the lost
 # updates equal the acknowledged increments (counted from the history CSV) minus the final
 # values read from the coordinator. It times cache lifetimes: it runs alone.
-add_test(NAME integration.usecase
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/usecase_test.sh
-                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
 # Its assertions are counts (lost updates, 429s, violations > 0), not times: it may run beside
 # other tests.
-set_tests_properties(integration.usecase PROPERTIES LABELS integration TIMEOUT 180)
+ekv_script_test(integration.usecase integration/usecase_test.sh TIMEOUT 180)

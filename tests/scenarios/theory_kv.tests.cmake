@@ -4,7 +4,5 @@
 add_executable(kv_predict scenarios/kv_predict.c)
 target_link_libraries(kv_predict PRIVATE ekv_analysis)
 set_target_properties(kv_predict PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-add_test(NAME scenario.theory_kv
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/scenarios/theory_kv_test.sh
-                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} $<TARGET_FILE:kv_predict>)
-set_tests_properties(scenario.theory_kv PROPERTIES LABELS scenario TIMEOUT 600 RUN_SERIAL TRUE)
+ekv_script_test(scenario.theory_kv scenarios/theory_kv_test.sh TIMEOUT 600 RUN_SERIAL
+                ARGS $<TARGET_FILE:kv_predict>)
