@@ -1,14 +1,14 @@
-/* launch: starting, recording and stopping a topology (see launch.h). */
+/* launch: starting, recording and stopping a topology (see launch.h); the PoPs' and tiers'
+ * command lines and their start are in launch_nodes.c. */
 #include "launch.h"
+#include "launch_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "ekv_args.h"
-#include "ekv_cpu.h"
 #include "ekv_daemon.h"
 #include "ekv_err.h"
 #include "ekv_file.h"
@@ -30,7 +29,6 @@
 #include "transport.h"
 
 #define COORD_WAIT_MS 15000
-#define POPS_WAIT_MS  60000
 
 const char *ekv_bin_dir(void)
 {
@@ -50,7 +48,7 @@ const char *ekv_bin_dir(void)
 
 /* Records a started daemon: its pid and start time (which tells it from a later process that
  * reuses the pid). */
-static void adopt(ekv_proc_t *p, pid_t pid)
+void launch_adopt(ekv_proc_t *p, pid_t pid)
 {
     p->pid = pid;
     for (int i = 0; i < 100 && !(p->start = ekv_proc_start_time(pid)); i++)
@@ -59,7 +57,7 @@ static void adopt(ekv_proc_t *p, pid_t pid)
 
 /* Starts argv[0] (a program beside edgekv) in a new session, output to logpath, on CPU cpu
  * alone (every thread it starts inherits that) or anywhere when cpu < 0. */
-static int spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p)
+int launch_spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p)
 {
     char prog[PATH_MAX + 64];
     snprintf(prog, sizeof prog, "%s/%s", ekv_bin_dir(), argv[0]);
@@ -72,22 +70,22 @@ static int spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p
         fprintf(stderr, "edgekv: cannot run %s: %s\n", prog, strerror(errno));
         _exit(127);
     }
-    adopt(p, pid);
+    launch_adopt(p, pid);
     return EKV_OK;
 }
 
-static void sleep_ms(int ms)
+void launch_sleep_ms(int ms)
 {
     nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
 }
 
 /* Reads a ready file written by a daemon; NULL until it exists. */
-static json_t *read_ready(const char *path)
+json_t *launch_read_ready(const char *path)
 {
     return access(path, F_OK) == 0 ? json_load_file(path, 0, NULL) : NULL;
 }
 
-static void show_log_tail(const char *name)
+void launch_show_log_tail(const char *name)
 {
     char path[PATH_MAX], *text;
     size_t len;
@@ -178,18 +176,12 @@ static void remove_state(void)
     ekv_state_remove();
 }
 
-/* The --pub-rate-kbps and --pub-recovery-ms arguments every daemon gets with an epgm PUB:
- * PoPs and tiers keep the coordinator's repair window. */
-typedef struct {
-    char rate[16], recovery[16];
-} pgm_args_t;
-
-static int is_epgm(const char *endpoint)
+int launch_is_epgm(const char *endpoint)
 {
     return !strncmp(endpoint, "epgm://", 7);
 }
 
-static void pgm_args(const ekv_topo_t *t, pgm_args_t *a)
+void launch_pgm_args(const ekv_topo_t *t, pgm_args_t *a)
 {
     snprintf(a->rate, sizeof a->rate, "%d", t->coord.transport.rate_kbps);
     snprintf(a->recovery, sizeof a->recovery, "%d", t->coord.transport.recovery_ms);
@@ -203,7 +195,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
     char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32],
         hb[32], dur[sizeof c->durability], scale[32], api[32];
     pgm_args_t pa;
-    pgm_args(t, &pa);
+    launch_pgm_args(t, &pa);
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
@@ -260,17 +252,17 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
                     NULL,
                     NULL,
                     NULL};
-    if (is_epgm(pub)) {
+    if (launch_is_epgm(pub)) {
         char **end = argv + sizeof argv / sizeof *argv - 5;
         end[0] = "--pub-rate-kbps", end[1] = pa.rate;
         end[2] = "--pub-recovery-ms", end[3] = pa.recovery;
     }
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
-    if (spawn(argv, log, -1, &st->coord) != EKV_OK)
+    if (launch_spawn(argv, log, -1, &st->coord) != EKV_OK)
         return EKV_EIO;
     for (int waited = 0; waited < COORD_WAIT_MS; waited += 20) {
-        json_t *j = read_ready(ready);
+        json_t *j = launch_read_ready(ready);
         if (j) {
             snprintf(st->coord.url, sizeof st->coord.url, "%s",
                      json_string_value(json_object_get(j, "http")));
@@ -282,13 +274,13 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
         }
         if (!ekv_proc_alive(&st->coord))
             break;
-        sleep_ms(20);
+        launch_sleep_ms(20);
     }
     ekv_proc_stop(&st->coord, 2000);
     if (quiet)
         return EKV_EIO;
     fprintf(stderr, "edgekv: the coordinator did not start\n");
-    show_log_tail("coordinator");
+    launch_show_log_tail("coordinator");
     return EKV_EIO;
 }
 
@@ -302,334 +294,12 @@ static int start_coord_on(const ekv_topo_t *t, ekv_state_t *st)
         return epgm ? EKV_OK : start_coord(t, st, NULL, 0);
     if (!ekv_transport_refused(why, sizeof why)) {
         fprintf(stderr, "edgekv: the coordinator did not start\n");
-        show_log_tail("coordinator");
+        launch_show_log_tail("coordinator");
         return EKV_EIO;
     }
     fprintf(stderr, "edgekv: cannot publish over epgm (%s); staying on TCP\n", why);
     ekv_transport_undo();
     return start_coord(t, st, NULL, 0);
-}
-
-/* A PoP's or tier's command line and the buffers it points into. */
-typedef struct {
-    char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
-        rto[32], seed[32], minttl[32], jitter[48], cto[32], tier_delay[32], tier_ttl[32],
-        serve[160], hot[32], late[32];
-    pgm_args_t pgm;
-    char *argv[52];
-    int argc;
-    int cpu; /* -1: any */
-} pop_cmd_t;
-
-/* Appends arguments (up to a NULL) to c's command line. */
-static void cmd_add(pop_cmd_t *c, ...)
-{
-    va_list ap;
-    va_start(ap, c);
-    for (char *a;
-         (a = va_arg(ap, char *)) != NULL && c->argc + 1 < (int)(sizeof c->argv / sizeof *c->argv);)
-        c->argv[c->argc++] = a;
-    c->argv[c->argc] = NULL;
-    va_end(ap);
-}
-
-/* The topology's refresh-ahead settings on c's command line. */
-static void refresh_args(const ekv_topo_t *t, pop_cmd_t *c)
-{
-    snprintf(c->hot, sizeof c->hot, "%d", t->refresh_hot_reads);
-    snprintf(c->late, sizeof c->late, "%g", t->refresh_late);
-    cmd_add(c, "--refresh-hot-reads", c->hot, "--refresh-late", c->late, NULL);
-}
-
-/* The seconds the coordinator may stay silent before a node counts it as gone: 1 s, or three
- * missed heartbeats. */
-static void coord_timeout(const ekv_topo_t *t, char *buf, size_t len)
-{
-    snprintf(buf, len, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
-}
-
-/* Describes PoP i (and clears its old ready file); port -1 = the topology's (base + 1 + i,
- * or any when the base is 0). */
-static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, pop_cmd_t *c)
-{
-    const ekv_topo_pop_t *tp = &t->pops[i];
-    ekv_proc_t *p = &st->pops[i];
-    snprintf(p->name, sizeof p->name, "%s", tp->name);
-    snprintf(p->city, sizeof p->city, "%s", tp->city);
-    snprintf(p->policy, sizeof p->policy, "%s", ekv_topo_policy(t, tp));
-    p->delay_ms = ekv_topo_delay_ms(t, tp);
-    snprintf(c->ready, sizeof c->ready, "%s/run/%s.ready", ekv_state_dir(), tp->name);
-    snprintf(c->log, sizeof c->log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
-    if (port < 0)
-        port = t->http_port_base ? t->http_port_base + 1 + (int)i : 0;
-    snprintf(c->http, sizeof c->http, "%s:%d", t->coord.host, port);
-    snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms); /* simulated: the node scales */
-    snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
-    snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);
-    snprintf(c->loss, sizeof c->loss, "%g", ekv_topo_loss(t, tp));
-    snprintf(c->rto, sizeof c->rto, "%g", t->rto_ms);
-    snprintf(c->seed, sizeof c->seed, "%ld", t->seed + (long)i);
-    snprintf(c->minttl, sizeof c->minttl, "%d", (int)t->min_cache_ttl);
-    snprintf(c->jitter, sizeof c->jitter, "%s", ekv_topo_jitter(t, tp));
-    coord_timeout(t, c->cto, sizeof c->cto);
-    unlink(c->ready);
-    char *argv[] = {
-        "edgekv-node",  "--name",   p->name,           "--http",     c->http,
-        "--pub",        st->pub,    "--router",        st->router,   "--delay-ms",
-        c->delay,       "--policy", p->policy,         "--cache-mb", c->cache,
-        "--ready-file", c->ready,   "--time-scale",    c->scale,     "--jitter",
-        c->jitter,      "--loss",   c->loss,           "--rto-ms",   c->rto,
-        "--seed",       c->seed,    "--min-cache-ttl", c->minttl,    "--coordinator-timeout-ms",
-        c->cto,         NULL};
-    _Static_assert(sizeof argv <= sizeof c->argv, "pop_cmd_t.argv too small");
-    memcpy(c->argv, argv, sizeof argv);
-    c->argc = (int)(sizeof argv / sizeof *argv) - 1;
-    /* Refresh-ahead settings (the kv policy's; tiers always refresh hot copies ahead). */
-    refresh_args(t, c);
-    c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
-    if (is_epgm(st->pub)) {
-        pgm_args(t, &c->pgm);
-        cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);
-    }
-    /* Its reads go through its tier (started and recorded before the PoPs). */
-    const ekv_topo_tier_t *tier = ekv_topo_pop_tier(t, tp);
-    p->tier[0] = '\0';
-    for (size_t k = 0; tier && k < st->ntiers; k++) {
-        if (strcmp(st->tiers[k].name, tier->name) != 0)
-            continue;
-        snprintf(p->tier, sizeof p->tier, "%s", tier->name);
-        snprintf(c->serve, sizeof c->serve, "%s", st->tiers[k].serve);
-        snprintf(c->tier_delay, sizeof c->tier_delay, "%.4f",
-                 ekv_topo_pop_tier_delay_ms(t, tp, tier));
-        cmd_add(c, "--tier", c->serve, "--tier-delay-ms", c->tier_delay, NULL);
-    }
-}
-
-/* Describes tier i (and clears its old ready file); port and serve as recorded for a restart
- * (port -1, serve NULL: any free port). */
-static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, const char *serve,
-                     pop_cmd_t *c)
-{
-    const ekv_topo_tier_t *tt = &t->tiers[i];
-    ekv_proc_t *p = &st->tiers[i];
-    snprintf(p->name, sizeof p->name, "%s", tt->name);
-    snprintf(p->city, sizeof p->city, "%s", tt->city);
-    snprintf(p->policy, sizeof p->policy, "kv");
-    p->delay_ms = ekv_topo_tier_delay_ms(t, tt);
-    snprintf(c->ready, sizeof c->ready, "%s/run/%s.ready", ekv_state_dir(), tt->name);
-    snprintf(c->log, sizeof c->log, "%s/logs/%s.log", ekv_state_dir(), tt->name);
-    snprintf(c->http, sizeof c->http, "%s:%d", t->coord.host, port < 0 ? 0 : port);
-    if (serve && *serve)
-        snprintf(c->serve, sizeof c->serve, "%s", serve);
-    else
-        snprintf(c->serve, sizeof c->serve, "tcp://%s:*", t->coord.host);
-    snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms);
-    snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
-    snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);
-    snprintf(c->loss, sizeof c->loss, "%g", t->loss);
-    snprintf(c->rto, sizeof c->rto, "%g", t->rto_ms);
-    snprintf(c->seed, sizeof c->seed, "%ld", t->seed + (long)t->npops + (long)i);
-    snprintf(c->minttl, sizeof c->minttl, "%d", (int)t->min_cache_ttl);
-    snprintf(c->jitter, sizeof c->jitter, "%s", t->jitter);
-    snprintf(c->tier_ttl, sizeof c->tier_ttl, "%ld", lround(ekv_topo_tier_cache_ttl(t, tt)));
-    coord_timeout(t, c->cto, sizeof c->cto);
-    unlink(c->ready);
-    c->argc = 0;
-    cmd_add(c, "edgekv-node", "--role", "tier", "--name", p->name, "--http", c->http, "--pub",
-            st->pub, "--router", st->router, "--serve", c->serve, "--delay-ms", c->delay,
-            "--policy", "kv", "--tier-cache-ttl", c->tier_ttl, "--cache-mb", c->cache,
-            "--ready-file", c->ready, "--time-scale", c->scale, "--jitter", c->jitter, "--loss",
-            c->loss, "--rto-ms", c->rto, "--seed", c->seed, "--min-cache-ttl", c->minttl,
-            "--coordinator-timeout-ms", c->cto, NULL);
-    if (t->tier_purge_on_write)
-        cmd_add(c, "--purge-on-write", NULL);
-    refresh_args(t, c);
-    if (is_epgm(st->pub)) {
-        pgm_args(t, &c->pgm);
-        cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);
-    }
-    /* Spread after the PoPs' CPUs. */
-    c->cpu = t->pin_cpus ? ekv_cpu_spread(t->npops + i) : -1;
-}
-
-/* Starts PoP i on its own (a restart); port as for pop_cmd. */
-static int start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
-{
-    pop_cmd_t *c = ekv_malloc(sizeof *c);
-    pop_cmd(t, i, st, port, c);
-    int rc = spawn(c->argv, c->log, c->cpu, &st->pops[i]);
-    free(c);
-    return rc;
-}
-
-/* Asks one `edgekv-node --zygote` (node/zygote.h) for all n PoPs: forked from one loaded
- * process they share its relocated library pages, which at hundreds of PoPs makes every
- * delivered change cheaper. They are forked in the order of order[] (indexes into cmds and
- * procs). Records each PoP it started; the rest keep pid 0. */
-static void start_forked(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs, const size_t *order)
-{
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0)
-        return;
-    if (pipe2(out, O_CLOEXEC) != 0) {
-        close(in[0]);
-        close(in[1]);
-        return;
-    }
-    char prog[PATH_MAX + 64];
-    snprintf(prog, sizeof prog, "%s/edgekv-node", ekv_bin_dir());
-    pid_t z = fork();
-    if (z == 0) {
-        dup2(in[0], 0); /* the copies lose O_CLOEXEC */
-        dup2(out[1], 1);
-        execl(prog, "edgekv-node", "--zygote", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    if (z < 0) {
-        close(in[1]);
-        close(out[0]);
-        return;
-    }
-    /* Every request is written before any answer is read: the answers (a short line per PoP,
-     * at most 2,000 PoPs per topology) fit in a pipe's buffer, so the zygote never blocks on
-     * them. A zygote that died early must not take this process with it through SIGPIPE. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-    sigaction(SIGPIPE, &ign, &old);
-    FILE *w = fdopen(in[1], "w");
-    for (size_t k = 0; w && k < n; k++) {
-        const pop_cmd_t *c = &cmds[order[k]];
-        fprintf(w, "%d%c%s%c%d%c", c->cpu, 0, c->log, 0, c->argc, 0);
-        for (int a = 0; a < c->argc; a++)
-            fprintf(w, "%s%c", c->argv[a], 0);
-    }
-    if (w)
-        fclose(w); /* the end of the requests */
-    else
-        close(in[1]);
-    sigaction(SIGPIPE, &old, NULL);
-    FILE *r = fdopen(out[0], "r");
-    char line[256];
-    for (size_t k = 0; r && k < n && fgets(line, sizeof line, r); k++) {
-        long pid = strtol(line, NULL, 10);
-        if (pid > 0)
-            adopt(&procs[order[k]], (pid_t)pid);
-        else
-            fprintf(stderr, "edgekv: the zygote could not start %s: %s", procs[order[k]].name,
-                    line + strspn(line, "-1 "));
-    }
-    if (r)
-        fclose(r);
-    else
-        close(out[0]);
-    waitpid(z, NULL, 0);
-}
-
-static const ekv_proc_t *g_sort_procs; /* for by_delay: qsort has no context argument */
-
-static int by_delay(const void *a, const void *b)
-{
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    double x = g_sort_procs[i].delay_ms, y = g_sort_procs[j].delay_ms;
-    return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
-}
-
-/* The indexes of n processes, nearest first (by configured delay, then topology order). The
- * coordinator's PUB writes a change to its subscribers one after another in the order they
- * connected, so the last ones get it some milliseconds late at hundreds of PoPs; a far PoP's
- * delay line absorbs that, a near one's cannot (arrival p99 at 300 PoPs 8.4-10 ms in file
- * order, 2.6-2.9 ms nearest first: docs/performance.md, arrival). */
-static size_t *nearest_first(const ekv_proc_t *procs, size_t n)
-{
-    size_t *order = ekv_malloc((n ? n : 1) * sizeof *order);
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    g_sort_procs = procs;
-    qsort(order, n, sizeof *order, by_delay);
-    return order;
-}
-
-/* Starts the n PoPs or tiers of cmds: through the zygote, nearest first, and one by one any
- * it did not. */
-static int start_all(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs)
-{
-    size_t *order = nearest_first(procs, n);
-    start_forked(cmds, n, procs, order);
-    int rc = EKV_OK;
-    for (size_t k = 0; rc == EKV_OK && k < n; k++)
-        if (procs[order[k]].pid <= 0)
-            rc = spawn(cmds[order[k]].argv, cmds[order[k]].log, cmds[order[k]].cpu,
-                       &procs[order[k]]);
-    free(order);
-    return rc;
-}
-
-/* Starts every PoP of the topology. */
-static int start_pops(const ekv_topo_t *t, ekv_state_t *st)
-{
-    pop_cmd_t *cmds = ekv_calloc(t->npops, sizeof *cmds);
-    for (size_t i = 0; i < t->npops; i++)
-        pop_cmd(t, i, st, -1, &cmds[i]);
-    int rc = start_all(cmds, t->npops, st->pops);
-    free(cmds);
-    return rc;
-}
-
-/* Starts every tier of the topology, as the PoPs are started. */
-static int start_tiers(const ekv_topo_t *t, ekv_state_t *st)
-{
-    if (t->ntiers == 0)
-        return EKV_OK;
-    pop_cmd_t *cmds = ekv_calloc(t->ntiers, sizeof *cmds);
-    for (size_t i = 0; i < t->ntiers; i++)
-        tier_cmd(t, i, st, -1, NULL, &cmds[i]);
-    int rc = start_all(cmds, t->ntiers, st->tiers);
-    free(cmds);
-    return rc;
-}
-
-/* Waits until each of the n processes (PoPs or tiers) has written its ready file; fills in
- * their URLs and, for tiers, the endpoint they serve at. */
-static int wait_ready(ekv_proc_t *procs, size_t n, const char *what)
-{
-    size_t ready = 0;
-    for (int waited = 0; waited < POPS_WAIT_MS && ready < n; waited += 20) {
-        ready = 0;
-        for (size_t i = 0; i < n; i++) {
-            ekv_proc_t *p = &procs[i];
-            if (p->url[0]) {
-                ready++;
-                continue;
-            }
-            char path[PATH_MAX];
-            snprintf(path, sizeof path, "%s/run/%s.ready", ekv_state_dir(), p->name);
-            json_t *j = read_ready(path);
-            if (j) {
-                snprintf(p->url, sizeof p->url, "%s", json_string_value(json_object_get(j, "url")));
-                const char *serve = json_string_value(json_object_get(j, "serve"));
-                if (serve)
-                    snprintf(p->serve, sizeof p->serve, "%s", serve);
-                json_decref(j);
-                ready++;
-            } else if (!ekv_proc_alive(p)) {
-                fprintf(stderr, "edgekv: %s %s exited during start-up\n", what, p->name);
-                show_log_tail(p->name);
-                return EKV_EIO;
-            }
-        }
-        if (ready < n)
-            sleep_ms(20);
-    }
-    if (ready == n)
-        return EKV_OK;
-    fprintf(stderr, "edgekv: %zu of %zu %ss did not become ready\n", n - ready, n, what);
-    return EKV_ETIMEDOUT;
-}
-
-static int wait_pops(ekv_state_t *st)
-{
-    return wait_ready(st->pops, st->npops, "PoP");
 }
 
 /* The CPUs a recorded process may use ("1", "0-3"), or "-" when it no longer runs. */
@@ -727,13 +397,13 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     int rc = start_coord_on(t, st);
     /* The tiers first: each PoP is told its tier's endpoint, which a tier learns at binding. */
     if (rc == EKV_OK)
-        rc = start_tiers(t, st);
+        rc = launch_start_tiers(t, st);
     if (rc == EKV_OK)
-        rc = wait_ready(st->tiers, st->ntiers, "tier");
+        rc = launch_wait_ready(st->tiers, st->ntiers, "tier");
     if (rc == EKV_OK)
-        rc = start_pops(t, st);
+        rc = launch_start_pops(t, st);
     if (rc == EKV_OK)
-        rc = wait_pops(st);
+        rc = launch_wait_pops(st);
     if (rc == EKV_OK)
         rc = save_state(st);
     if (rc != EKV_OK) {
@@ -767,9 +437,9 @@ int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
         port = atoi(colon + 1); /* same address, so clients find it again */
     ekv_proc_stop(p, 2000);
     p->url[0] = '\0';
-    if (start_pop(t, i, st, port) != EKV_OK)
+    if (launch_start_pop(t, i, st, port) != EKV_OK)
         return EKV_EIO;
-    int rc = wait_pops(st);
+    int rc = launch_wait_pops(st);
     if (rc == EKV_OK)
         save_state(st);
     return rc;
@@ -788,13 +458,9 @@ int ekv_launch_restart_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st)
     snprintf(serve, sizeof serve, "%s", p->serve); /* its PoPs reconnect there by themselves */
     ekv_proc_stop(p, 2000);
     p->url[0] = '\0';
-    pop_cmd_t *c = ekv_malloc(sizeof *c);
-    tier_cmd(t, i, st, port, serve, c);
-    int rc = spawn(c->argv, c->log, c->cpu, p);
-    free(c);
-    if (rc != EKV_OK)
+    if (launch_start_tier(t, i, st, port, serve) != EKV_OK)
         return EKV_EIO;
-    rc = wait_ready(p, 1, "tier");
+    int rc = launch_wait_ready(p, 1, "tier");
     if (rc == EKV_OK)
         save_state(st);
     return rc;
@@ -820,7 +486,7 @@ static int start_ui(ekv_state_t *st, long port)
     unlink(log);
     snprintf(st->ui.name, sizeof st->ui.name, "ui");
     char *argv[] = {"edgekv", "ui", "--port", portarg, NULL};
-    if (spawn(argv, log, -1, &st->ui) != EKV_OK)
+    if (launch_spawn(argv, log, -1, &st->ui) != EKV_OK)
         return EKV_EIO;
     for (int waited = 0; waited < 10000 && !st->ui.url[0]; waited += 20) {
         if (ekv_file_read(log, 1 << 16, &text, &len) == EKV_OK) {
@@ -835,11 +501,11 @@ static int start_ui(ekv_state_t *st, long port)
         if (!st->ui.url[0] && !ekv_proc_alive(&st->ui))
             break;
         if (!st->ui.url[0])
-            sleep_ms(20);
+            launch_sleep_ms(20);
     }
     if (!st->ui.url[0]) {
         fprintf(stderr, "edgekv: the live page did not start\n");
-        show_log_tail("ui");
+        launch_show_log_tail("ui");
         ekv_proc_stop(&st->ui, 2000);
         memset(&st->ui, 0, sizeof st->ui);
         return EKV_EIO;
@@ -884,7 +550,7 @@ int ekv_cmd_up(int argc, char **argv)
             printf(" and %zu tier%s", st.ntiers, st.ntiers == 1 ? "" : "s");
         printf(" up in %.1f s; state in %s (stop with `edgekv down`)\n", (ekv_mono_us() - t0) / 1e6,
                ekv_state_dir());
-        if (is_epgm(st.pub))
+        if (launch_is_epgm(st.pub))
             printf("changes and heartbeats published on %s\n", st.pub);
         if (ui_port >= 0 && start_ui(&st, ui_port) == EKV_OK)
             printf("live page: %s/ (docs/ui.md)\n", st.ui.url);
