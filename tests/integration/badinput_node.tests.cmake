@@ -6,7 +6,5 @@ add_executable(badinput_node_seed integration/badinput_node_seed.c)
 target_link_libraries(badinput_node_seed PRIVATE ekv_coordinator)
 set_target_properties(badinput_node_seed PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                                                     ${CMAKE_BINARY_DIR}/tests)
-add_test(NAME integration.badinput_node
-         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/integration/badinput_node_test.sh
-                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} $<TARGET_FILE:badinput_node_seed>)
-set_tests_properties(integration.badinput_node PROPERTIES LABELS integration TIMEOUT 300)
+ekv_script_test(integration.badinput_node integration/badinput_node_test.sh TIMEOUT 300
+                ARGS $<TARGET_FILE:badinput_node_seed>)
