@@ -21,40 +21,19 @@ source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 . "$SRC/scripts/lib/node.sh"
 ekv_use_node || exit 2
 
-H=$EDGEKV_HOME
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/dev_lib.sh"
+
 TS=10                  # time_scale: one simulated second is 100 real ms
 TTL=$((60000 / TS))    # the Worker's cacheTtl (60 s) in real ms
 FIX=$SRC/tests/compat/dev
-# edgekv dev's temporary folders (workerd's config) go here: a process whose command line names
-# this folder, or a file left in it, is something a run left behind.
-export TMPDIR=$H/tmp
-mkdir -p "$TMPDIR"
-DEV_PIDS=()
-WORKERD_PIDS=()
-
-dev_cleanup() {
-    local pid
-    for pid in "${DEV_PIDS[@]}" "${WORKERD_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    reap_or_kill 50 "${DEV_PIDS[@]}" "${WORKERD_PIDS[@]}"
-}
-trap 'dev_cleanup; ekv_cleanup' EXIT
-
-devfail() {
-    local f
-    for f in "$H"/dev-*.out "$H"/dev-*.err; do
-        [ -f "$f" ] && { echo "--- $f" >&2; grep -v 'console warning' "$f" | tail -15 >&2; }
-    done
-    fail "$@"
-}
 
 # nothing_left: no process names TMPDIR and nothing is left in it.
 nothing_left() {
     local procs
     procs=$(ps -eo pid=,args= | grep -F "$TMPDIR/" | grep -v grep || true)
     [ -z "$procs" ] || devfail "left running: $procs"
-    [ -z "$(ls -A "$TMPDIR")" ] || devfail "left in $TMPDIR: $(ls -A "$TMPDIR")"
+    tmpdir_empty
 }
 
 # bad NAME DIR PATTERN ARGS...: `edgekv dev ARGS` in DIR exits 1 with a message matching PATTERN
@@ -70,46 +49,6 @@ bad() {
     pass "$name: $(grep -E "$pattern" "$H/bad.err" | head -1)"
 }
 
-# start_dev NAME DIR ARGS...: `edgekv dev ARGS` in DIR in the background until its "ready" line;
-# sets DEV_PID and WORKERD_PID; its output in $H/dev-NAME.{out,err}.
-start_dev() {
-    local name=$1 dir=$2
-    shift 2
-    (cd "$dir" && exec "$EKV" dev "$@") >"$H/dev-$name.out" 2>"$H/dev-$name.err" &
-    DEV_PID=$!
-    DEV_PIDS+=("$DEV_PID")
-    for _ in $(seq 1 1200); do # the first run installs workerd and esbuild from npm
-        grep -q '^ready: ' "$H/dev-$name.out" && break
-        gone "$DEV_PID" && devfail "edgekv dev ($name) exited before it was ready"
-        sleep 0.1
-    done
-    grep -q '^ready: ' "$H/dev-$name.out" || devfail "edgekv dev ($name) not ready"
-    WORKERD_PID=$(sed -n 's/^ready: .*(workerd pid \([0-9]*\))$/\1/p' "$H/dev-$name.out")
-    [ -n "$WORKERD_PID" ] || devfail "no workerd pid in: $(cat "$H/dev-$name.out")"
-    WORKERD_PIDS+=("$WORKERD_PID")
-}
-
-# url NAME POP: the URL the table of dev-NAME gives for POP.
-url() {
-    awk -v p="$2" '$1 == p && $4 ~ /^http:/ { print $4 }' "$H/dev-$1.out"
-}
-
-# stop_dev NAME: SIGINT (Ctrl-C) to the run; it must exit 0 within 10 s with workerd gone.
-stop_dev() {
-    local rc=0
-    kill -INT "$DEV_PID"
-    for _ in $(seq 1 100); do
-        gone "$DEV_PID" && break
-        sleep 0.1
-    done
-    gone "$DEV_PID" || devfail "edgekv dev ($1) still running 10 s after SIGINT"
-    wait "$DEV_PID" || rc=$?
-    [ "$rc" = 0 ] || devfail "edgekv dev ($1) exited $rc after SIGINT"
-    gone "$WORKERD_PID" || devfail "workerd $WORKERD_PID still running after SIGINT"
-    nothing_left
-}
-
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 get() { BODY=$(curl -sS --max-time 10 "$1") || devfail "GET $1"; }
 
 # ---- bad input, part 1: no world --------------------------------------------------------------
@@ -118,12 +57,7 @@ cp -r "$FIX/prefs" "$APP"
 bad "no world" "$APP" "no running world in .*: start one with .edgekv up."
 
 # ---- the shipped kv world, ports ephemeral, time_scale 10 (as kv_world_test.sh) -------------
-W=$H/world.yaml
-sed -E -e 's/^(  (http|pub|router)_port:) [0-9]+/\1 0/' -e 's/^(  http_port_base:) [0-9]+/\1 0/' \
-    -e "s/^(  time_scale:) [0-9.]+/\\1 $TS/" "$SRC/topology.yaml" >"$W"
-grep -q "^  time_scale: $TS" "$W" && grep -q '^  policy: kv' "$W" ||
-    fail "the shipped topology.yaml changed: no time_scale or policy kv line"
-"$EKV" up "$W" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
+up_shipped_world $TS
 pass "up: the shipped kv world ($(tail -1 "$H/up.log"))"
 
 # ---- bad input, part 2 -------------------------------------------------------------------------
@@ -228,6 +162,7 @@ get "$FRA/prefs?user=ada"
 pass "a broken save: esbuild's file:line, and the previous version keeps serving"
 
 stop_dev prefs
+nothing_left # and no process names its folder
 pass "Ctrl-C: edgekv dev exits 0, workerd $WORKERD_PID is gone, its files removed"
 
 # ---- service-worker syntax, wrangler.json, preview_id, --port ------------------------------------
@@ -245,6 +180,7 @@ out=$(curl -sS --max-time 10 -X POST "$AMS/flag?name=beta&on=1")
 get "$AMS/flag?name=beta"
 [ "$BODY" = "beta on at AMS" ] || devfail "flag at ams: '$BODY'"
 stop_dev flags
+nothing_left # and no process names its folder
 pass "service-worker syntax (wrangler.json, preview_id) at ams on --port $BASE: '$BODY'"
 
 # ---- TypeScript, wrangler.jsonc --------------------------------------------------------------------

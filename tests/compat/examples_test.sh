@@ -24,72 +24,22 @@ source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 . "$SRC/scripts/lib/node.sh"
 ekv_use_node || exit 2
 
-H=$EDGEKV_HOME
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/dev_lib.sh"
+
 TS=10               # time_scale: one simulated second is 100 real ms
 TTL=$((60000 / TS)) # 60 s (the default cacheTtl, and the tiers' copies) in real ms
-export TMPDIR=$H/tmp
-mkdir -p "$TMPDIR"
-DEV_PIDS=()
-WORKERD_PIDS=()
 
-dev_cleanup() {
-    local pid
-    for pid in "${DEV_PIDS[@]}" "${WORKERD_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    reap_or_kill 50 "${DEV_PIDS[@]}" "${WORKERD_PIDS[@]}"
-}
-trap 'dev_cleanup; ekv_cleanup' EXIT
-
-devfail() {
-    local f
-    for f in "$H"/dev-*.out "$H"/dev-*.err; do
-        [ -f "$f" ] || continue
-        echo "--- $f" >&2
-        { grep -v 'console warning' "$f" || true; } | tail -15 >&2
-    done
-    fail "$@"
+# start_example NAME: copies examples/NAME to $H/NAME and runs `edgekv dev --pop fra --pop lhr`
+# there (start_dev); sets FRA and LHR too.
+start_example() {
+    cp -r "$SRC/examples/$1" "$H/$1"
+    start_dev "$1" "$H/$1" --pop fra --pop lhr
+    FRA=$(url "$1" fra)
+    LHR=$(url "$1" lhr)
+    [ -n "$FRA" ] && [ -n "$LHR" ] || devfail "$1: no URLs in $(cat "$H/dev-$1.out")"
 }
 
-# start_dev NAME: copies examples/NAME to $H/NAME and runs `edgekv dev --pop fra --pop lhr` there
-# in the background until its "ready" line; sets DEV_PID, WORKERD_PID, FRA and LHR.
-start_dev() {
-    local name=$1
-    cp -r "$SRC/examples/$name" "$H/$name"
-    (cd "$H/$name" && exec "$EKV" dev --pop fra --pop lhr) >"$H/dev-$name.out" \
-        2>"$H/dev-$name.err" &
-    DEV_PID=$!
-    DEV_PIDS+=("$DEV_PID")
-    for _ in $(seq 1 1200); do # the first run installs workerd and esbuild from npm
-        grep -q '^ready: ' "$H/dev-$name.out" && break
-        gone "$DEV_PID" && devfail "edgekv dev ($name) exited before it was ready"
-        sleep 0.1
-    done
-    grep -q '^ready: ' "$H/dev-$name.out" || devfail "edgekv dev ($name) not ready"
-    WORKERD_PID=$(sed -n 's/^ready: .*(workerd pid \([0-9]*\))$/\1/p' "$H/dev-$name.out")
-    WORKERD_PIDS+=("$WORKERD_PID")
-    FRA=$(awk '$1 == "fra" && $4 ~ /^http:/ { print $4 }' "$H/dev-$name.out")
-    LHR=$(awk '$1 == "lhr" && $4 ~ /^http:/ { print $4 }' "$H/dev-$name.out")
-    [ -n "$FRA" ] && [ -n "$LHR" ] || devfail "$name: no URLs in $(cat "$H/dev-$name.out")"
-}
-
-# stop_dev NAME: Ctrl-C, as a user would; exit 0 with workerd gone and its files removed.
-stop_dev() {
-    local rc=0 i
-    kill -INT "$DEV_PID"
-    for ((i = 0; i < 100; i++)); do
-        gone "$DEV_PID" && break
-        sleep 0.1
-    done
-    gone "$DEV_PID" || devfail "edgekv dev ($1) still running 10 s after Ctrl-C:" \
-        "$(ps -o pid=,stat=,etime=,args= -p "$DEV_PID" -p "$WORKERD_PID")"
-    wait "$DEV_PID" || rc=$?
-    [ "$rc" = 0 ] || devfail "edgekv dev ($1) exited $rc after Ctrl-C"
-    gone "$WORKERD_PID" || devfail "$1: workerd $WORKERD_PID still running after Ctrl-C"
-    [ -z "$(ls -A "$TMPDIR")" ] || devfail "$1: left in $TMPDIR: $(ls -A "$TMPDIR")"
-}
-
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 # at MS: sleeps until the real time MS (ms since the epoch).
 at() { while [ "$(now_ms)" -lt "$1" ]; do sleep 0.02; done; }
 # req [CURL ARGS...] URL: BODY is the reply's body (one line), CODE its status.
@@ -106,18 +56,13 @@ expect() {
         devfail "$1: $CODE '$BODY', not ${3:-200} '$2'"
 }
 
-W=$H/world.yaml
-sed -E -e 's/^(  (http|pub|router)_port:) [0-9]+/\1 0/' -e 's/^(  http_port_base:) [0-9]+/\1 0/' \
-    -e "s/^(  time_scale:) [0-9.]+/\\1 $TS/" "$SRC/topology.yaml" >"$W"
-grep -q "^  time_scale: $TS" "$W" && grep -q '^  policy: kv' "$W" ||
-    fail "the shipped topology.yaml changed: no time_scale or policy kv line"
-"$EKV" up "$W" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
+up_shipped_world $TS
 [ "$(grep -cE '^(fra|lhr) .* tier-ams ' "$H/up.log")" = 2 ] ||
     fail "fra and lhr no longer read through tier-ams: $(grep -E '^(fra|lhr) ' "$H/up.log")"
 pass "up: the shipped kv world at time_scale $TS; fra and lhr behind tier-ams"
 
 # ---- user-prefs ---------------------------------------------------------------------------------
-start_dev user-prefs
+start_example user-prefs
 JAR=$H/cookies
 Q="prefs?user=ada"
 # R0a and R0b bracket the read that caches: its copies live from between them for 60 s.
@@ -147,7 +92,7 @@ pass "user-prefs: after lhr's cacheTtl ($TTL ms) everyone gets dark from KV"
 stop_dev user-prefs
 
 # ---- sessions ------------------------------------------------------------------------------------
-start_dev sessions
+start_example sessions
 req -X POST "$FRA/login?user=ada"
 TOKEN=$BODY
 [[ "$TOKEN" =~ ^[0-9a-f-]{36}$ ]] || devfail "login: '$TOKEN'"
@@ -184,7 +129,7 @@ pass "sessions: a logout within a second of the login: $CODE '$BODY'"
 stop_dev sessions
 
 # ---- feature-flags -------------------------------------------------------------------------------
-start_dev feature-flags
+start_example feature-flags
 req -X PUT --data '{"newCheckout":false}' "$FRA/flags"
 expect "flags off" "flags set at FRA"
 sleep 0.2 # the binding's one write a second to a key
@@ -229,7 +174,7 @@ WORKERD_PIDS+=("$WORKERD_PID")
 stop_dev feature-flags
 
 # ---- rate-limiter --------------------------------------------------------------------------------
-start_dev rate-limiter
+start_example rate-limiter
 # One fixed window (60 real s) for the whole run: not within 8 s of its end.
 while [ $(($(now_ms) % 60000)) -gt 52000 ]; do sleep 0.5; done
 allowed=0 limited=0
