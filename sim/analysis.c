@@ -7,6 +7,7 @@
 #include "analysis.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,6 +426,20 @@ double ekv_kv_tier_rate(const ekv_kv_model_t *m)
  * so the error is O(step^2), below 1e-6 for cacheTtls of minutes. */
 #define KV_STEPS 4096
 
+/* P(age of the PoP copy + age of the tier copy at its fetch < t), the tier's rate given. */
+static double fresh_through(const ekv_cache_model_t *p, const ekv_cache_model_t *tier, double t)
+{
+    /* fresh when age(PoP copy) + age(tier copy at the PoP's fetch) < t: the PoP's age is 0
+     * with the miss share, else has density P(D > a) / cycle on (0, ttl) */
+    double cycle = ekv_cache_cycle_s(p), upto = fmin(t, p->ttl), h = upto / KV_STEPS;
+    double sum = ekv_cache_miss_share(p) * ekv_cache_age_cdf(tier, t);
+    for (int i = 0; i < KV_STEPS; i++) {
+        double a = (i + 0.5) * h;
+        sum += life_survival(p, a) / cycle * ekv_cache_age_cdf(tier, t - a) * h;
+    }
+    return fmin(1, sum);
+}
+
 double ekv_kv_fresh_at(const ekv_kv_model_t *m, double t)
 {
     const ekv_cache_model_t *p = &m->pop;
@@ -434,15 +449,7 @@ double ekv_kv_fresh_at(const ekv_kv_model_t *m, double t)
         return ekv_cache_age_cdf(p, t);
     ekv_cache_model_t tier = m->tier;
     tier.rate = ekv_kv_tier_rate(m);
-    /* fresh when age(PoP copy) + age(tier copy at the PoP's fetch) < t: the PoP's age is 0
-     * with the miss share, else has density P(D > a) / cycle on (0, ttl) */
-    double cycle = ekv_cache_cycle_s(p), upto = fmin(t, p->ttl), h = upto / KV_STEPS;
-    double sum = ekv_cache_miss_share(p) * ekv_cache_age_cdf(&tier, t);
-    for (int i = 0; i < KV_STEPS; i++) {
-        double a = (i + 0.5) * h;
-        sum += life_survival(p, a) / cycle * ekv_cache_age_cdf(&tier, t - a) * h;
-    }
-    return fmin(1, sum);
+    return fresh_through(p, &tier, t);
 }
 
 double ekv_kv_stale_ratio(const ekv_kv_model_t *m, double w)
@@ -456,4 +463,295 @@ double ekv_kv_stale_ratio(const ekv_kv_model_t *m, double w)
         sum += w * exp(-w * t) * (1 - ekv_kv_fresh_at(m, t)) * h;
     }
     return sum;
+}
+
+/* ---- the predicted t-visibility of a run (analysis.h) -----------------------------------
+ *
+ * Per key and PoP the chance f(t) that a read t after the key's newest commit returns it, by
+ * policy (analysis.h); the run's curve weighs it by the density of such reads, r w e^{-wt}.
+ * Evaluated at TVIS_SUB midpoints per bin and summed, numerator and denominator apart, so a
+ * bin's value is the expected share of its reads that were fresh. Under ttl and kv, f is
+ * tabulated once per key bucket and kind of PoP (tier, read weight, policy) on CONV_POINTS
+ * points (through a tier the convolution of the two ages, O(points^2)) and interpolated at
+ * each PoP's t minus its delay to the origin: 10,000 zipf keys (about 150 buckets) and 300
+ * kv PoPs behind 9 tiers take about 0.1 s. */
+
+#define TVIS_SUB    4    /* evaluation points per bin */
+#define CONV_POINTS 256  /* table of one PoP kind's f over the bins' span */
+#define KEY_RATIO   1.05 /* keys whose rates differ by less are taken together */
+
+int ekv_tvis_parse_jitter(const char *s, ekv_tvis_link_t *l)
+{
+    char kind[16];
+    double a = 0, b = 0;
+    int n = sscanf(s, "%15[a-z]:%lf:%lf", kind, &a, &b);
+    if (n == 1 && !strcmp(kind, "none"))
+        l->jitter = EKV_TVIS_JITTER_NONE;
+    else if (n == 2 && a >= 0 && !strcmp(kind, "uniform"))
+        l->jitter = EKV_TVIS_JITTER_UNIFORM;
+    else if (n == 2 && a >= 0 && !strcmp(kind, "normal"))
+        l->jitter = EKV_TVIS_JITTER_NORMAL;
+    else if (n == 3 && a >= 0 && b > 0 && !strcmp(kind, "pareto"))
+        l->jitter = EKV_TVIS_JITTER_PARETO;
+    else
+        return -1;
+    l->jitter_ms = a;
+    l->shape = b;
+    return 0;
+}
+
+/* P(delay + jitter <= t): one transmission. */
+static double jitter_cdf(const ekv_tvis_link_t *l, double t)
+{
+    double x = t - l->delay_ms, j = l->jitter_ms;
+    if (l->jitter == EKV_TVIS_JITTER_NORMAL) /* clamped at 0: nothing arrives before 0 */
+        return t < 0 ? 0 : j > 0 ? 0.5 * erfc(-x / (j * M_SQRT2)) : x >= 0;
+    if (x < 0)
+        return 0;
+    if (l->jitter == EKV_TVIS_JITTER_UNIFORM)
+        return j > 0 && x < j ? x / j : 1;
+    if (l->jitter == EKV_TVIS_JITTER_PARETO)
+        return j > 0 ? 1 - pow(1 + x / j, -l->shape) : 1;
+    return 1;
+}
+
+double ekv_tvis_arrival_cdf(const ekv_tvis_link_t *l, double t_ms)
+{
+    /* k losses cost k rtos: P(k) = (1 - loss) loss^k */
+    double loss = fmin(fmax(l->loss, 0), 0.9), pk = 1 - loss, sum = 0;
+    for (int k = 0; k < 400 && pk > 1e-12; k++, pk *= loss)
+        sum += pk * jitter_cdf(l, t_ms - k * l->rto_ms);
+    return fmin(1, sum);
+}
+
+/* The PoP's cache model for a key read r times a second there. */
+static ekv_cache_model_t pop_model(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p, double r)
+{
+    int kv = p->policy == EKV_TVIS_KV;
+    return (ekv_cache_model_t){r, w->cache_ttl_s, kv ? w->hot : 0, kv ? w->late : 0};
+}
+
+/* The tier's model for key k: it sees every fetch of the PoPs behind it (their cycles). */
+static ekv_cache_model_t tier_model(const ekv_tvis_world_t *w, int ti, const ekv_tvis_keys_t *k)
+{
+    const ekv_tvis_tier_t *t = &w->tiers[ti];
+    ekv_cache_model_t m = {0, t->ttl_s, t->hot, t->late};
+    for (size_t i = 0; i < w->npops; i++) {
+        const ekv_tvis_pop_t *p = &w->pops[i];
+        double r = p->reads * k->read_rate;
+        if (p->tier == ti && r > 0 && p->policy >= EKV_TVIS_TTL) {
+            ekv_cache_model_t pm = pop_model(w, p, r);
+            m.rate += 1 / ekv_cache_cycle_s(&pm);
+        }
+    }
+    return m;
+}
+
+/* A read before the change arrived is fresh when the PoP holds no copy: the chance it holds
+ * one t_ms after the commit (push policies). */
+static double held(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p, const ekv_tvis_keys_t *k,
+                   double t_ms)
+{
+    double r = p->reads * k->read_rate, wr = k->write_rate, T = w->cache_ttl_s;
+    if (p->policy == EKV_TVIS_INVALIDATE) {
+        /* held when a read came since the previous change's invalidation arrived (X - d
+         * before the commit, X exponential) and within cacheTtl */
+        double c = fmax(0, p->link.delay_ms - t_ms) / 1000;
+        return r > 0 ? exp(-wr * c) * r / (wr + r) * (1 - exp(-(wr + r) * T)) : 0;
+    }
+    /* push keeps a copy once read (push-all: or written); the run's first one misses */
+    double x = (r + (p->policy == EKV_TVIS_PUSH_ALL ? wr : 0)) * w->duration_s;
+    return x > 1e-9 ? 1 - (1 - exp(-x)) / x : 0;
+}
+
+/* The one-way delay from the data's origin (ttl, kv): through the tier when there is one. */
+static double origin_ms(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p)
+{
+    return p->link.delay_ms + (p->tier >= 0 ? w->tiers[p->tier].delay_ms : 0);
+}
+
+static int tiered(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p)
+{
+    return p->tier >= 0 && (size_t)p->tier < w->ntiers && !w->tiers[p->tier].purge;
+}
+
+double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys_t *k,
+                      double t_ms)
+{
+    const ekv_tvis_pop_t *p = &w->pops[pop];
+    if (p->policy < EKV_TVIS_TTL) {
+        double a = ekv_tvis_arrival_cdf(&p->link, t_ms);
+        return a + (1 - a) * (1 - held(w, p, k, t_ms));
+    }
+    /* the data left the origin the delay after the read's fetch: a miss is fresh at once */
+    ekv_cache_model_t pm = pop_model(w, p, p->reads * k->read_rate);
+    double x = (t_ms - origin_ms(w, p)) / 1000;
+    if (!tiered(w, p))
+        return x >= 0 ? ekv_cache_age_cdf(&pm, x) : ekv_cache_miss_share(&pm);
+    ekv_cache_model_t tm = tier_model(w, p->tier, k);
+    if (pm.rate <= 0)
+        return ekv_cache_age_cdf(&tm, x);
+    return x > 0 ? fresh_through(&pm, &tm, x)
+                 : ekv_cache_miss_share(&pm) * ekv_cache_miss_share(&tm);
+}
+
+static int by_rates(const void *a, const void *b)
+{
+    const ekv_tvis_keys_t *x = a, *y = b;
+    if (x->write_rate != y->write_rate)
+        return x->write_rate < y->write_rate ? -1 : 1;
+    return x->read_rate < y->read_rate ? -1 : x->read_rate > y->read_rate;
+}
+
+/* The keys that are read and written, those within KEY_RATIO of a bucket's first in both
+ * rates taken together (count-weighted mean rates); their number in *n. */
+static ekv_tvis_keys_t *key_buckets(const ekv_tvis_keys_t *k, size_t nk, size_t *n)
+{
+    ekv_tvis_keys_t *s = ekv_malloc((nk ? nk : 1) * sizeof *s);
+    size_t m = 0;
+    for (size_t i = 0; i < nk; i++)
+        if (k[i].count > 0 && k[i].read_rate > 0 && k[i].write_rate > 0)
+            s[m++] = k[i];
+    sort(s, m, sizeof *s, by_rates);
+    *n = 0;
+    for (size_t i = 0; i < m;) {
+        ekv_tvis_keys_t first = s[i], b = {0, 0, 0};
+        for (; i < m && s[i].write_rate <= first.write_rate * KEY_RATIO &&
+               s[i].read_rate <= first.read_rate * KEY_RATIO &&
+               s[i].read_rate >= first.read_rate / KEY_RATIO;
+             i++) {
+            b.count += s[i].count;
+            b.read_rate += s[i].count * s[i].read_rate;
+            b.write_rate += s[i].count * s[i].write_rate;
+        }
+        b.read_rate /= b.count;
+        b.write_rate /= b.count;
+        s[(*n)++] = b; /* never past i: each bucket takes at least one key */
+    }
+    return s;
+}
+
+/* One PoP kind's tabulated f for a key bucket: P(fresh) at x = n h seconds past the delay to
+ * the origin (x <= 0: f[0], a miss all the way to the origin). */
+typedef struct {
+    int tier, policy; /* what it depends on, with the PoP's read weight */
+    double reads;
+    double f[CONV_POINTS + 1];
+} tab_t;
+
+/* Through a tier: the convolution of the PoP copy's and the tier copy's ages. */
+static void conv_fill(tab_t *c, const ekv_cache_model_t *pm, const ekv_cache_model_t *tm,
+                      double h)
+{
+    double dens[CONV_POINTS], g[CONV_POINTS]; /* at midpoints (j + 0.5) h */
+    double cycle = ekv_cache_cycle_s(pm), miss = ekv_cache_miss_share(pm);
+    for (int j = 0; j < CONV_POINTS; j++) {
+        double a = (j + 0.5) * h;
+        dens[j] = a < pm->ttl ? life_survival(pm, a) / cycle * h : 0;
+        g[j] = ekv_cache_age_cdf(tm, a);
+    }
+    for (int n = 0; n <= CONV_POINTS; n++) {
+        double s = miss * ekv_cache_age_cdf(tm, n * h);
+        for (int j = 0; j < n; j++)
+            s += dens[j] * g[n - 1 - j];
+        c->f[n] = fmin(1, s);
+    }
+}
+
+static double tab_at(const tab_t *c, double x, double h)
+{
+    if (x <= 0)
+        return c->f[0];
+    double u = x / h;
+    int n = (int)u;
+    if (n >= CONV_POINTS)
+        return c->f[CONV_POINTS];
+    return c->f[n] + (u - n) * (c->f[n + 1] - c->f[n]);
+}
+
+/* The table for PoP p (ttl, kv) and key bucket k among the bucket's, made when missing. */
+static const tab_t *tab_for(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p,
+                            const ekv_tvis_keys_t *k, tab_t *tabs, size_t *ntabs, double h)
+{
+    int tier = tiered(w, p) ? p->tier : -1;
+    for (size_t i = 0; i < *ntabs; i++)
+        if (tabs[i].tier == tier && tabs[i].policy == (int)p->policy && tabs[i].reads == p->reads)
+            return &tabs[i];
+    tab_t *c = &tabs[(*ntabs)++];
+    *c = (tab_t){.tier = tier, .policy = (int)p->policy, .reads = p->reads};
+    ekv_cache_model_t pm = pop_model(w, p, p->reads * k->read_rate);
+    if (tier >= 0) {
+        ekv_cache_model_t tm = tier_model(w, tier, k);
+        conv_fill(c, &pm, &tm, h);
+    } else {
+        for (int n = 0; n <= CONV_POINTS; n++)
+            c->f[n] = ekv_cache_age_cdf(&pm, n * h);
+    }
+    return c;
+}
+
+/* Adds PoP i's reads of key bucket k to the sums at the points t[j]; ew[j] is the bucket's
+ * weight count w e^{-wt} there (times the PoP's read rate: the density of such reads). */
+static void add_pop(const ekv_tvis_world_t *w, size_t i, const ekv_tvis_keys_t *k,
+                    const double *t, const double *ew, size_t np, const double *arrival,
+                    const tab_t *tab, double h, double *num, double *den)
+{
+    const ekv_tvis_pop_t *p = &w->pops[i];
+    double r = p->reads * k->read_rate, origin = origin_ms(w, p);
+    double hold = p->policy < EKV_TVIS_TTL ? held(w, p, k, 0) : 0;
+    for (size_t j = 0; j < np; j++) {
+        double wt = ew[j] * r, f;
+        if (!tab) {
+            if (p->policy == EKV_TVIS_INVALIDATE)
+                hold = held(w, p, k, t[j]);
+            f = arrival[j] + (1 - arrival[j]) * (1 - hold);
+        } else {
+            f = tab_at(tab, (t[j] - origin) / 1000, h);
+        }
+        num[j] += wt * f;
+        den[j] += wt;
+    }
+}
+
+void ekv_tvis_predict(const ekv_tvis_world_t *w, double bin_ms, size_t nbins, double *p)
+{
+    size_t np = nbins * TVIS_SUB, nb, ntabs;
+    double *t = ekv_calloc(np + 1, sizeof *t), *ew = ekv_calloc(np + 1, sizeof *ew);
+    double *num = ekv_calloc(np + 1, sizeof *num), *den = ekv_calloc(np + 1, sizeof *den);
+    double *arrival = ekv_calloc(w->npops * np + 1, sizeof *arrival);
+    double h = (double)nbins * bin_ms / 1000 / CONV_POINTS; /* seconds */
+    for (size_t j = 0; j < np; j++)
+        t[j] = ((double)j + 0.5) * bin_ms / TVIS_SUB;
+    for (size_t i = 0; i < w->npops; i++)
+        for (size_t j = 0; w->pops[i].policy < EKV_TVIS_TTL && j < np; j++)
+            arrival[i * np + j] = ekv_tvis_arrival_cdf(&w->pops[i].link, t[j]);
+    ekv_tvis_keys_t *keys = key_buckets(w->keys, w->nkeys, &nb);
+    tab_t *tabs = ekv_malloc((w->npops ? w->npops : 1) * sizeof *tabs);
+    for (size_t b = 0; b < nb; b++) {
+        const ekv_tvis_keys_t *k = &keys[b];
+        for (size_t j = 0; j < np; j++)
+            ew[j] = k->count * k->write_rate * exp(-k->write_rate * t[j] / 1000);
+        ntabs = 0; /* tables hold for one bucket's rates */
+        for (size_t i = 0; i < w->npops; i++) {
+            const ekv_tvis_pop_t *pp = &w->pops[i];
+            if (pp->reads <= 0)
+                continue;
+            const tab_t *tab =
+                pp->policy >= EKV_TVIS_TTL ? tab_for(w, pp, k, tabs, &ntabs, h) : NULL;
+            add_pop(w, i, k, t, ew, np, &arrival[i * np], tab, h, num, den);
+        }
+    }
+    for (size_t b = 0; b < nbins; b++) {
+        double n = 0, d = 0;
+        for (size_t j = b * TVIS_SUB; j < (b + 1) * TVIS_SUB; j++)
+            n += num[j], d += den[j];
+        p[b] = d > 0 ? fmin(1, fmax(0, n / d)) : -1;
+    }
+    free(tabs);
+    free(keys);
+    free(arrival);
+    free(den);
+    free(num);
+    free(ew);
+    free(t);
 }

@@ -77,6 +77,9 @@ typedef struct {
     double lag_mean[EKV_LAG_POINTS]; /* committed changes not yet visible, mean over PoPs */
     double lag_max[EKV_LAG_POINTS];  /* ... and at the worst PoP */
     double series_bin_s; /* width of a series bin, simulated s (from the first read's start) */
+    double tvis_pred[EKV_TVIS_BINS]; /* predicted fraction fresh per bin (ekv_tvis_predict) */
+    int tvis_pred_ok;                /* 1 when tvis_pred holds a prediction */
+    char tvis_pred_note[160];        /* else why there is none ("" when nobody asked) */
 } ekv_results_t;
 
 /* Computes every measurement. bin_ms is the width of a t-visibility bin (simulated ms);
@@ -165,5 +168,100 @@ double ekv_kv_fresh_at(const ekv_kv_model_t *m, double t);
 /* The share of stale reads with Poisson writes of rate w per second to the key: a read finds
  * the last write t ago with t exponential of rate w, so 1 - E[P(fresh at t)]. */
 double ekv_kv_stale_ratio(const ekv_kv_model_t *m, double w);
+
+/* ---- the predicted t-visibility of a run (docs/consistency.md, "What a reader sees") -----
+ *
+ * What the model above says the run's t-visibility curve should be, from the world's
+ * figures alone. Per key k and PoP i, f_ki(t) is the chance that a read there t ms after the
+ * key's newest commit returns it:
+ *   push, push-all  fresh once the change arrived (transit = delay + jitter + one rto per
+ *                   loss), or when the PoP holds no copy (a miss fetches from the
+ *                   coordinator): held once read during the run (push-all: or written);
+ *   invalidate      the same; a copy is held before the arrival when a read came since the
+ *                   previous change's invalidation (and within cacheTtl);
+ *   ttl, kv         the served data's age below t (ekv_cache_age_cdf; through a tier the
+ *                   convolution of ekv_kv_fresh_at, the tier seeing every PoP behind it),
+ *                   shifted by the one-way delay to the origin; ttl PoPs do not refresh.
+ * Reads come t after their key's newest commit with density r_ki w_k e^{-w_k t} (Poisson
+ * writes), so over keys and PoPs
+ *   P(t) = sum r_ki w_k e^{-w_k t} f_ki(t) / sum r_ki w_k e^{-w_k t},
+ * and a bin's value is the ratio of the two sums' integrals over the bin, as the observed
+ * share is. Keys whose rates are within 2% are taken together, so the cost stays within a
+ * fraction of a second for 10,000 keys and 300 PoPs. FIFO delivery behind a slow message is
+ * not modelled. Times in simulated ms, rates per simulated second. */
+typedef enum {
+    EKV_TVIS_PUSH,
+    EKV_TVIS_PUSH_ALL,
+    EKV_TVIS_INVALIDATE,
+    EKV_TVIS_TTL,
+    EKV_TVIS_KV
+} ekv_tvis_policy_t;
+
+typedef enum {
+    EKV_TVIS_JITTER_NONE,
+    EKV_TVIS_JITTER_UNIFORM, /* extra delay uniform on [0, jitter_ms] */
+    EKV_TVIS_JITTER_NORMAL,  /* delay + N(0, jitter_ms), clamped at 0 */
+    EKV_TVIS_JITTER_PARETO   /* extra delay jitter_ms (U^(-1/shape) - 1) */
+} ekv_tvis_jitter_t;
+
+typedef struct {
+    double delay_ms; /* one-way delay from the coordinator to the PoP */
+    ekv_tvis_jitter_t jitter;
+    double jitter_ms; /* its scale */
+    double shape;     /* pareto shape */
+    double loss;      /* probability a transmission is lost */
+    double rto_ms;    /* paid per loss */
+} ekv_tvis_link_t;
+
+typedef struct {
+    ekv_tvis_policy_t policy;
+    double reads;         /* read weight: a key's reads here are reads x its read_rate */
+    ekv_tvis_link_t link; /* changes' path (push policies); delay_ms also for fetches */
+    int tier;             /* the tier it reads through (ttl, kv); -1: the coordinator */
+} ekv_tvis_pop_t;
+
+typedef struct {
+    double ttl_s;    /* the tier's cacheTtl */
+    int hot;         /* its refresh-ahead (ekv_cache_model_t) */
+    double late;     /* ... */
+    double delay_ms; /* one-way delay tier - coordinator */
+    int purge;       /* 1: a change drops the tier's copy (it adds no staleness) */
+} ekv_tvis_tier_t;
+
+typedef struct {
+    double count;      /* keys alike */
+    double read_rate;  /* reads per second of one key at a PoP of read weight 1 */
+    double write_rate; /* writes per second of one key (0: it never counts) */
+} ekv_tvis_keys_t;
+
+typedef struct {
+    const ekv_tvis_pop_t *pops;
+    size_t npops;
+    const ekv_tvis_tier_t *tiers;
+    size_t ntiers;
+    const ekv_tvis_keys_t *keys;
+    size_t nkeys;
+    double cache_ttl_s; /* the reads' cacheTtl */
+    int hot;            /* the PoPs' refresh-ahead (kv PoPs only) */
+    double late;
+    double duration_s; /* of the load: how long PoPs had to fetch a key once (push) */
+} ekv_tvis_world_t;
+
+/* Parses "none", "uniform:MS", "normal:MS" or "pareto:MS:SHAPE" into l's jitter fields;
+ * -1 when malformed (l unchanged). */
+int ekv_tvis_parse_jitter(const char *s, ekv_tvis_link_t *l);
+
+/* P(transit <= t_ms) of one message over the link. */
+double ekv_tvis_arrival_cdf(const ekv_tvis_link_t *l, double t_ms);
+
+/* f_ki(t_ms): the chance a read at PoP pop of a key like k, t_ms after the key's newest
+ * commit, returns it (direct evaluation: slow through a tier, for tests and spot checks). */
+double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys_t *k,
+                      double t_ms);
+
+/* The predicted share of fresh reads in each of nbins bins of width bin_ms (simulated ms),
+ * bin b covering [b bin_ms, (b + 1) bin_ms), into p[b]; -1 where no read is expected (no key
+ * is both read and written). */
+void ekv_tvis_predict(const ekv_tvis_world_t *w, double bin_ms, size_t nbins, double *p);
 
 #endif
