@@ -33,15 +33,10 @@
 #include "ekv_tmpdir.h"
 #include "ekv_time.h"
 #include "store.h"
+#include "store_fixture.h"
 
 #define MAX_GROUPS 64 /* groups one test runs */
 #define MAX_N      8  /* drafts per group */
-
-
-static ekv_bytes_t B(const char *s)
-{
-    return (ekv_bytes_t){s, strlen(s)};
-}
 
 /* ---- groups of drafts ---------------------------------------------------------------------- */
 
@@ -217,16 +212,6 @@ typedef struct {
     ekv_committer_t *c;
     rec_t rec;
 } fix_t;
-
-static ekv_store_t *open_with(const char *dir, ekv_store_durability_t d)
-{
-    char err[512] = "";
-    ekv_store_t *s = ekv_store_open(dir, d, err, sizeof err);
-    if (!s)
-        fprintf(stderr, "open %s: %s\n", dir, err);
-    CHECK(s != NULL);
-    return s;
-}
 
 /* Opens a store in dir (NULL: a new folder) under durability d, with a committer on it. */
 static void fix_open(fix_t *f, ekv_store_durability_t d, const char *dir)
@@ -410,9 +395,8 @@ static void test_groups_get_consecutive_seqs(void)
         CHECK_EQ(ekv_store_last_seq(f.rec.store), expected_seq(g + 1, 0) - 1);
     }
     CHECK_EQ(npub(&f.rec), COUNT);
+    expect_missing(f.rec.store, "ns", groups[0].keys[0]);
     ekv_msg_t m;
-    memset(&m, 0, sizeof m);
-    CHECK_EQ(ekv_store_get(f.rec.store, B("ns"), B(groups[0].keys[0]), &m), EKV_ENOTFOUND);
     CHECK_EQ(ekv_store_get(f.rec.store, B("ns"), B(groups[4].keys[0]), &m), EKV_OK);
     CHECK_EQ(m.seq, expected_seq(4, 0));
     ekv_msg_fini(&m);
@@ -594,11 +578,8 @@ static void test_failed_commit_is_not_published(void)
     CHECK_EQ(npub(&f.rec), 1); /* not published */
     CHECK_EQ(ekv_committer_busy(f.c), 0);
     CHECK_EQ(ekv_store_last_seq(f.rec.store), last);
-    for (size_t i = 0; i < bad->n; i++) {
-        ekv_msg_t m;
-        memset(&m, 0, sizeof m);
-        CHECK_EQ(ekv_store_get(f.rec.store, B("ns"), B(bad->keys[i]), &m), EKV_ENOTFOUND);
-    }
+    for (size_t i = 0; i < bad->n; i++)
+        expect_missing(f.rec.store, "ns", bad->keys[i]);
     free(big);
 
     ekv_committer_start(f.c, after->drafts, after->n);
