@@ -9,7 +9,8 @@
 #   bench_build TARGET...                # scripts/setup, then builds into $BUILD
 # Sets WORK, EDGEKV_HOME (= $WORK/home), BUILD (EDGEKV_BENCH_BUILD, default build), EKV,
 # DRIVER. On exit (normal, error or signal) every tool, peer and world started through these
-# functions is stopped by its pid and WORK is removed.
+# functions is stopped by its pid and WORK is removed. Several worlds may be up at once, each
+# in its own home (world_home NAME).
 # ekv_topology (tests/integration/topology.sh) writes the topologies.
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration/topology.sh"
 
@@ -21,6 +22,14 @@ EKV="$BUILD/bin/edgekv"
 DRIVER="python3 $(dirname "${BASH_SOURCE[0]}")/driver.py"
 CHILD=""        # the benchmark tools running now (run, run_both)
 BENCH_PIDS=""   # peers started with bench_spawn (nginx, redis-server, a bare coordinator)
+BENCH_HOMES="$EDGEKV_HOME" # every home a world may be up in, stopped by the cleanup
+
+# world_home NAME: the world functions below act on the world in $WORK/home-NAME from now on.
+world_home() {
+    export EDGEKV_HOME="$WORK/home-$1"
+    mkdir -p "$EDGEKV_HOME"
+    [[ " $BENCH_HOMES " == *" $EDGEKV_HOME "* ]] || BENCH_HOMES="$BENCH_HOMES $EDGEKV_HOME"
+}
 
 bench_build() { # TARGET...: dependencies, then the targets into $BUILD
     scripts/setup
@@ -60,7 +69,7 @@ bench_cleanup() {
     [ -n "$CHILD" ] && kill $CHILD 2>/dev/null && wait $CHILD 2>/dev/null
     # shellcheck disable=SC2086
     stop_pids $BENCH_PIDS
-    world_stop_recorded
+    for EDGEKV_HOME in $BENCH_HOMES; do world_stop_recorded; done
     rm -rf "$WORK"
 }
 trap bench_cleanup EXIT
@@ -103,20 +112,30 @@ wait_for() {
 }
 
 # world_up TOPOLOGY: `edgekv up`; sets COORD (its REST URL), POPS (a file of PoP URLs, one a
-# line), POP_PIDS, TIER_PIDS (empty in a world without tiers) and UP_S (seconds `edgekv up`
-# took); exits when it fails.
+# line, beside the home), POP_PIDS, TIER_PIDS (empty in a world without tiers) and UP_S
+# (seconds `edgekv up` took); exits when it fails.
 # shellcheck disable=SC2034 # the benchmark reads what world_up sets
 world_up() {
     local t0
     t0=$($DRIVER mono-us)
-    "$EKV" up "$1" >"$WORK/up.log" || { cat "$WORK/up.log" >&2; exit 1; }
+    "$EKV" up "$1" >"$EDGEKV_HOME.up.log" || { cat "$EDGEKV_HOME.up.log" >&2; exit 1; }
     UP_S=$($DRIVER since-us "$t0")
-    "$EKV" status --json >"$WORK/status.json"
-    COORD=$(jq -r .coordinator.url "$WORK/status.json")
-    POPS="$WORK/pops.txt"
-    jq -r '.pops[].url' "$WORK/status.json" >"$POPS"
-    POP_PIDS=$(jq -r '.pops[].pid' "$WORK/status.json")
-    TIER_PIDS=$(jq -r '(.tiers // [])[].pid' "$WORK/status.json")
+    "$EKV" status --json >"$EDGEKV_HOME.status.json"
+    cp "$EDGEKV_HOME.status.json" "$WORK/status.json" # the last world's, for node-read
+    COORD=$(jq -r .coordinator.url "$EDGEKV_HOME.status.json")
+    POPS="$EDGEKV_HOME.pops.txt"
+    jq -r '.pops[].url' "$EDGEKV_HOME.status.json" >"$POPS"
+    POP_PIDS=$(jq -r '.pops[].pid' "$EDGEKV_HOME.status.json")
+    TIER_PIDS=$(jq -r '(.tiers // [])[].pid' "$EDGEKV_HOME.status.json")
+}
+
+# world_select HOME: COORD, POPS and POP_PIDS of the world up in HOME (world_home's folder,
+# after its world_up), and EDGEKV_HOME = HOME.
+world_select() {
+    export EDGEKV_HOME=$1
+    COORD=$(jq -r .coordinator.url "$EDGEKV_HOME.status.json")
+    POPS="$EDGEKV_HOME.pops.txt"
+    POP_PIDS=$(jq -r '.pops[].pid' "$EDGEKV_HOME.status.json")
 }
 
 world_down() { "$EKV" down >/dev/null; }
@@ -137,6 +156,46 @@ placed() {
         exec taskset -c "${CPUS[$((i % ${#CPUS[@]}))]}" "$@"
     fi
     exec "$@"
+}
+
+# ---- Redis: a primary and N replicas (scripts/bench/redis and scripts/bench/fanout) ----------
+
+redis_replicas_online() { # N: the primary counts N replicas online
+    [ "$(redis-cli -p "$RPORT" info replication | grep -c 'state=online')" = "$1" ]
+}
+
+# redis_up N MODE: a primary and N replicas (one redis-server each, own port and folder, no
+# snapshots), replica i placed like PoP i; MODE fsync: the primary runs appendonly yes +
+# appendfsync always (fsync before the reply, as edgekv's coordinator), nofsync: appendonly no.
+# Replicas send keyspace notifications (E$), redis_bench's visibility. Sets RPORT and RPORTS (a
+# file of the replicas' ports); 1 when not all N replicas are online within 30 s + 0.2 s a
+# replica (REDIS_WHY says so; the servers stay up for bench_stop_spawned).
+redis_up() {
+    local n=$1 mode=$2 ports i dir
+    read -r -a ports <<<"$($DRIVER free-ports $((n + 1)))"
+    RPORT=${ports[0]}
+    RPORTS="$WORK/redis-ports-$n"
+    : >"$RPORTS"
+    local durable=(--appendonly yes --appendfsync always)
+    [ "$mode" = nofsync ] && durable=(--appendonly no)
+    dir="$WORK/redis-$n-$mode/primary"
+    mkdir -p "$dir"
+    bench_spawn redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$dir" --save '' \
+        "${durable[@]}" --daemonize no --logfile "$dir/log" --repl-diskless-sync yes \
+        --repl-diskless-sync-delay 0 --repl-backlog-size 64mb
+    wait_for 100 redis-cli -p "$RPORT" ping || true
+    for i in $(seq 1 "$n"); do
+        dir="$WORK/redis-$n-$mode/replica-$i"
+        mkdir -p "$dir"
+        bench_spawn placed $((i - 1)) redis-server --port "${ports[$i]}" --bind 127.0.0.1 \
+            --dir "$dir" --save '' --appendonly no --daemonize no --logfile "$dir/log" \
+            --replicaof 127.0.0.1 "$RPORT" --notify-keyspace-events 'E$'
+        echo "${ports[$i]}" >>"$RPORTS"
+    done
+    wait_for $((300 + 2 * n)) redis_replicas_online "$n" && return 0
+    REDIS_WHY="not all $n replicas online after $((30 + n / 5)) s"
+    echo "redis: $REDIS_WHY" >&2
+    return 1
 }
 
 # logged_gaps: "gap:" warnings in the PoP logs (gaps a PoP found in the change stream itself).

@@ -41,19 +41,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_stats.h"
+#include "bench_writer.h"
 
 #define NS        "00000000000000000000000000000000"
 #define FETCH_PAR 16   /* PoP requests in flight at once (waits: all at once) */
 #define RING      8192 /* records a PoP keeps (node_int.h VIS_RING) */
-#define LATE_US   50000
 
 typedef struct {
-    int64_t sched_us;        /* monotonic: when the schedule says to send */
-    int64_t send_us, ack_us; /* real */
-    uint64_t seq;            /* X-Edgekv-Version of the acknowledgement */
+    uint64_t seq; /* X-Edgekv-Version of the acknowledgement */
     int status;
-} wrec_t;
+} wrec_t; /* a write's answer; its times are the writer's (bench_wtime_t) */
 
 typedef struct {
     int64_t commit_us, vis_max; /* from the records collected */
@@ -86,7 +83,7 @@ typedef struct {
 typedef struct {
     app_t *A;
     struct evhttp_connection *conn;
-    size_t w; /* the write in flight */
+    int k; /* its index in the writer */
 } wconn_t;
 
 struct app {
@@ -98,17 +95,10 @@ struct app {
     pop_t *pops;
     size_t npops;
     /* the writer */
+    bench_writer_t W;
     wconn_t *wc; /* BENCH_MAX_CONNS, opened as the schedule needs them */
-    int nconns, *idle, nidle;
     wrec_t *w;
-    size_t nw, next_w, done_w, late;
-    double rate;
-    char *value;
-    size_t value_len;
     char prefix[48];
-    struct event *pace;
-    int64_t start_mono, max_late_us;
-    int64_t warm_us; /* writes scheduled this soon after the start are warm-up: never late */
     /* collection */
     uint64_t base_seq; /* the coordinator's sequence before the first write */
     srec_t *s;         /* by seq - base_seq - 1 */
@@ -296,7 +286,7 @@ static void enqueue_pops(app_t *A, int kind, int slot)
 /* Runs the loop until no request is queued or in flight and every write is answered. */
 static void run_until_idle(app_t *A)
 {
-    while (A->inflight || A->qhead < A->qtail || A->done_w < A->nw || A->mid_pending)
+    while (A->inflight || A->qhead < A->qtail || A->W.done_w < A->W.nw || A->mid_pending)
         event_base_loop(A->base, EVLOOP_ONCE);
 }
 
@@ -313,90 +303,49 @@ static void fetch(app_t *A, int kind, int slot)
 
 /* ---- the writer: open-loop schedule, one request in flight per connection ------------------ */
 
-static void send_due(app_t *A);
-
 static void on_written(struct evhttp_request *req, void *arg)
 {
     wconn_t *c = arg;
-    app_t *A = c->A;
-    wrec_t *w = &A->w[c->w];
-    w->ack_us = ekv_now_us();
-    w->status = req ? evhttp_request_get_response_code(req) : 0;
+    int status = req ? evhttp_request_get_response_code(req) : 0;
     const char *v =
         req ? evhttp_find_header(evhttp_request_get_input_headers(req), "X-Edgekv-Version") : NULL;
-    w->seq = v ? strtoull(v, NULL, 10) : 0;
-    A->idle[A->nidle++] = (int)(c - A->wc);
-    A->done_w++;
-    send_due(A);
+    uint64_t seq = v ? strtoull(v, NULL, 10) : 0;
+    /* recorded before the writer moves on: answered() may send the next write at once */
+    wrec_t *w = &c->A->w[c->A->W.busy[c->k]];
+    w->status = status;
+    w->seq = seq;
+    bench_writer_answered(&c->A->W, c->k, status == 200);
 }
 
-static void send_one(app_t *A, wconn_t *c)
+static void open_conn(bench_writer_t *W, int k)
 {
-    size_t i = A->next_w++;
+    app_t *A = W->ctx;
+    wconn_t *c = &A->wc[k];
+    *c = (wconn_t){.A = A, .k = k};
+    c->conn = evhttp_connection_base_new(A->base, NULL, A->chost, (unsigned short)A->cport);
+    evhttp_connection_set_timeout(c->conn, 60);
+}
+
+static void send_write(bench_writer_t *W, int k, size_t i)
+{
+    app_t *A = W->ctx;
     char path[200];
     snprintf(path, sizeof path,
              "/client/v4/accounts/bench/storage/kv/namespaces/" NS "/values/%s-%zu", A->prefix, i);
-    struct evhttp_request *req = evhttp_request_new(on_written, c);
+    struct evhttp_request *req = evhttp_request_new(on_written, &A->wc[k]);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Host", "127.0.0.1");
     evhttp_add_header(h, "Content-Type", "application/octet-stream");
-    evbuffer_add(evhttp_request_get_output_buffer(req), A->value, A->value_len);
-    c->w = i;
-    int64_t late = ekv_mono_us() - A->w[i].sched_us;
-    if (A->w[i].sched_us - A->start_mono >= A->warm_us) {
-        A->late += late > LATE_US;
-        if (late > A->max_late_us)
-            A->max_late_us = late;
-    }
-    A->w[i].send_us = ekv_now_us();
-    evhttp_make_request(c->conn, req, EVHTTP_REQ_PUT, path);
-}
-
-/* Sends every due write on an idle connection (opening one more when none is idle), then
- * sleeps until the next is due. */
-static void send_due(app_t *A)
-{
-    int64_t now = ekv_mono_us();
-    while (A->next_w < A->nw && A->w[A->next_w].sched_us <= now) {
-        if (!A->nidle && A->nconns < BENCH_MAX_CONNS) {
-            wconn_t *c = &A->wc[A->nconns];
-            c->A = A;
-            c->conn = evhttp_connection_base_new(A->base, NULL, A->chost, (unsigned short)A->cport);
-            evhttp_connection_set_timeout(c->conn, 60);
-            A->idle[A->nidle++] = A->nconns++;
-        }
-        if (!A->nidle)
-            break; /* every connection busy: the write goes late */
-        send_one(A, &A->wc[A->idle[--A->nidle]]);
-    }
-    if (A->next_w < A->nw && A->w[A->next_w].sched_us > now) {
-        int64_t d = A->w[A->next_w].sched_us - now;
-        struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
-        event_add(A->pace, &tv);
-    }
-}
-
-static void on_pace(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    send_due(arg);
+    evbuffer_add(evhttp_request_get_output_buffer(req), W->value, W->value_len);
+    evhttp_make_request(A->wc[k].conn, req, EVHTTP_REQ_PUT, path);
 }
 
 static void start_writes(app_t *A, size_t n)
 {
-    A->nw = n;
-    A->next_w = A->done_w = 0;
     A->w = calloc(n, sizeof *A->w);
     A->ns = 2 * n + 1024; /* room for changes that are not ours */
     A->s = calloc(A->ns, sizeof *A->s);
-    A->start_mono = bench_start_mono();
-    for (size_t i = 0; i < n; i++)
-        A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
-    A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);
-    A->idle = calloc(BENCH_MAX_CONNS, sizeof *A->idle);
-    struct timeval tv = {0, 20000};
-    event_add(A->pace, &tv);
+    bench_writer_start(&A->W, n);
 }
 
 /* ---- results ------------------------------------------------------------------------------ */
@@ -404,14 +353,15 @@ static void start_writes(app_t *A, size_t n)
 static uint64_t last_seq(const app_t *A)
 {
     uint64_t m = 0;
-    for (size_t i = 0; i < A->nw; i++)
+    for (size_t i = 0; i < A->W.nw; i++)
         if (A->w[i].seq > m)
             m = A->w[i].seq;
     return m;
 }
 
-static srec_t *rec_of(const app_t *A, const wrec_t *w)
+static srec_t *rec_of(const app_t *A, size_t i)
 {
+    const wrec_t *w = &A->w[i];
     if (w->status != 200 || w->seq <= A->base_seq || w->seq - A->base_seq - 1 >= A->ns)
         return NULL;
     return &A->s[w->seq - A->base_seq - 1];
@@ -419,19 +369,13 @@ static srec_t *rec_of(const app_t *A, const wrec_t *w)
 
 static json_t *writer_json(const app_t *A)
 {
-    size_t acked = 0;
-    for (size_t i = 0; i < A->nw; i++)
-        acked += A->w[i].status == 200;
-    double span = A->nw > 1 ? (double)(A->w[A->nw - 1].send_us - A->w[0].send_us) / 1e6 : 0;
     double bytes = A->health_pub[1] > A->health_pub[0]
                        ? (double)(A->health_bytes[1] - A->health_bytes[0]) /
                              (double)(A->health_pub[1] - A->health_pub[0])
                        : 0;
-    return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:i, s:f}", "writes", (json_int_t)A->nw,
-                     "acked", (json_int_t)acked, "failed", (json_int_t)(A->nw - acked), "sent_rate",
-                     span > 0 ? (double)(A->nw - 1) / span : 0.0, "late_sends", (json_int_t)A->late,
-                     "max_late_us", (json_int_t)A->max_late_us, "conns", A->nconns, "msg_bytes",
-                     bytes);
+    json_t *j = bench_writer_json(&A->W);
+    json_object_set_new(j, "msg_bytes", json_real(bytes));
+    return j;
 }
 
 static int latency(app_t *A, size_t count, size_t warm)
@@ -445,26 +389,26 @@ static int latency(app_t *A, size_t count, size_t warm)
     fetch(A, J_NEXT, 0);
     A->cap_each = 1024;
     A->each = malloc(A->cap_each * sizeof *A->each);
-    A->warm_us = (int64_t)((double)warm * 1e6 / A->rate);
+    A->W.warm_us = (int64_t)((double)warm * 1e6 / A->W.rate);
     start_writes(A, warm + count);
     run_until_idle(A);
     A->wait_seq = last_seq(A);
     fetch(A, J_WAIT, 0);
     fetch(A, J_HEALTH, 1);
     A->warm = warm;
-    for (size_t i = 0; i < A->nw; i++) {
-        srec_t *s = rec_of(A, &A->w[i]);
+    for (size_t i = 0; i < A->W.nw; i++) {
+        srec_t *s = rec_of(A, i);
         if (s)
             s->windex = (uint32_t)i + 1;
     }
     fetch(A, J_VIS, 0);
     int64_t *v[4];
     for (int k = 0; k < 4; k++)
-        v[k] = malloc(A->nw * sizeof *v[k]);
+        v[k] = malloc(A->W.nw * sizeof *v[k]);
     size_t m = 0, acked = 0, missing = 0;
-    for (size_t i = warm; i < A->nw; i++) {
-        const wrec_t *w = &A->w[i];
-        const srec_t *s = rec_of(A, w);
+    for (size_t i = warm; i < A->W.nw; i++) {
+        const bench_wtime_t *w = &A->W.t[i];
+        const srec_t *s = rec_of(A, i);
         if (!s)
             continue;
         acked++;
@@ -477,11 +421,11 @@ static int latency(app_t *A, size_t count, size_t warm)
         v[3][m++] = w->ack_us - w->send_us;
     }
     bench_samples(v, 4, m); /* commit_to_last send_to_last ack_to_last send_to_ack */
-    for (size_t i = warm, k = 0; i < A->nw; i++) /* send_to_ack of every acknowledged write */
-        if (rec_of(A, &A->w[i]))
-            v[3][k++] = A->w[i].ack_us - A->w[i].send_us;
+    for (size_t i = warm, k = 0; i < A->W.nw; i++) /* send_to_ack of every acknowledged write */
+        if (rec_of(A, i))
+            v[3][k++] = A->W.t[i].ack_us - A->W.t[i].send_us;
     json_t *out = json_pack("{s:s, s:I, s:f, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "mode",
-                            "latency", "pops", (json_int_t)A->npops, "rate", A->rate, "count",
+                            "latency", "pops", (json_int_t)A->npops, "rate", A->W.rate, "count",
                             (json_int_t)count, "warmup", (json_int_t)warm, "writer", writer_json(A),
                             "commit_to_last", bench_summary(v[0], m), "send_to_last",
                             bench_summary(v[1], m), "ack_to_last", bench_summary(v[2], m),
@@ -509,13 +453,13 @@ static void on_mid(evutil_socket_t fd, short what, void *arg)
  * run. */
 static json_t *window_json(app_t *A, double from, double to, int censor, size_t *missing)
 {
-    int64_t *v = malloc(A->nw * sizeof *v);
+    int64_t *v = malloc(A->W.nw * sizeof *v);
     size_t m = 0, censored = 0;
     *missing = 0;
-    for (size_t i = 0; i < A->nw; i++) {
-        const wrec_t *w = &A->w[i];
-        double at = (double)(w->sched_us - A->start_mono) / 1e6;
-        const srec_t *s = rec_of(A, w);
+    for (size_t i = 0; i < A->W.nw; i++) {
+        const bench_wtime_t *w = &A->W.t[i];
+        double at = (double)(w->sched_us - A->W.start_mono) / 1e6;
+        const srec_t *s = rec_of(A, i);
         if (at < from || at >= to || !s)
             continue;
         int64_t commit = A->lag_from_send ? w->send_us : s->count ? s->commit_us : w->ack_us;
@@ -536,14 +480,14 @@ static json_t *window_json(app_t *A, double from, double to, int censor, size_t 
 
 static int sustain(app_t *A, double seconds)
 {
-    double win = bench_window_s(A->rate);
+    double win = bench_window_s(A->W.rate);
     fetch(A, J_HEALTH, 0);
     A->base_seq = A->health_seq;
     fetch(A, J_NEXT, 0);
     fetch(A, J_STATS, 0);
-    size_t n = (size_t)(A->rate * seconds);
-    A->warm_us = (int64_t)(BENCH_WARMUP_S * 1e6);
-    A->mid_skip = (uint64_t)(0.8 * BENCH_WARMUP_S * A->rate);
+    size_t n = (size_t)(A->W.rate * seconds);
+    A->W.warm_us = (int64_t)(BENCH_WARMUP_S * 1e6);
+    A->mid_skip = (uint64_t)(0.8 * BENCH_WARMUP_S * A->W.rate);
     start_writes(A, n);
     /* The first window's records, fetched while they are still in every PoP's ring. */
     double mid_s = BENCH_WARMUP_S + win + (win < 0.5 ? win : 0.5);
@@ -557,7 +501,7 @@ static int sustain(app_t *A, double seconds)
     fetch(A, J_WAIT, 0);
     fetch(A, J_HEALTH, 1);
     fetch(A, J_NEXT, 2);
-    A->final_records = (uint64_t)(1.5 * win * A->rate) + 64;
+    A->final_records = (uint64_t)(1.5 * win * A->W.rate) + 64;
     fetch(A, J_VIS, 0);
     fetch(A, J_STATS, 1);
 
@@ -582,7 +526,7 @@ static int sustain(app_t *A, double seconds)
     json_t *final = window_json(A, seconds - win, seconds, 0, &final_missing);
     json_t *writer = writer_json(A);
     size_t acked = (size_t)json_integer_value(json_object_get(writer, "acked"));
-    int writer_ok = acked == n && A->late <= n / 100;
+    int writer_ok = acked == n && A->W.late <= n / 100;
     int64_t p1 = json_integer_value(json_object_get(first, "p50_us"));
     int64_t p2 = json_integer_value(json_object_get(final, "p50_us"));
     int delivered =
@@ -598,13 +542,13 @@ static int sustain(app_t *A, double seconds)
                                "no_gap", no_gap, "steady", steady);
     json_t *out = json_pack(
         "{s:s, s:I, s:f, s:f, s:f, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:b, s:s}",
-        "mode", "sustain", "pops", (json_int_t)A->npops, "rate", A->rate, "seconds", seconds,
+        "mode", "sustain", "pops", (json_int_t)A->npops, "rate", A->W.rate, "seconds", seconds,
         "window_s", win, "lag_from", A->lag_from_send ? "send" : "commit", "writer", writer,
         "first", first, "final", final, "gaps", (json_int_t)gaps, "catchups", (json_int_t)catchups,
         "applied_min", (json_int_t)applied_min, "lost", (json_int_t)lost,
         "last_write_visible_after_ack_us",
-        (json_int_t)(last_vis == INT64_MAX ? -1 : last_vis - A->w[n - 1].ack_us), "checks", checks,
-        "keeps_up", writer_ok && delivered && no_gap && steady, "why", why);
+        (json_int_t)(last_vis == INT64_MAX ? -1 : last_vis - A->W.t[n - 1].ack_us), "checks",
+        checks, "keeps_up", writer_ok && delivered && no_gap && steady, "why", why);
     json_dumpf(out, stdout, JSON_COMPACT);
     printf("\n");
     json_decref(out);
@@ -644,28 +588,22 @@ int main(int argc, char **argv)
         return 2;
     }
     app_t A = {0};
-    const char *vb = getenv("VALUE_BYTES");
-    A.value_len = vb ? strtoul(vb, NULL, 10) : 100;
-    A.value = malloc(A.value_len + 1);
-    memset(A.value, 'v', A.value_len);
-    A.rate = atof(argv[4]);
+    double rate = atof(argv[4]);
     A.wait_timeout_ms = 30000;
     A.lag_from_send = getenv("LAG_FROM") && !strcmp(getenv("LAG_FROM"), "send");
     snprintf(A.prefix, sizeof A.prefix, "fo-%lld", (long long)(ekv_now_us() / 1000));
     if (parse_url(argv[2], A.chost, sizeof A.chost, &A.cport) != 0 || load_pops(&A, argv[3]) ||
-        A.rate <= 0) {
+        rate <= 0) {
         fprintf(stderr, "fanout_load: bad coordinator URL, PoP list or rate\n");
         return 2;
     }
-    struct event_config *cfg = event_config_new();
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-    A.base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    A.pace = evtimer_new(A.base, on_pace, &A);
+    A.base = bench_base_new();
+    A.wc = calloc(BENCH_MAX_CONNS, sizeof *A.wc);
+    bench_writer_init(&A.W, A.base, rate, open_conn, send_write, &A);
     int rc = !strcmp(argv[1], "latency") ? latency(&A, strtoul(argv[5], NULL, 10),
                                                    argc > 6 ? strtoul(argv[6], NULL, 10) : 50)
                                          : sustain(&A, atof(argv[5]));
-    for (int k = 0; k < A.nconns && A.wc; k++)
+    for (int k = 0; k < A.W.nconns; k++)
         evhttp_connection_free(A.wc[k].conn);
     for (size_t i = 0; i < A.npops; i++)
         if (A.pops[i].conn)
@@ -674,15 +612,13 @@ int main(int argc, char **argv)
         evhttp_connection_free(A.cconn);
     if (A.mid)
         event_free(A.mid);
-    event_free(A.pace);
+    bench_writer_free(&A.W);
     event_base_free(A.base);
     free(A.queue);
     free(A.each);
     free(A.w);
     free(A.s);
     free(A.wc);
-    free(A.idle);
     free(A.pops);
-    free(A.value);
     return rc;
 }

@@ -33,25 +33,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_stats.h"
+#include "bench_writer.h"
 
 #define CHANNEL "__keyevent@0__:set"
-#define LATE_US 50000
 
 typedef struct {
-    int64_t sched_us;        /* monotonic: when the schedule says to send */
-    int64_t send_us, ack_us; /* real */
-    int64_t vis_max;         /* latest notification of this key */
-    uint32_t count;          /* replicas that notified it */
-    int ok;                  /* acknowledged +OK */
-} wrec_t;
+    int64_t vis_max; /* latest notification of this key */
+    uint32_t count;  /* replicas that notified it */
+} wrec_t;            /* a write's visibility; its times are the writer's (bench_wtime_t) */
 
 typedef struct app app_t;
 
 typedef struct {
     app_t *A;
     redisAsyncContext *ac;
-    size_t w; /* the write in flight */
+    int k; /* its index in the writer */
 } wconn_t;
 
 typedef struct {
@@ -66,19 +62,12 @@ struct app {
     int primary;
     sub_t *subs;
     size_t nsubs, nsubscribed;
-    wconn_t *wc;
-    int nconns, *idle, nidle;
+    bench_writer_t W;
+    wconn_t *wc; /* BENCH_MAX_CONNS, opened as the schedule needs them */
     wrec_t *w;
-    size_t nw, next_w, done_w, late;
-    double rate;
-    char *value;
-    size_t value_len;
     char prefix[48];
     size_t prefix_len;
-    struct event *pace;
-    int64_t start_mono, max_late_us;
-    int64_t warm_us; /* writes scheduled this soon after the start are warm-up: never late */
-    int broken;      /* a connection failed */
+    int broken; /* a connection failed */
 };
 
 /* ---- subscribers -------------------------------------------------------------------------- */
@@ -102,7 +91,7 @@ static void on_note(redisAsyncContext *ac, void *r, void *priv)
         memcmp(key->str, A->prefix, A->prefix_len))
         return; /* not one of this run's keys */
     size_t i = strtoul(key->str + A->prefix_len, NULL, 10);
-    if (i >= A->nw)
+    if (i >= A->W.nw)
         return;
     s->notes++;
     A->w[i].count++;
@@ -158,87 +147,42 @@ static void subscribe_all(app_t *A)
 
 /* ---- the writer: open-loop schedule, one command in flight per connection ------------------ */
 
-static void send_due(app_t *A);
-
 static void on_written(redisAsyncContext *ac, void *r, void *priv)
 {
     (void)ac;
     wconn_t *c = priv;
-    app_t *A = c->A;
     redisReply *reply = r;
-    wrec_t *w = &A->w[c->w];
-    w->ack_us = ekv_now_us();
-    w->ok = reply && reply->type == REDIS_REPLY_STATUS && !strcmp(reply->str, "OK");
-    A->idle[A->nidle++] = (int)(c - A->wc);
-    A->done_w++;
-    send_due(A);
+    bench_writer_answered(&c->A->W, c->k,
+                          reply && reply->type == REDIS_REPLY_STATUS && !strcmp(reply->str, "OK"));
 }
 
-static void send_one(app_t *A, wconn_t *c)
+static void open_conn(bench_writer_t *W, int k)
 {
-    size_t i = A->next_w++;
+    app_t *A = W->ctx;
+    A->wc[k] = (wconn_t){.A = A, .k = k, .ac = connect_to(A, A->primary)};
+}
+
+static void send_write(bench_writer_t *W, int k, size_t i)
+{
+    app_t *A = W->ctx;
     char key[96];
     int klen = snprintf(key, sizeof key, "%s%zu", A->prefix, i);
-    c->w = i;
-    int64_t late = ekv_mono_us() - A->w[i].sched_us;
-    if (A->w[i].sched_us - A->start_mono >= A->warm_us) {
-        A->late += late > LATE_US;
-        if (late > A->max_late_us)
-            A->max_late_us = late;
-    }
-    A->w[i].send_us = ekv_now_us();
-    redisAsyncCommand(c->ac, on_written, c, "SET %b %b", key, (size_t)klen, A->value, A->value_len);
-}
-
-/* Sends every due write on an idle connection (opening one more when none is idle), then
- * sleeps until the next is due. */
-static void send_due(app_t *A)
-{
-    int64_t now = ekv_mono_us();
-    while (A->next_w < A->nw && A->w[A->next_w].sched_us <= now) {
-        if (!A->nidle && A->nconns < BENCH_MAX_CONNS) {
-            wconn_t *c = &A->wc[A->nconns];
-            c->A = A;
-            c->ac = connect_to(A, A->primary);
-            A->idle[A->nidle++] = A->nconns++;
-        }
-        if (!A->nidle)
-            break; /* every connection busy: the write goes late */
-        send_one(A, &A->wc[A->idle[--A->nidle]]);
-    }
-    if (A->next_w < A->nw && A->w[A->next_w].sched_us > now) {
-        int64_t d = A->w[A->next_w].sched_us - now;
-        struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
-        event_add(A->pace, &tv);
-    }
-}
-
-static void on_pace(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    send_due(arg);
+    redisAsyncCommand(A->wc[k].ac, on_written, &A->wc[k], "SET %b %b", key, (size_t)klen, W->value,
+                      W->value_len);
 }
 
 /* Writes n keys at the rate; returns when every write is answered and every replica has
  * notified every acknowledged key, or drain_s after the last answer. */
 static void run_writes(app_t *A, size_t n, double drain_s)
 {
-    A->nw = n;
     A->w = calloc(n, sizeof *A->w);
-    A->wc = calloc(BENCH_MAX_CONNS, sizeof *A->wc);
-    A->idle = calloc(BENCH_MAX_CONNS, sizeof *A->idle);
-    A->start_mono = bench_start_mono();
-    for (size_t i = 0; i < n; i++)
-        A->w[i].sched_us = A->start_mono + (int64_t)((double)i * 1e6 / A->rate);
-    struct timeval tv = {0, 20000};
-    event_add(A->pace, &tv);
-    while (A->done_w < A->nw && !A->broken)
+    bench_writer_start(&A->W, n);
+    while (A->W.done_w < A->W.nw && !A->broken)
         event_base_loop(A->base, EVLOOP_ONCE);
     int64_t give_up = ekv_mono_us() + (int64_t)(drain_s * 1e6);
     struct timeval tick = {0, 10000};
     for (size_t i = 0; i < n && ekv_mono_us() < give_up;) {
-        if (!A->w[i].ok || A->w[i].count >= A->nsubs) {
+        if (!A->W.t[i].ok || A->w[i].count >= A->nsubs) {
             i++;
             continue;
         }
@@ -280,46 +224,35 @@ static repl_t primary_info(int port)
 
 /* ---- results ------------------------------------------------------------------------------ */
 
-static json_t *writer_json(const app_t *A)
-{
-    size_t acked = 0;
-    for (size_t i = 0; i < A->nw; i++)
-        acked += A->w[i].ok;
-    double span = A->nw > 1 ? (double)(A->w[A->nw - 1].send_us - A->w[0].send_us) / 1e6 : 0;
-    return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:i}", "writes", (json_int_t)A->nw, "acked",
-                     (json_int_t)acked, "failed", (json_int_t)(A->nw - acked), "sent_rate",
-                     span > 0 ? (double)(A->nw - 1) / span : 0.0, "late_sends", (json_int_t)A->late,
-                     "max_late_us", (json_int_t)A->max_late_us, "conns", A->nconns);
-}
-
 static int latency(app_t *A, size_t count, size_t warm)
 {
-    A->warm_us = (int64_t)((double)warm * 1e6 / A->rate);
+    A->W.warm_us = (int64_t)((double)warm * 1e6 / A->W.rate);
     run_writes(A, warm + count, 10);
     int64_t *v[3];
     for (int k = 0; k < 3; k++)
-        v[k] = malloc(A->nw * sizeof *v[k]);
+        v[k] = malloc(A->W.nw * sizeof *v[k]);
     size_t m = 0, acked = 0, missing = 0;
-    for (size_t i = warm; i < A->nw; i++) {
+    for (size_t i = warm; i < A->W.nw; i++) {
+        const bench_wtime_t *t = &A->W.t[i];
         const wrec_t *w = &A->w[i];
-        if (!w->ok)
+        if (!t->ok)
             continue;
         acked++;
         missing += A->nsubs - w->count;
         if (w->count < A->nsubs)
             continue;
-        v[0][m] = w->vis_max - w->send_us;
-        v[1][m] = w->vis_max - w->ack_us;
-        v[2][m++] = w->ack_us - w->send_us;
+        v[0][m] = w->vis_max - t->send_us;
+        v[1][m] = w->vis_max - t->ack_us;
+        v[2][m++] = t->ack_us - t->send_us;
     }
-    bench_samples(v, 3, m);                      /* send_to_last ack_to_last send_to_ack */
-    for (size_t i = warm, k = 0; i < A->nw; i++) /* send_to_ack of every acknowledged write */
-        if (A->w[i].ok)
-            v[2][k++] = A->w[i].ack_us - A->w[i].send_us;
+    bench_samples(v, 3, m);                        /* send_to_last ack_to_last send_to_ack */
+    for (size_t i = warm, k = 0; i < A->W.nw; i++) /* send_to_ack of every acknowledged write */
+        if (A->W.t[i].ok)
+            v[2][k++] = A->W.t[i].ack_us - A->W.t[i].send_us;
     json_t *out =
         json_pack("{s:s, s:I, s:f, s:I, s:I, s:o, s:o, s:o, s:o, s:I}", "mode", "latency",
-                  "replicas", (json_int_t)A->nsubs, "rate", A->rate, "count", (json_int_t)count,
-                  "warmup", (json_int_t)warm, "writer", writer_json(A), "send_to_last",
+                  "replicas", (json_int_t)A->nsubs, "rate", A->W.rate, "count", (json_int_t)count,
+                  "warmup", (json_int_t)warm, "writer", bench_writer_json(&A->W), "send_to_last",
                   bench_summary(v[0], m), "ack_to_last", bench_summary(v[1], m), "send_to_ack",
                   bench_summary(v[2], acked), "missing", (json_int_t)missing);
     json_dumpf(out, stdout, JSON_COMPACT);
@@ -333,16 +266,17 @@ static int latency(app_t *A, size_t count, size_t warm)
 /* Last-replica lag (t1 - send) of the writes scheduled in [from, to) seconds of the run. */
 static json_t *window_json(app_t *A, double from, double to, size_t *missing)
 {
-    int64_t *v = malloc(A->nw * sizeof *v);
+    int64_t *v = malloc(A->W.nw * sizeof *v);
     size_t m = 0;
     *missing = 0;
-    for (size_t i = 0; i < A->nw; i++) {
+    for (size_t i = 0; i < A->W.nw; i++) {
+        const bench_wtime_t *t = &A->W.t[i];
         const wrec_t *w = &A->w[i];
-        double at = (double)(w->sched_us - A->start_mono) / 1e6;
+        double at = (double)(t->sched_us - A->W.start_mono) / 1e6;
         if (at < from || at >= to)
             continue;
-        if (w->ok && w->count == A->nsubs)
-            v[m++] = w->vis_max - w->send_us;
+        if (t->ok && w->count == A->nsubs)
+            v[m++] = w->vis_max - t->send_us;
         else
             (*missing)++;
     }
@@ -353,20 +287,20 @@ static json_t *window_json(app_t *A, double from, double to, size_t *missing)
 
 static int sustain(app_t *A, double seconds)
 {
-    double win = bench_window_s(A->rate);
+    double win = bench_window_s(A->W.rate);
     repl_t before = primary_info(A->primary);
-    size_t n = (size_t)(A->rate * seconds);
-    A->warm_us = (int64_t)(BENCH_WARMUP_S * 1e6);
+    size_t n = (size_t)(A->W.rate * seconds);
+    A->W.warm_us = (int64_t)(BENCH_WARMUP_S * 1e6);
     run_writes(A, n, 30);
     repl_t after = primary_info(A->primary);
     size_t missing = 0, first_missing, final_missing;
     for (size_t i = 0; i < n; i++)
-        missing += A->w[i].ok ? A->nsubs - A->w[i].count : 0;
+        missing += A->W.t[i].ok ? A->nsubs - A->w[i].count : 0;
     json_t *first = window_json(A, BENCH_WARMUP_S, BENCH_WARMUP_S + win, &first_missing);
     json_t *final = window_json(A, seconds - win, seconds, &final_missing);
-    json_t *writer = writer_json(A);
+    json_t *writer = bench_writer_json(&A->W);
     size_t acked = (size_t)json_integer_value(json_object_get(writer, "acked"));
-    int writer_ok = acked == n && A->late <= n / 100;
+    int writer_ok = acked == n && A->W.late <= n / 100;
     int complete = missing == 0 && !A->broken;
     int no_gap = after.sync_full == before.sync_full && after.connected == (long long)A->nsubs;
     int64_t p1 = json_integer_value(json_object_get(first, "p50_us"));
@@ -378,12 +312,12 @@ static int sustain(app_t *A, double seconds)
                       : !steady   ? "last-replica lag grew"
                                   : "";
     int64_t last_vis =
-        A->w[n - 1].count == A->nsubs ? A->w[n - 1].vis_max - A->w[n - 1].ack_us : -1;
+        A->w[n - 1].count == A->nsubs ? A->w[n - 1].vis_max - A->W.t[n - 1].ack_us : -1;
     json_t *checks = json_pack("{s:b, s:b, s:b, s:b}", "writer", writer_ok, "delivered", complete,
                                "no_gap", no_gap, "steady", steady);
     json_t *out = json_pack(
         "{s:s, s:I, s:f, s:f, s:f, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:b, s:s}", "mode",
-        "sustain", "replicas", (json_int_t)A->nsubs, "rate", A->rate, "seconds", seconds,
+        "sustain", "replicas", (json_int_t)A->nsubs, "rate", A->W.rate, "seconds", seconds,
         "window_s", win, "lag_from", "send", "writer", writer, "first", first, "final", final,
         "missing", (json_int_t)missing, "full_resyncs",
         (json_int_t)(after.sync_full - before.sync_full), "connected_replicas",
@@ -422,37 +356,29 @@ int main(int argc, char **argv)
         return 2;
     }
     app_t A = {0};
-    const char *vb = getenv("VALUE_BYTES");
-    A.value_len = vb ? strtoul(vb, NULL, 10) : 100;
-    A.value = malloc(A.value_len + 1);
-    memset(A.value, 'v', A.value_len);
     A.primary = atoi(argv[2]);
-    A.rate = atof(argv[4]);
+    double rate = atof(argv[4]);
     A.prefix_len =
         (size_t)snprintf(A.prefix, sizeof A.prefix, "rb-%lld-", (long long)(ekv_now_us() / 1000));
-    if (A.primary <= 0 || load_ports(&A, argv[3]) || A.rate <= 0) {
+    if (A.primary <= 0 || load_ports(&A, argv[3]) || rate <= 0) {
         fprintf(stderr, "redis_bench: bad primary port, replica list or rate\n");
         return 2;
     }
-    struct event_config *cfg = event_config_new();
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-    A.base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    A.pace = evtimer_new(A.base, on_pace, &A);
+    A.base = bench_base_new();
+    A.wc = calloc(BENCH_MAX_CONNS, sizeof *A.wc);
+    bench_writer_init(&A.W, A.base, rate, open_conn, send_write, &A);
     subscribe_all(&A);
     int rc = !strcmp(argv[1], "latency") ? latency(&A, strtoul(argv[5], NULL, 10),
                                                    argc > 6 ? strtoul(argv[6], NULL, 10) : 50)
                                          : sustain(&A, atof(argv[5]));
-    for (int k = 0; k < A.nconns; k++)
+    for (int k = 0; k < A.W.nconns; k++)
         redisAsyncFree(A.wc[k].ac);
     for (size_t i = 0; i < A.nsubs; i++)
         redisAsyncFree(A.subs[i].ac);
-    event_free(A.pace);
+    bench_writer_free(&A.W);
     event_base_free(A.base);
     free(A.w);
     free(A.wc);
-    free(A.idle);
     free(A.subs);
-    free(A.value);
     return rc;
 }
