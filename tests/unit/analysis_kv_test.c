@@ -19,13 +19,6 @@
 #include "analysis.h"
 #include "ekv_test.h"
 
-#define CHECK_NEAR(a, b, tol)                                                                      \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol)))                                                             \
-            EKV_FAIL_("%s ~= %s (%.9f vs %.9f)", #a, #b, a_, b_);                                  \
-    } while (0)
-
 /* ---- closed forms ------------------------------------------------------------------------ */
 
 static void test_no_refresh(void)

@@ -21,13 +21,6 @@
 #include "analysis.h"
 #include "ekv_test.h"
 
-#define CHECK_NEAR(a, b, tol)                                                                      \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol)))                                                             \
-            EKV_FAIL_("%s ~= %s (%.9f vs %.9f)", #a, #b, a_, b_);                                  \
-    } while (0)
-
 #define MS 1000               /* microseconds per millisecond */
 #define S  1000000            /* ... per second */
 #define T0 1700000000000000LL /* a realistic CLOCK_REALTIME origin (microseconds) */

@@ -7,6 +7,7 @@
 #define EKV_TEST_H
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,14 @@ static int ekv_test_count;
 #define CHECK_LE(a, b) CHECK_INT_OP_(a, <=, b)
 #define CHECK_GT(a, b) CHECK_INT_OP_(a, >, b)
 #define CHECK_GE(a, b) CHECK_INT_OP_(a, >=, b)
+
+/* a and b (doubles) within tol of each other. */
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b), t_ = (tol);                                                     \
+        if (!(fabs(a_ - b_) <= t_))                                                                \
+            EKV_FAIL_("%s ~= %s (%.9g vs %.9g, tolerance %g)", #a, #b, a_, b_, t_);                \
+    } while (0)
 
 #define CHECK_STR(a, b)                                                                            \
     do {                                                                                           \

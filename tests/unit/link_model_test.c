@@ -46,13 +46,6 @@ static summary_t sample(const ekv_link_model_t *m, uint64_t seed, int n)
 }
 
 /* |got - want| <= tol, printing both on failure. */
-#define CHECK_NEAR(got, want, tol)                                                                 \
-    do {                                                                                           \
-        double g_ = (got), w_ = (want), t_ = (tol);                                                \
-        if (!(fabs(g_ - w_) <= t_))                                                                \
-            EKV_FAIL_("%s ~ %s (%.3f vs %.3f, tolerance %.3f)", #got, #want, g_, w_, t_);          \
-    } while (0)
-
 static void test_no_jitter_is_exact_delay(void)
 {
     ekv_link_model_t m = {.delay_us = 20 * MS, .jitter = EKV_JITTER_NONE, .rto_us = 200 * MS};

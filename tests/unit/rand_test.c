@@ -18,13 +18,6 @@
 
 #define N 200000
 
-#define CHECK_NEAR(a, b, tol)                                                                      \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol)))                                                             \
-            EKV_FAIL_("%s ~= %s (%.6f vs %.6f, tolerance %g)", #a, #b, a_, b_, (double)(tol));     \
-    } while (0)
-
 static int by_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -40,13 +40,6 @@ static ekv_topo_t *parse(const char *text, char *err, size_t errlen)
             EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));           \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                      \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol)))                                                             \
-            EKV_FAIL_("%s ~= %s (%.6f vs %.6f)", #a, #b, a_, b_);                                  \
-    } while (0)
-
 /* ---- valid files ------------------------------------------------------------------------ */
 
 static const char SMALL[] =                           /* line numbers on the right */
