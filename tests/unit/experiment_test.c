@@ -18,6 +18,7 @@
 
 #include "ekv_test.h"
 #include "experiment.h"
+#include "yaml_test.h"
 
 static const char *g_experiments_dir; /* the project's sim/experiments, NULL when unknown */
 
@@ -28,17 +29,7 @@ static ekv_experiment_t *parse(const char *text, char *err, size_t errlen)
 
 /* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
 #define EXPECT_ERROR(text, line, needle)                                                           \
-    do {                                                                                           \
-        char err_[512] = "", prefix_[32];                                                          \
-        ekv_experiment_t *e_ = parse((text), err_, sizeof err_);                                   \
-        if (e_) {                                                                                  \
-            ekv_experiment_destroy(&e_);                                                           \
-            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));              \
-        }                                                                                          \
-        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                  \
-        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))               \
-            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));           \
-    } while (0)
+    EXPECT_PARSE_ERROR(ekv_experiment_t, parse, ekv_experiment_destroy, text, line, needle)
 
 /* ---- valid files ------------------------------------------------------------------------ */
 
@@ -787,18 +778,9 @@ static void test_shipped_experiments(void)
 static void find_experiments(int argc, char **argv)
 {
     static char path[4096];
-    static const char suffix[] = "/tests/unit/experiment_test.c";
-    if (argc > 1) {
-        g_experiments_dir = argv[1];
-        return;
-    }
-    const char *file = __FILE__;
-    size_t n = strlen(file), s = sizeof suffix - 1;
-    if (file[0] == '/' && n > s && n - s + sizeof "/sim/experiments" < sizeof path &&
-        strcmp(file + n - s, suffix) == 0) {
-        snprintf(path, sizeof path, "%.*s/sim/experiments", (int)(n - s), file);
-        g_experiments_dir = path;
-    }
+    g_experiments_dir = argc > 1 ? argv[1]
+                                 : ekv_test_project_path(__FILE__, "/tests/unit/experiment_test.c",
+                                                         "/sim/experiments", path, sizeof path);
 }
 
 int main(int argc, char **argv)

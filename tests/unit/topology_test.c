@@ -18,6 +18,7 @@
 
 #include "ekv_test.h"
 #include "topology.h"
+#include "yaml_test.h"
 
 static const char *g_topology_path; /* the project's topology.yaml, NULL when unknown */
 
@@ -28,17 +29,7 @@ static ekv_topo_t *parse(const char *text, char *err, size_t errlen)
 
 /* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
 #define EXPECT_ERROR(text, line, needle)                                                           \
-    do {                                                                                           \
-        char err_[512] = "", prefix_[32];                                                          \
-        ekv_topo_t *t_ = parse((text), err_, sizeof err_);                                         \
-        if (t_) {                                                                                  \
-            ekv_topo_destroy(&t_);                                                                 \
-            EKV_FAIL_("accepted, expected an error on line %d:\n%s", (line), (text));              \
-        }                                                                                          \
-        snprintf(prefix_, sizeof prefix_, "t.yaml:%d: ", (line));                                  \
-        if (strncmp(err_, prefix_, strlen(prefix_)) != 0 || !strstr(err_, (needle)))               \
-            EKV_FAIL_("error \"%s\", expected \"%s...%s...\"", err_, prefix_, (needle));           \
-    } while (0)
+    EXPECT_PARSE_ERROR(ekv_topo_t, parse, ekv_topo_destroy, text, line, needle)
 
 /* ---- valid files ------------------------------------------------------------------------ */
 
@@ -839,9 +830,8 @@ static void test_shipped_worlds(void)
         return;
     }
     char dir[4200];
-    snprintf(dir, sizeof dir, "%.*s/sim/topologies", (int)(strlen(g_topology_path) -
-                                                          strlen("/topology.yaml")),
-             g_topology_path);
+    snprintf(dir, sizeof dir, "%.*s/sim/topologies",
+             (int)(strlen(g_topology_path) - strlen("/topology.yaml")), g_topology_path);
     DIR *d = opendir(dir);
     CHECK(d != NULL);
     int n = 0;
@@ -868,18 +858,9 @@ static void test_shipped_worlds(void)
 static void find_topology(int argc, char **argv)
 {
     static char path[4096];
-    static const char suffix[] = "/tests/unit/topology_test.c";
-    if (argc > 1) {
-        g_topology_path = argv[1];
-        return;
-    }
-    const char *file = __FILE__;
-    size_t n = strlen(file), s = sizeof suffix - 1;
-    if (file[0] == '/' && n > s && n - s + sizeof "/topology.yaml" < sizeof path &&
-        strcmp(file + n - s, suffix) == 0) {
-        snprintf(path, sizeof path, "%.*s/topology.yaml", (int)(n - s), file);
-        g_topology_path = path;
-    }
+    g_topology_path = argc > 1 ? argv[1]
+                               : ekv_test_project_path(__FILE__, "/tests/unit/topology_test.c",
+                                                       "/topology.yaml", path, sizeof path);
 }
 
 int main(int argc, char **argv)
