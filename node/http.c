@@ -295,9 +295,15 @@ void node_http_fail(struct evhttp_request *req, int status, const char *message)
     evbuffer_free(b);
 }
 
-static void fail_kv(struct evhttp_request *req, const ekv_kv_error_t *err)
+void node_http_fail_n(ekv_node_t *n, struct evhttp_request *req, int status, const char *message)
 {
-    node_http_fail(req, err->status, err->message);
+    n->st.rate_limited += status == 429;
+    node_http_fail(req, status, message);
+}
+
+static void fail_kv(ekv_node_t *n, struct evhttp_request *req, const ekv_kv_error_t *err)
+{
+    node_http_fail_n(n, req, err->status, err->message);
 }
 
 /* The served version, its commit time and its age (simulated ms) at this PoP. Every hit sends
@@ -427,7 +433,7 @@ static ekv_bytes_t bytes(const char *p, size_t n)
 static void get_done(ekv_node_t *n, void *ctx, const node_result_t *r)
 {
     if (r->status != 200)
-        node_http_fail(ctx, r->status, r->message);
+        node_http_fail_n(n, ctx, r->status, r->message);
     else
         send_item(n, ctx, r->item, r->cache_status);
 }
@@ -450,7 +456,7 @@ static void do_get(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     int rc = node_parse_cache_ttl(raw, n->cfg.min_cache_ttl, &ttl, &err);
     free(alloc);
     if (rc != EKV_OK) {
-        fail_kv(req, &err);
+        fail_kv(n, req, &err);
         return;
     }
     node_read(n, bytes(t->ns, t->ns_len), bytes(t->key, t->key_len), ttl, get_done, req);
@@ -489,8 +495,8 @@ static ekv_msg_t *build_write(const target_t *t, int op, const char *meta, size_
 /* The core finished a write: its version, or the failure. */
 static void write_done(ekv_node_t *n, void *ctx, const node_result_t *r)
 {
-    if (r->status != 200) {
-        node_http_fail(ctx, r->status, r->message);
+    if (r->status != 200) { /* a 429: the coordinator's per-key or API rate limit */
+        node_http_fail_n(n, ctx, r->status, r->message);
         return;
     }
     add_version_headers(n, ctx, r->seq, r->commit_us);
@@ -509,7 +515,7 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
         ekv_kv_resolve_expiration(evhttp_find_header(params(t), "expiration"),
                                   evhttp_find_header(params(t), "expiration_ttl"), now_s,
                                   &expiration, &err) != EKV_OK) {
-        fail_kv(req, &err);
+        fail_kv(n, req, &err);
         return;
     }
     expiration = ekv_kv_scale_expiration(expiration, now_s, n->cfg.time_scale);
@@ -543,7 +549,7 @@ static void do_kv(ekv_node_t *n, struct evhttp_request *req, const char *path, t
         return;
     }
     if (parse_target(n, req, path, t, &err) != EKV_OK) {
-        fail_kv(req, &err);
+        fail_kv(n, req, &err);
         return;
     }
     if (cmd == EVHTTP_REQ_GET)

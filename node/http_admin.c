@@ -293,7 +293,7 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
     X(hits) X(misses) X(stale_hits) X(coalesced) X(origin_reads) X(origin_writes)                 \
     X(origin_errors) X(unavailable) X(changes_applied) X(changes_ignored) X(gaps) X(catchups)     \
     X(malformed) X(lists) X(bulk_gets) X(refreshes) X(refresh_hits) X(list_hits)               \
-    X(list_misses) X(tier_reads) X(tier_hits) X(tier_requests) X(purges)
+    X(list_misses) X(tier_reads) X(tier_hits) X(tier_requests) X(purges) X(rate_limited)
 /* clang-format on */
 
 static json_t *stats_json(ekv_node_t *n)
@@ -360,6 +360,7 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
         {"tier_hits", "Origin reads the regional tier answered from its cache."},
         {"tier_requests", "Tier role: reads received from PoPs."},
         {"purges", "Tier role, purge on write: copies dropped by changes."},
+        {"rate_limited", "Requests answered 429 Too Many Requests (a write over a rate limit)."},
     };
 #define ONE(f) +1
     _Static_assert(sizeof help / sizeof *help == 0 COUNTERS(ONE), "a counter without HELP");

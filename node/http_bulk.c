@@ -73,9 +73,8 @@ void node_http_list(ekv_node_t *n, struct evhttp_request *req, const char *ns, s
  * keys had to be UTF-8 (or by another writer) lists with U+FFFD, never breaks the reply. */
 static void list_done(ekv_node_t *n, void *ctx, const node_result_t *res)
 {
-    (void)n;
     if (res->status != 200) {
-        node_http_fail(ctx, res->status, res->message);
+        node_http_fail_n(n, ctx, res->status, res->message);
         return;
     }
     const ekv_msg_t *r = res->list;

@@ -41,6 +41,7 @@ typedef struct {
     uint64_t tier_reads, tier_hits;  /* origin reads sent to the tier / answered from its cache */
     uint64_t tier_requests;          /* tier role: READs of PoPs received */
     uint64_t purges;                 /* tier role, purge on write: copies dropped by changes */
+    uint64_t rate_limited;           /* requests answered 429 (a write over a rate limit) */
 } node_stats_t;
 
 struct ekv_node {
@@ -199,6 +200,9 @@ void node_http_close(ekv_node_t *n);
 
 struct evhttp_request;
 struct evkeyvalq;
+/* http.c: node_http_fail for a request of the PoP's binding, counting every 429 (a write
+ * over the coordinator's per-key or API rate limit, or one the PoP refuses itself). */
+void node_http_fail_n(ekv_node_t *n, struct evhttp_request *req, int status, const char *message);
 /* http_admin.c: serves /_edgekv/..., /metrics and /stats; 0 if not one of them. */
 int node_http_admin(ekv_node_t *n, struct evhttp_request *req, const char *path,
                     struct evkeyvalq *q);

@@ -4,8 +4,9 @@
  *   GET  /api/world                the world once: time scale, coordinator, PoPs and tiers with
  *                                  their cities, coordinates, policies and links
  *   GET  /events                   text/event-stream: `world` (watched key, followed write,
- *                                  counts of the page's writes) and `nodes` (each node's view
- *                                  of the key, arrival and serving of the write, counters),
+ *                                  counts of the page's writes, the world's 429s) and `nodes`
+ *                                  (each node's view of the key, arrival and serving of the
+ *                                  write, counters),
  *                                  only what changed, at most every 50 ms
  *   POST /api/watch?key=K          the key every node is looked at for
  *   POST /api/write?key=K&value=V[&via=POP]
@@ -114,11 +115,12 @@ static json_t *world_json(const ui_t *ui)
 
 static json_t *header_json(const ui_t *ui)
 {
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I}", "key", ui->key, "wave_seq",
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "key", ui->key, "wave_seq",
                      (json_int_t)ui->wave_seq, "wave_commit_us", (json_int_t)ui->wave_commit_us,
                      "wave_started_us", (json_int_t)ui->wave_started_us, "wave_from", ui->wave_from,
                      "writes", (json_int_t)ui->writes, "writes_429", (json_int_t)ui->writes_429,
-                     "now_us", (json_int_t)ekv_now_us());
+                     "rate_limited", (json_int_t)ui->rate_limited, "now_us",
+                     (json_int_t)ekv_now_us());
 }
 
 static json_t *node_json(const ui_node_t *nd)
@@ -131,6 +133,7 @@ static json_t *node_json(const ui_node_t *nd)
                           "unavail_ps", nd->unavail_ps);
     json_object_set_new(j, "commit_us", json_integer((json_int_t)nd->commit_us));
     json_object_set_new(j, "expires_us", json_integer((json_int_t)nd->expires_us));
+    json_object_set_new(j, "rate_limited", json_integer((json_int_t)nd->rate_limited));
     return j;
 }
 

@@ -42,7 +42,8 @@ typedef struct {
     int64_t arrived_us, serving_us;
     /* counters: the last /stats and the rates since the one before */
     uint64_t reads, hits, stale, unavailable;
-    int64_t stats_at; /* monotonic us of the last /stats, 0 = none */
+    uint64_t rate_limited; /* its 429s (rate_limited), as last read */
+    int64_t stats_at;      /* monotonic us of the last /stats, 0 = none */
     double rps, hit_ratio, stale_ps, unavail_ps;
     int dirty; /* changed since the last SSE message */
 } ui_node_t;
@@ -75,6 +76,7 @@ struct ui {
     int64_t detect_retry;            /* monotonic us before which the detector does not ask again */
     int world_dirty;                 /* key, wave or faults changed: send the header again */
     uint64_t writes, writes_429;     /* writes made from the page, and those answered 429 */
+    uint64_t rate_limited;           /* 429s answered by every PoP and tier, summed */
 };
 
 /* ui_poll.c */

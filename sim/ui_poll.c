@@ -1,7 +1,8 @@
 /* ui_poll: how `edgekv ui` keeps up with the world without the browser polling it.
  *
  * Three kinds of request, each on a keep-alive connection of the server's own per node:
- *   - /_edgekv/look of the watched key and /stats, every period_us when nothing happens
+ *   - /_edgekv/look of the watched key and /stats (rates, and the 429s summed over the world),
+ *     every period_us when nothing happens
  *     (max(1 s, nodes / 15 s): 300 nodes cost 30 small requests a second in all), and a look
  *     again when a copy's cacheTtl runs out, so the page sees it go stale on time; nothing
  *     while no page is open;
@@ -162,6 +163,18 @@ static double rate(uint64_t *old, uint64_t now, double dt, int first)
     return r;
 }
 
+/* The world's 429s: every node's counter summed as it grows, so the total never goes back
+ * when a node restarts (its counter starts again at 0; what it counted since is added). */
+static void count_429s(ui_t *ui, ui_node_t *nd, uint64_t now)
+{
+    if (now == nd->rate_limited)
+        return;
+    ui->rate_limited += now > nd->rate_limited ? now - nd->rate_limited : now;
+    nd->rate_limited = now;
+    nd->dirty = 1;
+    ui->world_dirty = 1;
+}
+
 static void on_stats(struct evhttp_request *req, void *arg)
 {
     ui_node_t *nd = arg;
@@ -187,6 +200,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
     nd->stale_ps = rate(&nd->stale, stale, dt, first);
     nd->unavail_ps = rate(&nd->unavailable, (uint64_t)jint(j, "unavailable"), dt, first);
     nd->hits = hits;
+    count_429s(ui, nd, (uint64_t)jint(j, "rate_limited"));
     /* the hit ratio of the reads since the last poll; the last one stays when none came */
     if (!first && reads > old_reads)
         nd->hit_ratio = (double)(hits - old_hits + 0.0) / (double)(reads - old_reads);
@@ -241,6 +255,7 @@ void ui_poll_reset(ui_node_t *nd)
     nd->busy = nd->waiting = 0;
     nd->next_look = nd->next_stats = 0;
     nd->stats_at = 0;
+    nd->rate_limited = 0; /* a restarted process counts from 0 */
 }
 
 void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, int watched)

@@ -6,6 +6,11 @@ add_test(NAME integration.ui_api
          COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_api_test.sh
                  ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
 set_tests_properties(integration.ui_api PROPERTIES LABELS integration TIMEOUT 120)
+# 429s counted by the PoPs (rate_limited) and summed by edgekv ui for the page (ui_429_test.sh).
+add_test(NAME integration.ui_429
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_429_test.sh
+                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.ui_429 PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME integration.ui_browser
          COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_test.sh
                  ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/ui-screenshots)
