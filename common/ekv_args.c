@@ -45,6 +45,13 @@ int ekv_args_hostport(const char *s, char *host, size_t hlen, int *port)
     return 0;
 }
 
+int ekv_args_is_hostport(const char *s)
+{
+    char host[256];
+    int port;
+    return ekv_args_hostport(s, host, sizeof host, &port);
+}
+
 int ekv_args_name(const char *s)
 {
     size_t n = s ? strlen(s) : 0;

@@ -28,13 +28,6 @@ typedef struct {
     char http_default[300]; /* the default of http: host and port of the defaults */
 } opts_t;
 
-static int check_hostport(const char *s)
-{
-    char host[256];
-    int port;
-    return ekv_args_hostport(s, host, sizeof host, &port);
-}
-
 /* --commit-cpu: auto, none or a CPU number, into an int. */
 static int parse_cpu(const char *s, void *field)
 {
@@ -73,7 +66,7 @@ static const ekv_opt_t table[] = {
      .help = "with an epgm:// PUB: how long sent changes stay\nrepairable", .min = 1,
      .max = 600000},
     {"http", EKV_OPT_STRING, O(http), "HOST:PORT", .help = "HTTP listener; port 0: any free port",
-     .check = check_hostport},
+     .check = ekv_args_is_hostport},
     {"durability", EKV_OPT_ENUM, O(durability), "MODE", .help = "when a write is acknowledged",
      .names = durabilities, .values = durability_values},
     {"heartbeat-ms", EKV_OPT_INT, O(heartbeat_ms), "N", .help = "heartbeat period", .min = 1,

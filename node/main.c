@@ -28,13 +28,6 @@ typedef struct {
     int policy, verbose, role, purge_on_write;
 } opts_t;
 
-static int check_hostport(const char *s)
-{
-    char host[256];
-    int port;
-    return ekv_args_hostport(s, host, sizeof host, &port);
-}
-
 static int check_jitter(const char *s)
 {
     ekv_link_model_t m = {0};
@@ -53,7 +46,7 @@ static const int role_values[] = {ROLE_POP, ROLE_TIER};
 static const ekv_opt_t table[] = {
     {"name", EKV_OPT_STRING, O(name), "NAME", .help = "PoP name", .check = ekv_args_name},
     {"http", EKV_OPT_STRING, O(http), "HOST:PORT", .help = "HTTP listener; port 0: any free port",
-     .check = check_hostport},
+     .check = ekv_args_is_hostport},
     {"pub", EKV_OPT_STRING, O(pub), "ENDPOINT", .help = "coordinator PUB"},
     {"router", EKV_OPT_STRING, O(router), "ENDPOINT", .help = "coordinator ROUTER"},
     {"pub-rate-kbps", EKV_OPT_INT, O(pub_rate_kbps), "N",
