@@ -3,8 +3,9 @@
  * Layout of each body, one msgpack array (docs/PROTOCOL.md is the reference):
  *   HELLO          [v, t, req_id, last_seq, name]
  *   HELLO_REPLY    [v, t, req_id, latest_seq, time_us, epoch]
- *   CHANGE         [v, t, commit_us, seq, op, ns, key, expiration, flags, meta, value]
- *                  (commit_us always int64 in 9 bytes at offset 3: see ekv_msg_set_commit_time)
+ *   CHANGE         [v, t, commit_us, seq, op, ns, key, expiration, flags, meta, value, crc]
+ *                  (commit_us always int64 in 9 bytes at offset 3: see ekv_msg_set_commit_time;
+ *                  crc always uint32 in the last 5 bytes: the CRC-32 of every byte before it)
  *   WRITE          [v, t, req_id, op, ns, key, expiration, flags, meta, value]
  *   WRITE_REPLY    [v, t, req_id, status, seq, commit_us, message]
  *   READ           [v, t, req_id, ns, key]
@@ -18,6 +19,17 @@
  * Byte strings are msgpack bin (str is accepted too). A catch-up reply embeds each change as
  * its own encoded body, so the coordinator can send change-log entries verbatim.
  *
+ * The checksum of a CHANGE: a lossy transport (PGM over multicast, whose receiver in libzmq
+ * 4.3.4 can splice the bytes of two changes into one frame after a loss it gave up on) may
+ * hand over a body that is well-formed msgpack but not one the coordinator sent. CRC-32
+ * (zlib's) over the whole body before the field makes such a body malformed, so it is dropped
+ * and its sequence caught up as a gap. It covers the commit time too: stamping the time in
+ * place updates the CRC by zlib's crc32_combine in O(log n), without a pass over the value,
+ * and a garbled stamp is caught like any other byte. Every decode of a CHANGE checks it, a
+ * catch-up reply's entries included (they are stored bodies, checksum and all), except
+ * ekv_msg_decode_change_head, which reads the coordinator's own store and must not pay a pass
+ * over a value it leaves out.
+ *
  * Decoding runs in two steps. A bounds walk checks the structure first: every container
  * count must fit in the bytes that remain, so a forged header cannot make msgpack-c reserve
  * gigabytes. Then msgpack-c unpacks into a zone, and every field is checked for type and
@@ -26,6 +38,7 @@
 
 #include <msgpack.h>
 #include <pthread.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +67,7 @@ static int field_count(int type)
     case EKV_MSG_HELLO_REPLY:
         return 4;
     case EKV_MSG_CHANGE:
-        return 9;
+        return 10; /* the last is the checksum, packed by ekv_msg_encode */
     case EKV_MSG_WRITE:
         return 8;
     case EKV_MSG_WRITE_REPLY:
@@ -101,7 +114,7 @@ static void pack_fields(msgpack_packer *pk, const ekv_msg_t *m)
         msgpack_pack_uint8(pk, m->flags);
         put_bytes(pk, m->meta);
         put_bytes(pk, m->value);
-        break;
+        break; /* the checksum follows, over what is packed so far */
     case EKV_MSG_WRITE:
         msgpack_pack_uint64(pk, m->req_id);
         msgpack_pack_uint8(pk, m->op);
@@ -248,22 +261,50 @@ int ekv_msg_encode(const ekv_msg_t *m, char **out, size_t *outlen)
     msgpack_pack_uint8(&pk, EKV_MSG_VERSION);
     msgpack_pack_uint8(&pk, (uint8_t)m->type);
     pack_fields(&pk, m);
+    if (m->type == EKV_MSG_CHANGE)
+        msgpack_pack_fix_uint32(&pk, (uint32_t)crc32_z(0, (const Bytef *)sb.data, sb.size));
     return finish(&sb, EKV_MSG_MAX_BODY, out, outlen);
 }
 
 /* A CHANGE body starts with a fixarray header, the version, the type, then 0xd3 and the
- * commit time as 8 big-endian bytes. */
+ * commit time as 8 big-endian bytes; it ends with 0xce and the checksum as 4. */
 #define COMMIT_OFFSET 3
+#define CHANGE_HEAD   0x9c /* fixarray of 12 */
+#define SEAL_LEN      5
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* EKV_OK when body (a CHANGE, by its first bytes) ends in the checksum of the rest. */
+static int check_seal(const uint8_t *p, size_t len)
+{
+    if (len < COMMIT_OFFSET + 9 + SEAL_LEN || p[0] != CHANGE_HEAD || p[len - SEAL_LEN] != 0xce)
+        return EKV_EMALFORMED;
+    uLong crc = crc32_z(0, p, len - SEAL_LEN);
+    return crc == get_be32(p + len - 4) ? EKV_OK : EKV_EMALFORMED;
+}
 
 int ekv_msg_set_commit_time(char *body, size_t len, int64_t time_us)
 {
     uint8_t *p = (uint8_t *)body;
-    if (len < COMMIT_OFFSET + 9 || p[1] != EKV_MSG_VERSION || p[2] != EKV_MSG_CHANGE ||
-        p[COMMIT_OFFSET] != 0xd3)
+    size_t head = COMMIT_OFFSET + 9; /* through the commit time */
+    if (len < head + SEAL_LEN || p[0] != CHANGE_HEAD || p[1] != EKV_MSG_VERSION ||
+        p[2] != EKV_MSG_CHANGE || p[COMMIT_OFFSET] != 0xd3 || p[len - SEAL_LEN] != 0xce)
         return EKV_EMALFORMED;
+    /* CRC-32 is linear: the CRC of a body changes by the change of its head's CRC, carried
+     * through the bytes after the head (crc32_combine with a zero second CRC). */
+    uLong before = crc32_z(0, p, head);
     uint64_t v = (uint64_t)time_us;
     for (int i = 8; i >= 1; i--, v >>= 8)
         p[COMMIT_OFFSET + i] = (uint8_t)(v & 0xff);
+    uLong delta = before ^ crc32_z(0, p, head);
+    uint8_t *seal = p + len - 4;
+    uint32_t crc =
+        get_be32(seal) ^ (uint32_t)crc32_combine(delta, 0, (z_off_t)(len - SEAL_LEN - head));
+    for (int i = 3; i >= 0; i--, crc >>= 8)
+        seal[i] = (uint8_t)(crc & 0xff);
     return EKV_OK;
 }
 
@@ -514,6 +555,7 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
         m->flags = (uint8_t)rd_small(r, 0xff);
         m->meta = rd_bytes(r);
         m->value = rd_value(r);
+        rd_small(r, UINT32_MAX); /* the checksum, verified on the bytes (check_seal) */
         break;
     case EKV_MSG_WRITE:
         m->req_id = rd_u64(r);
@@ -718,6 +760,8 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int
     if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && m->type != EKV_MSG_LIST_REPLY &&
         len > EKV_MSG_MAX_BODY)
         rc = EKV_ETOOBIG;
+    if (rc == EKV_OK && m->type == EKV_MSG_CHANGE && !skip_value)
+        rc = check_seal(buf, len);
     if (rc)
         ekv_msg_fini(m);
     return rc;

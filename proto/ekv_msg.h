@@ -106,16 +106,20 @@ int ekv_msg_encode_list_reply_raw(uint64_t req_id, uint64_t latest_seq, uint8_t 
 
 /* Rewrites the commit time inside an encoded CHANGE body in place (the field has a fixed
  * width and offset), so the coordinator can stamp the moment the change became durable
- * after the synced write returns. EKV_EMALFORMED if body is not an encoded CHANGE. */
+ * after the synced write returns; the body's checksum is updated with it (in O(log len), no
+ * pass over the value). EKV_EMALFORMED if body is not an encoded CHANGE. */
 int ekv_msg_set_commit_time(char *body, size_t len, int64_t time_us);
 
 /* Decodes one body of len bytes into *msg (zeroed first). On success the message owns copies
  * of all its bytes: release with ekv_msg_fini(). On failure *msg holds nothing to release
- * and the result is EKV_ETRUNCATED, EKV_EMALFORMED, EKV_EVERSION, EKV_ETYPE or EKV_ETOOBIG. */
+ * and the result is EKV_ETRUNCATED, EKV_EMALFORMED, EKV_EVERSION, EKV_ETYPE or EKV_ETOOBIG.
+ * A CHANGE (alone or as a catch-up or list entry) whose CRC-32 does not match its bytes is
+ * EKV_EMALFORMED (docs/PROTOCOL.md). */
 int ekv_msg_decode(const void *buf, size_t len, ekv_msg_t *msg);
 
 /* Decodes an encoded CHANGE without its value (value.len is 0): for listing keys with their
- * metadata and expiration without copying values. EKV_ETYPE when it is not a CHANGE. */
+ * metadata and expiration without copying values. EKV_ETYPE when it is not a CHANGE. The
+ * checksum is not verified (the coordinator reads its own store here). */
 int ekv_msg_decode_change_head(const void *buf, size_t len, ekv_msg_t *m);
 
 /* Releases what ekv_msg_decode() allocated; leaves *msg zeroed. Safe on a zeroed message. */

@@ -3,12 +3,14 @@
  * One valid body per message type and variant (put and delete, with and without metadata,
  * found and not found, catch-up replies of 0, 1 and 3 changes), then a dozen malformed ones
  * (truncated, foreign version or type, wrong-typed field, wrong element count, trailing
- * bytes, non-array, empty, forged size headers, deep nesting, nested catch-up replies).
+ * bytes, non-array, empty, forged size headers, deep nesting, nested catch-up replies, a
+ * CHANGE with a byte of its value changed, the head of one CHANGE spliced to the tail of
+ * another, and a catch-up reply carrying that).
  * Every file stays under 4 KiB. Not part of the build; run by hand after a protocol change:
  *
  *   cd /work/main
  *   cc -std=c11 -D_GNU_SOURCE -I proto -I common tests/fuzz/gen_msg_corpus.c \
- *      build/proto/libekv_proto.a build/common/libekv_common.a -lmsgpackc -ljansson -lm \
+ *      build/proto/libekv_proto.a build/common/libekv_common.a -lmsgpackc -ljansson -lz -lm \
  *      -o /tmp/gen_msg_corpus && /tmp/gen_msg_corpus tests/fuzz/corpus/msg
  */
 #include <msgpack.h>
@@ -253,15 +255,15 @@ static void write_malformed(void)
     write_file("bad_trailing_byte", two, clen + 1);
     free(two);
 
-    /* [1, 3 (CHANGE), "string-instead-of-int", ...nine fields of the wrong kind]. */
+    /* [1, 3 (CHANGE), "string-instead-of-int", ...ten fields of the wrong kind]. */
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 11);
+    msgpack_pack_array(&pk, 12);
     msgpack_pack_uint64(&pk, EKV_MSG_VERSION);
     msgpack_pack_uint64(&pk, EKV_MSG_CHANGE);
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 10; i++) {
         msgpack_pack_str(&pk, 21);
         msgpack_pack_str_body(&pk, "string-instead-of-int", 21);
     }
@@ -299,6 +301,24 @@ static void write_malformed(void)
     write_repacked("bad_catchup_entry_truncated", rbuf, rlen, 0, 0, &entry);
     entry = lit(rbuf, rlen);
     write_repacked("bad_catchup_entry_catchup_reply", rbuf, rlen, 0, 0, &entry);
+
+    /* The checksum: a changed value byte; the head of one change and the tail of another of
+     * the same length (what a PGM receiver made of a loss), alone and as a catch-up entry. */
+    char *flip = malloc(clen);
+    memcpy(flip, cbuf, clen);
+    flip[clen - 8] ^= 0x01;
+    write_file("bad_change_checksum", flip, clen);
+    ekv_msg_t other = change(43, EKV_OP_PUT, 1);
+    other.value = LIT("hello \0 WORLD \xff");
+    size_t olen;
+    char *obuf = encode(&other, &olen);
+    memcpy(flip, cbuf, clen / 2);
+    memcpy(flip + clen / 2, obuf + clen / 2, clen - clen / 2);
+    write_file("bad_change_spliced", flip, clen);
+    entry = lit(flip, clen);
+    write_repacked("bad_catchup_entry_spliced", rbuf, rlen, 0, 0, &entry);
+    free(obuf);
+    free(flip);
     free(hbuf);
     free(rbuf);
     free(cbuf);
