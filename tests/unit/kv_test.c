@@ -296,13 +296,13 @@ static void test_expiration_ttl_accepted(void)
 /* Expirations follow the world's time scale as cacheTtl does: the time left shrinks. */
 static void test_expiration_scaled(void)
 {
-    CHECK_EQ(ekv_kv_scale_expiration(0, NOW, 20), 0);               /* none stays none */
-    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 1), NOW + 60);  /* real time: unchanged */
-    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 20), NOW + 3);  /* 60 simulated s = 3 s */
-    CHECK_EQ(ekv_kv_scale_expiration(NOW + 90, NOW, 20), NOW + 5);  /* 4.5 s, rounded */
-    CHECK_EQ(ekv_kv_scale_expiration(NOW + 89, NOW, 20), NOW + 4);  /* 4.45 s */
-    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 1000), NOW + 1); /* at least a second */
-    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 0.5), NOW + 120); /* a slower world */
+    CHECK_EQ(ekv_kv_scale_expiration(0, NOW, 20), 0);                    /* none stays none */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 1), NOW + 60);       /* real time: unchanged */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 20), NOW + 3);       /* 60 simulated s = 3 s */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 90, NOW, 20), NOW + 5);       /* 4.5 s, rounded */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 89, NOW, 20), NOW + 4);       /* 4.45 s */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 1000), NOW + 1);     /* at least a second */
+    CHECK_EQ(ekv_kv_scale_expiration(NOW + 60, NOW, 0.5), NOW + 120);    /* a slower world */
     CHECK_EQ(ekv_kv_scale_expiration(INT64_MAX, NOW, 0.001), INT64_MAX); /* no overflow */
     CHECK_GT(ekv_kv_scale_expiration(INT64_MAX, NOW, 2), NOW);
     /* The scaled moment of a resolved expirationTtl. */
@@ -313,20 +313,23 @@ static void test_expiration_scaled(void)
     CHECK_EQ(ekv_kv_scale_expiration(exp, NOW, 10), NOW + 8640);
 }
 
+/* Expects the expiration at_s (as its text) refused: "Invalid expiration of AT_S. " + why. */
+static void expect_expiration_refused(int64_t at_s, const char *why)
+{
+    char raw[32], msg[256];
+    ekv_kv_error_t err;
+    int64_t exp = -1;
+    snprintf(raw, sizeof raw, "%lld", (long long)at_s);
+    snprintf(msg, sizeof msg, "Invalid expiration of %s. %s", raw, why);
+    EXPECT_REJECT(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), err, 400, msg);
+}
+
 static void test_expiration_not_in_future(void)
 {
     int64_t raws[] = {NOW - 1, NOW, 0, 1};
-    char raw[32], msg[256];
-    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++) {
-        ekv_kv_error_t err;
-        int64_t exp = -1;
-        snprintf(raw, sizeof raw, "%lld", (long long)raws[i]);
-        snprintf(msg, sizeof msg,
-                 "Invalid expiration of %s. Please specify integer greater than the current "
-                 "number of seconds since the UNIX epoch.",
-                 raw);
-        EXPECT_REJECT(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), err, 400, msg);
-    }
+    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++)
+        expect_expiration_refused(raws[i], "Please specify integer greater than the current "
+                                           "number of seconds since the UNIX epoch.");
     /* Not a number at all: a 400 naming the raw text. */
     ekv_kv_error_t err;
     int64_t exp = -1;
@@ -339,17 +342,9 @@ static void test_expiration_not_in_future(void)
 static void test_expiration_too_soon(void)
 {
     int64_t raws[] = {NOW + 1, NOW + 30, NOW + 59};
-    char raw[32], msg[256];
-    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++) {
-        ekv_kv_error_t err;
-        int64_t exp = -1;
-        snprintf(raw, sizeof raw, "%lld", (long long)raws[i]);
-        snprintf(msg, sizeof msg,
-                 "Invalid expiration of %s. Expiration times must be at least 60 seconds in the "
-                 "future.",
-                 raw);
-        EXPECT_REJECT(ekv_kv_resolve_expiration(raw, NULL, NOW, &exp, &err), err, 400, msg);
-    }
+    for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++)
+        expect_expiration_refused(raws[i],
+                                  "Expiration times must be at least 60 seconds in the future.");
 }
 
 static void test_expiration_accepted(void)
@@ -389,6 +384,17 @@ static void test_expiration_ttl_wins(void)
 
 /* ---- read and list options ----------------------------------------------------------------- */
 
+/* Expects raw (NULL: not given) taken by parse, with this minimum, as want. */
+static void expect_parsed(int (*parse)(const char *, int64_t, int64_t *, ekv_kv_error_t *),
+                          const char *raw, int64_t min, int64_t want)
+{
+    ekv_kv_error_t err;
+    int64_t v = -1;
+    RESET(err);
+    CHECK_EQ(parse(raw, min, &v, &err), EKV_OK);
+    CHECK_EQ(v, want);
+}
+
 static void test_cache_ttl(void)
 {
     ekv_kv_error_t err;
@@ -399,16 +405,11 @@ static void test_cache_ttl(void)
                   "Invalid cache_ttl of 0. Cache TTL must be at least 30.");
     EXPECT_REJECT(ekv_kv_parse_cache_ttl("59", 60, &v, &err), err, 400,
                   "Invalid cache_ttl of 59. Cache TTL must be at least 60.");
-    RESET(err);
-    CHECK_EQ(ekv_kv_parse_cache_ttl(NULL, 30, &v, &err), EKV_OK);
-    CHECK_EQ(v, 60);
-    CHECK_EQ(v, EKV_KV_CACHE_TTL);
-    CHECK_EQ(ekv_kv_parse_cache_ttl("30", 30, &v, &err), EKV_OK);
-    CHECK_EQ(v, 30);
-    CHECK_EQ(ekv_kv_parse_cache_ttl("3600", 30, &v, &err), EKV_OK);
-    CHECK_EQ(v, 3600);
-    CHECK_EQ(ekv_kv_parse_cache_ttl("31536000", 30, &v, &err), EKV_OK); /* no real maximum */
-    CHECK_EQ(v, 31536000);
+    CHECK_EQ(EKV_KV_CACHE_TTL, 60);
+    expect_parsed(ekv_kv_parse_cache_ttl, NULL, 30, EKV_KV_CACHE_TTL);
+    expect_parsed(ekv_kv_parse_cache_ttl, "30", 30, 30);
+    expect_parsed(ekv_kv_parse_cache_ttl, "3600", 30, 3600);
+    expect_parsed(ekv_kv_parse_cache_ttl, "31536000", 30, 31536000); /* no real maximum */
     RESET(err);
     CHECK_EQ(ekv_kv_parse_cache_ttl("abc", 30, &v, &err), EKV_EINVAL);
     CHECK_EQ(err.status, 400);
@@ -436,17 +437,12 @@ static void test_list_limit_above_max(void)
 
 static void test_list_limit_accepted(void)
 {
+    expect_parsed(ekv_kv_parse_list_limit, NULL, 1, 1000);
+    expect_parsed(ekv_kv_parse_list_limit, "1000", 1, 1000);
+    expect_parsed(ekv_kv_parse_list_limit, "1", 1, 1);
+    expect_parsed(ekv_kv_parse_list_limit, "10", 1, 10);
     ekv_kv_error_t err;
     int64_t v = -1;
-    RESET(err);
-    CHECK_EQ(ekv_kv_parse_list_limit(NULL, 1, &v, &err), EKV_OK);
-    CHECK_EQ(v, 1000);
-    CHECK_EQ(ekv_kv_parse_list_limit("1000", 1, &v, &err), EKV_OK);
-    CHECK_EQ(v, 1000);
-    CHECK_EQ(ekv_kv_parse_list_limit("1", 1, &v, &err), EKV_OK);
-    CHECK_EQ(v, 1);
-    CHECK_EQ(ekv_kv_parse_list_limit("10", 1, &v, &err), EKV_OK);
-    CHECK_EQ(v, 10);
     RESET(err);
     CHECK_EQ(ekv_kv_parse_list_limit("abc", 1, &v, &err), EKV_EINVAL);
     CHECK_EQ(err.status, 400);
@@ -461,13 +457,9 @@ static void test_list_limit_rest_minimum(void)
     CHECK_EQ(ekv_kv_parse_list_limit("9", 10, &v, &err), EKV_EINVAL);
     CHECK_EQ(err.status, 400);
     CHECK(strncmp(err.message, "Invalid key_count_limit of 9.", 29) == 0);
-    RESET(err);
-    CHECK_EQ(ekv_kv_parse_list_limit("10", 10, &v, &err), EKV_OK);
-    CHECK_EQ(v, 10);
-    CHECK_EQ(ekv_kv_parse_list_limit("1000", 10, &v, &err), EKV_OK);
-    CHECK_EQ(v, 1000);
-    CHECK_EQ(ekv_kv_parse_list_limit(NULL, 10, &v, &err), EKV_OK);
-    CHECK_EQ(v, 1000);
+    expect_parsed(ekv_kv_parse_list_limit, "10", 10, 10);
+    expect_parsed(ekv_kv_parse_list_limit, "1000", 10, 1000);
+    expect_parsed(ekv_kv_parse_list_limit, NULL, 10, 1000);
     EXPECT_REJECT(ekv_kv_parse_list_limit("1001", 10, &v, &err), err, 400,
                   "Invalid key_count_limit of 1001. Please specify an integer less than 1000.");
 }
@@ -594,53 +586,32 @@ static void test_bulk_get_accepted(void)
 
 /* ---- conditions that are not checks of one input -------------------------------------------- */
 
-static void test_err_not_found(void)
+/* Each condition's status, message and REST API code (-1: the API gives it none to match). */
+static void test_err_conditions(void)
 {
-    ekv_kv_error_t err;
-    RESET(err);
-    ekv_kv_err_not_found(&err);
-    CHECK_EQ(err.status, 404);
-    CHECK_STR(err.message, "Not Found");
-    CHECK_EQ(err.code, 10009);
-    CHECK_EQ(err.code, EKV_REST_KEY_NOT_FOUND);
-}
-
-static void test_err_rate_limited(void)
-{
-    ekv_kv_error_t err;
-    RESET(err);
-    ekv_kv_err_rate_limited(&err);
-    CHECK_EQ(err.status, 429);
-    CHECK_STR(err.message, "Too Many Requests");
-    CHECK_EQ(err.code, 10022);
-}
-
-static void test_err_bad_cursor(void)
-{
-    ekv_kv_error_t err;
-    RESET(err);
-    ekv_kv_err_bad_cursor(&err);
-    CHECK_EQ(err.status, 400);
-    CHECK_STR(err.message, "Invalid cursor");
-    CHECK_EQ(err.code, 10041);
-}
-
-static void test_err_bulk_not_json(void)
-{
-    ekv_kv_error_t err;
-    RESET(err);
-    ekv_kv_err_bulk_not_json(&err);
-    CHECK_EQ(err.status, 400);
-    CHECK_STR(err.message, "At least one of the requested keys corresponds to a non-json value");
-}
-
-static void test_err_bulk_too_large(void)
-{
-    ekv_kv_error_t err;
-    RESET(err);
-    ekv_kv_err_bulk_too_large(&err);
-    CHECK_EQ(err.status, 413);
-    CHECK_STR(err.message, "Total size of request exceeds the limit of 25MB");
+    static const struct {
+        void (*set)(ekv_kv_error_t *err);
+        int status;
+        const char *message;
+        int code;
+    } conds[] = {
+        {ekv_kv_err_not_found, 404, "Not Found", EKV_REST_KEY_NOT_FOUND},
+        {ekv_kv_err_rate_limited, 429, "Too Many Requests", 10022},
+        {ekv_kv_err_bad_cursor, 400, "Invalid cursor", 10041},
+        {ekv_kv_err_bulk_not_json, 400,
+         "At least one of the requested keys corresponds to a non-json value", -1},
+        {ekv_kv_err_bulk_too_large, 413, "Total size of request exceeds the limit of 25MB", -1},
+    };
+    CHECK_EQ(EKV_REST_KEY_NOT_FOUND, 10009);
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
+        ekv_kv_error_t err;
+        RESET(err);
+        conds[i].set(&err);
+        CHECK_EQ(err.status, conds[i].status);
+        CHECK_STR(err.message, conds[i].message);
+        if (conds[i].code >= 0)
+            CHECK_EQ(err.code, conds[i].code);
+    }
 }
 
 static void test_err_set(void)
@@ -885,11 +856,7 @@ int main(void)
     EKV_TEST_RUN(test_bulk_get_no_keys);
     EKV_TEST_RUN(test_bulk_get_bad_type);
     EKV_TEST_RUN(test_bulk_get_accepted);
-    EKV_TEST_RUN(test_err_not_found);
-    EKV_TEST_RUN(test_err_rate_limited);
-    EKV_TEST_RUN(test_err_bad_cursor);
-    EKV_TEST_RUN(test_err_bulk_not_json);
-    EKV_TEST_RUN(test_err_bulk_too_large);
+    EKV_TEST_RUN(test_err_conditions);
     EKV_TEST_RUN(test_err_set);
     EKV_TEST_RUN(test_key_not_utf8);
     EKV_TEST_RUN(test_utf8_lossy);
