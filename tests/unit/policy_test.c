@@ -81,6 +81,16 @@ static uint64_t entries(const ekv_cache_t *c)
 
 #define CHECK_VALUE(it, v) CHECK_MEM((it).value.ptr, (it).value.len, (v), strlen(v))
 
+/* Expects key cached at NOW with value v at version seq; *it is then lookup's item (borrowed
+ * until the cache changes) for the checks that follow. */
+static void expect_cached(ekv_cache_t *c, const char *key, const char *v, uint64_t seq,
+                          ekv_cache_item_t *it)
+{
+    CHECK_EQ(lookup(c, key, NOW, it), EKV_OK);
+    CHECK_VALUE(*it, v);
+    CHECK_EQ(it->seq, seq);
+}
+
 /* ---- push -------------------------------------------------------------------------------- */
 
 static void test_push_replaces_cached_entry(void)
@@ -91,9 +101,7 @@ static void test_push_replaces_cached_entry(void)
     ekv_policy_apply(c, EKV_POLICY_PUSH, &ch, NOW);
 
     ekv_cache_item_t it;
-    CHECK_EQ(lookup(c, "k", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "v2");
-    CHECK_EQ(it.seq, 2);
+    expect_cached(c, "k", "v2", 2, &it);
     CHECK_EQ(it.commit_us, ch.time_us);
     CHECK(!it.negative);
     /* Pushed entries are kept current by later pushes: they never go stale. */
@@ -113,9 +121,7 @@ static void test_push_does_not_insert_uncached_key(void)
     CHECK_EQ(lookup(c, "never-read", NOW, &it), EKV_ENOTFOUND);
     CHECK_EQ(entries(c), 1);
     /* The entry that was cached is untouched by a change to another key. */
-    CHECK_EQ(lookup(c, "cached", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "v1");
-    CHECK_EQ(it.seq, 1);
+    expect_cached(c, "cached", "v1", 1, &it);
     CHECK_EQ(it.fresh_until_us, FRESH);
 
     /* Nor does a delete of an uncached key leave a "not found" entry behind. */
@@ -133,9 +139,7 @@ static void test_push_keeps_newer_cached_entry(void)
     ekv_msg_t ch = put(3, "k", "v3"); /* older change arriving late */
     ekv_policy_apply(c, EKV_POLICY_PUSH, &ch, NOW);
     ekv_cache_item_t it;
-    CHECK_EQ(lookup(c, "k", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "v5");
-    CHECK_EQ(it.seq, 5);
+    expect_cached(c, "k", "v5", 5, &it);
     ekv_cache_destroy(&c);
 }
 
@@ -151,22 +155,16 @@ static void test_push_all_inserts(void)
     CHECK_EQ(entries(c), 2);
 
     ekv_cache_item_t it;
-    CHECK_EQ(lookup(c, "a", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "va");
-    CHECK_EQ(it.seq, 1);
+    expect_cached(c, "a", "va", 1, &it);
     CHECK_EQ(it.commit_us, a.time_us);
     CHECK_EQ(it.fresh_until_us, INT64_MAX);
     CHECK(!it.negative);
-    CHECK_EQ(lookup(c, "b", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "vb");
-    CHECK_EQ(it.seq, 2);
+    expect_cached(c, "b", "vb", 2, &it);
 
     /* A cached entry is replaced as under push. */
     ekv_msg_t a2 = put(3, "a", "va2");
     ekv_policy_apply(c, EKV_POLICY_PUSH_ALL, &a2, NOW);
-    CHECK_EQ(lookup(c, "a", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "va2");
-    CHECK_EQ(it.seq, 3);
+    expect_cached(c, "a", "va2", 3, &it);
     CHECK_EQ(entries(c), 2);
     ekv_cache_destroy(&c);
 }
@@ -217,9 +215,7 @@ static void test_invalidate_keeps_entry_newer_than_change(void)
     ekv_msg_t ch = put(4, "k", "v4");
     ekv_policy_apply(c, EKV_POLICY_INVALIDATE, &ch, NOW);
     ekv_cache_item_t it;
-    CHECK_EQ(lookup(c, "k", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "v7");
-    CHECK_EQ(it.seq, 7);
+    expect_cached(c, "k", "v7", 7, &it);
     CHECK_EQ(it.fresh_until_us, FRESH);
     ekv_cache_destroy(&c);
 }
@@ -238,9 +234,7 @@ static void test_ttl_changes_nothing(void)
     ekv_policy_apply(c, EKV_POLICY_TTL, &d, NOW);
 
     ekv_cache_item_t it;
-    CHECK_EQ(lookup(c, "k", NOW, &it), EKV_OK);
-    CHECK_VALUE(it, "v1");
-    CHECK_EQ(it.seq, 1);
+    expect_cached(c, "k", "v1", 1, &it);
     CHECK(!it.negative);
     CHECK_EQ(it.fresh_until_us, FRESH); /* served until its cacheTtl runs out, as before */
     CHECK_EQ(lookup(c, "new", NOW, &it), EKV_ENOTFOUND);
@@ -453,7 +447,8 @@ static void test_parse_and_name_round_trip(void)
         CHECK_EQ(p, all[i].policy);
         CHECK_STR(ekv_policy_name(p), all[i].name);
     }
-    static const char *bad[] = {"bogus", "", "PUSH", "push ", "pushall", "push-al", "ttl2", "KV", "kv "};
+    static const char *bad[] = {"bogus",   "",     "PUSH", "push ", "pushall",
+                                "push-al", "ttl2", "KV",   "kv "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ekv_policy_t p;
         CHECK_EQ(ekv_policy_parse(bad[i], &p), EKV_EINVAL);
