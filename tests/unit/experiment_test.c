@@ -27,6 +27,16 @@ static ekv_experiment_t *parse(const char *text, char *err, size_t errlen)
     return ekv_experiment_parse("t.yaml", text, strlen(text), err, errlen);
 }
 
+/* Parses text that must be valid; the test fails with the loader's message otherwise. */
+static ekv_experiment_t *parse_ok(const char *text)
+{
+    char err[512] = "";
+    ekv_experiment_t *p = parse(text, err, sizeof err);
+    if (!p)
+        EKV_FAIL_("valid text rejected: %s\n%s", err, text);
+    return p;
+}
+
 /* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
 #define EXPECT_ERROR(text, line, needle)                                                           \
     EXPECT_PARSE_ERROR(ekv_experiment_t, parse, ekv_experiment_destroy, text, line, needle)
@@ -76,10 +86,7 @@ static const char FULL[] =                                    /* line numbers on
 
 static void test_every_field(void)
 {
-    char err[512] = "";
-    ekv_experiment_t *e = parse(FULL, err, sizeof err);
-    if (!e)
-        EKV_FAIL_("rejected: %s", err);
+    ekv_experiment_t *e = parse_ok(FULL);
     CHECK_STR(e->name, "every-field");
     CHECK_NEAR(e->duration_s, 90.5, 1e-12);
     CHECK_NEAR(e->time_scale, 4, 1e-12);
@@ -173,9 +180,7 @@ static void test_every_field(void)
 static void test_defaults(void)
 {
     char err[512] = "";
-    ekv_experiment_t *e = parse("duration_s: 10\n", err, sizeof err);
-    if (!e)
-        EKV_FAIL_("rejected: %s", err);
+    ekv_experiment_t *e = parse_ok("duration_s: 10\n");
     CHECK_STR(e->name, "experiment");
     CHECK_NEAR(e->duration_s, 10, 1e-12);
     CHECK_NEAR(e->time_scale, 0, 1e-12); /* 0 = the topology's */
@@ -439,9 +444,7 @@ static const char GROUPS[] =                                              /* lin
 static void test_groups(void)
 {
     char err[512] = "", name[256];
-    ekv_experiment_t *e = parse(GROUPS, err, sizeof err);
-    if (!e)
-        EKV_FAIL_("rejected: %s", err);
+    ekv_experiment_t *e = parse_ok(GROUPS);
     CHECK_NEAR(e->stale_bound_ms, 1500, 1e-12);
     CHECK_EQ(e->ngroups, 4);
     const ekv_group_t *g = e->groups;
@@ -625,12 +628,9 @@ static void test_error_clients_phases_weights(void)
 /* Counters store their integer; append lists [1,2,...,n], counted by their length. */
 static void test_counter_values(void)
 {
-    char err[512] = "", buf[64];
-    ekv_experiment_t *e = parse("duration_s: 5\ngroups:\n  - {name: c, counter: true}\n"
-                                "  - {name: cart, append: true}\n",
-                                err, sizeof err);
-    if (!e)
-        EKV_FAIL_("rejected: %s", err);
+    char buf[64];
+    ekv_experiment_t *e = parse_ok("duration_s: 5\ngroups:\n  - {name: c, counter: true}\n"
+                                   "  - {name: cart, append: true}\n");
     const ekv_group_t *c = &e->groups[0], *l = &e->groups[1];
     CHECK_EQ(c->counter, 1);
     CHECK_EQ(c->append, 0);
@@ -661,13 +661,9 @@ static void test_counter_values(void)
 /* reroute: the load balancer sends a PoP's clients to another PoP (to itself: undone). */
 static void test_reroute_fault(void)
 {
-    char err[512] = "";
-    ekv_experiment_t *e = parse("duration_s: 5\nfaults:\n"
-                                "  - {at_s: 20, action: reroute, pop: fra, to: fra}\n"
-                                "  - {at_s: 10, action: reroute, pop: fra, to: lhr}\n",
-                                err, sizeof err);
-    if (!e)
-        EKV_FAIL_("rejected: %s", err);
+    ekv_experiment_t *e = parse_ok("duration_s: 5\nfaults:\n"
+                                   "  - {at_s: 20, action: reroute, pop: fra, to: fra}\n"
+                                   "  - {at_s: 10, action: reroute, pop: fra, to: lhr}\n");
     CHECK_EQ(e->nfaults, 2);
     CHECK_EQ(e->faults[0].kind, EKV_FAULT_REROUTE);
     CHECK_STR(e->faults[0].pop, "fra");

@@ -27,6 +27,16 @@ static ekv_topo_t *parse(const char *text, char *err, size_t errlen)
     return ekv_topo_parse("t.yaml", text, strlen(text), err, errlen);
 }
 
+/* Parses text that must be valid; the test fails with the loader's message otherwise. */
+static ekv_topo_t *parse_ok(const char *text)
+{
+    char err[512] = "";
+    ekv_topo_t *p = parse(text, err, sizeof err);
+    if (!p)
+        EKV_FAIL_("valid text rejected: %s\n%s", err, text);
+    return p;
+}
+
 /* Parsing text must fail with "t.yaml:LINE: " followed by a problem containing needle. */
 #define EXPECT_ERROR(text, line, needle)                                                           \
     EXPECT_PARSE_ERROR(ekv_topo_t, parse, ekv_topo_destroy, text, line, needle)
@@ -60,10 +70,7 @@ static const char SMALL[] =                           /* line numbers on the rig
 
 static void test_valid_with_defaults(void)
 {
-    char err[256] = "";
-    ekv_topo_t *t = parse(SMALL, err, sizeof err);
-    if (!t)
-        EKV_FAIL_("valid topology rejected: %s", err);
+    ekv_topo_t *t = parse_ok(SMALL);
 
     CHECK_STR(t->coord.city, "Frankfurt");
     CHECK_STR(t->coord.iata, "FRA");
@@ -141,10 +148,7 @@ static void test_valid_with_every_setting(void)
                                "  - name: b-2\n"
                                "    delay_ms: 0\n"
                                "    policy: push-all\n";
-    char err[256] = "";
-    ekv_topo_t *t = parse(text, err, sizeof err);
-    if (!t)
-        EKV_FAIL_("valid topology rejected: %s", err);
+    ekv_topo_t *t = parse_ok(text);
     CHECK_STR(t->coord.host, "localhost");
     CHECK_NEAR(t->coord.heartbeat_ms, 5000, 0);
     CHECK_STR(t->coord.durability, "wal");
@@ -187,10 +191,7 @@ static void test_route_factor_scales_delay(void)
                                "pops:\n"
                                "  - {name: jfk, lat: 40.7128, lon: -74.0060}\n"
                                "  - {name: near, lat: 40.7128, lon: -74.0060, delay_ms: 3.5}\n";
-    char err[256] = "";
-    ekv_topo_t *t = parse(text, err, sizeof err);
-    if (!t)
-        EKV_FAIL_("valid topology rejected: %s", err);
+    ekv_topo_t *t = parse_ok(text);
     double km = ekv_topo_distance_km(50.1109, 8.6821, 40.7128, -74.0060);
     double d1 = ekv_topo_delay_ms(t, &t->pops[0]);
     CHECK_NEAR(d1, km / 200.0, 1e-9);
@@ -598,9 +599,7 @@ static const char TIERED[] =                                      /* line number
 static void test_tiers(void)
 {
     char err[256] = "";
-    ekv_topo_t *t = parse(TIERED, err, sizeof err);
-    if (!t)
-        EKV_FAIL_("valid tiered topology rejected: %s", err);
+    ekv_topo_t *t = parse_ok(TIERED);
     CHECK_EQ(t->ntiers, 2);
     CHECK_NEAR(t->tier_cache_ttl, 90, 0);
     CHECK_EQ(t->tier_purge_on_write, 1);
