@@ -20,6 +20,9 @@
  * PIN_CPUS=1 places SUB i on CPU i mod n alone, as `edgekv up` places PoP i (topology
  * defaults.pin_cpus, on by default), so the floor gets the same placement as the PoPs.
  * SAMPLES=FILE appends each counted message's latency (us) to FILE, one a line.
+ * BENCH_START_MONO_US=T (CLOCK_MONOTONIC microseconds) starts the schedule at T instead of
+ * once every SUB has joined, so that it interleaves with other writers started together
+ * (scripts/bench/redis); a T already past when the SUBs have joined ends it with status 2.
  * subs_cpu_us: CPU time (both threads) of all SUB processes together from
  * their first message to their last (warm-up included); cpu_us_per_delivery: that over
  * (WARMUP + COUNT) x N; subs_runqueue_wait_us: the time their threads spent runnable but
@@ -284,9 +287,20 @@ int main(int argc, char **argv)
         goto out;
     }
     usleep(200000); /* the last hellos drain */
+    int64_t start = now_us(CLOCK_MONOTONIC);
+    const char *at = getenv("BENCH_START_MONO_US");
+    if (at && *at) {
+        if (atoll(at) <= start) {
+            fprintf(stderr, "fanout_floor: BENCH_START_MONO_US=%s has passed (now %" PRId64 ")\n",
+                    at, start);
+            free(body);
+            rc = 2;
+            goto out;
+        }
+        start = atoll(at);
+    }
     int64_t *sent = calloc(count, sizeof *sent);
     uint64_t late = 0;
-    int64_t start = now_us(CLOCK_MONOTONIC);
     for (uint64_t i = 0; i < count; i++) {
         int64_t due = start + (int64_t)((double)i * 1e6 / rate);
         sleep_until_mono(due);
