@@ -15,10 +15,8 @@
 #include "ekv_log.h"
 #include "ekv_test.h"
 #include "ekv_time.h"
+#include "node_fixture.h"
 #include "node_int.h"
-
-#define NS  "0123456789abcdef0123456789abcdef"
-#define EPO 0x5eedull
 
 typedef struct {
     int calls;
@@ -29,8 +27,8 @@ typedef struct {
     char cache_status[16];
     int vis_seen;
     int64_t served_us;
-    size_t listed;    /* node_list: keys in the reply */
-    char first[32];   /* node_list: the first of them */
+    size_t listed;  /* node_list: keys in the reply */
+    char first[32]; /* node_list: the first of them */
 } rec_t;
 
 static void record(ekv_node_t *n, void *ctx, const node_result_t *r)
@@ -58,44 +56,14 @@ static void record(ekv_node_t *n, void *ctx, const node_result_t *r)
     }
 }
 
-static ekv_bytes_t B(const char *s)
-{
-    return (ekv_bytes_t){s, strlen(s)};
-}
-
-typedef struct {
-    struct event_base *base;
-    ekv_node_t *n;
-} fix_t;
-
 /* A PoP under policy, said hello to and heartbeaten at tip seq 10, its simulated time
  * running time_scale times faster (1000: a cacheTtl of 60 s lasts 60 ms). */
 static void fix_open_scaled(fix_t *f, ekv_policy_t policy, double time_scale)
 {
     ekv_node_config_t cfg;
-    ekv_node_config_defaults(&cfg);
+    fix_config(&cfg, "core-test", policy, 100);
     cfg.time_scale = time_scale;
-    cfg.name = "core-test";
-    cfg.http_port = 0;
-    cfg.pub_endpoint = "tcp://127.0.0.1:1"; /* nobody: the test is the coordinator */
-    cfg.router_endpoint = "tcp://127.0.0.1:1";
-    cfg.policy = policy;
-    cfg.origin_timeout_ms = 100;
-    f->base = event_base_new();
-    char err[256] = "";
-    f->n = ekv_node_new(f->base, &cfg, err, sizeof err);
-    if (!f->n)
-        fprintf(stderr, "node: %s\n", err);
-    CHECK(f->n != NULL);
-    ekv_msg_t hello = {.type = EKV_MSG_HELLO_REPLY,
-                       .req_id = 1, /* the core's first request is its hello */
-                       .seq = 10,
-                       .time_us = ekv_now_us(),
-                       .epoch = EPO};
-    node_deliver(f->n, &hello, ekv_now_us());
-    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = 10, .time_us = ekv_now_us(), .epoch = EPO};
-    node_deliver(f->n, &hb, ekv_now_us());
-    CHECK(node_coordinator_up(f->n));
+    fix_start(f, &cfg);
 }
 
 static void fix_open(fix_t *f, ekv_policy_t policy)
@@ -111,35 +79,6 @@ static void pass_ms(int ms)
         ;
 }
 
-static void fix_close(fix_t *f)
-{
-    ekv_node_destroy(&f->n);
-    event_base_free(f->base);
-}
-
-static void deliver_read_reply(fix_t *f, uint64_t req_id, uint64_t seq, const char *value)
-{
-    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = req_id, .status = 200, .seq = seq};
-    if (value) {
-        r.flags = EKV_MSG_F_FOUND;
-        r.value = B(value);
-    }
-    node_deliver(f->n, &r, ekv_now_us());
-}
-
-static void deliver_change(fix_t *f, uint64_t seq, const char *key, const char *value)
-{
-    ekv_msg_t c = {.type = EKV_MSG_CHANGE,
-                   .seq = seq,
-                   .time_us = ekv_now_us(),
-                   .op = value ? EKV_OP_PUT : EKV_OP_DELETE,
-                   .ns = B(NS),
-                   .key = B(key)};
-    if (value)
-        c.value = B(value);
-    node_deliver(f->n, &c, ekv_now_us());
-}
-
 /* A miss goes to origin; its reply is cached and a second read is a HIT. */
 static void test_miss_then_hit(void)
 {
@@ -149,7 +88,7 @@ static void test_miss_then_hit(void)
     uint64_t id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("k"), 60, record, &a);
     CHECK_EQ(a.calls, 0); /* waiting for origin */
-    deliver_read_reply(&f, id, 7, "v7");
+    origin_reply(&f, id, 7, "v7", NULL);
     CHECK_EQ(a.calls, 1);
     CHECK_EQ(a.status, 200);
     CHECK_STR(a.value, "v7");
@@ -158,7 +97,7 @@ static void test_miss_then_hit(void)
     CHECK_EQ(b.calls, 1); /* at once */
     CHECK_STR(b.cache_status, "HIT");
     CHECK_EQ(b.seq, 7);
-    deliver_read_reply(&f, id, 8, "late"); /* a duplicate reply: nobody is waiting */
+    origin_reply(&f, id, 8, "late", NULL); /* a duplicate reply: nobody is waiting */
     CHECK_EQ(a.calls, 1);
     fix_close(&f);
 }
@@ -173,7 +112,7 @@ static void test_origin_reply_never_serves_older_than_cache(void)
     uint64_t id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("k"), 60, record, &a);
     deliver_change(&f, 11, "k", "pushed"); /* arrives before the read's reply */
-    deliver_read_reply(&f, id, 9, "older");
+    origin_reply(&f, id, 9, "older", NULL);
     CHECK_EQ(a.calls, 1);
     CHECK_EQ(a.seq, 11);
     CHECK_STR(a.value, "pushed");
@@ -190,7 +129,7 @@ static void test_misses_coalesce(void)
     for (int i = 0; i < 3; i++)
         node_read(f.n, B(NS), B("k"), 60, record, &r[i]);
     CHECK_EQ(node_next_req_id(f.n), id + 1); /* one request went out */
-    deliver_read_reply(&f, id, 4, NULL);
+    origin_reply(&f, id, 4, NULL, NULL);
     for (int i = 0; i < 3; i++) {
         CHECK_EQ(r[i].calls, 1);
         CHECK_EQ(r[i].negative, 1); /* not found */
@@ -214,7 +153,10 @@ static void test_write_then_read_your_write(void)
     rec_t a = {0}, b = {0}, c = {0};
     uint64_t id = node_next_req_id(f.n);
     node_write(f.n, w, record, &a);
-    ekv_msg_t ack = {.type = EKV_MSG_WRITE_REPLY, .req_id = id, .status = 200, .seq = 12,
+    ekv_msg_t ack = {.type = EKV_MSG_WRITE_REPLY,
+                     .req_id = id,
+                     .status = 200,
+                     .seq = 12,
                      .time_us = ekv_now_us()};
     node_deliver(f.n, &ack, ekv_now_us());
     CHECK_EQ(a.calls, 1);
@@ -230,8 +172,8 @@ static void test_write_then_read_your_write(void)
     *w2 = (ekv_msg_t){.type = EKV_MSG_WRITE, .op = EKV_OP_DELETE, .ns = B(NS), .key = B("x")};
     id = node_next_req_id(f.n);
     node_write(f.n, w2, record, &c);
-    ekv_msg_t no = {.type = EKV_MSG_WRITE_REPLY, .req_id = id, .status = 429,
-                    .text = B("Too Many Requests")};
+    ekv_msg_t no = {
+        .type = EKV_MSG_WRITE_REPLY, .req_id = id, .status = 429, .text = B("Too Many Requests")};
     node_deliver(f.n, &no, ekv_now_us());
     CHECK_EQ(c.calls, 1);
     CHECK_EQ(c.status, 429);
@@ -275,10 +217,10 @@ static void test_kv_serves_cached_copies_until_cache_ttl(void)
     rec_t r[8] = {{0}};
     uint64_t id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("k"), 60, record, &r[0]);
-    deliver_read_reply(&f, id, 9, "old");
+    origin_reply(&f, id, 9, "old", NULL);
     id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("gone"), 60, record, &r[1]);
-    deliver_read_reply(&f, id, 10, NULL);
+    origin_reply(&f, id, 10, NULL, NULL);
     CHECK_EQ(r[1].negative, 1);
 
     deliver_change(&f, 11, "k", "new");
@@ -290,14 +232,14 @@ static void test_kv_serves_cached_copies_until_cache_ttl(void)
     CHECK_STR(r[2].value, "old"); /* the change did not reach the copy */
     CHECK_EQ(r[2].seq, 9);
     CHECK_STR(r[3].cache_status, "HIT");
-    CHECK_EQ(r[3].negative, 1); /* not found, as cached */
+    CHECK_EQ(r[3].negative, 1);              /* not found, as cached */
     CHECK_EQ(node_next_req_id(f.n), id + 1); /* nothing went to origin */
 
     pass_ms(70); /* past the copies' cacheTtl */
     id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("k"), 60, record, &r[4]);
     CHECK_EQ(r[4].calls, 0);
-    deliver_read_reply(&f, id, 11, "new");
+    origin_reply(&f, id, 11, "new", NULL);
     CHECK_STR(r[4].cache_status, "EXPIRED");
     CHECK_STR(r[4].value, "new");
 
@@ -322,10 +264,10 @@ static void test_kv_refresh_ahead(void)
     rec_t r[10] = {{0}};
     uint64_t id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("hot"), 60, record, &r[0]);
-    deliver_read_reply(&f, id, 9, "v9");
+    origin_reply(&f, id, 9, "v9", NULL);
     uint64_t cold = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("cold"), 60, record, &r[1]);
-    deliver_read_reply(&f, cold, 9, "c9");
+    origin_reply(&f, cold, 9, "c9", NULL);
     node_read(f.n, B(NS), B("hot"), 60, record, &r[2]); /* early: served, nothing sent */
     CHECK_STR(r[2].cache_status, "HIT");
     CHECK_EQ(node_next_req_id(f.n), cold + 1);
@@ -343,7 +285,7 @@ static void test_kv_refresh_ahead(void)
     CHECK_EQ(f.n->st.refreshes, 1);
     node_read(f.n, B(NS), B("hot"), 60, record, &r[5]);
     CHECK_EQ(node_next_req_id(f.n), refresh + 1); /* one refresh in flight per key */
-    deliver_read_reply(&f, refresh, 11, "v11");
+    origin_reply(&f, refresh, 11, "v11", NULL);
     node_read(f.n, B(NS), B("hot"), 60, record, &r[6]);
     CHECK_STR(r[6].cache_status, "HIT");
     CHECK_STR(r[6].value, "v11");
@@ -361,7 +303,7 @@ static void test_kv_refresh_ahead(void)
     node_read(f.n, B(NS), B("hot"), 60, record, &r[9]);
     CHECK_EQ(r[9].calls, 0);
     CHECK_EQ(node_next_req_id(f.n), refresh + 1); /* joined, not sent again */
-    deliver_read_reply(&f, refresh, 11, "v11");
+    origin_reply(&f, refresh, 11, "v11", NULL);
     CHECK_EQ(r[9].calls, 1);
     CHECK_STR(r[9].cache_status, "EXPIRED");
     CHECK_STR(r[9].value, "v11");
@@ -374,10 +316,10 @@ static void deliver_list_reply(fix_t *f, uint64_t req_id, const char **keys)
     ekv_msg_t heads[4];
     size_t nk = 0;
     for (; keys[nk]; nk++)
-        heads[nk] = (ekv_msg_t){.type = EKV_MSG_CHANGE, .seq = 5, .op = EKV_OP_PUT,
-                                .ns = B(NS), .key = B(keys[nk])};
-    ekv_msg_t r = {.type = EKV_MSG_LIST_REPLY, .req_id = req_id, .seq = 10, .changes = heads,
-                   .nchanges = nk};
+        heads[nk] = (ekv_msg_t){
+            .type = EKV_MSG_CHANGE, .seq = 5, .op = EKV_OP_PUT, .ns = B(NS), .key = B(keys[nk])};
+    ekv_msg_t r = {
+        .type = EKV_MSG_LIST_REPLY, .req_id = req_id, .seq = 10, .changes = heads, .nchanges = nk};
     node_deliver(f->n, &r, ekv_now_us());
 }
 
@@ -385,8 +327,8 @@ static ekv_msg_t *put_msg(const char *key, const char *value)
 {
     ekv_msg_t *w = calloc(1, sizeof *w);
     CHECK(w != NULL);
-    *w = (ekv_msg_t){.type = EKV_MSG_WRITE, .op = EKV_OP_PUT, .ns = B(NS), .key = B(key),
-                     .value = B(value)};
+    *w = (ekv_msg_t){
+        .type = EKV_MSG_WRITE, .op = EKV_OP_PUT, .ns = B(NS), .key = B(key), .value = B(value)};
     return w;
 }
 
@@ -422,7 +364,10 @@ static void test_kv_lists_cached(void)
     uint64_t wid = node_next_req_id(f.n);
     rec_t w = {0};
     node_write(f.n, put_msg("c", "vc"), record, &w);
-    ekv_msg_t ack = {.type = EKV_MSG_WRITE_REPLY, .req_id = wid, .status = 200, .seq = 12,
+    ekv_msg_t ack = {.type = EKV_MSG_WRITE_REPLY,
+                     .req_id = wid,
+                     .status = 200,
+                     .seq = 12,
                      .time_us = ekv_now_us()};
     node_deliver(f.n, &ack, ekv_now_us());
     CHECK_EQ(w.status, 200);
@@ -458,7 +403,7 @@ static void test_served_visibility(void)
     rec_t r[4] = {{0}}, arrived = {0}, served = {0};
     uint64_t id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("k"), 60, record, &r[0]);
-    deliver_read_reply(&f, id, 9, "old");
+    origin_reply(&f, id, 9, "old", NULL);
     node_wait(f.n, 11, 1, 5000, record, &served);
     deliver_change(&f, 11, "k", "new");
     node_wait(f.n, 11, 0, 5000, record, &arrived);
@@ -473,7 +418,7 @@ static void test_served_visibility(void)
     id = node_next_req_id(f.n);
     node_read(f.n, B(NS), B("k"), 60, record, &r[2]);
     int64_t before = ekv_now_us();
-    deliver_read_reply(&f, id, 11, "new");
+    origin_reply(&f, id, 11, "new", NULL);
     CHECK_EQ(served.calls, 1);
     CHECK(served.vis_seen);
     CHECK_GE(served.served_us, before);

@@ -18,80 +18,20 @@
 #include "ekv_log.h"
 #include "ekv_test.h"
 #include "ekv_time.h"
+#include "node_fixture.h"
 #include "node_int.h"
-
-#define NS  "0123456789abcdef0123456789abcdef"
-#define EPO 0x5eedull
-
-static ekv_bytes_t B(const char *s)
-{
-    return (ekv_bytes_t){s, strlen(s)};
-}
-
-typedef struct {
-    struct event_base *base;
-    ekv_node_t *n;
-} fix_t;
 
 /* A node said hello to and heartbeaten at tip seq 10; a tier when serve is given (serving
  * there, purging on write when purge), a PoP reading through tier_endpoint when that is. */
 static void fix_open(fix_t *f, const char *serve, int purge, const char *tier_endpoint)
 {
     ekv_node_config_t cfg;
-    ekv_node_config_defaults(&cfg);
-    cfg.name = "tier-test";
-    cfg.pub_endpoint = "tcp://127.0.0.1:1"; /* nobody: the test is the coordinator */
-    cfg.router_endpoint = "tcp://127.0.0.1:1";
-    cfg.policy = EKV_POLICY_KV;
-    cfg.origin_timeout_ms = 1000;
+    fix_config(&cfg, "tier-test", EKV_POLICY_KV, 1000);
     cfg.tier_role = serve != NULL;
     cfg.serve_endpoint = serve;
     cfg.purge_on_write = purge;
     cfg.tier_endpoint = tier_endpoint;
-    f->base = event_base_new();
-    char err[256] = "";
-    f->n = ekv_node_new(f->base, &cfg, err, sizeof err);
-    if (!f->n)
-        fprintf(stderr, "node: %s\n", err);
-    CHECK(f->n != NULL);
-    ekv_msg_t hello = {
-        .type = EKV_MSG_HELLO_REPLY, .req_id = 1, .seq = 10, .time_us = ekv_now_us(), .epoch = EPO};
-    node_deliver(f->n, &hello, ekv_now_us());
-    ekv_msg_t hb = {.type = EKV_MSG_HEARTBEAT, .seq = 10, .time_us = ekv_now_us(), .epoch = EPO};
-    node_deliver(f->n, &hb, ekv_now_us());
-    CHECK(node_coordinator_up(f->n));
-}
-
-static void fix_close(fix_t *f)
-{
-    ekv_node_destroy(&f->n);
-    event_base_free(f->base);
-}
-
-/* The coordinator's answer to the core's READ req_id (value NULL: not found). */
-static void origin_reply(fix_t *f, uint64_t req_id, uint64_t seq, const char *value,
-                         const char *text)
-{
-    ekv_msg_t r = {.type = EKV_MSG_READ_REPLY, .req_id = req_id, .status = 200, .seq = seq};
-    if (value) {
-        r.flags = EKV_MSG_F_FOUND;
-        r.value = B(value);
-    }
-    if (text)
-        r.text = B(text);
-    node_deliver(f->n, &r, ekv_now_us());
-}
-
-static void change(fix_t *f, uint64_t seq, const char *key, const char *value)
-{
-    ekv_msg_t c = {.type = EKV_MSG_CHANGE,
-                   .seq = seq,
-                   .time_us = ekv_now_us(),
-                   .op = EKV_OP_PUT,
-                   .ns = B(NS),
-                   .key = B(key),
-                   .value = B(value)};
-    node_deliver(f->n, &c, ekv_now_us());
+    fix_start(f, &cfg);
 }
 
 /* A PoP's DEALER connected to the tier. */
@@ -239,8 +179,8 @@ static void read_after_change(int purge)
     node_read(f.n, B(NS), B("k"), 60, record, &a);
     origin_reply(&f, id, 11, "v1", NULL);
     CHECK_STR(a.value, "v1");
-    change(&f, 11, "k", "v1"); /* the change of the copy itself drops nothing */
-    change(&f, 12, "k", "v2");
+    deliver_change(&f, 11, "k", "v1"); /* the change of the copy itself drops nothing */
+    deliver_change(&f, 12, "k", "v2");
     node_read(f.n, B(NS), B("k"), 60, record, &b);
     if (purge) {
         CHECK_EQ(b.calls, 0); /* gone to origin */
