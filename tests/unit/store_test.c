@@ -47,6 +47,19 @@ static void list_names(ekv_store_t *s, const char *ns, const char *prefix, const
     }
 }
 
+/* Expects a list of ns to return the keys want, joined with ','; and more when more >= 0. */
+static void expect_list(ekv_store_t *s, const char *ns, const char *prefix, const char *after,
+                        size_t limit, int64_t now_s, const char *want, int more)
+{
+    char names[512];
+    ekv_page_t page;
+    list_names(s, ns, prefix, after, limit, now_s, names, sizeof names, &page);
+    CHECK_STR(names, want);
+    if (more >= 0)
+        CHECK_EQ(page.more, more);
+    ekv_page_fini(&page);
+}
+
 /* ---- commit and get ------------------------------------------------------------------------ */
 
 static void test_commit_assigns_consecutive_seqs(void)
@@ -186,11 +199,7 @@ static void test_delete_then_get_not_found(void)
     CHECK_EQ(commit1(s, del_draft("ns", "never"), T0), 4);
     expect_missing(s, "ns", "never");
     /* The deleted key is gone from lists too. */
-    char names[256];
-    ekv_page_t page;
-    list_names(s, "ns", "", "", 100, 0, names, sizeof names, &page);
-    CHECK_STR(names, "keep");
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", "", 100, 0, "keep", -1);
     /* And a put after the delete brings it back. */
     put(s, "ns", "k", "again", NULL, 0);
     expect_value(s, "ns", "k", "again");
@@ -212,29 +221,13 @@ static void test_list_byte_order_prefix_limit(void)
     put(s, "nsx", "a", "v", NULL, 0);
     char names[512];
     ekv_page_t page;
-    list_names(s, "ns", "", "", 100, 0, names, sizeof names, &page);
-    CHECK_STR(names, "Z,a,a/1,a0,ab,b,\xc3\xa9,\xe2\x9c\x93");
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", "", 100, 0, "Z,a,a/1,a0,ab,b,\xc3\xa9,\xe2\x9c\x93", 0);
 
-    list_names(s, "ns", "a", "", 100, 0, names, sizeof names, &page);
-    CHECK_STR(names, "a,a/1,a0,ab");
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
-    list_names(s, "ns", "\xe2", "", 100, 0, names, sizeof names, &page); /* a byte prefix */
-    CHECK_STR(names, "\xe2\x9c\x93");
-    ekv_page_fini(&page);
-    list_names(s, "ns", "q", "", 100, 0, names, sizeof names, &page);
-    CHECK_STR(names, "");
-    CHECK_EQ(page.n, 0);
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
-    list_names(s, "n", "", "", 100, 0, names, sizeof names, &page);
-    CHECK_STR(names, "sa");
-    ekv_page_fini(&page);
-    list_names(s, "empty-ns", "", "", 100, 0, names, sizeof names, &page);
-    CHECK_EQ(page.n, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "a", "", 100, 0, "a,a/1,a0,ab", 0);
+    expect_list(s, "ns", "\xe2", "", 100, 0, "\xe2\x9c\x93", -1); /* a byte prefix */
+    expect_list(s, "ns", "q", "", 100, 0, "", 0);
+    expect_list(s, "n", "", "", 100, 0, "sa", -1);
+    expect_list(s, "empty-ns", "", "", 100, 0, "", -1);
 
     /* Paging with limit: more and a cursor (the last key returned) until the end. */
     list_names(s, "ns", "a", "", 3, 0, names, sizeof names, &page);
@@ -242,27 +235,13 @@ static void test_list_byte_order_prefix_limit(void)
     CHECK_EQ(page.more, 1);
     CHECK_MEM(page.cursor, page.cursor_len, "a0", 2);
     ekv_page_fini(&page);
-    list_names(s, "ns", "a", "a0", 3, 0, names, sizeof names, &page);
-    CHECK_STR(names, "ab");
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "a", "a0", 3, 0, "ab", 0);
     /* A page that ends exactly at the last key says there is no more. */
-    list_names(s, "ns", "a", "", 4, 0, names, sizeof names, &page);
-    CHECK_STR(names, "a,a/1,a0,ab");
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "a", "", 4, 0, "a,a/1,a0,ab", 0);
     /* start_after is exclusive, and need not be a stored key. */
-    list_names(s, "ns", "", "a", 2, 0, names, sizeof names, &page);
-    CHECK_STR(names, "a/1,a0");
-    ekv_page_fini(&page);
-    list_names(s, "ns", "", "aa", 2, 0, names, sizeof names, &page);
-    CHECK_STR(names, "ab,b");
-    CHECK_EQ(page.more, 1);
-    ekv_page_fini(&page);
-    list_names(s, "ns", "", "\xe2\x9c\x93", 2, 0, names, sizeof names, &page);
-    CHECK_EQ(page.n, 0);
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", "a", 2, 0, "a/1,a0", -1);
+    expect_list(s, "ns", "", "aa", 2, 0, "ab,b", 1);
+    expect_list(s, "ns", "", "\xe2\x9c\x93", 2, 0, "", 0);
     ekv_store_destroy(&s);
 }
 
@@ -278,22 +257,16 @@ static void test_list_heads_and_expiry(void)
     char names[512];
     ekv_page_t page;
     /* At 4 everything is live; at 1000 a record expiring at 1000 is gone. */
-    list_names(s, "ns", "", "", 100, 4, names, sizeof names, &page);
-    CHECK_STR(names, "a-live,b-expires-1000,c-expires-1001,d-expired-long-ago,e-live");
-    ekv_page_fini(&page);
-    list_names(s, "ns", "", "", 100, 1000, names, sizeof names, &page);
-    CHECK_STR(names, "a-live,c-expires-1001,e-live");
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", "", 100, 4,
+                "a-live,b-expires-1000,c-expires-1001,d-expired-long-ago,e-live", -1);
+    expect_list(s, "ns", "", "", 100, 1000, "a-live,c-expires-1001,e-live", -1);
     /* The limit counts live keys only. */
     list_names(s, "ns", "", "", 2, 1000, names, sizeof names, &page);
     CHECK_STR(names, "a-live,c-expires-1001");
     CHECK_EQ(page.more, 1);
     CHECK_MEM(page.cursor, page.cursor_len, "c-expires-1001", 14);
     ekv_page_fini(&page);
-    list_names(s, "ns", "", "c-expires-1001", 2, 1000, names, sizeof names, &page);
-    CHECK_STR(names, "e-live");
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", "c-expires-1001", 2, 1000, "e-live", 0);
 
     /* Entries are heads: metadata and expiration, no value. */
     CHECK_EQ(ekv_store_list(s, B("ns"), B(""), B(""), 100, 1000, &page), EKV_OK);
@@ -331,15 +304,10 @@ static void test_list_sees_keys_inserted_between_pages(void)
     /* Between pages: one key before the cursor, one after it, one deleted after it. */
     put_each(s, "bdf", "v", 0);
     commit1(s, del_draft("ns", "e"), T0);
-    list_names(s, "ns", "", cursor, 2, 0, names, sizeof names, &page);
-    CHECK_STR(names, "d,f");
-    CHECK_EQ(page.more, 0);
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", cursor, 2, 0, "d,f", 0);
     /* Even when the cursor's own key was deleted meanwhile, the list continues after it. */
     commit1(s, del_draft("ns", "c"), T0);
-    list_names(s, "ns", "", cursor, 10, 0, names, sizeof names, &page);
-    CHECK_STR(names, "d,f");
-    ekv_page_fini(&page);
+    expect_list(s, "ns", "", cursor, 10, 0, "d,f", -1);
     ekv_store_destroy(&s);
 }
 
