@@ -99,6 +99,13 @@ static void run(ekv_checkers_t *c, ekv_hist_op_t *ops, size_t n, const ekv_chk_o
     CHECK_MEM(copy, n * sizeof *ops, ops, n * sizeof *ops);
 }
 
+/* The same under the default options (opts()). */
+static void run_default(ekv_checkers_t *c, ekv_hist_op_t *ops, size_t n)
+{
+    ekv_chk_opts_t o = opts();
+    run(c, ops, n, &o);
+}
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void check_op(const ekv_hist_op_t *o, uint8_t op, uint32_t client, double s, uint64_t seq)
@@ -122,8 +129,7 @@ static void test_clean_history_passes(void)
         get(1, 0, 7, 100, 101, 0), get(2, 1, 7, 110, 111, 0), get(3, 2, 8, 5, 6, 0),
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.ryw.count, 0);
     CHECK_EQ(c.mono_client.count, 0);
     CHECK_EQ(c.mono_pop.count, 0);
@@ -153,8 +159,7 @@ static void test_ryw_found_and_example(void)
         get(1, 3, 4, 35, 36, 1), get(2, 3, 4, 37, 38, 1), /* another client: not its write */
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.ryw.count, 1);
     CHECK_EQ(c.ryw.nex, 1);
     const ekv_chk_example_t *e = &c.ryw.ex[0];
@@ -206,8 +211,7 @@ static void test_ryw_keeps_the_closest_write(void)
         get(1, 1, 2, 40, 41, 1),
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.ryw.count, 1);
     CHECK_EQ(c.ryw.nex, 1); /* one example per violating get */
     check_op(&c.ryw.ex[0].ops[0], EKV_HOP_PUT, 1, 20, 3);
@@ -226,8 +230,7 @@ static void test_ryw_delete_and_404(void)
         get(2, 1, 5, 20, 21, 0), /* 404 after its own put, no delete of 5 at all: older */
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.ryw.count, 2);
     CHECK_EQ(c.ryw.nex, 2);
     /* smallest first: 10 ms, then 20 */
@@ -289,8 +292,7 @@ static void test_monotonic_client(void)
         get(2, 2, 1, 15, 16, 1),
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.mono_client.count, 2);
     CHECK_EQ(c.mono_client.nex, 2);
     check_op(&c.mono_client.ex[0].ops[0], EKV_HOP_GET, 1, 40, 2);
@@ -319,8 +321,7 @@ static void test_monotonic_deletes(void)
         get(2, 1, 2, 120, 121, 3), get(2, 1, 2, 130, 131, 0), /* only delete 2 < 3: older */
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.mono_client.count, 1);
     check_op(&c.mono_client.ex[0].ops[0], EKV_HOP_GET, 2, 120, 3);
     check_op(&c.mono_client.ex[0].ops[1], EKV_HOP_GET, 2, 130, 0);
@@ -335,8 +336,7 @@ static void test_monotonic_pop(void)
         get(2, 4, 1, 45, 46, 1), get(3, 5, 1, 47, 48, 2), get(4, 6, 1, 49, 50, 1),
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.mono_client.count, 0);
     CHECK_EQ(c.mono_pop.count, 1);
     CHECK_EQ(c.mono_pop.ex[0].ops[0].client, 1);
@@ -390,8 +390,7 @@ static void test_p_fresh(void)
         get(3, 2, 9, 150, 151, 0), /* a key never written: no commit to be fresh about */
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.fresh_n[0], 2);
     CHECK_EQ(c.fresh_hit[0], 1);
     CHECK(ekv_checkers_p_fresh_at(&c, 0) == 0.5);
@@ -477,8 +476,7 @@ static void test_lost_pairs_order(void)
         rmw_get(9, 2, 9, 3, 0), rmw_put(9, 2, 9, 5, 5, 4, 200), /* not v + 1: no pair */
     };
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.lost_pairs.count, 3);
     /* spans: (6,7) 0..15 = 15; (6,8) 0..35 = 35; (7,8) 1..35 = 34 */
     CHECK_EQ(c.lost_pairs.ex[0].span_us, 15 * MS);
@@ -615,8 +613,7 @@ static void test_statuses(void)
     h[1].status = 429, h[2].status = 429, h[3].status = 0, h[4].status = 503;
     h[5].status = 500, h[6].status = 0;
     ekv_checkers_t c;
-    ekv_chk_opts_t o = opts();
-    run(&c, h, N(h), &o);
+    run_default(&c, h, N(h));
     CHECK_EQ(c.writes, 5);
     CHECK_EQ(c.writes_ok, 1);
     CHECK_EQ(c.rate_limited_writes, 2);
