@@ -73,43 +73,6 @@ static const char *hostile =
     "     {\"op\": \"get\", \"pop\": 0, \"start_us\": 2, \"end_us\": 6}]}]}}}},"
     "  {\"pops\": []}]}";
 
-/* Every name of a hostile results document is on the page as text; no tag it carries is. */
-static void test_report_shows_markup_as_text(void)
-{
-    char dir[] = "/tmp/ekv-report-test.XXXXXX", path[64];
-    CHECK(mkdtemp(dir) != NULL);
-    json_error_t jerr;
-    json_t *results = json_loads(hostile, 0, &jerr);
-    if (!results)
-        EKV_FAIL_("test document: %s", jerr.text);
-    CHECK_EQ(ekv_report_html(dir, results), EKV_OK);
-    json_decref(results);
-    snprintf(path, sizeof path, "%s/report.html", dir);
-    char *page;
-    size_t len;
-    CHECK_EQ(ekv_file_read(path, 1 << 24, &page, &len), EKV_OK);
-    const char *banned[] = {"<script", "<img", "<svg onload", "<b>zipf", "<i>kill", "(null)"};
-    for (size_t i = 0; i < sizeof banned / sizeof *banned; i++)
-        if (strstr(page, banned[i]))
-            EKV_FAIL_("the page holds \"%s\"", banned[i]);
-    const char *shown[] = {"x&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
-                           "&lt;/script&gt;&lt;svg onload=alert(3)&gt;",
-                           "&lt;img src=x onerror=alert(4)&gt;",
-                           "a&amp;b&quot;c",
-                           "&#39;&gt;&lt;script&gt;alert(2)",
-                           "&lt;i&gt;kill&lt;/i&gt;",
-                           "&lt;img src=x onerror=alert(4)&gt;, bin 1: 2 stale",
-                           "client 0 at &lt;img src=y&gt;</tspan><tspan x='6' dy='12'>&lt;"
-                           "script&gt;x &lt;/tspan&gt;&lt;script&gt;",
-                           "client 0 at &lt;img src=x onerror=alert(4)&gt;</tspan>"};
-    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
-        if (!strstr(page, shown[i]))
-            EKV_FAIL_("the page lacks \"%s\"", shown[i]);
-    free(page);
-    CHECK_EQ(unlink(path), 0);
-    CHECK_EQ(rmdir(dir), 0);
-}
-
 /* Draws the report of doc into a private folder and returns the page (caller frees). */
 static char *draw(const char *doc)
 {
@@ -130,6 +93,51 @@ static char *draw(const char *doc)
     return page;
 }
 
+/* Counts the occurrences of needle in page. */
+static size_t count(const char *page, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(page, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Fails the test unless page holds each of the n texts of shown. */
+static void expect(const char *page, const char *const *shown, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(page, shown[i]))
+            EKV_FAIL_("the page lacks \"%s\"", shown[i]);
+}
+
+/* Fails the test if page holds any of the n texts of absent. */
+static void refuse(const char *page, const char *const *absent, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr(page, absent[i]))
+            EKV_FAIL_("the page holds \"%s\"", absent[i]);
+}
+
+/* Every name of a hostile results document is on the page as text; no tag it carries is. */
+static void test_report_shows_markup_as_text(void)
+{
+    char *page = draw(hostile);
+    const char *banned[] = {"<script", "<img", "<svg onload", "<b>zipf", "<i>kill", "(null)"};
+    refuse(page, banned, sizeof banned / sizeof *banned);
+    const char *shown[] = {"x&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
+                           "&lt;/script&gt;&lt;svg onload=alert(3)&gt;",
+                           "&lt;img src=x onerror=alert(4)&gt;",
+                           "a&amp;b&quot;c",
+                           "&#39;&gt;&lt;script&gt;alert(2)",
+                           "&lt;i&gt;kill&lt;/i&gt;",
+                           "&lt;img src=x onerror=alert(4)&gt;, bin 1: 2 stale",
+                           "client 0 at &lt;img src=y&gt;</tspan><tspan x='6' dy='12'>&lt;"
+                           "script&gt;x &lt;/tspan&gt;&lt;script&gt;",
+                           "client 0 at &lt;img src=x onerror=alert(4)&gt;</tspan>"};
+    expect(page, shown, sizeof shown / sizeof *shown);
+    free(page);
+}
+
 /* The map and the per-PoP table show what readers got (served), the arrival beside it: a kv
  * PoP whose changes arrived in 20 ms and were served after 41 s is a 41 s PoP. Results from
  * before served times existed still draw, from the arrival. */
@@ -144,38 +152,13 @@ static void test_report_served_beside_arrival(void)
                            "<td>41000.0</td><td>59000.0</td><td>60000.0</td><td>20.0</td>"
                            "<td>21.0</td>",
                            "p99 served 59000.0 ms, arrived 21.0 ms"};
-    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
-        if (!strstr(page, shown[i]))
-            EKV_FAIL_("the page lacks \"%s\"", shown[i]);
+    expect(page, shown, sizeof shown / sizeof *shown);
     free(page);
     page = draw("{\"runs\": [{\"policy\": \"push\", \"pops\": [{\"name\": \"lhr\","
                 " \"visibility_ms\": {\"p50\": 20, \"p99\": 21, \"max\": 22}}]}]}");
     if (!strstr(page, "<td>20.0</td><td>21.0</td><td>22.0</td><td>20.0</td><td>21.0</td>"))
         EKV_FAIL_("%s", "older results: the served columns are not the arrival");
     free(page);
-}
-
-/* Counts the occurrences of needle in page. */
-static size_t count(const char *page, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(page, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
-static void expect(const char *page, const char *const *shown, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strstr(page, shown[i]))
-            EKV_FAIL_("the page lacks \"%s\"", shown[i]);
-}
-
-static void refuse(const char *page, const char *const *absent, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strstr(page, absent[i]))
-            EKV_FAIL_("the page holds \"%s\"", absent[i]);
 }
 
 /* Every section opens with a text saying what it shows and how to read it: the page's, the
