@@ -14,18 +14,11 @@ the pooled samples, index floor((n - 1) q)).
       last PoP: Redis's t0 is the writer's send.
   five.py table ROWS.jsonl    the table of every row."""
 import json
+import os
 import sys
 
-
-def column(path, col):
-    out = []
-    with open(path) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= col:
-                out.append(float(parts[col - 1]))
-    out.sort()
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from driver import column, nearest_rank  # noqa: E402 (one definition of the percentiles)
 
 
 def summary(path, col):
@@ -35,8 +28,7 @@ def summary(path, col):
     v = column(path, col)
     if not v:
         return {"n": 0, "p50_us": None, "p99_us": None}
-    at = lambda q: int(v[int((len(v) - 1) * q)])
-    return {"n": len(v), "p50_us": at(0.5), "p99_us": at(0.99)}
+    return {"n": len(v), "p50_us": int(nearest_rank(v, 0.5)), "p99_us": int(nearest_rank(v, 0.99))}
 
 
 def ratio(a, b):

@@ -11,18 +11,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import unittest
 
 FIVE = os.path.join(sys.argv[1], "scripts", "bench", "five.py")
-FAILED = 0
-
-
-def check(what, got, want):
-    global FAILED
-    if got != want:
-        FAILED += 1
-        print("FAIL: %s: got %r, want %r" % (what, got, want))
-    else:
-        print("ok: %s" % what)
 
 
 def five(*args):
@@ -38,51 +29,59 @@ def samples(folder, name, rows):
     return path
 
 
-with tempfile.TemporaryDirectory() as d:
-    # edgekv TCP: commit_to_last 1..100 ms-ish (us), send_to_last = commit + 1000
-    et = samples(d, "et", [(i * 10, i * 10 + 1000, 0, 0) for i in range(1, 101)])
-    ee = samples(d, "ee", [(i * 5, i * 5 + 800, 0, 0) for i in range(1, 101)])
-    ft = samples(d, "ft", [(i * 4,) for i in range(1, 101)])
-    fe = samples(d, "fe", [(i * 2,) for i in range(1, 101)])
-    rd = samples(d, "rd", [(i * 8 + 600, 0, 0) for i in range(1, 101)])
+class Five(unittest.TestCase):
+    def check(self, what, got, want):
+        self.assertEqual(got, want, what)
 
-    row = json.loads(five("row", "10", "commit", et, ee, ft, fe, rd, ""))
-    # nearest rank: index floor(99 * 0.5) = 49 -> the 50th value; floor(99 * 0.99) = 98
-    check("edgekv TCP commit p50/p99", (row["edgekv_tcp"]["p50_us"], row["edgekv_tcp"]["p99_us"]),
-          (500, 990))
-    check("edgekv epgm send p50", row["edgekv_epgm_send"]["p50_us"], 1050)
-    check("floor epgm p99", row["floor_epgm"]["p99_us"], 198)
-    check("redis p50", row["redis"]["p50_us"], 1000)
-    check("epgm/TCP edgekv", row["ratio"]["edgekv_epgm_tcp"], [250 / 500, 495 / 990])
-    check("epgm/TCP floor", row["ratio"]["floor_epgm_tcp"], [0.5, 0.5])
-    # against Redis: send -> last (1050, 1295) over Redis (1000, 1392), not commit -> last
-    check("edgekv epgm / Redis uses send", row["ratio"]["edgekv_epgm_redis"],
-          [1050 / 1000, 1295 / 1392])
+    def test_rows_and_table(self):
+        with tempfile.TemporaryDirectory() as d:
+            # samples in us; edgekv: commit_to_last, send_to_last (= commit + 1000 or + 800)
+            et = samples(d, "et", [(i * 10, i * 10 + 1000, 0, 0) for i in range(1, 101)])
+            ee = samples(d, "ee", [(i * 5, i * 5 + 800, 0, 0) for i in range(1, 101)])
+            ft = samples(d, "ft", [(i * 4,) for i in range(1, 101)])
+            fe = samples(d, "fe", [(i * 2,) for i in range(1, 101)])
+            rd = samples(d, "rd", [(i * 8 + 600, 0, 0) for i in range(1, 101)])
 
-    row = json.loads(five("row", "10", "send", et, ee, ft, fe, rd, ""))
-    check("redis script: edgekv column is send -> last", row["edgekv_tcp"]["p50_us"], 1500)
+            row = json.loads(five("row", "10", "commit", et, ee, ft, fe, rd, ""))
+            # nearest rank: index floor(99 * 0.5) = 49 -> the 50th value; floor(99 * 0.99) = 98
+            self.check("edgekv TCP commit p50/p99", (row["edgekv_tcp"]["p50_us"], row["edgekv_tcp"]["p99_us"]),
+                  (500, 990))
+            self.check("edgekv epgm send p50", row["edgekv_epgm_send"]["p50_us"], 1050)
+            self.check("floor epgm p99", row["floor_epgm"]["p99_us"], 198)
+            self.check("redis p50", row["redis"]["p50_us"], 1000)
+            self.check("epgm/TCP edgekv", row["ratio"]["edgekv_epgm_tcp"], [250 / 500, 495 / 990])
+            self.check("epgm/TCP floor", row["ratio"]["floor_epgm_tcp"], [0.5, 0.5])
+            # against Redis: send -> last (1050, 1295) over Redis (1000, 1392), not commit -> last
+            self.check("edgekv epgm / Redis uses send", row["ratio"]["edgekv_epgm_redis"],
+                  [1050 / 1000, 1295 / 1392])
 
-    rows = os.path.join(d, "rows.jsonl")
-    with open(rows, "w") as f:
-        f.write(five("row", "10", "commit", et, ee, ft, fe, rd, "ignored when measured"))
-        f.write(five("row", "300", "commit", et, "-", ft, "-", "-",
-                     "not all 300 replicas online after 90 s"))
-    r300 = json.loads(open(rows).read().splitlines()[1])
-    check("not measured: null", (r300["edgekv_epgm"], r300["redis"], r300["ratio"]["edgekv_tcp_redis"]),
-          (None, None, None))
-    check("the reason kept", r300["redis_note"], "not all 300 replicas online after 90 s")
-    check("a note only when not run", json.loads(open(rows).read().splitlines()[0])["redis_note"], "")
-    out = five("table", rows)
-    print(out)
-    lines = out.splitlines()
-    n10 = [l for l in lines if l.strip().startswith("10 |")][0]
-    n300 = [l for l in lines if l.strip().startswith("300 |")][0]
-    check("table: N = 10 cells", [c.strip() for c in n10.split("|")],
-          ["10", "0.50 / 0.99", "0.25 / 0.49", "0.50 / 0.50", "0.20 / 0.40", "0.10 / 0.20",
-           "0.50 / 0.50", "1.00 / 1.39", "1.05 / 0.93", "1.50 / 1.43"])
-    check("table: N = 300, what was not run says so", [c.strip() for c in n300.split("|")][2:9],
-          ["not run", "-", "0.20 / 0.40", "not run", "-", "not run", "-"])
-    check("table: the reason", any("N=300: Redis not run: not all 300 replicas" in l
-                                   for l in lines), True)
+            row = json.loads(five("row", "10", "send", et, ee, ft, fe, rd, ""))
+            self.check("redis script: edgekv column is send -> last", row["edgekv_tcp"]["p50_us"], 1500)
 
-sys.exit(1 if FAILED else 0)
+            rows = os.path.join(d, "rows.jsonl")
+            with open(rows, "w") as f:
+                f.write(five("row", "10", "commit", et, ee, ft, fe, rd, "ignored when measured"))
+                f.write(five("row", "300", "commit", et, "-", ft, "-", "-",
+                             "not all 300 replicas online after 90 s"))
+            r300 = json.loads(open(rows).read().splitlines()[1])
+            self.check("not measured: null", (r300["edgekv_epgm"], r300["redis"], r300["ratio"]["edgekv_tcp_redis"]),
+                  (None, None, None))
+            self.check("the reason kept", r300["redis_note"], "not all 300 replicas online after 90 s")
+            self.check("a note only when not run", json.loads(open(rows).read().splitlines()[0])["redis_note"], "")
+            out = five("table", rows)
+            print(out)
+            lines = out.splitlines()
+            n10 = [l for l in lines if l.strip().startswith("10 |")][0]
+            n300 = [l for l in lines if l.strip().startswith("300 |")][0]
+            self.check("table: N = 10 cells", [c.strip() for c in n10.split("|")],
+                  ["10", "0.50 / 0.99", "0.25 / 0.49", "0.50 / 0.50", "0.20 / 0.40", "0.10 / 0.20",
+                   "0.50 / 0.50", "1.00 / 1.39", "1.05 / 0.93", "1.50 / 1.43"])
+            self.check("table: N = 300, what was not run says so", [c.strip() for c in n300.split("|")][2:9],
+                  ["not run", "-", "0.20 / 0.40", "not run", "-", "not run", "-"])
+            self.check("table: the reason", any("N=300: Redis not run: not all 300 replicas" in l
+                                           for l in lines), True)
+
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])
