@@ -19,6 +19,8 @@ const ui = {
   offset: 0,        // server clock - browser clock, us (one host: about 0)
   latency: [],      // ms from a node starting to serve the followed write to the page showing it
   shownSeq: [],     // per node: the followed write once the page showed it served
+  versions: new Set(), // versions of the watched key seen (versionText)
+  versionsKey: '',  // the key they are of
 };
 window.ekv = ui; // for the browser test and the curious
 
@@ -199,6 +201,39 @@ function select(id) {
   showSelected();
 }
 
+// The node's copy of the watched key, as a read there would find it now.
+function cacheText(n, s) {
+  if (!s.answered) return 'no answer';
+  if (s.state === 'absent') return 'not cached: the next read fetches';
+  if (s.state === 'stale') return 'expired ' + secs(-simUntil(s.expires_us)) +
+    ' ago: the next read fetches';
+  if (s.state !== 'fresh') return '-';
+  if (s.expires_us) return 'cached, expires in ' + secs(simUntil(s.expires_us));
+  if (!/^push/.test(n.policy)) return 'cached, never expires';
+  return s.fault === 'partitioned' ? 'cached, no expiry; cut off from pushes'
+    : 'cached, no expiry: pushes replace it';
+}
+
+// The version of the copy, and how many versions behind the newest it is ("12, 1 behind
+// (newest 13)": no "v", which lessons use for values): counted among the
+// versions of the key the page has seen (nodes' copies, the followed write), so a version no
+// node was seen holding is not counted. "Newest" is the colour's newest (newestSeq).
+function versionText(s) {
+  if (!s.answered || !s.seq || s.state === 'absent') return '-';
+  const v = s.seq + (s.negative ? ' (not found)' : ''), newest = newestSeq();
+  if (s.seq >= newest) return v + ', newest';
+  const behind = new Set([...ui.versions, newest].filter((q) => q > s.seq)).size;
+  return v + ', ' + behind + ' behind (newest ' + newest + ')';
+}
+
+// Versions of the watched key the page has seen the nodes hold (versionText).
+function noteVersions() {
+  if (ui.head.key !== ui.versionsKey) { ui.versions = new Set(); ui.versionsKey = ui.head.key; }
+  for (const s of ui.nodes)
+    if (s && s.answered && s.seq && (s.state === 'fresh' || s.state === 'stale'))
+      ui.versions.add(s.seq);
+}
+
 function showSelected() {
   const id = ui.selected;
   if (id < 0) return;
@@ -207,11 +242,11 @@ function showSelected() {
   const rows = [
     ['policy', n.policy], ['reads through', n.tier ? '-' : (n.via || 'coordinator')],
     ['link delay', n.delay_ms.toFixed(1) + ' ms'],
-    ['key ' + (ui.head.key || '-'), s.answered ? (s.state || '-') : 'no answer'],
-    ['version', s.seq ? s.seq + (s.negative ? ' (not found)' : '') : '-'],
-    ['age', secs(simSince(s.commit_us))], ['expires in', secs(simUntil(s.expires_us))],
+    ['watched key', ui.head.key || '-'], ['cache', cacheText(n, s)],
+    ['version', versionText(s)], ['age', secs(simSince(s.commit_us))],
     ['fault', s.fault || 'none'], ['reads/s', (s.rps || 0).toFixed(1)],
     ['hit ratio', s.rps ? (100 * s.hit_ratio).toFixed(0) + ' %' : '-'],
+    ['429s', String(s.rate_limited || 0)],
   ];
   const dl = $('sel-info');
   dl.textContent = '';
@@ -352,13 +387,15 @@ function onWorld(h) {
   ui.head = h;
   ui.offset = h.now_us - Date.now() * 1000;
   if (document.activeElement !== $('key') && h.key) $('key').value = h.key;
-  $('c-429').textContent = h.writes_429;
+  $('c-429').textContent = h.rate_limited; // every PoP's and tier's, not only the page's
+  $('c-page-429').textContent = h.writes_429;
   $('c-writes').textContent = h.writes;
   if (h.wave_seq && h.wave_seq !== old.wave_seq) {
     const from = ui.world.nodes.find((n) => n.name === h.wave_from);
     const c = ui.world.coordinator;
     if (from) pulse([x(from.lon), y(from.lat)], [x(c.lon), y(c.lat)], 300, 'write');
   }
+  noteVersions();
   paintAll();
   showSelected();
   queueTimeline();
@@ -370,6 +407,7 @@ function onNodes(m) {
     ui.nodes[s.id] = s;
     if (s.arrived_us && (!old || !old.arrived_us)) onArrival(s.id);
   }
+  noteVersions();
   paintAll();
   showSelected();
   counters();

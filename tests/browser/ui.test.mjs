@@ -23,6 +23,12 @@ const colours = (page) => page.$$eval('#nodes .node', (els) =>
   Object.fromEntries(els.map((e) => [e.dataset.name,
     {colour: e.dataset.colour, seq: +e.dataset.seq, fault: e.dataset.fault}])));
 
+// The selected node's panel as {row name: text}.
+// (one evaluation: the page rebuilds the panel every 500 ms)
+const panel = (page) => page.evaluate(() =>
+  Object.fromEntries([...document.querySelectorAll('#sel-info dt')]
+    .map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+
 async function shot(page, name) {
   await new Promise((r) => setTimeout(r, 400)); // the timeline redraws 150 ms after a change
   await page.screenshot({path: path.join(out, name), fullPage: true});
@@ -90,6 +96,9 @@ async function push() {
     'partition marks b on the map, and only b');
   check((await page.$eval('#sel-info', (e) => e.textContent)).includes('partitioned'),
     'the panel says b is partitioned');
+  check((await panel(page)).cache === 'cached, no expiry; cut off from pushes',
+    'the panel says b\'s copy is cached, cut off from pushes: ' +
+    JSON.stringify(await panel(page)));
   const before = await page.evaluate(() => window.ekv.head.wave_seq);
   await write(page, 'lesson', 'v2', 'a');
   await page.waitForFunction((w0) => {
@@ -99,6 +108,9 @@ async function push() {
       && by('b').colour === 'older';
   }, {timeout: 10000}, before);
   check(true, 'a write while b is cut off reaches a, c and d; b keeps serving the older one');
+  const bp = await panel(page), wave = await page.evaluate(() => window.ekv.head.wave_seq);
+  check(bp.version === (wave - 1) + ', 1 behind (newest ' + wave + ')',
+    'the panel says b serves the version before, 1 behind: ' + JSON.stringify(bp));
   await shot(page, 'ui-partition.png');
   await fault(page, 'b', 'heal', '');
   check(await page.$$eval('#nodes .ring[visibility="visible"]', (r) => r.length === 0),
@@ -108,6 +120,12 @@ async function push() {
     return b.colour === 'newest' && +b.seq === window.ekv.head.wave_seq;
   }, {timeout: 10000});
   check(true, 'once healed b catches up and serves the newest version');
+  await page.waitForFunction(() => document.querySelector('#sel-info').textContent
+    .includes(', newest'), {timeout: 2000}).catch(() => {});
+  const healed = await panel(page);
+  check(healed.version.endsWith(', newest') &&
+    healed.cache === 'cached, no expiry: pushes replace it',
+  'and its panel says so: ' + JSON.stringify(healed));
   // bad input to the server: a reason, and the server goes on
   const bad = await page.evaluate(async () => {
     const r = await fetch('/api/fault?action=explode&node=b', {method: 'POST'});
@@ -138,14 +156,22 @@ async function kv() {
   check(b.expires_ms > 0, 'b says when its copy expires (' + b.expires_ms + ' ms simulated)');
   await page.$eval('#nodes .node[data-name="b"]',
     (e) => e.dispatchEvent(new MouseEvent('click', {bubbles: true})));
-  check((await page.$eval('#sel-info', (e) => e.textContent)).match(/expires in\d+\.\d s/),
-    'the panel counts down to b\'s expiry');
+  const p1 = await panel(page);
+  check(/^cached, expires in \d+\.\d s$/.test(p1.cache),
+    'the panel counts down to b\'s expiry: ' + JSON.stringify(p1));
+  check(/^\d+, 1 behind \(newest \d+\)$/.test(p1.version) && p1['watched key'] === 'lesson',
+    'the panel says b serves an older version, 1 behind the newest');
   await shot(page, 'ui-kv-older.png');
   await page.waitForFunction(() => document.querySelector('.node[data-name="b"]')
     .dataset.colour === 'stale', {timeout: 15000});
   const waited = Date.now() - t1, due = b.expires_ms / 20;
   check(Math.abs(waited - due) < 500, 'b turns to "expired" when its cacheTtl runs out: after ' +
     waited + ' ms, due ' + due.toFixed(0) + ' ms');
+  await page.waitForFunction(() => document.querySelector('#sel-info').textContent
+    .includes('the next read fetches'), {timeout: 2000}).catch(() => {});
+  const p2 = await panel(page);
+  check(/^expired \d+\.\d s ago: the next read fetches$/.test(p2.cache),
+    'once expired, the panel says the next read fetches: ' + JSON.stringify(p2));
   await shot(page, 'ui-kv-expired.png');
 }
 
