@@ -137,6 +137,8 @@ static int64_t enqueue(ekv_link_t *self, int64_t due, int64_t now_us, void *item
 
 int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
 {
+    if (sent_us > now_us)
+        sent_us = now_us; /* stamped ahead of our clock: it travels from its arrival */
     int64_t transit =
         self->m.jitter || self->m.loss > 0 ? ekv_link_sample_us(self) : self->m.delay_us;
     return enqueue(self, sent_us + transit, now_us, item);
@@ -144,6 +146,8 @@ int64_t ekv_link_push(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *i
 
 int64_t ekv_link_push_plain(ekv_link_t *self, int64_t sent_us, int64_t now_us, void *item)
 {
+    if (sent_us > now_us)
+        sent_us = now_us;
     return enqueue(self, sent_us + self->m.delay_us, now_us, item);
 }
 

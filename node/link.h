@@ -7,7 +7,9 @@
  * `loss`, as TCP would resend it). It is delivered at send time + transit, but never before it
  * was handed over (a late message is delivered at once) and never before the message handed
  * over before it: delivery is FIFO, as on a TCP connection, so a slow message holds back the
- * ones behind it. The random draws come from a seeded generator, so a run repeats exactly.
+ * ones behind it. A send time later than the hand-over (a stamp from a clock ahead of ours,
+ * or a garbled one) counts as the hand-over: one bad stamp never holds the link for longer
+ * than one transit. The random draws come from a seeded generator, so a run repeats exactly.
  * The link holds the messages in a ring in delivery order; the caller arms one timer for
  * ekv_link_next_due() and pops what is due when it fires.
  *

@@ -16,6 +16,9 @@
 #include "ekv_time.h"
 #include "replica.h"
 
+/* How far ahead of the coordinator's clock a stamp may be before it is refused (real time). */
+#define NODE_FUTURE_US 10000000
+
 typedef struct {
     char *body; /* encoded request */
     size_t len;
@@ -51,11 +54,16 @@ void node_set_link(ekv_node_t *n, const ekv_link_model_t *model)
     ekv_info("link now %.3f ms one way", model->delay_us / 1000.0);
 }
 
+/* How long the subscription may be quiet: the coordinator timeout (three heartbeat periods),
+ * as node_coordinator_up allows it. */
+static int64_t silence_us(const ekv_node_t *n)
+{
+    return (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
+}
+
 int node_coordinator_up(const ekv_node_t *n)
 {
-    return ekv_replica_ready(n->replica) &&
-           ekv_mono_us() - n->last_heartbeat_us <
-               (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
+    return ekv_replica_ready(n->replica) && ekv_mono_us() - n->last_heartbeat_us < silence_us(n);
 }
 
 static void arm_links(ekv_node_t *n)
@@ -70,6 +78,11 @@ static void arm_links(ekv_node_t *n)
         d2 = ekv_link_next_due(n->tier_down);
         due = d2 < due ? d2 : due;
     }
+    /* The subscription's watch moves with every message it hears: the timer is not set
+     * again for that (a system call per message), it fires at the old time and is set anew. */
+    int64_t watch = ekv_replica_watch_due(n->replica, silence_us(n));
+    if (watch < due && (n->link_armed == INT64_MAX || watch < n->link_armed))
+        due = watch;
     if (due == INT64_MAX || due == n->link_armed)
         return;
     /* Set for a later time, the timer would fire late; for an earlier one it fires early and
@@ -145,6 +158,66 @@ static void send_due(ekv_node_t *n, ekv_link_t *up, void *sock, ekv_zev_t *zev, 
     ekv_zev_kick(zev);
 }
 
+/* Makes the SUB, with its options, and connects it to the coordinator's PUB. */
+static int sub_open(ekv_node_t *n, char *errbuf, size_t errlen)
+{
+    n->sub = zmq_socket(n->zctx, ZMQ_SUB);
+    int linger = 0, hwm = 100000;
+    zmq_setsockopt(n->sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(n->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* Nothing valid is larger than a catch-up reply: a peer sending more is cut off before
+     * ZeroMQ buffers it whole. */
+    int64_t maxmsg = EKV_MSG_MAX_BATCH_BODY + 4096;
+    zmq_setsockopt(n->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "", 0);
+    /* Over PGM a receiver keeps a window of rate x recovery interval to repair losses from
+     * (by NAK); it should match the sender's. Losses beyond it show as a sequence gap. */
+    const char *ep = n->cfg.pub_endpoint;
+    if ((!strncmp(ep, "epgm://", 7) || !strncmp(ep, "pgm://", 6)) && n->cfg.pub_rate_kbps > 0) {
+        zmq_setsockopt(n->sub, ZMQ_RATE, &n->cfg.pub_rate_kbps, sizeof(int));
+        zmq_setsockopt(n->sub, ZMQ_RECOVERY_IVL, &n->cfg.pub_recovery_ms, sizeof(int));
+    }
+    if (zmq_connect(n->sub, ep) != 0) {
+        snprintf(errbuf, errlen, "cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
+        return EKV_EIO;
+    }
+    return EKV_OK;
+}
+
+/* The coordinator answers on the DEALER while the SUB has been silent for a whole period: the
+ * subscription is at fault (a PGM receiver that gave up after a loss), so it is made again;
+ * the next heartbeat on it shows what was missed, and catch-up fetches that. */
+static void sub_reopen(ekv_node_t *n)
+{
+    ekv_warn("no heartbeat on the subscription for %.1f s while the coordinator answers; "
+             "reopening it",
+             (double)silence_us(n) / 1e6);
+    ekv_zev_destroy(&n->sub_zev);
+    zmq_close(n->sub);
+    char err[256];
+    if (sub_open(n, err, sizeof err) != EKV_OK) {
+        ekv_error("%s", err); /* the watch tries again after another silent period */
+        return;
+    }
+    n->sub_zev = ekv_zev_new(n->base, n->sub, 256, node_link_on_sub, n);
+    if (!n->sub_zev)
+        ekv_error("cannot watch the new subscription");
+}
+
+/* Probes the coordinator with a hello (id 0: no pending request matches its reply, which
+ * only shows the coordinator is there) or reopens the subscription, as the watch says. */
+static void watch_sub(ekv_node_t *n, int64_t now)
+{
+    int what = ekv_replica_watch(n->replica, now, silence_us(n));
+    if (what & EKV_REPLICA_PROBE) {
+        ekv_msg_t hello = {.type = EKV_MSG_HELLO, .seq = ekv_replica_applied(n->replica)};
+        hello.text = (ekv_bytes_t){n->cfg.name, strlen(n->cfg.name)};
+        node_link_send(n, 0, &hello);
+    }
+    if (what & EKV_REPLICA_REOPEN)
+        sub_reopen(n);
+}
+
 void node_link_on_timer(void *arg)
 {
     ekv_node_t *n = arg;
@@ -154,6 +227,7 @@ void node_link_on_timer(void *arg)
     if (n->tier_up)
         send_due(n, n->tier_up, n->tier_dealer, n->tier_dealer_zev, now);
     deliver_due(n, now);
+    watch_sub(n, ekv_now_us());
     arm_links(n);
 }
 
@@ -175,6 +249,18 @@ static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
     return 0;
 }
 
+/* A change or heartbeat stamped further ahead of this PoP's clock than the coordinator's
+ * clock is (clock_offset_us, from hello) plus NODE_FUTURE_US of real time was not sent by a
+ * healthy coordinator: a garbled stamp (a frame a lossy transport spliced together) or a
+ * clock gone wrong. Applied, it would record a visibility from the future; it is dropped
+ * instead, and a dropped change is a gap that catch-up repairs with the stored copy. */
+static int from_the_future(const ekv_node_t *n, const ekv_msg_t *m)
+{
+    if (m->type != EKV_MSG_CHANGE && m->type != EKV_MSG_HEARTBEAT)
+        return 0;
+    return m->time_us > ekv_now_us() + n->clock_offset_us + NODE_FUTURE_US;
+}
+
 static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *down)
 {
     zmq_msg_t parts[2];
@@ -188,6 +274,12 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *dow
                  : EKV_EMALFORMED;
     if (rc == EKV_OK && (!on_its_socket(m, topic_frames ? &parts[0] : NULL) ||
                          (down == n->tier_down && m->type != EKV_MSG_READ_REPLY))) {
+        ekv_msg_fini(m);
+        rc = EKV_EMALFORMED;
+    }
+    if (rc == EKV_OK && from_the_future(n, m)) {
+        ekv_warn("dropped a %s stamped %.1f s ahead of this clock", ekv_msg_type_name(m->type),
+                 (double)(m->time_us - ekv_now_us()) / 1e6);
         ekv_msg_fini(m);
         rc = EKV_EMALFORMED;
     }
@@ -205,6 +297,10 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *dow
         return;
     }
     int64_t now = ekv_now_us();
+    if (topic_frames)
+        ekv_replica_sub_heard(n->replica, now);
+    else if (down == n->down)
+        ekv_replica_origin_heard(n->replica, now);
     /* Messages stamped by the coordinator at sending travel from that moment. */
     int stamped = m->type == EKV_MSG_CHANGE || m->type == EKV_MSG_HEARTBEAT ||
                   m->type == EKV_MSG_HELLO_REPLY ||
@@ -261,29 +357,16 @@ static void drain(ekv_link_t *l, int down)
 int node_link_open(ekv_node_t *n, char *errbuf, size_t errlen)
 {
     n->zctx = zmq_ctx_new();
-    n->sub = zmq_socket(n->zctx, ZMQ_SUB);
+    if (sub_open(n, errbuf, errlen) != EKV_OK)
+        return EKV_EIO;
     n->dealer = zmq_socket(n->zctx, ZMQ_DEALER);
-    int linger = 0, hwm = 100000;
-    zmq_setsockopt(n->sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(n->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(n->dealer, ZMQ_LINGER, &linger, sizeof linger);
-    /* Nothing valid is larger than a catch-up reply: a peer sending more is cut off before
-     * ZeroMQ buffers it whole. */
+    int linger = 0;
     int64_t maxmsg = EKV_MSG_MAX_BATCH_BODY + 4096;
-    zmq_setsockopt(n->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(n->dealer, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(n->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(n->sub, ZMQ_SUBSCRIBE, "", 0);
-    /* Over PGM a receiver keeps a window of rate x recovery interval to repair losses from
-     * (by NAK); it should match the sender's. Losses beyond it show as a sequence gap. */
-    const char *ep = n->cfg.pub_endpoint;
-    if ((!strncmp(ep, "epgm://", 7) || !strncmp(ep, "pgm://", 6)) && n->cfg.pub_rate_kbps > 0) {
-        zmq_setsockopt(n->sub, ZMQ_RATE, &n->cfg.pub_rate_kbps, sizeof(int));
-        zmq_setsockopt(n->sub, ZMQ_RECOVERY_IVL, &n->cfg.pub_recovery_ms, sizeof(int));
-    }
-    if (zmq_connect(n->sub, n->cfg.pub_endpoint) != 0 ||
-        zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
-        snprintf(errbuf, errlen, "cannot connect to %s / %s: %s", n->cfg.pub_endpoint,
-                 n->cfg.router_endpoint, zmq_strerror(zmq_errno()));
+    if (zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
+        snprintf(errbuf, errlen, "cannot connect to %s: %s", n->cfg.router_endpoint,
+                 zmq_strerror(zmq_errno()));
         return EKV_EIO;
     }
     if (n->cfg.tier_endpoint) {

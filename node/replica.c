@@ -31,6 +31,9 @@ struct ekv_replica {
     size_t cursor_len;
     seen_t *seen; /* open-addressed set of the keys it carried */
     size_t nseen, cap;
+    int64_t sub_heard;    /* last valid message on the subscription (0: watch not started) */
+    int64_t origin_heard; /* last reply on the request socket */
+    int64_t probe_at;     /* hello sent for a silent subscription (0: none) */
     ekv_replica_stats_t st;
 };
 
@@ -83,7 +86,7 @@ int ekv_replica_hello(ekv_replica_t *self, uint64_t tip, uint64_t epoch)
     if (self->applied != 0)
         return 0;
     if (self->full && tip > 0)
-        return EKV_REPLICA_CATCHUP; /* a full replica starts from a snapshot */
+        return EKV_REPLICA_CATCHUP;  /* a full replica starts from a snapshot */
     self->applied = self->max = tip; /* an empty cache starts at the tip */
     return 0;
 }
@@ -149,8 +152,7 @@ int ekv_replica_catchup_request(ekv_replica_t *self, uint64_t *from, ekv_bytes_t
     self->retry_at = INT64_MAX;
     self->st.catchups++;
     *from = self->asked = self->applied;
-    *cursor = self->in_snap ? (ekv_bytes_t){self->cursor, self->cursor_len}
-                            : (ekv_bytes_t){"", 0};
+    *cursor = self->in_snap ? (ekv_bytes_t){self->cursor, self->cursor_len} : (ekv_bytes_t){"", 0};
     return EKV_OK;
 }
 
@@ -327,4 +329,52 @@ int ekv_replica_in_snapshot(const ekv_replica_t *self)
 void ekv_replica_stats(const ekv_replica_t *self, ekv_replica_stats_t *out)
 {
     *out = self->st;
+}
+
+/* ---- the subscription's watch ---------------------------------------------------------- */
+
+void ekv_replica_sub_heard(ekv_replica_t *self, int64_t now_us)
+{
+    self->sub_heard = now_us;
+    self->probe_at = 0;
+}
+
+void ekv_replica_origin_heard(ekv_replica_t *self, int64_t now_us)
+{
+    self->origin_heard = now_us;
+}
+
+int ekv_replica_watch(ekv_replica_t *self, int64_t now_us, int64_t silence_us)
+{
+    if (!self->ready)
+        return 0;
+    if (self->sub_heard == 0) {
+        self->sub_heard = now_us; /* the watch starts with the first look after hello */
+        return 0;
+    }
+    if (now_us - self->sub_heard < silence_us)
+        return 0;
+    if (self->probe_at && self->origin_heard >= self->probe_at) {
+        /* Answered while the subscription stayed silent: a fresh one gets a whole period. */
+        self->st.reopens++;
+        self->sub_heard = now_us;
+        self->probe_at = 0;
+        return EKV_REPLICA_REOPEN;
+    }
+    if (self->probe_at && now_us - self->probe_at < silence_us)
+        return 0; /* a probe is out */
+    self->st.probes++;
+    self->probe_at = now_us;
+    return EKV_REPLICA_PROBE;
+}
+
+int64_t ekv_replica_watch_due(const ekv_replica_t *self, int64_t silence_us)
+{
+    if (!self->ready || self->sub_heard == 0)
+        return self->ready ? 0 : INT64_MAX;
+    if (self->probe_at && self->origin_heard >= self->probe_at)
+        return self->origin_heard; /* answered: reopen now */
+    if (self->probe_at)
+        return self->probe_at + silence_us;
+    return self->sub_heard + silence_us;
 }

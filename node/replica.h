@@ -23,7 +23,18 @@
  * Lost or refused catch-ups: a catch-up whose reply never comes (ekv_replica_catchup_lost,
  * at the request's deadline) or that the coordinator refused as busy
  * (ekv_replica_catchup_busy) is asked again: at once when lost, after a pause when busy
- * (ekv_replica_due tells when). */
+ * (ekv_replica_due tells when).
+ *
+ * A silent subscription: changes and heartbeats come on one socket (the SUB), replies on
+ * another (the DEALER). A SUB can go quiet for good while the coordinator is alive (libzmq
+ * 4.3.4's PGM receiver, after a loss it could not repair, has been seen to); the tracker
+ * notes when each socket last delivered something valid (ekv_replica_sub_heard,
+ * ekv_replica_origin_heard) and, once the SUB has been silent for a whole `silence` period,
+ * asks the caller to probe the coordinator over the DEALER (EKV_REPLICA_PROBE: a hello,
+ * again every period while unanswered). When the coordinator answers while the SUB is still
+ * silent, the subscription is at fault, not the coordinator: EKV_REPLICA_REOPEN asks the
+ * caller to close and reopen it; the next heartbeat on it shows what was missed, and catch-up
+ * fetches it. A coordinator that answers nothing is down, and nothing is reopened. */
 #ifndef EKV_REPLICA_H
 #define EKV_REPLICA_H
 
@@ -37,18 +48,24 @@ typedef struct ekv_replica ekv_replica_t;
 /* What the caller must do next (bits; 0 = nothing). */
 #define EKV_REPLICA_CATCHUP 0x1 /* send the request ekv_replica_catchup_request fills */
 #define EKV_REPLICA_RESYNC  0x2 /* the store changed: drop the cache, reset, say hello again */
+#define EKV_REPLICA_PROBE   0x4 /* the subscription is silent: ask the coordinator (a hello) */
+#define EKV_REPLICA_REOPEN                                                                         \
+    0x8 /* the coordinator answers but the subscription is silent:                                 \
+           close and reopen it */
 
 /* How long a busy coordinator is given before a catch-up is asked again. */
 #define EKV_REPLICA_BUSY_PAUSE_US 200000
 
 typedef struct {
-    uint64_t gaps;       /* gaps found (out-of-order changes, silent gaps from heartbeats) */
-    uint64_t catchups;   /* catch-up requests made */
-    uint64_t ignored;    /* changes dropped: before hello, or already applied */
-    uint64_t lost;       /* catch-up requests that got no reply in time */
-    uint64_t busy;       /* catch-up requests refused as busy */
-    uint64_t resyncs;    /* epoch changes seen */
-    uint64_t snapshots;  /* snapshots completed */
+    uint64_t gaps;      /* gaps found (out-of-order changes, silent gaps from heartbeats) */
+    uint64_t catchups;  /* catch-up requests made */
+    uint64_t ignored;   /* changes dropped: before hello, or already applied */
+    uint64_t lost;      /* catch-up requests that got no reply in time */
+    uint64_t busy;      /* catch-up requests refused as busy */
+    uint64_t resyncs;   /* epoch changes seen */
+    uint64_t snapshots; /* snapshots completed */
+    uint64_t probes;    /* hellos sent because the subscription was silent */
+    uint64_t reopens;   /* subscriptions reopened */
 } ekv_replica_stats_t;
 
 /* A tracker with nothing applied, waiting for hello. full: the PoP is a full replica
@@ -113,6 +130,15 @@ void ekv_replica_catchup_busy(ekv_replica_t *self, int64_t now_us);
  * returns EKV_REPLICA_CATCHUP and clears the pause). */
 int64_t ekv_replica_next_due(const ekv_replica_t *self);
 int ekv_replica_due(ekv_replica_t *self, int64_t now_us);
+
+/* Something valid arrived at now_us on the subscription, or on the request socket. */
+void ekv_replica_sub_heard(ekv_replica_t *self, int64_t now_us);
+void ekv_replica_origin_heard(ekv_replica_t *self, int64_t now_us);
+/* The subscription's watch at now_us, silence_us being how long a healthy one can be quiet
+ * (three heartbeat periods): EKV_REPLICA_PROBE, EKV_REPLICA_REOPEN or 0. Only once hello was
+ * answered. ekv_replica_watch_due: when to call it next (INT64_MAX: no need). */
+int ekv_replica_watch(ekv_replica_t *self, int64_t now_us, int64_t silence_us);
+int64_t ekv_replica_watch_due(const ekv_replica_t *self, int64_t silence_us);
 
 /* Positions: highest contiguous applied, highest applied, last announced tip, epoch. */
 uint64_t ekv_replica_applied(const ekv_replica_t *self);
