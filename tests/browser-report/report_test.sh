@@ -18,18 +18,7 @@ CHROMIUM=${EKV_CHROMIUM:-/usr/bin/chromium}
 
 H=$EDGEKV_HOME
 OUT=$H/out
-# `edgekv run` stops what it starts; should it die, its worlds are stopped here by pid.
-stop_runs() {
-    for s in "$OUT"/state-*/state.json; do
-        [ -f "$s" ] || continue
-        for pid in $(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' "$s" \
-            2>/dev/null); do
-            kill -9 "$pid" 2>/dev/null || true
-        done
-    done
-    ekv_cleanup
-}
-trap stop_runs EXIT
+# `edgekv run` stops what it starts; should it die, ekv_cleanup stops its worlds by pid.
 
 sed -e 's/^name: .*/name: report-shot/' -e 's/^duration_s: .*/duration_s: 40/' \
     -e 's/^time_scale: .*/time_scale: 4/' -e 's/^policies: .*/policies: [push, kv]/' \

@@ -25,8 +25,6 @@ SEED=$3
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-PIDS=""
-trap 'stop_pids $PIDS; ekv_cleanup' EXIT
 
 
 "$SEED" "$H/coord-db" >/dev/null || fail "badinput_node_seed"

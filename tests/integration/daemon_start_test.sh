@@ -14,9 +14,6 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-PIDS=""
-# shellcheck disable=SC2086 # one pid a word
-trap 'stop_pids $PIDS; ekv_cleanup' EXIT
 
 
 

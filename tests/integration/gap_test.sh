@@ -104,17 +104,11 @@ faster_than "$SECS" 500 || fail "r took $SECS s to answer a cached read after SI
 pass "r serves its cached key right after SIGCONT (${SECS}s)"
 
 # Within a few seconds it has every change.
-applied=0
-for _ in $(seq 1 100); do
-    applied=$(curl -sf "$R/_edgekv/health" | jq -r .applied_seq) || applied=0
-    [ "$applied" -ge "$latest" ] && break
-    sleep 0.05
-done
-[ "$applied" -ge "$latest" ] || fail "r reached seq $applied of $latest within 5 s"
+poll_applied "$R" "$latest" 100 0.05 || fail "r reached seq $APPLIED of $latest within 5 s"
 gaps=$(stat_of "$R" gaps)
 catchups=$(stat_of "$R" catchups)
-[ $((gaps + catchups)) -gt 0 ] || [ "$applied" = "$latest" ] ||
-    fail "r: gaps $gaps, catchups $catchups, applied_seq $applied, coordinator seq $latest"
+[ $((gaps + catchups)) -gt 0 ] || [ "$APPLIED" = "$latest" ] ||
+    fail "r: gaps $gaps, catchups $catchups, applied_seq $APPLIED, coordinator seq $latest"
 pass "r caught up to seq $latest (gaps $gaps, catchups $catchups)"
 
 # Every key, from r's cache, with its value: one curl, one line "value code" per key.
@@ -216,13 +210,8 @@ hget "$R/cached"
     fail "r after SIGCONT with a backlog: $CODE '$BODY' $CACHE"
 backlog_read_secs=$SECS
 
-applied=0
-for _ in $(seq 1 200); do
-    applied=$(curl -sf "$R/_edgekv/health" | jq -r .applied_seq) || applied=0
-    [ "$applied" -ge "$latest" ] && break
-    sleep 0.05
-done
-[ "$applied" = "$latest" ] || fail "r reached seq $applied of $latest within 10 s"
+poll_applied "$R" "$latest" 200 0.05 && [ "$APPLIED" = "$latest" ] ||
+    fail "r reached seq $APPLIED of $latest within 10 s"
 gaps=$(stat_of "$R" gaps)
 catchups=$(stat_of "$R" catchups)
 entries=$(curl -sf "$R/stats" | jq -r .cache.entries)

@@ -29,14 +29,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-PIDS=""
-
-stop_direct() {
-    # shellcheck disable=SC2086 # one pid a word
-    stop_pids $PIDS
-    PIDS=""
-}
-trap 'stop_direct; ekv_cleanup' EXIT
 
 LIMITS=(--max-connections 4 --request-timeout-ms 3000 --idle-timeout-ms 2000)
 

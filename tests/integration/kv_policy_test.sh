@@ -12,35 +12,19 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-PIDS=""
-stop_all() {
-    # shellcheck disable=SC2086 # one pid a word
-    stop_pids $PIDS
-    PIDS=""
-}
-trap 'stop_all; ekv_cleanup' EXIT
-
-wait_file() { # FILE PID WHAT
-    for _ in $(seq 1 200); do
-        [ -s "$1" ] && return 0
-        gone "$2" && fail "$3 exited at start"
-        sleep 0.05
-    done
-    fail "$3 never became ready"
-}
 
 "$BIN/edgekv-coordinator" --data "$H/db" --http 127.0.0.1:0 --pub 'tcp://127.0.0.1:*' \
     --router 'tcp://127.0.0.1:*' --ready-file "$H/coord.json" --write-rate-limit 0 \
     >"$H/logs/coord.log" 2>&1 &
 PIDS="$PIDS $!"
-wait_file "$H/coord.json" "$!" coordinator
+wait_ready coord "$!" "$H/coord.json"
 
 start_pop() { # NAME DELAY_MS
     "$BIN/edgekv-node" --name "$1" --http 127.0.0.1:0 --pub "$(jq -r .pub "$H/coord.json")" \
         --router "$(jq -r .router "$H/coord.json")" --ready-file "$H/$1.json" --policy kv \
         --time-scale 20 --delay-ms "$2" >"$H/logs/$1.log" 2>&1 &
     PIDS="$PIDS $!"
-    wait_file "$H/$1.json" "$!" "PoP $1"
+    wait_ready "$1" "$!" "$H/$1.json"
 }
 start_pop a 0
 start_pop b 20
@@ -154,5 +138,5 @@ done
     fail "refresh counters: $(curl -sf "$B/stats")"
 pass "a hot key read late was refreshed in the background: h2 as a HIT, no miss"
 
-stop_all
+stop_started
 echo "$PASSED passed, 0 failed"

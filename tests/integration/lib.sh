@@ -9,20 +9,44 @@ EKV="$BIN/edgekv"
 export EDGEKV_HOME
 EDGEKV_HOME=$(mktemp -d /tmp/edgekv-test.XXXXXX)
 PASSED=0
-RUN_PID="" # a background `edgekv run` of the test's, stopped first by ekv_cleanup
+PIDS=""    # processes the test started itself (daemons, clients), stopped first by ekv_cleanup
+RUN_PID="" # a background `edgekv run` of the test's, stopped next by ekv_cleanup
 
+# kill_worlds STATE_JSON...: SIGKILL to every process a state file records (coordinator, PoPs,
+# tiers) while it is still an edgekv program (a pid may be reused); missing files are skipped.
+kill_worlds() {
+    local st pid
+    for st in "$@"; do
+        [ -f "$st" ] || continue
+        for pid in $(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' "$st" \
+            2>/dev/null); do
+            if grep -qa edgekv "/proc/$pid/cmdline" 2>/dev/null; then
+                kill -9 "$pid" 2>/dev/null || true
+            fi
+        done
+    done
+}
+
+# stop_started: stops the processes of PIDS (stop_pids) and empties it.
+stop_started() {
+    # shellcheck disable=SC2086 # one pid a word
+    [ -z "$PIDS" ] || stop_pids $PIDS
+    PIDS=""
+}
+
+# Stops what the test started: PIDS, RUN_PID, the worlds its `edgekv run`s recorded under
+# out*/ (should a run have died without stopping them), and its own world.
 ekv_cleanup() {
+    stop_started
     if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
         kill "$RUN_PID" 2>/dev/null || true
         wait "$RUN_PID" 2>/dev/null || true
     fi
+    kill_worlds "$EDGEKV_HOME"/out*/state-*/state.json
     if [ -f "$EDGEKV_HOME/state.json" ]; then
         "$EKV" down >/dev/null 2>&1 || true
         # Belt and braces: anything still recorded is killed by pid.
-        for pid in $(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' \
-            "$EDGEKV_HOME/state.json" 2>/dev/null); do
-            kill -9 "$pid" 2>/dev/null || true
-        done
+        kill_worlds "$EDGEKV_HOME/state.json"
     fi
     rm -rf "$EDGEKV_HOME"
 }
@@ -98,4 +122,35 @@ expect_down() {
         n=$((n + 1))
     done
     pass "down stopped all $n processes"
+}
+
+# poll_applied URL SEQ TRIES [PAUSE]: asks the PoP at URL for its applied_seq (0 while it does
+# not answer) until it reaches SEQ, TRIES times at most, PAUSE s apart (0.1); APPLIED is the
+# last one read. True once it is SEQ or more.
+poll_applied() {
+    APPLIED=0
+    for _ in $(seq 1 "$3"); do
+        APPLIED=$(curl -sf --max-time 5 "$1/_edgekv/health" | jq -r .applied_seq) || APPLIED=0
+        [ "$APPLIED" -ge "$2" ] && return 0
+        sleep "${4:-0.1}"
+    done
+    return 1
+}
+
+# rest METHOD PATH [BODY-FILE]: a REST call to the coordinator ($C$API PATH, within
+# REST_MAX_TIME s, 20 unless the test sets it); sets CODE and BODY (CODE 000 without a reply).
+rest() {
+    local out
+    if [ $# -ge 3 ]; then
+        out=$(curl -s --max-time "${REST_MAX_TIME:-20}" -X "$1" \
+            -H 'Content-Type: application/json' --data-binary @"$3" -w '\n%{http_code}' \
+            "$C$API$2") || out=$'\n000'
+    else
+        out=$(curl -s --max-time "${REST_MAX_TIME:-20}" -X "$1" -w '\n%{http_code}' "$C$API$2") ||
+            out=$'\n000'
+    fi
+    # shellcheck disable=SC2034 # used by the tests
+    CODE=${out##*$'\n'}
+    # shellcheck disable=SC2034
+    BODY=${out%$'\n'*}
 }

@@ -29,6 +29,8 @@ H=$EDGEKV_HOME
 API=/client/v4/accounts/0123456789abcdef0123456789abcdef/storage/kv/namespaces
 DEF=00000000000000000000000000000000
 NSH=X-Edgekv-Namespace
+# shellcheck disable=SC2034 # read by rest (lib.sh)
+REST_MAX_TIME=60 # a large deletion takes a while
 BG="" # background jobs of this script (writers, DELETE requests), stopped before cleanup
 
 stop_bg() {
@@ -67,19 +69,6 @@ wait_exited() {
     fail "process $1 still has threads 10 s after SIGKILL"
 }
 
-# rest METHOD PATH [BODY-FILE]: a REST call to the coordinator; sets CODE and BODY.
-rest() {
-    local out
-    if [ $# -ge 3 ]; then
-        out=$(curl -s --max-time 60 -X "$1" -H 'Content-Type: application/json' \
-            --data-binary @"$3" -w '\n%{http_code}' "$C$API$2") || out=$'\n000'
-    else
-        out=$(curl -s --max-time 60 -X "$1" -w '\n%{http_code}' "$C$API$2") || out=$'\n000'
-    fi
-    CODE=${out##*$'\n'}
-    BODY=${out%$'\n'*}
-}
-
 ns_create() {
     rest POST "" <(jq -nc --arg t "$1" '{title: $t}')
     [ "$CODE" = 200 ] || fail "create namespace $1: $CODE $BODY"
@@ -109,6 +98,17 @@ fill() {
 }
 
 coord_entries() { curl -sf --max-time 30 "$C/_edgekv/digest" | jq -r .entries; }
+# wait_entries WANT TRIES PAUSE: until the coordinator's digest counts WANT entries, TRIES times
+# at most PAUSE s apart; N is the last count (-1 without an answer).
+wait_entries() {
+    N=-1
+    for _ in $(seq 1 "$2"); do
+        N=$(coord_entries) || N=-1
+        [ "$N" = "$1" ] && return 0
+        sleep "$3"
+    done
+    return 1
+}
 coord_seq() { curl -sf --max-time 5 "$C/health" | jq -r .seq; }
 coord_writes() {
     curl -sf --max-time 5 "$C/metrics" | awk '/^edgekv_operations_total{op="write"}/ { print $2 }'
@@ -116,17 +116,10 @@ coord_writes() {
 
 # caught_up WHAT: both PoPs have applied the coordinator's latest sequence (10 s at most).
 caught_up() {
-    local seq pop applied
+    local seq pop
     seq=$(coord_seq) || fail "$1: no /health from the coordinator"
     for pop in "$A" "$B"; do
-        applied=0
-        for _ in $(seq 1 100); do
-            applied=$(curl -sf --max-time 2 "$pop/_edgekv/health" | jq -r .applied_seq) ||
-                applied=0
-            [ "$applied" -ge "$seq" ] && break
-            sleep 0.1
-        done
-        [ "$applied" -ge "$seq" ] || fail "$1: $pop applied seq $applied of $seq within 10 s"
+        poll_applied "$pop" "$seq" 100 || fail "$1: $pop applied seq $APPLIED of $seq within 10 s"
     done
 }
 
@@ -342,13 +335,8 @@ fill "$NS" f- 1 20000
 # would only mean the client did not give up, and is checked like the rest.
 code=$(curl -s --max-time 0.05 -o /dev/null -w '%{http_code}' -X DELETE "$C$API/$NS") || true
 [ "$code" = 000 ] || [ "$code" = 200 ] || fail "impatient DELETE: answered $code"
-n=-1
-for _ in $(seq 1 60); do
-    n=$(coord_entries) || n=-1
-    [ "$n" = $((NOTHER + NDEF)) ] && break
-    sleep 0.5
-done
-[ "$n" = $((NOTHER + NDEF)) ] || fail "impatient DELETE: $((n - NOTHER - NDEF)) entries left"
+wait_entries $((NOTHER + NDEF)) 60 0.5 ||
+    fail "impatient DELETE: $((N - NOTHER - NDEF)) entries left"
 expect_ns_missing "$NS" "after an impatient DELETE"
 kill -0 "$CPID" || fail "the coordinator died after a client gave up on a DELETE"
 pass "orphans: a DELETE whose client gave up after 50 ms ($code) still deletes every key"
@@ -474,14 +462,8 @@ refresh_status
 expect_ns_missing "$DOOMED" "right after the restart"
 rest PUT "/$DOOMED/values/x-1" <(printf y)
 [ "$CODE" = 404 ] || fail "write to $DOOMED after the restart: $CODE $BODY"
-n=-1
-for _ in $(seq 1 30); do
-    n=$(coord_entries) || n=-1
-    [ "$n" = $((NOTHER + NKEPT)) ] && break
-    sleep 1
-done
-[ "$n" = $((NOTHER + NKEPT)) ] ||
-    fail "resume: $((n - NOTHER - NKEPT)) entries of $DOOMED left 30 s after the restart"
+wait_entries $((NOTHER + NKEPT)) 30 1 ||
+    fail "resume: $((N - NOTHER - NKEPT)) entries of $DOOMED left 30 s after the restart"
 expect_ns_missing "$DOOMED" "after the resumed deletion"
 grep -q "namespace $DOOMED was being deleted" "$H/logs/coordinator.log" ||
     fail "resume: the coordinator did not log the resumed deletion"
@@ -491,12 +473,7 @@ seq 1 997 100000 | sed 's/^/x-/' >"$H/keys"
 expect_codes "PoP reads after the resumed deletion" "$DOOMED" "$H/keys" 404
 pass "resume: a deletion cut by kill -9 is finished after the restart; nothing of $DOOMED left"
 
-pids=$(jq -r '.coordinator.pid, .pops[].pid' "$H/status.json")
-"$EKV" down >/dev/null || fail "edgekv down"
-for pid in $pids; do
-    gone "$pid" || fail "process $pid still running after down"
-done
-pass "down stopped all 3 processes"
+expect_down "$H/status.json"
 # (In a sanitizer build) no report of any kind.
 if grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$H"/logs/*.log >/dev/null; then
     fail "sanitizer report: $(grep -h -A3 'runtime error\|Sanitizer' "$H"/logs/*.log | head -20)"

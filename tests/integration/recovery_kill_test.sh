@@ -211,11 +211,6 @@ done
 [ "$total_unacked" -gt 0 ] ||
     fail "every request of $CYCLES cycles was acknowledged: no kill came mid-request"
 
-pids=$(jq -r '.coordinator.pid, .pops[].pid' "$H/status.json")
-"$EKV" down >/dev/null || fail "edgekv down"
-for pid in $pids; do
-    gone "$pid" || fail "process $pid still running after down"
-done
-pass "down stopped both processes"
+expect_down "$H/status.json"
 
 echo "$PASSED passed, 0 failed"

@@ -44,19 +44,6 @@ refresh_status() {
     done
 }
 
-# rest METHOD PATH [BODY-FILE]: a REST call to the coordinator; sets CODE and BODY.
-rest() {
-    local out
-    if [ $# -ge 3 ]; then
-        out=$(curl -s --max-time 20 -X "$1" -H 'Content-Type: application/json' \
-            --data-binary @"$3" -w '\n%{http_code}' "$C$API$2") || out=$'\n000'
-    else
-        out=$(curl -s --max-time 20 -X "$1" -w '\n%{http_code}' "$C$API$2") || out=$'\n000'
-    fi
-    CODE=${out##*$'\n'}
-    BODY=${out%$'\n'*}
-}
-
 # bulk_put FILE: a REST bulk write to the default namespace that must succeed.
 bulk_put() {
     rest PUT "/$NS/bulk" "$1"
@@ -76,13 +63,8 @@ coord_seq() { curl -sf --max-time 5 "$C/health" | jq -r .seq; }
 
 # wait_applied POP_URL SEQ TENTHS: until the PoP has applied every change up to SEQ.
 wait_applied() {
-    local applied=0
-    for _ in $(seq 1 "$3"); do
-        applied=$(curl -sf --max-time 2 "$1/_edgekv/health" | jq -r .applied_seq) || applied=0
-        [ "$applied" -ge "$2" ] && return 0
-        sleep 0.1
-    done
-    echo "applied_seq $applied, want $2" >&2
+    poll_applied "$1" "$2" "$3" && return 0
+    echo "applied_seq $APPLIED, want $2" >&2
     return 1
 }
 

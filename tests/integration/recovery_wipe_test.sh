@@ -143,11 +143,6 @@ pass "every PoP reads what the coordinator reads after kill -9 under durability 
 verify_ok "after kill -9 under durability none"
 pass "edgekv verify: every PoP equal to the coordinator"
 
-pids=$(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/status.json")
-"$EKV" down >/dev/null || fail "edgekv down"
-for pid in $pids; do
-    gone "$pid" || fail "process $pid still running after down"
-done
-pass "down stopped all 4 processes"
+expect_down "$EDGEKV_HOME/status.json"
 
 echo "$PASSED passed, 0 failed"

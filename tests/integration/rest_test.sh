@@ -12,16 +12,6 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-COORDS=""
-
-# Stops the coordinators this test started: TERM, then KILL if one does not exit in 5 s.
-stop_coords() {
-    # shellcheck disable=SC2086 # one pid a word
-    stop_pids $COORDS
-    COORDS=""
-}
-trap 'stop_coords; ekv_cleanup' EXIT
-
 # start_coord NAME [options...]: starts a coordinator with its own folder; sets URL.
 start_coord() {
     local name=$1
@@ -30,12 +20,8 @@ start_coord() {
         --pub 'tcp://127.0.0.1:*' --router 'tcp://127.0.0.1:*' --ready-file "$H/$name.json" \
         "$@" >"$H/logs/$name.log" 2>&1 &
     local pid=$!
-    COORDS="$COORDS $pid"
-    for _ in $(seq 1 200); do
-        [ -s "$H/$name.json" ] && break
-        gone "$pid" && fail "coordinator $name exited at start"
-        sleep 0.05
-    done
+    PIDS="$PIDS $pid"
+    wait_ready "$name" "$pid" "$H/$name.json"
     URL=$(jq -r .http "$H/$name.json")
     case "$URL" in http://127.0.0.1:*) ;; *) fail "coordinator $name: no http url" ;; esac
 }
@@ -553,7 +539,7 @@ pass "REST: two writes and a delete of one key at once are all accepted"
 "$BIN/edgekv-node" --name limits --http 127.0.0.1:0 --pub "$(jq -r .pub "$H/limited.json")" \
     --router "$(jq -r .router "$H/limited.json")" --ready-file "$H/limits-pop.json" \
     >"$H/logs/limits-pop.log" 2>&1 &
-COORDS="$COORDS $!"
+PIDS="$PIDS $!"
 for _ in $(seq 1 200); do
     [ -s "$H/limits-pop.json" ] && break
     sleep 0.05

@@ -14,9 +14,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
-SLEEPS=""
-# shellcheck disable=SC2086 # one pid a word
-trap 'stop_pids $SLEEPS; ekv_cleanup' EXIT
 
 start_of() { awk '{print $22}' "/proc/$1/stat"; }
 
@@ -44,7 +41,8 @@ sleep 300 &
 S1=$!
 sleep 300 &
 S2=$!
-SLEEPS="$S1 $S2"
+# shellcheck disable=SC2034 # stopped by ekv_cleanup (lib.sh)
+PIDS="$S1 $S2"
 for _ in $(seq 50); do [ -n "$(start_of $S1)" ] && [ -n "$(start_of $S2)" ] && break; sleep 0.1; done
 T1=$(start_of $S1)
 T2=$(start_of $S2)

@@ -138,12 +138,7 @@ body=$(curl -s "$(url mid)/greeting")
 [ "$body" = "v-from-near" ] || fail "mid stopped serving after bad input"
 pass "bad input answered per KV-SPEC, PoP still serving"
 
-pids=$(jq -r '.coordinator.pid, .pops[].pid' "$EDGEKV_HOME/status.json")
-"$EKV" down >/dev/null || fail "edgekv down"
-for pid in $pids; do
-    gone "$pid" || fail "process $pid still running after down"
-done
+expect_down "$EDGEKV_HOME/status.json"
 [ ! -f "$EDGEKV_HOME/state.json" ] || fail "state.json left behind"
-pass "down stopped all 4 processes"
 
 echo "$PASSED passed, 0 failed"

@@ -16,18 +16,7 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 OUT=$H/out
-# `edgekv run` stops what it starts; should it die, its worlds are stopped here by pid.
-stop_runs() {
-    for s in "$H"/out*/state-*/state.json; do
-        [ -f "$s" ] || continue
-        for pid in $(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' "$s" \
-            2>/dev/null); do
-            kill -9 "$pid" 2>/dev/null || true
-        done
-    done
-    ekv_cleanup
-}
-trap stop_runs EXIT
+# `edgekv run` stops what it starts; should it die, ekv_cleanup stops its worlds by pid.
 
 ekv_topology "$H/world.yaml" policy=kv a:0:Frankfurt b:20:Madrid c:60:Boston
 cat >"$H/exp.yaml" <<'YAML'

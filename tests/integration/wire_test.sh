@@ -14,14 +14,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 INJECT=$3
 
-# Processes this test starts itself, stopped by pid.
-MINE=""
-stop_mine() {
-    # shellcheck disable=SC2086 # one pid a word
-    stop_pids $MINE
-    MINE=""
-}
-trap 'stop_mine; ekv_cleanup' EXIT
 
 
 # ---- coordinator ROUTER --------------------------------------------------------------------
@@ -74,7 +66,8 @@ FAKE_OUT="$EDGEKV_HOME/fake.out"
 "$INJECT" fake-coordinator 'tcp://127.0.0.1:*' 'tcp://127.0.0.1:*' >"$FAKE_OUT" \
     2>"$EDGEKV_HOME/fake.err" &
 FPID=$!
-MINE="$FPID"
+# shellcheck disable=SC2034 # stopped by ekv_cleanup (lib.sh)
+PIDS="$FPID"
 for _ in $(seq 1 100); do
     [ "$(grep -c '^\(pub\|router\) ' "$FAKE_OUT")" = 2 ] && break
     sleep 0.05
@@ -87,7 +80,8 @@ READY="$EDGEKV_HOME/pop.ready"
 "$BIN/edgekv-node" --name wire --http 127.0.0.1:0 --pub "$FPUB" --router "$FROUTER" \
     --policy push-all --ready-file "$READY" >"$EDGEKV_HOME/pop.log" 2>&1 &
 NPID=$!
-MINE="$NPID $FPID"
+# shellcheck disable=SC2034
+PIDS="$NPID $FPID"
 for _ in $(seq 1 100); do
     [ -s "$READY" ] && break
     sleep 0.05
@@ -117,14 +111,9 @@ malformed=$(curl -sf "$N/stats" | jq -r .malformed)
 gone "$NPID" && fail "PoP $NPID died: $(tail -5 "$EDGEKV_HOME/pop.log")"
 pass "PoP counted all $want malformed messages on SUB and DEALER and is alive"
 
-applied=0
-for _ in $(seq 1 60); do
-    applied=$(curl -sf "$N/_edgekv/health" | jq -r .applied_seq) || applied=0
-    [ "$applied" -ge 1 ] && break
-    sleep 0.05
-done
+poll_applied "$N" 1 60 0.05 || true
 stats=$(curl -sf "$N/stats")
-[ "$applied" = 1 ] || fail "PoP applied_seq $applied, want 1 (the one valid CHANGE): $stats"
+[ "$APPLIED" = 1 ] || fail "PoP applied_seq $APPLIED, want 1 (the one valid CHANGE): $stats"
 [ "$(jq -r .changes_applied <<<"$stats")" = 1 ] || fail "PoP applied other changes: $stats"
 pass "PoP applied the valid CHANGE (seq 1) and nothing bogus"
 
@@ -136,7 +125,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$N/_edgekv/health")
 [ "$code" = 200 ] || fail "PoP health: $code"
 pass "PoP still serves HTTP: wire-key from the valid CHANGE, health 200"
 
-stop_mine
+stop_started
 gone "$NPID" && gone "$FPID" || fail "PoP or fake coordinator still running"
 pass "stopped the PoP and the fake coordinator by pid"
 

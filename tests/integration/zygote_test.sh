@@ -17,9 +17,6 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
 mkdir -p "$H/logs"
-PIDS="" # PoPs this test asked a zygote for itself
-# shellcheck disable=SC2086 # one pid a word
-trap 'stop_pids $PIDS; ekv_cleanup' EXIT
 
 sid_of() { awk '{print $6}' "/proc/$1/stat"; }
 cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
