@@ -1,8 +1,17 @@
 # shellcheck shell=bash
-# Shared by the `edgekv dev` tests (dev_test.sh, examples_test.sh), sourced after lib.sh: runs of
-# `edgekv dev` in the background, stopped by pid (theirs and their workerd's) whatever happens,
-# and the shipped kv world they run in. Sets H (EDGEKV_HOME) and TMPDIR.
+# Shared by the `edgekv dev` tests (dev_test.sh, examples_test.sh): lib.sh and Node.js >= 20
+# (scripts/lib/node.sh; exit 2 without), runs of `edgekv dev` in the background, stopped by pid
+# (theirs and their workerd's) whatever happens, and the shipped kv world they run in.
+# Usage: source dev_lib.sh BIN_DIR SRC_DIR. Sets H (EDGEKV_HOME), TMPDIR, TS and TTL.
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh" "$1" "$2"
+# shellcheck source-path=SCRIPTDIR
+. "$SRC/scripts/lib/node.sh"
+ekv_use_node || exit 2
+
 H=$EDGEKV_HOME
+TS=10               # time_scale: one simulated second is 100 real ms
+# shellcheck disable=SC2034 # used by the tests
+TTL=$((60000 / TS)) # 60 s, the default cacheTtl (the Workers' and the tiers' copies), in real ms
 # edgekv dev's temporary folders (workerd's config) go here: a process whose command line names
 # this folder, or a file left in it, is something a run left behind.
 export TMPDIR=$H/tmp
@@ -78,14 +87,14 @@ stop_dev() {
 
 now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 
-# up_shipped_world TS: `edgekv up` of the shipped topology.yaml (policy kv) with ephemeral ports
-# and time_scale TS, as kv_world_test.sh runs it; its output in $H/up.log.
+# up_shipped_world: `edgekv up` of the shipped topology.yaml (policy kv) with ephemeral ports and
+# time_scale TS, as kv_world_test.sh runs it; its output in $H/up.log.
 up_shipped_world() {
     local w=$H/world.yaml
     sed -E -e 's/^(  (http|pub|router)_port:) [0-9]+/\1 0/' \
-        -e 's/^(  http_port_base:) [0-9]+/\1 0/' -e "s/^(  time_scale:) [0-9.]+/\\1 $1/" \
+        -e 's/^(  http_port_base:) [0-9]+/\1 0/' -e "s/^(  time_scale:) [0-9.]+/\\1 $TS/" \
         "$SRC/topology.yaml" >"$w"
-    grep -q "^  time_scale: $1" "$w" && grep -q '^  policy: kv' "$w" ||
+    grep -q "^  time_scale: $TS" "$w" && grep -q '^  policy: kv' "$w" ||
         fail "the shipped topology.yaml changed: no time_scale or policy kv line"
     "$EKV" up "$w" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
 }

@@ -16,16 +16,8 @@
 # Needs Node.js >= 20 (scripts/lib/node.sh); `edgekv dev` installs its npm packages on first
 # use. Everything is stopped by pid; nothing is killed by name.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 # shellcheck source-path=SCRIPTDIR
-. "$SRC/scripts/lib/node.sh"
-ekv_use_node || exit 2
-
-# shellcheck source-path=SCRIPTDIR
-source "$(dirname "$0")/dev_lib.sh"
-
-TS=10                  # time_scale: one simulated second is 100 real ms
-TTL=$((60000 / TS))    # the Worker's cacheTtl (60 s) in real ms
+source "$(dirname "$0")/dev_lib.sh" "$1" "$2"
 FIX=$SRC/tests/compat/dev
 
 # nothing_left: no process names TMPDIR and nothing is left in it.
@@ -57,7 +49,7 @@ cp -r "$FIX/prefs" "$APP"
 bad "no world" "$APP" "no running world in .*: start one with .edgekv up."
 
 # ---- the shipped kv world, ports ephemeral, time_scale 10 (as kv_world_test.sh) -------------
-up_shipped_world $TS
+up_shipped_world
 pass "up: the shipped kv world ($(tail -1 "$H/up.log"))"
 
 # ---- bad input, part 2 -------------------------------------------------------------------------

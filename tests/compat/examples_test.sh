@@ -19,16 +19,8 @@
 # Needs Node.js >= 20 (scripts/lib/node.sh); `edgekv dev` installs its npm packages on first
 # use. Everything is stopped by pid; nothing is killed by name.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
 # shellcheck source-path=SCRIPTDIR
-. "$SRC/scripts/lib/node.sh"
-ekv_use_node || exit 2
-
-# shellcheck source-path=SCRIPTDIR
-source "$(dirname "$0")/dev_lib.sh"
-
-TS=10               # time_scale: one simulated second is 100 real ms
-TTL=$((60000 / TS)) # 60 s (the default cacheTtl, and the tiers' copies) in real ms
+source "$(dirname "$0")/dev_lib.sh" "$1" "$2"
 
 # start_example NAME: copies examples/NAME to $H/NAME and runs `edgekv dev --pop fra --pop lhr`
 # there (start_dev); sets FRA and LHR too.
@@ -56,7 +48,7 @@ expect() {
         devfail "$1: $CODE '$BODY', not ${3:-200} '$2'"
 }
 
-up_shipped_world $TS
+up_shipped_world
 [ "$(grep -cE '^(fra|lhr) .* tier-ams ' "$H/up.log")" = 2 ] ||
     fail "fra and lhr no longer read through tier-ams: $(grep -E '^(fra|lhr) ' "$H/up.log")"
 pass "up: the shipped kv world at time_scale $TS; fra and lhr behind tier-ams"
