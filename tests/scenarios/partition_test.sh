@@ -35,11 +35,10 @@
 #       `unavailable` and nothing incremented `stale_hits`.
 # Usage: bash partition_test.sh BIN_DIR SRC_DIR. About 50 s.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
-HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/scenario_lib.sh" "$1" "$2"
 OUT="$EDGEKV_HOME/out"
 
-NS=00000000000000000000000000000000
 NKEYS=100
 KEYS=$(seq -f 'k%07g' 0 $((NKEYS - 1)))
 
@@ -68,28 +67,6 @@ hput() {
 
 faster_than() { awk -v s="$1" -v ms="$2" 'BEGIN { exit !(s * 1000 < ms) }'; }
 url() { jq -r --arg n "$1" '.pops[] | select(.name == $n) | .url' "$EDGEKV_HOME/status.json"; }
-health() { curl -sf --max-time 5 "$1/_edgekv/health" | jq -r ".$2"; }
-stat_of() { curl -sf --max-time 5 "$1/stats" | jq -r ".$2"; }
-
-# Every key at base URL $1 (query $2): lines "key code version cache-status", in key order.
-snapshot() {
-    local base=$1 query=$2 urls=() k
-    for k in $KEYS; do
-        urls+=(-o /dev/null "$base/$k$query")
-    done
-    curl -s --max-time 30 \
-        -w '%{http_code} %header{x-edgekv-version} %header{cf-cache-status}\n' "${urls[@]}" |
-        paste -d ' ' <(printf '%s\n' $KEYS) - || true
-}
-# The same with the values: lines "key code value".
-values() {
-    local base=$1 query=$2 urls=() k
-    for k in $KEYS; do
-        urls+=("$base/$k$query")
-    done
-    curl -s --max-time 30 -w ' %{http_code}\n' "${urls[@]}" | paste -d ' ' <(printf '%s\n' $KEYS) - ||
-        true
-}
 
 # ---- up, every key written, q holding every key -------------------------------------------
 "$EKV" up "$HERE/partition-topology.yaml" >"$EDGEKV_HOME/up.out" 2>&1 ||
@@ -104,13 +81,7 @@ Q=$(url q)
 [ "$(jq '.pops | length' "$EDGEKV_HOME/status.json")" = 4 ] || fail "status: $(cat "$EDGEKV_HOME/status.json")"
 pass "topology up: w, o, p push-all; q ttl"
 
-jq -nc --argjson n "$NKEYS" \
-    '[range($n) | {key: ("k" + (1e7 + . | tostring | .[1:])), value: "init-\(.)"}]
-     + [{key: "pk", value: "before"}]' >"$EDGEKV_HOME/bulk.json"
-reply=$(curl -s -X PUT -H 'Content-Type: application/json' --data-binary @"$EDGEKV_HOME/bulk.json" \
-    "$API/bulk") || fail "bulk put failed"
-jq -e --argjson n $((NKEYS + 1)) '.success and .result.successful_key_count == $n' <<<"$reply" \
-    >/dev/null || fail "bulk put: $reply"
+put_keys "$EDGEKV_HOME/bulk.json" "bulk put" init '[{"key": "pk", "value": "before"}]'
 seq0=$(curl -sf "$C/health" | jq -r .seq)
 for pop in "$W" "$O" "$P" "$Q"; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$pop/_edgekv/wait?seq=$seq0&timeout_ms=5000")
@@ -127,9 +98,7 @@ n=$(awk '$2 == 200' "$EDGEKV_HOME/q-prime.txt" | wc -l)
 pass "$((NKEYS + 1)) keys written (seq $seq0), held by every PoP (q read them with cacheTtl 10 s)"
 
 # ---- the run: load with a partition of p and q from 3 s to 33 s ---------------------------
-"$EKV" run "$HERE/partition-experiment.yaml" --topology "$HERE/partition-topology.yaml" \
-    --out "$OUT" >"$OUT.log" 2>&1 &
-RUN_PID=$!
+start_run "$HERE/partition-experiment.yaml" "$HERE/partition-topology.yaml" "$OUT"
 for _ in $(seq 1 300); do
     [ "$(health "$P" partitioned)" = true ] && [ "$(health "$Q" partitioned)" = true ] && break
     kill -0 "$RUN_PID" 2>/dev/null || fail "edgekv run ended early: $(tail -20 "$OUT.log")"
@@ -207,21 +176,13 @@ qdiff=$(sed -nE 's/^  q +ttl .* ([0-9]+) DIFFER$/\1/p' "$EDGEKV_HOME/verify-mid.
 pass "verify during the partition: exit 1, p DIFFERS, q $qdiff entries DIFFER"
 
 # ---- heal, end of the load ----------------------------------------------------------------
-rc=0
-wait "$RUN_PID" || rc=$?
-RUN_PID=""
-[ "$rc" = 0 ] && [ -f "$OUT/results.json" ] || fail "edgekv run (exit $rc): $(tail -20 "$OUT.log")"
-grep -A8 '^  POP' "$OUT.log" | sed 's/^/    /' || true
+finish_run "$OUT" 8
 [ "$(health "$P" partitioned)" = false ] && [ "$(health "$Q" partitioned)" = false ] ||
     fail "p or q still partitioned after the run"
 
 latest=$(curl -sf "$C/health" | jq -r .seq)
-for _ in $(seq 1 300); do
-    applied=$(health "$P" applied_seq)
-    [ "$applied" -ge "$latest" ] && break
-    sleep 0.05
-done
-[ "$applied" = "$latest" ] || fail "p at seq $applied of $latest 15 s after the load"
+poll_applied "$P" "$latest" 300 0.05 && [ "$APPLIED" = "$latest" ] ||
+    fail "p at seq $APPLIED of $latest 15 s after the load"
 gaps=$(stat_of "$P" gaps)
 catchups=$(stat_of "$P" catchups)
 [ $((gaps + catchups)) -gt 0 ] || fail "p caught up without noticing a gap (gaps $gaps, catchups $catchups)"

@@ -35,68 +35,27 @@
 # (b: push instead of push-all, an empty cache instead of a replica).
 # Usage: bash rejoin_test.sh BIN_DIR SRC_DIR. About 40 s.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
-HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/scenario_lib.sh" "$1" "$2"
 TOPO="$HERE/rejoin-topology.yaml"
 
-NS=00000000000000000000000000000000
 NKEYS=200
 KEYS=$(seq -f 'k%07g' 0 $((NKEYS - 1)))
 
 status() { "$EKV" status --json >"$EDGEKV_HOME/status.json" || fail "edgekv status"; }
 field() { jq -r --arg n "$1" ".pops[] | select(.name == \$n) | .$2" "$EDGEKV_HOME/status.json"; }
-health() { curl -sf --max-time 5 "$1/_edgekv/health" | jq -r ".$2"; }
-stat_of() { curl -sf --max-time 5 "$1/stats" | jq -r ".$2"; }
 coord_seq() { curl -sf --max-time 5 "$C/health" | jq -r .seq; }
 ms_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 
-# Every key at base URL $1 (query $2): lines "key code version cache-status", in key order.
-snapshot() {
-    local base=$1 query=$2 urls=() k
-    for k in $KEYS; do
-        urls+=(-o /dev/null "$base/$k$query")
-    done
-    curl -s --max-time 30 \
-        -w '%{http_code} %header{x-edgekv-version} %header{cf-cache-status}\n' "${urls[@]}" |
-        paste -d ' ' <(printf '%s\n' $KEYS) - || true
-}
-# The same with the values: lines "key value code".
-values() {
-    local base=$1 query=$2 urls=() k
-    for k in $KEYS; do
-        urls+=("$base/$k$query")
-    done
-    curl -s --max-time 30 -w ' %{http_code}\n' "${urls[@]}" | paste -d ' ' <(printf '%s\n' $KEYS) - ||
-        true
-}
-
 # Waits (up to 10 s) until every PoP has applied the coordinator's latest sequence.
 quiesce() {
-    local latest name url applied
+    local latest name
     latest=$(coord_seq)
     for name in w o a b; do
-        url=$(field "$name" url)
-        for _ in $(seq 1 200); do
-            applied=$(health "$url" applied_seq) || applied=0
-            [ "$applied" -ge "$latest" ] && break
-            sleep 0.05
-        done
-        [ "$applied" = "$latest" ] || fail "$name at seq $applied of $latest 10 s after the load"
+        poll_applied "$(field "$name" url)" "$latest" 200 0.05 && [ "$APPLIED" = "$latest" ] ||
+            fail "$name at seq $APPLIED of $latest 10 s after the load"
     done
     LATEST=$latest
-}
-
-# Runs experiment $1 into $2 on the running topology; fails with its output otherwise.
-start_run() {
-    "$EKV" run "$1" --topology "$TOPO" --out "$2" >"$2.log" 2>&1 &
-    RUN_PID=$!
-}
-finish_run() {
-    local rc=0
-    wait "$RUN_PID" || rc=$?
-    RUN_PID=""
-    [ "$rc" = 0 ] && [ -f "$1/results.json" ] || fail "edgekv run (exit $rc): $(tail -20 "$1.log")"
-    grep -A8 '^  POP' "$1.log" | sed 's/^/    /' || true
 }
 
 # ---- up, every key written ----------------------------------------------------------------
@@ -108,18 +67,13 @@ A=$(field a url)
 B=$(field b url)
 [ "$(field a policy)" = push ] && [ "$(field b policy)" = push-all ] ||
     fail "status: $(cat "$EDGEKV_HOME/status.json")"
-jq -nc --argjson n "$NKEYS" '[range($n) | {key: ("k" + (1e7 + . | tostring | .[1:])), value: "init-\(.)"}]' \
-    >"$EDGEKV_HOME/bulk.json"
-reply=$(curl -s -X PUT -H 'Content-Type: application/json' --data-binary @"$EDGEKV_HOME/bulk.json" \
-    "$API/bulk") || fail "bulk put failed"
-jq -e --argjson n "$NKEYS" '.success and .result.successful_key_count == $n' <<<"$reply" \
-    >/dev/null || fail "bulk put: $reply"
+put_keys "$EDGEKV_HOME/bulk.json" "bulk put" init
 quiesce
 pass "topology up (a push, b push-all), $NKEYS keys written, seq $LATEST everywhere"
 
 # ---- part 1: kill and restart from the command line while the load runs -------------------
 OUT1="$EDGEKV_HOME/out-load"
-start_run "$HERE/rejoin-load.yaml" "$OUT1"
+start_run "$HERE/rejoin-load.yaml" "$TOPO" "$OUT1"
 sleep 2
 kill -0 "$RUN_PID" 2>/dev/null || fail "edgekv run ended early: $(tail -20 "$OUT1.log")"
 A_PID=$(field a pid)
@@ -177,7 +131,7 @@ pass "fault restart a (${a_ms} ms) and b (${b_ms} ms): same URLs, new pids, poli
     "a starts at seq $a_seq"
 pass "b reloaded its replica to seq $b_seq (>= $seq_restart) ${b_conv_ms} ms after its restart began"
 
-finish_run "$OUT1"
+finish_run "$OUT1" 8
 quiesce
 pass "load over: every PoP at seq $LATEST"
 
@@ -220,12 +174,7 @@ pass "every PoP serves all $NKEYS keys at the coordinator's version and value; b
 
 # a now caches every key (it was just asked for each). New values for all of them through
 # the REST API must reach it as pushes: every key a HIT at the new version, no origin read.
-jq -nc --argjson n "$NKEYS" '[range($n) | {key: ("k" + (1e7 + . | tostring | .[1:])), value: "after-\(.)"}]' \
-    >"$EDGEKV_HOME/bulk2.json"
-reply=$(curl -s -X PUT -H 'Content-Type: application/json' --data-binary @"$EDGEKV_HOME/bulk2.json" \
-    "$API/bulk") || fail "second bulk put failed"
-jq -e --argjson n "$NKEYS" '.success and .result.successful_key_count == $n' <<<"$reply" \
-    >/dev/null || fail "second bulk put: $reply"
+put_keys "$EDGEKV_HOME/bulk2.json" "second bulk put" after
 origin0=$(stat_of "$A" origin_reads)
 quiesce
 agree_rounds "after the second round of writes"
@@ -260,8 +209,7 @@ pass "results.json: $writes writes, none failed; reads failed only at the killed
 status
 B_PID=$(field b pid)
 OUT2="$EDGEKV_HOME/out-timeline"
-start_run "$HERE/rejoin-timeline.yaml" "$OUT2"
-finish_run "$OUT2"
+run_experiment "$HERE/rejoin-timeline.yaml" "$TOPO" "$OUT2" 8
 jq -r '.runs[0].faults[] | "    fault \(.action) \(.pop) at \(.at_s) s: applied \(.applied)"' "$OUT2/results.json"
 jq -e '[.runs[0].faults[] | select(.applied)] | length == 2' "$OUT2/results.json" >/dev/null ||
     fail "timeline faults not applied: $(jq -c .runs[0].faults "$OUT2/results.json")"

@@ -36,8 +36,8 @@
 #     lived through the window would show it; with this seed it is killed at ~205 s.)
 # Usage: bash soak_test.sh BIN_DIR SRC_DIR. About 5.5 minutes.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
-HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/scenario_lib.sh" "$1" "$2"
 H=$EDGEKV_HOME
 
 SEED=6
@@ -71,7 +71,6 @@ sleep_until() {
     left=$(awk -v t="$T0" -v d="$1" -v now="$(date +%s.%N)" 'BEGIN { x = t + d - now; print (x > 0 ? x : 0) }')
     sleep "$left"
 }
-health() { curl -sf --max-time 5 "$1/_edgekv/health" | jq -r ".$2"; }
 ekv_fault() { "$EKV" fault "$@" </dev/null >>"$H/faults.out" 2>&1 || fail "edgekv fault $* failed at $(elapsed) s: $(tail -3 "$H/faults.out")"; }
 pop_pid() { jq -r --arg n "$1" '.pops[] | select(.name == $n) | .pid' "$H/state.json"; }
 
@@ -199,13 +198,8 @@ latest=$(curl -sf --max-time 5 "$C/health" | jq -r .seq) || fail "the coordinato
 t_q=$(date +%s.%N)
 for name in $(jq -r 'keys[]' <<<"$POPS"); do
     url=$(jq -r --arg n "$name" '.[$n]' <<<"$POPS")
-    applied=0
-    for _ in $(seq 1 300); do
-        applied=$(health "$url" applied_seq) || applied=0
-        [ "$applied" -ge "$latest" ] && break
-        sleep 0.1
-    done
-    [ "$applied" = "$latest" ] || fail "$name at seq $applied of $latest 30 s after the load"
+    poll_applied "$url" "$latest" 300 && [ "$APPLIED" = "$latest" ] ||
+        fail "$name at seq $APPLIED of $latest 30 s after the load"
 done
 pass "every PoP at the coordinator's sequence $latest within" \
     "$(awk -v a="$t_q" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"

@@ -60,45 +60,9 @@
 # interrupted, the cleanup stops the run by its pid and any daemon a state file still records,
 # by pid. Whole script: about 4.5 minutes.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/scenario_lib.sh" "$1" "$2"
 PREDICT=$3
-
-RUN_PID=""
-
-# Stops what this script started: the edgekv run in progress (by pid) and any daemon a run's
-# state file still records (by pid, only while it is still an edgekv daemon).
-theory_cleanup() {
-    if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill "$RUN_PID" 2>/dev/null || true
-        sleep 1
-    fi
-    local st pid
-    for st in "$EDGEKV_HOME"/out*/state-*/state.json; do
-        [ -f "$st" ] || continue
-        for pid in $(jq -r '.coordinator.pid, .pops[].pid, (.tiers // [])[].pid' "$st" \
-            2>/dev/null); do
-            if grep -qa edgekv "/proc/$pid/cmdline" 2>/dev/null; then
-                kill -9 "$pid" 2>/dev/null || true
-            fi
-        done
-    done
-    ekv_cleanup
-}
-trap theory_cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Runs experiment $1 on topology $2 into folder $3; fails with the run's output otherwise.
-run_experiment() {
-    "$EKV" run "$1" --topology "$2" --out "$3" >"$3.log" 2>&1 &
-    RUN_PID=$!
-    local rc=0
-    wait "$RUN_PID" || rc=$?
-    RUN_PID=""
-    [ "$rc" = 0 ] && [ -f "$3/results.json" ] ||
-        fail "edgekv run $1 (exit $rc): $(tail -20 "$3.log")"
-}
-
-calc() { awk "$@"; }
 
 KEYS=100 READ_RATE=10 WRITE_RATE=3.3333333 TTL=30 TIER_TTL=10 SCALE=30 FAR_MS=50000
 R=$(calc -v a=$READ_RATE -v k=$KEYS 'BEGIN { print a / k }')
@@ -221,11 +185,11 @@ check_figures() {
     read -r _ cycle pmiss _ _ _ mstale <<<"$model"
     local ptier
     ptier=$(calc -v c="$cycle" 'BEGIN { print 1 / c }')
-    calc -v a="$stale" -v b="$mstale" 'BEGIN { d = a - b; exit !(d <= 0.015 && d >= -0.015) }' ||
+    holds "$stale" "$mstale" 'a - b <= 0.015 && a - b >= -0.015' ||
         fail "$policy: stale ratio $stale, model $mstale"
-    calc -v a="$miss" -v b="$pmiss" 'BEGIN { d = a - b; exit !(d <= 0.02 && d >= -0.02) }' ||
+    holds "$miss" "$pmiss" 'a - b <= 0.02 && a - b >= -0.02' ||
         fail "$policy: share of reads that missed at the PoPs $miss, model $pmiss"
-    calc -v a="$tier" -v b="$ptier" 'BEGIN { exit !(a <= b * 1.05 && a >= b * 0.95) }' ||
+    holds "$tier" "$ptier" 'a <= b * 1.05 && a >= b * 0.95' ||
         fail "$policy: tier reads per PoP per key per second $tier, model $ptier"
     pass "$policy: stale ratio $(printf %.4f "$stale") (model $(printf %.4f "$mstale")), PoP" \
         "misses $(printf %.4f "$miss") of reads ($(printf %.4f "$pmiss")), tier reads" \
@@ -255,11 +219,11 @@ ON_FIGS=$FIGS
 # Carlo of this workload over 6 seeds: stale ratio up by 0.019..0.025).
 read -r s0 m0 t0 <<<"$OFF_FIGS"
 read -r s1 m1 t1 <<<"$ON_FIGS"
-calc -v a="$m0" -v b="$m1" 'BEGIN { exit !(b < a - 0.04) }' ||
+holds "$m0" "$m1" 'b < a - 0.04' ||
     fail "refresh-ahead: PoP misses $m0 -> $m1 (want down by more than 0.04; model 0.082)"
-calc -v a="$t0" -v b="$t1" 'BEGIN { exit !(b > a * 1.08) }' ||
+holds "$t0" "$t1" 'b > a * 1.08' ||
     fail "refresh-ahead: tier reads $t0 -> $t1 (want up by more than 8%; model 16%)"
-calc -v a="$s0" -v b="$s1" 'BEGIN { exit !(b > a + 0.005) }' ||
+holds "$s0" "$s1" 'b > a + 0.005' ||
     fail "refresh-ahead: stale ratio $s0 -> $s1 (want up by more than 0.005; model 0.021)"
 pass "refresh-ahead: PoP misses $(printf %.3f "$m0") -> $(printf %.3f "$m1"), tier reads" \
     "x$(calc -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b / a }'), stale ratio" \

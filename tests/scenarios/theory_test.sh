@@ -49,45 +49,8 @@
 # `edgekv run`; if the script is interrupted, the cleanup stops the run by its pid and any
 # daemon a state file still records, by pid. Whole script: about 2.5 minutes.
 set -euo pipefail
-source "$(dirname "$0")/../integration/lib.sh" "$1" "$2"
-
-RUN_PID=""
-
-# Stops what this script started: the edgekv run in progress (by pid) and any daemon a run's
-# state file still records (by pid, only while it is still an edgekv daemon).
-theory_cleanup() {
-    if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
-        kill "$RUN_PID" 2>/dev/null || true
-        sleep 1
-    fi
-    local st pid
-    for st in "$EDGEKV_HOME"/out*/state-*/state.json; do
-        [ -f "$st" ] || continue
-        for pid in $(jq -r '.coordinator.pid, .pops[].pid' "$st" 2>/dev/null); do
-            if grep -qa edgekv "/proc/$pid/cmdline" 2>/dev/null; then
-                kill -9 "$pid" 2>/dev/null || true
-            fi
-        done
-    done
-    ekv_cleanup
-}
-trap theory_cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Runs experiment $1 on topology $2 into folder $3; fails with the run's output otherwise.
-run_experiment() {
-    "$EKV" run "$1" --topology "$2" --out "$3" >"$3.log" 2>&1 &
-    RUN_PID=$!
-    local rc=0
-    wait "$RUN_PID" || rc=$?
-    RUN_PID=""
-    [ "$rc" = 0 ] && [ -f "$3/results.json" ] ||
-        fail "edgekv run $1 (exit $rc): $(tail -20 "$3.log")"
-    grep -A20 '^  POP' "$3.log" | sed 's/^/    /' || true
-}
-
-# awk with the numbers as variables; prints its result.
-calc() { awk "$@"; }
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/scenario_lib.sh" "$1" "$2"
 
 # ---- a. push over constant links ------------------------------------------------------------
 
@@ -109,7 +72,7 @@ workload:
   readers: all
 policies: [push]
 EOF
-    run_experiment "$exp" "$topo" "$out"
+    run_experiment "$exp" "$topo" "$out" 20
     res="$out/results.json"
     local writes
     writes=$(jq -r '.runs[0].writes' "$res")
@@ -153,7 +116,7 @@ workload:
   cache_ttl: $ttl
 policies: [ttl]
 EOF
-    run_experiment "$exp" "$topo" "$out"
+    run_experiment "$exp" "$topo" "$out" 20
     res="$out/results.json"
     local reads stale failed ratio age_max
     read -r reads stale failed ratio age_max < <(jq -r '.runs[0].pops[] | select(.name == "r") |
@@ -163,17 +126,17 @@ EOF
     [ "$failed" -eq 0 ] || fail "ttl: $failed reads failed at r"
     local bound
     bound=$(calc -v t="$ttl" -v d="$delay" -v s="$scale" 'BEGIN { print t * 1000 + 2 * d + 5 * s }')
-    calc -v a="$age_max" -v b="$bound" 'BEGIN { exit !(a <= b) }' ||
+    holds "$age_max" "$bound" 'a <= b' ||
         fail "ttl: a read at r was $age_max ms stale, beyond cacheTtl + round trip ($bound ms)"
     # The bound must bind: with ~2000 lifetimes some stale read comes close to T.
-    calc -v a="$age_max" -v t="$ttl" 'BEGIN { exit !(a >= t * 1000 * 0.9) }' ||
+    holds "$age_max" "$ttl" 'a >= b * 1000 * 0.9' ||
         fail "ttl: the stalest read at r was only $age_max ms old (expected close to ${ttl} s)"
     pass "ttl: stalest read at r $(calc -v a="$age_max" 'BEGIN { printf "%.1f", a }') ms <=" \
         "$bound ms (cacheTtl ${ttl} s + 2 x $delay ms + 5 real ms)"
     local expect
     expect=$(calc -v W="$write_rate" -v R="$read_rate" -v K="$keys" -v T="$ttl" \
         'BEGIN { w = W / K; r = R / K; printf "%.4f", r * (T - (1 - exp(-w * T)) / w) / (1 + r * T) }')
-    calc -v m="$ratio" -v e="$expect" 'BEGIN { d = m - e; if (d < 0) d = -d; exit !(d <= 0.05) }' ||
+    holds "$ratio" "$expect" 'a - b <= 0.05 && b - a <= 0.05' ||
         fail "ttl: stale ratio at r $ratio ($stale of $reads), analytic $expect: off by more" \
             "than 5 points"
     pass "ttl: stale ratio at r $(calc -v m="$ratio" 'BEGIN { printf "%.4f", m }') ($stale of" \
@@ -208,7 +171,7 @@ EOF
     local attempt verdict stall
     for attempt in 1 2; do
         rm -rf "$out"
-        run_experiment "$exp" "$topo" "$out"
+        run_experiment "$exp" "$topo" "$out" 20
         res="$out/results.json"
         jitter_check "$res"
         case $verdict in OK*) break ;; esac
