@@ -16,7 +16,8 @@
  *   GET /_edgekv/look?ns=NS&key=K   what this PoP would serve for key K (percent-encoded as
  *                                   the binding sends it) now, without fetching and without
  *                                   touching the copy (no LRU move, no read counted):
- *                                   {"state": "fresh"|"stale"|"absent", "negative", "seq",
+ *                                   {"state": "fresh"|"stale"|"absent", "fetching" (an
+ *                                    origin read of it in flight), "negative", "seq",
  *                                    "commit_us", "age_ms" (since commit), "cached_ms" (since
  *                                    stored), "reads", "expires_in_ms" (until its cacheTtl
  *                                    runs out, negative once stale; null: never), "expiration"}
@@ -145,6 +146,9 @@ static json_t *look_json(ekv_node_t *n, const char *ns, const char *key, size_t 
     ekv_cache_item_t it;
     json_t *j = json_pack("{s:s, s:s, s:o}", "pop", n->cfg.name, "policy",
                           ekv_policy_name(n->cfg.policy), "key", node_text_json(key, klen));
+    json_object_set_new(
+        j, "fetching",
+        json_boolean(node_fetching(n, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){key, klen})));
     if (ekv_cache_peek(n->cache, (ekv_bytes_t){ns, strlen(ns)}, (ekv_bytes_t){key, klen}, now,
                        &it) != EKV_OK) {
         json_object_set_new(j, "state", json_string("absent"));

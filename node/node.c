@@ -374,6 +374,11 @@ static void refresh_ahead(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key,
     p->refresh = 1;
 }
 
+int node_fetching(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)
+{
+    return read_find(n, ns, key) != NULL;
+}
+
 void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
                node_done_fn done, void *ctx)
 {

@@ -113,6 +113,8 @@ typedef void (*node_done_fn)(ekv_node_t *n, void *ctx, const node_result_t *r);
  * overtook the reply), that newer one is served. */
 void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
                node_done_fn done, void *ctx);
+/* 1 while an origin read of (ns, key) is in flight (a miss, or a kv refresh-ahead). */
+int node_fetching(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key);
 /* Sends a WRITE (built by the caller, owned by the core from here). Acknowledged, it is
  * cached at once (read-your-writes) and done gets its version; refused or timed out, the
  * status and message. 503 at once when the coordinator is down. */

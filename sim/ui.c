@@ -134,6 +134,7 @@ static json_t *node_json(const ui_node_t *nd)
     json_object_set_new(j, "commit_us", json_integer((json_int_t)nd->commit_us));
     json_object_set_new(j, "expires_us", json_integer((json_int_t)nd->expires_us));
     json_object_set_new(j, "rate_limited", json_integer((json_int_t)nd->rate_limited));
+    json_object_set_new(j, "fetching", json_boolean(nd->fetching));
     return j;
 }
 

@@ -34,6 +34,7 @@ typedef struct {
     char state[8];      /* fresh | stale | absent | "" (not answered) */
     long long seq;      /* version of the copy, 0 when none */
     int negative;       /* the copy is a cached "not found" */
+    int fetching;       /* an origin read of the key is in flight there */
     int64_t commit_us;  /* the copy's commit, CLOCK_REALTIME us; 0 when none */
     int64_t expires_us; /* when its cacheTtl runs out, CLOCK_REALTIME us; 0: never */
     int answered;       /* the last request got an answer */

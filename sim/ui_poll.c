@@ -31,6 +31,7 @@
 #define WAIT_MS        60000 /* a wave's waits: longer than any test's partition */
 #define DETECT_MS      30000
 #define TICK_US        50000
+#define FETCH_LOOK_US  250000 /* looks while a node fetches the key */
 
 /* A new connection to node nd's HTTP address; NULL when its URL is unusable. */
 static struct evhttp_connection *connect_node(ui_t *ui, const ui_node_t *nd, int timeout_s)
@@ -83,7 +84,7 @@ static long long jint(json_t *j, const char *k)
 }
 
 /* The next look: at the period, or when the copy's cacheTtl runs out if that comes first
- * (its expiry is in simulated ms: real = simulated / time_scale). */
+ * (its expiry is in simulated ms: real = simulated / time_scale), or soon while it fetches. */
 static int64_t next_look_in(const ui_t *ui, const ui_node_t *nd)
 {
     int64_t in = ui->period_us;
@@ -92,6 +93,8 @@ static int64_t next_look_in(const ui_t *ui, const ui_node_t *nd)
         if (e < in)
             in = e < 20000 ? 20000 : e;
     }
+    if (nd->fetching && in > FETCH_LOOK_US) /* the page sees the fetch end soon */
+        in = FETCH_LOOK_US;
     return in;
 }
 
@@ -127,12 +130,14 @@ static void on_look(struct evhttp_request *req, void *arg)
             : 0;
     long long seq = jint(j, "seq");
     int neg = json_is_true(json_object_get(j, "negative"));
+    int fetching = json_is_true(json_object_get(j, "fetching"));
     int64_t de = expires - nd->expires_us;
     nd->dirty |= !nd->answered || strcmp(nd->state, s ? s : "") || seq != nd->seq ||
-                 neg != nd->negative || de > 1000 || de < -1000;
+                 neg != nd->negative || fetching != nd->fetching || de > 1000 || de < -1000;
     snprintf(nd->state, sizeof nd->state, "%s", s ? s : "");
     nd->seq = seq;
     nd->negative = neg;
+    nd->fetching = fetching;
     nd->commit_us = jint(j, "commit_us");
     nd->expires_us = expires;
     nd->answered = 1;

@@ -202,16 +202,21 @@ function select(id) {
 }
 
 // The node's copy of the watched key, as a read there would find it now.
+// "fetching": a read there is fetching the key from origin now.
 function cacheText(n, s) {
   if (!s.answered) return 'no answer';
-  if (s.state === 'absent') return 'not cached: the next read fetches';
-  if (s.state === 'stale') return 'expired ' + secs(-simUntil(s.expires_us)) +
-    ' ago: the next read fetches';
+  const ago = () => secs(-simUntil(s.expires_us)) + ' ago';
+  if (s.state === 'absent') return s.fetching ? 'fetching (not cached)'
+    : 'not cached: the next read fetches';
+  if (s.state === 'stale') return s.fetching ? 'fetching (the copy expired ' + ago() + ')'
+    : 'expired ' + ago() + ': the next read fetches';
   if (s.state !== 'fresh') return '-';
-  if (s.expires_us) return 'cached, expires in ' + secs(simUntil(s.expires_us));
-  if (!/^push/.test(n.policy)) return 'cached, never expires';
-  return s.fault === 'partitioned' ? 'cached, no expiry; cut off from pushes'
+  let t;
+  if (s.expires_us) t = 'cached, expires in ' + secs(simUntil(s.expires_us));
+  else if (!/^push/.test(n.policy)) t = 'cached, never expires';
+  else t = s.fault === 'partitioned' ? 'cached, no expiry; cut off from pushes'
     : 'cached, no expiry: pushes replace it';
+  return t + (s.fetching ? '; refreshing' : '');
 }
 
 // The version of the copy, and how many versions behind the newest it is ("12, 1 behind

@@ -11,6 +11,11 @@ add_test(NAME integration.ui_429
          COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_429_test.sh
                  ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
 set_tests_properties(integration.ui_429 PROPERTIES LABELS integration TIMEOUT 120)
+# A PoP fetching the watched key says so on its look and on the stream (ui_fetch_test.sh).
+add_test(NAME integration.ui_fetch
+         COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_fetch_test.sh
+                 ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR})
+set_tests_properties(integration.ui_fetch PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME integration.ui_browser
          COMMAND ${BASH} ${CMAKE_CURRENT_SOURCE_DIR}/browser/ui_test.sh
                  ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/ui-screenshots)
