@@ -5,11 +5,12 @@
 #   push  push-all PoPs a (Frankfurt), b (New York), c (Sydney), d (Madrid): a write made from
 #         the page turns every PoP to the newest version; the page shows each within 200 ms of
 #         the PoP serving it (figures printed); a click on partition marks b, and a second
-#         write reaches every PoP but b, which keeps the older version; heal unmarks b and it
-#         catches up;
-#   kv    PoPs a, b under kv: once the page is up b reads the key (a cached copy for 3 s real), a write from the page through a
-#         turns a to the newest colour while b keeps its older one until its cacheTtl runs
-#         out, when b turns to "expired".
+#         write reaches every PoP but b, which keeps the older version (its panel: cut off
+#         from pushes, 1 behind); heal unmarks b and it catches up (its panel: newest);
+#   kv    PoPs a, b under kv: once the page is up b reads the key (a cached copy for 3 s real),
+#         a write from the page through a turns a to the newest colour while b keeps its older
+#         one (its panel: cached, expires in N s; 1 behind) until its cacheTtl runs out, when b
+#         turns to "expired" (its panel: the next read fetches).
 # Screenshots go to OUT (default: a temporary folder, kept when the test fails).
 # Usage: ui_test.sh BIN_DIR SRC_DIR [OUT]
 set -euo pipefail
