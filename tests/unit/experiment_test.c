@@ -10,7 +10,6 @@
  * Finding sim/experiments: argv[1] when given; else derived from __FILE__, which CMake passes
  * as an absolute path ending in tests/unit/experiment_test.c; else that check is skipped with
  * a note. Every parsed experiment is destroyed; the program runs clean under ASan. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,6 +724,14 @@ static ekv_experiment_t *load_shipped(const char *file)
     return e;
 }
 
+static void loads(const char *file, void *arg)
+{
+    (void)arg;
+    ekv_experiment_t *e = load_shipped(file);
+    CHECK(e->duration_s > 0);
+    ekv_experiment_destroy(&e);
+}
+
 /* Every .yaml file in sim/experiments loads, and the two documented ones hold what the
  * tutorial (docs/experiments.md) says they do. */
 static void test_shipped_experiments(void)
@@ -733,20 +740,7 @@ static void test_shipped_experiments(void)
         printf("experiments: sim/experiments not found (pass it as argv[1]); skipped\n");
         return;
     }
-    DIR *d = opendir(g_experiments_dir);
-    if (!d)
-        EKV_FAIL_("cannot open %s", g_experiments_dir);
-    int loaded = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        size_t n = strlen(de->d_name);
-        if (n < 6 || strcmp(de->d_name + n - 5, ".yaml") != 0)
-            continue;
-        ekv_experiment_t *e = load_shipped(de->d_name);
-        CHECK(e->duration_s > 0);
-        ekv_experiment_destroy(&e);
-        loaded++;
-    }
-    closedir(d);
+    int loaded = ekv_test_each_yaml(g_experiments_dir, loads, NULL);
     printf("experiments: %d files under %s load\n", loaded, g_experiments_dir);
     CHECK_GE(loaded, 2);
 

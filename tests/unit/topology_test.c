@@ -10,7 +10,6 @@
  * as an absolute path ending in tests/unit/topology_test.c; else that check is skipped with
  * a note. Every parsed topology is destroyed; the program runs clean under valgrind. */
 #include <math.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -821,6 +820,19 @@ static void test_pops_section_twice(void)
         EKV_FAIL_("two 'pops' sections gave %zu PoPs, expected an error or the last list (2)", n);
 }
 
+/* The world file of the folder arg loads, with at least one PoP. */
+static void loads(const char *file, void *arg)
+{
+    char path[4500], err[512] = "";
+    snprintf(path, sizeof path, "%s/%s", (const char *)arg, file);
+    ekv_topo_t *t = ekv_topo_load(path, err, sizeof err);
+    if (!t)
+        EKV_FAIL_("%s does not load: %s", path, err);
+    CHECK_GE(t->npops, 1);
+    printf("topology: %s: %zu PoPs, %zu tiers, policy %s\n", file, t->npops, t->ntiers, t->policy);
+    ekv_topo_destroy(&t);
+}
+
 /* Every world shipped in sim/topologies/ loads (they are what `edgekv up FILE` users start). */
 static void test_shipped_worlds(void)
 {
@@ -831,27 +843,7 @@ static void test_shipped_worlds(void)
     char dir[4200];
     snprintf(dir, sizeof dir, "%.*s/sim/topologies",
              (int)(strlen(g_topology_path) - strlen("/topology.yaml")), g_topology_path);
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
-            continue;
-        char path[4500], err[512] = "";
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        ekv_topo_t *t = ekv_topo_load(path, err, sizeof err);
-        if (!t)
-            EKV_FAIL_("%s does not load: %s", path, err);
-        CHECK_GE(t->npops, 1);
-        printf("topology: %s: %zu PoPs, %zu tiers, policy %s\n", e->d_name, t->npops, t->ntiers,
-               t->policy);
-        ekv_topo_destroy(&t);
-        n++;
-    }
-    if (d)
-        closedir(d);
-    CHECK_GE(n, 3);
+    CHECK_GE(ekv_test_each_yaml(dir, loads, dir), 3);
 }
 
 static void find_topology(int argc, char **argv)

@@ -1,9 +1,10 @@
 /* yaml_test: what the tests of the YAML loaders (topology_test.c, experiment_test.c) share:
  * the check that a file is refused with "t.yaml:LINE: problem", and the project's own files
- * found from the test's source path, so the shipped examples are loaded too. */
+ * found from the test's source path and walked, so the shipped examples are loaded too. */
 #ifndef EKV_YAML_TEST_H
 #define EKV_YAML_TEST_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,26 @@ static inline const char *ekv_test_project_path(const char *file, const char *su
         return NULL;
     snprintf(buf, size, "%.*s%s", (int)(n - s), file, rel);
     return buf;
+}
+
+/* Calls each(name, arg) for every file of dir whose name ends in ".yaml", and returns how many
+ * there were; the test fails when dir cannot be read. */
+static inline int ekv_test_each_yaml(const char *dir, void (*each)(const char *name, void *arg),
+                                     void *arg)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        EKV_FAIL_("cannot open %s", dir);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+            continue;
+        each(de->d_name, arg);
+        n++;
+    }
+    closedir(d);
+    return n;
 }
 
 #endif
