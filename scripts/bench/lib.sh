@@ -6,7 +6,9 @@
 # Usage, from a benchmark at the top of the repository:
 #   source scripts/bench/lib.sh NAME     # work folder /tmp/edgekv-NAME.XXXXXX (under
 #                                        # $EDGEKV_BENCH_TMP when set), traps set
-#   bench_build TARGET...                # scripts/setup, then builds into $BUILD
+#   bench_build TARGET...                # scripts/setup (unless EDGEKV_BENCH_SETUP=0: its
+#                                        # npm ci reinstalls tests/browser's packages under
+#                                        # whatever runs them), then builds into $BUILD
 # Sets WORK, EDGEKV_HOME (= $WORK/home), BUILD (EDGEKV_BENCH_BUILD, default build), EKV,
 # DRIVER. On exit (normal, error or signal) every tool, peer and world started through these
 # functions is stopped by its pid and WORK is removed. Several worlds may be up at once, each
@@ -32,7 +34,7 @@ world_home() {
 }
 
 bench_build() { # TARGET...: dependencies, then the targets into $BUILD
-    scripts/setup
+    [ "${EDGEKV_BENCH_SETUP:-1}" = 0 ] || scripts/setup
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$BUILD" -j"$(nproc)" --target "$@" >/dev/null
 }

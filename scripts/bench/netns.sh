@@ -4,9 +4,9 @@
 # lo. Source it before lib.sh (which makes the work folder the run in the namespace uses).
 #   bench_epgm_netns "TRANSPORTS" TARGET... -- ARG...
 # When TRANSPORTS names epgm and this is not yet the namespace's run: installs and builds the
-# targets here (scripts/setup may need the network the namespace lacks), then runs the
-# benchmark ($0 ARG...) again inside a new namespace in its place. In the namespace's run it
-# brings lo up.
+# targets here (scripts/setup, unless EDGEKV_BENCH_SETUP=0, may need the network the
+# namespace lacks), then runs the benchmark ($0 ARG...) again inside a new namespace in its
+# place. In the namespace's run it brings lo up.
 bench_epgm_netns() {
     local transports=$1 targets=()
     shift
@@ -16,7 +16,7 @@ bench_epgm_netns() {
     done
     [ $# -gt 0 ] && shift
     if [[ " $transports " == *" epgm "* ]] && [ -z "${EKV_BENCH_NETNS:-}" ]; then
-        scripts/setup
+        [ "${EDGEKV_BENCH_SETUP:-1}" = 0 ] || scripts/setup
         cmake -S . -B "${EDGEKV_BENCH_BUILD:-build}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
         cmake --build "${EDGEKV_BENCH_BUILD:-build}" -j"$(nproc)" --target "${targets[@]}" \
             >/dev/null
