@@ -575,8 +575,25 @@ static int tiered(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p)
     return p->tier >= 0 && (size_t)p->tier < w->ntiers && !w->tiers[p->tier].purge;
 }
 
-double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys_t *k,
-                      double t_ms)
+/* A PoP without tier or refresh-ahead, d seconds from the coordinator: a cycle is the wait
+ * for a miss (1/r), the fetch's round trip 2d, whose reads join the fetch and get data that
+ * left the coordinator d after the miss, and the copy's life T. Of the 1 + r (2d + T) reads
+ * of a cycle, those whose data left less than t before them are fresh: the miss, the joiners
+ * after d - t, and the hits up to t - d into the life (t in seconds). */
+static double fresh_direct(double r, double T, double d, double t)
+{
+    if (r <= 0)
+        return 1;
+    return (1 + r * fmin(2 * d, d + t) + r * fmax(0, fmin(T, t - d))) / (1 + r * (2 * d + T));
+}
+
+/* 1 when the PoP's f has fresh_direct's closed form. */
+static int direct(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p)
+{
+    return !tiered(w, p) && (p->policy == EKV_TVIS_TTL || w->hot <= 0 || w->late >= 1);
+}
+
+double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys_t *k, double t_ms)
 {
     const ekv_tvis_pop_t *p = &w->pops[pop];
     if (p->policy < EKV_TVIS_TTL) {
@@ -585,14 +602,18 @@ double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys
     }
     /* the data left the origin the delay after the read's fetch: a miss is fresh at once */
     ekv_cache_model_t pm = pop_model(w, p, p->reads * k->read_rate);
-    double x = (t_ms - origin_ms(w, p)) / 1000;
-    if (!tiered(w, p))
-        return x >= 0 ? ekv_cache_age_cdf(&pm, x) : ekv_cache_miss_share(&pm);
-    ekv_cache_model_t tm = tier_model(w, p->tier, k);
-    if (pm.rate <= 0)
-        return ekv_cache_age_cdf(&tm, x);
-    return x > 0 ? fresh_through(&pm, &tm, x)
-                 : ekv_cache_miss_share(&pm) * ekv_cache_miss_share(&tm);
+    double x = (t_ms - origin_ms(w, p)) / 1000, f;
+    if (direct(w, p)) {
+        f = fresh_direct(pm.rate, pm.ttl, p->link.delay_ms / 1000, t_ms / 1000);
+    } else if (!tiered(w, p)) {
+        f = x >= 0 ? ekv_cache_age_cdf(&pm, x) : ekv_cache_miss_share(&pm);
+    } else {
+        ekv_cache_model_t tm = tier_model(w, p->tier, k);
+        f = pm.rate <= 0 ? ekv_cache_age_cdf(&tm, x)
+            : x > 0      ? fresh_through(&pm, &tm, x)
+                         : ekv_cache_miss_share(&pm) * ekv_cache_miss_share(&tm);
+    }
+    return p->own + (1 - p->own) * f;
 }
 
 static int by_rates(const void *a, const void *b)
@@ -640,8 +661,7 @@ typedef struct {
 } tab_t;
 
 /* Through a tier: the convolution of the PoP copy's and the tier copy's ages. */
-static void conv_fill(tab_t *c, const ekv_cache_model_t *pm, const ekv_cache_model_t *tm,
-                      double h)
+static void conv_fill(tab_t *c, const ekv_cache_model_t *pm, const ekv_cache_model_t *tm, double h)
 {
     double dens[CONV_POINTS], g[CONV_POINTS]; /* at midpoints (j + 0.5) h */
     double cycle = ekv_cache_cycle_s(pm), miss = ekv_cache_miss_share(pm);
@@ -690,11 +710,13 @@ static const tab_t *tab_for(const ekv_tvis_world_t *w, const ekv_tvis_pop_t *p,
     return c;
 }
 
+static const tab_t no_tab; /* marks a PoP of fresh_direct's closed form */
+
 /* Adds PoP i's reads of key bucket k to the sums at the points t[j]; ew[j] is the bucket's
  * weight count w e^{-wt} there (times the PoP's read rate: the density of such reads). */
-static void add_pop(const ekv_tvis_world_t *w, size_t i, const ekv_tvis_keys_t *k,
-                    const double *t, const double *ew, size_t np, const double *arrival,
-                    const tab_t *tab, double h, double *num, double *den)
+static void add_pop(const ekv_tvis_world_t *w, size_t i, const ekv_tvis_keys_t *k, const double *t,
+                    const double *ew, size_t np, const double *arrival, const tab_t *tab, double h,
+                    double *num, double *den)
 {
     const ekv_tvis_pop_t *p = &w->pops[i];
     double r = p->reads * k->read_rate, origin = origin_ms(w, p);
@@ -705,8 +727,11 @@ static void add_pop(const ekv_tvis_world_t *w, size_t i, const ekv_tvis_keys_t *
             if (p->policy == EKV_TVIS_INVALIDATE)
                 hold = held(w, p, k, t[j]);
             f = arrival[j] + (1 - arrival[j]) * (1 - hold);
+        } else if (tab == &no_tab) {
+            f = p->own + (1 - p->own) *
+                             fresh_direct(r, w->cache_ttl_s, p->link.delay_ms / 1000, t[j] / 1000);
         } else {
-            f = tab_at(tab, (t[j] - origin) / 1000, h);
+            f = p->own + (1 - p->own) * tab_at(tab, (t[j] - origin) / 1000, h);
         }
         num[j] += wt * f;
         den[j] += wt;
@@ -736,8 +761,9 @@ void ekv_tvis_predict(const ekv_tvis_world_t *w, double bin_ms, size_t nbins, do
             const ekv_tvis_pop_t *pp = &w->pops[i];
             if (pp->reads <= 0)
                 continue;
-            const tab_t *tab =
-                pp->policy >= EKV_TVIS_TTL ? tab_for(w, pp, k, tabs, &ntabs, h) : NULL;
+            const tab_t *tab = pp->policy < EKV_TVIS_TTL ? NULL
+                               : direct(w, pp)           ? &no_tab
+                                                         : tab_for(w, pp, k, tabs, &ntabs, h);
             add_pop(w, i, k, t, ew, np, &arrival[i * np], tab, h, num, den);
         }
     }

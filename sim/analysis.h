@@ -79,7 +79,7 @@ typedef struct {
     double series_bin_s; /* width of a series bin, simulated s (from the first read's start) */
     double tvis_pred[EKV_TVIS_BINS]; /* predicted fraction fresh per bin (ekv_tvis_predict) */
     int tvis_pred_ok;                /* 1 when tvis_pred holds a prediction */
-    char tvis_pred_note[160];        /* else why there is none ("" when nobody asked) */
+    char tvis_pred_note[160];        /* else why there is none; with one, a caveat */
 } ekv_results_t;
 
 /* Computes every measurement. bin_ms is the width of a t-visibility bin (simulated ms);
@@ -182,6 +182,10 @@ double ekv_kv_stale_ratio(const ekv_kv_model_t *m, double w);
  *   ttl, kv         the served data's age below t (ekv_cache_age_cdf; through a tier the
  *                   convolution of ekv_kv_fresh_at, the tier seeing every PoP behind it),
  *                   shifted by the one-way delay to the origin; ttl PoPs do not refresh.
+ *                   Without tier or refresh-ahead in closed form with the fetch's round
+ *                   trip: reads that join a fetch get data that left after them;
+ *                   A PoP that made the newest write holds it (read-your-writes): with
+ *                   its share q of the writes, q + (1 - q) f.
  * Reads come t after their key's newest commit with density r_ki w_k e^{-w_k t} (Poisson
  * writes), so over keys and PoPs
  *   P(t) = sum r_ki w_k e^{-w_k t} f_ki(t) / sum r_ki w_k e^{-w_k t},
@@ -216,8 +220,11 @@ typedef struct {
 typedef struct {
     ekv_tvis_policy_t policy;
     double reads;         /* read weight: a key's reads here are reads x its read_rate */
-    ekv_tvis_link_t link; /* changes' path (push policies); delay_ms also for fetches */
+    ekv_tvis_link_t link; /* changes' path (push policies); ttl, kv: delay_ms to where it
+                           * fetches from (its tier, else the coordinator) */
     int tier;             /* the tier it reads through (ttl, kv); -1: the coordinator */
+    double own;           /* share of each key's writes made through it: under ttl and kv its
+                           * copy is then its own write (read-your-writes), fresh */
 } ekv_tvis_pop_t;
 
 typedef struct {
@@ -256,8 +263,7 @@ double ekv_tvis_arrival_cdf(const ekv_tvis_link_t *l, double t_ms);
 
 /* f_ki(t_ms): the chance a read at PoP pop of a key like k, t_ms after the key's newest
  * commit, returns it (direct evaluation: slow through a tier, for tests and spot checks). */
-double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys_t *k,
-                      double t_ms);
+double ekv_tvis_fresh(const ekv_tvis_world_t *w, size_t pop, const ekv_tvis_keys_t *k, double t_ms);
 
 /* The predicted share of fresh reads in each of nbins bins of width bin_ms (simulated ms),
  * bin b covering [b bin_ms, (b + 1) bin_ms), into p[b]; -1 where no read is expected (no key

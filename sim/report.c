@@ -53,6 +53,25 @@ static json_t *pop_json(const ekv_topo_t *t, size_t i, const ekv_pop_result_t *p
     return j;
 }
 
+/* The model's t-visibility at the observed bins (ekv_tvis_predict), or why there is none;
+ * a note beside a prediction is a caveat. */
+static void pred_json(const ekv_results_t *r, json_t *run)
+{
+    if (!r->tvis_pred_ok) {
+        if (r->tvis_pred_note[0])
+            json_object_set_new(run, "tvis_predicted_note", json_string(r->tvis_pred_note));
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t b = 0; b < r->tvis_bins; b++)
+        if (r->tvis_n[b] > 0 && r->tvis_pred[b] >= 0)
+            json_array_append_new(
+                a, json_pack("{s:f, s:f}", "t_ms", r->tvis_t_ms[b], "p", r->tvis_pred[b]));
+    json_object_set_new(run, "tvis_predicted", a);
+    if (r->tvis_pred_note[0]) /* a caveat */
+        json_object_set_new(run, "tvis_predicted_note", json_string(r->tvis_pred_note));
+}
+
 static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
 {
     const ekv_results_t *r = &run->res;
@@ -79,6 +98,7 @@ static json_t *run_json(const ekv_topo_t *t, const ekv_run_t *run)
         r->reads > failed ? (double)r->stale_reads / (double)(r->reads - failed) : 0.0,
         "failed_reads", (json_int_t)failed, "pops", pops, "t_visibility", tvis, "version_lag", lag);
     json_object_set_new(j, "series_bin_s", json_real(r->series_bin_s));
+    pred_json(r, j);
     if (run->extra)
         json_object_update(j, run->extra);
     return j;

@@ -435,6 +435,118 @@ static json_t *consistency(const ekv_experiment_t *e, const ekv_topo_t *t,
     return j;
 }
 
+/* ---- the predicted t-visibility (analysis.h, ekv_tvis_predict) ------------------------ */
+
+/* Why the model does not cover the run, or NULL when it does. */
+static const char *unpredicted(const ekv_experiment_t *e)
+{
+    if (e->ngroups)
+        return "key groups (clients, per-group rates and phases) are not modelled: only the "
+               "flat workload is";
+    if (e->nfaults)
+        return "faults during the run are not modelled";
+    double hottest = e->keys > 0 ? e->write_rate : 0; /* the share of the first key */
+    if (e->dist == EKV_DIST_ZIPF) {
+        double h = 0;
+        for (long k = 0; k < e->keys; k++)
+            h += 1 / pow((double)(k + 1), e->zipf_s);
+        hottest /= h;
+    } else if (e->keys > 0) {
+        hottest /= (double)e->keys;
+    }
+    if (e->write_rate_limit > 0 && hottest > e->write_rate_limit)
+        return "the per-key write limit refuses some writes, which the model does not know";
+    return NULL;
+}
+
+static ekv_tvis_policy_t tvis_policy(const char *name)
+{
+    static const char *names[] = {"push", "push-all", "invalidate", "ttl", "kv"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, names[i]))
+            return (ekv_tvis_policy_t)i;
+    return EKV_TVIS_KV; /* the loader accepts only those */
+}
+
+/* PoP i as the model sees it: its policy, reads, link and tier. */
+static ekv_tvis_pop_t tvis_pop(const ekv_topo_t *t, size_t i, int reads)
+{
+    const ekv_topo_pop_t *tp = &t->pops[i];
+    ekv_tvis_pop_t p = {.policy = tvis_policy(ekv_topo_policy(t, tp)), .reads = reads, .tier = -1};
+    p.link.delay_ms = ekv_topo_delay_ms(t, tp);
+    p.link.loss = ekv_topo_loss(t, tp);
+    p.link.rto_ms = t->rto_ms;
+    ekv_tvis_parse_jitter(ekv_topo_jitter(t, tp), &p.link); /* checked by the loader */
+    const ekv_topo_tier_t *tier = ekv_topo_pop_tier(t, tp);
+    if (tier && p.policy >= EKV_TVIS_TTL) {
+        p.tier = (int)(tier - t->tiers);
+        p.link.delay_ms = ekv_topo_pop_tier_delay_ms(t, tp, tier);
+    }
+    return p;
+}
+
+/* The run's predicted t-visibility at its bins, into r (after ekv_analyze), or the reason
+ * there is none. */
+static void predict(const ekv_experiment_t *e, const ekv_topo_t *t, const int *reader,
+                    const int *writer, double bin_ms, ekv_results_t *r)
+{
+    const char *why = unpredicted(e);
+    if (why) {
+        snprintf(r->tvis_pred_note, sizeof r->tvis_pred_note, "%s", why);
+        return;
+    }
+    ekv_tvis_pop_t *pops = ekv_calloc(t->npops + 1, sizeof *pops);
+    ekv_tvis_tier_t *tiers = ekv_calloc(t->ntiers + 1, sizeof *tiers);
+    ekv_tvis_keys_t *keys = ekv_calloc((size_t)e->keys + 1, sizeof *keys);
+    size_t nwriters = 0;
+    for (size_t i = 0; i < t->npops; i++)
+        nwriters += writer[i] != 0;
+    for (size_t i = 0; i < t->npops; i++) { /* writers take turns (loadgen.c) */
+        pops[i] = tvis_pop(t, i, reader[i]);
+        pops[i].own = writer[i] ? 1.0 / (double)nwriters : 0;
+    }
+    for (size_t i = 0; i < t->ntiers; i++)
+        tiers[i] = (ekv_tvis_tier_t){ekv_topo_tier_cache_ttl(t, &t->tiers[i]), t->refresh_hot_reads,
+                                     t->refresh_late, ekv_topo_tier_delay_ms(t, &t->tiers[i]),
+                                     t->tier_purge_on_write};
+    /* key k's share of the reads and writes: zipf over ranks 1..keys, or uniform */
+    double h = 0;
+    for (long k = 0; k < e->keys; k++)
+        h += e->dist == EKV_DIST_ZIPF ? 1 / pow((double)(k + 1), e->zipf_s) : 1;
+    for (long k = 0; k < e->keys; k++) {
+        double share = (e->dist == EKV_DIST_ZIPF ? 1 / pow((double)(k + 1), e->zipf_s) : 1) / h;
+        keys[k] = (ekv_tvis_keys_t){1, e->read_rate * share, e->write_rate * share};
+    }
+    ekv_tvis_world_t w = {.pops = pops,
+                          .npops = t->npops,
+                          .tiers = tiers,
+                          .ntiers = t->ntiers,
+                          .keys = keys,
+                          .nkeys = (size_t)e->keys,
+                          .cache_ttl_s = e->cache_ttl,
+                          .hot = t->refresh_hot_reads,
+                          .late = t->refresh_late,
+                          .duration_s = e->duration_s};
+    ekv_tvis_predict(&w, bin_ms, EKV_TVIS_BINS, r->tvis_pred);
+    r->tvis_pred_ok = 1;
+    /* The model is the caches' steady state; they start empty, so the first cache lives of
+     * a run serve younger copies than it expects. */
+    double life = 0;
+    for (size_t i = 0; i < t->npops; i++)
+        if (pops[i].policy >= EKV_TVIS_TTL)
+            life = fmax(life, e->cache_ttl + (pops[i].tier >= 0 && !t->tier_purge_on_write
+                                                  ? tiers[pops[i].tier].ttl_s
+                                                  : 0));
+    if (e->duration_s < 4 * life)
+        snprintf(r->tvis_pred_note, sizeof r->tvis_pred_note,
+                 "a caveat: the run (%g s) is short against the caches' lives (%g s with the "
+                 "tier's); they start empty and the model is their steady state",
+                 e->duration_s, life);
+    free(keys);
+    free(tiers);
+    free(pops);
+}
+
 /* A copy of the topology for one run: this policy everywhere, ephemeral ports. */
 static ekv_topo_t *run_topology(const ekv_topo_t *t, const ekv_experiment_t *e, const char *policy)
 {
@@ -544,6 +656,7 @@ static int one_run(const ekv_experiment_t *e, const ekv_topo_t *base, const char
                     t->time_scale, bin_ms, &run->res);
         ekv_version_lag(lr.writes, lr.nwrites, lr.vis, lr.nvis, lr.start_us, lr.end_us,
                         t->time_scale, &run->res);
+        predict(e, t, reader, writer, bin_ms, &run->res);
         if (lr.vis_lost)
             fprintf(stderr, "edgekv: %llu visibility records were overwritten before collection\n",
                     (unsigned long long)lr.vis_lost);

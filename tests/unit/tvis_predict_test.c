@@ -1,7 +1,8 @@
 /* tvis_predict_test: the predicted t-visibility of a run (sim/analysis.h, ekv_tvis_predict).
  *
  * Hand-made worlds whose answer is worked out here:
- *   - one key: the curve is that key's f(t) (ttl, no tier: 1 - rT/(1 + rT) (1 - t/T));
+ *   - one key: the curve is that key's f(t) (ttl, no tier: 1 - rT/(1 + rT) (1 - t/T)); with
+ *     a link delay the fetch's round trip counted; a writer PoP fresh with its own writes;
  *   - two keys of different rates: weighted by r w e^{-wt} as the formula says (numbers
  *     computed by hand below);
  *   - push: a step at each PoP's delay, read-weighted over PoPs; uniform jitter turns the
@@ -22,8 +23,8 @@ static double p_bins[6000];
 /* One ttl PoP reading from the coordinator at 0 ms. */
 static ekv_tvis_world_t ttl_world(const ekv_tvis_pop_t *pop, const ekv_tvis_keys_t *k, size_t nk)
 {
-    return (ekv_tvis_world_t){.pops = pop, .npops = 1, .keys = k, .nkeys = nk, .cache_ttl_s = 30,
-                              .duration_s = 600};
+    return (ekv_tvis_world_t){
+        .pops = pop, .npops = 1, .keys = k, .nkeys = nk, .cache_ttl_s = 30, .duration_s = 600};
 }
 
 static void test_one_key(void)
@@ -41,6 +42,34 @@ static void test_one_key(void)
     k.write_rate = 0;
     ekv_tvis_predict(&w, 1000, 40, p_bins);
     CHECK_NEAR(p_bins[3], -1, 0);
+}
+
+static void test_round_trip_and_own_writes(void)
+{
+    /* 100 ms from the coordinator, r = 10/s, T = 2 s: a cycle holds the miss, the 2 reads
+     * that join its 200 ms fetch and the 20 hits, 23 reads. A read t after the write gets
+     * data that left the coordinator after it when it is the miss or a joiner past 100 - t
+     * ms; a hit when its copy's data left less than t before it. */
+    ekv_tvis_pop_t pop = {
+        .policy = EKV_TVIS_TTL, .reads = 1, .link = {.delay_ms = 100}, .tier = -1};
+    ekv_tvis_keys_t k = {1, 10, 1e-6};
+    ekv_tvis_world_t w = ttl_world(&pop, &k, 1);
+    w.cache_ttl_s = 2;
+    CHECK_NEAR(ekv_tvis_fresh(&w, 0, &k, 50), (1 + 10 * 0.15) / 23, 1e-12);
+    CHECK_NEAR(ekv_tvis_fresh(&w, 0, &k, 1000), (1 + 2 + 9) / 23.0, 1e-12);
+    CHECK_NEAR(ekv_tvis_fresh(&w, 0, &k, 2200), 1, 1e-12);
+    ekv_tvis_predict(&w, 100, 30, p_bins); /* linear in each bin: the middle's value */
+    CHECK_NEAR(p_bins[0], (1 + 10 * 0.15) / 23, 1e-6);
+    CHECK_NEAR(p_bins[9], (1 + 2 + 10 * 0.85) / 23, 1e-6);
+    /* a PoP through which half the writes go holds its own: fresh then */
+    pop.own = 0.5;
+    CHECK_NEAR(ekv_tvis_fresh(&w, 0, &k, 1000), 0.5 + 0.5 * 12 / 23.0, 1e-12);
+    ekv_tvis_predict(&w, 100, 30, p_bins);
+    CHECK_NEAR(p_bins[9], 0.5 + 0.5 * (1 + 2 + 10 * 0.85) / 23, 1e-6);
+    /* under push it does not: its write's reply comes back with the change */
+    pop.policy = EKV_TVIS_PUSH;
+    CHECK_NEAR(ekv_tvis_fresh(&w, 0, &k, 1000), 1, 0);
+    CHECK(ekv_tvis_fresh(&w, 0, &k, 50) < 0.01);
 }
 
 static void test_two_keys(void)
@@ -78,8 +107,8 @@ static void test_push_steps(void)
         {.policy = EKV_TVIS_PUSH, .reads = 1, .link = {.delay_ms = 20}, .tier = -1},
         {.policy = EKV_TVIS_PUSH, .reads = 3, .link = {.delay_ms = 60}, .tier = -1}};
     ekv_tvis_keys_t k = {1, 10, 0.01};
-    ekv_tvis_world_t w = {.pops = pops, .npops = 2, .keys = &k, .nkeys = 1, .cache_ttl_s = 30,
-                          .duration_s = 1000};
+    ekv_tvis_world_t w = {
+        .pops = pops, .npops = 2, .keys = &k, .nkeys = 1, .cache_ttl_s = 30, .duration_s = 1000};
     double miss = 1e-4, miss3 = 1 / 30000.0;
     ekv_tvis_predict(&w, 10, 10, p_bins);
     CHECK_NEAR(p_bins[0], (miss + 3 * miss3) / 4, 1e-12);
@@ -117,8 +146,8 @@ static void test_invalidate(void)
 {
     /* before the invalidation arrives (100 ms), a read is stale when the PoP holds a copy:
      * fetched by a read since the previous change's invalidation came, within cacheTtl */
-    ekv_tvis_pop_t pop = {.policy = EKV_TVIS_INVALIDATE, .reads = 1, .link = {.delay_ms = 100},
-                          .tier = -1};
+    ekv_tvis_pop_t pop = {
+        .policy = EKV_TVIS_INVALIDATE, .reads = 1, .link = {.delay_ms = 100}, .tier = -1};
     ekv_tvis_keys_t k = {1, 1, 0.5};
     ekv_tvis_world_t w = ttl_world(&pop, &k, 1);
     double held = exp(-0.5 * 0.06) * (1 / 1.5) * (1 - exp(-1.5 * 30));
@@ -139,8 +168,15 @@ static void test_through_tier(void)
         pops[i] = (ekv_tvis_pop_t){.policy = EKV_TVIS_KV, .reads = 1, .tier = 0};
     ekv_tvis_tier_t tier = {.ttl_s = 10, .hot = 2, .late = 0.8};
     ekv_tvis_keys_t k = {1, 0.1, 1e-6};
-    ekv_tvis_world_t w = {.pops = pops, .npops = 12, .tiers = &tier, .ntiers = 1, .keys = &k,
-                          .nkeys = 1, .cache_ttl_s = 30, .hot = 2, .late = 0.8,
+    ekv_tvis_world_t w = {.pops = pops,
+                          .npops = 12,
+                          .tiers = &tier,
+                          .ntiers = 1,
+                          .keys = &k,
+                          .nkeys = 1,
+                          .cache_ttl_s = 30,
+                          .hot = 2,
+                          .late = 0.8,
                           .duration_s = 600};
     ekv_kv_model_t m = {.pop = {0.1, 30, 2, 0.8}, .pops = 12, .tier = {0, 10, 2, 0.8}};
     for (double t = 0.5; t < 40; t += 3.7)
@@ -174,10 +210,17 @@ static void test_big_world_is_cheap(void)
     for (int i = 0; i < TIERS; i++)
         tiers[i] = (ekv_tvis_tier_t){.ttl_s = 60, .hot = 2, .late = 0.8, .delay_ms = 20};
     for (int i = 0; i < POPS; i++)
-        pops[i] = (ekv_tvis_pop_t){.policy = EKV_TVIS_KV, .reads = 1,
-                                   .link = {.delay_ms = 1 + i % 97}, .tier = i % TIERS};
-    ekv_tvis_world_t w = {.pops = pops, .npops = POPS, .tiers = tiers, .ntiers = TIERS,
-                          .keys = k, .nkeys = KEYS, .cache_ttl_s = 60, .hot = 2, .late = 0.8,
+        pops[i] = (ekv_tvis_pop_t){
+            .policy = EKV_TVIS_KV, .reads = 1, .link = {.delay_ms = 1 + i % 97}, .tier = i % TIERS};
+    ekv_tvis_world_t w = {.pops = pops,
+                          .npops = POPS,
+                          .tiers = tiers,
+                          .ntiers = TIERS,
+                          .keys = k,
+                          .nkeys = KEYS,
+                          .cache_ttl_s = 60,
+                          .hot = 2,
+                          .late = 0.8,
                           .duration_s = 600};
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
@@ -203,6 +246,7 @@ static void test_big_world_is_cheap(void)
 int main(void)
 {
     EKV_TEST_RUN(test_one_key);
+    EKV_TEST_RUN(test_round_trip_and_own_writes);
     EKV_TEST_RUN(test_two_keys);
     EKV_TEST_RUN(test_push_steps);
     EKV_TEST_RUN(test_invalidate);
