@@ -115,12 +115,18 @@ static json_t *world_json(const ui_t *ui)
 
 static json_t *header_json(const ui_t *ui)
 {
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "key", ui->key, "wave_seq",
-                     (json_int_t)ui->wave_seq, "wave_commit_us", (json_int_t)ui->wave_commit_us,
-                     "wave_started_us", (json_int_t)ui->wave_started_us, "wave_from", ui->wave_from,
-                     "writes", (json_int_t)ui->writes, "writes_429", (json_int_t)ui->writes_429,
-                     "rate_limited", (json_int_t)ui->rate_limited, "now_us",
-                     (json_int_t)ekv_now_us());
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "key", ui->key,
+                          "wave_seq", (json_int_t)ui->wave_seq, "wave_commit_us",
+                          (json_int_t)ui->wave_commit_us, "wave_started_us",
+                          (json_int_t)ui->wave_started_us, "wave_from", ui->wave_from, "writes",
+                          (json_int_t)ui->writes, "writes_429", (json_int_t)ui->writes_429,
+                          "rate_limited", (json_int_t)ui->rate_limited, "now_us",
+                          (json_int_t)ekv_now_us());
+    /* the page's "newest": the watched key's version, never another key's write */
+    json_object_set_new(j, "key_seq", json_integer((json_int_t)ui->key_seq));
+    json_object_set_new(j, "wave_watched", json_boolean(ui->wave_watched));
+    json_object_set_new(j, "wave_other", json_boolean(ui->wave_other));
+    return j;
 }
 
 static json_t *node_json(const ui_node_t *nd)
@@ -310,7 +316,7 @@ static ui_node_t *find_node(ui_t *ui, const char *name)
 static void do_watch(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
 {
     snprintf(ui->key, sizeof ui->key, "%s", r->key);
-    ui->world_dirty = 1;
+    ui_poll_key_changed(ui);
     for (size_t i = 0; i < ui->n; i++) {
         ui->nodes[i].state[0] = '\0';
         ui->nodes[i].seq = 0;
@@ -323,7 +329,7 @@ static void do_watch(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
 typedef struct {
     ui_t *ui;
     char via[64];
-    int watched; /* of the watched key */
+    char key[UI_KEY_MAX + 1]; /* the key written: watched still when the answer comes? */
 } write_t;
 
 static void on_written(struct evhttp_request *req, void *arg)
@@ -340,7 +346,7 @@ static void on_written(struct evhttp_request *req, void *arg)
         ui->writes_429++;
     if (code == 200 && ver)
         ui_poll_wave(ui, strtoll(ver, NULL, 10), commit ? strtoll(commit, NULL, 10) : 0, w->via,
-                     w->watched);
+                     !strcmp(w->key, ui->key));
     else
         fprintf(stderr, "edgekv ui: the write through %s was answered %d\n", w->via, code);
     ui->world_dirty = 1;
@@ -375,6 +381,7 @@ static void do_write(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
     write_t *w = ekv_calloc(1, sizeof *w);
     w->ui = ui;
     snprintf(w->via, sizeof w->via, "%s", nd->proc->name);
+    snprintf(w->key, sizeof w->key, "%s", k);
     struct evhttp_request *out = evhttp_request_new(on_written, w);
     evhttp_add_header(evhttp_request_get_output_headers(out), "Host", "127.0.0.1");
     /* one request, then closed: libevent frees the connection (free_on_completion) only then */
@@ -384,10 +391,10 @@ static void do_write(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
     ui->writes++;
     if (!ui->key[0] || strcmp(ui->key, k)) { /* the page follows the key it writes */
         snprintf(ui->key, sizeof ui->key, "%s", k);
+        ui_poll_key_changed(ui);
         for (size_t i = 0; i < ui->n; i++)
             ui_poll_look_now(ui, i);
     }
-    w->watched = 1;
     ui->world_dirty = 1;
     reply_json(req, 202, json_pack("{s:s, s:s}", "key", k, "via", nd->proc->name));
 }
@@ -582,6 +589,7 @@ int ekv_cmd_ui(int argc, char **argv)
            ntohs(((struct sockaddr_in *)&ss)->sin_port), ui.n);
     fflush(stdout);
     ui_poll_start(&ui);
+    ui_poll_key_changed(&ui); /* the key of --key: its version */
     ui.flush = event_new(ui.base, -1, EV_PERSIST, on_flush, &ui);
     ui.soon = evtimer_new(ui.base, on_soon, &ui);
     struct timeval tv = {0, FLUSH_US};

@@ -68,8 +68,22 @@ struct ui {
     long long wave_seq;
     int64_t wave_commit_us, wave_started_us;
     char wave_from[64];
-    int wave_watched;                /* the write is of the watched key (made from the page) */
-    long long known_seq;             /* highest sequence seen; the detector waits for the next */
+    int wave_watched; /* the write is of the watched key: key_seq == wave_seq */
+    int wave_other;   /* the coordinator, asked after the write, holds the watched key at an
+                       * older version or none: the write was of another key (or deleted it) */
+    /* The watched key's newest version at the coordinator, 0 for none or not known yet: the
+     * page's "newest" (sequences are global: another key's write is never comparable). Set by
+     * the page's own writes, else asked of the coordinator (a REST read) when the key changes
+     * or a write made elsewhere is seen; one read at a time. */
+    long long key_seq;
+    struct evhttp_connection *cconn; /* the coordinator's, for those reads (keep-alive) */
+    int key_asking;                  /* a read in flight */
+    int key_again;                   /* asked again meanwhile: once more when it answers */
+    unsigned key_gen;                /* bumped when key_seq is set otherwise: older answers go */
+    unsigned key_asked_gen;          /* key_gen when the read in flight was sent */
+    long long key_asked_wave;        /* wave_seq then */
+    long long known_seq; /* highest sequence seen, -1 before the first; the detector waits for
+                          * the next */
     struct evhttp_connection *dconn; /* the detector's wait */
     size_t dnode;                    /* which node it asks */
     int detecting;                   /* a wait in flight on dconn */
@@ -83,9 +97,12 @@ struct ui {
 /* ui_poll.c */
 void ui_poll_start(ui_t *ui);
 void ui_poll_stop(ui_t *ui);
-/* Follows write seq (committed at commit_us, through `from`; watched: a write of the watched
- * key): every node is asked when it arrives and looked at until it serves it. */
+/* Follows write seq (committed at commit_us, through `from`; watched: the page's own write of
+ * the watched key, so its version is key_seq): every node is asked when it arrives and looked
+ * at until it serves it. A write made elsewhere may be of any key: the coordinator is asked. */
 void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, int watched);
+/* The watched key changed (key_seq is unknown until the coordinator answers): asks it. */
+void ui_poll_key_changed(ui_t *ui);
 /* Looks at node i now (after a fault, a new key). */
 void ui_poll_look_now(ui_t *ui, size_t i);
 /* Drops node i's connections (after a restart: a new process on the same address). */

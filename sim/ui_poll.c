@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ekv_kv.h"
 #include "ekv_time.h"
 #include "look.h"
 #include "ui_int.h"
@@ -33,10 +34,10 @@
 #define TICK_US        50000
 #define FETCH_LOOK_US  250000 /* looks while a node fetches the key */
 
-/* A new connection to node nd's HTTP address; NULL when its URL is unusable. */
-static struct evhttp_connection *connect_node(ui_t *ui, const ui_node_t *nd, int timeout_s)
+/* A new connection to a node's (or the coordinator's) HTTP address; NULL when unusable. */
+static struct evhttp_connection *connect_url(ui_t *ui, const char *url, int timeout_s)
 {
-    struct evhttp_uri *u = evhttp_uri_parse(nd->proc->url);
+    struct evhttp_uri *u = evhttp_uri_parse(url);
     const char *host = u ? evhttp_uri_get_host(u) : NULL;
     int port = u ? evhttp_uri_get_port(u) : -1;
     struct evhttp_connection *c = NULL;
@@ -54,7 +55,7 @@ static struct evhttp_connection *connect_node(ui_t *ui, const ui_node_t *nd, int
 static int get(ui_t *ui, ui_node_t *nd, struct evhttp_connection **conn, int timeout_s,
                const char *path, void (*cb)(struct evhttp_request *, void *), void *arg)
 {
-    if (!*conn && !(*conn = connect_node(ui, nd, timeout_s)))
+    if (!*conn && !(*conn = connect_url(ui, nd->proc->url, timeout_s)))
         return -1;
     struct evhttp_request *req = evhttp_request_new(cb, arg);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
@@ -263,13 +264,83 @@ void ui_poll_reset(ui_node_t *nd)
     nd->rate_limited = 0; /* a restarted process counts from 0 */
 }
 
+/* ---- the watched key's version at the coordinator ------------------------------------------ */
+
+static void ask_key_seq(ui_t *ui);
+
+static void on_key_seq(struct evhttp_request *req, void *arg)
+{
+    ui_t *ui = arg;
+    ui->key_asking = 0;
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    const char *ver =
+        code == 200 ? evhttp_find_header(evhttp_request_get_input_headers(req), "X-Edgekv-Version")
+                    : NULL;
+    /* an answer to an older question (another key, or before the page's write) is dropped */
+    if (ui->key_asked_gen == ui->key_gen && (ver || code == 404)) {
+        long long v = ver ? strtoll(ver, NULL, 10) : 0;
+        ui->key_seq = v;
+        ui->wave_watched = ui->wave_seq > 0 && v == ui->wave_seq;
+        /* asked after the write was committed: an older version (or none) means it was not a
+         * write of the key; a newer one says nothing (the key was written again since) */
+        if (ui->key_asked_wave == ui->wave_seq)
+            ui->wave_other = ui->wave_seq > 0 && v < ui->wave_seq;
+        ui->world_dirty = 1;
+        ui_flush_soon(ui);
+    } else if (!ver && code != 404) {
+        fprintf(stderr, "edgekv ui: the coordinator answered %d for the watched key\n", code);
+    }
+    if (ui->key_again)
+        ask_key_seq(ui);
+}
+
+/* One REST read of the watched key at the coordinator (its version is in X-Edgekv-Version, a
+ * 404 is none), as `edgekv look` makes; a second question while it is out waits for it. */
+static void ask_key_seq(ui_t *ui)
+{
+    ui->key_again = 0;
+    if (!ui->key[0])
+        return;
+    if (ui->key_asking) {
+        ui->key_again = 1;
+        return;
+    }
+    if (!ui->cconn && !(ui->cconn = connect_url(ui, ui->st->coord.url, CONN_TIMEOUT_S)))
+        return;
+    char ekey[UI_KEY_MAX * 3 + 1], path[UI_KEY_MAX * 3 + 128];
+    ekv_look_pct(ekey, sizeof ekey, ui->key);
+    snprintf(path, sizeof path, "/client/v4/accounts/look/storage/kv/namespaces/%s/values/%s",
+             EKV_KV_DEFAULT_NS, ekey);
+    struct evhttp_request *req = evhttp_request_new(on_key_seq, ui);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
+    ui->key_asked_gen = ui->key_gen;
+    ui->key_asked_wave = ui->wave_seq;
+    ui->key_asking = evhttp_make_request(ui->cconn, req, EVHTTP_REQ_GET, path) == 0;
+}
+
+void ui_poll_key_changed(ui_t *ui)
+{
+    ui->key_gen++;
+    ui->key_seq = 0;
+    ui->wave_watched = ui->wave_other = 0;
+    ui->world_dirty = 1;
+    ask_key_seq(ui);
+}
+
+/* ---- the write followed -------------------------------------------------------------------- */
+
 void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, int watched)
 {
     if (seq <= 0 || seq < ui->wave_seq)
         return;
+    if (watched && seq > ui->key_seq) { /* the page's write: its answer is the newest */
+        ui->key_seq = seq;
+        ui->key_gen++;
+    }
     if (seq == ui->wave_seq) { /* the detector saw the page's own write first: say whose */
         snprintf(ui->wave_from, sizeof ui->wave_from, "%s", from);
-        ui->wave_watched |= watched;
+        ui->wave_watched = ui->key_seq == seq;
+        ui->wave_other &= !ui->wave_watched;
         ui->world_dirty = 1;
         return;
     }
@@ -277,7 +348,10 @@ void ui_poll_wave(ui_t *ui, long long seq, int64_t commit_us, const char *from, 
     ui->wave_commit_us = commit_us;
     ui->wave_started_us = ekv_now_us();
     snprintf(ui->wave_from, sizeof ui->wave_from, "%s", from);
-    ui->wave_watched = watched;
+    ui->wave_watched = ui->key_seq == seq;
+    ui->wave_other = 0;
+    if (!ui->wave_watched) /* of the watched key, or of another: the coordinator knows */
+        ask_key_seq(ui);
     if (seq > ui->known_seq)
         ui->known_seq = seq;
     ui->world_dirty = 1;
@@ -323,7 +397,7 @@ static void on_detect(struct evhttp_request *req, void *arg)
 
 static void detect(ui_t *ui)
 {
-    if (ui->detecting || ui->known_seq <= 0 || ekv_mono_us() < ui->detect_retry)
+    if (ui->detecting || ui->known_seq < 0 || ekv_mono_us() < ui->detect_retry)
         return;
     if (ui->dconn_drop && ui->dconn)
         evhttp_connection_free(ui->dconn);
@@ -363,6 +437,7 @@ void ui_poll_start(ui_t *ui)
 {
     /* spread the first requests over one period so they do not all come at once */
     int64_t mono = ekv_mono_us();
+    ui->known_seq = -1; /* until a stats says (a new world is at 0: its first write counts) */
     for (size_t i = 0; i < ui->n; i++)
         ui->nodes[i].next_look = ui->nodes[i].next_stats =
             mono + (int64_t)((double)ui->period_us * (double)i / (double)ui->n);
@@ -382,4 +457,7 @@ void ui_poll_stop(ui_t *ui)
     if (ui->dconn)
         evhttp_connection_free(ui->dconn);
     ui->dconn = NULL;
+    if (ui->cconn)
+        evhttp_connection_free(ui->cconn);
+    ui->cconn = NULL;
 }

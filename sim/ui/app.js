@@ -140,10 +140,20 @@ function drawWorld() {
 
 // ---- a node's colour --------------------------------------------------------------------
 
+// The watched key's newest version: the coordinator's (key_seq, from the server), or a node's
+// fresher copy while the server has not heard yet. Never the followed write's sequence: it may
+// be another key's, and sequences are global, so no version of this key compares with it.
 function newestSeq() {
-  let m = ui.head.wave_seq || 0;
+  let m = ui.head.key_seq || 0;
   for (const s of ui.nodes) if (s && s.state === 'fresh' && s.seq > m) m = s.seq;
   return m;
+}
+
+// Whether the followed write is of the watched key: the server says so (wave_watched), or a
+// node holds it as the key's version (a delete of it: the coordinator has no version then).
+function waveOfKey() {
+  const h = ui.head;
+  return !!h.wave_seq && (h.wave_watched || ui.nodes.some((s) => s && s.seq === h.wave_seq));
 }
 
 function colour(s, newest) {
@@ -307,7 +317,17 @@ function pulse(from, to, ms, cls) {
 function onArrival(id) {
   const n = ui.world.nodes[id], u = upstream(n);
   if (ui.world.nodes.length > 40 && !n.tier && Math.random() > 0.3) return; // a sample of 300
-  pulse([x(u.lon), y(u.lat)], [x(n.lon), y(n.lat)], 400);
+  // another key's write travels too, in grey: the watched key's colours do not change
+  pulse([x(u.lon), y(u.lat)], [x(n.lon), y(n.lat)], 400, ui.head.wave_other ? 'other' : '');
+}
+
+// What the followed write is: "version 13 of lesson through fra", "a write of another key
+// (sequence 14) made elsewhere", or "write 14 made elsewhere" while the server asks whose.
+function waveText(h) {
+  const where = h.wave_from === 'elsewhere' ? ' made elsewhere' : ' through ' + h.wave_from;
+  if (waveOfKey()) return 'version ' + h.wave_seq + ' of ' + h.key + where;
+  if (h.wave_other) return 'a write of another key (sequence ' + h.wave_seq + ')' + where;
+  return 'write ' + h.wave_seq + where;
 }
 
 let timelineQueued = false;
@@ -322,9 +342,10 @@ function drawTimeline() {
   const c0 = h.wave_commit_us;
   const rows = ui.world.nodes.map((n) => ({n, s: ui.nodes[n.id] || {}}))
     .filter((r) => r.s.arrived_us).sort((a, b) => a.s.arrived_us - b.s.arrived_us);
-  const served = rows.filter((r) => r.s.serving_us).length;
-  $('wave-title').textContent = 'version ' + h.wave_seq + ' through ' + h.wave_from +
-    ': arrived at ' + rows.length + ', served by ' + served + ' of ' + ui.world.nodes.length;
+  const served = rows.filter((r) => r.s.serving_us).length, all = ui.world.nodes.length;
+  // another key's write is not served as the watched key: its arrivals only
+  $('wave-title').textContent = waveText(h) + ': arrived at ' + rows.length +
+    (waveOfKey() ? ', served by ' + served + ' of ' + all : ' of ' + all);
   // at most 24 lanes: in a large world an even sample in arrival order, first and last kept
   const k = Math.min(24, rows.length), lane = 16, top = 26, left = 120;
   const shown = Array.from({length: k}, (_, i) =>
