@@ -1,5 +1,6 @@
 // edgekv ui in Debian's chromium, headless (ui_test.sh starts the world and the server).
-// Usage: node ui.test.mjs push|kv URL OUT_DIR [B_URL (kv: the PoP that caches the key)]
+// Usage: node ui.test.mjs push|kv URL OUT_DIR POP_URL
+//   (push: a PoP another key is written at; kv: the PoP that caches the key)
 //  -- exits 1 with the reason when a check fails.
 // It clicks and types as a student would, reads the page's own state (window.ekv and the
 // nodes' data- attributes), saves screenshots in OUT_DIR and prints the delay from a PoP
@@ -126,12 +127,38 @@ async function push() {
   check(healed.version.endsWith(', newest') &&
     healed.cache === 'cached, no expiry: pushes replace it',
   'and its panel says so: ' + JSON.stringify(healed));
+  await otherKey(page);
   // bad input to the server: a reason, and the server goes on
   const bad = await page.evaluate(async () => {
     const r = await fetch('/api/fault?action=explode&node=b', {method: 'POST'});
     return [r.status, await r.text()];
   });
   check(bad[0] === 400 && bad[1].includes('action='), 'a bad fault is a 400 with its reason');
+}
+
+// A write of another key made elsewhere (curl at a PoP, not the page) is followed (it
+// travels, and arrives at every PoP), but every PoP keeps the watched key's newest version:
+// none turns "older", and the timeline says the write was of another key (issue 27).
+async function otherKey(page) {
+  const w0 = await page.evaluate(() => window.ekv.head.wave_seq);
+  const r = await fetch(readAt + '/other?urlencoded=true', {method: 'PUT', body: 'x'});
+  check(r.ok, 'another key written straight at a PoP');
+  await page.waitForFunction((w) => window.ekv.head.wave_seq > w, {timeout: 8000}, w0);
+  await page.waitForFunction(() => document.querySelectorAll('#timeline .arrive').length === 4,
+    {timeout: 8000});
+  await new Promise((res) => setTimeout(res, 300)); // the looks after the arrivals
+  const c = await colours(page);
+  check(Object.values(c).every((n) => n.colour === 'newest' && n.seq === w0),
+    'after a write of another key every PoP still serves the newest version of the watched ' +
+    'key: ' + JSON.stringify(c));
+  const p = await panel(page);
+  check(p.version === w0 + ', newest', 'and b\'s panel says newest: ' + JSON.stringify(p));
+  await page.waitForFunction(() => document.getElementById('wave-title').textContent.startsWith('a write of another ' +
+    'key'), {timeout: 3000}).catch(() => {});
+  const title = await page.$eval('#wave-title', (e) => e.textContent);
+  check(/^a write of another key \(sequence \d+\) made elsewhere: arrived at 4 of 4$/
+    .test(title), 'the timeline says it was another key\'s: ' + title);
+  await shot(page, 'ui-other-key.png');
 }
 
 async function kv() {

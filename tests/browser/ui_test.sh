@@ -7,6 +7,9 @@
 #         the PoP serving it (figures printed); a click on partition marks b, and a second
 #         write reaches every PoP but b, which keeps the older version (its panel: cut off
 #         from pushes, 1 behind); heal unmarks b and it catches up (its panel: newest);
+#         another key written straight at d is followed to every PoP, and every PoP keeps
+#         the watched key's colour (newest; b's panel: newest), the timeline naming it
+#         "a write of another key" (issue 27);
 #   kv    PoPs a, b under kv: once the page is up b reads the key (a cached copy for 3 s real),
 #         a write from the page through a turns a to the newest colour while b keeps its older
 #         one (its panel: cached, expires in N s; 1 behind) until its cacheTtl runs out, when b
@@ -59,9 +62,10 @@ start_ui() {
 ekv_topology "$H/push.yaml" policy=push-all time_scale=20 write_rate_limit=0 \
     a:-:Frankfurt 'b:-:New York' c:-:Sydney d:-:Madrid
 "$EKV" up "$H/push.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
+D=$(jq -r '.pops[] | select(.name == "d") | .url' "$H/state.json")
 start_ui
-node ui.test.mjs push "$URL" "$OUT" || fail "push world in the browser (screenshots in $OUT)"
-pass "push: a write from the page reaches every PoP; partition marks b"
+node ui.test.mjs push "$URL" "$OUT" "$D" || fail "push world in the browser (screenshots in $OUT)"
+pass "push: a write from the page reaches every PoP; partition marks b; another key's write leaves the colours"
 stop_ui
 "$EKV" down >/dev/null || fail "down"
 
