@@ -70,7 +70,7 @@ struct ui {
     char wave_from[64];
     int wave_watched; /* the write is of the watched key: key_seq == wave_seq */
     int wave_other;   /* the coordinator, asked after the write, holds the watched key at an
-                       * older version or none: the write was of another key (or deleted it) */
+                       * older version (or none, having had none): the write was another key's */
     /* The watched key's newest version at the coordinator, 0 for none or not known yet: the
      * page's "newest" (sequences are global: another key's write is never comparable). Set by
      * the page's own writes, else asked of the coordinator (a REST read) when the key changes

@@ -279,12 +279,13 @@ static void on_key_seq(struct evhttp_request *req, void *arg)
     /* an answer to an older question (another key, or before the page's write) is dropped */
     if (ui->key_asked_gen == ui->key_gen && (ver || code == 404)) {
         long long v = ver ? strtoll(ver, NULL, 10) : 0;
+        /* asked after the write was committed: an older version (or none, where there was
+         * none before) means it was not a write of the key; a newer one says nothing (written
+         * again since), nor does none where there was one (deleted: by this write?) */
+        if (ui->key_asked_wave == ui->wave_seq)
+            ui->wave_other = ui->wave_seq > 0 && v < ui->wave_seq && (v > 0 || !ui->key_seq);
         ui->key_seq = v;
         ui->wave_watched = ui->wave_seq > 0 && v == ui->wave_seq;
-        /* asked after the write was committed: an older version (or none) means it was not a
-         * write of the key; a newer one says nothing (the key was written again since) */
-        if (ui->key_asked_wave == ui->wave_seq)
-            ui->wave_other = ui->wave_seq > 0 && v < ui->wave_seq;
         ui->world_dirty = 1;
         ui_flush_soon(ui);
     } else if (!ver && code != 404) {

@@ -10,7 +10,9 @@
 #              version (the page colours them by key_seq: none turns "older");
 #   watch      watching l: key_seq becomes l's version (asked of the coordinator), and the
 #              followed write (l's) is of the watched key now;
-#   page       a write of k from the page: key_seq is its version at once.
+#   page       a write of k from the page: key_seq is its version at once;
+#   delete     k deleted straight at a: key_seq 0 (the coordinator has none), and the write
+#              is not called another key's (it was k's).
 # Usage: ui_key_seq_test.sh BIN_DIR SRC_DIR
 set -euo pipefail
 source "$2/tests/integration/lib.sh" "$1" "$2"
@@ -91,6 +93,15 @@ pass "watching l: key_seq is l's version ($SL), and the followed write is of it"
 until_world ".key == \"k\" and .wave_from == \"c\" and .wave_seq > $SL and .key_seq == .wave_seq
     and .wave_watched == true" "a write of k from the page does not set key_seq"
 pass "a write of k from the page: key_seq is its version ($(last_world | jq .key_seq))"
+
+# ---- a delete of the watched key made elsewhere ------------------------------------------
+SP=$(last_world | jq .wave_seq)
+curl -sf -o /dev/null -X DELETE "$A/k?urlencoded=true" || fail "DELETE k at a"
+until_world ".wave_seq > $SP and .key_seq == 0" "the delete of k leaves key_seq"
+sleep 0.3 # the coordinator was asked after the delete: no other answer comes
+last_world | jq -e '.wave_other == false and .wave_watched == false' >/dev/null ||
+    fail "a delete of k passes for another key's write: $(last_world)"
+pass "a delete of k made at a: key_seq 0, and the write is not called another key's"
 
 stop_pids "$EV_PID"
 EV_PID=""
