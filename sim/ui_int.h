@@ -74,11 +74,12 @@ struct ui {
     /* The watched key's newest version at the coordinator, 0 for none or not known yet: the
      * page's "newest" (sequences are global: another key's write is never comparable). Set by
      * the page's own writes, else asked of the coordinator (a REST read) when the key changes
-     * or a write made elsewhere is seen; one read at a time. */
+     * or a write made elsewhere is seen, while a page is open; one read at a time. */
     long long key_seq;
     struct evhttp_connection *cconn; /* the coordinator's, for those reads (keep-alive) */
     int key_asking;                  /* a read in flight */
     int key_again;                   /* asked again meanwhile: once more when it answers */
+    int key_stale;                   /* asked while no page was open: asked when one comes */
     unsigned key_gen;                /* bumped when key_seq is set otherwise: older answers go */
     unsigned key_asked_gen;          /* key_gen when the read in flight was sent */
     long long key_asked_wave;        /* wave_seq then */

@@ -302,6 +302,11 @@ static void ask_key_seq(ui_t *ui)
     ui->key_again = 0;
     if (!ui->key[0])
         return;
+    if (ui->nclients == 0) { /* nobody to show it to: asked when a page comes (on_tick) */
+        ui->key_stale = 1;
+        return;
+    }
+    ui->key_stale = 0;
     if (ui->key_asking) {
         ui->key_again = 1;
         return;
@@ -418,6 +423,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     ui_t *ui = arg;
     int64_t mono = ekv_mono_us();
+    if (ui->key_stale && ui->nclients > 0)
+        ask_key_seq(ui);
     /* with no page open nothing is asked but the detector (the followed write is kept) */
     for (size_t i = 0; ui->nclients > 0 && i < ui->n; i++) {
         ui_node_t *nd = &ui->nodes[i];

@@ -12,7 +12,9 @@
 #              followed write (l's) is of the watched key now;
 #   page       a write of k from the page: key_seq is its version at once;
 #   delete     k deleted straight at a: key_seq 0 (the coordinator has none), and the write
-#              is not called another key's (it was k's).
+#              is not called another key's (it was k's);
+#   no page    k written at a while no stream is open (the coordinator is not asked): its
+#              version is asked for, and known, once a stream opens.
 # Usage: ui_key_seq_test.sh BIN_DIR SRC_DIR
 set -euo pipefail
 source "$2/tests/integration/lib.sh" "$1" "$2"
@@ -102,6 +104,20 @@ sleep 0.3 # the coordinator was asked after the delete: no other answer comes
 last_world | jq -e '.wave_other == false and .wave_watched == false' >/dev/null ||
     fail "a delete of k passes for another key's write: $(last_world)"
 pass "a delete of k made at a: key_seq 0, and the write is not called another key's"
+
+# ---- no page open ------------------------------------------------------------------------
+# the server asks the coordinator only while a page is open, and when one comes
+stop_pids "$EV_PID"
+EV_PID=""
+sleep 0.3 # the server sees the stream go
+S2=$(put "$A" k v3)
+[ -n "$S2" ] || fail "PUT k at a gave no version"
+sleep 0.5
+curl -sN --max-time 60 "$U/events" >"$H/events" 2>/dev/null &
+EV_PID=$!
+until_world ".wave_seq == $S2 and .key_seq == $S2 and .wave_watched == true" \
+    "a write of k made while no page was open is not known as k's when one comes"
+pass "a write of k made with no page open ($S2): known as k's once a page comes"
 
 stop_pids "$EV_PID"
 EV_PID=""
