@@ -115,13 +115,12 @@ static json_t *world_json(const ui_t *ui)
 
 static json_t *header_json(const ui_t *ui)
 {
-    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "key", ui->key,
-                          "wave_seq", (json_int_t)ui->wave_seq, "wave_commit_us",
-                          (json_int_t)ui->wave_commit_us, "wave_started_us",
-                          (json_int_t)ui->wave_started_us, "wave_from", ui->wave_from, "writes",
-                          (json_int_t)ui->writes, "writes_429", (json_int_t)ui->writes_429,
-                          "rate_limited", (json_int_t)ui->rate_limited, "now_us",
-                          (json_int_t)ekv_now_us());
+    json_t *j =
+        json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "key", ui->key, "wave_seq",
+                  (json_int_t)ui->wave_seq, "wave_commit_us", (json_int_t)ui->wave_commit_us,
+                  "wave_started_us", (json_int_t)ui->wave_started_us, "wave_from", ui->wave_from,
+                  "writes", (json_int_t)ui->writes, "writes_429", (json_int_t)ui->writes_429,
+                  "rate_limited", (json_int_t)ui->rate_limited, "now_us", (json_int_t)ekv_now_us());
     /* the page's "newest": the watched key's version, never another key's write */
     json_object_set_new(j, "key_seq", json_integer((json_int_t)ui->key_seq));
     json_object_set_new(j, "wave_watched", json_boolean(ui->wave_watched));
