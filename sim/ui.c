@@ -3,8 +3,10 @@
  *   GET  /, /app.js, /style.css, /land-110m.json   the page (files of sim/ui/, by name only)
  *   GET  /api/world                the world once: time scale, coordinator, PoPs and tiers with
  *                                  their cities, coordinates, policies and links
- *   GET  /events                   text/event-stream: `world` (watched key, followed write,
- *                                  counts of the page's writes, the world's 429s) and `nodes`
+ *   GET  /events                   text/event-stream: `world` (watched key and its version
+ *                                  at the coordinator, followed write and whether it is of
+ *                                  that key, counts of the page's writes, the world's 429s)
+ *                                  and `nodes`
  *                                  (each node's view of the key, arrival and serving of the
  *                                  write, counters),
  *                                  only what changed, at most every 50 ms

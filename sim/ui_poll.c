@@ -12,6 +12,8 @@
  *     answered when it arrives there, followed at once by a look: under push that look shows
  *     the node serving it; under kv and ttl the node's older copy keeps being served until it
  *     expires, when the look scheduled for then shows it.
+ * And one of the coordinator's: a REST read of the watched key, for its version (key_seq), when
+ * the key changes or the detector sees a write, which may be of any key (one at a time).
  * A node that does not answer (stopped, killed, partitioned from nothing: the link fault
  * cuts the coordinator, not us) is shown as not answering; its connection retries at the
  * next period. */
