@@ -314,9 +314,11 @@ static ui_node_t *find_node(ui_t *ui, const char *name)
     return NULL;
 }
 
-static void do_watch(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
+/* Watches key k: the nodes' copies of the key before are no versions of it (unknown until
+ * their looks answer), nor is its version at the coordinator (asked). */
+static void watch(ui_t *ui, const char *k)
 {
-    snprintf(ui->key, sizeof ui->key, "%s", r->key);
+    snprintf(ui->key, sizeof ui->key, "%s", k);
     ui_poll_key_changed(ui);
     for (size_t i = 0; i < ui->n; i++) {
         ui->nodes[i].state[0] = '\0';
@@ -324,6 +326,11 @@ static void do_watch(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
         ui->nodes[i].dirty = 1;
         ui_poll_look_now(ui, i);
     }
+}
+
+static void do_watch(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r)
+{
+    watch(ui, r->key);
     reply_json(req, 200, json_pack("{s:s}", "key", ui->key));
 }
 
@@ -390,12 +397,8 @@ static void do_write(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
     evbuffer_add(evhttp_request_get_output_buffer(out), v, strlen(v));
     evhttp_make_request(c, out, EVHTTP_REQ_PUT, path);
     ui->writes++;
-    if (!ui->key[0] || strcmp(ui->key, k)) { /* the page follows the key it writes */
-        snprintf(ui->key, sizeof ui->key, "%s", k);
-        ui_poll_key_changed(ui);
-        for (size_t i = 0; i < ui->n; i++)
-            ui_poll_look_now(ui, i);
-    }
+    if (!ui->key[0] || strcmp(ui->key, k)) /* the page follows the key it writes */
+        watch(ui, k);
     ui->world_dirty = 1;
     reply_json(req, 202, json_pack("{s:s, s:s}", "key", k, "via", nd->proc->name));
 }
