@@ -325,7 +325,7 @@ static void test_silent_subscription_is_reopened(void)
     CHECK(!node_coordinator_up(w.n));
 
     w.answer = 1;
-    for (int i = 0; i < 30 && !at_tip(&w); i++) {
+    for (int i = 0; i < 60 && !at_tip(&w); i++) {
         spin(&w, 100);
         publish_heartbeat(&w, ekv_now_us());
     }
