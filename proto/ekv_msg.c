@@ -13,22 +13,23 @@
  *                   message]
  *   CATCHUP        [v, t, req_id, from_seq, cursor]
  *   CATCHUP_REPLY  [v, t, req_id, latest_seq, flags, cursor, [CHANGE body as bin, ...]]
- *   HEARTBEAT      [v, t, latest_seq, time_us, epoch]
+ *   HEARTBEAT      [v, t, latest_seq, time_us, epoch, crc]
  *   LIST           [v, t, req_id, limit, ns, prefix, start_after]
  *   LIST_REPLY     [v, t, req_id, latest_seq, flags, last_key, [CHANGE head as bin, ...]]
  * Byte strings are msgpack bin (str is accepted too). A catch-up reply embeds each change as
  * its own encoded body, so the coordinator can send change-log entries verbatim.
  *
- * The checksum of a CHANGE: a lossy transport (PGM over multicast, whose receiver in libzmq
- * 4.3.4 can splice the bytes of two changes into one frame after a loss it gave up on) may
- * hand over a body that is well-formed msgpack but not one the coordinator sent. CRC-32
- * (zlib's) over the whole body before the field makes such a body malformed, so it is dropped
- * and its sequence caught up as a gap. It covers the commit time too: stamping the time in
- * place updates the CRC by zlib's crc32_combine in O(log n), without a pass over the value,
- * and a garbled stamp is caught like any other byte. Every decode of a CHANGE checks it, a
- * catch-up reply's entries included (they are stored bodies, checksum and all), except
- * ekv_msg_decode_change_head, which reads the coordinator's own store and must not pay a pass
- * over a value it leaves out.
+ * The checksum of a CHANGE: a lossy transport (PGM over
+ * multicast, whose receiver in libzmq 4.3.4 can splice the bytes of two changes into one frame
+ * after a loss it gave up on) may hand over a body that is well-formed msgpack but not one the
+ * coordinator sent. CRC-32 (zlib's) over the whole body before the field makes such a body
+ * malformed, so it is dropped and its sequence caught up as a gap. It covers the commit time too:
+ * stamping the time in place updates the CRC by zlib's crc32_combine in O(log n), without a pass
+ * over the value, and a garbled stamp is caught like any other byte. A HEARTBEAT, also published,
+ * carries one too: spliced, it could announce another epoch (the PoP would drop its cache and start
+ * over). Every decode of a CHANGE or HEARTBEAT checks it, a catch-up reply's entries included (they
+ * are stored bodies, checksum and all), except ekv_msg_decode_change_head, which reads the
+ * coordinator's own store and must not pay a pass over a value it leaves out.
  *
  * Decoding runs in two steps. A bounds walk checks the structure first: every container
  * count must fit in the bytes that remain, so a forged header cannot make msgpack-c reserve
@@ -81,7 +82,7 @@ static int field_count(int type)
     case EKV_MSG_CATCHUP_REPLY:
         return 5;
     case EKV_MSG_HEARTBEAT:
-        return 3;
+        return 4; /* the last is the checksum, as CHANGE's */
     case EKV_MSG_LIST:
         return 5;
     case EKV_MSG_LIST_REPLY:
@@ -261,7 +262,7 @@ int ekv_msg_encode(const ekv_msg_t *m, char **out, size_t *outlen)
     msgpack_pack_uint8(&pk, EKV_MSG_VERSION);
     msgpack_pack_uint8(&pk, (uint8_t)m->type);
     pack_fields(&pk, m);
-    if (m->type == EKV_MSG_CHANGE)
+    if (m->type == EKV_MSG_CHANGE || m->type == EKV_MSG_HEARTBEAT)
         msgpack_pack_fix_uint32(&pk, (uint32_t)crc32_z(0, (const Bytef *)sb.data, sb.size));
     return finish(&sb, EKV_MSG_MAX_BODY, out, outlen);
 }
@@ -277,10 +278,10 @@ static uint32_t get_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* EKV_OK when body (a CHANGE, by its first bytes) ends in the checksum of the rest. */
+/* EKV_OK when a decoded CHANGE or HEARTBEAT body ends in the checksum of the rest. */
 static int check_seal(const uint8_t *p, size_t len)
 {
-    if (len < COMMIT_OFFSET + 9 + SEAL_LEN || p[0] != CHANGE_HEAD || p[len - SEAL_LEN] != 0xce)
+    if (len < 3 + SEAL_LEN || p[len - SEAL_LEN] != 0xce)
         return EKV_EMALFORMED;
     uLong crc = crc32_z(0, p, len - SEAL_LEN);
     return crc == get_be32(p + len - 4) ? EKV_OK : EKV_EMALFORMED;
@@ -599,6 +600,7 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
         m->seq = rd_u64(r);
         m->time_us = rd_i64(r);
         m->epoch = rd_u64(r);
+        rd_small(r, UINT32_MAX); /* the checksum (check_seal) */
         break;
     case EKV_MSG_LIST:
         m->req_id = rd_u64(r);
@@ -760,7 +762,8 @@ static int decode(const void *buf, size_t len, ekv_msg_t *m, int skip_value, int
     if (rc == EKV_OK && m->type != EKV_MSG_CATCHUP_REPLY && m->type != EKV_MSG_LIST_REPLY &&
         len > EKV_MSG_MAX_BODY)
         rc = EKV_ETOOBIG;
-    if (rc == EKV_OK && m->type == EKV_MSG_CHANGE && !skip_value)
+    if (rc == EKV_OK &&
+        ((m->type == EKV_MSG_CHANGE && !skip_value) || m->type == EKV_MSG_HEARTBEAT))
         rc = check_seal(buf, len);
     if (rc)
         ekv_msg_fini(m);

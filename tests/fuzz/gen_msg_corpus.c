@@ -5,7 +5,7 @@
  * (truncated, foreign version or type, wrong-typed field, wrong element count, trailing
  * bytes, non-array, empty, forged size headers, deep nesting, nested catch-up replies, a
  * CHANGE with a byte of its value changed, the head of one CHANGE spliced to the tail of
- * another, and a catch-up reply carrying that).
+ * another, and a catch-up reply carrying that, a HEARTBEAT with a byte of its epoch changed).
  * Every file stays under 4 KiB. Not part of the build; run by hand after a protocol change:
  *
  *   cd /work/main
@@ -317,6 +317,11 @@ static void write_malformed(void)
     write_file("bad_change_spliced", flip, clen);
     entry = lit(flip, clen);
     write_repacked("bad_catchup_entry_spliced", rbuf, rlen, 0, 0, &entry);
+    char *hflip = malloc(hlen);
+    memcpy(hflip, hbuf, hlen);
+    hflip[hlen - 6] ^= 0x01; /* the last byte of the epoch */
+    write_file("bad_heartbeat_checksum", hflip, hlen);
+    free(hflip);
     free(obuf);
     free(flip);
     free(hbuf);

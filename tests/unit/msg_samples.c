@@ -363,12 +363,15 @@ void roundtrip(const ekv_msg_t *m)
 
 /* ---- msgpack tree surgery ------------------------------------------------------------------ */
 
-/* A top-level CHANGE of 12 elements (the last is its checksum). */
-static bool is_change(const msgpack_object *o)
+/* A top-level CHANGE of 12 elements or HEARTBEAT of 6 (the last is its checksum). */
+static bool is_sealed(const msgpack_object *o)
 {
-    return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 12 &&
-           o->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-           o->via.array.ptr[1].via.u64 == EKV_MSG_CHANGE;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2 ||
+        o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    uint64_t type = o->via.array.ptr[1].via.u64;
+    return (type == EKV_MSG_CHANGE && o->via.array.size == 12) ||
+           (type == EKV_MSG_HEARTBEAT && o->via.array.size == 6);
 }
 
 void pack_node(msgpack_packer *pk, const msgpack_object *o, subst_t *s)
@@ -384,7 +387,7 @@ void pack_node(msgpack_packer *pk, const msgpack_object *o, subst_t *s)
     }
     msgpack_pack_array(pk, o->via.array.size);
     uint32_t n = o->via.array.size;
-    int seal = idx == 0 && is_change(o); /* the checksum is made again, not copied */
+    int seal = idx == 0 && is_sealed(o); /* the checksum is made again, not copied */
     for (uint32_t i = 0; i < n - (seal ? 1 : 0); i++)
         pack_node(pk, &o->via.array.ptr[i], s);
     if (seal && s->counter++ == s->target) {

@@ -92,8 +92,8 @@ void roundtrip(const ekv_msg_t *m);
 extern ekv_msg_t g_one[1];
 extern ekv_msg_t g_three[3];
 /* Packs o into pk (which writes to a msgpack_sbuffer) with node s->target replaced by
- * s->emit. The checksum of a top-level CHANGE is computed again over what was packed, so a
- * mutated field is refused for itself, not for its checksum (unless the checksum is the node
+ * s->emit. The checksum of a top-level CHANGE or HEARTBEAT is computed again over what was packed,
+ * so a mutated field is refused for itself, not for its checksum (unless the checksum is the node
  * replaced). tree_node: the node of o with pre-order index target, or NULL. */
 void pack_node(msgpack_packer *pk, const msgpack_object *o, subst_t *s);
 const msgpack_object *tree_node(const msgpack_object *o, int target, int *counter);
