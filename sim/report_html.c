@@ -5,9 +5,10 @@
  * (graticule only: no map data is shipped) with the PoPs coloured green to red by the share
  * of their reads that were stale (one scale for every map of the page, so policies compare),
  * a heatmap of stale reads per PoP over time, and the checkers' smallest counterexamples as
- * timelines. The page explains itself: every section opens with a short text saying what it
- * shows and how to read it, and the page opens with each policy set against what the
- * documentation claims, computed from its t-visibility curve and the experiment's cacheTtl.
+ * timelines (report_checkers.c). The page explains itself: every section opens with a short
+ * text saying what it shows and how to read it, and the page opens with each policy set against
+ * what the documentation claims, computed from its t-visibility curve and the experiment's
+ * cacheTtl.
  *
  * Fields the results may lack are drawn when present and named on the page when not, so
  * older results and `edgekv compare` of mixed files still draw:
@@ -17,7 +18,7 @@
  *                                      heatmap shades by count instead of by share);
  *   runs[].series_bin_s                the bins' width in simulated s (else duration_s / bins);
  *   runs[].consistency                 the checkers' results (checkers_json.c).
- * Every string from the document is printed through text() or ekv_html_escape (html.h):
+ * Every string from the document is printed through rh_text() or ekv_html_escape (html.h):
  * names, cities, policy labels and operation names come from files. */
 #include <math.h>
 #include <stdio.h>
@@ -29,16 +30,9 @@
 #include "ekv_mem.h"
 #include "html.h"
 #include "report.h"
-
-#define W  640
-#define H  320
-#define ML 60 /* margins */
-#define MR 20
-#define MT 30
-#define MB 45
+#include "report_html_int.h"
 
 #define TAIL_READS 50      /* reads pooled at the end of a curve before a share is quoted */
-#define EX_SHOWN   3       /* counterexamples drawn per checker */
 #define PUSH_BOUND 10000.0 /* "within seconds" (Quicksilver), in ms */
 
 typedef struct {
@@ -54,25 +48,23 @@ static void color(char *buf, size_t len, size_t i, size_t n)
     snprintf(buf, len, "hsl(%d,65%%,42%%)", (int)(360.0 * (double)i / (double)(n ? n : 1)));
 }
 
-/* The string field k of o, escaped for the page into buf (EKV_HTML_MAX bytes); "" if absent. */
-static const char *text(json_t *o, const char *k, char *buf)
+const char *rh_text(json_t *o, const char *k, char *buf)
 {
     return ekv_html_escape(buf, EKV_HTML_MAX, ekv_report_str(o, k));
 }
 
-static double num(json_t *o, const char *k)
+double rh_num(json_t *o, const char *k)
 {
     return json_number_value(json_object_get(o, k));
 }
 
-static long long integer(json_t *o, const char *k)
+long long rh_integer(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
     return json_is_integer(v) ? (long long)json_integer_value(v) : (long long)json_number_value(v);
 }
 
-/* A duration for a sentence: "850 ms", "4.2 ms", "29.7 s". */
-static const char *dur(char *buf, size_t len, double ms)
+const char *rh_dur(char *buf, size_t len, double ms)
 {
     if (ms < 10)
         snprintf(buf, len, "%.1f ms", ms);
@@ -194,8 +186,8 @@ static void curve(series_t *s, json_t *tv, const char *name, size_t ci, int dash
     s->x = ekv_calloc(s->n + 1, sizeof(double));
     s->y = ekv_calloc(s->n + 1, sizeof(double));
     for (size_t k = 0; k < s->n; k++) {
-        s->x[k] = num(json_array_get(tv, k), "t_ms");
-        s->y[k] = num(json_array_get(tv, k), "p");
+        s->x[k] = rh_num(json_array_get(tv, k), "t_ms");
+        s->y[k] = rh_num(json_array_get(tv, k), "p");
     }
 }
 
@@ -234,8 +226,8 @@ static void lag_chart(FILE *f, json_t *runs)
         s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
         s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
         for (size_t k = 0; k < s[i].n; k++) {
-            s[i].x[k] = num(json_array_get(lag, k), "t_s");
-            s[i].y[k] = num(json_array_get(lag, k), which);
+            s[i].x[k] = rh_num(json_array_get(lag, k), "t_s");
+            s[i].y[k] = rh_num(json_array_get(lag, k), which);
             ymax = s[i].y[k] > ymax ? s[i].y[k] : ymax;
         }
     }
@@ -260,7 +252,7 @@ static void pop_lag_chart(FILE *f, json_t *run)
         s[i].x = ekv_calloc(s[i].n + 1, sizeof(double));
         s[i].y = ekv_calloc(s[i].n + 1, sizeof(double));
         for (size_t k = 0; k < s[i].n; k++) {
-            s[i].x[k] = num(json_array_get(times, k), "t_s");
+            s[i].x[k] = rh_num(json_array_get(times, k), "t_s");
             s[i].y[k] = json_number_value(json_array_get(lag, k));
             ymax = s[i].y[k] > ymax ? s[i].y[k] : ymax;
         }
@@ -277,8 +269,8 @@ static void stale_bars(FILE *f, json_t *runs)
     double ymax = 0;
     for (size_t r = 0; r < nr; r++)
         for (size_t p = 0; p < np; p++) {
-            double v = num(json_array_get(json_object_get(json_array_get(runs, r), "pops"), p),
-                           "stale_ratio");
+            double v = rh_num(json_array_get(json_object_get(json_array_get(runs, r), "pops"), p),
+                              "stale_ratio");
             ymax = v > ymax ? v : ymax;
         }
     ymax = nice_max(ymax > 0 ? ymax * 100 : 1);
@@ -296,26 +288,26 @@ static void stale_bars(FILE *f, json_t *runs)
     for (size_t p = 0; p < np; p++) {
         for (size_t r = 0; r < nr; r++) {
             json_t *o = json_array_get(json_object_get(json_array_get(runs, r), "pops"), p);
-            double v = 100 * num(o, "stale_ratio"), bh = (H - MT - MB) * v / ymax;
+            double v = 100 * rh_num(o, "stale_ratio"), bh = (H - MT - MB) * v / ymax;
             char c[32];
             color(c, sizeof c, r, nr);
             fprintf(f,
                     "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s %s: "
                     "%.2f%%</title></rect>",
                     ML + slot * (double)p + slot * 0.1 + slot * 0.8 * (double)r / (double)nr,
-                    H - MB - bh, slot * 0.8 / (double)nr, bh, c, text(o, "name", name),
-                    text(json_array_get(runs, r), "policy", policy), v);
+                    H - MB - bh, slot * 0.8 / (double)nr, bh, c, rh_text(o, "name", name),
+                    rh_text(json_array_get(runs, r), "policy", policy), v);
         }
         fprintf(f, "<text x='%.1f' y='%d' class='xt' transform='rotate(-60 %.1f %d)'>%s</text>",
                 ML + slot * ((double)p + 0.5), H - MB + 14, ML + slot * ((double)p + 0.5),
-                H - MB + 14, text(json_array_get(pops0, p), "name", name));
+                H - MB + 14, rh_text(json_array_get(pops0, p), "name", name));
     }
     fprintf(f, "</svg><div class='legend'>");
     for (size_t r = 0; r < nr; r++) {
         char c[32];
         color(c, sizeof c, r, nr);
         fprintf(f, "<span><i class='s' style='background:%s'></i>%s</span>", c,
-                text(json_array_get(runs, r), "policy", policy));
+                rh_text(json_array_get(runs, r), "policy", policy));
     }
     fprintf(f, "</div>");
 }
@@ -330,10 +322,10 @@ static double sustained(json_t *tv, double q)
     double t = -1, n = 0;
     for (size_t k = json_array_size(tv); k-- > 0;) {
         json_t *b = json_array_get(tv, k);
-        if (num(b, "p") < q)
+        if (rh_num(b, "p") < q)
             break;
-        t = num(b, "t_ms");
-        n += num(b, "n");
+        t = rh_num(b, "t_ms");
+        n += rh_num(b, "n");
     }
     return n >= TAIL_READS ? t : -1; /* a few reads at the far end prove nothing */
 }
@@ -343,17 +335,18 @@ static double sustained(json_t *tv, double q)
 static double bin_width(json_t *tv)
 {
     if (json_object_get(json_array_get(tv, 0), "w"))
-        return num(json_array_get(tv, 0), "w");
-    double w = num(json_array_get(tv, 0), "t_ms");
+        return rh_num(json_array_get(tv, 0), "w");
+    double w = rh_num(json_array_get(tv, 0), "t_ms");
     for (size_t k = 1; k < json_array_size(tv); k++)
-        w = fmin(w, num(json_array_get(tv, k), "t_ms") - num(json_array_get(tv, k - 1), "t_ms"));
+        w = fmin(w,
+                 rh_num(json_array_get(tv, k), "t_ms") - rh_num(json_array_get(tv, k - 1), "t_ms"));
     return w > 0 ? w : 0;
 }
 
 /* The end of the curve's last bin. */
 static double last_t(json_t *tv)
 {
-    return num(json_array_get(tv, json_array_size(tv) - 1), "t_ms");
+    return rh_num(json_array_get(tv, json_array_size(tv) - 1), "t_ms");
 }
 
 /* The fresh share of the reads of bins k0.. (pooled by their n); their count in *n. */
@@ -363,8 +356,8 @@ static double pooled(json_t *tv, size_t k0, double *n)
     *n = 0;
     for (size_t k = k0; k < json_array_size(tv); k++) {
         json_t *b = json_array_get(tv, k);
-        *n += num(b, "n");
-        fresh += num(b, "p") * num(b, "n");
+        *n += rh_num(b, "n");
+        fresh += rh_num(b, "p") * rh_num(b, "n");
     }
     return *n > 0 ? fresh / *n : 0;
 }
@@ -375,7 +368,7 @@ static size_t tail_start(json_t *tv)
     double n = 0;
     size_t k = json_array_size(tv);
     while (k > 0 && n < TAIL_READS)
-        n += num(json_array_get(tv, --k), "n");
+        n += rh_num(json_array_get(tv, --k), "n");
     return k;
 }
 
@@ -384,7 +377,7 @@ static size_t bin_from(json_t *tv, double from_ms)
 {
     double w = bin_width(tv);
     size_t k = 0;
-    while (k < json_array_size(tv) && num(json_array_get(tv, k), "t_ms") - w < from_ms - 1e-9)
+    while (k < json_array_size(tv) && rh_num(json_array_get(tv, k), "t_ms") - w < from_ms - 1e-9)
         k++;
     return k;
 }
@@ -410,18 +403,19 @@ static void measured(FILE *f, json_t *tv)
     char a[32], b[32], c[32];
     double t50 = sustained(tv, 0.5), t99 = sustained(tv, 0.99), n;
     if (t50 >= 0 && t50 < t99)
-        fprintf(f, "half of the reads were fresh %s after the write and ", dur(a, sizeof a, t50));
+        fprintf(f, "half of the reads were fresh %s after the write and ",
+                rh_dur(a, sizeof a, t50));
     if (t99 >= 0) {
-        fprintf(f, "99%% of reads were fresh %s after the write", dur(a, sizeof a, t99));
+        fprintf(f, "99%% of reads were fresh %s after the write", rh_dur(a, sizeof a, t99));
         return;
     }
     size_t k = tail_start(tv);
-    double p = pooled(tv, k, &n), from = num(json_array_get(tv, k), "t_ms") - bin_width(tv);
+    double p = pooled(tv, k, &n), from = rh_num(json_array_get(tv, k), "t_ms") - bin_width(tv);
     fprintf(f,
             "reads had not reached 99%% fresh by the end of the curve, %s after the write: of "
             "the %.0f reads made %s to %s after it, %.1f%% were fresh",
-            dur(a, sizeof a, last_t(tv)), n, dur(c, sizeof c, from > 0 ? from : 0),
-            dur(b, sizeof b, last_t(tv)), 100 * p);
+            rh_dur(a, sizeof a, last_t(tv)), n, rh_dur(c, sizeof c, from > 0 ? from : 0),
+            rh_dur(b, sizeof b, last_t(tv)), 100 * p);
 }
 
 /* The checkers' p_fresh (consistency.p_fresh, its bins by their start) as a curve like
@@ -429,14 +423,14 @@ static void measured(FILE *f, json_t *tv)
 static json_t *checkers_curve(json_t *run)
 {
     json_t *c = json_object_get(run, "consistency"), *bins = json_object_get(c, "p_fresh");
-    double w = num(c, "p_fresh_bin_ms");
+    double w = rh_num(c, "p_fresh_bin_ms");
     if (json_array_size(bins) == 0 || w <= 0)
         return NULL;
     json_t *out = json_array();
     for (size_t k = 0; k < json_array_size(bins); k++) {
         json_t *b = json_array_get(bins, k);
-        json_array_append_new(out, json_pack("{s:f, s:f, s:f, s:f}", "t_ms", num(b, "t_ms") + w,
-                                             "p", num(b, "p"), "n", num(b, "n"), "w", w));
+        json_array_append_new(out, json_pack("{s:f, s:f, s:f, s:f}", "t_ms", rh_num(b, "t_ms") + w,
+                                             "p", rh_num(b, "p"), "n", rh_num(b, "n"), "w", w));
     }
     return out;
 }
@@ -447,14 +441,14 @@ static json_t *checkers_curve(json_t *run)
 static void claim(FILE *f, json_t *results, json_t *run)
 {
     json_t *tv = json_object_get(run, "t_visibility");
-    double ttl_ms = 1000 * num(json_object_get(results, "workload"), "cache_ttl"), n;
+    double ttl_ms = 1000 * rh_num(json_object_get(results, "workload"), "cache_ttl"), n;
     char name[EKV_HTML_MAX], a[32];
     int cached;
     const char *doc = doc_claim(ekv_report_str(run, "policy"), &cached);
-    fprintf(f, "<li class='claim'><b>%s</b>: ", text(run, "policy", name));
+    fprintf(f, "<li class='claim'><b>%s</b>: ", rh_text(run, "policy", name));
     if (doc[0])
         fprintf(f, "%s%s%s. ", doc, cached && ttl_ms > 0 ? "; this experiment's cacheTtl is " : "",
-                cached && ttl_ms > 0 ? dur(a, sizeof a, ttl_ms) : "");
+                cached && ttl_ms > 0 ? rh_dur(a, sizeof a, ttl_ms) : "");
     if (json_array_size(tv) == 0) {
         fprintf(f, "No read followed a write of its key: there is nothing to compare.</li>");
         return;
@@ -465,7 +459,7 @@ static void claim(FILE *f, json_t *results, json_t *run)
     json_t *pf = checkers_curve(run), *best = tv;
     if (t99 < 0 && pf && last_t(pf) > last_t(tv)) {
         fprintf(f, "; the checkers' p_fresh, which reaches further (to %s), finds that ",
-                dur(a, sizeof a, last_t(pf)));
+                rh_dur(a, sizeof a, last_t(pf)));
         measured(f, pf);
         best = pf;
         t99 = sustained(pf, 0.99);
@@ -485,7 +479,7 @@ static void claim(FILE *f, json_t *results, json_t *run)
         fprintf(f, " (%s)",
                 t99 >= 0 && t99 <= PUSH_BOUND ? "within seconds, as documented"
                                               : "slower than documented");
-    fprintf(f, ". %.2f%% of all its reads were stale.</li>", 100 * num(run, "stale_ratio"));
+    fprintf(f, ". %.2f%% of all its reads were stale.</li>", 100 * rh_num(run, "stale_ratio"));
     json_decref(pf);
 }
 
@@ -505,7 +499,7 @@ static double worst_stale(json_t *runs)
     for (size_t r = 0; r < json_array_size(runs); r++) {
         json_t *pops = json_object_get(json_array_get(runs, r), "pops");
         for (size_t i = 0; i < json_array_size(pops); i++)
-            worst = fmax(worst, num(json_array_get(pops, i), "stale_ratio"));
+            worst = fmax(worst, rh_num(json_array_get(pops, i), "stale_ratio"));
     }
     return worst;
 }
@@ -549,7 +543,7 @@ static void world_map(FILE *f, json_t *results, json_t *run, double worst, size_
             "<svg viewBox='0 0 720 400' class='chart map'><text x='6' y='16' class='t'>PoPs by "
             "share of stale reads (%s): green 0%%, red %.1f%%</text><rect x='0' y='20' "
             "width='720' height='360' class='sea'/>",
-            text(run, "policy", name), 100 * worst);
+            rh_text(run, "policy", name), 100 * worst);
     for (int lon = -180; lon <= 180; lon += 30)
         fprintf(f, "<line x1='%d' y1='20' x2='%d' y2='380' class='g'/>", (lon + 180) * 2,
                 (lon + 180) * 2);
@@ -559,21 +553,21 @@ static void world_map(FILE *f, json_t *results, json_t *run, double worst, size_
     fprintf(f,
             "<rect x='%.1f' y='%.1f' width='10' height='10' fill='#222'><title>coordinator "
             "(%s)</title></rect>",
-            (num(co, "lon") + 180) * 2 - 5, 20 + (90 - num(co, "lat")) * 2 - 5,
-            text(co, "city", city));
+            (rh_num(co, "lon") + 180) * 2 - 5, 20 + (90 - rh_num(co, "lat")) * 2 - 5,
+            rh_text(co, "city", city));
     for (size_t i = 0; i < json_array_size(pops); i++) {
         json_t *p = json_array_get(pops, i), *age = json_object_get(p, "stale_age_ms");
-        double ratio = num(p, "stale_ratio");
+        double ratio = rh_num(p, "stale_ratio");
         int hue = (int)(120 * (1 - (worst > 0 ? fmin(ratio / worst, 1) : 0)));
-        double x = (num(p, "lon") + 180) * 2, y = 20 + (90 - num(p, "lat")) * 2;
+        double x = (rh_num(p, "lon") + 180) * 2, y = 20 + (90 - rh_num(p, "lat")) * 2;
         fprintf(f,
                 "<circle cx='%.1f' cy='%.1f' r='6' fill='hsl(%d,75%%,45%%)'><title>%s (%s): "
                 "%.1f%% of %lld reads stale, stale age p50 %s, max %s; p99 served %.1f ms, "
                 "arrived %.1f ms</title></circle><text x='%.1f' y='%.1f' class='lbl%s'>%s</text>",
-                x, y, hue, text(p, "name", name), text(p, "city", city), 100 * ratio,
-                integer(p, "reads"), dur(a, sizeof a, num(age, "p50")),
-                dur(b, sizeof b, num(age, "max")), num(served(p), "p99"),
-                num(json_object_get(p, "visibility_ms"), "p99"), x > 680 ? x - 7 : x + 7, y - 5,
+                x, y, hue, rh_text(p, "name", name), rh_text(p, "city", city), 100 * ratio,
+                rh_integer(p, "reads"), rh_dur(a, sizeof a, rh_num(age, "p50")),
+                rh_dur(b, sizeof b, rh_num(age, "max")), rh_num(served(p), "p99"),
+                rh_num(json_object_get(p, "visibility_ms"), "p99"), x > 680 ? x - 7 : x + 7, y - 5,
                 x > 680 ? " end" : "", name); /* near the right edge: the name on the left */
     }
     snprintf(hi, sizeof hi, "%.1f%% stale", 100 * worst);
@@ -594,7 +588,7 @@ static void heat_cells(FILE *f, json_t *pops, size_t nb, double rowh, double cel
         double y = MT + rowh * (double)p;
         if (rowh >= 8)
             fprintf(f, "<text x='%d' y='%.1f' class='yt'>%s</text>", ML + 16, y + rowh / 2 + 3,
-                    text(o, "name", name));
+                    rh_text(o, "name", name));
         for (size_t b = 0; b < nb && b < json_array_size(st); b++) {
             double v = json_number_value(json_array_get(st, b));
             double d = share ? json_number_value(json_array_get(rd, b)) : top;
@@ -604,8 +598,8 @@ static void heat_cells(FILE *f, json_t *pops, size_t nb, double rowh, double cel
             fprintf(f,
                     "<rect x='%.1f' y='%.1f' width='%.2f' height='%.2f' "
                     "fill='hsl(0,75%%,%.0f%%)'><title>%s, bin %zu: %g stale",
-                    ML + 20 + cellw * (double)b, y, cellw, rowh, 95 - 60 * x, text(o, "name", name),
-                    b, v);
+                    ML + 20 + cellw * (double)b, y, cellw, rowh, 95 - 60 * x,
+                    rh_text(o, "name", name), b, v);
             if (share)
                 fprintf(f, " of %g reads", d);
             fprintf(f, "</title></rect>");
@@ -633,9 +627,9 @@ static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
                    "with <code>read_series</code> and <code>runs[].series_bin_s</code>).</p>");
         return;
     }
-    double bin_s = num(run, "series_bin_s");
+    double bin_s = rh_num(run, "series_bin_s");
     if (bin_s <= 0)
-        bin_s = num(results, "duration_s") / (double)nb;
+        bin_s = rh_num(results, "duration_s") / (double)nb;
     double rowh = fmax(2, fmin(14, 420.0 / (double)(np ? np : 1))), cellw = 540.0 / (double)nb;
     int h = MT + (int)ceil(rowh * (double)np) + 48;
     char name[EKV_HTML_MAX], hi[32], id[32];
@@ -643,7 +637,7 @@ static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
             "<svg viewBox='0 0 %d %d' class='chart'><text x='%d' y='18' class='t'>Stale reads "
             "per PoP over time (%s)</text><rect x='%d' y='%d' width='540' height='%.1f' "
             "fill='hsl(0,75%%,95%%)'/>",
-            W, h, ML, text(run, "policy", name), ML + 20, MT, rowh * (double)np);
+            W, h, ML, rh_text(run, "policy", name), ML + 20, MT, rowh * (double)np);
     heat_cells(f, pops, nb, rowh, cellw, top, share);
     double y = MT + rowh * (double)np;
     for (int i = 0; i <= 5; i++)
@@ -655,162 +649,6 @@ static void heatmap(FILE *f, json_t *results, json_t *run, size_t idx)
     snprintf(id, sizeof id, "gh%zu", idx);
     red_strip(f, id, ML + 40, (int)y + 34, share ? "none" : "0", hi);
     fprintf(f, "</svg>");
-}
-
-/* ---- the checkers' counterexamples --------------------------------------------------------- */
-
-static const struct {
-    const char *key, *title, *what;
-} kinds[] = {
-    {"read_your_writes", "Read your writes",
-     "a client read a key after its own write of it was acknowledged, and got an older "
-     "version (first lane: the write; second: the read)."},
-    {"monotonic_reads_client", "Monotonic reads (per client)",
-     "a client read a key twice and the later read returned an older version than the earlier "
-     "one: time went backwards for it."},
-    {"monotonic_reads_pop", "Monotonic reads (per PoP)",
-     "two reads of a key at one PoP, by any clients: the later returned an older version."},
-    {"bounded_staleness", "Bounded staleness",
-     "a read returned a version older than one committed, more than the bound before it began "
-     "(first lane: the first newer write, its tick the commit; second: the read)."},
-    {"lost_update_pairs", "Lost updates",
-     "two read-modify-writes of a counter read the same value and both wrote that value plus "
-     "one: one increment overwrote the other."},
-};
-
-/* A lane's words: "get k12 -> v664", "put k12 = 7 (v670)", "get k12 -> not found". */
-static void op_words(FILE *f, json_t *op, json_t *pops)
-{
-    char o[EKV_HTML_MAX], k[EKV_HTML_MAX], p[EKV_HTML_MAX];
-    const char *pop = text(op, "pop_name", p);
-    if (!pop[0])
-        pop = text(json_array_get(pops, (size_t)integer(op, "pop")), "name", p);
-    text(op, "key_name", k);
-    fprintf(f, "<tspan class='who'>client %lld at %s</tspan><tspan x='6' dy='12'>%s ",
-            integer(op, "client"), pop, text(op, "op", o));
-    if (k[0])
-        fprintf(f, "%s", k);
-    else
-        fprintf(f, "key %lld", integer(op, "key"));
-    long long seq = integer(op, "seq"), status = integer(op, "status");
-    int got = !strcmp(ekv_report_str(op, "op"), "get");
-    if (json_object_get(op, "value"))
-        fprintf(f, " %s %lld", got ? "=" : ":=", integer(op, "value"));
-    if (status / 100 != 2 && status != 404)
-        fprintf(f, " (status %lld)", status);
-    else if (got)
-        fprintf(f, seq ? " &#8594; v%lld" : " &#8594; not found", seq);
-    else
-        fprintf(f, " (v%lld)", seq);
-    fprintf(f, "</tspan>");
-}
-
-/* The reference point an example's read broke: the write's commit (staleness) or the end of
- * the first operation; -1 for lost updates (no gap to shade). */
-static double gap_from(json_t *ops, size_t kind)
-{
-    json_t *o = json_array_get(ops, 0);
-    if (json_array_size(ops) != 2)
-        return -1;
-    if (kind == 3 && json_object_get(o, "commit_us"))
-        return num(o, "commit_us");
-    return num(o, "end_us");
-}
-
-/* One counterexample: one lane per operation on a shared time axis (simulated ms). */
-static void example_svg(FILE *f, json_t *run, json_t *ex, size_t kind, double scale)
-{
-    json_t *ops = json_object_get(ex, "ops"), *pops = json_object_get(run, "pops");
-    size_t n = json_array_size(ops);
-    double t0 = INFINITY, t1 = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(ops, i);
-        t0 = fmin(t0, num(o, "start_us"));
-        t1 = fmax(fmax(t1, num(o, "end_us")), num(o, "commit_us"));
-    }
-    if (n == 0 || !(t1 > t0))
-        return;
-    const double L = 200, span = W - L - MR;
-    int lane = 30, h = 30 + lane * (int)n + 30;
-    char a[32];
-    fprintf(f, "<svg viewBox='0 0 %d %d' class='chart ex'><text x='6' y='16' class='t'>%s %s", W, h,
-            kind == 4 ? "Both read-modify-writes within" : "The read began",
-            dur(a, sizeof a, num(ex, "span_us") / 1000 * scale));
-    fprintf(f, "%s",
-            kind == 3   ? " after the newer write committed"
-            : kind == 4 ? ""
-                        : " after the first operation was answered");
-    fprintf(f, "</text>");
-    double g = gap_from(ops, kind), g1 = num(json_array_get(ops, 1), "start_us");
-    if (g >= t0 && g1 > g) /* at least 3 px: a gap of 0.1 ms in 100 is still seen */
-        fprintf(f, "<rect x='%.1f' y='24' width='%.1f' height='%d' class='gap'/>",
-                L + span * (g - t0) / (t1 - t0) - 1, fmax(span * (g1 - g) / (t1 - t0), 3),
-                lane * (int)n + 4);
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(ops, i);
-        int write = strcmp(ekv_report_str(o, "op"), "get") != 0;
-        int judged = n == 2 ? i == 1 : write;
-        double y = 28 + lane * (double)i, x0 = L + span * (num(o, "start_us") - t0) / (t1 - t0),
-               x1 = L + span * (num(o, "end_us") - t0) / (t1 - t0);
-        fprintf(f, "<text x='6' y='%.1f' class='op'>", y + 10);
-        op_words(f, o, pops);
-        fprintf(f, "</text><rect x='%.1f' y='%.1f' width='%.1f' height='14' class='%s'/>", x0,
-                y + 4, fmax(x1 - x0, 2),
-                judged  ? "bad"
-                : write ? "wr"
-                        : "rd");
-        if (write && json_object_get(o, "commit_us"))
-            fprintf(f,
-                    "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='commit'><title>"
-                    "committed</title></line>",
-                    L + span * (num(o, "commit_us") - t0) / (t1 - t0), y,
-                    L + span * (num(o, "commit_us") - t0) / (t1 - t0), y + 22);
-    }
-    for (int i = 0; i <= 4; i++)
-        fprintf(f, "<text x='%.1f' y='%d' class='xt'>%.3g</text>", L + span * i / 4.0, h - 18,
-                (t1 - t0) / 1000 * scale * i / 4);
-    fprintf(f,
-            "<text x='%.1f' y='%d' class='xl'>simulated ms since the first operation began"
-            "</text></svg>",
-            L + span / 2, h - 4);
-}
-
-/* The checkers' totals, then each checker's smallest counterexamples as timelines. */
-static void checkers(FILE *f, json_t *results, json_t *run)
-{
-    json_t *c = json_object_get(run, "consistency"), *k = json_object_get(c, "checkers");
-    if (!json_is_object(k)) {
-        fprintf(f, "<p class='miss'>Not drawn: these results have no checkers' results "
-                   "(<code>runs[].consistency</code>).</p>");
-        return;
-    }
-    double scale = num(results, "time_scale") > 0 ? num(results, "time_scale") : 1;
-    char a[32], b[32];
-    fprintf(f,
-            "<p>%lld reads judged, %lld of them stale (the stalest %s old); no read returned "
-            "a version older than a write later than %s after its commit (convergence). %lld "
-            "lost updates; %lld writes answered 429, %lld failed "
-            "otherwise.</p><table><tr><th>checker</th><th>violations</th></tr>",
-            integer(c, "gets_judged"), integer(c, "stale_reads"),
-            dur(a, sizeof a, num(c, "stale_age_max_ms")),
-            dur(b, sizeof b, num(c, "convergence_ms")), integer(c, "lost_updates"),
-            integer(c, "rate_limited_writes"), integer(c, "writes_failed"));
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        fprintf(f, "<tr><td>%s</td><td>%lld</td></tr>", kinds[i].title,
-                integer(json_object_get(k, kinds[i].key), "count"));
-    fprintf(f, "</table>");
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        json_t *ex = json_object_get(json_object_get(k, kinds[i].key), "examples");
-        if (json_array_size(ex) == 0)
-            continue;
-        fprintf(f, "<h4>%s: %lld</h4><p class='how'>A violation: %s", kinds[i].title,
-                integer(json_object_get(k, kinds[i].key), "count"), kinds[i].what);
-        if (i == 3)
-            fprintf(f, " Bound here: %s.", dur(a, sizeof a, num(c, "stale_bound_ms")));
-        fprintf(f, "</p>");
-        for (size_t e = 0; e < json_array_size(ex) && e < EX_SHOWN; e++)
-            example_svg(f, run, json_array_get(ex, e), i, scale);
-    }
 }
 
 /* ---- the page ------------------------------------------------------------------------------ */
@@ -836,19 +674,19 @@ static void header(FILE *f, json_t *results)
 {
     json_t *runs = json_object_get(results, "runs"), *w = json_object_get(results, "workload");
     char name[EKV_HTML_MAX], dist[EKV_HTML_MAX];
-    text(results, "experiment", name);
+    rh_text(results, "experiment", name);
     fprintf(f,
             "<!doctype html><html><head><meta charset='utf-8'><title>edgekv: %s</title>"
             "<style>%s</style></head><body><h1>edgekv experiment: %s</h1><p>%g s simulated "
             "(time scale %g), %lld keys (%s), %g writes/s, %g reads/s per PoP, cacheTtl %g s, "
             "policies:",
-            name, css, name, num(results, "duration_s"), num(results, "time_scale"),
-            integer(w, "keys"), text(w, "distribution", dist), num(w, "write_rate"),
-            num(w, "read_rate"), num(w, "cache_ttl"));
+            name, css, name, rh_num(results, "duration_s"), rh_num(results, "time_scale"),
+            rh_integer(w, "keys"), rh_text(w, "distribution", dist), rh_num(w, "write_rate"),
+            rh_num(w, "read_rate"), rh_num(w, "cache_ttl"));
     for (size_t i = 0; i < json_array_size(runs); i++) {
         json_t *r = json_array_get(runs, i);
-        fprintf(f, " <b>%s</b> (%.2f%% stale)", text(r, "policy", name),
-                100 * num(r, "stale_ratio"));
+        fprintf(f, " <b>%s</b> (%.2f%% stale)", rh_text(r, "policy", name),
+                100 * rh_num(r, "stale_ratio"));
     }
     fprintf(f, ".</p>");
     how(f, "Each policy ran the same workload (same seed) on fresh daemons. A read is "
@@ -902,15 +740,15 @@ static void table(FILE *f, json_t *run)
                 "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
                 "<td>%.1f</td><td>%.1f</td><td>%lld</td><td>%lld</td><td>%.2f</td><td>%.3f</td>"
                 "<td>%lld</td></tr>",
-                text(p, "name", a), text(p, "city", b), num(p, "configured_ms"), num(sv, "p50"),
-                num(sv, "p99"), num(sv, "max"), num(v, "p50"), num(v, "p99"),
-                (long long)json_integer_value(json_object_get(p, "reads")),
+                rh_text(p, "name", a), rh_text(p, "city", b), rh_num(p, "configured_ms"),
+                rh_num(sv, "p50"), rh_num(sv, "p99"), rh_num(sv, "max"), rh_num(v, "p50"),
+                rh_num(v, "p99"), (long long)json_integer_value(json_object_get(p, "reads")),
                 (long long)json_integer_value(json_object_get(p, "stale_reads")),
-                100 * num(p, "stale_ratio"), num(p, "hit_ratio"),
+                100 * rh_num(p, "stale_ratio"), rh_num(p, "hit_ratio"),
                 (long long)json_integer_value(json_object_get(p, "origin_reads")));
     }
     fprintf(f, "</table><p>Fan-out per write: %.1f messages, %.0f bytes.</p>",
-            num(run, "fanout_messages_per_write"), num(run, "fanout_bytes_per_write"));
+            rh_num(run, "fanout_messages_per_write"), rh_num(run, "fanout_bytes_per_write"));
     json_t *faults = json_object_get(run, "faults");
     if (json_array_size(faults) == 0)
         return;
@@ -922,8 +760,8 @@ static void table(FILE *f, json_t *run)
         json_t *x = json_array_get(faults, i), *c = json_object_get(x, "convergence_ms");
         char conv[32];
         snprintf(conv, sizeof conv, json_is_number(c) ? "%.1f" : "-", json_number_value(c));
-        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td></tr>", text(x, "action", a),
-                text(x, "pop", b), num(x, "at_s"), conv);
+        fprintf(f, "<tr><td>%s</td><td>%s</td><td>%.1f</td><td>%s</td></tr>",
+                rh_text(x, "action", a), rh_text(x, "pop", b), rh_num(x, "at_s"), conv);
     }
     fprintf(f, "</table>");
 }
@@ -931,7 +769,7 @@ static void table(FILE *f, json_t *run)
 static void policy_section(FILE *f, json_t *results, json_t *r, double worst, size_t idx)
 {
     char name[EKV_HTML_MAX];
-    fprintf(f, "<h2 id='p%zu'>Policy %s</h2>", idx, text(r, "policy", name));
+    fprintf(f, "<h2 id='p%zu'>Policy %s</h2>", idx, rh_text(r, "policy", name));
     how(f, "This policy's t-visibility curve alone (its prediction dashed, when present): how "
            "soon after a write its readers got it. The first section sets it against the "
            "documentation.");
@@ -968,7 +806,7 @@ static void policy_section(FILE *f, json_t *results, json_t *r, double worst, si
            "answered (red: the operation that broke the guarantee), a black tick where a write "
            "committed, and in yellow the gap between what set the expectation and the read "
            "that broke it.");
-    checkers(f, results, r);
+    rh_checkers(f, results, r);
     fprintf(f, "<h3 id='p%zu-pops'>Per PoP</h3>", idx);
     how(f, "Configured one-way delay to the coordinator; served delays (commit to the first "
            "read there that returned the change: what readers got) beside arrival delays; "
