@@ -13,6 +13,7 @@
  * Fields the results may lack are drawn when present and named on the page when not, so
  * older results and `edgekv compare` of mixed files still draw:
  *   runs[].tvis_predicted[] {t_ms, p}  a predicted t-visibility, dashed beside the observed;
+ *   runs[].tvis_predicted_note         why there is none, or a caveat beside it: under the chart;
  *   runs[].pops[].stale_series[]       stale reads begun in each time bin of the load;
  *   runs[].pops[].read_series[]        answered reads in the same bins (without it the
  *                                      heatmap shades by count instead of by share);
@@ -191,7 +192,21 @@ static void curve(series_t *s, json_t *tv, const char *name, size_t ci, int dash
     }
 }
 
-/* The observed curve of every run, and its prediction (dashed, same colour) when present. */
+/* Why a run has no predicted curve, or the caveat beside its curve (tvis_predicted_note, from
+ * the runner): a reader missing a dashed line, or seeing one far from the solid, is told why. */
+static void pred_note(FILE *f, json_t *run)
+{
+    char policy[EKV_HTML_MAX], note[EKV_HTML_MAX];
+    if (!ekv_report_str(run, "tvis_predicted_note")[0])
+        return;
+    fprintf(f, "<p class='pnote'>%s%s%s</p>", rh_text(run, "policy", policy),
+            json_array_size(json_object_get(run, "tvis_predicted")) ? ", predicted: "
+                                                                    : ": no prediction: ",
+            rh_text(run, "tvis_predicted_note", note));
+}
+
+/* The observed curve of every run, and its prediction (dashed, same colour) when present, then
+ * the runs' notes on their predictions. */
 static void tvis_chart(FILE *f, json_t *runs, const char *title)
 {
     size_t n = json_array_size(runs), ns = 0;
@@ -209,6 +224,8 @@ static void tvis_chart(FILE *f, json_t *runs, const char *title)
                1);
     series_free(s, ns);
     free(names);
+    for (size_t i = 0; i < n; i++)
+        pred_note(f, json_array_get(runs, i));
 }
 
 static void lag_chart(FILE *f, json_t *runs)
@@ -665,7 +682,8 @@ static const char *css =
     ".sea{fill:#eef4fa}.lbl{font-size:9px}table{border-collapse:collapse;font-size:12px}"
     "td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:right}"
     "td:first-child,th:first-child{text-align:left}.how{color:#444;max-width:760px;"
-    "margin:4px 0 8px}.miss{color:#8a5a00;font-size:12px}.claims{max-width:760px;"
+    "margin:4px 0 8px}.miss{color:#8a5a00;font-size:12px}"
+    ".pnote{color:#555;font-size:12px;margin:2px 0;max-width:760px}.claims{max-width:760px;"
     "padding-left:18px}.claim{margin:4px 0}.op{font-size:10px}.who{font-weight:600}"
     ".wr{fill:#3a6ea5}.rd{fill:#999}.bad{fill:#c0392b}.gap{fill:#fff6cc}"
     ".end{text-anchor:end}.commit{stroke:#000;stroke-width:1.5}.ex{max-width:700px}";
@@ -710,7 +728,8 @@ static void overview(FILE *f, json_t *runs)
            "one. A curve that reaches 1 early means every location sees a change soon; one "
            "that climbs slowly means readers keep getting old versions. Read across at 0.99 "
            "for how long a writer must wait before 99% of readers see the change. Dashed "
-           "curves are predictions, when the results carry them.");
+           "curves are predictions, when the results carry them; under the chart, why a policy "
+           "has none, or a caveat beside one.");
     tvis_chart(f, runs, "t-visibility: P(a read t ms after a commit returns it), every policy");
     how(f, "The share of each PoP's reads that were stale, one bar per policy. Under push a "
            "far PoP is stale for longer after each write; under ttl and kv every PoP that "

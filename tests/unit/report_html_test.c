@@ -281,6 +281,31 @@ static void test_report_predicted(void)
     free(page);
 }
 
+/* Under each t-visibility chart, a run's note on its prediction, escaped: why it has none
+ * (faults, key groups, a write limit), or a caveat beside the dashed curve it has. A run
+ * without a note gets no line. Each line is under both charts: every policy's and its own. */
+static void test_report_predicted_note(void)
+{
+    char *page =
+        draw("{\"runs\": [{\"policy\": \"kv\", \"t_visibility\": [{\"t_ms\": 100, \"p\": 0.5}],"
+             " \"tvis_predicted\": [{\"t_ms\": 100, \"p\": 0.4}],"
+             " \"tvis_predicted_note\": \"a caveat: runs < 4 lives & <b>cold</b> caches\"},"
+             " {\"policy\": \"p<u>sh\", \"t_visibility\": [{\"t_ms\": 100, \"p\": 1}],"
+             " \"tvis_predicted_note\": \"faults & <i>groups</i> are not modelled\"},"
+             " {\"policy\": \"ttl\", \"t_visibility\": [{\"t_ms\": 100, \"p\": 1}],"
+             " \"tvis_predicted\": [{\"t_ms\": 100, \"p\": 1}]}]}");
+    const char *with = "<p class='pnote'>kv, predicted: a caveat: runs &lt; 4 lives &amp; "
+                       "&lt;b&gt;cold&lt;/b&gt; caches</p>";
+    const char *without = "<p class='pnote'>p&lt;u&gt;sh: no prediction: faults &amp; "
+                          "&lt;i&gt;groups&lt;/i&gt; are not modelled</p>";
+    CHECK_EQ(count(page, with), 2);
+    CHECK_EQ(count(page, without), 2);
+    CHECK_EQ(count(page, "<p class='pnote'>"), 4); /* none for ttl */
+    const char *absent[] = {"<b>cold", "<i>groups", "<u>sh"};
+    refuse(page, absent, sizeof absent / sizeof *absent);
+    free(page);
+}
+
 /* Stale reads per PoP over time: cells shaded by the share of the bin's reads that were
  * stale (by count without read_series), the time axis from series_bin_s; without the series
  * the page names the field it lacks. */
@@ -370,6 +395,7 @@ int main(void)
     EKV_TEST_RUN(test_report_claims);
     EKV_TEST_RUN(test_report_map_by_staleness);
     EKV_TEST_RUN(test_report_predicted);
+    EKV_TEST_RUN(test_report_predicted_note);
     EKV_TEST_RUN(test_report_heatmap);
     EKV_TEST_RUN(test_report_checkers);
     EKV_TEST_DONE();
