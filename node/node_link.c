@@ -61,9 +61,14 @@ static int64_t silence_us(const ekv_node_t *n)
     return (int64_t)n->cfg.coordinator_timeout_ms * 1000 + 2 * ekv_link_delay_us(n->down);
 }
 
+/* Up while heard within the silence: a heartbeat, or a reply (a subscription being reopened
+ * hears nothing for a while, and the coordinator answering is as alive as one heartbeating). */
 int node_coordinator_up(const ekv_node_t *n)
 {
-    return ekv_replica_ready(n->replica) && ekv_mono_us() - n->last_heartbeat_us < silence_us(n);
+    int64_t silence = silence_us(n);
+    return ekv_replica_ready(n->replica) &&
+           (ekv_mono_us() - n->last_heartbeat_us < silence ||
+            ekv_now_us() - ekv_replica_origin_heard_at(n->replica) < silence);
 }
 
 static void arm_links(ekv_node_t *n)

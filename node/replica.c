@@ -344,6 +344,11 @@ void ekv_replica_origin_heard(ekv_replica_t *self, int64_t now_us)
     self->origin_heard = now_us;
 }
 
+int64_t ekv_replica_origin_heard_at(const ekv_replica_t *self)
+{
+    return self->origin_heard;
+}
+
 int ekv_replica_watch(ekv_replica_t *self, int64_t now_us, int64_t silence_us)
 {
     if (!self->ready)

@@ -134,6 +134,8 @@ int ekv_replica_due(ekv_replica_t *self, int64_t now_us);
 /* Something valid arrived at now_us on the subscription, or on the request socket. */
 void ekv_replica_sub_heard(ekv_replica_t *self, int64_t now_us);
 void ekv_replica_origin_heard(ekv_replica_t *self, int64_t now_us);
+/* When the request socket last delivered something valid (0: never). */
+int64_t ekv_replica_origin_heard_at(const ekv_replica_t *self);
 /* The subscription's watch at now_us, silence_us being how long a healthy one can be quiet
  * (three heartbeat periods): EKV_REPLICA_PROBE, EKV_REPLICA_REOPEN or 0. Only once hello was
  * answered. ekv_replica_watch_due: when to call it next (INT64_MAX: no need). */

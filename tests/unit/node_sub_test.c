@@ -324,7 +324,14 @@ static void test_silent_subscription_is_reopened(void)
     CHECK_EQ(ekv_replica_applied(w.n->replica), 10);
     CHECK(!node_coordinator_up(w.n));
 
+    /* It answers again: the subscription is reopened, and until a heartbeat comes on the new
+     * one the coordinator is up because it answers (misses go to it, not 503). */
     w.answer = 1;
+    for (int i = 0; i < 40 && w.subscribes < 2; i++)
+        spin(&w, 50);
+    CHECK_EQ(w.subscribes, 2);
+    CHECK(node_coordinator_up(w.n));
+    CHECK_EQ(ekv_replica_applied(w.n->replica), 10);
     for (int i = 0; i < 60 && !at_tip(&w); i++) {
         spin(&w, 100);
         publish_heartbeat(&w, ekv_now_us());
