@@ -789,9 +789,9 @@ static void policy_section(FILE *f, json_t *results, json_t *r, double worst, si
 {
     char name[EKV_HTML_MAX];
     fprintf(f, "<h2 id='p%zu'>Policy %s</h2>", idx, rh_text(r, "policy", name));
-    how(f, "This policy's t-visibility curve alone (its prediction dashed, when present): how "
-           "soon after a write its readers got it. The first section sets it against the "
-           "documentation.");
+    how(f, "This policy's t-visibility curve alone (its prediction dashed, when present; under "
+           "the chart, why there is none, or a caveat): how soon after a write its readers got "
+           "it. The first section sets it against the documentation.");
     json_t *one = json_array();
     json_array_append(one, r);
     tvis_chart(f, one, "t-visibility of this policy alone");
