@@ -315,12 +315,13 @@ static json_t *stats_json(ekv_node_t *n)
     ekv_replica_stats_t rs;
     ekv_replica_stats(n->replica, &rs);
     json_object_set_new(j, "replica",
-                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "epoch",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "epoch",
                                   (json_int_t)ekv_replica_epoch(n->replica), "catchups_lost",
                                   (json_int_t)rs.lost, "catchups_busy", (json_int_t)rs.busy,
                                   "snapshots", (json_int_t)rs.snapshots, "resyncs",
                                   (json_int_t)rs.resyncs, "max_seq",
-                                  (json_int_t)ekv_replica_max(n->replica)));
+                                  (json_int_t)ekv_replica_max(n->replica), "sub_probes",
+                                  (json_int_t)rs.probes, "sub_reopens", (json_int_t)rs.reopens));
     json_object_set_new(j, "cache",
                         json_pack("{s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)cs.entries,
                                   "bytes", (json_int_t)cs.bytes, "cap_bytes",
@@ -371,6 +372,8 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
 #undef ONE
     ekv_cache_stats_t cs;
     ekv_cache_stats(n->cache, &cs);
+    ekv_replica_stats_t rs;
+    ekv_replica_stats(n->replica, &rs);
     const ekv_hist_t *h = ekv_vis_delays(n->vis);
     struct evbuffer *b = evbuffer_new();
     const char *pop = n->cfg.name;
@@ -399,10 +402,18 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
         "# HELP edgekv_pop_applied_sequence The last change sequence number applied.\n"
         "# TYPE edgekv_pop_applied_sequence gauge\n"
         "edgekv_pop_applied_sequence{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_sub_probes_total Hellos sent because the subscription was silent.\n"
+        "# TYPE edgekv_pop_sub_probes_total counter\n"
+        "edgekv_pop_sub_probes_total{pop=\"%s\"} %" PRIu64 "\n"
+        "# HELP edgekv_pop_sub_reopens_total Subscriptions reopened: silent while the "
+        "coordinator answered.\n"
+        "# TYPE edgekv_pop_sub_reopens_total counter\n"
+        "edgekv_pop_sub_reopens_total{pop=\"%s\"} %" PRIu64 "\n"
         "# HELP edgekv_pop_visibility_seconds Real seconds from a change's commit to its "
         "visibility here.\n"
         "# TYPE edgekv_pop_visibility_seconds summary\n",
-        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, ekv_replica_applied(n->replica));
+        pop, cs.entries, pop, cs.bytes, pop, cs.evictions, pop, ekv_replica_applied(n->replica),
+        pop, rs.probes, pop, rs.reopens);
     static const double qs[] = {0.5, 0.9, 0.99, 1.0};
     for (int i = 0; i < 4; i++)
         evbuffer_add_printf(b, "edgekv_pop_visibility_seconds{pop=\"%s\",quantile=\"%g\"} %.6f\n",

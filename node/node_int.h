@@ -134,7 +134,8 @@ void node_wait(ekv_node_t *n, uint64_t seq, int served, int timeout_ms, node_don
 void node_set_partition(ekv_node_t *n, int on);
 /* Fault control: a new link model (simulated time; scaled here) for later messages. */
 void node_set_link(ekv_node_t *n, const ekv_link_model_t *model);
-/* 1 while heartbeats arrive: writes and misses fail fast with 503 otherwise. */
+/* 1 while the coordinator is heard on either socket (a heartbeat or a reply) within the
+ * silence period: writes and misses fail fast with 503 otherwise. */
 int node_coordinator_up(const ekv_node_t *n);
 /* The fresh-until time an entry gets under the node's policy. */
 int64_t node_fresh_until(const ekv_node_t *n, int64_t now_us, int64_t cache_ttl_s);
