@@ -14,6 +14,7 @@
 #include "ekv_log.h"
 #include "ekv_loop.h"
 #include "ekv_opts.h"
+#include "ekv_time.h"
 
 /* The options as typed; configure() turns them into the coordinator's and the HTTP guard's
  * configuration. The defaults come from those two (opts_defaults). */
@@ -23,7 +24,7 @@ typedef struct {
     long max_queued, catchup_rate, pub_rate_kbps, pub_recovery_ms;
     ekv_http_opts_t limits; /* the HTTP guard's */
     long api_rate_limit;
-    double time_scale;
+    double time_scale, clock_skew_ms;
     int durability, commit_cpu, verbose;
     char http_default[300]; /* the default of http: host and port of the defaults */
 } opts_t;
@@ -107,6 +108,10 @@ static const ekv_opt_t table[] = {
      .min = 4096, .max = 1L << 40},
     {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
      .help = "write endpoints as JSON here once serving"},
+    {"clock-skew-ms", EKV_OPT_DOUBLE, O(clock_skew_ms), "MS",
+     .help = "add MS to this daemon's wall clock (stamps, not\ndurations): a host whose "
+             "clock is off, for tests",
+     .dmin = -60000, .dmax = 60000},
     {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
     {.name = NULL}, /* the end */
 };
@@ -204,6 +209,7 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     ekv_opts_begin("coordinator", table, &o, o.verbose);
+    ekv_clock_skew_set(o.clock_skew_ms);
 
     ekv_coord_config_t cfg;
     ekv_http_limits_t lim;

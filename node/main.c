@@ -14,6 +14,7 @@
 #include "ekv_log.h"
 #include "ekv_loop.h"
 #include "ekv_opts.h"
+#include "ekv_time.h"
 #include "node.h"
 #include "zygote.h"
 
@@ -21,7 +22,7 @@
  * configuration. The defaults come from those two (opts_defaults). */
 typedef struct {
     const char *name, *http, *pub, *router, *jitter, *ns, *ready_file, *serve, *tier;
-    double delay_ms, loss, rto_ms, time_scale, refresh_late, tier_delay_ms;
+    double delay_ms, loss, rto_ms, time_scale, refresh_late, tier_delay_ms, clock_skew_ms;
     long seed, coordinator_timeout_ms, cache_mb, min_cache_ttl, origin_timeout_ms;
     long refresh_hot_reads, tier_cache_ttl, pub_rate_kbps, pub_recovery_ms;
     ekv_http_opts_t limits; /* the HTTP guard's */
@@ -100,6 +101,10 @@ static const ekv_opt_t table[] = {
      .help = "pop: one-way link delay to the tier", .dmax = 600000},
     {"ready-file", EKV_OPT_STRING, O(ready_file), "PATH",
      .help = "write {pid, name, url, delay_ms} here once serving"},
+    {"clock-skew-ms", EKV_OPT_DOUBLE, O(clock_skew_ms), "MS",
+     .help = "add MS to this daemon's wall clock (stamps, not\ndurations): a host whose "
+             "clock is off, for tests",
+     .dmin = -60000, .dmax = 60000},
     {"verbose", EKV_OPT_FLAG, O(verbose), NULL, .help = "log debug lines"},
     {.name = NULL}, /* the end */
 };
@@ -221,6 +226,7 @@ static int pop_main(int argc, char **argv)
     if (status >= 0)
         return status;
     ekv_opts_begin(o.name, table, &o, o.verbose);
+    ekv_clock_skew_set(o.clock_skew_ms);
 
     ekv_node_config_t cfg;
     ekv_http_limits_t lim;
