@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ekv_err.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
+
+static const char *token; /* ekv_hc_set_token's, borrowed */
 
 typedef struct {
     struct event_base *base;
@@ -62,6 +65,29 @@ static enum evhttp_cmd_type command(const char *m)
     return EVHTTP_REQ_GET;
 }
 
+void ekv_hc_set_token(const char *t)
+{
+    token = t;
+}
+
+/* Adds the world's token unless the caller's headers carry an Authorization already (edgekv
+ * kv with the user's CLOUDFLARE_API_TOKEN). */
+static void add_token(struct evkeyvalq *h, const char *const *headers)
+{
+    char auth[EKV_HC_AUTH_MAX];
+    for (const char *const *p = headers; p && p[0] && p[1]; p += 2)
+        if (!strcasecmp(p[0], "Authorization"))
+            return;
+    if (token && ekv_hc_bearer(auth, sizeof auth, token))
+        evhttp_add_header(h, "Authorization", auth);
+}
+
+int ekv_hc_bearer(char *buf, size_t n, const char *t)
+{
+    int w = snprintf(buf, n, "Bearer %s", t);
+    return w > 0 && (size_t)w < n;
+}
+
 /* Starts one request; returns 0, or -1 when the URL is unusable (counted as answered). */
 static int start(slot_t *s, struct event_base *base, int timeout_s)
 {
@@ -86,6 +112,7 @@ static int start(slot_t *s, struct event_base *base, int timeout_s)
     evhttp_add_header(h, "Connection", "close");
     for (const char *const *p = r->headers; p && p[0] && p[1]; p += 2)
         evhttp_add_header(h, p[0], p[1]);
+    add_token(h, r->headers);
     if (r->body)
         evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->body_len);
     evhttp_make_request(s->conn, req, command(r->method), target);

@@ -3,8 +3,10 @@
  * to the coordinator (through hclient) and the binding calls to a PoP.
  *
  * A PoP call carries X-Edgekv-Namespace (and CF-KV-Metadata for a put): the binding surface
- * takes the namespace of a list or a bulk get only from that header, and hclient sends no
- * headers of its own, so PoP calls are one plain evhttp request here. */
+ * takes the namespace of a list or a bulk get only from that header.
+ *
+ * A REST call carries the user's token when they gave one as wrangler takes it
+ * (CLOUDFLARE_API_TOKEN), else hclient adds the world's (keys.json), if it has keys. */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -273,10 +275,26 @@ static int rest_url(const kv_ctx_t *c, char *url, size_t n, const char *path, co
     return 0;
 }
 
+/* The user's Authorization for the REST API (h: room for one header and the end), or NULL:
+ * hclient then sends the world's token. */
+static const char *const *user_auth(const char *h[3], char *buf, size_t n)
+{
+    const char *t = getenv("CLOUDFLARE_API_TOKEN");
+    if (!t || !*t || !ekv_hc_bearer(buf, n, t))
+        return NULL;
+    h[0] = "Authorization";
+    h[1] = buf;
+    h[2] = NULL;
+    return h;
+}
+
 int kv_rest(const kv_ctx_t *c, const char *method, const char *path, const char *query,
             const char *body, size_t len, json_t **envelope)
 {
-    ekv_hc_req_t r = {.method = method, .body = body, .body_len = len};
+    const char *h[3];
+    char auth[EKV_HC_AUTH_MAX];
+    ekv_hc_req_t r = {.method = method, .body = body, .body_len = len,
+                      .headers = user_auth(h, auth, sizeof auth)};
     *envelope = NULL;
     if (rest_url(c, r.url, sizeof r.url, path, query) != 0)
         return 1;
@@ -331,7 +349,9 @@ int kv_rest_value(const kv_ctx_t *c, const char *key_enc, char **out, size_t *le
 {
     char path[2048];
     snprintf(path, sizeof path, "/%s/values/%s", c->ns_enc, key_enc);
-    ekv_hc_req_t r = {.method = "GET"};
+    const char *h[3];
+    char auth[EKV_HC_AUTH_MAX];
+    ekv_hc_req_t r = {.method = "GET", .headers = user_auth(h, auth, sizeof auth)};
     if (rest_url(c, r.url, sizeof r.url, path, NULL) != 0)
         return 1;
     ekv_hc_run(&r, 1, TIMEOUT_MS);

@@ -15,6 +15,8 @@
 #include "ekv_mem.h"
 #include "ekv_rand.h"
 #include "ekv_time.h"
+#include "hclient.h"
+#include "keys.h"
 
 #define CONNS   8    /* keep-alive connections per PoP */
 #define TICK_US 1000 /* scheduling granularity */
@@ -82,6 +84,7 @@ struct load {
     uint16_t *redirect; /* per PoP: where its requests go (reroute faults); itself = no fault */
     uint32_t rmw_ids;
     size_t value_cap;
+    char auth[EKV_HC_AUTH_MAX]; /* "Bearer TOKEN" for the admin polls; "" without keys */
 };
 
 /* Microseconds to the next arrival of a Poisson process of `rate` per real second. */
@@ -254,6 +257,9 @@ static void send_ctx(load_t *L, const ctx_t *tmpl, const char *target, const bod
     evhttp_add_header(h, "Host", p->host);
     if (b && b->meta)
         evhttp_add_header(h, "CF-KV-Metadata", b->meta);
+    /* a secure world's admin paths want the token; the binding surface takes none */
+    if (L->auth[0] && (tmpl->kind == REQ_VIS || tmpl->kind == REQ_SERVED))
+        evhttp_add_header(h, "Authorization", L->auth);
     if (b && b->body)
         evbuffer_add(evhttp_request_get_output_buffer(req), b->body, b->len);
     int kind = c->kind;
@@ -827,6 +833,8 @@ int ekv_load_run(const ekv_load_config_t *cfg, ekv_load_result_t *out)
     memset(out, 0, sizeof *out);
     out->fault_us = ekv_calloc(cfg->exp->nfaults + 1, sizeof *out->fault_us);
     load_t L = {.cfg = cfg, .out = out};
+    if (ekv_keys_token() && !ekv_hc_bearer(L.auth, sizeof L.auth, ekv_keys_token()))
+        L.auth[0] = '\0';
     ekv_rand_init(&L.rng, (uint64_t)cfg->exp->seed * 0x9e3779b97f4a7c15ull + 7);
     struct event_config *ec = event_config_new();
     event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);

@@ -8,6 +8,8 @@
 #include "ekv_fdlimit.h"
 #include "dev.h"
 #include "faults.h"
+#include "hclient.h"
+#include "keys.h"
 #include "kvcli.h"
 #include "launch.h"
 #include "look.h"
@@ -52,6 +54,9 @@ static void usage(FILE *f)
             "                       PoPs of the running world; reloads on save\n"
             "  ui [--port PORT] [--key KEY]\n"
             "                       a live view of the running world in the browser\n"
+            "  keys [--force] [--token]\n"
+            "                       make the world's bearer token and CURVE keys\n"
+            "                       ($EDGEKV_HOME/keys.json); --token prints the token\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -68,6 +73,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "keys"))
+        return ekv_cmd_keys(argc - 1, argv + 1);
+    /* every request to the world carries its token once `edgekv keys` made one */
+    ekv_hc_set_token(ekv_keys_token());
     if (!strcmp(cmd, "up"))
         return ekv_cmd_up(argc - 1, argv + 1);
     if (!strcmp(cmd, "down"))

@@ -19,7 +19,12 @@
  *                                  tier, through faults.c (as `edgekv fault`)
  * Requests are parsed and checked by ui_api.c (no I/O, fuzzed); every reply to bad input is a
  * 400, 404 or 405 with a one-line reason; nothing a client sends ends the server. Only
- * 127.0.0.1 is listened on. */
+ * 127.0.0.1 is listened on.
+ *
+ * A world with keys ($EDGEKV_HOME/keys.json) needs its token for every request here, else 401:
+ * `Authorization: Bearer TOKEN`, or the cookie edgekv_token that GET /?token=TOKEN sets
+ * (HttpOnly, SameSite=Strict) before redirecting to / (an EventSource cannot send headers, and
+ * the token stays out of the address bar and the page's script). */
 #include <errno.h>
 #include <sys/queue.h>
 #include <event2/buffer.h>
@@ -40,6 +45,7 @@
 #include "ekv_time.h"
 #include "experiment.h"
 #include "faults.h"
+#include "keys.h"
 #include "look.h"
 #include "ui.h"
 #include "ui_api.h"
@@ -394,6 +400,7 @@ static void do_write(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
     evhttp_add_header(evhttp_request_get_output_headers(out), "Host", "127.0.0.1");
     /* one request, then closed: libevent frees the connection (free_on_completion) only then */
     evhttp_add_header(evhttp_request_get_output_headers(out), "Connection", "close");
+    ui_add_auth(ui, out);
     evbuffer_add(evhttp_request_get_output_buffer(out), v, strlen(v));
     evhttp_make_request(c, out, EVHTTP_REQ_PUT, path);
     ui->writes++;
@@ -446,6 +453,83 @@ static void do_fault(ui_t *ui, struct evhttp_request *req, const ui_api_req_t *r
                          ekv_fault_name(f.kind), "fault", nd->fault));
 }
 
+/* ---- the token ---------------------------------------------------------------------------- */
+
+#define COOKIE "edgekv_token"
+
+void ui_add_auth(const ui_t *ui, struct evhttp_request *req)
+{
+    if (ui->auth[0])
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Authorization", ui->auth);
+}
+
+/* 1 when the Cookie header h holds edgekv_token with the token's value. */
+static int cookie_ok(const ui_t *ui, const char *h)
+{
+    size_t nl = strlen(COOKIE "=");
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char v[EKV_KEYS_TOKEN_MAX + 1];
+        if (len > nl && len - nl <= EKV_KEYS_TOKEN_MAX && !strncmp(p, COOKIE "=", nl)) {
+            snprintf(v, sizeof v, "%.*s", (int)(len - nl), p + nl);
+            if (ekv_keys_token_eq(v, ui->token))
+                return 1;
+        }
+        p = end;
+    }
+    return 0;
+}
+
+/* GET /?token=T with the right token: sets the cookie and sends the page to / (the token out
+ * of the address bar). 1 when answered so. */
+static int token_login(const ui_t *ui, struct evhttp_request *req, const struct evhttp_uri *uri)
+{
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET || !path || strcmp(path, "/") || !query)
+        return 0;
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    const char *t = evhttp_parse_query_str(query, &q) == 0 ? evhttp_find_header(&q, "token") : NULL;
+    int ok = t && ekv_keys_token_eq(t, ui->token);
+    evhttp_clear_headers(&q);
+    if (!ok)
+        return 0;
+    char set[EKV_KEYS_TOKEN_MAX + 80];
+    snprintf(set, sizeof set, COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/", ui->token);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Set-Cookie", set);
+    evhttp_add_header(h, "Location", "/");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, 303, "See Other", NULL);
+    return 1;
+}
+
+/* 1 when req may be served: the world has no keys, or req carries its token. Else answered
+ * (the redirect of a login, or 401). */
+static int admitted(const ui_t *ui, struct evhttp_request *req, const struct evhttp_uri *uri)
+{
+    if (!ui->token)
+        return 1;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    const char *a = evhttp_find_header(in, "Authorization");
+    if (a && !strncmp(a, "Bearer ", 7) && ekv_keys_token_eq(a + 7, ui->token))
+        return 1;
+    if (cookie_ok(ui, evhttp_find_header(in, "Cookie")))
+        return 1;
+    if (token_login(ui, req, uri))
+        return 0;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                      "Bearer realm=\"edgekv\"");
+    reply_text(req, 401, "Unauthorized",
+               "This page needs the world's token: open /?token=TOKEN (`edgekv keys --token` "
+               "prints it)");
+    return 0;
+}
+
 static ui_api_method_t method(struct evhttp_request *req)
 {
     switch (evhttp_request_get_command(req)) {
@@ -466,6 +550,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     static ui_api_req_t r; /* 4.6 KB; one request at a time on one thread */
     const char *why = NULL;
+    if (!admitted(ui, req, uri))
+        return;
     int status = ui_api_parse(method(req), uri ? evhttp_uri_get_path(uri) : NULL,
                               uri ? evhttp_uri_get_query(uri) : NULL, &r, &why);
     if (status != 0) {
@@ -570,6 +656,8 @@ int ekv_cmd_ui(int argc, char **argv)
     snprintf(ui.dir, sizeof ui.dir, "%s", dir && *dir ? dir : EKV_UI_DIR);
     snprintf(ui.key, sizeof ui.key, "%s", key);
     build_nodes(&ui);
+    if ((ui.token = ekv_keys_token()) && !ekv_hc_bearer(ui.auth, sizeof ui.auth, ui.token))
+        ui.auth[0] = '\0';
     /* a node asked every period: 1 s for a small world, n / 15 s for a large one (20 s for
      * 300 PoPs: 30 small requests a second in all, under 1% of a core with the nodes' part) */
     ui.period_us = ui.n > 15 ? (int64_t)ui.n * 1000000 / 15 : 1000000;
@@ -591,6 +679,10 @@ int ekv_cmd_ui(int argc, char **argv)
     getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl);
     printf("edgekv ui: http://127.0.0.1:%d/ (%zu PoPs and tiers; Ctrl-C stops it)\n",
            ntohs(((struct sockaddr_in *)&ss)->sin_port), ui.n);
+    if (ui.token)
+        printf("edgekv ui: the world has keys: open http://127.0.0.1:%d/?token=TOKEN once "
+               "(`edgekv keys --token` prints it)\n",
+               ntohs(((struct sockaddr_in *)&ss)->sin_port));
     fflush(stdout);
     ui_poll_start(&ui);
     ui_poll_key_changed(&ui); /* the key of --key: its version */

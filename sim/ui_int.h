@@ -10,6 +10,7 @@
 #include <event2/http.h>
 #include <stdint.h>
 
+#include "hclient.h"
 #include "state.h"
 #include "topology.h"
 
@@ -93,7 +94,14 @@ struct ui {
     int world_dirty;                 /* key, wave or faults changed: send the header again */
     uint64_t writes, writes_429;     /* writes made from the page, and those answered 429 */
     uint64_t rate_limited;           /* 429s answered by every PoP and tier, summed */
+    /* A secure world's token (keys.json), NULL without keys: the page requires it (bearer or
+     * the cookie ?token= sets), and every request to a node or the coordinator carries it. */
+    const char *token;
+    char auth[EKV_HC_AUTH_MAX]; /* "Bearer TOKEN", "" without keys */
 };
+
+/* Adds the token's Authorization header to a request to the world (none without keys). */
+void ui_add_auth(const ui_t *ui, struct evhttp_request *req);
 
 /* ui_poll.c */
 void ui_poll_start(ui_t *ui);

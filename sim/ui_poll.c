@@ -61,6 +61,7 @@ static int get(ui_t *ui, ui_node_t *nd, struct evhttp_connection **conn, int tim
         return -1;
     struct evhttp_request *req = evhttp_request_new(cb, arg);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
+    ui_add_auth(ui, req);
     return evhttp_make_request(*conn, req, EVHTTP_REQ_GET, path) == 0 ? 0 : -1;
 }
 
@@ -321,6 +322,7 @@ static void ask_key_seq(ui_t *ui)
              EKV_KV_DEFAULT_NS, ekey);
     struct evhttp_request *req = evhttp_request_new(on_key_seq, ui);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
+    ui_add_auth(ui, req);
     ui->key_asked_gen = ui->key_gen;
     ui->key_asked_wave = ui->wave_seq;
     ui->key_asking = evhttp_make_request(ui->cconn, req, EVHTTP_REQ_GET, path) == 0;
