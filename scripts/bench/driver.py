@@ -298,13 +298,13 @@ def redis_highest(args):
 
 def redis_report(args):
     """redis-report LATENCY.jsonl HIGHEST.jsonl|- TOP: the closing tables."""
-    row = "  %-4s %-7s | %-21s | %-21s | %-13s | %-21s | %-21s"
+    row = "  %-4s %-12s | %-21s | %-21s | %-13s | %-21s | %-21s"
     print(row % ("N", "sync", "edgekv send->last", "redis send->last", "ratio e/r",
                  "ack->last e / r p50", "send->ack e / r p50"))
     print(row % ("", "", "p50 / p99 ms", "p50 / p99 ms", "p50 / p99", "ms", "ms"))
     for l in read_jsonl(args[0]):
         e, r = l["edgekv"], l["redis"]
-        print("  %-4s %-7s | %8s / %8s   | %8s / %8s   | %5s / %5s | %8s / %8s   | %8s / %8s" % (
+        print("  %-4s %-12s | %8s / %8s   | %8s / %8s   | %5s / %5s | %8s / %8s   | %8s / %8s" % (
             l["n"], l["durability"], ms(e["send_to_last"]["p50_us"]),
             ms(e["send_to_last"]["p99_us"]),
             ms(r["send_to_last"]["p50_us"]), ms(r["send_to_last"]["p99_us"]),
