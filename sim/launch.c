@@ -199,20 +199,22 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
     snprintf(ready, sizeof ready, "%s/run/coordinator.ready", ekv_state_dir());
     snprintf(log, sizeof log, "%s/logs/coordinator.log", ekv_state_dir());
-    snprintf(pub, sizeof pub, "tcp://%s:%s", c->host, c->pub_port ? "" : "*");
-    snprintf(router, sizeof router, "tcp://%s:%s", c->host, c->router_port ? "" : "*");
+    /* Every address from the coordinator's host. */
+    const char *addr = ekv_topo_address(t, c->host_index);
+    snprintf(pub, sizeof pub, "tcp://%s:%s", addr, c->pub_port ? "" : "*");
+    snprintf(router, sizeof router, "tcp://%s:%s", addr, c->router_port ? "" : "*");
     if (c->pub_port)
-        snprintf(pub, sizeof pub, "tcp://%s:%d", c->host, c->pub_port);
+        snprintf(pub, sizeof pub, "tcp://%s:%d", addr, c->pub_port);
     if (epgm)
         snprintf(pub, sizeof pub, "%s", epgm);
     if (c->router_port)
-        snprintf(router, sizeof router, "tcp://%s:%d", c->host, c->router_port);
-    snprintf(http, sizeof http, "%s:%d", c->host, c->http_port);
+        snprintf(router, sizeof router, "tcp://%s:%d", addr, c->router_port);
+    snprintf(http, sizeof http, "%s:%d", addr, c->http_port);
     if (st->pub[0]) { /* a restart: the same addresses, so the PoPs reconnect by themselves */
         snprintf(pub, sizeof pub, "%s", st->pub);
         snprintf(router, sizeof router, "%s", st->router);
         const char *colon = strrchr(st->coord.url, ':');
-        snprintf(http, sizeof http, "%s:%d", c->host, colon ? atoi(colon + 1) : c->http_port);
+        snprintf(http, sizeof http, "%s:%d", addr, colon ? atoi(colon + 1) : c->http_port);
     }
     /* The same-key limit is in simulated time: a faster world allows proportionally more. */
     snprintf(rate, sizeof rate, "%ld", lround(t->write_rate_limit * t->time_scale));
@@ -259,6 +261,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
     }
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
+    snprintf(st->coord.host, sizeof st->coord.host, "%s", t->hosts[c->host_index].name);
     if (launch_spawn(argv, log, -1, &st->coord) != EKV_OK)
         return EKV_EIO;
     for (int waited = 0; waited < COORD_WAIT_MS; waited += 20) {
@@ -378,9 +381,30 @@ static int make_dirs(void)
     return access(path, W_OK) == 0 ? EKV_OK : EKV_EIO;
 }
 
+/* Without namespaces every host's address must exist here: Linux routes all of 127.0.0.0/8 to
+ * lo, so loopback hosts (127.0.0.2, ...) need no set-up; any other is refused before anything
+ * starts. */
+static int hosts_reachable(const ekv_topo_t *t)
+{
+    for (size_t i = 0; i < t->nhosts; i++) {
+        const ekv_topo_host_t *h = &t->hosts[i];
+        if (ekv_topo_is_loopback(h->address))
+            continue;
+        fprintf(stderr,
+                "edgekv: host %s (%s) is not on loopback: run the world with `edgekv up --netns` "
+                "(each host in a network namespace of its own; needs root) or on a cluster "
+                "(`edgekv export k8s`)\n",
+                h->name, h->address);
+        return 0;
+    }
+    return 1;
+}
+
 int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
 {
     memset(st, 0, sizeof *st);
+    if (!hosts_reachable(t))
+        return EKV_EINVAL;
     if (already_running())
         return EKV_EEXIST;
     if (make_dirs() != EKV_OK) {
@@ -390,6 +414,11 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     if (!realpath(path, st->topology))
         snprintf(st->topology, sizeof st->topology, "%s", path);
     st->time_scale = t->time_scale;
+    for (size_t i = 0; i < t->nhosts && i < EKV_STATE_MAX_HOSTS; i++, st->nhosts++) {
+        snprintf(st->hosts[i].name, sizeof st->hosts[i].name, "%s", t->hosts[i].name);
+        snprintf(st->hosts[i].address, sizeof st->hosts[i].address, "%s", t->hosts[i].address);
+        st->hosts[i].clock_skew_ms = t->hosts[i].skew_ms;
+    }
     st->pops = ekv_calloc(t->npops, sizeof *st->pops);
     st->npops = t->npops;
     st->tiers = ekv_calloc(t->ntiers + 1, sizeof *st->tiers);
@@ -614,16 +643,20 @@ static void status_json(const ekv_state_t *st)
                       "running", alive, "cpus", cpus_of(p, alive, cpus, sizeof cpus));
         if (p->tier[0])
             json_object_set_new(o, "tier", json_string(p->tier));
+        if (p->host[0])
+            json_object_set_new(o, "host", json_string(p->host));
         json_array_append_new(pops, o);
     }
     for (size_t i = 0; i < st->ntiers; i++) {
         const ekv_proc_t *p = &st->tiers[i];
         int alive = ekv_proc_alive(p);
-        json_array_append_new(tiers,
-                              json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:b, s:s}", "name", p->name,
-                                        "city", p->city, "url", p->url, "serve", p->serve, "pid",
-                                        p->pid, "delay_ms", p->delay_ms, "running", alive, "cpus",
-                                        cpus_of(p, alive, cpus, sizeof cpus)));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:b, s:s}", "name", p->name, "city", p->city,
+                      "url", p->url, "serve", p->serve, "pid", p->pid, "delay_ms", p->delay_ms,
+                      "running", alive, "cpus", cpus_of(p, alive, cpus, sizeof cpus));
+        if (p->host[0])
+            json_object_set_new(o, "host", json_string(p->host));
+        json_array_append_new(tiers, o);
     }
     int alive = ekv_proc_alive(&st->coord);
     json_t *j =
@@ -632,6 +665,8 @@ static void status_json(const ekv_state_t *st)
                   st->coord.pid, "pub", st->pub, "router", st->router, "running", alive, "cpus",
                   cpus_of(&st->coord, alive, cpus, sizeof cpus), "pops", pops);
     json_object_set_new(j, "tiers", tiers);
+    if (st->coord.host[0])
+        json_object_set_new(json_object_get(j, "coordinator"), "host", json_string(st->coord.host));
     if (st->ui.pid > 0)
         json_object_set_new(j, "ui",
                             json_pack("{s:s, s:i, s:b}", "url", st->ui.url, "pid", st->ui.pid,

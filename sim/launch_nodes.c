@@ -77,7 +77,9 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     snprintf(c->log, sizeof c->log, "%s/logs/%s.log", ekv_state_dir(), tp->name);
     if (port < 0)
         port = t->http_port_base ? t->http_port_base + 1 + (int)i : 0;
-    snprintf(c->http, sizeof c->http, "%s:%d", t->coord.host, port);
+    /* It listens on its own host (the coordinator's by default). */
+    snprintf(p->host, sizeof p->host, "%s", t->hosts[tp->host_index].name);
+    snprintf(c->http, sizeof c->http, "%s:%d", ekv_topo_address(t, tp->host_index), port);
     snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms); /* simulated: the node scales */
     snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
     snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);
@@ -133,11 +135,13 @@ static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, c
     p->delay_ms = ekv_topo_tier_delay_ms(t, tt);
     snprintf(c->ready, sizeof c->ready, "%s/run/%s.ready", ekv_state_dir(), tt->name);
     snprintf(c->log, sizeof c->log, "%s/logs/%s.log", ekv_state_dir(), tt->name);
-    snprintf(c->http, sizeof c->http, "%s:%d", t->coord.host, port < 0 ? 0 : port);
+    const char *addr = ekv_topo_address(t, tt->host_index);
+    snprintf(p->host, sizeof p->host, "%s", t->hosts[tt->host_index].name);
+    snprintf(c->http, sizeof c->http, "%s:%d", addr, port < 0 ? 0 : port);
     if (serve && *serve)
         snprintf(c->serve, sizeof c->serve, "%s", serve);
     else
-        snprintf(c->serve, sizeof c->serve, "tcp://%s:*", t->coord.host);
+        snprintf(c->serve, sizeof c->serve, "tcp://%s:*", addr);
     snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms);
     snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
     snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);

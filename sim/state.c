@@ -37,6 +37,8 @@ static json_t *proc_json(const ekv_proc_t *p)
         json_object_set_new(j, "tier", json_string(p->tier));
     if (p->serve[0])
         json_object_set_new(j, "serve", json_string(p->serve));
+    if (p->host[0])
+        json_object_set_new(j, "host", json_string(p->host));
     return j;
 }
 
@@ -56,6 +58,7 @@ static int proc_from(json_t *o, ekv_proc_t *p)
     copy_str(o, "policy", p->policy, sizeof p->policy);
     copy_str(o, "tier", p->tier, sizeof p->tier);
     copy_str(o, "serve", p->serve, sizeof p->serve);
+    copy_str(o, "host", p->host, sizeof p->host);
     p->pid = (int)json_integer_value(json_object_get(o, "pid"));
     p->start = (unsigned long long)json_integer_value(json_object_get(o, "start"));
     p->delay_ms = json_number_value(json_object_get(o, "delay_ms"));
@@ -78,6 +81,14 @@ int ekv_state_save(const ekv_state_t *st)
         json_decref(tiers);
     if (st->ui.pid > 0)
         json_object_set_new(j, "ui", proc_json(&st->ui));
+    if (st->nhosts) {
+        json_t *hosts = json_array();
+        for (size_t i = 0; i < st->nhosts; i++)
+            json_array_append_new(hosts, json_pack("{s:s, s:s, s:f}", "name", st->hosts[i].name,
+                                                   "address", st->hosts[i].address, "clock_skew_ms",
+                                                   st->hosts[i].clock_skew_ms));
+        json_object_set_new(j, "hosts", hosts);
+    }
     char *text = json_dumps(j, JSON_INDENT(2));
     char path[1100];
     state_path(path, sizeof path);
@@ -112,6 +123,13 @@ int ekv_state_load(ekv_state_t **out)
         bad = proc_from(json_array_get(tiers, i), &st->tiers[i]);
     if (!bad && json_object_get(j, "ui")) /* absent: up without --ui */
         bad = proc_from(json_object_get(j, "ui"), &st->ui);
+    json_t *hosts = json_object_get(j, "hosts"); /* absent: a state file from before hosts */
+    for (size_t i = 0; i < json_array_size(hosts) && i < EKV_STATE_MAX_HOSTS; i++, st->nhosts++) {
+        json_t *h = json_array_get(hosts, i);
+        copy_str(h, "name", st->hosts[i].name, sizeof st->hosts[i].name);
+        copy_str(h, "address", st->hosts[i].address, sizeof st->hosts[i].address);
+        st->hosts[i].clock_skew_ms = json_number_value(json_object_get(h, "clock_skew_ms"));
+    }
     json_decref(j);
     if (bad) {
         ekv_state_destroy(&st);

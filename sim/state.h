@@ -18,7 +18,17 @@ typedef struct {
     char policy[16];
     char tier[64];   /* PoPs: the regional tier it reads through ("" for none) */
     char serve[128]; /* tiers: the ZeroMQ endpoint its PoPs read through */
+    char host[64];   /* the topology host it runs on ("" in state files from before hosts) */
 } ekv_proc_t;
+
+#define EKV_STATE_MAX_HOSTS 64 /* EKV_TOPO_MAX_HOSTS */
+
+/* A host of the topology, as the world was started on it. */
+typedef struct {
+    char name[64];
+    char address[64];
+    double clock_skew_ms;
+} ekv_state_host_t;
 
 typedef struct {
     char topology[1024];        /* topology file the run was started from */
@@ -30,6 +40,8 @@ typedef struct {
     ekv_proc_t *tiers; /* regional tiers (nodes in the tier role); may be none */
     size_t ntiers;
     ekv_proc_t ui; /* `edgekv up --ui`'s live page server (`edgekv ui`); pid 0 = none */
+    ekv_state_host_t hosts[EKV_STATE_MAX_HOSTS]; /* none in state files from before hosts */
+    size_t nhosts;
 } ekv_state_t;
 
 /* The state folder: $EDGEKV_HOME, else ./.edgekv. */

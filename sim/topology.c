@@ -23,8 +23,7 @@
 
 #define NODE(id) YC_NODE(c, id)
 
-/* Every process of a topology listens on this host, so it must be on loopback. */
-static int is_loopback(const char *host)
+int ekv_topo_is_loopback(const char *host)
 {
     struct in_addr a;
     if (!strcmp(host, "localhost"))
@@ -61,7 +60,8 @@ static int load_transport(yc_ctx_t *c, yaml_node_t *n, ekv_topo_transport_t *tr)
             yc_port(c, v, "transport.port", &tr->port);
         else if (!strcmp(key, "interface")) {
             if (!yc_string(c, v, "transport.interface", tr->interface, sizeof tr->interface) &&
-                (inet_pton(AF_INET, tr->interface, &a) != 1 || !is_loopback(tr->interface)))
+                (inet_pton(AF_INET, tr->interface, &a) != 1 ||
+                 !ekv_topo_is_loopback(tr->interface)))
                 yc_problem(c, v, "transport.interface: '%s' is not loopback (127.0.0.0/8)",
                            tr->interface);
         } else if (!strcmp(key, "rate_kbps")) {
@@ -97,10 +97,9 @@ static int load_coord(yc_ctx_t *c, yaml_node_t *n, ekv_topo_coord_t *co)
         else if (!strcmp(key, "lon"))
             yc_number(c, v, "coordinator.lon", -180, 180, &co->lon);
         else if (!strcmp(key, "host")) {
-            if (!yc_string(c, v, "coordinator.host", co->host, sizeof co->host) &&
-                !is_loopback(co->host))
-                yc_problem(c, v, "coordinator.host: '%s' is not a loopback address (127.0.0.0/8)",
-                           co->host);
+            /* A host's name or a loopback address: resolved once `hosts:` is known. */
+            co->host_line = (int)v->start_mark.line + 1;
+            yc_string(c, v, "coordinator.host", co->host, sizeof co->host);
         } else if (!strcmp(key, "http_port"))
             yc_port(c, v, "coordinator.http_port", &co->http_port);
         else if (!strcmp(key, "pub_port"))
@@ -223,6 +222,9 @@ static int load_pop(yc_ctx_t *c, yaml_node_t *n, ekv_topo_pop_t *pop)
         } else if (!strcmp(key, "tier")) {
             pop->tier_line = (int)v->start_mark.line + 1;
             yc_string(c, v, "tier", pop->tier, sizeof pop->tier);
+        } else if (!strcmp(key, "host")) {
+            pop->host_line = (int)v->start_mark.line + 1;
+            yc_string(c, v, "host", pop->host, sizeof pop->host);
         } else {
             yc_problem(c, k, "pop: unknown field '%s'", key);
         }
@@ -282,6 +284,9 @@ static int load_tier(yc_ctx_t *c, yaml_node_t *n, ekv_topo_tier_t *tier)
             tier->has_cache_ttl = !yc_number(c, v, "cache_ttl", 1, 1e9, &tier->cache_ttl);
         } else if (!strcmp(key, "delay_ms")) {
             tier->has_delay = !yc_number(c, v, "delay_ms", 0, 600000, &tier->delay_ms);
+        } else if (!strcmp(key, "host")) {
+            tier->host_line = (int)v->start_mark.line + 1;
+            yc_string(c, v, "host", tier->host, sizeof tier->host);
         } else {
             yc_problem(c, k, "tier: unknown field '%s'", key);
         }
@@ -314,6 +319,156 @@ static int load_tiers(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
         t->ntiers++;
     }
     return c->failed ? -1 : 0;
+}
+
+static int load_host(yc_ctx_t *c, yaml_node_t *n, ekv_topo_host_t *h)
+{
+    yaml_node_pair_t *p = NULL, *end = NULL;
+    if (yc_pairs(c, n, "hosts[]", &p, &end))
+        return -1;
+    h->line = (int)n->start_mark.line + 1;
+    struct in_addr a;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
+        if (!strcmp(key, "name")) {
+            if (!yc_string(c, v, "name", h->name, sizeof h->name) && !valid_name(h->name))
+                yc_problem(c, v, "name: '%s' must be lowercase letters, digits and '-'", h->name);
+        } else if (!strcmp(key, "address")) {
+            /* IPv4 only: the daemons' endpoints are written ADDR:PORT. Whether the address
+             * can be used here (loopback) is `edgekv up`'s question, not the file's. */
+            if (!yc_string(c, v, "address", h->address, sizeof h->address) &&
+                inet_pton(AF_INET, h->address, &a) != 1)
+                yc_problem(c, v, "host address must be an IPv4 address (got '%s')", h->address);
+        } else if (!strcmp(key, "clock_skew_ms")) {
+            const char *text = yc_scalar(v);
+            char *stop = NULL;
+            double d = text ? strtod(text, &stop) : NAN;
+            if (!text || stop == text || *stop || !(d >= -60000 && d <= 60000))
+                yc_problem(c, v, "clock_skew_ms must be between -60000 and 60000");
+            else
+                h->skew_ms = d;
+        } else {
+            yc_problem(c, k, "host: unknown field '%s'", key);
+        }
+    }
+    if (!c->failed && !h->name[0])
+        yc_problem(c, n, "host: 'name' is required");
+    if (!c->failed && !h->address[0])
+        yc_problem(c, n, "host %s: 'address' is required", h->name);
+    return c->failed ? -1 : 0;
+}
+
+static int load_hosts(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+{
+    if (!n || n->type != YAML_SEQUENCE_NODE)
+        return yc_problem(c, n, "hosts: expected a list of hosts");
+    yaml_node_item_t *b = n->data.sequence.items.start, *e = n->data.sequence.items.top;
+    if (e - b == 0 || e - b > EKV_TOPO_MAX_HOSTS)
+        return yc_problem(c, n, "hosts: expected 1..%d hosts, got %d", EKV_TOPO_MAX_HOSTS,
+                          (int)(e - b));
+    t->hosts_given = 1;
+    for (yaml_node_item_t *i = b; i < e && !c->failed; i++) {
+        ekv_topo_host_t *h = &t->hosts[t->nhosts];
+        memset(h, 0, sizeof *h);
+        if (load_host(c, NODE(*i), h))
+            break;
+        for (size_t j = 0; j < t->nhosts; j++) {
+            if (!strcmp(t->hosts[j].name, h->name))
+                return yc_problem(c, NODE(*i), "host name '%s' is used twice", h->name);
+            if (!strcmp(t->hosts[j].address, h->address))
+                return yc_problem(c, NODE(*i), "hosts %s and %s have the same address %s",
+                                  t->hosts[j].name, h->name, h->address);
+        }
+        t->nhosts++;
+    }
+    return c->failed ? -1 : 0;
+}
+
+/* The index of the host named name (or, for coordinator.host, at that address); -1. */
+static int find_host(const ekv_topo_t *t, const char *name, int by_address)
+{
+    for (size_t i = 0; i < t->nhosts; i++)
+        if (!strcmp(t->hosts[i].name, name) || (by_address && !strcmp(t->hosts[i].address, name)))
+            return (int)i;
+    return -1;
+}
+
+/* "no host named 'X' (hosts: a, b, c)" at line. */
+static int no_such_host(yc_ctx_t *c, const ekv_topo_t *t, int line, const char *name)
+{
+    char names[512] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < t->nhosts && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", t->hosts[i].name);
+    return yc_problem_at(c, line, "no host named '%s' (hosts: %s)", name, names);
+}
+
+/* After the whole file: without `hosts:` one host "local" at coordinator.host, which must then
+ * be on loopback (as before hosts existed); with it, the coordinator's host (default: the
+ * first) and each tier's and PoP's (default: the coordinator's), and host names that no tier
+ * or PoP has (faults name hosts, tiers and PoPs alike). */
+static int resolve_hosts(yc_ctx_t *c, ekv_topo_t *t)
+{
+    ekv_topo_coord_t *co = &t->coord;
+    struct in_addr a;
+    if (!t->hosts_given) {
+        if (!ekv_topo_is_loopback(co->host)) {
+            if (inet_pton(AF_INET, co->host, &a) == 1)
+                return yc_problem_at(c, co->host_line,
+                                     "coordinator.host is an address outside loopback (%s): "
+                                     "list it under hosts: and name it",
+                                     co->host);
+            return yc_problem_at(c, co->host_line,
+                                 "no host named '%s' (there is no hosts: section)", co->host);
+        }
+        ekv_topo_host_t *h = &t->hosts[0];
+        snprintf(h->name, sizeof h->name, "local");
+        snprintf(h->address, sizeof h->address, "%s", co->host);
+        h->line = co->host_line;
+        t->nhosts = 1;
+    } else if (co->host_line == 0) {
+        co->host_index = 0;
+        snprintf(co->host, sizeof co->host, "%s", t->hosts[0].name);
+    } else if ((co->host_index = find_host(t, co->host, 1)) < 0) {
+        return no_such_host(c, t, co->host_line, co->host);
+    }
+    if (!t->hosts_given) {
+        for (size_t i = 0; i < t->ntiers; i++)
+            if (t->tiers[i].host[0])
+                return yc_problem_at(c, t->tiers[i].host_line,
+                                     "tier %s: host '%s' needs a hosts: section", t->tiers[i].name,
+                                     t->tiers[i].host);
+        for (size_t i = 0; i < t->npops; i++)
+            if (t->pops[i].host[0])
+                return yc_problem_at(c, t->pops[i].host_line,
+                                     "pop %s: host '%s' needs a hosts: section", t->pops[i].name,
+                                     t->pops[i].host);
+        return 0;
+    }
+    for (size_t h = 0; h < t->nhosts; h++) {
+        for (size_t i = 0; i < t->ntiers; i++)
+            if (!strcmp(t->tiers[i].name, t->hosts[h].name))
+                return yc_problem_at(c, t->hosts[h].line, "host name '%s' is also a tier's",
+                                     t->hosts[h].name);
+        for (size_t i = 0; i < t->npops; i++)
+            if (!strcmp(t->pops[i].name, t->hosts[h].name))
+                return yc_problem_at(c, t->hosts[h].line, "host name '%s' is also a PoP's",
+                                     t->hosts[h].name);
+    }
+    for (size_t i = 0; i < t->ntiers; i++) {
+        ekv_topo_tier_t *tr = &t->tiers[i];
+        tr->host_index = tr->host[0] ? find_host(t, tr->host, 0) : co->host_index;
+        if (tr->host_index < 0)
+            return no_such_host(c, t, tr->host_line, tr->host);
+    }
+    for (size_t i = 0; i < t->npops; i++) {
+        ekv_topo_pop_t *pop = &t->pops[i];
+        pop->host_index = pop->host[0] ? find_host(t, pop->host, 0) : co->host_index;
+        if (pop->host_index < 0)
+            return no_such_host(c, t, pop->host_line, pop->host);
+    }
+    return 0;
 }
 
 /* After the whole file (tiers may follow the PoPs): names unique across tiers and PoPs, and
@@ -427,16 +582,16 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
     yaml_node_pair_t *p = NULL, *end = NULL;
     if (yc_pairs(c, root, "top level", &p, &end))
         return -1;
-    int have_pops = 0, seen[4] = {0, 0, 0, 0};
-    static const char *sections[4] = {"coordinator", "defaults", "pops", "tiers"};
+    int have_pops = 0, seen[5] = {0, 0, 0, 0, 0};
+    static const char *sections[5] = {"coordinator", "defaults", "pops", "tiers", "hosts"};
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
         const char *key = yc_scalar(k) ? yc_scalar(k) : "";
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             if (!strcmp(key, sections[i]) && seen[i]) /* YAML allows repeated keys; we don't */
                 return yc_problem(c, k, "section '%s' given twice (first on line %d)", key,
                                   seen[i]);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             if (!strcmp(key, sections[i]))
                 seen[i] = (int)k->start_mark.line + 1;
         if (!strcmp(key, "coordinator"))
@@ -447,14 +602,19 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
             have_pops = !load_pops(c, v, t);
         else if (!strcmp(key, "tiers"))
             load_tiers(c, v, t);
+        else if (!strcmp(key, "hosts"))
+            load_hosts(c, v, t);
         else
-            yc_problem(c, k, "unknown section '%s' (expected coordinator, defaults, tiers, pops)",
+            yc_problem(c, k,
+                       "unknown section '%s' (expected hosts, coordinator, defaults, tiers, pops)",
                        key);
     }
     if (!c->failed && !have_pops)
         yc_problem(c, root, "the 'pops' list is missing");
     if (!c->failed)
         resolve_tiers(c, t);
+    if (!c->failed)
+        resolve_hosts(c, t);
     return c->failed ? -1 : 0;
 }
 
@@ -466,6 +626,7 @@ static int root_fn(yc_ctx_t *c, yaml_node_t *root, void *obj)
 ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err, size_t errlen)
 {
     ekv_topo_t *t = ekv_calloc(1, sizeof *t);
+    t->hosts = ekv_calloc(EKV_TOPO_MAX_HOSTS, sizeof *t->hosts);
     set_defaults(t);
     if (yc_parse(name, text, len, root_fn, t, err, errlen) != 0)
         ekv_topo_destroy(&t);
@@ -489,8 +650,15 @@ void ekv_topo_destroy(ekv_topo_t **self_p)
         return;
     free((*self_p)->pops);
     free((*self_p)->tiers);
+    free((*self_p)->hosts);
     free(*self_p);
     *self_p = NULL;
+}
+
+const char *ekv_topo_address(const ekv_topo_t *t, int host_index)
+{
+    return host_index >= 0 && (size_t)host_index < t->nhosts ? t->hosts[host_index].address
+                                                             : t->coord.host;
 }
 
 double ekv_topo_distance_km(double lat1, double lon1, double lat2, double lon2)

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#define EKV_TOPO_MAX_HOSTS 64
+
 typedef struct {
     char name[64]; /* unique, [a-z0-9-] */
     char city[128];
@@ -27,6 +29,9 @@ typedef struct {
     char tier[64];  /* the tier named by `tier:`, "" when none (then the nearest, if any) */
     int tier_line;  /* where `tier:` was given */
     int tier_index; /* the tier it reads through (named or nearest); -1: the coordinator */
+    char host[64];  /* the host named by `host:`, "" for the coordinator's */
+    int host_line;  /* where `host:` was given */
+    int host_index; /* index into ekv_topo_t.hosts */
     int line;       /* where it was defined (1-based) */
 } ekv_topo_pop_t;
 
@@ -41,8 +46,21 @@ typedef struct {
     int has_cache_ttl;
     double delay_ms; /* one-way delay override to the coordinator; valid when has_delay */
     int has_delay;
+    char host[64]; /* as for PoPs */
+    int host_line;
+    int host_index;
     int line;
 } ekv_topo_tier_t;
+
+/* A machine (or network namespace) the world's processes run on (`hosts:`). Every address a
+ * daemon binds comes from its host. Without `hosts:` the loader makes one host "local" at
+ * coordinator.host (loopback), as before hosts existed. */
+typedef struct {
+    char name[64];    /* unique among hosts, tiers and PoPs, [a-z0-9-] */
+    char address[64]; /* IPv4 given in `hosts:`; the legacy "local" host keeps coordinator.host */
+    double skew_ms;   /* clock_skew_ms: added to every daemon's clock on this host (tests) */
+    int line;
+} ekv_topo_host_t;
 
 /* How the coordinator publishes changes and heartbeats (coordinator.transport,
  * docs/topology.md): over TCP, one connection and one send per PoP and tier, or over epgm
@@ -61,7 +79,9 @@ typedef struct {
     char city[128];
     char iata[8];
     double lat, lon;
-    char host[64];                        /* listen address of the coordinator and every PoP */
+    char host[64]; /* a host's name, or (without `hosts:`) the loopback address of them all */
+    int host_line;
+    int host_index;                       /* index into ekv_topo_t.hosts */
     int http_port, pub_port, router_port; /* 0 = ephemeral */
     double heartbeat_ms;   /* real ms between heartbeats; PoPs give up after max(1 s, 3 missed) */
     char durability[16];   /* fsync | wal | none: when a write is acknowledged (--durability) */
@@ -93,6 +113,9 @@ typedef struct {
     size_t npops;
     ekv_topo_tier_t *tiers; /* regional tiers; none: PoPs read from the coordinator */
     size_t ntiers;
+    ekv_topo_host_t *hosts; /* at least one (the legacy "local" host) */
+    size_t nhosts;
+    int hosts_given; /* 1: from `hosts:`; 0: the one host made from coordinator.host */
 } ekv_topo_t;
 
 /* Loads and validates the file. NULL with "FILE:LINE: problem" in err on failure. */
@@ -101,6 +124,12 @@ ekv_topo_t *ekv_topo_load(const char *path, char *err, size_t errlen);
 ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char *err,
                            size_t errlen);
 void ekv_topo_destroy(ekv_topo_t **self_p);
+
+/* The address of host i (the coordinator's, tiers' and PoPs' host_index). */
+const char *ekv_topo_address(const ekv_topo_t *t, int host_index);
+/* 1 when address is "localhost" or in 127.0.0.0/8 (Linux routes all of it to lo, so such hosts
+ * run on this machine without namespaces). */
+int ekv_topo_is_loopback(const char *address);
 
 /* Great-circle distance in km (haversine, mean Earth radius 6371 km). */
 double ekv_topo_distance_km(double lat1, double lon1, double lat2, double lon2);

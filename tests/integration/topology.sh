@@ -15,6 +15,9 @@
 #                           FIELDS added as YAML: 'q:10:Rome,policy: ttl'; a DELAY_MS of - sets
 #                           none (the delay follows the distance, and so does the nearest tier)
 #   tier=NAME:CITY[,FIELDS] one regional tier in CITY: 'tier=ams:Amsterdam,cache_ttl: 120'
+#   host=NAME:ADDRESS[:SKEW] one entry of `hosts:` (clock_skew_ms SKEW); the coordinator then
+#                           runs on the first unless coordinator.host=NAME, and a PoP or tier
+#                           elsewhere with FIELDS 'host: NAME': 'a:10,host: h2'
 # A PoP spelled wrong, or a value the loader refuses, fails later at `edgekv up` with the
 # file's line; an argument that is neither form fails here (return 2).
 
@@ -48,12 +51,17 @@ _ekv_topo_pop() {
 ekv_topology() {
     local file=$1 arg key i head fields name delay city rest
     shift
-    local coord=() defaults=() pops=() tiers=() have_policy="" have_base=""
+    local coord=() defaults=() pops=() tiers=() hosts=() have_policy="" have_base=""
+    local own_host="" skew
     for arg in "$@"; do
-        if [[ $arg =~ ^tier=([a-z0-9-]+):([^,]*)(,(.*))?$ ]]; then
+        if [[ $arg =~ ^host=([a-z0-9-]+):([0-9.]+)(:(-?[0-9.]+))?$ ]]; then
+            skew=${BASH_REMATCH[4]:+, clock_skew_ms: ${BASH_REMATCH[4]}}
+            hosts+=("  - {name: ${BASH_REMATCH[1]}, address: ${BASH_REMATCH[2]}$skew}")
+        elif [[ $arg =~ ^tier=([a-z0-9-]+):([^,]*)(,(.*))?$ ]]; then
             tiers+=("$(_ekv_topo_pop "${BASH_REMATCH[1]}" - "${BASH_REMATCH[2]}" \
                 "${BASH_REMATCH[4]}")")
         elif [[ $arg =~ ^coordinator\.([a-z_]+)=(.*)$ ]]; then
+            [ "${BASH_REMATCH[1]}" = host ] && own_host=1
             coord+=("  ${BASH_REMATCH[1]}: ${BASH_REMATCH[2]}")
         elif [[ $arg =~ ^pops=([0-9]+)$ ]]; then
             for ((i = 0; i < BASH_REMATCH[1]; i++)); do
@@ -72,7 +80,7 @@ ekv_topology() {
             pops+=("$(_ekv_topo_pop "$name" "$delay" "${city:-Frankfurt}" "$fields")")
         else
             echo "ekv_topology: cannot read '$arg' (KEY=VALUE, coordinator.KEY=VALUE," \
-                "pops=N or NAME:DELAY_MS[:CITY][,FIELDS])" >&2
+                "pops=N, host=NAME:ADDRESS[:SKEW] or NAME:DELAY_MS[:CITY][,FIELDS])" >&2
             return 2
         fi
     done
@@ -80,11 +88,15 @@ ekv_topology() {
     [ -n "$have_base" ] || defaults+=("  http_port_base: 0")
     {
         echo "# written by ekv_topology (tests/integration/topology.sh)"
+        if [ ${#hosts[@]} -gt 0 ]; then
+            echo "hosts:"
+            printf '%s\n' "${hosts[@]}"
+        fi
         echo "coordinator:"
         echo "  city: Frankfurt"
         echo "  lat: 50.1109"
         echo "  lon: 8.6821"
-        echo "  host: 127.0.0.1"
+        [ ${#hosts[@]} -gt 0 ] || [ -n "$own_host" ] || echo "  host: 127.0.0.1"
         echo "  http_port: 0"
         echo "  pub_port: 0"
         echo "  router_port: 0"

@@ -460,7 +460,9 @@ static void test_error_non_loopback_host(void)
                  "  city: X\n"
                  "pops:\n"
                  "  - {name: a, lat: 1, lon: 2}\n",
-                 2, "'0.0.0.0' is not a loopback address");
+                 2,
+                 "coordinator.host is an address outside loopback (0.0.0.0): list it under "
+                 "hosts: and name it");
     EXPECT_ERROR("coordinator:\n"
                  "  host: 192.168.1.10\n"
                  "pops:\n"
@@ -474,7 +476,192 @@ static void test_error_non_loopback_host(void)
     if (!t)
         EKV_FAIL_("loopback host rejected: %s", err);
     CHECK_STR(t->coord.host, "127.0.0.2");
+    /* Without hosts: one host "local" at that address runs every process. */
+    CHECK_EQ(t->nhosts, 1);
+    CHECK_EQ(t->hosts_given, 0);
+    CHECK_STR(t->hosts[0].name, "local");
+    CHECK_STR(t->hosts[0].address, "127.0.0.2");
+    CHECK_EQ(t->coord.host_index, 0);
+    CHECK_EQ(t->pops[0].host_index, 0);
+    CHECK_STR(ekv_topo_address(t, t->pops[0].host_index), "127.0.0.2");
     ekv_topo_destroy(&t);
+    /* A name without a hosts: section names nothing. */
+    EXPECT_ERROR("coordinator:\n"
+                 "  city: X\n"
+                 "  host: h1\n"
+                 "pops:\n"
+                 "  - {name: a, lat: 1, lon: 2}\n",
+                 3, "no host named 'h1' (there is no hosts: section)");
+}
+
+/* ---- hosts ------------------------------------------------------------------------------- */
+
+static const char HOSTS[] =                                    /* line numbers on the right */
+    "hosts:\n"                                                 /* 1 */
+    "  - {name: h1, address: 127.0.0.1}\n"                     /* 2 */
+    "  - name: h2\n"                                           /* 3 */
+    "    address: 127.0.0.2\n"                                 /* 4 */
+    "    clock_skew_ms: 50\n"                                  /* 5 */
+    "  - {name: h3, address: 10.77.0.3, clock_skew_ms: -50}\n" /* 6 */
+    "coordinator:\n"                                           /* 7 */
+    "  host: h2\n"                                             /* 8 */
+    "tiers:\n"                                                 /* 9 */
+    "  - {name: ams, lat: 52, lon: 5, host: h3}\n"             /* 10 */
+    "  - {name: par, lat: 48, lon: 2}\n"                       /* 11 */
+    "pops:\n"                                                  /* 12 */
+    "  - {name: a, delay_ms: 5, host: h1}\n"                   /* 13 */
+    "  - {name: b, delay_ms: 5}\n"                             /* 14 */
+    "  - {name: c, delay_ms: 5, host: h3}\n";                  /* 15 */
+
+static void test_hosts(void)
+{
+    ekv_topo_t *t = parse_ok(HOSTS);
+    CHECK_EQ(t->hosts_given, 1);
+    CHECK_EQ(t->nhosts, 3);
+    CHECK_STR(t->hosts[0].name, "h1");
+    CHECK_STR(t->hosts[1].address, "127.0.0.2");
+    CHECK_NEAR(t->hosts[0].skew_ms, 0, 0);
+    CHECK_NEAR(t->hosts[1].skew_ms, 50, 0);
+    CHECK_NEAR(t->hosts[2].skew_ms, -50, 0);
+    CHECK_EQ(t->hosts[1].line, 3);
+    /* Named hosts; a tier or PoP without one runs on the coordinator's. */
+    CHECK_EQ(t->coord.host_index, 1);
+    CHECK_EQ(t->tiers[0].host_index, 2);
+    CHECK_EQ(t->tiers[1].host_index, 1);
+    CHECK_EQ(t->pops[0].host_index, 0);
+    CHECK_EQ(t->pops[1].host_index, 1);
+    CHECK_EQ(t->pops[2].host_index, 2);
+    CHECK_STR(ekv_topo_address(t, t->coord.host_index), "127.0.0.2");
+    CHECK_STR(ekv_topo_address(t, t->pops[2].host_index), "10.77.0.3");
+    ekv_topo_destroy(&t);
+
+    /* Without coordinator.host the coordinator runs on the first host; so does every process
+     * that names none. */
+    t = parse_ok("hosts: [{name: h1, address: 127.0.0.5}, {name: h2, address: 127.0.0.6}]\n"
+                 "pops: [{name: a, delay_ms: 1}, {name: b, delay_ms: 1, host: h2}]\n");
+    CHECK_EQ(t->coord.host_index, 0);
+    CHECK_STR(t->coord.host, "h1");
+    CHECK_EQ(t->pops[0].host_index, 0);
+    CHECK_EQ(t->pops[1].host_index, 1);
+    ekv_topo_destroy(&t);
+
+    /* coordinator.host may also give a listed host's address. */
+    t = parse_ok("hosts: [{name: h1, address: 127.0.0.5}, {name: h2, address: 127.0.0.6}]\n"
+                 "coordinator: {host: 127.0.0.6}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n");
+    CHECK_EQ(t->coord.host_index, 1);
+    CHECK_EQ(t->pops[0].host_index, 1);
+    ekv_topo_destroy(&t);
+
+    /* Loopback or not is `edgekv up`'s question; the loader's helper answers it. */
+    CHECK(ekv_topo_is_loopback("127.0.0.3"));
+    CHECK(ekv_topo_is_loopback("localhost"));
+    CHECK(!ekv_topo_is_loopback("10.77.0.2"));
+    CHECK(!ekv_topo_is_loopback("0.0.0.0"));
+}
+
+static void test_host_errors(void)
+{
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 127.0.0.1}\n"
+                 "  - {name: h1, address: 127.0.0.2}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "host name 'h1' is used twice");
+    EXPECT_ERROR("hosts:\n"
+                 "  - name: h1\n"
+                 "    address: foo\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "host address must be an IPv4 address (got 'foo')");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: \"::1\"}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "host address must be an IPv4 address (got '::1')");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 10.0.0.1}\n"
+                 "  - {name: h2, address: 10.0.0.1}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "hosts h1 and h2 have the same address 10.0.0.1");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 127.0.0.1}\n"
+                 "  - {name: h2, address: 127.0.0.2}\n"
+                 "  - {name: h3, address: 127.0.0.3}\n"
+                 "pops:\n"
+                 "  - {name: a, delay_ms: 1}\n"
+                 "  - name: b\n"
+                 "    delay_ms: 1\n"
+                 "    host: h9\n",
+                 9, "no host named 'h9' (hosts: h1, h2, h3)");
+    EXPECT_ERROR("hosts: [{name: h1, address: 127.0.0.1}]\n"
+                 "coordinator:\n"
+                 "  host: h2\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "no host named 'h2' (hosts: h1)");
+    EXPECT_ERROR("hosts: [{name: h1, address: 127.0.0.1}]\n"
+                 "tiers:\n"
+                 "  - {name: ams, lat: 1, lon: 2,\n"
+                 "     host: hx}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 4, "no host named 'hx' (hosts: h1)");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 127.0.0.1}\n"
+                 "  - {name: fra, address: 127.0.0.2}\n"
+                 "pops: [{name: fra, delay_ms: 1}]\n",
+                 3, "host name 'fra' is also a PoP's");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: ams, address: 127.0.0.1}\n"
+                 "tiers: [{name: ams, lat: 1, lon: 2}]\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "host name 'ams' is also a tier's");
+    EXPECT_ERROR("coordinator:\n"
+                 "  city: X\n"
+                 "  host: 10.0.0.1\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3,
+                 "coordinator.host is an address outside loopback (10.0.0.1): list it under "
+                 "hosts: and name it");
+    EXPECT_ERROR("hosts:\n"
+                 "  - name: h1\n"
+                 "    address: 127.0.0.1\n"
+                 "    clock_skew_ms: 60001\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 4, "clock_skew_ms must be between -60000 and 60000");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 127.0.0.1, clock_skew_ms: fast}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "clock_skew_ms must be between -60000 and 60000");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 127.0.0.1, clock_skew_ms: .nan}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "clock_skew_ms must be between -60000 and 60000");
+    /* A process's host: needs a hosts: section to name. */
+    EXPECT_ERROR("pops:\n"
+                 "  - {name: a, delay_ms: 1}\n"
+                 "  - {name: b, delay_ms: 1, host: h2}\n",
+                 3, "pop b: host 'h2' needs a hosts: section");
+    /* The list's own shape. */
+    EXPECT_ERROR("hosts: []\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 1, "hosts: expected 1..64 hosts, got 0");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "host h1: 'address' is required");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {address: 127.0.0.1}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "host: 'name' is required");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: H1, address: 127.0.0.1}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "name: 'H1' must be lowercase letters");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 127.0.0.1, cpus: 4}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "host: unknown field 'cpus'");
+    EXPECT_ERROR("hosts: [{name: h1, address: 127.0.0.1}]\n"
+                 "pops: [{name: a, delay_ms: 1}]\n"
+                 "hosts: [{name: h2, address: 127.0.0.2}]\n",
+                 3, "section 'hosts' given twice (first on line 1)");
 }
 
 /* A short error buffer gets a truncated, terminated message and nothing past its end. */
@@ -880,5 +1067,7 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_tiers);
     EKV_TEST_RUN(test_tier_errors);
     EKV_TEST_RUN(test_pops_section_twice);
+    EKV_TEST_RUN(test_hosts);
+    EKV_TEST_RUN(test_host_errors);
     EKV_TEST_DONE();
 }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Hosts in the topology (docs/topology.md, hosts): a world on three loopback hosts, 127.0.0.1,
+# .2 and .3 (Linux routes all of 127/8 to lo: no root, no namespaces), the coordinator and PoP
+# c on h1, tier ams and ttl PoP a (reading through it) on h2, push PoP b on h3:
+#   refusal  `up` of a world with a host outside loopback says how it can run and starts
+#            nothing;
+#   addresses every daemon binds its host's address: the coordinator's --http, --pub and
+#            --router (/proc/PID/cmdline), every listening socket of every daemon (ss), and
+#            the URLs and serve endpoint state.json records;
+#   state    state.json lists the hosts and each process's host, status --json the hosts;
+#   world    probe reaches every PoP and the tier, verify finds every replica agreeing.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh" "$1" "$2"
+
+H=$EDGEKV_HOME
+
+# ---- refusal: a host outside loopback ------------------------------------------------------
+ekv_topology "$H/far.yaml" host=h1:127.0.0.1 host=h2:10.77.0.2 'a:5,host: h2'
+if "$EKV" up "$H/far.yaml" >"$H/far.out" 2>&1; then
+    fail "up of a world with host 10.77.0.2 succeeded"
+fi
+# shellcheck disable=SC2016 # the backquotes are the message's
+grep -qF 'edgekv: host h2 (10.77.0.2) is not on loopback: run the world with `edgekv up --netns`' \
+    "$H/far.out" || fail "refusal message: $(cat "$H/far.out")"
+[ ! -e "$H/state.json" ] || fail "the refused world left a state.json"
+[ -z "$(ls -A "$H/logs" 2>/dev/null)" ] ||
+    fail "the refused world started something: $(ls "$H/logs")"
+pass "up refuses a host outside loopback, with the way to run it, starting nothing"
+
+# ---- a world on three loopback hosts -------------------------------------------------------
+# Time scale 20 with 1 s cacheTtls: probe waits 50 ms for the ttl PoP's and the tier's copies.
+ekv_topology "$H/world.yaml" time_scale=20 cache_ttl=1 min_cache_ttl=1 tier_cache_ttl=1 \
+    coordinator.heartbeat_ms=50 host=h1:127.0.0.1 host=h2:127.0.0.2 host=h3:127.0.0.3 \
+    'tier=ams:Amsterdam,host: h2' 'a:-:Paris,host: h2,policy: ttl' 'b:10,host: h3' c:3
+"$EKV" up "$H/world.yaml" >"$H/up.out" 2>&1 || fail "up: $(cat "$H/up.out")"
+ST=$H/state.json
+
+jq -e '.hosts == [{"name": "h1", "address": "127.0.0.1", "clock_skew_ms": 0},
+    {"name": "h2", "address": "127.0.0.2", "clock_skew_ms": 0},
+    {"name": "h3", "address": "127.0.0.3", "clock_skew_ms": 0}]
+    and .coordinator.host == "h1" and .tiers[0].host == "h2"
+    and ([.pops[] | {(.name): .host}] | add) == {"a": "h2", "b": "h3", "c": "h1"}
+    and .pops[0].tier == "ams"' "$ST" >/dev/null || fail "state.json's hosts: $(cat "$ST")"
+"$EKV" status --json | jq -e '.coordinator.host == "h1" and .tiers[0].host == "h2"
+    and ([.pops[].host] == ["h2", "h3", "h1"])' >/dev/null ||
+    fail "status --json: $("$EKV" status --json)"
+pass "state.json lists the hosts and each process's host, status --json each host"
+
+# arg PID OPTION: the value after OPTION on the process's command line.
+arg() {
+    tr '\0' '\n' <"/proc/$1/cmdline" | awk -v o="$2" 'prev == o {print; exit} {prev = $0}'
+}
+# expect_arg PID OPTION PREFIX: the option's value starts with PREFIX.
+expect_arg() {
+    local v
+    v=$(arg "$1" "$2")
+    [[ $v == "$3"* ]] || fail "pid $1: $2 is '$v', expected $3..."
+}
+# expect_listens PID ADDRESS N: the process listens on N TCP sockets, every one at ADDRESS.
+# PoPs and tiers are forked by the zygote and keep its command line, so their sockets say it.
+expect_listens() {
+    local addrs
+    addrs=$(ss -Hltnp | awk -v p="pid=$1," 'index($0, p) {sub(/:[0-9]+$/, "", $4); print $4}' |
+        sort | uniq -c | awk '{print $1 "x" $2}')
+    [ "$addrs" = "${3}x$2" ] || fail "pid $1 listens on '$addrs', expected $3 sockets at $2"
+}
+pid() { jq -r --arg n "$1" '(.pops + .tiers)[] | select(.name == $n) | .pid' "$ST"; }
+url() { jq -r --arg n "$1" '(.pops + .tiers)[] | select(.name == $n) | .url' "$ST"; }
+
+CO=$(jq -r .coordinator.pid "$ST")
+expect_arg "$CO" --http 127.0.0.1:
+expect_arg "$CO" --pub tcp://127.0.0.1:
+expect_arg "$CO" --router tcp://127.0.0.1:
+expect_listens "$CO" 127.0.0.1 3      # HTTP, PUB, ROUTER
+expect_listens "$(pid ams)" 127.0.0.2 2 # HTTP, its PoPs' ROUTER
+expect_listens "$(pid a)" 127.0.0.2 1
+expect_listens "$(pid b)" 127.0.0.3 1
+expect_listens "$(pid c)" 127.0.0.1 1
+jq -e '.coordinator.url | startswith("http://127.0.0.1:")' "$ST" >/dev/null ||
+    fail "coordinator URL $(jq -r .coordinator.url "$ST")"
+[[ $(url ams) == http://127.0.0.2:* && $(url a) == http://127.0.0.2:* &&
+    $(url b) == http://127.0.0.3:* && $(url c) == http://127.0.0.1:* ]] ||
+    fail "URLs: ams $(url ams), a $(url a), b $(url b), c $(url c)"
+jq -e '.tiers[0].serve | startswith("tcp://127.0.0.2:")' "$ST" >/dev/null ||
+    fail "tier serves at $(jq -r '.tiers[0].serve' "$ST")"
+pass "every daemon binds its own host's address"
+
+"$EKV" probe >"$H/probe.out" 2>&1 || fail "probe: $(cat "$H/probe.out")"
+for n in a b c; do
+    grep -q "^$n .* yes " "$H/probe.out" || fail "probe: $n does not serve: $(cat "$H/probe.out")"
+done
+grep -q "^ams (tier) " "$H/probe.out" || fail "probe did not reach ams: $(cat "$H/probe.out")"
+"$EKV" verify >"$H/verify.out" 2>&1 || fail "verify: $(cat "$H/verify.out")"
+grep -q "every PoP agrees with the coordinator" "$H/verify.out" ||
+    fail "verify: $(cat "$H/verify.out")"
+pass "probe reaches every PoP and the tier; verify passes"
+
+"$EKV" down >/dev/null || fail "down"
+[ ! -e "$ST" ] || fail "down left state.json"
+pass "down stops the three hosts' processes"
+echo "$PASSED passed"
