@@ -12,23 +12,13 @@
 set -euo pipefail
 source "$2/tests/integration/lib.sh" "$1" "$2"
 H=$EDGEKV_HOME
-UI_PID=""
-EV_PID=""
-trap '[ -n "$EV_PID" ] && stop_pids "$EV_PID"; [ -n "$UI_PID" ] && stop_pids "$UI_PID"; ekv_cleanup' EXIT
+source "$2/tests/browser/ui_lib.sh"
 
 ekv_topology "$H/w.yaml" policy=push time_scale=1 write_rate_limit=1 a:0:Frankfurt b:0:Rome
 "$EKV" up "$H/w.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
 A=$(jq -r '.pops[] | select(.name == "a") | .url' "$H/state.json")
 B=$(jq -r '.pops[] | select(.name == "b") | .url' "$H/state.json")
-"$EKV" ui --port 0 >"$H/ui.out" 2>"$H/ui.err" &
-UI_PID=$!
-U=""
-for _ in $(seq 1 100); do
-    U=$(sed -n 's|^edgekv ui: \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$H/ui.out" 2>/dev/null || true)
-    [ -n "$U" ] && break
-    sleep 0.05
-done
-[ -n "$U" ] || fail "edgekv ui printed no address: $(cat "$H/ui.err")"
+start_ui
 
 # burst URL N: N writes of key hot through the binding of the PoP at URL, one curl on one
 # connection (a few ms each: well under a second in all); prints their statuses, a line each.
@@ -39,8 +29,7 @@ burst() {
     curl -s -X PUT --data-binary v -w '%{http_code}\n' "${urls[@]}"
 }
 # a page's stream, open while the PoPs are polled (edgekv ui asks nothing with no page open)
-curl -sN --max-time 30 "$U/events" >"$H/events" 2>/dev/null &
-EV_PID=$!
+open_events 30
 burst "$A" 6 >"$H/a.codes" || true
 burst "$B" 4 >"$H/b.codes" || true
 KA=$(grep -c '^429$' "$H/a.codes" || true)
@@ -79,9 +68,5 @@ done
     fail "the nodes on the stream say $(node_429 0) and $(node_429 1), not $KA and $KB"
 pass "edgekv ui sums every PoP's 429s ($K), not only the page's writes"
 
-stop_pids "$EV_PID"
-EV_PID=""
-kill -TERM "$UI_PID"
-wait "$UI_PID" || fail "edgekv ui exited $?: $(grep -B1 -A9 Sanitizer "$H/ui.err" | head -40)"
-UI_PID=""
+stop_ui
 echo "$PASSED passed"

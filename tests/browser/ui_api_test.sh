@@ -16,20 +16,12 @@
 set -euo pipefail
 source "$2/tests/integration/lib.sh" "$1" "$2"
 H=$EDGEKV_HOME
-UI_PID=""
-trap '[ -n "$UI_PID" ] && stop_pids "$UI_PID"; ekv_cleanup' EXIT
+source "$2/tests/browser/ui_lib.sh"
 
 ekv_topology "$H/w.yaml" policy=push-all time_scale=20 write_rate_limit=0 \
     a:-:Frankfurt 'b:-:New York' c:-:Sydney
 "$EKV" up "$H/w.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
-"$EKV" ui --port 0 --key k >"$H/ui.out" 2>"$H/ui.err" &
-UI_PID=$!
-for _ in $(seq 1 100); do
-    U=$(sed -n 's|^edgekv ui: \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$H/ui.out" 2>/dev/null || true)
-    [ -n "$U" ] && break
-    sleep 0.05
-done
-[ -n "$U" ] || fail "edgekv ui printed no address: $(cat "$H/ui.err")"
+start_ui --key k
 PORT=${U##*:}
 B=$(jq -r '.pops[] | select(.name == "b") | .url' "$H/state.json")
 A=$(jq -r '.pops[] | select(.name == "a") | .url' "$H/state.json")

@@ -9,26 +9,13 @@
 set -euo pipefail
 source "$2/tests/integration/lib.sh" "$1" "$2"
 H=$EDGEKV_HOME
-UI_PID=""
-EV_PID=""
-RD_PID=""
-trap '[ -n "$RD_PID" ] && stop_pids "$RD_PID"; [ -n "$EV_PID" ] && stop_pids "$EV_PID";
-      [ -n "$UI_PID" ] && stop_pids "$UI_PID"; ekv_cleanup' EXIT
+source "$2/tests/browser/ui_lib.sh"
 
 ekv_topology "$H/w.yaml" policy=push time_scale=1 a:0:Frankfurt b:0:Rome
 "$EKV" up "$H/w.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
 B=$(jq -r '.pops[] | select(.name == "b") | .url' "$H/state.json")
-"$EKV" ui --port 0 --key f >"$H/ui.out" 2>"$H/ui.err" &
-UI_PID=$!
-U=""
-for _ in $(seq 1 100); do
-    U=$(sed -n 's|^edgekv ui: \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$H/ui.out" 2>/dev/null || true)
-    [ -n "$U" ] && break
-    sleep 0.05
-done
-[ -n "$U" ] || fail "edgekv ui printed no address: $(cat "$H/ui.err")"
-curl -sN --max-time 30 "$U/events" >"$H/events" 2>/dev/null &
-EV_PID=$!
+start_ui --key f
+open_events 30
 [ "$(curl -s -o "$H/body" -w '%{http_code}' -X POST "$U/api/fault?action=slow&node=b&delay_ms=1500")" = 200 ] ||
     fail "slow b: $(cat "$H/body")"
 sleep 2 # heartbeats on the slower link come again
@@ -43,6 +30,7 @@ stream_b() {
 T0=$(date +%s%N)
 curl -s -o /dev/null -w '%{http_code}\n' "$B/f?urlencoded=true" >"$H/read" &
 RD_PID=$!
+PIDS=$RD_PID # stopped by the cleanup should the test end before it
 sleep 0.3
 [ "$(fetching_b)" = '[true,"absent"]' ] || fail "while the read waits b says $(fetching_b)"
 pass "b's look says fetching while a read waits for the coordinator"
@@ -55,7 +43,7 @@ done
 pass "edgekv ui's stream says b is fetching"
 
 wait "$RD_PID" || true
-RD_PID=""
+PIDS=""
 [ "$(cat "$H/read")" = 404 ] || fail "the read at b: $(cat "$H/read")"
 [ "$(fetching_b)" = '[false,"fresh"]' ] || fail "after the read b says $(fetching_b)"
 for _ in $(seq 1 20); do
@@ -65,9 +53,5 @@ done
 [ "$(stream_b)" = '[false,"fresh"]' ] || fail "after the read the stream says $(stream_b) for b"
 pass "once answered b holds \"not found\" and fetches no more, on its look and the stream"
 
-stop_pids "$EV_PID"
-EV_PID=""
-kill -TERM "$UI_PID"
-wait "$UI_PID" || fail "edgekv ui exited $?: $(grep -B1 -A9 Sanitizer "$H/ui.err" | head -40)"
-UI_PID=""
+stop_ui
 echo "$PASSED passed"

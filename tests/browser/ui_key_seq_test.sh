@@ -19,27 +19,15 @@
 set -euo pipefail
 source "$2/tests/integration/lib.sh" "$1" "$2"
 H=$EDGEKV_HOME
-UI_PID=""
-EV_PID=""
-trap '[ -n "$EV_PID" ] && stop_pids "$EV_PID"; [ -n "$UI_PID" ] && stop_pids "$UI_PID";
-      ekv_cleanup' EXIT
+source "$2/tests/browser/ui_lib.sh"
 
 ekv_topology "$H/w.yaml" policy=push-all time_scale=20 write_rate_limit=0 \
     a:-:Frankfurt 'b:-:New York' c:-:Sydney
 "$EKV" up "$H/w.yaml" >"$H/up.log" 2>&1 || fail "up: $(cat "$H/up.log")"
 A=$(jq -r '.pops[] | select(.name == "a") | .url' "$H/state.json")
 B=$(jq -r '.pops[] | select(.name == "b") | .url' "$H/state.json")
-"$EKV" ui --port 0 --key k >"$H/ui.out" 2>"$H/ui.err" &
-UI_PID=$!
-U=""
-for _ in $(seq 1 100); do
-    U=$(sed -n 's|^edgekv ui: \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$H/ui.out" 2>/dev/null || true)
-    [ -n "$U" ] && break
-    sleep 0.05
-done
-[ -n "$U" ] || fail "edgekv ui printed no address: $(cat "$H/ui.err")"
-curl -sN --max-time 60 "$U/events" >"$H/events" 2>/dev/null &
-EV_PID=$!
+start_ui --key k
+open_events 60
 
 last_world() { grep -A1 '^event: world' "$H/events" | sed -n 's/^data: //p' | tail -1; }
 # nodes_at SEQ: how many nodes, in their last state on the stream, serve SEQ fresh
@@ -107,21 +95,15 @@ pass "a delete of k made at a: key_seq 0, and the write is not called another ke
 
 # ---- no page open ------------------------------------------------------------------------
 # the server asks the coordinator only while a page is open, and when one comes
-stop_pids "$EV_PID"
-EV_PID=""
+close_events
 sleep 0.3 # the server sees the stream go
 S2=$(put "$A" k v3)
 [ -n "$S2" ] || fail "PUT k at a gave no version"
 sleep 0.5
-curl -sN --max-time 60 "$U/events" >"$H/events" 2>/dev/null &
-EV_PID=$!
+open_events 60
 until_world ".wave_seq == $S2 and .key_seq == $S2 and .wave_watched == true" \
     "a write of k made while no page was open is not known as k's when one comes"
 pass "a write of k made with no page open ($S2): known as k's once a page comes"
 
-stop_pids "$EV_PID"
-EV_PID=""
-kill -TERM "$UI_PID"
-wait "$UI_PID" || fail "edgekv ui exited $?: $(grep -B1 -A9 Sanitizer "$H/ui.err" | head -40)"
-UI_PID=""
+stop_ui
 echo "$PASSED passed"
