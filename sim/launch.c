@@ -193,7 +193,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
 {
     const ekv_topo_coord_t *c = &t->coord;
     char data[PATH_MAX], ready[PATH_MAX], log[PATH_MAX], pub[160], router[160], http[160], rate[32],
-        hb[32], dur[sizeof c->durability], scale[32], api[32];
+        hb[32], dur[sizeof c->durability], scale[32], api[32], skew[32];
     pgm_args_t pa;
     launch_pgm_args(t, &pa);
     snprintf(data, sizeof data, "%s/coordinator-db", ekv_state_dir());
@@ -253,12 +253,20 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
                     NULL,
                     NULL,
                     NULL,
+                    NULL,
+                    NULL,
                     NULL};
+    char **end = argv + sizeof argv / sizeof *argv - 7; /* the optional arguments */
     if (launch_is_epgm(pub)) {
-        char **end = argv + sizeof argv / sizeof *argv - 5;
         end[0] = "--pub-rate-kbps", end[1] = pa.rate;
         end[2] = "--pub-recovery-ms", end[3] = pa.recovery;
+        end += 4;
     }
+    /* Its host's clock, as tests skew it. */
+    double host_skew = t->hosts[c->host_index].skew_ms;
+    snprintf(skew, sizeof skew, "%g", host_skew);
+    if (host_skew != 0)
+        end[0] = "--clock-skew-ms", end[1] = skew;
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
     snprintf(st->coord.host, sizeof st->coord.host, "%s", t->hosts[c->host_index].name);

@@ -29,7 +29,7 @@
 typedef struct {
     char ready[PATH_MAX], log[PATH_MAX], http[160], delay[32], cache[32], scale[32], loss[32],
         rto[32], seed[32], minttl[32], jitter[48], cto[32], tier_delay[32], tier_ttl[32],
-        serve[160], hot[32], late[32];
+        serve[160], hot[32], late[32], skew[32];
     pgm_args_t pgm;
     char *argv[52];
     int argc;
@@ -54,6 +54,15 @@ static void refresh_args(const ekv_topo_t *t, pop_cmd_t *c)
     snprintf(c->hot, sizeof c->hot, "%d", t->refresh_hot_reads);
     snprintf(c->late, sizeof c->late, "%g", t->refresh_late);
     cmd_add(c, "--refresh-hot-reads", c->hot, "--refresh-late", c->late, NULL);
+}
+
+/* --clock-skew-ms when the host's clock is skewed (clock_skew_ms: tests). */
+static void skew_args(const ekv_topo_t *t, int host_index, pop_cmd_t *c)
+{
+    double skew = t->hosts[host_index].skew_ms;
+    snprintf(c->skew, sizeof c->skew, "%g", skew);
+    if (skew != 0)
+        cmd_add(c, "--clock-skew-ms", c->skew, NULL);
 }
 
 /* The seconds the coordinator may stay silent before a node counts it as gone: 1 s, or three
@@ -103,6 +112,7 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     c->argc = (int)(sizeof argv / sizeof *argv) - 1;
     /* Refresh-ahead settings (the kv policy's; tiers always refresh hot copies ahead). */
     refresh_args(t, c);
+    skew_args(t, tp->host_index, c);
     c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
     if (launch_is_epgm(st->pub)) {
         launch_pgm_args(t, &c->pgm);
@@ -163,6 +173,7 @@ static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, c
     if (t->tier_purge_on_write)
         cmd_add(c, "--purge-on-write", NULL);
     refresh_args(t, c);
+    skew_args(t, tt->host_index, c);
     if (launch_is_epgm(st->pub)) {
         launch_pgm_args(t, &c->pgm);
         cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);
