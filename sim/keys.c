@@ -48,10 +48,10 @@ int ekv_keys_make(ekv_keys_t *k)
 
 static char *to_json(const ekv_keys_t *k)
 {
-    json_t *j = json_pack("{s:i, s:s, s:{s:s, s:s, s:s, s:s}}", "version", 1, "token", k->token,
-                          "curve", "server_public", k->server_public, "server_secret",
-                          k->server_secret, "client_public", k->client_public, "client_secret",
-                          k->client_secret);
+    json_t *j =
+        json_pack("{s:i, s:s, s:{s:s, s:s, s:s, s:s}}", "version", 1, "token", k->token, "curve",
+                  "server_public", k->server_public, "server_secret", k->server_secret,
+                  "client_public", k->client_public, "client_secret", k->client_secret);
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
     return text;
@@ -102,8 +102,7 @@ int ekv_keys_write(const char *path, const ekv_keys_t *k, int force)
 }
 
 /* Copies member name of o, a Z85 key, into out; 0, or -1 with why. */
-static int z85_key(json_t *o, const char *name, char out[EKV_KEYS_Z85_LEN + 1], char *why,
-                   size_t n)
+static int z85_key(json_t *o, const char *name, char out[EKV_KEYS_Z85_LEN + 1], char *why, size_t n)
 {
     const char *s = json_string_value(json_object_get(o, name));
     uint8_t raw[32];

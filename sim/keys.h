@@ -20,11 +20,11 @@
 #define EKV_KEYS_TOKEN_MAX 256
 
 typedef struct {
-    char token[EKV_KEYS_TOKEN_MAX + 1];           /* visible ASCII */
-    char server_public[EKV_KEYS_Z85_LEN + 1];     /* coordinator and tiers */
-    char server_secret[EKV_KEYS_Z85_LEN + 1];     /* */
-    char client_public[EKV_KEYS_Z85_LEN + 1];     /* PoPs and tiers */
-    char client_secret[EKV_KEYS_Z85_LEN + 1];     /* */
+    char token[EKV_KEYS_TOKEN_MAX + 1];       /* visible ASCII */
+    char server_public[EKV_KEYS_Z85_LEN + 1]; /* coordinator and tiers */
+    char server_secret[EKV_KEYS_Z85_LEN + 1]; /* */
+    char client_public[EKV_KEYS_Z85_LEN + 1]; /* PoPs and tiers */
+    char client_secret[EKV_KEYS_Z85_LEN + 1]; /* */
 } ekv_keys_t;
 
 /* $EDGEKV_HOME/keys.json (ekv_state_dir()) into buf. */

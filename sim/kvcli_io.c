@@ -293,7 +293,9 @@ int kv_rest(const kv_ctx_t *c, const char *method, const char *path, const char 
 {
     const char *h[3];
     char auth[EKV_HC_AUTH_MAX];
-    ekv_hc_req_t r = {.method = method, .body = body, .body_len = len,
+    ekv_hc_req_t r = {.method = method,
+                      .body = body,
+                      .body_len = len,
                       .headers = user_auth(h, auth, sizeof auth)};
     *envelope = NULL;
     if (rest_url(c, r.url, sizeof r.url, path, query) != 0)

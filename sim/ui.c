@@ -18,8 +18,8 @@
  *                                  stop|continue|kill|restart|partition|heal|slow on a PoP or
  *                                  tier, through faults.c (as `edgekv fault`)
  * Requests are parsed and checked by ui_api.c (no I/O, fuzzed); every reply to bad input is a
- * 400, 404 or 405 with a one-line reason; nothing a client sends ends the server. Only
- * 127.0.0.1 is listened on.
+ * 400, 404 or 405 with a one-line reason; nothing a client sends ends the server. It listens
+ * on 127.0.0.1 unless --listen says otherwise, and off loopback only in a world with keys.
  *
  * A world with keys ($EDGEKV_HOME/keys.json) needs its token for every request here, else 401:
  * `Authorization: Bearer TOKEN`, or the cookie edgekv_token that GET /?token=TOKEN sets
@@ -614,8 +614,19 @@ static void build_nodes(ui_t *ui)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: edgekv ui [--port PORT] [--key KEY]\n");
+    fprintf(stderr, "usage: edgekv ui [--port PORT | --listen ADDR:PORT] [--key KEY]\n");
     return 2;
+}
+
+/* The port a bound socket got (--port 0 asks for any). */
+static int bound_port(struct evhttp_bound_socket *bound)
+{
+    struct sockaddr_storage ss;
+    ev_socklen_t sl = sizeof ss;
+    if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl) != 0)
+        return 0;
+    return ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -628,11 +639,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int ekv_cmd_ui(int argc, char **argv)
 {
     long port = 0;
-    const char *key = "";
+    const char *key = "", *listen = NULL;
+    char addr[256] = "127.0.0.1";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) {
             if (ekv_args_int(argv[++i], 0, 65535, &port) != 0)
                 return usage();
+        } else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+            int p = 0;
+            listen = argv[++i];
+            if (ekv_args_hostport(listen, addr, sizeof addr, &p) != 0)
+                return usage();
+            port = p;
         } else if (!strcmp(argv[i], "--key") && i + 1 < argc && argv[i + 1][0] &&
                    strlen(argv[i + 1]) <= UI_API_KEY_MAX) {
             key = argv[++i];
@@ -642,6 +660,12 @@ int ekv_cmd_ui(int argc, char **argv)
     }
     ui_t ui = {0};
     char err[1024];
+    /* off loopback the page can write and inject faults: only behind the world's token */
+    if (listen && !ekv_topo_is_loopback(addr) && !ekv_keys_token()) {
+        fprintf(stderr, "edgekv ui: --listen %s is not loopback: run `edgekv keys` first\n",
+                listen);
+        return 2;
+    }
     if (ekv_state_load(&ui.st) != 0 || (ui.st->npops == 0 && ui.st->ntiers == 0)) {
         fprintf(stderr, "edgekv: nothing is running; start a topology with `edgekv up`\n");
         ekv_state_destroy(&ui.st);
@@ -665,24 +689,21 @@ int ekv_cmd_ui(int argc, char **argv)
     ui.base = event_base_new();
     ui.http = evhttp_new(ui.base);
     struct evhttp_bound_socket *bound =
-        evhttp_bind_socket_with_handle(ui.http, "127.0.0.1", (uint16_t)port);
+        evhttp_bind_socket_with_handle(ui.http, addr, (uint16_t)port);
     int rc = 1;
     if (!bound) {
-        fprintf(stderr, "edgekv: cannot listen on 127.0.0.1:%ld: %s\n", port, strerror(errno));
+        fprintf(stderr, "edgekv: cannot listen on %s:%ld: %s\n", addr, port, strerror(errno));
         goto out;
     }
     evhttp_set_max_headers_size(ui.http, 16384);
     evhttp_set_max_body_size(ui.http, 65536);
     evhttp_set_gencb(ui.http, on_request, &ui);
-    struct sockaddr_storage ss;
-    ev_socklen_t sl = sizeof ss;
-    getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl);
-    printf("edgekv ui: http://127.0.0.1:%d/ (%zu PoPs and tiers; Ctrl-C stops it)\n",
-           ntohs(((struct sockaddr_in *)&ss)->sin_port), ui.n);
+    int bport = bound_port(bound);
+    printf("edgekv ui: http://%s:%d/ (%zu PoPs and tiers; Ctrl-C stops it)\n", addr, bport, ui.n);
     if (ui.token)
-        printf("edgekv ui: the world has keys: open http://127.0.0.1:%d/?token=TOKEN once "
+        printf("edgekv ui: the world has keys: open http://%s:%d/?token=TOKEN once "
                "(`edgekv keys --token` prints it)\n",
-               ntohs(((struct sockaddr_in *)&ss)->sin_port));
+               addr, bport);
     fflush(stdout);
     ui_poll_start(&ui);
     ui_poll_key_changed(&ui); /* the key of --key: its version */

@@ -3,12 +3,14 @@
 # a python stand-in (cli_token_stub.py) plays the coordinator and a PoP of a world recorded in
 # a state.json written here, and logs every request's Authorization header.
 #   without keys   look, verify, probe, kv and ui's polls send none; the live page is open;
+#                  `ui --listen 0.0.0.0:0` is refused (a page off loopback needs keys);
 #   edgekv keys    keys.json 0600; a second `keys` refuses, `keys --token` prints its token;
 #   with keys      every request of look, verify, probe, kv and ui's polls carries
 #                  `Bearer TOKEN`; kv with CLOUDFLARE_API_TOKEN sends the user's instead;
-#   live page      401 (WWW-Authenticate) without the token or with a wrong one; /?token=TOKEN
-#                  sets the HttpOnly SameSite=Strict cookie and redirects to /; the cookie or
-#                  the bearer header then opens the page and its API.
+#   live page      (on --listen 127.0.0.2) 401 (WWW-Authenticate) without the token or with a
+#                  wrong one; /?token=TOKEN sets the HttpOnly SameSite=Strict cookie and
+#                  redirects to /; the cookie or the bearer header then opens the page and its
+#                  API.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
@@ -57,13 +59,13 @@ auths() {
     jq -r '.auth' "$LOG" | sort -u
 }
 
-# start_ui: `edgekv ui` on an ephemeral port; sets UI (its URL) and UI_PID
+# start_ui [ARG...]: `edgekv ui` on an ephemeral port; sets UI (its URL) and UI_PID
 start_ui() {
-    "$EKV" ui --port 0 --key k >"$H/ui.out" 2>"$H/ui.err" &
+    "$EKV" ui --port 0 --key k "$@" >"$H/ui.out" 2>"$H/ui.err" &
     UI_PID=$!
     PIDS="$PIDS $UI_PID"
     for _ in $(seq 1 100); do
-        UI=$(sed -n 's|^edgekv ui: \(http://127.0.0.1:[0-9]*\)/ .*|\1|p' "$H/ui.out")
+        UI=$(sed -n 's|^edgekv ui: \(http://127.0.0.[0-9]*:[0-9]*\)/ .*|\1|p' "$H/ui.out")
         [ -n "$UI" ] && return 0
         gone "$UI_PID" && fail "edgekv ui exited: $(cat "$H/ui.err")"
         sleep 0.05
@@ -105,11 +107,16 @@ ui_polls
 [ "$(code "$UI/api/world")" = 200 ] || fail "the page without keys is not open"
 [ "$(auths)" = null ] || fail "edgekv ui sent a token without keys: $(auths)"
 stop_ui
-pass "without keys no request carries a token, and the live page is open"
+! timeout 5 "$EKV" ui --listen 0.0.0.0:0 >/dev/null 2>"$H/ui.err" ||
+    fail "ui --listen 0.0.0.0 without keys"
+grep -q '^edgekv ui: --listen 0.0.0.0:0 is not loopback: run `edgekv keys` first$' "$H/ui.err" ||
+    fail "ui --listen 0.0.0.0: $(cat "$H/ui.err")"
+pass "without keys no request carries a token, the live page is open, only on loopback"
 
 # ---- edgekv keys ----------------------------------------------------------------------------
 "$EKV" keys >"$H/keys.out" || fail "keys: $(cat "$H/keys.out")"
-grep -q "CURVE server public key: .\{40\}$" "$H/keys.out" || fail "keys printed: $(cat "$H/keys.out")"
+grep -q "CURVE server public key: .\{40\}$" "$H/keys.out" ||
+    fail "keys printed: $(cat "$H/keys.out")"
 [ "$(stat -c %a "$H/keys.json")" = 600 ] || fail "keys.json is not 0600"
 ! "$EKV" keys >/dev/null 2>"$H/keys.err" || fail "a second keys did not refuse"
 grep -q 'exists: `edgekv keys --force` replaces it' "$H/keys.err" || fail "$(cat "$H/keys.err")"
@@ -131,7 +138,8 @@ pass "with keys look, verify, probe and kv send the token (kv the user's when gi
 
 # ---- the live page with keys ----------------------------------------------------------------
 : >"$LOG"
-start_ui
+start_ui --listen 127.0.0.2:0
+[[ $UI == http://127.0.0.2:* ]] || fail "ui --listen 127.0.0.2:0 serves $UI"
 ui_polls -H "Authorization: Bearer $TOKEN"
 [ "$(auths)" = "Bearer $TOKEN" ] || fail "edgekv ui's polls did not carry the token: $(auths)"
 curl -s -D "$H/h401" -o "$H/b401" --max-time 5 "$UI/" || fail "the page did not answer"

@@ -123,13 +123,12 @@ static void test_never_through_a_link(void)
 }
 
 /* keys.json with one member replaced by value (a JSON text), parsed; why gets the reason. */
-static int parse_with(const ekv_keys_t *k, const char *member, json_t *value, char *why,
-                      size_t n)
+static int parse_with(const ekv_keys_t *k, const char *member, json_t *value, char *why, size_t n)
 {
-    json_t *j = json_pack("{s:i, s:s, s:{s:s, s:s, s:s, s:s}}", "version", 1, "token", k->token,
-                          "curve", "server_public", k->server_public, "server_secret",
-                          k->server_secret, "client_public", k->client_public, "client_secret",
-                          k->client_secret);
+    json_t *j =
+        json_pack("{s:i, s:s, s:{s:s, s:s, s:s, s:s}}", "version", 1, "token", k->token, "curve",
+                  "server_public", k->server_public, "server_secret", k->server_secret,
+                  "client_public", k->client_public, "client_secret", k->client_secret);
     if (value && !strncmp(member, "curve.", 6))
         json_object_set_new(json_object_get(j, "curve"), member + 6, value);
     else if (value)
@@ -162,16 +161,15 @@ static void test_parse_checks(void)
     CHECK_STR(why, "curve.server_public is not a Z85 CURVE key (40 characters)");
     /* 40 characters, but '"' is not a Z85 symbol */
     CHECK_EQ(parse_with(&k, "curve.client_secret",
-                        json_string("\"234567890123456789012345678901234567890"), why,
-                        sizeof why),
+                        json_string("\"234567890123456789012345678901234567890"), why, sizeof why),
              EKV_EINVAL);
-    CHECK_EQ(parse_with(&k, "curve.client_secret", json_string(other.client_secret), why,
-                        sizeof why),
-             EKV_EINVAL);
+    CHECK_EQ(
+        parse_with(&k, "curve.client_secret", json_string(other.client_secret), why, sizeof why),
+        EKV_EINVAL);
     CHECK_STR(why, "curve.client_secret does not belong to curve.client_public");
-    CHECK_EQ(parse_with(&k, "curve.server_secret", json_string(other.server_secret), why,
-                        sizeof why),
-             EKV_EINVAL);
+    CHECK_EQ(
+        parse_with(&k, "curve.server_secret", json_string(other.server_secret), why, sizeof why),
+        EKV_EINVAL);
     CHECK_STR(why, "curve.server_secret does not belong to curve.server_public");
     CHECK_EQ(ekv_keys_parse("{", 1, &other, why, sizeof why), EKV_EINVAL);
 }
