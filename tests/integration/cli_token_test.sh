@@ -90,6 +90,7 @@ ui_polls() {
 stop_ui() {
     stop_pids "$UI_PID"
     PIDS="$STUB"
+    ! grep -q Sanitizer "$H/ui.err" || fail "edgekv ui: $(cat "$H/ui.err")"
 }
 code() { # curl's status line code for its arguments
     curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"
