@@ -1,4 +1,5 @@
-/* ui: `edgekv ui [--port PORT | --listen ADDR:PORT] [--key KEY]`, a live view of the running world in the browser.
+/* ui: `edgekv ui [--port PORT | --listen ADDR:PORT] [--key KEY]`, a live view of the running
+ * world in the browser.
  *
  * A server on 127.0.0.1 (libevent's evhttp) serves the page (sim/ui/) and one Server-Sent
  * Events stream per browser. It reads $EDGEKV_HOME/state.json and the topology once, and
