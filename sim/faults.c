@@ -33,8 +33,24 @@ static int signal_pop(const ekv_proc_t *p, int sig)
     return 0;
 }
 
+/* The faults that signal or start a process: this machine's own processes only. */
+static int needs_process(int kind)
+{
+    return kind == EKV_FAULT_COORD_KILL || kind == EKV_FAULT_COORD_RESTART ||
+           kind == EKV_FAULT_KILL || kind == EKV_FAULT_STOP || kind == EKV_FAULT_CONTINUE ||
+           kind == EKV_FAULT_RESTART;
+}
+
 int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
 {
+    if (st->remote && needs_process(f->kind)) {
+        int coord = f->kind == EKV_FAULT_COORD_KILL || f->kind == EKV_FAULT_COORD_RESTART;
+        fprintf(stderr,
+                "edgekv: %s runs elsewhere (an attached world): kill, stop, continue and restart "
+                "need a world this machine started\n",
+                coord ? "the coordinator" : f->pop);
+        return -1;
+    }
     if (f->kind == EKV_FAULT_COORD_KILL)
         return ekv_proc_signal(&st->coord, SIGKILL);
     if (f->kind == EKV_FAULT_COORD_RESTART)
@@ -103,9 +119,10 @@ int ekv_cmd_fault(int argc, char **argv)
         return 1;
     }
     char err[1024];
-    ekv_topo_t *t = ekv_topo_load(st->topology, err, sizeof err);
+    /* An attached world has no topology here: its link faults need none. */
+    ekv_topo_t *t = st->remote ? NULL : ekv_topo_load(st->topology, err, sizeof err);
     int rc = 1;
-    if (!t)
+    if (!t && !st->remote)
         fprintf(stderr, "edgekv: %s\n", err);
     else if (ekv_fault_apply(t, st, &f) == 0) {
         printf("edgekv: %s %s done\n", ekv_fault_name(f.kind), f.pop);

@@ -324,8 +324,11 @@ static void print_table(const ekv_state_t *st)
     char cpus[64];
     printf("coordinator ");
     ekv_text_pad(st->coord.city, 18);
-    printf(" %-26s pid %d, CPUs %s\n", st->coord.url, st->coord.pid,
-           cpus_of(&st->coord, ekv_proc_alive(&st->coord), cpus, sizeof cpus));
+    if (st->remote)
+        printf(" %-26s remote (an attached world)\n", st->coord.url);
+    else
+        printf(" %-26s pid %d, CPUs %s\n", st->coord.url, st->coord.pid,
+               cpus_of(&st->coord, ekv_proc_alive(&st->coord), cpus, sizeof cpus));
     if (st->ntiers) {
         printf("%-10s %-18s %-26s %10s  %-26s %8s  %s\n", "TIER", "CITY", "URL", "DELAY_MS",
                "SERVES AT", "PID", "CPUS");
@@ -334,8 +337,11 @@ static void print_table(const ekv_state_t *st)
             int alive = ekv_proc_alive(p);
             printf("%-10s ", p->name);
             ekv_text_pad(p->city, 18);
-            printf(" %-26s %10.3f  %-26s %8d  %s%s\n", p->url, p->delay_ms, p->serve, p->pid,
-                   cpus_of(p, alive, cpus, sizeof cpus), alive ? "" : "  (not running)");
+            if (st->remote)
+                printf(" %-26s %10.3f  %-26s %8s\n", p->url, p->delay_ms, p->serve, "remote");
+            else
+                printf(" %-26s %10.3f  %-26s %8d  %s%s\n", p->url, p->delay_ms, p->serve, p->pid,
+                       cpus_of(p, alive, cpus, sizeof cpus), alive ? "" : "  (not running)");
         }
     }
     int tiers = st->ntiers > 0;
@@ -349,8 +355,11 @@ static void print_table(const ekv_state_t *st)
         printf(" %-26s %10.3f  %-10s ", p->url, p->delay_ms, p->policy);
         if (tiers)
             printf("%-10s ", p->tier[0] ? p->tier : "-");
-        printf("%8d  %s%s\n", p->pid, cpus_of(p, alive, cpus, sizeof cpus),
-               alive ? "" : "  (not running)");
+        if (st->remote)
+            printf("%8s\n", "remote");
+        else
+            printf("%8d  %s%s\n", p->pid, cpus_of(p, alive, cpus, sizeof cpus),
+                   alive ? "" : "  (not running)");
     }
 }
 
@@ -360,12 +369,17 @@ static int already_running(void)
     ekv_state_t *st = NULL;
     if (ekv_state_load(&st) != EKV_OK)
         return 0;
-    int alive = ekv_proc_alive(&st->coord);
+    int alive = st->remote || ekv_proc_alive(&st->coord); /* an attached world: until down */
     for (size_t i = 0; !alive && i < st->npops; i++)
         alive = ekv_proc_alive(&st->pops[i]);
     for (size_t i = 0; !alive && i < st->ntiers; i++)
         alive = ekv_proc_alive(&st->tiers[i]);
-    if (alive)
+    if (alive && st->remote)
+        fprintf(stderr,
+                "edgekv: a world is attached (%zu PoPs, from %s, state in %s);\n"
+                "        run `edgekv down` first\n",
+                st->npops, st->topology, ekv_state_dir());
+    else if (alive)
         fprintf(stderr,
                 "edgekv: a topology is already running (%zu PoPs, from %s, state in %s);\n"
                 "        run `edgekv down` first\n",
@@ -550,13 +564,45 @@ static int start_ui(ekv_state_t *st, long port)
     return ekv_state_save(st) == EKV_OK ? EKV_OK : EKV_EIO;
 }
 
+/* `up --attach FILE`: records a world that runs elsewhere, for probe, verify, look, watch, ui
+ * and the link faults; nothing is started here, and nothing of it is ever signalled. */
+static int attach(const char *file)
+{
+    char err[1200];
+    ekv_state_t *st = NULL;
+    if (ekv_state_attach(file, &st, err, sizeof err) != EKV_OK) {
+        fprintf(stderr, "edgekv: %s\n", err);
+        return 1;
+    }
+    int ok = 0;
+    if (already_running())
+        ok = 0; /* said why */
+    else if (make_dirs() != EKV_OK)
+        fprintf(stderr, "edgekv: cannot create %s\n", ekv_state_dir());
+    else if (save_state(st) != EKV_OK)
+        fprintf(stderr, "edgekv: cannot write %s/state.json\n", ekv_state_dir());
+    else
+        ok = 1;
+    if (ok) {
+        print_table(st);
+        printf("attached %zu PoPs", st->npops);
+        if (st->ntiers)
+            printf(" and %zu tier%s", st->ntiers, st->ntiers == 1 ? "" : "s");
+        printf(" running elsewhere; state in %s (forget it with `edgekv down`)\n", ekv_state_dir());
+    }
+    ekv_state_destroy(&st);
+    return ok ? 0 : 1;
+}
+
 int ekv_cmd_up(int argc, char **argv)
 {
-    const char *file = "topology.yaml";
+    const char *file = "topology.yaml", *attach_file = NULL;
     long ui_port = -1; /* -1: no page */
     int files = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--ui")) {
+        if (!strcmp(argv[i], "--attach") && i + 1 < argc && !attach_file) {
+            attach_file = argv[++i];
+        } else if (!strcmp(argv[i], "--ui")) {
             ui_port = 0;
             if (i + 1 < argc && argv[i + 1][0] != '-' &&
                 ekv_args_int(argv[i + 1], 0, 65535, &ui_port) == 0)
@@ -567,10 +613,13 @@ int ekv_cmd_up(int argc, char **argv)
             file = argv[i];
         }
     }
-    if (bad) {
-        fprintf(stderr, "usage: edgekv up [TOPOLOGY] [--ui [PORT]]\n");
+    if (bad || (attach_file && (files || ui_port >= 0))) {
+        fprintf(stderr, "usage: edgekv up [TOPOLOGY] [--ui [PORT]]\n"
+                        "       edgekv up --attach WORLD.json\n");
         return 2;
     }
+    if (attach_file)
+        return attach(attach_file);
     char err[1024];
     ekv_topo_t *t = ekv_topo_load(file, err, sizeof err);
     if (!t) {
@@ -617,6 +666,12 @@ int ekv_cmd_down(int argc, char **argv)
         fprintf(stderr, "edgekv: %s/state.json is unreadable; stop the processes by hand\n",
                 ekv_state_dir());
         return 1;
+    }
+    if (st->remote) { /* nothing of it runs here */
+        remove_state();
+        printf("edgekv: forgot the attached world (it runs elsewhere: stop it there)\n");
+        ekv_state_destroy(&st);
+        return 0;
     }
     size_t running = ekv_proc_alive(&st->coord) + (st->ui.pid > 0 && ekv_proc_alive(&st->ui));
     for (size_t i = 0; i < st->npops; i++)

@@ -48,7 +48,8 @@ static void copy_str(json_t *o, const char *k, char *dst, size_t n)
     snprintf(dst, n, "%s", s ? s : "");
 }
 
-static int proc_from(json_t *o, ekv_proc_t *p)
+/* remote: an attached world's record, with no pid but a URL. */
+static int proc_from(json_t *o, ekv_proc_t *p, int remote)
 {
     if (!json_is_object(o))
         return -1;
@@ -62,6 +63,11 @@ static int proc_from(json_t *o, ekv_proc_t *p)
     p->pid = (int)json_integer_value(json_object_get(o, "pid"));
     p->start = (unsigned long long)json_integer_value(json_object_get(o, "start"));
     p->delay_ms = json_number_value(json_object_get(o, "delay_ms"));
+    if (remote) { /* never a pid of this machine's */
+        p->pid = 0;
+        p->start = 0;
+        return p->name[0] && p->url[0] ? 0 : -1;
+    }
     return p->pid > 0 ? 0 : -1;
 }
 
@@ -81,6 +87,8 @@ int ekv_state_save(const ekv_state_t *st)
         json_decref(tiers);
     if (st->ui.pid > 0)
         json_object_set_new(j, "ui", proc_json(&st->ui));
+    if (st->remote)
+        json_object_set_new(j, "remote", json_true());
     if (st->nhosts) {
         json_t *hosts = json_array();
         for (size_t i = 0; i < st->nhosts; i++)
@@ -99,6 +107,43 @@ int ekv_state_save(const ekv_state_t *st)
     return rc;
 }
 
+/* The state in j; NULL when it is not one. remote: an attached world's (pids ignored). */
+static ekv_state_t *state_from(json_t *j, int remote)
+{
+    ekv_state_t *st = ekv_calloc(1, sizeof *st);
+    st->remote = remote || json_is_true(json_object_get(j, "remote"));
+    copy_str(j, "topology", st->topology, sizeof st->topology);
+    copy_str(j, "pub", st->pub, sizeof st->pub);
+    copy_str(j, "router", st->router, sizeof st->router);
+    st->time_scale = json_number_value(json_object_get(j, "time_scale"));
+    json_t *pops = json_object_get(j, "pops");
+    int bad = proc_from(json_object_get(j, "coordinator"), &st->coord, st->remote) ||
+              !json_is_array(pops);
+    st->pops = ekv_calloc(json_array_size(pops), sizeof *st->pops);
+    for (size_t i = 0; !bad && i < json_array_size(pops); i++, st->npops++)
+        bad = proc_from(json_array_get(pops, i), &st->pops[i], st->remote);
+    json_t *tiers = json_object_get(j, "tiers"); /* absent: a world without tiers */
+    st->tiers = ekv_calloc(json_array_size(tiers) + 1, sizeof *st->tiers);
+    for (size_t i = 0; !bad && i < json_array_size(tiers); i++, st->ntiers++)
+        bad = proc_from(json_array_get(tiers, i), &st->tiers[i], st->remote);
+    if (!bad && !st->remote && json_object_get(j, "ui")) /* absent: up without --ui */
+        bad = proc_from(json_object_get(j, "ui"), &st->ui, 0);
+    json_t *hosts = json_object_get(j, "hosts"); /* absent: a state file from before hosts */
+    for (size_t i = 0; i < json_array_size(hosts) && i < EKV_STATE_MAX_HOSTS; i++, st->nhosts++) {
+        json_t *h = json_array_get(hosts, i);
+        copy_str(h, "name", st->hosts[i].name, sizeof st->hosts[i].name);
+        copy_str(h, "address", st->hosts[i].address, sizeof st->hosts[i].address);
+        st->hosts[i].clock_skew_ms = json_number_value(json_object_get(h, "clock_skew_ms"));
+    }
+    if (bad) {
+        ekv_state_destroy(&st);
+        return NULL;
+    }
+    if (st->time_scale <= 0)
+        st->time_scale = 1;
+    return st;
+}
+
 int ekv_state_load(ekv_state_t **out)
 {
     char path[1100];
@@ -107,36 +152,34 @@ int ekv_state_load(ekv_state_t **out)
     json_t *j = json_load_file(path, 0, &e);
     if (!j)
         return access(path, F_OK) == 0 ? EKV_EINVAL : EKV_ENOTFOUND;
-    ekv_state_t *st = ekv_calloc(1, sizeof *st);
-    copy_str(j, "topology", st->topology, sizeof st->topology);
-    copy_str(j, "pub", st->pub, sizeof st->pub);
-    copy_str(j, "router", st->router, sizeof st->router);
-    st->time_scale = json_number_value(json_object_get(j, "time_scale"));
-    json_t *pops = json_object_get(j, "pops");
-    int bad = proc_from(json_object_get(j, "coordinator"), &st->coord) || !json_is_array(pops);
-    st->pops = ekv_calloc(json_array_size(pops), sizeof *st->pops);
-    for (size_t i = 0; !bad && i < json_array_size(pops); i++, st->npops++)
-        bad = proc_from(json_array_get(pops, i), &st->pops[i]);
-    json_t *tiers = json_object_get(j, "tiers"); /* absent: a world without tiers */
-    st->tiers = ekv_calloc(json_array_size(tiers) + 1, sizeof *st->tiers);
-    for (size_t i = 0; !bad && i < json_array_size(tiers); i++, st->ntiers++)
-        bad = proc_from(json_array_get(tiers, i), &st->tiers[i]);
-    if (!bad && json_object_get(j, "ui")) /* absent: up without --ui */
-        bad = proc_from(json_object_get(j, "ui"), &st->ui);
-    json_t *hosts = json_object_get(j, "hosts"); /* absent: a state file from before hosts */
-    for (size_t i = 0; i < json_array_size(hosts) && i < EKV_STATE_MAX_HOSTS; i++, st->nhosts++) {
-        json_t *h = json_array_get(hosts, i);
-        copy_str(h, "name", st->hosts[i].name, sizeof st->hosts[i].name);
-        copy_str(h, "address", st->hosts[i].address, sizeof st->hosts[i].address);
-        st->hosts[i].clock_skew_ms = json_number_value(json_object_get(h, "clock_skew_ms"));
-    }
+    ekv_state_t *st = state_from(j, 0);
     json_decref(j);
-    if (bad) {
+    if (!st)
+        return EKV_EINVAL;
+    *out = st;
+    return EKV_OK;
+}
+
+int ekv_state_attach(const char *path, ekv_state_t **out, char *err, size_t errlen)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j) {
+        snprintf(err, errlen, "%s:%d: %s", path, e.line, e.text);
+        return EKV_EINVAL;
+    }
+    ekv_state_t *st = json_is_object(j) ? state_from(j, 1) : NULL;
+    json_decref(j);
+    if (!st || st->npops == 0) {
+        snprintf(err, errlen,
+                 "%s: not a world to attach: it needs a coordinator and at least one PoP, each "
+                 "with a name and a url (state.json's format)",
+                 path);
         ekv_state_destroy(&st);
         return EKV_EINVAL;
     }
-    if (st->time_scale <= 0)
-        st->time_scale = 1;
+    if (!realpath(path, st->topology))
+        snprintf(st->topology, sizeof st->topology, "%s", path);
     *out = st;
     return EKV_OK;
 }

@@ -42,6 +42,7 @@ typedef struct {
     ekv_proc_t ui; /* `edgekv up --ui`'s live page server (`edgekv ui`); pid 0 = none */
     ekv_state_host_t hosts[EKV_STATE_MAX_HOSTS]; /* none in state files from before hosts */
     size_t nhosts;
+    int remote; /* 1: an attached world (`up --attach`): it runs elsewhere, every pid is 0 */
 } ekv_state_t;
 
 /* The state folder: $EDGEKV_HOME, else ./.edgekv. */
@@ -49,6 +50,10 @@ const char *ekv_state_dir(void);
 /* Loads state.json; EKV_ENOTFOUND when there is none, EKV_EINVAL when it is unreadable. */
 int ekv_state_load(ekv_state_t **out);
 int ekv_state_save(const ekv_state_t *st);
+/* Reads a world that runs elsewhere (a cluster, containers) from path, in state.json's format
+ * (coordinator, pops and tiers with their URLs; pids are ignored) into a new remote state.
+ * EKV_EINVAL with the reason in err when it is not one. */
+int ekv_state_attach(const char *path, ekv_state_t **out, char *err, size_t errlen);
 int ekv_state_remove(void);
 void ekv_state_destroy(ekv_state_t **self_p);
 

@@ -9,7 +9,10 @@
 #            the URLs and serve endpoint state.json records;
 #   state    state.json lists the hosts and each process's host, status --json the hosts;
 #   skew     every daemon on a host with clock_skew_ms runs with --clock-skew-ms;
-#   world    probe reaches every PoP and the tier, verify finds every replica agreeing.
+#   world    probe reaches every PoP and the tier, verify finds every replica agreeing;
+#   attach   `up --attach` of the same world described without pids (as one running
+#            elsewhere): status says remote, probe, verify and link faults work, kill is
+#            refused, a second up is refused, down forgets it and stops nothing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
@@ -110,6 +113,46 @@ grep -q "^ams (tier) " "$H/probe.out" || fail "probe did not reach ams: $(cat "$
 grep -q "every PoP agrees with the coordinator" "$H/verify.out" ||
     fail "verify: $(cat "$H/verify.out")"
 pass "probe reaches every PoP and the tier; verify passes"
+
+# ---- up --attach: the same world as if it ran elsewhere --------------------------------------
+# WORLD.json: state.json's format without pids (a cluster's world has none here).
+jq '{remote: true, time_scale, coordinator: {name: "coordinator", url: .coordinator.url},
+    tiers: [.tiers[] | {name, city, url, serve, delay_ms}],
+    pops: [.pops[] | {name, city, url, delay_ms, policy, tier}]}' "$ST" >"$H/remote.json"
+A=$H/attached
+att() { EDGEKV_HOME=$A "$EKV" "$@"; }
+echo '{"coordinator": {"name": "coordinator", "url": "http://127.0.0.1:1"}, "pops": []}' \
+    >"$H/empty.json"
+if att up --attach "$H/empty.json" >"$H/attach.out" 2>&1; then fail "attached a world of no PoPs"; fi
+grep -qF "empty.json: not a world to attach: it needs a coordinator and at least one PoP" \
+    "$H/attach.out" || fail "attach of no PoPs: $(cat "$H/attach.out")"
+[ ! -e "$A/state.json" ] || fail "a refused attach left a state.json"
+att up --attach "$H/remote.json" >"$H/attach.out" 2>&1 || fail "up --attach: $(cat "$H/attach.out")"
+jq -e '.remote == true and .coordinator.pid == 0 and ([.pops[].pid] == [0, 0, 0])' \
+    "$A/state.json" >/dev/null || fail "attached state: $(cat "$A/state.json")"
+att status >"$H/att-status.out" || fail "status of the attached world"
+grep -q "remote (an attached world)" "$H/att-status.out" ||
+    fail "status: $(cat "$H/att-status.out")"
+grep -q "^b .* remote$" "$H/att-status.out" || fail "status: $(cat "$H/att-status.out")"
+att probe >"$H/att-probe.out" 2>&1 || fail "probe of the attached world: $(cat "$H/att-probe.out")"
+att verify >"$H/att-verify.out" 2>&1 || fail "verify (attached): $(cat "$H/att-verify.out")"
+att fault partition b >/dev/null 2>&1 || fail "partition b of the attached world"
+att fault heal b >/dev/null 2>&1 || fail "heal b of the attached world"
+if att fault kill b >"$H/att-kill.out" 2>&1; then fail "kill b of an attached world succeeded"; fi
+grep -qF "edgekv: b runs elsewhere (an attached world): kill, stop, continue and restart need a \
+world this machine started" "$H/att-kill.out" || fail "kill's refusal: $(cat "$H/att-kill.out")"
+if att up "$H/world.yaml" >"$H/att-up.out" 2>&1; then fail "up over an attached world"; fi
+grep -q "a world is attached" "$H/att-up.out" || fail "up over it: $(cat "$H/att-up.out")"
+att down >"$H/att-down.out" || fail "down of the attached world"
+grep -qF "edgekv: forgot the attached world (it runs elsewhere: stop it there)" "$H/att-down.out" ||
+    fail "down: $(cat "$H/att-down.out")"
+[ ! -e "$A/state.json" ] || fail "down left the attached state"
+for n in a b c ams; do
+    kill -0 "$(pid $n)" || fail "$n stopped by the attached world's commands"
+done
+kill -0 "$CO" || fail "the coordinator stopped by the attached world's commands"
+pass "up --attach: status says remote; probe, verify, partition, heal work; kill refused;" \
+    "down forgets"
 
 "$EKV" down >/dev/null || fail "down"
 [ ! -e "$ST" ] || fail "down left state.json"
