@@ -17,6 +17,7 @@
 #include "ekv_file.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
+#include "ekv_sec.h"
 #include "ekv_time.h"
 #include "ekv_zev.h"
 #include "committer.h"
@@ -639,6 +640,19 @@ static int open_sockets(ekv_coord_t *c, char *errbuf, size_t errlen)
      * the frame is buffered whole. */
     int64_t maxmsg = EKV_MSG_MAX_BODY;
     zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* With server keys both sockets speak CURVE, and the ZAP handler, bound first, admits
+     * only the world's client key. */
+    if (c->cfg.sec && c->cfg.sec->server) {
+        c->zap = ekv_zap_start(c->zctx, c->base, c->cfg.sec, errbuf, errlen);
+        if (!c->zap)
+            return EKV_EIO;
+        if (ekv_sec_server(c->pub, c->cfg.sec) != EKV_OK ||
+            ekv_sec_server(c->router, c->cfg.sec) != EKV_OK) {
+            snprintf(errbuf, errlen, "cannot make the sockets CURVE servers: %s",
+                     zmq_strerror(zmq_errno()));
+            return EKV_EIO;
+        }
+    }
     if (bind_socket(c->pub, c->cfg.pub_endpoint, c->pub_ep, sizeof c->pub_ep, errbuf, errlen) ||
         bind_socket(c->router, c->cfg.router_endpoint, c->router_ep, sizeof c->router_ep, errbuf,
                     errlen))
@@ -742,6 +756,7 @@ void ekv_coord_destroy(ekv_coord_t **self_p)
     if (c->sweep_ev)
         event_free(c->sweep_ev);
     ekv_zev_destroy(&c->router_zev);
+    ekv_zap_destroy(&c->zap);
     if (c->http)
         evhttp_free(c->http);
     if (c->pub)

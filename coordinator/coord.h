@@ -21,6 +21,7 @@
 #include "store.h"
 
 struct event_base;
+struct ekv_sec;
 typedef struct ekv_coord ekv_coord_t;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
     double time_scale;  /* simulated durations run this many times faster: expirations */
     int pub_rate_kbps;  /* epgm PUB: PGM rate limit; it also sizes the repair window */
     int pub_recov_ms;   /* epgm PUB: how long sent data stays repairable */
+    const struct ekv_sec *sec; /* CURVE keys and token (borrowed); NULL or keyless: plain */
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

@@ -46,6 +46,7 @@ struct ekv_coord {
     ekv_ratelimit_t *rate;     /* same-key write limit */
     void *zctx, *pub, *router; /* ZeroMQ */
     struct ekv_zev *router_zev;
+    struct ekv_zap *zap;       /* the CURVE clients' check, with server keys; else NULL */
     struct event *flush_ev;    /* commits the queued units */
     pthread_mutex_t pub_mu;    /* PUB is used by the commit thread (changes) and the loop
                                   (heartbeats): pub, published_seq and st.published* under it */

@@ -14,6 +14,7 @@
 #include "ekv_log.h"
 #include "ekv_loop.h"
 #include "ekv_opts.h"
+#include "ekv_sec.h"
 #include "ekv_time.h"
 
 /* The options as typed; configure() turns them into the coordinator's and the HTTP guard's
@@ -182,6 +183,24 @@ static void usage(FILE *f)
     ekv_opts_usage(f, "edgekv-coordinator --data DIR [options]", table, &d);
 }
 
+/* Reads the keys and token from the environment and refuses an address outside loopback
+ * that they do not cover; returns -1 to go on, else the exit status. */
+static int read_security(const opts_t *o, const char *host, ekv_sec_t *sec)
+{
+    char err[512];
+    int rc = ekv_sec_load(sec, err, sizeof err);
+    if (rc == EKV_OK)
+        rc = ekv_sec_check_http(sec, "--http", o->http, host, err, sizeof err);
+    if (rc == EKV_OK)
+        rc = ekv_sec_check_bind(sec, "--pub", o->pub, err, sizeof err);
+    if (rc == EKV_OK)
+        rc = ekv_sec_check_bind(sec, "--router", o->router, err, sizeof err);
+    if (rc == EKV_OK)
+        return -1;
+    fprintf(stderr, "edgekv-coordinator: %s\n", err);
+    return 2;
+}
+
 /* Reads the options into o; returns -1 to go on, else the exit status. */
 static int read_options(int argc, char **argv, opts_t *o)
 {
@@ -215,6 +234,15 @@ int main(int argc, char **argv)
     ekv_http_limits_t lim;
     char host[256];
     configure(&o, &cfg, &lim, host, sizeof host);
+    ekv_sec_t sec;
+    status = read_security(&o, host, &sec);
+    if (status >= 0)
+        return status;
+    cfg.sec = &sec;
+    if (sec.has_token)
+        cfg.api_token = sec.token; /* the world's token guards the REST API too */
+    if (sec.server)
+        ekv_info("CURVE on the PUB and ROUTER sockets; ZAP admits the world's client key");
     ekv_loop_t *loop = ekv_loop_new(3);
     struct event_base *base = ekv_loop_base(loop);
 

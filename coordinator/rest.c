@@ -27,6 +27,7 @@
 #include "ekv_http.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
+#include "ekv_sec.h"
 #include "ekv_time.h"
 #include "multipart.h"
 
@@ -751,6 +752,12 @@ static void metrics(ekv_coord_t *c, struct evhttp_request *req)
         if (s->errors[i])
             evbuffer_add_printf(b, "edgekv_errors_total{status=\"%d\"} %" PRIu64 "\n", i,
                                 s->errors[i]);
+    evbuffer_add_printf(b,
+                        "# HELP edgekv_zap_denied_total CURVE clients refused: not the world's "
+                        "client key.\n"
+                        "# TYPE edgekv_zap_denied_total counter\n"
+                        "edgekv_zap_denied_total %" PRIu64 "\n",
+                        ekv_zap_denied(c->zap));
     ekv_http_metrics(b, NULL); /* connections: open, peak, refused, timed out */
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4");

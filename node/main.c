@@ -14,6 +14,7 @@
 #include "ekv_log.h"
 #include "ekv_loop.h"
 #include "ekv_opts.h"
+#include "ekv_sec.h"
 #include "ekv_time.h"
 #include "node.h"
 #include "zygote.h"
@@ -219,6 +220,28 @@ static int read_options(int argc, char **argv, opts_t *o)
     return -1;
 }
 
+/* Reads the keys and token from the environment and refuses an address outside loopback
+ * that they do not cover; returns -1 to go on, else the exit status. */
+static int read_security(const opts_t *o, const char *host, ekv_sec_t *sec)
+{
+    char err[512];
+    int rc = ekv_sec_load(sec, err, sizeof err);
+    if (rc == EKV_OK)
+        rc = ekv_sec_check_http(sec, "--http", o->http, host, err, sizeof err);
+    if (rc == EKV_OK)
+        rc = ekv_sec_check_connect(sec, "--pub", o->pub, err, sizeof err);
+    if (rc == EKV_OK)
+        rc = ekv_sec_check_connect(sec, "--router", o->router, err, sizeof err);
+    if (rc == EKV_OK && o->tier)
+        rc = ekv_sec_check_connect(sec, "--tier", o->tier, err, sizeof err);
+    if (rc == EKV_OK && o->role == ROLE_TIER)
+        rc = ekv_sec_check_bind(sec, "--serve", o->serve, err, sizeof err);
+    if (rc == EKV_OK)
+        return -1;
+    fprintf(stderr, "edgekv-node: %s\n", err);
+    return 2;
+}
+
 static int pop_main(int argc, char **argv)
 {
     opts_t o;
@@ -232,6 +255,13 @@ static int pop_main(int argc, char **argv)
     ekv_http_limits_t lim;
     char host[256];
     configure(&o, &cfg, &lim, host, sizeof host);
+    ekv_sec_t sec;
+    status = read_security(&o, host, &sec);
+    if (status >= 0)
+        return status;
+    cfg.sec = &sec;
+    if (sec.client)
+        ekv_info("CURVE on the links to the coordinator%s", o.tier ? " and the tier" : "");
     ekv_loop_t *loop = ekv_loop_new(0);
     struct event_base *base = ekv_loop_base(loop);
 

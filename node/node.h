@@ -24,6 +24,7 @@
 #include "policy.h"
 
 struct event_base;
+struct ekv_sec;
 typedef struct ekv_node ekv_node_t;
 
 typedef struct {
@@ -58,6 +59,7 @@ typedef struct {
     const char *serve_endpoint;
     int64_t tier_cache_ttl; /* seconds, simulated */
     int purge_on_write;     /* tier: a change drops the cached copy of its key */
+    const struct ekv_sec *sec; /* CURVE keys and token (borrowed); NULL or keyless: plain */
 } ekv_node_config_t;
 
 void ekv_node_config_defaults(ekv_node_config_t *cfg);

@@ -78,6 +78,7 @@ struct ekv_node {
     ekv_link_t *tier_up, *tier_down; /* PoP <-> tier, as up and down (NULL: no tier) */
     void *router;                    /* tier role: where its PoPs' READs arrive */
     ekv_zev_t *router_zev;
+    struct ekv_zap *zap;          /* tier role with server keys: the CURVE clients' check */
     char serve_bound[128];        /* tier role: the endpoint bound (the port resolved) */
     uint64_t list_gen[LIST_GENS]; /* kv: bumped by a write through this PoP to a namespace
                                      hashed there, so its cached lists are found no more */

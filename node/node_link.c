@@ -13,6 +13,7 @@
 #include "ekv_err.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
+#include "ekv_sec.h"
 #include "ekv_time.h"
 #include "replica.h"
 
@@ -181,6 +182,11 @@ static int sub_open(ekv_node_t *n, char *errbuf, size_t errlen)
     if ((!strncmp(ep, "epgm://", 7) || !strncmp(ep, "pgm://", 6)) && n->cfg.pub_rate_kbps > 0) {
         zmq_setsockopt(n->sub, ZMQ_RATE, &n->cfg.pub_rate_kbps, sizeof(int));
         zmq_setsockopt(n->sub, ZMQ_RECOVERY_IVL, &n->cfg.pub_recovery_ms, sizeof(int));
+    }
+    if (ekv_sec_client(n->sub, n->cfg.sec) != EKV_OK) {
+        snprintf(errbuf, errlen, "cannot make the SUB a CURVE client: %s",
+                 zmq_strerror(zmq_errno()));
+        return EKV_EIO;
     }
     if (zmq_connect(n->sub, ep) != 0) {
         snprintf(errbuf, errlen, "cannot connect to %s: %s", ep, zmq_strerror(zmq_errno()));
@@ -369,6 +375,11 @@ int node_link_open(ekv_node_t *n, char *errbuf, size_t errlen)
     int64_t maxmsg = EKV_MSG_MAX_BATCH_BODY + 4096;
     zmq_setsockopt(n->dealer, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(n->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (ekv_sec_client(n->dealer, n->cfg.sec) != EKV_OK) {
+        snprintf(errbuf, errlen, "cannot make the DEALER a CURVE client: %s",
+                 zmq_strerror(zmq_errno()));
+        return EKV_EIO;
+    }
     if (zmq_connect(n->dealer, n->cfg.router_endpoint) != 0) {
         snprintf(errbuf, errlen, "cannot connect to %s: %s", n->cfg.router_endpoint,
                  zmq_strerror(zmq_errno()));
@@ -378,6 +389,11 @@ int node_link_open(ekv_node_t *n, char *errbuf, size_t errlen)
         n->tier_dealer = zmq_socket(n->zctx, ZMQ_DEALER);
         zmq_setsockopt(n->tier_dealer, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(n->tier_dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+        if (ekv_sec_client(n->tier_dealer, n->cfg.sec) != EKV_OK) {
+            snprintf(errbuf, errlen, "cannot make the tier DEALER a CURVE client: %s",
+                     zmq_strerror(zmq_errno()));
+            return EKV_EIO;
+        }
         if (zmq_connect(n->tier_dealer, n->cfg.tier_endpoint) != 0) {
             snprintf(errbuf, errlen, "cannot connect to the tier at %s: %s", n->cfg.tier_endpoint,
                      zmq_strerror(zmq_errno()));

@@ -17,6 +17,7 @@
 #include "ekv_err.h"
 #include "ekv_log.h"
 #include "ekv_mem.h"
+#include "ekv_sec.h"
 #include "node_int.h"
 
 /* Who asked: the PoP's routing identity and its request id. */
@@ -96,6 +97,17 @@ int node_tier_open(ekv_node_t *n, char *errbuf, size_t errlen)
     zmq_setsockopt(n->router, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(n->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(n->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* As the coordinator's ROUTER: CURVE with server keys, the ZAP handler bound first. */
+    if (n->cfg.sec && n->cfg.sec->server) {
+        n->zap = ekv_zap_start(n->zctx, n->base, n->cfg.sec, errbuf, errlen);
+        if (!n->zap)
+            return EKV_EIO;
+        if (ekv_sec_server(n->router, n->cfg.sec) != EKV_OK) {
+            snprintf(errbuf, errlen, "cannot make the tier's ROUTER a CURVE server: %s",
+                     zmq_strerror(zmq_errno()));
+            return EKV_EIO;
+        }
+    }
     if (zmq_bind(n->router, n->cfg.serve_endpoint) != 0) {
         snprintf(errbuf, errlen, "cannot bind %s: %s", n->cfg.serve_endpoint,
                  zmq_strerror(zmq_errno()));
@@ -117,6 +129,7 @@ int node_tier_open(ekv_node_t *n, char *errbuf, size_t errlen)
 void node_tier_close(ekv_node_t *n)
 {
     ekv_zev_destroy(&n->router_zev);
+    ekv_zap_destroy(&n->zap);
     if (n->router)
         zmq_close(n->router);
     n->router = NULL;
