@@ -851,6 +851,34 @@ void ekv_http_metrics(struct evbuffer *out, const char *labels)
         (unsigned long long)g->too_large, one, (unsigned long long)g->accept_errors);
 }
 
+int ekv_http_bearer_ok(struct evhttp_request *req, const char *token)
+{
+    if (!token)
+        return 1;
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7) != 0)
+        return 0;
+    h += 7;
+    /* Every byte of the longer one is compared: a wrong token's reply time does not tell how
+     * much of it was right. */
+    size_t a = strlen(h), b = strlen(token), n = a > b ? a : b;
+    unsigned char diff = a != b;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)((i < a ? h[i] : 0) ^ (i < b ? token[i] : 0));
+    return diff == 0;
+}
+
+void ekv_http_unauthorized(struct evhttp_request *req)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"edgekv\"");
+    evhttp_add_header(out, "Content-Type", "application/json");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"error\": \"missing or wrong bearer token\"}\n");
+    evhttp_send_reply(req, 401, "Unauthorized", b);
+    evbuffer_free(b);
+}
+
 int ekv_http_version_ok(struct evhttp_request *req)
 {
     /* evhttp answers with the request's own version, and keeps its minor number in a char:

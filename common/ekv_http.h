@@ -84,6 +84,12 @@ void ekv_http_limits_defaults(ekv_http_limits_t *l);
  * returns 0. Handlers call it first: evhttp would echo any other version in its reply. */
 int ekv_http_version_ok(struct evhttp_request *req);
 
+/* 1 when req carries "Authorization: Bearer TOKEN" with exactly token (compared in time
+ * independent of where they differ); 1 for a NULL token (none required). */
+int ekv_http_bearer_ok(struct evhttp_request *req, const char *token);
+/* Answers req 401 with WWW-Authenticate: Bearer realm="edgekv" and a JSON error body. */
+void ekv_http_unauthorized(struct evhttp_request *req);
+
 /* Creates the process's guard. Raises the soft RLIMIT_NOFILE to the hard limit and lowers
  * max_connections (with a warning) when the descriptors left for connections are fewer.
  * Returns NULL with a message in errbuf when the limits are out of range, when another guard

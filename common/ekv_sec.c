@@ -16,8 +16,8 @@
 #include "ekv_zev.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define ZAP_DOMAIN "edgekv"
-#define KEYS_HINT "(CURVE keys; `edgekv keys` makes them)"
+#define ZAP_DOMAIN   "edgekv"
+#define KEYS_HINT    "(CURVE keys; `edgekv keys` makes them)"
 
 /* ---- the environment ------------------------------------------------------------------- */
 
@@ -198,15 +198,15 @@ static int check_zmq(int keyed, const char *need, const char *option, const char
 int ekv_sec_check_bind(const ekv_sec_t *sec, const char *option, const char *endpoint, char *err,
                        size_t errlen)
 {
-    return check_zmq(sec->server, "EDGEKV_CURVE_SERVER_SECRET and EDGEKV_CURVE_CLIENT_KEY",
-                     option, endpoint, err, errlen);
+    return check_zmq(sec->server, "EDGEKV_CURVE_SERVER_SECRET and EDGEKV_CURVE_CLIENT_KEY", option,
+                     endpoint, err, errlen);
 }
 
-int ekv_sec_check_connect(const ekv_sec_t *sec, const char *option, const char *endpoint,
-                          char *err, size_t errlen)
+int ekv_sec_check_connect(const ekv_sec_t *sec, const char *option, const char *endpoint, char *err,
+                          size_t errlen)
 {
-    return check_zmq(sec->client, "EDGEKV_CURVE_SERVER_KEY and EDGEKV_CURVE_CLIENT_SECRET",
-                     option, endpoint, err, errlen);
+    return check_zmq(sec->client, "EDGEKV_CURVE_SERVER_KEY and EDGEKV_CURVE_CLIENT_SECRET", option,
+                     endpoint, err, errlen);
 }
 
 /* ---- the sockets ------------------------------------------------------------------------ */
@@ -284,8 +284,12 @@ static void on_zap(void *sock, void *arg)
     if (n >= 4)
         snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&parts[3]),
                  (const char *)zmq_msg_data(&parts[3]));
-    const void *frames[6] = {"1.0", n >= 2 ? zmq_msg_data(&parts[1]) : "", ok ? "200" : "400",
-                             ok ? "OK" : "unknown key", "", ""};
+    const void *frames[6] = {"1.0",
+                             n >= 2 ? zmq_msg_data(&parts[1]) : "",
+                             ok ? "200" : "400",
+                             ok ? "OK" : "unknown key",
+                             "",
+                             ""};
     size_t lens[6] = {3, n >= 2 ? zmq_msg_size(&parts[1]) : 0, 3, ok ? 2 : 11, 0, 0};
     if (ekv_zev_send(sock, frames, lens, 6) != EKV_OK)
         ekv_warn("cannot answer a ZAP request");

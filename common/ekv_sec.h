@@ -29,15 +29,15 @@ struct event_base;
 #define EKV_SEC_TOKEN_MAX 256
 
 typedef struct ekv_sec {
-    int has_token;                        /* EDGEKV_TOKEN was set */
-    char token[EKV_SEC_TOKEN_MAX + 1];    /* its value */
-    int server;                           /* server keys: SERVER_SECRET and CLIENT_KEY */
-    uint8_t server_secret[32];            /* binary */
-    uint8_t allowed_client[32];           /* CLIENT_KEY: the client the ZAP handler allows */
-    int client;                           /* client keys: SERVER_KEY and CLIENT_SECRET */
-    uint8_t server_public[32];            /* the server to trust */
-    uint8_t client_secret[32];            /* ours */
-    uint8_t client_public[32];            /* derived from client_secret */
+    int has_token;                     /* EDGEKV_TOKEN was set */
+    char token[EKV_SEC_TOKEN_MAX + 1]; /* its value */
+    int server;                        /* server keys: SERVER_SECRET and CLIENT_KEY */
+    uint8_t server_secret[32];         /* binary */
+    uint8_t allowed_client[32];        /* CLIENT_KEY: the client the ZAP handler allows */
+    int client;                        /* client keys: SERVER_KEY and CLIENT_SECRET */
+    uint8_t server_public[32];         /* the server to trust */
+    uint8_t client_secret[32];         /* ours */
+    uint8_t client_public[32];         /* derived from client_secret */
 } ekv_sec_t;
 
 /* Reads and checks the five variables into *sec (zeroed first). EKV_EINVAL with a message
@@ -67,8 +67,8 @@ int ekv_sec_check_http(const ekv_sec_t *sec, const char *option, const char *val
                        const char *host, char *err, size_t errlen);
 int ekv_sec_check_bind(const ekv_sec_t *sec, const char *option, const char *endpoint, char *err,
                        size_t errlen);
-int ekv_sec_check_connect(const ekv_sec_t *sec, const char *option, const char *endpoint,
-                          char *err, size_t errlen);
+int ekv_sec_check_connect(const ekv_sec_t *sec, const char *option, const char *endpoint, char *err,
+                          size_t errlen);
 
 /* Makes sock a CURVE server (before zmq_bind) when sec has server keys; else nothing.
  * EKV_OK or EKV_EIO (libzmq without CURVE). */

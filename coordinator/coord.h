@@ -47,7 +47,8 @@ typedef struct {
     double time_scale;  /* simulated durations run this many times faster: expirations */
     int pub_rate_kbps;  /* epgm PUB: PGM rate limit; it also sizes the repair window */
     int pub_recov_ms;   /* epgm PUB: how long sent data stays repairable */
-    const struct ekv_sec *sec; /* CURVE keys and token (borrowed); NULL or keyless: plain */
+    /* CURVE keys and token (borrowed); NULL or keyless: plain sockets, open HTTP */
+    const struct ekv_sec *sec;
 } ekv_coord_config_t;
 
 #define EKV_COMMIT_CPU_AUTO (-2) /* with fsync: the CPU completing the data disk's I/O */

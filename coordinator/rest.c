@@ -857,10 +857,15 @@ static int api_allowed(ekv_coord_t *c, struct evhttp_request *req)
 
 static int authorized(ekv_coord_t *c, struct evhttp_request *req)
 {
-    if (!c->cfg.api_token)
-        return 1;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    return h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, c->cfg.api_token);
+    return ekv_http_bearer_ok(req, c->cfg.api_token);
+}
+
+/* The world's token (EDGEKV_TOKEN) guards /metrics and the digest too; --api-token alone
+ * guards the REST API only, as before. */
+static int admin_authorized(ekv_coord_t *c, struct evhttp_request *req)
+{
+    const ekv_sec_t *sec = c->cfg.sec;
+    return ekv_http_bearer_ok(req, sec && sec->has_token ? sec->token : NULL);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -884,6 +889,9 @@ static void on_request(struct evhttp_request *req, void *arg)
                               "published", (json_int_t)published, "published_bytes",
                               (json_int_t)published_bytes);
         send_json(req, 200, h);
+    } else if ((!strcmp(path, "/metrics") || !strcmp(path, "/_edgekv/digest")) &&
+               !admin_authorized(c, req)) {
+        ekv_http_unauthorized(req);
     } else if (!strcmp(path, "/metrics")) {
         metrics(c, req);
     } else if (!strcmp(path, "/_edgekv/digest")) {

@@ -59,7 +59,8 @@ typedef struct {
     const char *serve_endpoint;
     int64_t tier_cache_ttl; /* seconds, simulated */
     int purge_on_write;     /* tier: a change drops the cached copy of its key */
-    const struct ekv_sec *sec; /* CURVE keys and token (borrowed); NULL or keyless: plain */
+    /* CURVE keys and token (borrowed); NULL or keyless: plain sockets, open HTTP */
+    const struct ekv_sec *sec;
 } ekv_node_config_t;
 
 void ekv_node_config_defaults(ekv_node_config_t *cfg);

@@ -7,6 +7,10 @@
 #     coordinator counts the refusal (edgekv_zap_denied_total) and logs it;
 #   - every ZeroMQ port (PUB, ROUTER, the tier's ROUTER) greets with the CURVE mechanism (a raw
 #     ZMTP greeting, nothing decrypted);
+#   - with EDGEKV_TOKEN, admin paths of the PoP and the tier (/metrics, /stats,
+#     /_edgekv/visibility) answer 401 with WWW-Authenticate without the bearer token and 200
+#     with it, /_edgekv/health and the binding surface stay open; the coordinator's REST API
+#     answers 403 / 10000 without it, its /metrics and /_edgekv/digest 401, /health 200;
 #   - addresses outside loopback are refused at start without the variables that cover them,
 #     with the message naming what to set; epgm with keys is refused; a bad key is named.
 # Every process is started here and stopped by pid on exit.
@@ -21,8 +25,12 @@ K=$("$KEYS" 3) || fail "secure_keys"
 # shellcheck disable=SC2086 # one key a word
 read -r SRV_PUB SRV_SEC CLI_PUB CLI_SEC OTHER_PUB OTHER_SEC <<<"$(echo $K)"
 [ ${#OTHER_SEC} = 40 ] || fail "secure_keys: '$OTHER_SEC'"
-SERVER_ENV=(EDGEKV_CURVE_SERVER_SECRET="$SRV_SEC" EDGEKV_CURVE_CLIENT_KEY="$CLI_PUB")
-CLIENT_ENV=(EDGEKV_CURVE_SERVER_KEY="$SRV_PUB" EDGEKV_CURVE_CLIENT_SECRET="$CLI_SEC")
+TOKEN=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
+SERVER_ENV=(EDGEKV_TOKEN="$TOKEN" EDGEKV_CURVE_SERVER_SECRET="$SRV_SEC"
+    EDGEKV_CURVE_CLIENT_KEY="$CLI_PUB")
+CLIENT_ENV=(EDGEKV_TOKEN="$TOKEN" EDGEKV_CURVE_SERVER_KEY="$SRV_PUB"
+    EDGEKV_CURVE_CLIENT_SECRET="$CLI_SEC")
+AUTH=(-H "Authorization: Bearer $TOKEN")
 
 # mechanism PORT: the security mechanism the ZMTP greeting of 127.0.0.1:PORT names.
 mechanism() {
@@ -93,7 +101,8 @@ pass "coordinator, tier and PoP with the world's keys are ready"
 # A miss at a is read through the tier (its CURVE link), then from the coordinator.
 code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$A/missing?urlencoded=true") || code=000
 [ "$code" = 404 ] || fail "a read through the tier: $code"
-[ "$(curl -s --max-time 5 "$(jq -r .url "$H/tier1.json")/stats" | jq -r .misses)" -ge 1 ] ||
+[ "$(curl -s --max-time 5 "${AUTH[@]}" "$(jq -r .url "$H/tier1.json")/stats" |
+    jq -r .misses)" -ge 1 ] ||
     fail "the tier saw no read"
 pass "a miss at the PoP goes through the tier's CURVE ROUTER (404, the tier counts it)"
 
@@ -102,6 +111,43 @@ for port in "$(port_of "$PUB")" "$(port_of "$ROUTER")" "$(port_of "$SERVE")"; do
     [ "$m" = CURVE ] || fail "port $port greets with '$m'"
 done
 pass "the PUB, the ROUTER and the tier's ROUTER greet with CURVE"
+
+# ---- the bearer token ---------------------------------------------------------------------------
+# status URL [curl options...]: the reply's status; headers in $H/hdr, body in $H/body.
+status() {
+    local url=$1
+    shift
+    curl -s --max-time 5 -o "$H/body" -D "$H/hdr" -w '%{http_code}' "$@" "$url" || echo 000
+}
+TIER=$(jq -r .url "$H/tier1.json")
+for url in "$A/_edgekv/visibility?from=0" "$A/metrics" "$A/stats" "$TIER/stats" "$C/metrics" \
+    "$C/_edgekv/digest"; do
+    code=$(status "$url")
+    [ "$code" = 401 ] || fail "$url without the token: $code"
+    tr -d '\r' <"$H/hdr" | grep -qx 'WWW-Authenticate: Bearer realm="edgekv"' ||
+        fail "$url: no WWW-Authenticate: $(cat "$H/hdr")"
+    jq -e '.error == "missing or wrong bearer token"' "$H/body" >/dev/null ||
+        fail "$url: body $(cat "$H/body")"
+    code=$(status "$url" -H "Authorization: Bearer ${TOKEN}x")
+    [ "$code" = 401 ] || fail "$url with a wrong token: $code"
+    code=$(status "$url" "${AUTH[@]}")
+    [ "$code" = 200 ] || fail "$url with the token: $code"
+done
+for url in "$A/_edgekv/health" "$TIER/_edgekv/health" "$C/health"; do
+    code=$(status "$url")
+    [ "$code" = 200 ] || fail "$url without the token: $code"
+done
+code=$(status "$A/k?urlencoded=true" -X PUT --data-binary v1)
+[ "$code" = 200 ] || fail "binding PUT without the token: $code"
+code=$(status "$A/k?urlencoded=true")
+[ "$code" = 200 ] && [ "$(cat "$H/body")" = v1 ] || fail "binding GET: $code $(cat "$H/body")"
+API=/client/v4/accounts/0123456789abcdef0123456789abcdef/storage/kv/namespaces
+code=$(status "$C$API")
+[ "$code" = 403 ] && jq -e '.errors[0].code == 10000' "$H/body" >/dev/null ||
+    fail "REST without the token: $code $(cat "$H/body")"
+code=$(status "$C$API" "${AUTH[@]}")
+[ "$code" = 200 ] || fail "REST with the token: $code $(cat "$H/body")"
+pass "admin paths 401 without the token, 200 with it; health and the binding open; REST 403"
 
 # ---- refused clients ------------------------------------------------------------------------------
 # Ready within 1.5 s of their start, had they been admitted (heartbeats every 50 ms).
@@ -113,7 +159,8 @@ for p in wrong plain; do
 done
 pid_alive() { ! gone "$1"; }
 pid_alive "$WRONG_PID" && pid_alive "$PLAIN_PID" || fail "a refused PoP exited"
-denied=$(metric "$C" edgekv_zap_denied_total)
+denied=$(curl -s --max-time 5 "${AUTH[@]}" "$C/metrics" |
+    awk '$1 == "edgekv_zap_denied_total" {print $2}')
 [ "${denied:-0}" -ge 1 ] || fail "edgekv_zap_denied_total: '$denied'"
 grep -q "refused a CURVE client from 127.0.0.1 (unknown key)" "$H/logs/coordinator.log" ||
     fail "no refusal logged: $(tail -3 "$H/logs/coordinator.log")"

@@ -130,11 +130,23 @@ static void test_loopback_table(void)
         const char *host;
         int loopback;
     } hosts[] = {
-        {"127.0.0.1", 1}, {"127.3.2.1", 1},   {"localhost", 1},  {"LocalHost", 1},
-        {"::1", 1},       {"[::1]", 1},       {"::ffff:127.0.0.2", 1},
-        {"0.0.0.0", 0},   {"*", 0},           {"10.77.0.1", 0},  {"128.0.0.1", 0},
-        {"::", 0},        {"lo", 0},          {"eth0", 0},       {"", 0},
-        {"localhost.example.com", 0},         {"126.255.255.255", 0},
+        {"127.0.0.1", 1},
+        {"127.3.2.1", 1},
+        {"localhost", 1},
+        {"LocalHost", 1},
+        {"::1", 1},
+        {"[::1]", 1},
+        {"::ffff:127.0.0.2", 1},
+        {"0.0.0.0", 0},
+        {"*", 0},
+        {"10.77.0.1", 0},
+        {"128.0.0.1", 0},
+        {"::", 0},
+        {"lo", 0},
+        {"eth0", 0},
+        {"", 0},
+        {"localhost.example.com", 0},
+        {"126.255.255.255", 0},
     };
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
         if (ekv_sec_host_is_loopback(hosts[i].host) != hosts[i].loopback)
