@@ -40,10 +40,10 @@ static void usage(FILE *f)
 
 /* One PoP as dev.mjs reads it; the topology adds colo and coordinates when it still names the
  * PoP (the file may have changed since `up`). */
-static json_t *pop_json(const ekv_proc_t *p, const ekv_topo_t *t)
+static json_t *pop_json(const ekv_proc_t *p, const ekv_topo_t *t, int remote)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "name", p->name, "city", p->city, "url", p->url,
-                          "alive", ekv_proc_alive(p));
+                          "alive", remote || ekv_proc_alive(p));
     for (size_t i = 0; t && i < t->npops; i++) {
         const ekv_topo_pop_t *tp = &t->pops[i];
         if (strcmp(tp->name, p->name))
@@ -62,7 +62,8 @@ static json_t *pop_json(const ekv_proc_t *p, const ekv_topo_t *t)
 static char *world_json(void)
 {
     ekv_state_t *st = NULL;
-    if (ekv_state_load(&st) != 0 || st->npops == 0 || !ekv_proc_alive(&st->coord)) {
+    if (ekv_state_load(&st) != 0 || st->npops == 0 ||
+        (!st->remote && !ekv_proc_alive(&st->coord))) { /* an attached world has no pids */
         fprintf(stderr,
                 "edgekv dev: no running world in %s (no state.json, or its coordinator is "
                 "gone): start one with `edgekv up`\n",
@@ -76,7 +77,7 @@ static char *world_json(void)
         fprintf(stderr, "edgekv dev: no PoP coordinates (%s)\n", err);
     json_t *pops = json_array();
     for (size_t i = 0; i < st->npops; i++)
-        json_array_append_new(pops, pop_json(&st->pops[i], t));
+        json_array_append_new(pops, pop_json(&st->pops[i], t, st->remote));
     json_t *w = json_pack("{s:s, s:s, s:f, s:o}", "home", ekv_state_dir(), "coordinator",
                           st->coord.url, "time_scale", st->time_scale, "pops", pops);
     char *s = json_dumps(w, JSON_COMPACT);

@@ -195,7 +195,7 @@ static void on_stats(struct evhttp_request *req, void *arg)
     if (!j) {
         nd->dirty |= nd->answered;
         nd->answered = 0;
-        if (!nd->fault[0] && !ekv_proc_alive(nd->proc))
+        if (!nd->fault[0] && !ui->st->remote && !ekv_proc_alive(nd->proc)) /* attached: no pid */
             snprintf(nd->fault, sizeof nd->fault, "down");
         return;
     }

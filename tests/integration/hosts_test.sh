@@ -141,6 +141,11 @@ att fault heal b >/dev/null 2>&1 || fail "heal b of the attached world"
 if att fault kill b >"$H/att-kill.out" 2>&1; then fail "kill b of an attached world succeeded"; fi
 grep -qF "edgekv: b runs elsewhere (an attached world): kill, stop, continue and restart need a \
 world this machine started" "$H/att-kill.out" || fail "kill's refusal: $(cat "$H/att-kill.out")"
+# edgekv dev takes the attached world (its coordinator has no pid here): it goes on to look
+# for the Worker's configuration, which this empty folder lacks
+mkdir "$H/nodev"
+(cd "$H/nodev" && EDGEKV_HOME=$A timeout 20 "$EKV" dev >"$H/att-dev.out" 2>&1) || true
+! grep -q "no running world" "$H/att-dev.out" || fail "dev refuses the attached world: $(cat "$H/att-dev.out")"
 if att up "$H/world.yaml" >"$H/att-up.out" 2>&1; then fail "up over an attached world"; fi
 grep -q "a world is attached" "$H/att-up.out" || fail "up over it: $(cat "$H/att-up.out")"
 att down >"$H/att-down.out" || fail "down of the attached world"
