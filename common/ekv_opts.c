@@ -123,8 +123,91 @@ static const ekv_opt_t *find(const ekv_opt_t *table, const char *name, size_t n)
     return NULL;
 }
 
+/* The options files read so far: STRING fields point into them, so they live as long as the
+ * process (as argv does). */
+typedef struct opts_file {
+    struct opts_file *next;
+    char text[];
+} opts_file_t;
+static opts_file_t *g_files;
+
+static int parse_args(const ekv_opt_t *table, int argc, char **argv, void *opts, char *err,
+                      size_t errlen, int in_file);
+
+/* Reads the file's text (up to 1 MiB) into memory kept for the process; NULL with errno on
+ * failure. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1u << 20;
+    opts_file_t *of = malloc(sizeof *of + cap);
+    size_t n = of ? fread(of->text, 1, cap, f) : 0;
+    int e = !of ? ENOMEM : ferror(f) ? EIO : n == cap ? EFBIG : 0;
+    fclose(f);
+    if (e) {
+        free(of);
+        errno = e;
+        return NULL;
+    }
+    of->text[n] = '\0'; /* n < cap: the text ends before the last byte */
+    opts_file_t *fit = realloc(of, sizeof *of + n + 1);
+    of = fit ? fit : of;
+    of->next = g_files;
+    g_files = of;
+    return of->text;
+}
+
+/* --options-file PATH: one option a line ("--name VALUE", "--name=VALUE" or "--flag"; the
+ * value is the rest of the line, so it may hold spaces), blank lines and lines starting with
+ * '#' skipped. The options take effect where the file is named: later ones replace them. */
+static int parse_file(const ekv_opt_t *table, const char *path, void *opts, char *err,
+                      size_t errlen)
+{
+    char *text = slurp(path);
+    if (!text)
+        return problem(err, errlen, "--options-file %s: %s", path, strerror(errno));
+    char *line = text;
+    for (int lineno = 1; line && *line; lineno++) {
+        char *nl = strchr(line, '\n'), *next = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = '\0';
+        char *end = line + strlen(line);
+        while (end > line && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        while (isspace((unsigned char)*line))
+            line++;
+        if (*line && *line != '#') {
+            char *words[3] = {"", line, NULL};
+            int n = 2;
+            char *sp = line + strcspn(line, " \t");
+            if (*sp) { /* "--name VALUE": the value after the blanks */
+                *sp++ = '\0';
+                sp += strspn(sp, " \t");
+                words[n++] = sp;
+            }
+            char why[256];
+            int rc = parse_args(table, n, words, opts, why, sizeof why, 1);
+            if (rc == EKV_OPTS_HELP)
+                return problem(err, errlen, "%s:%d: --help is not an option for a file", path,
+                               lineno);
+            if (rc != EKV_OK)
+                return problem(err, errlen, "%s:%d: %s", path, lineno, why);
+        }
+        line = next;
+    }
+    return EKV_OK;
+}
+
 int ekv_opts_parse(const ekv_opt_t *table, int argc, char **argv, void *opts, char *err,
                    size_t errlen)
+{
+    return parse_args(table, argc, argv, opts, err, errlen, 0);
+}
+
+static int parse_args(const ekv_opt_t *table, int argc, char **argv, void *opts, char *err,
+                      size_t errlen, int in_file)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -134,6 +217,17 @@ int ekv_opts_parse(const ekv_opt_t *table, int argc, char **argv, void *opts, ch
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
         if (!eq && strcmp(name, "help") == 0)
             return EKV_OPTS_HELP;
+        if (n == 12 && memcmp(name, "options-file", 12) == 0 && !find(table, name, n)) {
+            const char *path = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (in_file)
+                return problem(err, errlen, "--options-file cannot name another file");
+            if (!path || !*path)
+                return problem(err, errlen, "--options-file needs a value (FILE)");
+            int rc = parse_file(table, path, opts, err, errlen);
+            if (rc != EKV_OK)
+                return rc;
+            continue;
+        }
         const ekv_opt_t *o = find(table, name, n);
         if (!o)
             return problem(err, errlen, "unknown option '--%.*s' (see --help)", (int)n, name);
@@ -218,6 +312,10 @@ void ekv_opts_usage(FILE *f, const char *synopsis, const ekv_opt_t *table, const
     fprintf(f, "usage: %s\n", synopsis);
     for (const ekv_opt_t *o = table; o->name; o++)
         usage_row(f, o, defaults);
+    fprintf(f,
+            "  --options-file FILE%*sread options from FILE, one a line (\"--name VALUE\",\n"
+            "%*s'#' comments); later options replace its\n",
+            HELP_COLUMN - 21, "", HELP_COLUMN, "");
     fprintf(f, "  --help%*sprint this text and exit\n", HELP_COLUMN - 8, "");
 }
 

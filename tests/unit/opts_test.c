@@ -1,10 +1,13 @@
 /* Unit tests of ekv_opts: every kind of row with valid values, ranges, malformed numbers,
  * inf and nan, enums, custom callbacks, unknown options, missing values, --help, and the
- * usage text and debug line generated from the same table. */
+ * usage text and debug line generated from the same table; --options-file: comments, blank
+ * lines, values with spaces, order against the command line, errors with the file's line. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ekv_err.h"
 #include "ekv_opts.h"
@@ -217,6 +220,9 @@ static void test_usage(void)
                        "  --a-very-long-option-name\n"
                        "                          long\n"
                        "  --token T               a credential\n"
+                       "  --options-file FILE     read options from FILE, one a line (\"--name "
+                       "VALUE\",\n"
+                       "                          '#' comments); later options replace its\n"
                        "  --help                  print this text and exit\n";
     CHECK_STR(text, want);
 }
@@ -239,6 +245,92 @@ static void test_format(void)
     CHECK_STR(small, "--name dflt");
 }
 
+/* A file holding text, in a fresh temporary folder; its path in path. */
+static void write_file(char *path, size_t len, const char *text)
+{
+    static char dir[] = "/tmp/ekv-opts-XXXXXX";
+    if (dir[sizeof dir - 2] == 'X')
+        CHECK(mkdtemp(dir) != NULL);
+    static int n;
+    snprintf(path, len, "%s/f%d.options", dir, n++);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_options_file(void)
+{
+    char path[256];
+    opts_t o;
+    write_file(path, sizeof path,
+               "# a comment\n"
+               "\n"
+               "--name pop1\n"
+               "   --count=12   \n"
+               "\t# indented comment\n"
+               "--path /tmp/with space  inside\n"
+               "--flag\n"
+               "--mode\tfast\n"
+               "--ratio 1.5"); /* no newline at the end */
+    CHECK_EQ(PARSE(&o, "--options-file", path), EKV_OK);
+    CHECK_STR(o.name, "pop1");
+    CHECK_EQ(o.count, 12);
+    CHECK_STR(o.path, "/tmp/with space  inside");
+    CHECK_EQ(o.flag, 1);
+    CHECK_EQ(o.mode, 10);
+    CHECK(o.ratio == 1.5);
+    /* in order: options after the file replace its, those before are replaced by it */
+    CHECK_EQ(PARSE(&o, "--count", "1", "--name", "before", "--options-file", path, "--count", "3"),
+             EKV_OK);
+    CHECK_EQ(o.count, 3);
+    CHECK_STR(o.name, "pop1");
+    char eq[300];
+    snprintf(eq, sizeof eq, "--options-file=%s", path);
+    CHECK_EQ(PARSE(&o, eq), EKV_OK);
+    CHECK_STR(o.name, "pop1");
+    /* an empty file changes nothing */
+    write_file(path, sizeof path, "");
+    CHECK_EQ(PARSE(&o, "--options-file", path), EKV_OK);
+    CHECK_STR(o.name, "dflt");
+    CHECK_EQ(o.count, 7);
+}
+
+/* The file's text is refused with "PATH:" followed by exactly msg. */
+static void refused_file(const char *text, const char *msg)
+{
+    char path[256], want[512];
+    opts_t o;
+    write_file(path, sizeof path, text);
+    snprintf(want, sizeof want, "%s:%s", path, msg);
+    CHECK_EQ(PARSE(&o, "--options-file", path), EKV_EINVAL);
+    CHECK_STR(err, want);
+}
+
+static void test_options_file_errors(void)
+{
+    refused_file("--name a\n# ok\n--count 500\n",
+                 "3: bad value for --count: 500 is out of range -5..100");
+    refused_file("--bogus 1\n", "1: unknown option '--bogus' (see --help)");
+    refused_file("\n\nname x\n", "3: unexpected argument 'name'");
+    refused_file("--count\n", "1: --count needs a value (N)");
+    refused_file("--flag yes\n", "1: unexpected argument 'yes'");
+    refused_file("--flag=1\n", "1: --flag takes no value");
+    refused_file("--help\n", "1: --help is not an option for a file");
+    refused_file("--options-file /etc/passwd\n", "1: --options-file cannot name another file");
+    refused_file("--name a/b\n", "1: bad value for --name: 'a/b' is not a valid NAME");
+    REFUSED("--options-file /nonexistent/x.options: No such file or directory", "--options-file",
+            "/nonexistent/x.options");
+    REFUSED("--options-file needs a value (FILE)", "--options-file");
+    REFUSED("--options-file needs a value (FILE)", "--options-file=");
+    /* a mistake in the file stops parsing: the command line after it is not read */
+    char path[256];
+    opts_t o;
+    write_file(path, sizeof path, "--count x\n");
+    CHECK_EQ(PARSE(&o, "--options-file", path, "--flag"), EKV_EINVAL);
+    CHECK_EQ(o.flag, 0);
+}
+
 int main(void)
 {
     EKV_TEST_RUN(test_defaults_kept);
@@ -251,5 +343,7 @@ int main(void)
     EKV_TEST_RUN(test_help);
     EKV_TEST_RUN(test_usage);
     EKV_TEST_RUN(test_format);
+    EKV_TEST_RUN(test_options_file);
+    EKV_TEST_RUN(test_options_file_errors);
     EKV_TEST_DONE();
 }
