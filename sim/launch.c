@@ -23,6 +23,7 @@
 #include "ekv_file.h"
 #include "ekv_mem.h"
 #include "ekv_time.h"
+#include "keys.h"
 #include "state.h"
 #include "text.h"
 #include "topology.h"
@@ -422,10 +423,35 @@ static int hosts_reachable(const ekv_topo_t *t)
     return 1;
 }
 
+/* The world's keys ($EDGEKV_HOME/keys.json, `edgekv keys`) into this process's environment,
+ * which every daemon started from here inherits (never its command line: /proc/PID/cmdline is
+ * world-readable). Sets st->secure when there are keys; with required (a restart in a secure
+ * world) their absence is an error too. EKV_OK, or an error after saying why. */
+static int world_keys(ekv_state_t *st, int required)
+{
+    ekv_keys_t k;
+    int rc = ekv_keys_load(&k); /* an unusable file: said on stderr */
+    if (rc == EKV_ENOTFOUND && !required)
+        return EKV_OK;
+    if (rc == EKV_ENOTFOUND) {
+        char path[PATH_MAX];
+        ekv_keys_path(path, sizeof path);
+        fprintf(stderr, "edgekv: the world was started with keys and %s is gone\n", path);
+    }
+    if (rc != EKV_OK)
+        return rc;
+    ekv_keys_setenv(&k);
+    memset(&k, 0, sizeof k);
+    st->secure = 1;
+    return EKV_OK;
+}
+
 int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
 {
     memset(st, 0, sizeof *st);
     if (!hosts_reachable(t))
+        return EKV_EINVAL;
+    if (world_keys(st, 0) != EKV_OK)
         return EKV_EINVAL;
     if (already_running())
         return EKV_EEXIST;
@@ -486,6 +512,8 @@ int ekv_launch_restart_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st)
     const char *colon = strrchr(p->url, ':');
     if (colon)
         port = atoi(colon + 1); /* same address, so clients find it again */
+    if (world_keys(st, st->secure) != EKV_OK)
+        return EKV_EINVAL;
     ekv_proc_stop(p, 2000);
     p->url[0] = '\0';
     if (launch_start_pop(t, i, st, port) != EKV_OK)
@@ -507,6 +535,8 @@ int ekv_launch_restart_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st)
         port = atoi(colon + 1);
     char serve[sizeof p->serve];
     snprintf(serve, sizeof serve, "%s", p->serve); /* its PoPs reconnect there by themselves */
+    if (world_keys(st, st->secure) != EKV_OK)
+        return EKV_EINVAL;
     ekv_proc_stop(p, 2000);
     p->url[0] = '\0';
     if (launch_start_tier(t, i, st, port, serve) != EKV_OK)
@@ -519,6 +549,8 @@ int ekv_launch_restart_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st)
 
 int ekv_launch_restart_coord(const ekv_topo_t *t, ekv_state_t *st)
 {
+    if (world_keys(st, st->secure) != EKV_OK)
+        return EKV_EINVAL;
     ekv_proc_stop(&st->coord, 5000);
     int rc = start_coord(t, st, NULL, 0); /* on the recorded PUB, TCP or epgm */
     if (rc == EKV_OK)

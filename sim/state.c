@@ -89,6 +89,7 @@ int ekv_state_save(const ekv_state_t *st)
         json_object_set_new(j, "ui", proc_json(&st->ui));
     if (st->remote)
         json_object_set_new(j, "remote", json_true());
+    json_object_set_new(j, "secure", json_boolean(st->secure));
     if (st->nhosts) {
         json_t *hosts = json_array();
         for (size_t i = 0; i < st->nhosts; i++)
@@ -112,6 +113,7 @@ static ekv_state_t *state_from(json_t *j, int remote)
 {
     ekv_state_t *st = ekv_calloc(1, sizeof *st);
     st->remote = remote || json_is_true(json_object_get(j, "remote"));
+    st->secure = json_is_true(json_object_get(j, "secure"));
     copy_str(j, "topology", st->topology, sizeof st->topology);
     copy_str(j, "pub", st->pub, sizeof st->pub);
     copy_str(j, "router", st->router, sizeof st->router);

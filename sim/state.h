@@ -43,6 +43,7 @@ typedef struct {
     ekv_state_host_t hosts[EKV_STATE_MAX_HOSTS]; /* none in state files from before hosts */
     size_t nhosts;
     int remote; /* 1: an attached world (`up --attach`): it runs elsewhere, every pid is 0 */
+    int secure; /* 1: started with $EDGEKV_HOME/keys.json (CURVE and the bearer token) */
 } ekv_state_t;
 
 /* The state folder: $EDGEKV_HOME, else ./.edgekv. */

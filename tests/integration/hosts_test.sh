@@ -10,6 +10,9 @@
 #   state    state.json lists the hosts and each process's host, status --json the hosts;
 #   skew     every daemon on a host with clock_skew_ms runs with --clock-skew-ms;
 #   world    probe reaches every PoP and the tier, verify finds every replica agreeing;
+#   keys     the world runs with `edgekv keys`' keys: state.json says secure, every ZeroMQ
+#            port greets CURVE, the coordinator's /metrics answers 401 without the token
+#            (probe and verify above send it); an unusable keys.json stops `up` with its reason;
 #   attach   `up --attach` of the same world described without pids (as one running
 #            elsewhere): status says remote, probe, verify and link faults work, kill is
 #            refused, a second up is refused, down forgets it and stops nothing.
@@ -31,7 +34,23 @@ grep -qF 'edgekv: host h2 (10.77.0.2) is not on loopback: run the world with `ed
     fail "the refused world started something: $(ls "$H/logs")"
 pass "up refuses a host outside loopback, with the way to run it, starting nothing"
 
-# ---- a world on three loopback hosts -------------------------------------------------------
+# ---- keys: an unusable keys.json stops up, starting nothing ---------------------------------
+ekv_topology "$H/one.yaml" host=h1:127.0.0.1 a:5
+mkdir -p "$H/badkeys"
+(umask 077 && echo '{"version": 2}' >"$H/badkeys/keys.json")
+if EDGEKV_HOME=$H/badkeys "$EKV" up "$H/one.yaml" >"$H/badkeys.out" 2>&1; then
+    EDGEKV_HOME=$H/badkeys "$EKV" down >/dev/null 2>&1 || true
+    fail "up with an unusable keys.json succeeded"
+fi
+grep -qF "edgekv: $H/badkeys/keys.json: version is not 1" "$H/badkeys.out" ||
+    fail "up with a bad keys.json: $(cat "$H/badkeys.out")"
+[ ! -e "$H/badkeys/state.json" ] && [ -z "$(ls -A "$H/badkeys/logs" 2>/dev/null)" ] ||
+    fail "up with a bad keys.json started something"
+pass "an unusable keys.json stops up with its reason, starting nothing"
+
+# ---- a world on three loopback hosts, with keys ---------------------------------------------
+"$EKV" keys >/dev/null || fail "edgekv keys"
+TOKEN=$("$EKV" keys --token)
 # Time scale 20 with 1 s cacheTtls: probe waits 50 ms for the ttl PoP's and the tier's copies.
 # Clocks 1 ms behind on h1 and ahead on h3: each daemon there is told so (too little to matter
 # to probe; integration.skew measures skews that do).
@@ -114,12 +133,44 @@ grep -q "every PoP agrees with the coordinator" "$H/verify.out" ||
     fail "verify: $(cat "$H/verify.out")"
 pass "probe reaches every PoP and the tier; verify passes"
 
+# mechanism tcp://ADDRESS:PORT: the security mechanism the endpoint's ZMTP greeting names.
+mechanism() {
+    python3 - "$1" <<'EOF'
+import socket, sys
+host, port = sys.argv[1].removeprefix("tcp://").rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=3)
+s.sendall(b"\xff" + b"\x00" * 8 + b"\x7f\x03")  # signature and major version 3
+buf = b""
+while len(buf) < 64:
+    d = s.recv(64 - len(buf))
+    if not d:
+        break
+    buf += d
+print(buf[12:32].rstrip(b"\x00").decode("ascii", "replace") if len(buf) >= 32 else "short")
+EOF
+}
+jq -e '.secure == true' "$ST" >/dev/null || fail "state.json does not say secure: $(cat "$ST")"
+for ep in "$(jq -r .pub "$ST")" "$(jq -r .router "$ST")" "$(jq -r '.tiers[0].serve' "$ST")"; do
+    m=$(mechanism "$ep") || fail "no greeting at $ep"
+    [ "$m" = CURVE ] || fail "$ep greets with '$m'"
+done
+CURL=(curl -s -o /dev/null -w '%{http_code}' --max-time 5)
+COORD_URL=$(jq -r .coordinator.url "$ST")
+code=$("${CURL[@]}" "$COORD_URL/metrics")
+[ "$code" = 401 ] || fail "coordinator /metrics without the token: $code"
+code=$("${CURL[@]}" -H "Authorization: Bearer $TOKEN" "$COORD_URL/metrics")
+[ "$code" = 200 ] || fail "coordinator /metrics with the token: $code"
+pass "a world with keys: state.json says secure, PUB, ROUTER and the tier's ROUTER greet" \
+    "CURVE, /metrics 401 without the token, 200 with it"
+
 # ---- up --attach: the same world as if it ran elsewhere --------------------------------------
 # WORLD.json: state.json's format without pids (a cluster's world has none here).
 jq '{remote: true, time_scale, coordinator: {name: "coordinator", url: .coordinator.url},
     tiers: [.tiers[] | {name, city, url, serve, delay_ms}],
     pops: [.pops[] | {name, city, url, delay_ms, policy, tier}]}' "$ST" >"$H/remote.json"
 A=$H/attached
+mkdir -p "$A"
+cp "$H/keys.json" "$A/keys.json" # the attached world's CLI sends its token too
 att() { EDGEKV_HOME=$A "$EKV" "$@"; }
 echo '{"coordinator": {"name": "coordinator", "url": "http://127.0.0.1:1"}, "pops": []}' \
     >"$H/empty.json"
