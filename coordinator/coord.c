@@ -447,7 +447,12 @@ static void handle_list(ekv_coord_t *c, zmq_msg_t *peer, const ekv_msg_t *m)
 
 static void dispatch(ekv_coord_t *c, zmq_msg_t *peer, ekv_msg_t *m)
 {
-    if (m->type == EKV_MSG_WRITE) {
+    if (m->type == EKV_MSG_TIME) {
+        /* At once, before anything else: the time a PoP's clock is set by must not include
+         * a wait of ours (the PoP's filter prefers short trips, but needs some). */
+        ekv_msg_t r = {.type = EKV_MSG_TIME_REPLY, .req_id = m->req_id, .time_us = ekv_now_us()};
+        send_to(c, peer, &r);
+    } else if (m->type == EKV_MSG_WRITE) {
         handle_write(c, peer, m);
     } else if (m->type == EKV_MSG_READ) {
         answer_read(c, peer, m);

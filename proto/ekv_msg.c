@@ -16,6 +16,8 @@
  *   HEARTBEAT      [v, t, latest_seq, time_us, epoch, crc]
  *   LIST           [v, t, req_id, limit, ns, prefix, start_after]
  *   LIST_REPLY     [v, t, req_id, latest_seq, flags, last_key, [CHANGE head as bin, ...]]
+ *   TIME           [v, t, req_id]
+ *   TIME_REPLY     [v, t, req_id, time_us]
  * Byte strings are msgpack bin (str is accepted too). A catch-up reply embeds each change as
  * its own encoded body, so the coordinator can send change-log entries verbatim.
  *
@@ -87,6 +89,10 @@ static int field_count(int type)
         return 5;
     case EKV_MSG_LIST_REPLY:
         return 5;
+    case EKV_MSG_TIME:
+        return 1; /* request and reply, no checksum: DEALER/ROUTER is TCP, never spliced */
+    case EKV_MSG_TIME_REPLY:
+        return 2;
     }
     return -1;
 }
@@ -165,6 +171,13 @@ static void pack_fields(msgpack_packer *pk, const ekv_msg_t *m)
         put_bytes(pk, m->ns);
         put_bytes(pk, m->key);
         put_bytes(pk, m->text);
+        break;
+    case EKV_MSG_TIME:
+        msgpack_pack_uint64(pk, m->req_id);
+        break;
+    case EKV_MSG_TIME_REPLY:
+        msgpack_pack_uint64(pk, m->req_id);
+        msgpack_pack_int64(pk, m->time_us);
         break;
     default:
         break;
@@ -609,6 +622,13 @@ static void rd_fields(rd_t *r, ekv_msg_t *m)
         m->key = rd_bytes(r);
         m->text = rd_bytes(r);
         break;
+    case EKV_MSG_TIME:
+        m->req_id = rd_u64(r);
+        break;
+    case EKV_MSG_TIME_REPLY:
+        m->req_id = rd_u64(r);
+        m->time_us = rd_i64(r);
+        break;
     default:
         r->rc = EKV_ETYPE;
     }
@@ -793,6 +813,6 @@ const char *ekv_msg_type_name(int type)
 {
     static const char *names[] = {"UNKNOWN",     "HELLO", "HELLO_REPLY", "CHANGE",  "WRITE",
                                   "WRITE_REPLY", "READ",  "READ_REPLY",  "CATCHUP", "CATCHUP_REPLY",
-                                  "HEARTBEAT",   "LIST",  "LIST_REPLY"};
-    return type >= 1 && type <= EKV_MSG_LIST_REPLY ? names[type] : names[0];
+                                  "HEARTBEAT",   "LIST",  "LIST_REPLY",  "TIME",    "TIME_REPLY"};
+    return type >= 1 && type <= EKV_MSG_TIME_REPLY ? names[type] : names[0];
 }

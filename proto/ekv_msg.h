@@ -46,6 +46,8 @@ typedef enum {
                                   text (exclusive), at most seq of them */
     EKV_MSG_LIST_REPLY = 12,   /* coordinator -> node: CHANGE heads (no values), MORE flag,
                                   key: the last key returned */
+    EKV_MSG_TIME = 13,         /* node -> coordinator: what time is it (clock offset) */
+    EKV_MSG_TIME_REPLY = 14,   /* coordinator -> node: its clock when it answered */
 } ekv_msg_type_t;
 
 typedef enum {
@@ -69,11 +71,12 @@ typedef struct ekv_msg ekv_msg_t;
 
 struct ekv_msg {
     ekv_msg_type_t type; /* which message */
-    uint64_t req_id;     /* request/reply correlation (HELLO, WRITE, READ, CATCHUP, replies) */
+    uint64_t req_id;     /* request/reply correlation (HELLO, WRITE, READ, CATCHUP, TIME and
+                            the replies) */
     uint64_t seq;        /* change seq; latest seq in HELLO_REPLY/HEARTBEAT; from-seq in
                             CATCHUP; last applied in HELLO */
     int64_t time_us;     /* commit time (CHANGE, WRITE_REPLY, READ_REPLY: of the version);
-                            sender's clock (HELLO_REPLY, HEARTBEAT) */
+                            sender's clock (HELLO_REPLY, HEARTBEAT, TIME_REPLY) */
     int32_t status;      /* reply status, HTTP-style (200, 404, 429, 503...) */
     uint8_t op;          /* ekv_op_t for CHANGE and WRITE */
     uint8_t flags;       /* EKV_MSG_F_* */

@@ -1,9 +1,9 @@
 /* gen_msg_corpus: writes the seed corpus of the msg fuzz target (tests/fuzz/corpus/msg).
  *
  * One valid body per message type and variant (put and delete, with and without metadata,
- * found and not found, catch-up replies of 0, 1 and 3 changes), then a dozen malformed ones
- * (truncated, foreign version or type, wrong-typed field, wrong element count, trailing
- * bytes, non-array, empty, forged size headers, deep nesting, nested catch-up replies, a
+ * found and not found, catch-up replies of 0, 1 and 3 changes, TIME and TIME_REPLY), then a dozen
+ * malformed ones (truncated, foreign version or type, wrong-typed field, wrong element count,
+ * trailing bytes, non-array, empty, forged size headers, deep nesting, nested catch-up replies, a
  * CHANGE with a byte of its value changed, the head of one CHANGE spliced to the tail of
  * another, and a catch-up reply carrying that, a HEARTBEAT with a byte of its epoch changed).
  * Every file stays under 4 KiB. Not part of the build; run by hand after a protocol change:
@@ -181,6 +181,16 @@ static void write_valid(void)
     m.seq = UINT64_MAX;
     m.time_us = INT64_MAX;
     write_msg("heartbeat_extremes", &m);
+    m = base(EKV_MSG_TIME);
+    m.req_id = 81;
+    write_msg("time", &m);
+    m = base(EKV_MSG_TIME_REPLY);
+    m.req_id = 81;
+    m.time_us = T_US;
+    write_msg("time_reply", &m);
+    m.req_id = UINT64_MAX;
+    m.time_us = INT64_MIN; /* a clock before the epoch: still a clock */
+    write_msg("time_reply_extremes", &m);
 }
 
 /* Writes buf with byte `at` replaced by `v`. */
@@ -243,6 +253,15 @@ static void write_malformed(void)
     write_patched("bad_version_99", cbuf, clen, 1, 99);
     write_patched("bad_type_99", cbuf, clen, 2, 99);
     write_patched("bad_type_0", cbuf, clen, 2, 0);
+    ekv_msg_t tr = base(EKV_MSG_TIME_REPLY);
+    tr.req_id = 81;
+    tr.time_us = T_US;
+    size_t tlen;
+    char *tbuf = encode(&tr, &tlen);
+    write_patched("bad_type_15", tbuf, tlen, 2, 15);        /* the first type after TIME_REPLY */
+    write_file("bad_truncated_time_reply", tbuf, tlen - 1); /* the clock cut short */
+    write_repacked("bad_time_reply_extra", tbuf, tlen, 0, 1, NULL);
+    free(tbuf);
     write_patched("bad_count_low", cbuf, clen, 0, (char)(cbuf[0] - 1));
     write_repacked("bad_missing_element", cbuf, clen, 1, 0, NULL);
     write_repacked("bad_extra_element", cbuf, clen, 0, 1, NULL);

@@ -216,6 +216,11 @@ size_t samples(sample_t *s)
     m.epoch = 77;
     s[n++] = (sample_t){"HEARTBEAT", m};
     s[n++] = (sample_t){"HEARTBEAT extremes", simple(EKV_MSG_HEARTBEAT, 0, UINT64_MAX, INT64_MAX)};
+    s[n++] = (sample_t){"TIME", simple(EKV_MSG_TIME, 81, 0, 0)};
+    s[n++] = (sample_t){"TIME_REPLY", simple(EKV_MSG_TIME_REPLY, 81, 0, T_US)};
+    /* A coordinator clock before the epoch is still a clock (a skewed test host). */
+    s[n++] =
+        (sample_t){"TIME_REPLY extremes", simple(EKV_MSG_TIME_REPLY, UINT64_MAX, 0, INT64_MIN)};
     return n;
 }
 
@@ -250,6 +255,10 @@ unsigned carried(int type)
         return C_REQ | C_SEQ | C_NS | C_KEY | C_TEXT; /* seq: limit, key: prefix, text: after */
     case EKV_MSG_LIST_REPLY:
         return C_REQ | C_FLAGS | C_KEY; /* key: the last key returned */
+    case EKV_MSG_TIME:
+        return C_REQ;
+    case EKV_MSG_TIME_REPLY:
+        return C_REQ | C_TIME;
     }
     return 0;
 }

@@ -32,13 +32,13 @@ static void test_roundtrip_every_message(void)
     sample_t s[MAX_SAMPLES];
     size_t n = samples(s);
     CHECK_GE(n, 10);
-    int seen[EKV_MSG_LIST_REPLY + 1] = {0};
+    int seen[EKV_MSG_TIME_REPLY + 1] = {0};
     for (size_t i = 0; i < n; i++) {
         g_case = s[i].name;
         roundtrip(&s[i].msg);
         seen[s[i].msg.type]++;
     }
-    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_LIST_REPLY; t++)
+    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_TIME_REPLY; t++)
         CHECK_GT(seen[t], 0);
 }
 
@@ -182,11 +182,11 @@ static void test_type_names(void)
 {
     static const char *names[] = {NULL,          "HELLO", "HELLO_REPLY", "CHANGE",  "WRITE",
                                   "WRITE_REPLY", "READ",  "READ_REPLY",  "CATCHUP", "CATCHUP_REPLY",
-                                  "HEARTBEAT",   "LIST",  "LIST_REPLY"};
-    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_LIST_REPLY; t++)
+                                  "HEARTBEAT",   "LIST",  "LIST_REPLY",  "TIME",    "TIME_REPLY"};
+    for (int t = EKV_MSG_HELLO; t <= EKV_MSG_TIME_REPLY; t++)
         CHECK_STR(ekv_msg_type_name(t), names[t]);
     CHECK_STR(ekv_msg_type_name(0), "UNKNOWN");
-    CHECK_STR(ekv_msg_type_name(13), "UNKNOWN");
+    CHECK_STR(ekv_msg_type_name(15), "UNKNOWN");
     CHECK_STR(ekv_msg_type_name(-1), "UNKNOWN");
     CHECK_STR(ekv_msg_type_name(99), "UNKNOWN");
 }
@@ -195,7 +195,7 @@ static void test_type_names(void)
 
 static void test_encode_rejects_unknown_type(void)
 {
-    static const int bad[] = {0, 13, 99, -1};
+    static const int bad[] = {0, 15, 99, -1};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ekv_msg_t m = simple(EKV_MSG_HEARTBEAT, 0, 1, 1);
         m.type = (ekv_msg_type_t)bad[i];
@@ -403,7 +403,7 @@ static void test_reject_unknown_type(void)
     sample_t s[MAX_SAMPLES];
     size_t n = samples(s);
     /* 0x103 and 0x100000003 would read as CHANGE if narrowed to 8 or 32 bits. */
-    static const uint64_t types[] = {0, 13, 99, 127, 255, 0x103, 0x100000003ull, UINT64_MAX};
+    static const uint64_t types[] = {0, 15, 99, 127, 255, 0x103, 0x100000003ull, UINT64_MAX};
     for (size_t i = 0; i < n; i++) {
         g_case = s[i].name;
         tree_t t;
@@ -484,7 +484,7 @@ static void test_reject_wrong_element_count(void)
         tree_t t;
         tree_open(&t, &s[i].msg);
         const msgpack_object_array *a = &t.up.data.via.array;
-        CHECK_GE(a->size, 4);
+        CHECK_GE(a->size, 3); /* TIME: [version, type, req_id] */
         CHECK_LT(decode_resized(&t, true, NULL, NULL), 0);
         CHECK_LT(decode_resized(&t, false, emit_uint, &zero), 0);
         CHECK_LT(decode_resized(&t, false, emit_bin, &empty), 0);
