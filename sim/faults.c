@@ -9,6 +9,7 @@
 #include "ekv_args.h"
 #include "hclient.h"
 #include "launch.h"
+#include "transport.h"
 
 static int link_fault(const ekv_proc_t *p, const char *query)
 {
@@ -31,6 +32,33 @@ static int signal_pop(const ekv_proc_t *p, int sig)
         return -1;
     }
     return 0;
+}
+
+/* partition|heal HOST (names are unique across hosts, tiers and PoPs): with `up --netns` the
+ * bridge side of the host's veth goes down or up, cutting every process there off the rest of
+ * the world as a pulled cable would (their simulated links are untouched). */
+static int host_fault(ekv_state_t *st, const ekv_fault_t *f)
+{
+    size_t h = 0;
+    while (h < st->nhosts && strcmp(st->hosts[h].name, f->pop) != 0)
+        h++;
+    int link = f->kind == EKV_FAULT_PARTITION || f->kind == EKV_FAULT_HEAL;
+    if (h == st->nhosts || !link) {
+        fprintf(stderr, "edgekv: no PoP or tier named %s\n", f->pop);
+        return -1;
+    }
+    if (!st->hosts[h].veth[0]) {
+        fprintf(stderr,
+                "edgekv: host %s has no link of its own (no --netns): partition its PoPs "
+                "instead\n",
+                f->pop);
+        return -1;
+    }
+    int down = f->kind == EKV_FAULT_PARTITION;
+    if (ekv_netns_link(st->hosts[h].veth, !down) != 0)
+        return -1;
+    st->hosts[h].partitioned = down;
+    return ekv_state_save(st) == 0 ? 0 : -1;
 }
 
 /* The faults that signal or start a process: this machine's own processes only. */
@@ -62,10 +90,8 @@ int ekv_fault_apply(const ekv_topo_t *t, ekv_state_t *st, const ekv_fault_t *f)
     while (i == st->npops && k < st->ntiers && strcmp(st->tiers[k].name, f->pop) != 0)
         k++;
     int tier = i == st->npops && k < st->ntiers;
-    if (i == st->npops && !tier) {
-        fprintf(stderr, "edgekv: no PoP or tier named %s\n", f->pop);
-        return -1;
-    }
+    if (i == st->npops && !tier)
+        return host_fault(st, f);
     ekv_proc_t *p = tier ? &st->tiers[k] : &st->pops[i];
     char q[64];
     switch (f->kind) {
@@ -107,6 +133,7 @@ int ekv_cmd_fault(int argc, char **argv)
                    : argc == 3);
     if (!coord && !pop) {
         fprintf(stderr, "usage: edgekv fault kill|restart|stop|continue|partition|heal POP|TIER\n"
+                        "       edgekv fault partition|heal HOST\n"
                         "       edgekv fault slow POP|TIER DELAY_MS\n"
                         "       edgekv fault kill-coordinator|restart-coordinator\n");
         return 2;

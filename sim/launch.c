@@ -58,7 +58,7 @@ void launch_adopt(ekv_proc_t *p, pid_t pid)
 
 /* Starts argv[0] (a program beside edgekv) in a new session, output to logpath, on CPU cpu
  * alone (every thread it starts inherits that) or anywhere when cpu < 0. */
-int launch_spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p)
+int launch_spawn(char *const argv[], const char *logpath, int cpu, const char *ns, ekv_proc_t *p)
 {
     char prog[PATH_MAX + 64];
     snprintf(prog, sizeof prog, "%s/%s", ekv_bin_dir(), argv[0]);
@@ -66,6 +66,8 @@ int launch_spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p
     if (pid < 0)
         return EKV_EIO;
     if (pid == 0) {
+        if (ns && *ns && ekv_netns_enter(ns) != 0) /* before the log takes stderr */
+            _exit(127);
         ekv_daemon_detach(logpath, cpu, "edgekv");
         execv(prog, argv);
         fprintf(stderr, "edgekv: cannot run %s: %s\n", prog, strerror(errno));
@@ -73,6 +75,11 @@ int launch_spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p
     }
     launch_adopt(p, pid);
     return EKV_OK;
+}
+
+const char *launch_host_ns(const ekv_state_t *st, int host_index)
+{
+    return host_index >= 0 && (size_t)host_index < st->nhosts ? st->hosts[host_index].ns : "";
 }
 
 void launch_sleep_ms(int ms)
@@ -271,7 +278,7 @@ static int start_coord(const ekv_topo_t *t, ekv_state_t *st, const char *epgm, i
     snprintf(st->coord.name, sizeof st->coord.name, "coordinator");
     snprintf(st->coord.city, sizeof st->coord.city, "%s", c->city);
     snprintf(st->coord.host, sizeof st->coord.host, "%s", t->hosts[c->host_index].name);
-    if (launch_spawn(argv, log, -1, &st->coord) != EKV_OK)
+    if (launch_spawn(argv, log, -1, launch_host_ns(st, c->host_index), &st->coord) != EKV_OK)
         return EKV_EIO;
     for (int waited = 0; waited < COORD_WAIT_MS; waited += 20) {
         json_t *j = launch_read_ready(ready);
@@ -448,10 +455,16 @@ static int world_keys(ekv_state_t *st, int required)
 
 int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
 {
+    return ekv_launch_start_netns(t, path, st, 0, 0);
+}
+
+int ekv_launch_start_netns(const ekv_topo_t *t, const char *path, ekv_state_t *st, int netns,
+                           int netem)
+{
     memset(st, 0, sizeof *st);
-    if (!hosts_reachable(t))
-        return EKV_EINVAL;
     if (world_keys(st, 0) != EKV_OK)
+        return EKV_EINVAL;
+    if (netns ? ekv_netns_check(t, st->secure) != 0 : !hosts_reachable(t))
         return EKV_EINVAL;
     if (already_running())
         return EKV_EEXIST;
@@ -471,7 +484,11 @@ int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st)
     st->npops = t->npops;
     st->tiers = ekv_calloc(t->ntiers + 1, sizeof *st->tiers);
     st->ntiers = t->ntiers;
-    int rc = start_coord_on(t, st);
+    int rc = EKV_OK;
+    if (netns && ekv_netns_setup(t, st, netem) != 0)
+        rc = EKV_EIO; /* said why; what was made is undone below */
+    if (rc == EKV_OK)
+        rc = start_coord_on(t, st);
     /* The tiers first: each PoP is told its tier's endpoint, which a tier learns at binding. */
     if (rc == EKV_OK)
         rc = launch_start_tiers(t, st);
@@ -569,7 +586,7 @@ static int start_ui(ekv_state_t *st, long port)
     unlink(log);
     snprintf(st->ui.name, sizeof st->ui.name, "ui");
     char *argv[] = {"edgekv", "ui", "--port", portarg, NULL};
-    if (launch_spawn(argv, log, -1, &st->ui) != EKV_OK)
+    if (launch_spawn(argv, log, -1, NULL, &st->ui) != EKV_OK)
         return EKV_EIO;
     for (int waited = 0; waited < 10000 && !st->ui.url[0]; waited += 20) {
         if (ekv_file_read(log, 1 << 16, &text, &len) == EKV_OK) {
@@ -630,10 +647,14 @@ int ekv_cmd_up(int argc, char **argv)
 {
     const char *file = "topology.yaml", *attach_file = NULL;
     long ui_port = -1; /* -1: no page */
-    int files = 0, bad = 0;
+    int files = 0, bad = 0, netns = 0, netem = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--attach") && i + 1 < argc && !attach_file) {
             attach_file = argv[++i];
+        } else if (!strcmp(argv[i], "--netns")) {
+            netns = 1;
+        } else if (!strcmp(argv[i], "--netem")) {
+            netem = 1;
         } else if (!strcmp(argv[i], "--ui")) {
             ui_port = 0;
             if (i + 1 < argc && argv[i + 1][0] != '-' &&
@@ -645,8 +666,8 @@ int ekv_cmd_up(int argc, char **argv)
             file = argv[i];
         }
     }
-    if (bad || (attach_file && (files || ui_port >= 0))) {
-        fprintf(stderr, "usage: edgekv up [TOPOLOGY] [--ui [PORT]]\n"
+    if (bad || (attach_file && (files || ui_port >= 0 || netns)) || (netem && !netns)) {
+        fprintf(stderr, "usage: edgekv up [TOPOLOGY] [--ui [PORT]] [--netns [--netem]]\n"
                         "       edgekv up --attach WORLD.json\n");
         return 2;
     }
@@ -660,7 +681,7 @@ int ekv_cmd_up(int argc, char **argv)
     }
     ekv_state_t st;
     int64_t t0 = ekv_mono_us();
-    int rc = ekv_launch_start(t, file, &st);
+    int rc = ekv_launch_start_netns(t, file, &st, netns, netem);
     if (rc == EKV_OK) {
         print_table(&st);
         printf("%zu PoPs", st.npops);
@@ -670,6 +691,9 @@ int ekv_cmd_up(int argc, char **argv)
                ekv_state_dir());
         if (launch_is_epgm(st.pub))
             printf("changes and heartbeats published on %s\n", st.pub);
+        if (st.netns)
+            printf("%zu hosts in network namespaces, joined by bridge %s (%s)\n", st.nhosts,
+                   st.bridge, st.bridge_address);
         if (ui_port >= 0 && start_ui(&st, ui_port) == EKV_OK)
             printf("live page: %s/ (docs/ui.md)\n", st.ui.url);
         else if (ui_port >= 0)

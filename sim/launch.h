@@ -18,6 +18,10 @@ int ekv_cmd_up(int argc, char **argv);
  * st->pops and st->tiers, or stop with ekv_launch_stop). EKV_EEXIST when one is running there
  * already. */
 int ekv_launch_start(const ekv_topo_t *t, const char *path, ekv_state_t *st);
+/* The same with netns 1: each host in a network namespace of its own (`up --netns`, see
+ * transport.h), with netem 1 the kernel's delay on each host's link too (`--netem`). */
+int ekv_launch_start_netns(const ekv_topo_t *t, const char *path, ekv_state_t *st, int netns,
+                           int netem);
 /* Stops everything in st and removes the state file. */
 void ekv_launch_stop(ekv_state_t *st);
 /* Stops PoP i if it runs and starts it again on the same address; waits until ready. */

@@ -23,8 +23,11 @@ void launch_pgm_args(const ekv_topo_t *t, pgm_args_t *a);
 /* Records a started daemon in p: its pid and start time. */
 void launch_adopt(ekv_proc_t *p, pid_t pid);
 /* Starts argv[0] (a program beside edgekv) in a new session, output to logpath, on CPU cpu
- * alone or anywhere when cpu < 0, and records it in p; EKV_EIO when it cannot fork. */
-int launch_spawn(char *const argv[], const char *logpath, int cpu, ekv_proc_t *p);
+ * alone or anywhere when cpu < 0, in network namespace ns (`up --netns`; NULL or "": this
+ * one), and records it in p; EKV_EIO when it cannot fork. */
+int launch_spawn(char *const argv[], const char *logpath, int cpu, const char *ns, ekv_proc_t *p);
+/* The network namespace of topology host i in st ("" without --netns). */
+const char *launch_host_ns(const ekv_state_t *st, int host_index);
 void launch_sleep_ms(int ms);
 /* Reads a ready file written by a daemon; NULL until it exists (json_decref it). */
 json_t *launch_read_ready(const char *path);

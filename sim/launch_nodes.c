@@ -22,6 +22,7 @@
 #include "ekv_err.h"
 #include "ekv_mem.h"
 #include "launch.h"
+#include "transport.h"
 
 #define POPS_WAIT_MS 60000
 
@@ -33,7 +34,8 @@ typedef struct {
     pgm_args_t pgm;
     char *argv[52];
     int argc;
-    int cpu; /* -1: any */
+    int cpu;        /* -1: any */
+    const char *ns; /* its host's network namespace ("": none) */
 } pop_cmd_t;
 
 /* Appends arguments (up to a NULL) to c's command line. */
@@ -113,6 +115,7 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     /* Refresh-ahead settings (the kv policy's; tiers always refresh hot copies ahead). */
     refresh_args(t, c);
     skew_args(t, tp->host_index, c);
+    c->ns = launch_host_ns(st, tp->host_index);
     c->cpu = t->pin_cpus ? ekv_cpu_spread(i) : -1;
     if (launch_is_epgm(st->pub)) {
         launch_pgm_args(t, &c->pgm);
@@ -174,6 +177,7 @@ static void tier_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, c
         cmd_add(c, "--purge-on-write", NULL);
     refresh_args(t, c);
     skew_args(t, tt->host_index, c);
+    c->ns = launch_host_ns(st, tt->host_index);
     if (launch_is_epgm(st->pub)) {
         launch_pgm_args(t, &c->pgm);
         cmd_add(c, "--pub-rate-kbps", c->pgm.rate, "--pub-recovery-ms", c->pgm.recovery, NULL);
@@ -187,7 +191,7 @@ int launch_start_pop(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port)
 {
     pop_cmd_t *c = ekv_malloc(sizeof *c);
     pop_cmd(t, i, st, port, c);
-    int rc = launch_spawn(c->argv, c->log, c->cpu, &st->pops[i]);
+    int rc = launch_spawn(c->argv, c->log, c->cpu, c->ns, &st->pops[i]);
     free(c);
     return rc;
 }
@@ -196,7 +200,7 @@ int launch_start_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, 
 {
     pop_cmd_t *c = ekv_malloc(sizeof *c);
     tier_cmd(t, i, st, port, serve, c);
-    int rc = launch_spawn(c->argv, c->log, c->cpu, &st->tiers[i]);
+    int rc = launch_spawn(c->argv, c->log, c->cpu, c->ns, &st->tiers[i]);
     free(c);
     return rc;
 }
@@ -204,8 +208,10 @@ int launch_start_tier(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, 
 /* Asks one `edgekv-node --zygote` (node/zygote.h) for all n PoPs: forked from one loaded
  * process they share its relocated library pages, which at hundreds of PoPs makes every
  * delivered change cheaper. They are forked in the order of order[] (indexes into cmds and
- * procs). Records each PoP it started; the rest keep pid 0. */
-static void start_forked(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs, const size_t *order)
+ * procs). The zygote runs in network namespace ns (its forks too). Records each PoP it
+ * started; the rest keep pid 0. */
+static void start_forked(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs, const size_t *order,
+                         const char *ns)
 {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0)
@@ -219,6 +225,8 @@ static void start_forked(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs, const siz
     snprintf(prog, sizeof prog, "%s/edgekv-node", ekv_bin_dir());
     pid_t z = fork();
     if (z == 0) {
+        if (*ns && ekv_netns_enter(ns) != 0)
+            _exit(127);
         dup2(in[0], 0); /* the copies lose O_CLOEXEC */
         dup2(out[1], 1);
         execl(prog, "edgekv-node", "--zygote", (char *)NULL);
@@ -289,17 +297,28 @@ static size_t *nearest_first(const ekv_proc_t *procs, size_t n)
     return order;
 }
 
-/* Starts the n PoPs or tiers of cmds: through the zygote, nearest first, and one by one any
- * it did not. */
+/* Starts the n PoPs or tiers of cmds: through a zygote per network namespace (one without
+ * --netns), nearest first, and one by one any it did not. */
 static int start_all(pop_cmd_t *cmds, size_t n, ekv_proc_t *procs)
 {
-    size_t *order = nearest_first(procs, n);
-    start_forked(cmds, n, procs, order);
+    size_t *order = nearest_first(procs, n), *group = ekv_malloc((n ? n : 1) * sizeof *group);
+    for (size_t k = 0; k < n; k++) {
+        const char *ns = cmds[order[k]].ns;
+        size_t m = 0, first = 1;
+        for (size_t j = 0; j < k; j++) /* a namespace seen before has had its zygote */
+            first &= strcmp(cmds[order[j]].ns, ns) != 0;
+        for (size_t j = k; first && j < n; j++)
+            if (!strcmp(cmds[order[j]].ns, ns))
+                group[m++] = order[j];
+        if (m)
+            start_forked(cmds, m, procs, group, ns);
+    }
+    free(group);
     int rc = EKV_OK;
     for (size_t k = 0; rc == EKV_OK && k < n; k++)
         if (procs[order[k]].pid <= 0)
             rc = launch_spawn(cmds[order[k]].argv, cmds[order[k]].log, cmds[order[k]].cpu,
-                              &procs[order[k]]);
+                              cmds[order[k]].ns, &procs[order[k]]);
     free(order);
     return rc;
 }

@@ -98,6 +98,17 @@ int ekv_state_save(const ekv_state_t *st)
                                                    st->hosts[i].clock_skew_ms));
         json_object_set_new(j, "hosts", hosts);
     }
+    if (st->netns) {
+        json_t *hosts = json_array();
+        for (size_t i = 0; i < st->nhosts; i++)
+            json_array_append_new(hosts,
+                                  json_pack("{s:s, s:s, s:s, s:b}", "host", st->hosts[i].name, "ns",
+                                            st->hosts[i].ns, "veth", st->hosts[i].veth,
+                                            "partitioned", st->hosts[i].partitioned));
+        json_object_set_new(j, "netns",
+                            json_pack("{s:s, s:s, s:o}", "bridge", st->bridge, "address",
+                                      st->bridge_address, "hosts", hosts));
+    }
     char *text = json_dumps(j, JSON_INDENT(2));
     char path[1100];
     state_path(path, sizeof path);
@@ -136,6 +147,19 @@ static ekv_state_t *state_from(json_t *j, int remote)
         copy_str(h, "name", st->hosts[i].name, sizeof st->hosts[i].name);
         copy_str(h, "address", st->hosts[i].address, sizeof st->hosts[i].address);
         st->hosts[i].clock_skew_ms = json_number_value(json_object_get(h, "clock_skew_ms"));
+    }
+    json_t *ns = json_object_get(j, "netns"); /* absent: no namespaces */
+    if (json_is_object(ns)) {
+        st->netns = 1;
+        copy_str(ns, "bridge", st->bridge, sizeof st->bridge);
+        copy_str(ns, "address", st->bridge_address, sizeof st->bridge_address);
+        json_t *nh = json_object_get(ns, "hosts");
+        for (size_t i = 0; i < json_array_size(nh) && i < st->nhosts; i++) {
+            json_t *h = json_array_get(nh, i);
+            copy_str(h, "ns", st->hosts[i].ns, sizeof st->hosts[i].ns);
+            copy_str(h, "veth", st->hosts[i].veth, sizeof st->hosts[i].veth);
+            st->hosts[i].partitioned = json_is_true(json_object_get(h, "partitioned"));
+        }
     }
     if (bad) {
         ekv_state_destroy(&st);

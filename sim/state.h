@@ -28,6 +28,11 @@ typedef struct {
     char name[64];
     char address[64];
     double clock_skew_ms;
+    /* `up --netns`: its network namespace (/run/netns/NS) and the bridge side of its veth pair
+     * ("" without one); partitioned while `edgekv fault partition HOST` holds that link down. */
+    char ns[96];
+    char veth[16];
+    int partitioned;
 } ekv_state_host_t;
 
 typedef struct {
@@ -42,8 +47,11 @@ typedef struct {
     ekv_proc_t ui; /* `edgekv up --ui`'s live page server (`edgekv ui`); pid 0 = none */
     ekv_state_host_t hosts[EKV_STATE_MAX_HOSTS]; /* none in state files from before hosts */
     size_t nhosts;
-    int remote; /* 1: an attached world (`up --attach`): it runs elsewhere, every pid is 0 */
-    int secure; /* 1: started with $EDGEKV_HOME/keys.json (CURVE and the bearer token) */
+    int remote;      /* 1: an attached world (`up --attach`): it runs elsewhere, every pid is 0 */
+    int secure;      /* 1: started with $EDGEKV_HOME/keys.json (CURVE and the bearer token) */
+    int netns;       /* 1: `up --netns`: each host in a namespace, joined by bridge */
+    char bridge[16]; /* the bridge's name */
+    char bridge_address[24]; /* its address and prefix, 10.77.0.254/24: the launcher's side */
 } ekv_state_t;
 
 /* The state folder: $EDGEKV_HOME, else ./.edgekv. */

@@ -348,6 +348,8 @@ static int load_host(yc_ctx_t *c, yaml_node_t *n, ekv_topo_host_t *h)
                 yc_problem(c, v, "clock_skew_ms must be between -60000 and 60000");
             else
                 h->skew_ms = d;
+        } else if (!strcmp(key, "delay_ms")) {
+            yc_number(c, v, "delay_ms", 0, 10000, &h->delay_ms);
         } else {
             yc_problem(c, k, "host: unknown field '%s'", key);
         }
@@ -357,6 +359,71 @@ static int load_host(yc_ctx_t *c, yaml_node_t *n, ekv_topo_host_t *h)
     if (!c->failed && !h->address[0])
         yc_problem(c, n, "host %s: 'address' is required", h->name);
     return c->failed ? -1 : 0;
+}
+
+int ekv_topo_in_network(const char *addr, const char *net, int prefix)
+{
+    struct in_addr a, b;
+    if (inet_pton(AF_INET, addr, &a) != 1 || inet_pton(AF_INET, net, &b) != 1 || prefix < 0 ||
+        prefix > 32)
+        return 0;
+    uint32_t mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+    return ((ntohl(a.s_addr) ^ ntohl(b.s_addr)) & mask) == 0;
+}
+
+/* `netns: {prefix, bridge_address}`: checked against the hosts in resolve_hosts. */
+static int load_netns(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
+{
+    yaml_node_pair_t *p = NULL, *end = NULL;
+    if (yc_pairs(c, n, "netns", &p, &end))
+        return -1;
+    struct in_addr a;
+    for (; p < end && !c->failed; p++) {
+        yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
+        const char *key = yc_scalar(k) ? yc_scalar(k) : "";
+        double d = 0;
+        if (!strcmp(key, "prefix")) {
+            if (!yc_number(c, v, "netns.prefix", 8, 30, &d) && d != (int)d)
+                yc_problem(c, v, "netns.prefix must be a whole number of bits");
+            t->netns_prefix = (int)d;
+        } else if (!strcmp(key, "bridge_address")) {
+            t->netns_line = (int)v->start_mark.line + 1;
+            if (!yc_string(c, v, "netns.bridge_address", t->netns_bridge, sizeof t->netns_bridge) &&
+                inet_pton(AF_INET, t->netns_bridge, &a) != 1)
+                yc_problem(c, v, "netns.bridge_address must be an IPv4 address (got '%s')",
+                           t->netns_bridge);
+        } else {
+            yc_problem(c, k, "netns: unknown field '%s' (expected prefix, bridge_address)", key);
+        }
+    }
+    return c->failed ? -1 : 0;
+}
+
+/* The bridge's address, given or the last usable one of the first host's network, and that
+ * it lies in the hosts' network without being a host's. */
+static int resolve_netns(yc_ctx_t *c, ekv_topo_t *t)
+{
+    struct in_addr a;
+    char net[16];
+    if (inet_pton(AF_INET, t->hosts[0].address, &a) != 1)
+        return 0; /* the legacy "localhost": no hosts to put in namespaces */
+    uint32_t mask = 0xffffffffu << (32 - t->netns_prefix), first = ntohl(a.s_addr) & mask;
+    struct in_addr n = {.s_addr = htonl(first)};
+    inet_ntop(AF_INET, &n, net, sizeof net);
+    if (!t->netns_bridge[0]) {
+        struct in_addr last = {.s_addr = htonl((first | ~mask) - 1)};
+        inet_ntop(AF_INET, &last, t->netns_bridge, sizeof t->netns_bridge);
+        return 0;
+    }
+    if (!ekv_topo_in_network(t->netns_bridge, net, t->netns_prefix))
+        return yc_problem_at(c, t->netns_line,
+                             "netns.bridge_address %s is outside the hosts' network %s/%d",
+                             t->netns_bridge, net, t->netns_prefix);
+    for (size_t i = 0; i < t->nhosts; i++)
+        if (!strcmp(t->hosts[i].address, t->netns_bridge))
+            return yc_problem_at(c, t->netns_line, "netns.bridge_address %s is host %s's",
+                                 t->netns_bridge, t->hosts[i].name);
+    return 0;
 }
 
 static int load_hosts(yc_ctx_t *c, yaml_node_t *n, ekv_topo_t *t)
@@ -575,6 +642,7 @@ static void set_defaults(ekv_topo_t *t)
     t->tier_cache_ttl = 60;
     t->refresh_hot_reads = 2; /* edgekv-node's defaults */
     t->refresh_late = 0.8;
+    t->netns_prefix = 24;
 }
 
 static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
@@ -582,16 +650,16 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
     yaml_node_pair_t *p = NULL, *end = NULL;
     if (yc_pairs(c, root, "top level", &p, &end))
         return -1;
-    int have_pops = 0, seen[5] = {0, 0, 0, 0, 0};
-    static const char *sections[5] = {"coordinator", "defaults", "pops", "tiers", "hosts"};
+    int have_pops = 0, seen[6] = {0, 0, 0, 0, 0, 0};
+    static const char *sections[6] = {"coordinator", "defaults", "pops", "tiers", "hosts", "netns"};
     for (; p < end && !c->failed; p++) {
         yaml_node_t *k = NODE(p->key), *v = NODE(p->value);
         const char *key = yc_scalar(k) ? yc_scalar(k) : "";
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             if (!strcmp(key, sections[i]) && seen[i]) /* YAML allows repeated keys; we don't */
                 return yc_problem(c, k, "section '%s' given twice (first on line %d)", key,
                                   seen[i]);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             if (!strcmp(key, sections[i]))
                 seen[i] = (int)k->start_mark.line + 1;
         if (!strcmp(key, "coordinator"))
@@ -604,9 +672,12 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
             load_tiers(c, v, t);
         else if (!strcmp(key, "hosts"))
             load_hosts(c, v, t);
+        else if (!strcmp(key, "netns"))
+            load_netns(c, v, t);
         else
             yc_problem(c, k,
-                       "unknown section '%s' (expected hosts, coordinator, defaults, tiers, pops)",
+                       "unknown section '%s' (expected hosts, netns, coordinator, defaults, "
+                       "tiers, pops)",
                        key);
     }
     if (!c->failed && !have_pops)
@@ -615,6 +686,8 @@ static int load_root(yc_ctx_t *c, yaml_node_t *root, ekv_topo_t *t)
         resolve_tiers(c, t);
     if (!c->failed)
         resolve_hosts(c, t);
+    if (!c->failed)
+        resolve_netns(c, t);
     return c->failed ? -1 : 0;
 }
 

@@ -59,6 +59,7 @@ typedef struct {
     char name[64];    /* unique among hosts, tiers and PoPs, [a-z0-9-] */
     char address[64]; /* IPv4 given in `hosts:`; the legacy "local" host keeps coordinator.host */
     double skew_ms;   /* clock_skew_ms: added to every daemon's clock on this host (tests) */
+    double delay_ms;  /* `up --netns --netem` only: the kernel's one-way delay on its link */
     int line;
 } ekv_topo_host_t;
 
@@ -116,6 +117,10 @@ typedef struct {
     ekv_topo_host_t *hosts; /* at least one (the legacy "local" host) */
     size_t nhosts;
     int hosts_given; /* 1: from `hosts:`; 0: the one host made from coordinator.host */
+    /* `netns:` (`edgekv up --netns` only): the hosts' network around the bridge's address. */
+    int netns_prefix;      /* 8..30; default 24 */
+    char netns_bridge[16]; /* default: the last usable address of the first host's network */
+    int netns_line;        /* where bridge_address was given */
 } ekv_topo_t;
 
 /* Loads and validates the file. NULL with "FILE:LINE: problem" in err on failure. */
@@ -125,6 +130,8 @@ ekv_topo_t *ekv_topo_parse(const char *name, const char *text, size_t len, char 
                            size_t errlen);
 void ekv_topo_destroy(ekv_topo_t **self_p);
 
+/* 1 when IPv4 address addr lies in the network net/prefix (both dotted quads). */
+int ekv_topo_in_network(const char *addr, const char *net, int prefix);
 /* The address of host i (the coordinator's, tiers' and PoPs' host_index). */
 const char *ekv_topo_address(const ekv_topo_t *t, int host_index);
 /* 1 when address is "localhost" or in 127.0.0.0/8 (Linux routes all of it to lo, so such hosts

@@ -44,8 +44,9 @@ if EDGEKV_HOME=$H/badkeys "$EKV" up "$H/one.yaml" >"$H/badkeys.out" 2>&1; then
 fi
 grep -qF "edgekv: $H/badkeys/keys.json: version is not 1" "$H/badkeys.out" ||
     fail "up with a bad keys.json: $(cat "$H/badkeys.out")"
-[ ! -e "$H/badkeys/state.json" ] && [ -z "$(ls -A "$H/badkeys/logs" 2>/dev/null)" ] ||
+if [ -e "$H/badkeys/state.json" ] || [ -n "$(ls -A "$H/badkeys/logs" 2>/dev/null)" ]; then
     fail "up with a bad keys.json started something"
+fi
 pass "an unusable keys.json stops up with its reason, starting nothing"
 
 # ---- a world on three loopback hosts, with keys ---------------------------------------------

@@ -664,6 +664,55 @@ static void test_host_errors(void)
                  3, "section 'hosts' given twice (first on line 1)");
 }
 
+/* `netns:` and a host's delay_ms (`up --netns [--netem]`): the defaults, the given values,
+ * and the bridge's address checked against the hosts' network. */
+static void test_netns(void)
+{
+    ekv_topo_t *t = parse_ok("hosts:\n"
+                             "  - {name: h1, address: 10.77.0.1}\n"
+                             "  - {name: h2, address: 10.77.0.2, delay_ms: 12.5}\n"
+                             "pops: [{name: a, delay_ms: 20, host: h2}]\n");
+    CHECK(t && t->netns_prefix == 24 && !strcmp(t->netns_bridge, "10.77.0.254"));
+    CHECK(t && t->hosts[0].delay_ms == 0 && t->hosts[1].delay_ms == 12.5);
+    ekv_topo_destroy(&t);
+    t = parse_ok("hosts: [{name: h1, address: 10.9.8.7}]\n"
+                 "netns: {prefix: 16, bridge_address: 10.9.0.1}\n"
+                 "pops: [{name: a, delay_ms: 20}]\n");
+    CHECK(t && t->netns_prefix == 16 && !strcmp(t->netns_bridge, "10.9.0.1"));
+    ekv_topo_destroy(&t);
+    t = parse_ok("hosts: [{name: h1, address: 10.9.8.7}]\n"
+                 "netns: {prefix: 30}\n"
+                 "pops: [{name: a, delay_ms: 20}]\n");
+    CHECK(t && !strcmp(t->netns_bridge, "10.9.8.6")); /* 10.9.8.4/30: .5 and .6 usable */
+    ekv_topo_destroy(&t);
+    CHECK(ekv_topo_in_network("10.77.0.3", "10.77.0.254", 24));
+    CHECK(!ekv_topo_in_network("10.78.0.3", "10.77.0.254", 24));
+    CHECK(!ekv_topo_in_network("foo", "10.77.0.254", 24));
+    EXPECT_ERROR("hosts: [{name: h1, address: 10.77.0.1}]\n"
+                 "netns:\n"
+                 "  bridge_address: 10.78.0.1\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "netns.bridge_address 10.78.0.1 is outside the hosts' network 10.77.0.0/24");
+    EXPECT_ERROR("hosts: [{name: h1, address: 10.77.0.1}]\n"
+                 "netns:\n"
+                 "  bridge_address: 10.77.0.1\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "netns.bridge_address 10.77.0.1 is host h1's");
+    EXPECT_ERROR("hosts: [{name: h1, address: 10.77.0.1}]\n"
+                 "netns:\n"
+                 "  prefix: 31\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 3, "netns.prefix");
+    EXPECT_ERROR("hosts: [{name: h1, address: 10.77.0.1}]\n"
+                 "netns: {bridge: x}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "netns: unknown field 'bridge' (expected prefix, bridge_address)");
+    EXPECT_ERROR("hosts:\n"
+                 "  - {name: h1, address: 10.77.0.1, delay_ms: -1}\n"
+                 "pops: [{name: a, delay_ms: 1}]\n",
+                 2, "delay_ms");
+}
+
 /* A short error buffer gets a truncated, terminated message and nothing past its end. */
 static void test_error_buffer_truncated(void)
 {
@@ -1069,5 +1118,6 @@ int main(int argc, char **argv)
     EKV_TEST_RUN(test_pops_section_twice);
     EKV_TEST_RUN(test_hosts);
     EKV_TEST_RUN(test_host_errors);
+    EKV_TEST_RUN(test_netns);
     EKV_TEST_DONE();
 }
