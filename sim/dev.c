@@ -19,6 +19,7 @@
 
 #include "dev.h"
 #include "ekv_mem.h"
+#include "keys.h"
 #include "state.h"
 #include "topology.h"
 
@@ -80,6 +81,9 @@ static char *world_json(void)
         json_array_append_new(pops, pop_json(&st->pops[i], t, st->remote));
     json_t *w = json_pack("{s:s, s:s, s:f, s:o}", "home", ekv_state_dir(), "coordinator",
                           st->coord.url, "time_scale", st->time_scale, "pops", pops);
+    const char *token = ekv_keys_token(); /* a world with keys wants it on the REST API */
+    if (token)
+        json_object_set_new(w, "token", json_string(token));
     char *s = json_dumps(w, JSON_COMPACT);
     json_decref(w);
     ekv_topo_destroy(&t);

@@ -2,7 +2,8 @@
 // socket per chosen PoP of the running edgekv world (docs/dev.md).
 //
 // `edgekv dev` (sim/dev.c) hands over the world in EDGEKV_DEV_WORLD (the PoPs' names, cities,
-// URLs, IATA codes and coordinates; the coordinator's REST URL) and becomes this program. It:
+// URLs, IATA codes and coordinates; the coordinator's REST URL; the world's token when it has
+// keys) and becomes this program. It:
 //   1. installs its pinned npm packages (deps.mjs) on first use into a cache folder
 //      keyed by the lock file's hash, so the source tree stays clean and versions never mix;
 //   2. reads the wrangler configuration (config.mjs) and maps each KV binding's id to an edgekv
@@ -96,7 +97,11 @@ async function rest(world, method, suffix, body) {
     try {
         res = await fetch(url, {
             method, signal: AbortSignal.timeout(10000),
-            headers: body ? { "content-type": "application/json" } : {},
+            headers: {
+                ...(body ? { "content-type": "application/json" } : {}),
+                // a world with keys (`edgekv keys`) wants its token on the REST API
+                ...(world.token ? { authorization: `Bearer ${world.token}` } : {}),
+            },
             body: body ? JSON.stringify(body) : undefined,
         });
     } catch (e) {
