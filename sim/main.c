@@ -7,6 +7,7 @@
 
 #include "ekv_fdlimit.h"
 #include "dev.h"
+#include "export.h"
 #include "faults.h"
 #include "hclient.h"
 #include "keys.h"
@@ -61,6 +62,9 @@ static void usage(FILE *f)
             "  keys [--force] [--token]\n"
             "                       make the world's bearer token and CURVE keys\n"
             "                       ($EDGEKV_HOME/keys.json); --token prints the token\n"
+            "  export k8s|compose [TOPOLOGY] [--out DIR] [--podman] [...]\n"
+            "                       the world as Kubernetes (or podman kube play) or compose\n"
+            "                       manifests, with world.json for `up --attach`\n"
             "State lives in $EDGEKV_HOME (default ./.edgekv).\n");
 }
 
@@ -105,6 +109,8 @@ int main(int argc, char **argv)
         return ekv_cmd_watch(argc - 1, argv + 1);
     if (!strcmp(cmd, "dev"))
         return ekv_cmd_dev(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return ekv_cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "ui"))
         return ekv_cmd_ui(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

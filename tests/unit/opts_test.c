@@ -12,6 +12,7 @@
 #include "ekv_err.h"
 #include "ekv_opts.h"
 #include "ekv_test.h"
+#include "ekv_tmpdir.h"
 
 typedef struct {
     const char *name, *path, *token;
@@ -245,14 +246,12 @@ static void test_format(void)
     CHECK_STR(small, "--name dflt");
 }
 
-/* A file holding text, in a fresh temporary folder; its path in path. */
+/* A file holding text, in the test's temporary folder (removed at exit); its path in path. */
 static void write_file(char *path, size_t len, const char *text)
 {
-    static char dir[] = "/tmp/ekv-opts-XXXXXX";
-    if (dir[sizeof dir - 2] == 'X')
-        CHECK(mkdtemp(dir) != NULL);
-    static int n;
-    snprintf(path, len, "%s/f%d.options", dir, n++);
+    if (!ekv_tmpdir_top[0])
+        CHECK_EQ(ekv_tmpdir_init("opts"), 0);
+    ekv_tmpdir_new(path, len);
     FILE *f = fopen(path, "w");
     CHECK(f != NULL);
     fputs(text, f);
