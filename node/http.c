@@ -320,7 +320,7 @@ static void add_version_headers(ekv_node_t *n, struct evhttp_request *req, uint6
     node_text_i64(v, commit_us);
     evhttp_add_header(h, "X-Edgekv-Commit-Us", v);
     if (commit_us > 0) {
-        int64_t age_us = (int64_t)((double)(ekv_now_us() - commit_us) * n->cfg.time_scale);
+        int64_t age_us = (int64_t)((double)(node_now_us(n) - commit_us) * n->cfg.time_scale);
         if (age_us >= 0) { /* milliseconds with three decimals */
             size_t k = node_text_i64(v, age_us / 1000);
             int us = (int)(age_us % 1000);
@@ -510,7 +510,7 @@ static void do_put(ekv_node_t *n, struct evhttp_request *req, target_t *t)
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     const char *meta = evhttp_find_header(evhttp_request_get_input_headers(req), META_HEADER);
-    int64_t expiration, now_s = ekv_now_us() / 1000000;
+    int64_t expiration, now_s = node_now_us(n) / 1000000;
     if (ekv_kv_check_value(len, &err) != EKV_OK ||
         (meta && ekv_kv_check_metadata(meta, strlen(meta), &err) != EKV_OK) ||
         ekv_kv_resolve_expiration(evhttp_find_header(params(t), "expiration"),

@@ -37,6 +37,7 @@
 #include "ekv_digest.h"
 #include "ekv_err.h"
 #include "ekv_kv.h"
+#include "ekv_sec.h"
 #include "ekv_time.h"
 #include "http_text.h"
 #include "node_int.h"
@@ -142,7 +143,7 @@ static json_t *sim_ms(const ekv_node_t *n, int64_t real_us)
 /* The cached copy of (ns, key) as a read now would find it, peeked: nothing changes. */
 static json_t *look_json(ekv_node_t *n, const char *ns, const char *key, size_t klen)
 {
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_cache_item_t it;
     json_t *j = json_pack("{s:s, s:s, s:o}", "pop", n->cfg.name, "policy",
                           ekv_policy_name(n->cfg.policy), "key", node_text_json(key, klen));
@@ -268,7 +269,7 @@ static int visit(void *arg, ekv_bytes_t ns, ekv_bytes_t key, const ekv_cache_ite
 static void do_entries(ekv_node_t *n, struct evhttp_request *req, struct evkeyvalq *q)
 {
     const char *m = evhttp_find_header(q, "max");
-    walk_t w = {0, 0, json_array(), m ? strtoul(m, NULL, 10) : 100, ekv_now_us()};
+    walk_t w = {0, 0, json_array(), m ? strtoul(m, NULL, 10) : 100, node_now_us(n)};
     ekv_cache_visit(n->cache, w.now, visit, &w);
     char d[32];
     snprintf(d, sizeof d, "%016" PRIx64, w.digest);
@@ -288,6 +289,12 @@ static void do_health(ekv_node_t *n, struct evhttp_request *req)
         "time_scale", n->cfg.time_scale, "applied_seq", (json_int_t)ekv_replica_applied(n->replica),
         "announced_seq", (json_int_t)ekv_replica_announced(n->replica), "refresh_hot_reads",
         n->cfg.refresh_hot_reads, "refresh_late", n->cfg.refresh_late);
+    /* The coordinator's clock as estimated here: offset = coordinator minus this host. */
+    json_object_set_new(j, "clock",
+                        json_pack("{s:I, s:I, s:I}", "offset_us",
+                                  (json_int_t)ekv_clock_offset_us(&n->clock), "rtt_us",
+                                  (json_int_t)ekv_clock_rtt_us(&n->clock), "samples",
+                                  (json_int_t)ekv_clock_samples(&n->clock)));
     send_json(req, n->ready_written ? 200 : 503, j);
 }
 
@@ -422,6 +429,23 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
                         "edgekv_pop_visibility_seconds_sum{pop=\"%s\"} %.6f\n"
                         "edgekv_pop_visibility_seconds_count{pop=\"%s\"} %" PRIu64 "\n",
                         pop, h->sum / 1e6, pop, h->count);
+    evbuffer_add_printf(
+        b,
+        "# HELP edgekv_pop_clock_offset_us The coordinator's clock minus this host's, as "
+        "estimated (microseconds).\n"
+        "# TYPE edgekv_pop_clock_offset_us gauge\nedgekv_pop_clock_offset_us{pop=\"%s\"} %" PRId64
+        "\n"
+        "# HELP edgekv_pop_clock_rtt_us Round trip of the clock sample the estimate is from "
+        "(microseconds).\n"
+        "# TYPE edgekv_pop_clock_rtt_us gauge\nedgekv_pop_clock_rtt_us{pop=\"%s\"} %" PRId64 "\n",
+        pop, ekv_clock_offset_us(&n->clock), pop, ekv_clock_rtt_us(&n->clock));
+    if (n->cfg.tier_role)
+        evbuffer_add_printf(b,
+                            "# HELP edgekv_zap_denied_total CURVE clients refused: not the "
+                            "world's client key.\n"
+                            "# TYPE edgekv_zap_denied_total counter\n"
+                            "edgekv_zap_denied_total{pop=\"%s\"} %" PRIu64 "\n",
+                            pop, ekv_zap_denied(n->zap));
     node_http_header(req, "Content-Type", "text/plain; version=0.0.4");
     node_http_send(req, 200, "OK", b);
     evbuffer_free(b);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,7 +383,7 @@ int node_fetching(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key)
 void node_read(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, int64_t cache_ttl_s,
                node_done_fn done, void *ctx)
 {
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_cache_item_t it;
     node_result_t r = {.status = 200, .item = &it};
     int cached = ekv_cache_read(n->cache, ns, key, now, &it) == EKV_OK;
@@ -438,7 +439,7 @@ static void read_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
         fail_pending(n, p, m->status, m->text.len ? m->text.ptr : "Origin error");
         return;
     }
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_cache_item_t it = {.seq = m->seq,
                            .commit_us = m->time_us,
                            .expiration = m->expiration,
@@ -507,7 +508,7 @@ static int list_from_cache(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t key, node_
 {
     char buf[LIST_NS_MAX];
     ekv_cache_item_t it;
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_msg_t m;
     if (ns.len >= sizeof buf ||
         ekv_cache_lookup(n->cache, list_ns(ns, buf), key, now, &it) != EKV_OK ||
@@ -526,7 +527,7 @@ static void list_store(ekv_node_t *n, const pending_t *p, const ekv_msg_t *reply
     size_t len;
     if (p->ns_len >= sizeof buf || ekv_msg_encode(reply, &body, &len) != EKV_OK)
         return;
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_cache_item_t it = {.fresh_until_us = node_fresh_until(n, now, EKV_KV_CACHE_TTL),
                            .value = {body, len}};
     ekv_cache_store(n->cache, list_ns((ekv_bytes_t){p->ns, p->ns_len}, buf),
@@ -559,7 +560,7 @@ static void write_done(ekv_node_t *n, pending_t *p, const ekv_msg_t *m)
         return;
     }
     const ekv_msg_t *w = p->write;
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_cache_item_t it = {.seq = m->seq,
                            .commit_us = m->time_us,
                            .expiration = w->expiration,
@@ -620,10 +621,20 @@ uint64_t node_next_req_id(const ekv_node_t *n)
 
 /* ---- replies and heartbeats -------------------------------------------------------------- */
 
-static void write_ready(ekv_node_t *n)
+void node_write_ready(ekv_node_t *n)
 {
+    /* After the clock's burst too: a probe right after `up` measures corrected delays. A
+     * coordinator that leaves a TIME unanswered for a second (one that does not know it) is
+     * not waited for: the PoP runs on its own clock, and says so. */
     if (n->ready_written || !ekv_replica_ready(n->replica) || !n->heartbeat_seen)
         return;
+    if (ekv_clock_samples(&n->clock) < EKV_CLOCK_BURST) {
+        if (!ekv_clock_lost(&n->clock))
+            return;
+        ekv_warn("clock: no answer to TIME from the coordinator; ready on this host's clock "
+                 "(%" PRIu64 " samples)",
+                 ekv_clock_samples(&n->clock));
+    }
     n->ready_written = 1;
     ekv_info("ready: http://%s:%d, delay %.3f ms, policy %s", n->cfg.http_host, n->http_port,
              n->cfg.link.delay_us / 1000.0, ekv_policy_name(n->cfg.policy));
@@ -648,12 +659,13 @@ static void on_heartbeat(ekv_node_t *n, const ekv_msg_t *hb)
     n->last_heartbeat_us = ekv_mono_us();
     /* Incremental expiry rides on the heartbeat rather than a timer of its own; reads expire
      * lazily in any case. */
-    ekv_cache_expire_some(n->cache, ekv_now_us(), 256);
+    ekv_cache_expire_some(n->cache, node_now_us(n), 256);
+    node_link_clock_poll(n);
     int what = ekv_replica_heartbeat(n->replica, hb->seq, hb->epoch);
     if (what == EKV_REPLICA_CATCHUP)
         n->st.gaps++; /* a silent gap: changes were published that never reached us */
     node_act(n, what);
-    write_ready(n);
+    node_write_ready(n);
 }
 
 static void on_reply(ekv_node_t *n, ekv_msg_t *m)
@@ -665,13 +677,13 @@ static void on_reply(ekv_node_t *n, ekv_msg_t *m)
     case EKV_MSG_HELLO_REPLY:
         if (p->gen != n->gen)
             break; /* said to a store since replaced */
-        n->clock_offset_us = m->time_us - ekv_now_us() + ekv_link_delay_us(n->down);
         node_act(n, ekv_replica_hello(n->replica, m->seq, m->epoch));
-        write_ready(n);
+        node_link_clock_poll(n); /* the burst starts with the first hello answered */
+        node_write_ready(n);
         break;
     case EKV_MSG_WRITE_REPLY:
         if (m->status == 200)
-            node_record_visible(n, m->seq, m->time_us, ekv_now_us());
+            node_record_visible(n, m->seq, m->time_us, node_now_us(n));
         write_done(n, p, m);
         break;
     case EKV_MSG_READ_REPLY:
@@ -761,7 +773,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t mono = ekv_mono_us();
     expire_pending(n, mono);
     expire_waiters(n, mono);
-    node_act(n, ekv_replica_due(n->replica, ekv_now_us()));
+    node_act(n, ekv_replica_due(n->replica, node_now_us(n)));
     if (!n->oldest && !n->waiters && ekv_replica_next_due(n->replica) == INT64_MAX)
         event_del(n->tick_ev);
 }
@@ -772,6 +784,7 @@ ekv_node_t *ekv_node_new(struct event_base *base, const ekv_node_config_t *cfg, 
                          size_t errlen)
 {
     ekv_node_t *n = ekv_calloc(1, sizeof *n);
+    ekv_clock_init(&n->clock);
     n->base = base;
     n->cfg = *cfg;
     n->cache = ekv_cache_new(cfg->cache_bytes);

@@ -127,7 +127,7 @@ static void reconcile(ekv_node_t *n)
 {
     reconcile_t r = {n->replica, ekv_replica_snapshot_base(n->replica), NULL, NULL, 0, 0};
     if (ekv_policy_pushes(n->cfg.policy))
-        ekv_cache_visit(n->cache, ekv_now_us(), reconcile_visit, &r);
+        ekv_cache_visit(n->cache, node_now_us(n), reconcile_visit, &r);
     for (size_t i = 0; i < r.n; i++) {
         ekv_cache_remove(n->cache, r.ns[i], r.key[i]);
         free((void *)r.ns[i].ptr);
@@ -145,7 +145,7 @@ static void reconcile(ekv_node_t *n)
  * the node stands at the base the snapshot reflects and fetches the log tail after it. */
 static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
 {
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_cache_item_t it;
     for (size_t i = 0; i < r->nchanges; i++) {
         const ekv_msg_t *c = &r->changes[i];
@@ -166,7 +166,7 @@ static void on_snapshot_page(ekv_node_t *n, const ekv_msg_t *r)
 
 void node_on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
 {
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     if (r->flags & EKV_MSG_F_BUSY) {
         ekv_replica_catchup_busy(n->replica, now);
         node_act(n, 0);
@@ -179,12 +179,12 @@ void node_on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r)
     for (size_t i = 0; i < r->nchanges; i++) {
         const ekv_msg_t *c = &r->changes[i];
         if (ekv_replica_log_entry(n->replica, c->seq)) {
-            now = ekv_now_us();
+            now = node_now_us(n);
             apply_change(n, c, now);
             node_record_visible(n, c->seq, c->time_us, now);
             node_note_change(n, c, now);
             n->st.changes_applied++;
         }
     }
-    node_act(n, ekv_replica_log_done(n->replica, r->flags & EKV_MSG_F_MORE, ekv_now_us()));
+    node_act(n, ekv_replica_log_done(n->replica, r->flags & EKV_MSG_F_MORE, node_now_us(n)));
 }

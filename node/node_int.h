@@ -11,9 +11,11 @@
 #define EKV_NODE_INT_H
 
 #include "cache.h"
+#include "clock.h"
 #include "ekv_hist.h"
 #include "ekv_loop.h"
 #include "ekv_msg.h"
+#include "ekv_time.h"
 #include "ekv_zev.h"
 #include "link.h"
 #include "node.h"
@@ -66,7 +68,7 @@ struct ekv_node {
     struct ekv_replica *replica; /* where this PoP stands in the change stream */
     unsigned gen;                /* bumped when the coordinator's store changes (resync) */
     int heartbeat_seen, ready_written;
-    int64_t clock_offset_us;      /* coordinator clock minus ours, from hello */
+    ekv_clock_t clock;            /* the coordinator's clock as estimated here (clock.h) */
     int64_t last_heartbeat_us;    /* monotonic time the last heartbeat was handled */
     int partitioned;              /* fault: everything to and from the coordinator is lost */
     pending_t **reads_idx;        /* plain GET misses in flight, by (ns, key) */
@@ -84,6 +86,14 @@ struct ekv_node {
                                      hashed there, so its cached lists are found no more */
     node_stats_t st;
 };
+
+/* The PoP's now: its wall clock corrected to the coordinator's (clock.h), the one domain of
+ * every stamp it compares (commit times, link send times, visibility, expirations). Only
+ * the TIME exchange reads the raw clock. */
+static inline int64_t node_now_us(const ekv_node_t *n)
+{
+    return ekv_now_us() + ekv_clock_offset_us(&n->clock);
+}
 
 /* ---- the core (node.c), for the HTTP surface ---------------------------------------- */
 
@@ -170,6 +180,9 @@ void node_on_catchup_reply(ekv_node_t *n, const ekv_msg_t *r);
 void node_act(ekv_node_t *n, int what);
 /* node_changes.c: says hello to the coordinator with the sequence applied so far. */
 void node_say_hello(ekv_node_t *n);
+/* Writes the ready file once the PoP is caught up, has heard a heartbeat and has its clock
+ * (the first burst of samples); a no-op before that and after. */
+void node_write_ready(ekv_node_t *n);
 
 /* ---- the tier role (tier.c), for the core ------------------------------------------- */
 
@@ -185,6 +198,10 @@ ekv_link_model_t node_link_scaled(ekv_link_model_t m, double time_scale);
 void node_link_send(ekv_node_t *n, int via_tier, ekv_msg_t *msg);
 /* The link timer's callback, and the sockets' (SUB, DEALER to the coordinator, to the tier). */
 void node_link_on_timer(void *arg);
+/* Sends a TIME to the coordinator when the clock filter wants one (clock.h): on the DEALER
+ * at once, past the link model and the simulated partition (the machine's clock discipline,
+ * not the simulated WAN's; a seeded link would draw from its generator). */
+void node_link_clock_poll(ekv_node_t *n);
 void node_link_on_sub(void *sock, void *arg);
 void node_link_on_dealer(void *sock, void *arg);
 void node_link_on_tier(void *sock, void *arg);

@@ -69,7 +69,7 @@ int node_coordinator_up(const ekv_node_t *n)
     int64_t silence = silence_us(n);
     return ekv_replica_ready(n->replica) &&
            (ekv_mono_us() - n->last_heartbeat_us < silence ||
-            ekv_now_us() - ekv_replica_origin_heard_at(n->replica) < silence);
+            node_now_us(n) - ekv_replica_origin_heard_at(n->replica) < silence);
 }
 
 static void arm_links(ekv_node_t *n)
@@ -93,7 +93,7 @@ static void arm_links(ekv_node_t *n)
         return;
     /* Set for a later time, the timer would fire late; for an earlier one it fires early and
      * on_link finds nothing due and sets it again. Due already, it fires on this loop turn. */
-    int64_t wait = due - ekv_now_us();
+    int64_t wait = due - node_now_us(n);
     if (ekv_fine_timer_set(n->link_timer, wait) == EKV_OK)
         n->link_armed = wait > 0 ? due : INT64_MAX;
 }
@@ -107,7 +107,7 @@ void node_link_send(ekv_node_t *n, int via_tier, ekv_msg_t *msg)
         ekv_error("cannot encode %s", ekv_msg_type_name(msg->type));
         return;
     }
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     ekv_link_push(up, now, now, o);
     arm_links(n);
 }
@@ -233,13 +233,49 @@ void node_link_on_timer(void *arg)
 {
     ekv_node_t *n = arg;
     n->link_armed = INT64_MAX;
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     send_due(n, n->up, n->dealer, n->dealer_zev, now);
     if (n->tier_up)
         send_due(n, n->tier_up, n->tier_dealer, n->tier_dealer_zev, now);
     deliver_due(n, now);
-    watch_sub(n, ekv_now_us());
+    watch_sub(n, node_now_us(n));
     arm_links(n);
+}
+
+void node_link_clock_poll(ekv_node_t *n)
+{
+    int64_t mono = ekv_mono_us();
+    if (!ekv_clock_want(&n->clock, mono))
+        return;
+    ekv_msg_t m = {.type = EKV_MSG_TIME, .req_id = ++n->next_req_id};
+    char *body;
+    size_t len;
+    if (ekv_msg_encode(&m, &body, &len) != EKV_OK)
+        return;
+    /* The raw clock: the offset is measured against it, not against itself. */
+    ekv_clock_sent(&n->clock, m.req_id, ekv_now_us(), mono);
+    const void *frames[1] = {body};
+    if (ekv_zev_send(n->dealer, frames, &len, 1) != EKV_OK)
+        ekv_warn("TIME to the coordinator dropped (queue full)"); /* lost: sent again later */
+    ekv_zev_kick(n->dealer_zev);
+    free(body);
+}
+
+/* A TIME_REPLY, handled on arrival: a sample for the clock, the next request of the burst,
+ * and the ready file once the burst is complete. */
+static void on_time_reply(ekv_node_t *n, const ekv_msg_t *m)
+{
+    int64_t t4 = ekv_now_us(), m4 = ekv_mono_us();
+    if (!ekv_clock_reply(&n->clock, m->req_id, m->time_us, t4, m4))
+        return;
+    if (ekv_clock_samples(&n->clock) == EKV_CLOCK_BURST)
+        ekv_info("clock: coordinator %+.3f ms from here (round trip %.3f ms)",
+                 (double)ekv_clock_offset_us(&n->clock) / 1000.0,
+                 (double)ekv_clock_rtt_us(&n->clock) / 1000.0);
+    if (ekv_clock_samples(&n->clock) < EKV_CLOCK_BURST)
+        node_link_clock_poll(n);
+    else
+        node_write_ready(n);
 }
 
 /* Receives one message from SUB or DEALER and hands it to the down link at its send time. */
@@ -250,7 +286,7 @@ static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
     if (!topic)
         return m->type == EKV_MSG_HELLO_REPLY || m->type == EKV_MSG_WRITE_REPLY ||
                m->type == EKV_MSG_READ_REPLY || m->type == EKV_MSG_CATCHUP_REPLY ||
-               m->type == EKV_MSG_LIST_REPLY;
+               m->type == EKV_MSG_LIST_REPLY || m->type == EKV_MSG_TIME_REPLY;
     size_t len = zmq_msg_size(topic);
     const void *t = zmq_msg_data(topic);
     if (m->type == EKV_MSG_HEARTBEAT)
@@ -260,8 +296,8 @@ static int on_its_socket(const ekv_msg_t *m, zmq_msg_t *topic)
     return 0;
 }
 
-/* A change or heartbeat stamped further ahead of this PoP's clock than the coordinator's
- * clock is (clock_offset_us, from hello) plus NODE_FUTURE_US of real time was not sent by a
+/* A change or heartbeat stamped further ahead of this PoP's corrected clock (node_now_us)
+ * than NODE_FUTURE_US of real time was not sent by a
  * healthy coordinator: a garbled stamp (a frame a lossy transport spliced together) or a
  * clock gone wrong. Applied, it would record a visibility from the future; it is dropped
  * instead, and a dropped change is a gap that catch-up repairs with the stored copy. */
@@ -269,7 +305,7 @@ static int from_the_future(const ekv_node_t *n, const ekv_msg_t *m)
 {
     if (m->type != EKV_MSG_CHANGE && m->type != EKV_MSG_HEARTBEAT)
         return 0;
-    return m->time_us > ekv_now_us() + n->clock_offset_us + NODE_FUTURE_US;
+    return m->time_us > node_now_us(n) + NODE_FUTURE_US;
 }
 
 static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *down)
@@ -290,12 +326,20 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *dow
     }
     if (rc == EKV_OK && from_the_future(n, m)) {
         ekv_warn("dropped a %s stamped %.1f s ahead of this clock", ekv_msg_type_name(m->type),
-                 (double)(m->time_us - ekv_now_us()) / 1e6);
+                 (double)(m->time_us - node_now_us(n)) / 1e6);
         ekv_msg_fini(m);
         rc = EKV_EMALFORMED;
     }
     for (int i = 0; i < nparts; i++)
         zmq_msg_close(&parts[i]);
+    if (rc == EKV_OK && m->type == EKV_MSG_TIME_REPLY) {
+        /* Past the link model and the partition, and no sign of the coordinator's life
+         * either: a cut link must still make it look down. */
+        on_time_reply(n, m);
+        ekv_msg_fini(m);
+        msg_put(n, m);
+        return;
+    }
     if (rc == EKV_OK && n->partitioned) { /* lost on the cut link */
         ekv_msg_fini(m);
         msg_put(n, m);
@@ -307,7 +351,7 @@ static void receive(ekv_node_t *n, void *sock, int topic_frames, ekv_link_t *dow
         msg_put(n, m);
         return;
     }
-    int64_t now = ekv_now_us();
+    int64_t now = node_now_us(n);
     if (topic_frames)
         ekv_replica_sub_heard(n->replica, now);
     else if (down == n->down)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Clocks (docs/PROTOCOL.md, TIME): a world on three loopback hosts, the coordinator on h1
+# (no skew), PoP a on h2 (clock +50 ms) at 10 ms, b on h3 (-50 ms) at 30 ms, c on h1 at 20 ms.
+# Each PoP estimates the coordinator's clock and runs on it:
+#   offset  each PoP's /_edgekv/health clock.offset_us is within 1 ms of -skew, from the
+#           samples of its first burst (the ready file waits for them);
+#   probe   `edgekv probe --tolerance-ms 2` passes (uncorrected, a +50 ms PoP would see a
+#           10 ms change as 50 ms late and apply it at once);
+#   outside the test's own clock (the coordinator's: same host, no skew) sees each change
+#           arrive at each PoP its delay after the commit, within 3 ms: long polls of
+#           /_edgekv/wait are open before the REST write (uncorrected, the -50 ms PoP would
+#           hold a 30 ms change for 80 ms and still report 30: only an outside clock sees it).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh" "$1" "$2"
+
+H=$EDGEKV_HOME
+API=/client/v4/accounts/0123456789abcdef0123456789abcdef/storage/kv/namespaces
+NS=00000000000000000000000000000000
+
+# Real milliseconds (time_scale 1): a 50 ms skew shows against delays of 10-30 ms.
+ekv_topology "$H/world.yaml" time_scale=1 coordinator.heartbeat_ms=50 \
+    host=h1:127.0.0.1 host=h2:127.0.0.2:50 host=h3:127.0.0.3:-50 \
+    'a:10,host: h2' 'b:30,host: h3' 'c:20'
+"$EKV" up "$H/world.yaml" >"$H/up.out" 2>&1 || fail "up: $(cat "$H/up.out")"
+ST=$H/state.json
+C=$(jq -r .coordinator.url "$ST")
+url() { jq -r --arg n "$1" '.pops[] | select(.name == $n) | .url' "$ST"; }
+pass "world up: a on h2 (+50 ms), b on h3 (-50 ms), c on h1"
+
+# ---- offset: each PoP's estimate is -skew ----------------------------------------------------
+# clock NAME SKEW_MS: health's clock is within 1 ms of -SKEW_MS, from 4 samples or more.
+clock() {
+    local j
+    j=$(curl -sf --max-time 5 "$(url "$1")/_edgekv/health") || fail "$1's health"
+    jq -e --argjson s "$2" '.clock.samples >= 4 and
+        ((.clock.offset_us + $s * 1000) | fabs) <= 1000 and .clock.rtt_us >= 0' <<<"$j" \
+        >/dev/null || fail "$1's clock (skew $2 ms): $(jq -c .clock <<<"$j")"
+    echo "  $1: $(jq -c .clock <<<"$j")"
+}
+clock a 50
+clock b -50
+clock c 0
+m=$(metric "$(url b)" edgekv_pop_clock_offset_us)
+[ -n "$m" ] && [ "$m" -ge 49000 ] && [ "$m" -le 51000 ] ||
+    fail "b's edgekv_pop_clock_offset_us: '$m'"
+[ -n "$(metric "$(url b)" edgekv_pop_clock_rtt_us)" ] || fail "b has no edgekv_pop_clock_rtt_us"
+pass "each PoP's clock offset is within 1 ms of minus its host's skew (health, /metrics)"
+
+# ---- probe: delays on the corrected clocks ----------------------------------------------------
+"$EKV" probe --tolerance-ms 2 >"$H/probe.out" 2>&1 || fail "probe: $(cat "$H/probe.out")"
+pass "probe --tolerance-ms 2 passes"
+
+# ---- outside: the test's clock sees each delay ------------------------------------------------
+# Long polls for the next change at every PoP, then a REST write; arrival (this clock, when the
+# poll's answer comes) minus the commit time (the coordinator's, in the answer) per PoP.
+seq=$(curl -sf --max-time 5 "$C/health" | jq -r .seq)
+python3 - "$C$API/$NS/values/skew" "$((seq + 1))" "$(url a)" "$(url b)" "$(url c)" \
+    >"$H/outside.out" 2>&1 <<'PY' || fail "outside clock: $(cat "$H/outside.out")"
+import json, sys, threading, time, urllib.request
+write, seq, pops = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+arrived, replies = {}, {}
+def poll(u):
+    with urllib.request.urlopen(f"{u}/_edgekv/wait?seq={seq}&timeout_ms=5000", timeout=10) as r:
+        body = r.read()
+    arrived[u] = time.time()
+    replies[u] = json.loads(body)
+threads = [threading.Thread(target=poll, args=(u,)) for u in pops]
+for t in threads:
+    t.start()
+time.sleep(0.3)  # every poll is open at its PoP
+req = urllib.request.Request(write, data=b"v", method="PUT")
+urllib.request.urlopen(req, timeout=10).read()
+for t in threads:
+    t.join()
+for u in pops:
+    r = replies[u]
+    assert r["seq"] == seq, r
+    print(u, f"{(arrived[u] * 1e6 - r['commit_us']) / 1000:.3f}",
+          f"{r['delay_us'] / 1000:.3f}")
+PY
+i=0
+for pair in a:10 b:30 c:20; do
+    name=${pair%:*} delay=${pair#*:}
+    line=$(grep -F "$(url "$name") " "$H/outside.out") || fail "no arrival at $name"
+    read -r _ seen said <<<"$line"
+    echo "  $name: arrived $seen ms after the commit (it says $said ms), delay $delay ms"
+    awk -v s="$seen" -v d="$delay" 'BEGIN { exit !(s - d <= 3 && d - s <= 3) }' ||
+        fail "$name: the change arrived $seen ms after its commit on this clock, delay $delay"
+    i=$((i + 1))
+done
+pass "an outside clock sees each change arrive its delay after the commit (within 3 ms)"
+
+"$EKV" down >/dev/null || fail "down"
+echo "$PASSED passed"
