@@ -485,7 +485,18 @@ int ekv_launch_start_netns(const ekv_topo_t *t, const char *path, ekv_state_t *s
     st->tiers = ekv_calloc(t->ntiers + 1, sizeof *st->tiers);
     st->ntiers = t->ntiers;
     int rc = EKV_OK;
-    if (netns && ekv_netns_setup(t, st, netem) != 0)
+    st->netem = netns && netem;
+    for (size_t i = 0; st->netem && rc == EKV_OK && i < t->npops; i++) {
+        double kernel = launch_netem_ms(t, st, i), own = ekv_topo_delay_ms(t, &t->pops[i]);
+        if (kernel > own) { /* the in-process link cannot take it back */
+            fprintf(stderr,
+                    "edgekv: PoP %s's delay (%g ms) is less than the netem delay of its "
+                    "hosts (%g ms)\n",
+                    t->pops[i].name, own, kernel);
+            rc = EKV_EINVAL;
+        }
+    }
+    if (rc == EKV_OK && netns && ekv_netns_setup(t, st, netem) != 0)
         rc = EKV_EIO; /* said why; what was made is undone below */
     if (rc == EKV_OK)
         rc = start_coord_on(t, st);

@@ -26,6 +26,10 @@ void launch_adopt(ekv_proc_t *p, pid_t pid);
  * alone or anywhere when cpu < 0, in network namespace ns (`up --netns`; NULL or "": this
  * one), and records it in p; EKV_EIO when it cannot fork. */
 int launch_spawn(char *const argv[], const char *logpath, int cpu, const char *ns, ekv_proc_t *p);
+/* With `--netem`, the simulated milliseconds of PoP i's delay the kernel adds on the way from
+ * the coordinator (its host's and the coordinator host's delay_ms, one way, times time_scale;
+ * none on the coordinator's own host, whose traffic stays on lo); 0 without. */
+double launch_netem_ms(const ekv_topo_t *t, const ekv_state_t *st, size_t i);
 /* The network namespace of topology host i in st ("" without --netns). */
 const char *launch_host_ns(const ekv_state_t *st, int host_index);
 void launch_sleep_ms(int ms);

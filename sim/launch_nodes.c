@@ -74,6 +74,14 @@ static void coord_timeout(const ekv_topo_t *t, char *buf, size_t len)
     snprintf(buf, len, "%ld", lround(fmax(1000, 3 * t->coord.heartbeat_ms)));
 }
 
+double launch_netem_ms(const ekv_topo_t *t, const ekv_state_t *st, size_t i)
+{
+    int h = t->pops[i].host_index, c = t->coord.host_index;
+    if (!st->netem || h == c)
+        return 0;
+    return (t->hosts[h].delay_ms + t->hosts[c].delay_ms) * t->time_scale;
+}
+
 /* Describes PoP i (and clears its old ready file); port -1 = the topology's (base + 1 + i,
  * or any when the base is 0). */
 static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, pop_cmd_t *c)
@@ -91,7 +99,8 @@ static void pop_cmd(const ekv_topo_t *t, size_t i, ekv_state_t *st, int port, po
     /* It listens on its own host (the coordinator's by default). */
     snprintf(p->host, sizeof p->host, "%s", t->hosts[tp->host_index].name);
     snprintf(c->http, sizeof c->http, "%s:%d", ekv_topo_address(t, tp->host_index), port);
-    snprintf(c->delay, sizeof c->delay, "%.4f", p->delay_ms); /* simulated: the node scales */
+    /* Simulated: the node scales. The kernel's share (--netem) is not simulated again. */
+    snprintf(c->delay, sizeof c->delay, "%.4f", fmax(0, p->delay_ms - launch_netem_ms(t, st, i)));
     snprintf(c->cache, sizeof c->cache, "%d", (int)ceil(t->cache_mb));
     snprintf(c->scale, sizeof c->scale, "%g", t->time_scale);
     snprintf(c->loss, sizeof c->loss, "%g", ekv_topo_loss(t, tp));

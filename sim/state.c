@@ -106,8 +106,8 @@ int ekv_state_save(const ekv_state_t *st)
                                             st->hosts[i].ns, "veth", st->hosts[i].veth,
                                             "partitioned", st->hosts[i].partitioned));
         json_object_set_new(j, "netns",
-                            json_pack("{s:s, s:s, s:o}", "bridge", st->bridge, "address",
-                                      st->bridge_address, "hosts", hosts));
+                            json_pack("{s:s, s:s, s:b, s:o}", "bridge", st->bridge, "address",
+                                      st->bridge_address, "netem", st->netem, "hosts", hosts));
     }
     char *text = json_dumps(j, JSON_INDENT(2));
     char path[1100];
@@ -153,6 +153,7 @@ static ekv_state_t *state_from(json_t *j, int remote)
         st->netns = 1;
         copy_str(ns, "bridge", st->bridge, sizeof st->bridge);
         copy_str(ns, "address", st->bridge_address, sizeof st->bridge_address);
+        st->netem = json_is_true(json_object_get(ns, "netem"));
         json_t *nh = json_object_get(ns, "hosts");
         for (size_t i = 0; i < json_array_size(nh) && i < st->nhosts; i++) {
             json_t *h = json_array_get(nh, i);

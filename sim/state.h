@@ -50,6 +50,7 @@ typedef struct {
     int remote;      /* 1: an attached world (`up --attach`): it runs elsewhere, every pid is 0 */
     int secure;      /* 1: started with $EDGEKV_HOME/keys.json (CURVE and the bearer token) */
     int netns;       /* 1: `up --netns`: each host in a namespace, joined by bridge */
+    int netem;       /* 1: `up --netns --netem`: hosts' delay_ms as the kernel's, on their links */
     char bridge[16]; /* the bridge's name */
     char bridge_address[24]; /* its address and prefix, 10.77.0.254/24: the launcher's side */
 } ekv_state_t;

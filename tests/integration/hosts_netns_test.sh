@@ -4,7 +4,8 @@
 # it, h3 two push PoPs. The test runs in a network and mount namespace of its own (`unshare -n
 # -m`: its bridge, veths and namespaces vanish with it even if it dies).
 #   refusals  without keys `up --netns` says to run `edgekv keys`; `--netem` on a kernel
-#             without netem says so; neither leaves a link or a namespace;
+#             without netem says so, and for a PoP whose delay is less than its hosts'
+#             netem delay; none leaves a link or a namespace;
 #   places    each daemon runs in its host's namespace (/proc/PID/ns/net), the hosts'
 #             addresses exist only there (the launcher has the bridge's), state.json records
 #             the bridge, each namespace and veth;
@@ -62,7 +63,16 @@ else
     [ ! -e "$ST" ] || fail "a refused --netem left state.json"
 fi
 nothing_left
-pass "up --netns refuses without keys, --netem without netem; nothing is left"
+# A PoP nearer than the kernel's delay on its way from the coordinator (h3's 50 ms).
+printf '%s\n' 'hosts:' '  - {name: h1, address: 10.77.0.1}' \
+    '  - {name: h3, address: 10.77.0.3, delay_ms: 50}' 'pops: [{name: b, delay_ms: 10, host: h3}]' \
+    >"$H/near.yaml"
+if "$EKV" up "$H/near.yaml" --netns --netem >"$H/near.out" 2>&1; then fail "up of near.yaml"; fi
+grep -qF "edgekv: PoP b's delay (10 ms) is less than the netem delay of its hosts (50 ms)" \
+    "$H/near.out" || fail "near PoP's refusal: $(cat "$H/near.out")"
+nothing_left
+pass "up --netns refuses without keys, --netem without netem or below a PoP's delay;" \
+    "nothing is left"
 
 # ---- the world -------------------------------------------------------------------------------
 "$EKV" up "$H/world.yaml" --netns >"$H/up.out" 2>&1 || fail "up --netns: $(cat "$H/up.out")"
