@@ -3,7 +3,9 @@
 # hosts on 10.77.0.0/24, h1 the coordinator, h2 a regional tier and a ttl PoP reading through
 # it, h3 two push PoPs. The test runs in a network and mount namespace of its own (`unshare -n
 # -m`: its bridge, veths and namespaces vanish with it even if it dies).
-#   refusals  without keys `up --netns` says to run `edgekv keys`; `--netem` on a kernel
+#   refusals  in the machine's initial network namespace (before the re-exec) and without
+#             root `up --netns` says so;
+#             without keys it says to run `edgekv keys`; `--netem` on a kernel
 #             without netem says so, and for a PoP whose delay is less than its hosts'
 #             netem delay; none leaves a link or a namespace;
 #   places    each daemon runs in its host's namespace (/proc/PID/ns/net), the hosts'
@@ -21,6 +23,21 @@ if [ -z "${EKV_HOSTS_NETNS:-}" ]; then
     if [ "$(id -u)" != 0 ] || ! command -v unshare ip mount >/dev/null; then
         echo "SKIP: needs root, unshare and ip"
         exit 77
+    fi
+    # Started in the machine's initial network namespace (inode 0xEFFFFFF9), `up --netns` is
+    # refused there before anything is made (no keys either, so nothing could be made anyway).
+    if [ "$(stat -L -c %i /proc/self/ns/net)" = 4026531833 ]; then
+        home=$(mktemp -d /tmp/edgekv-test.XXXXXX)
+        printf '%s\n' 'hosts: [{name: h1, address: 10.77.0.1}]' 'pops: [{name: a, delay_ms: 1}]' \
+            >"$home/w.yaml"
+        out=$(EDGEKV_HOME=$home/home "$1/edgekv" up "$home/w.yaml" --netns 2>&1) && rc=0 || rc=$?
+        rm -rf "$home"
+        if [ "$rc" = 0 ] || [[ $out != *"edgekv: --netns adds a bridge and routes to the namespace \
+edgekv runs in, and this is the host's; run it in one of its own:"* ]]; then
+            echo "FAIL: up --netns in the host's namespace: $rc $out" >&2
+            exit 1
+        fi
+        echo "ok: up --netns refuses the host's own network namespace"
     fi
     EKV_HOSTS_NETNS=1 exec unshare -n -m "${BASH:-bash}" "$0" "$@"
 fi
@@ -47,6 +64,16 @@ ekv_topology "$H/world.yaml" time_scale=20 cache_ttl=1 min_cache_ttl=1 tier_cach
     'b:10,host: h3' 'c:0,host: h3'
 
 # ---- refusals ----------------------------------------------------------------------------------
+# As a user without root: refused before anything is made (the host's namespace: above).
+if command -v setpriv >/dev/null; then
+    mkdir -m 755 "$H/user" && chmod 711 "$H" && cp "$H/world.yaml" "$H/user/"
+    if EDGEKV_HOME=$H/user/home setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$EKV" up "$H/user/world.yaml" --netns >"$H/user.out" 2>&1; then
+        fail "up --netns without root"
+    fi
+    grep -qF "edgekv: --netns needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)" "$H/user.out" ||
+        fail "refusal without root: $(cat "$H/user.out")"
+fi
 if "$EKV" up "$H/world.yaml" --netns >"$H/nokeys.out" 2>&1; then fail "up --netns without keys"; fi
 # shellcheck disable=SC2016 # the backquotes are the message's
 grep -qF 'edgekv: host h1 (10.77.0.1) is not on loopback: run `edgekv keys` first' \
@@ -71,8 +98,8 @@ if "$EKV" up "$H/near.yaml" --netns --netem >"$H/near.out" 2>&1; then fail "up o
 grep -qF "edgekv: PoP b's delay (10 ms) is less than the netem delay of its hosts (50 ms)" \
     "$H/near.out" || fail "near PoP's refusal: $(cat "$H/near.out")"
 nothing_left
-pass "up --netns refuses without keys, --netem without netem or below a PoP's delay;" \
-    "nothing is left"
+pass "up --netns refuses without root, without keys, --netem without netem or below a PoP's" \
+    "delay; nothing is left"
 
 # ---- the world -------------------------------------------------------------------------------
 "$EKV" up "$H/world.yaml" --netns >"$H/up.out" 2>&1 || fail "up --netns: $(cat "$H/up.out")"
