@@ -797,6 +797,11 @@ static void status_json(const ekv_state_t *st)
     json_object_set_new(j, "tiers", tiers);
     if (st->coord.host[0])
         json_object_set_new(json_object_get(j, "coordinator"), "host", json_string(st->coord.host));
+    json_object_set_new(j, "secure", json_boolean(st->secure));
+    if (st->netns) /* each host's namespace and veth, as state.json has them */
+        json_object_set_new(j, "netns",
+                            json_pack("{s:s, s:s, s:b}", "bridge", st->bridge, "address",
+                                      st->bridge_address, "netem", st->netem));
     if (st->ui.pid > 0)
         json_object_set_new(j, "ui",
                             json_pack("{s:s, s:i, s:b}", "url", st->ui.url, "pid", st->ui.pid,

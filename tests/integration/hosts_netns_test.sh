@@ -107,6 +107,8 @@ jq -e '.secure == true and .netns.address == "10.77.0.254/24"
     and ([.netns.hosts[].host] == ["h1", "h2", "h3"])
     and ([.netns.hosts[].partitioned] == [false, false, false])' "$ST" >/dev/null ||
     fail "state.json: $(cat "$ST")"
+"$EKV" status --json | jq -e '.secure and .netns.address == "10.77.0.254/24"' >/dev/null ||
+    fail "status --json: $("$EKV" status --json)"
 ns_of() { jq -r --arg h "$1" '.netns.hosts[] | select(.host == $h) | .ns' "$ST"; }
 ino() { stat -L -c %i "$1"; }
 pid() { jq -r --arg n "$1" '(.pops + .tiers)[] | select(.name == $n) | .pid' "$ST"; }

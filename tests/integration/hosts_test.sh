@@ -151,6 +151,7 @@ print(buf[12:32].rstrip(b"\x00").decode("ascii", "replace") if len(buf) >= 32 el
 EOF
 }
 jq -e '.secure == true' "$ST" >/dev/null || fail "state.json does not say secure: $(cat "$ST")"
+"$EKV" status --json | jq -e '.secure == true' >/dev/null || fail "status --json: not secure"
 for ep in "$(jq -r .pub "$ST")" "$(jq -r .router "$ST")" "$(jq -r '.tiers[0].serve' "$ST")"; do
     m=$(mechanism "$ep") || fail "no greeting at $ep"
     [ "$m" = CURVE ] || fail "$ep greets with '$m'"
