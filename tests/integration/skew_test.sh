@@ -4,11 +4,12 @@
 # Each PoP estimates the coordinator's clock and runs on it:
 #   offset  each PoP's /_edgekv/health clock.offset_us is within 1 ms of -skew, from the
 #           samples of its first burst (the ready file waits for them);
-#   probe   `edgekv probe --tolerance-ms 2` passes (uncorrected, a +50 ms PoP would see a
-#           10 ms change as 50 ms late and apply it at once);
+#   probe   `edgekv probe --tolerance-ms 2 --attempts 3` passes (uncorrected, a +50 ms PoP
+#           would see a 10 ms change as 40 ms late and apply it at once: late every time);
 #   outside the test's own clock (the coordinator's: same host, no skew) sees each change
-#           arrive at each PoP its delay after the commit, within 3 ms: long polls of
-#           /_edgekv/wait are open before the REST write (uncorrected, the -50 ms PoP would
+#           arrive at each PoP its delay after the commit, within 3 ms (the least of three
+#           writes): long polls of /_edgekv/wait are open before each REST write (uncorrected,
+#           the +50 ms PoP's changes arrive at once and the -50 ms PoP would
 #           hold a 30 ms change for 80 ms and still report 30: only an outside clock sees it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1" "$2"
@@ -47,38 +48,44 @@ m=$(metric "$(url b)" edgekv_pop_clock_offset_us)
 pass "each PoP's clock offset is within 1 ms of minus its host's skew (health, /metrics)"
 
 # ---- probe: delays on the corrected clocks ----------------------------------------------------
-"$EKV" probe --tolerance-ms 2 >"$H/probe.out" 2>&1 || fail "probe: $(cat "$H/probe.out")"
-pass "probe --tolerance-ms 2 passes"
+"$EKV" probe --tolerance-ms 2 --attempts 3 >"$H/probe.out" 2>&1 || fail "probe: $(cat "$H/probe.out")"
+pass "probe --tolerance-ms 2 passes (a busy machine's late wakeups tried again, 3 attempts)"
 
 # ---- outside: the test's clock sees each delay ------------------------------------------------
 # Long polls for the next change at every PoP, then a REST write; arrival (this clock, when the
-# poll's answer comes) minus the commit time (the coordinator's, in the answer) per PoP.
+# poll's answer comes) minus the commit time (the coordinator's, in the answer) per PoP. What
+# this side adds (the answer's trip, a thread waking on a busy machine) only makes an arrival
+# look later: the least of three rounds is the measure.
 seq=$(curl -sf --max-time 5 "$C/health" | jq -r .seq)
-python3 - "$C$API/$NS/values/skew" "$((seq + 1))" "$(url a)" "$(url b)" "$(url c)" \
+python3 - "$C$API/$NS/values/skew" "$seq" "$(url a)" "$(url b)" "$(url c)" \
     >"$H/outside.out" 2>&1 <<'PY' || fail "outside clock: $(cat "$H/outside.out")"
 import json, sys, threading, time, urllib.request
 write, seq, pops = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-arrived, replies = {}, {}
-def poll(u):
-    with urllib.request.urlopen(f"{u}/_edgekv/wait?seq={seq}&timeout_ms=5000", timeout=10) as r:
+best = {u: None for u in pops}
+def poll(u, n, out):
+    with urllib.request.urlopen(f"{u}/_edgekv/wait?seq={n}&timeout_ms=5000", timeout=10) as r:
         body = r.read()
-    arrived[u] = time.time()
-    replies[u] = json.loads(body)
-threads = [threading.Thread(target=poll, args=(u,)) for u in pops]
-for t in threads:
-    t.start()
-time.sleep(0.3)  # every poll is open at its PoP
-req = urllib.request.Request(write, data=b"v", method="PUT")
-urllib.request.urlopen(req, timeout=10).read()
-for t in threads:
-    t.join()
+    out[u] = (time.time(), json.loads(body))
+for _ in range(3):
+    seq += 1
+    out = {}
+    threads = [threading.Thread(target=poll, args=(u, seq, out)) for u in pops]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)  # every poll is open at its PoP
+    req = urllib.request.Request(write, data=b"v", method="PUT")
+    urllib.request.urlopen(req, timeout=10).read()
+    for t in threads:
+        t.join()
+    for u in pops:
+        arrived, r = out[u]
+        assert r["seq"] == seq, r
+        seen = (arrived * 1e6 - r["commit_us"]) / 1000
+        if best[u] is None or seen < best[u][0]:
+            best[u] = (seen, r["delay_us"] / 1000)
 for u in pops:
-    r = replies[u]
-    assert r["seq"] == seq, r
-    print(u, f"{(arrived[u] * 1e6 - r['commit_us']) / 1000:.3f}",
-          f"{r['delay_us'] / 1000:.3f}")
+    print(u, f"{best[u][0]:.3f}", f"{best[u][1]:.3f}")
 PY
-i=0
 for pair in a:10 b:30 c:20; do
     name=${pair%:*} delay=${pair#*:}
     line=$(grep -F "$(url "$name") " "$H/outside.out") || fail "no arrival at $name"
@@ -86,7 +93,6 @@ for pair in a:10 b:30 c:20; do
     echo "  $name: arrived $seen ms after the commit (it says $said ms), delay $delay ms"
     awk -v s="$seen" -v d="$delay" 'BEGIN { exit !(s - d <= 3 && d - s <= 3) }' ||
         fail "$name: the change arrived $seen ms after its commit on this clock, delay $delay"
-    i=$((i + 1))
 done
 pass "an outside clock sees each change arrive its delay after the commit (within 3 ms)"
 
