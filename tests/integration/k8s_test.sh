@@ -9,7 +9,8 @@
 #            a PoP's and the tier's admin paths and the coordinator's /metrics answer 401
 #            without the token (200 with it)
 #   down     kube down; the claim's and the ConfigMap's volumes, the secret, the network and
-#            the image removed: nothing named after the run is left in podman.
+#            the image removed (and the pause image kube play built, unless it was there
+#            before): nothing named after the run is left in podman.
 # Needs root, podman, runc and catatonit: skipped (77) without them. Its own CONTAINERS_CONF
 # (runc, cgroupfs, ulimits the kernel allows), nothing system-wide touched; names unique to
 # the run, so it runs beside anything else.
@@ -36,9 +37,16 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
 
+# kube play builds podman's pause image (catatonit) the first time: the run's if not there yet.
+PAUSE=""
+images=$(podman images --format '{{.Repository}}') # whole: grep -q would cut the pipe
+grep -q '^localhost/podman-pause$' <<<"$images" || PAUSE=localhost/podman-pause
+
 # What the run made in podman, removed whatever happened (then lib.sh's own cleanup).
 podman_cleanup() {
     set +e
+    [ -z "$PAUSE" ] || podman images --format '{{.Repository}}:{{.Tag}}' |
+        grep "^$PAUSE:" | xargs -r podman rmi >/dev/null 2>&1
     [ ! -f "$H/pm/edgekv-podman.yaml" ] ||
         podman kube down "$H/pm/edgekv-podman.yaml" >/dev/null 2>&1
     podman pod rm -f "$ID-world" >/dev/null 2>&1
@@ -163,6 +171,10 @@ podman volume rm "$ID-coordinator-db" "$ID-world" >/dev/null || fail "volume rm"
 podman secret rm "$ID-keys" >/dev/null || fail "secret rm"
 podman network rm "$NET" >/dev/null || fail "network rm"
 podman rmi "$TAG" >/dev/null || fail "rmi"
+if [ -n "$PAUSE" ]; then
+    podman images --format '{{.Repository}}:{{.Tag}}' | grep "^$PAUSE:" | xargs -r podman rmi \
+        >/dev/null || fail "rmi of the pause image kube play built"
+fi
 left=$( (
     podman ps -a --format '{{.Names}}'
     podman pod ps --format '{{.Name}}'
