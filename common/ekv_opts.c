@@ -11,6 +11,7 @@
 #include "ekv_err.h"
 #include "ekv_fdlimit.h"
 #include "ekv_log.h"
+#include "ekv_mem.h"
 
 #define HELP_COLUMN 26 /* where help text starts in the usage */
 
@@ -142,9 +143,9 @@ static char *slurp(const char *path)
     if (!f)
         return NULL;
     size_t cap = 1u << 20;
-    opts_file_t *of = malloc(sizeof *of + cap);
-    size_t n = of ? fread(of->text, 1, cap, f) : 0;
-    int e = !of ? ENOMEM : ferror(f) ? EIO : n == cap ? EFBIG : 0;
+    opts_file_t *of = ekv_malloc(sizeof *of + cap);
+    size_t n = fread(of->text, 1, cap, f);
+    int e = ferror(f) ? EIO : n == cap ? EFBIG : 0;
     fclose(f);
     if (e) {
         free(of);
@@ -152,8 +153,7 @@ static char *slurp(const char *path)
         return NULL;
     }
     of->text[n] = '\0'; /* n < cap: the text ends before the last byte */
-    opts_file_t *fit = realloc(of, sizeof *of + n + 1);
-    of = fit ? fit : of;
+    of = ekv_realloc(of, sizeof *of + n + 1);
     of->next = g_files;
     g_files = of;
     return of->text;

@@ -679,15 +679,17 @@ static int put_podman(const world_t *w, const char *topo_text, const ekv_keys_t 
     return rc;
 }
 
-static int put_compose(const world_t *w, const ekv_keys_t *k, char *err, size_t errlen)
+static const char *const g_roles[] = {"coordinator", "tier", "pop"};
+
+/* env/ROLE.env (0600): each role's variables only. */
+static int put_env_files(const world_t *w, const ekv_keys_t *k, char *err, size_t errlen)
 {
     char dir[4096];
-    static const char *const roles[] = {"coordinator", "tier", "pop"};
     int rc = EKV_OK;
     snprintf(dir, sizeof dir, "%s/env", w->o->out);
     if (ekv_file_mkdirs(dir) != EKV_OK)
         return problem(err, errlen, EKV_EIO, "cannot make %s: %s", dir, strerror(errno));
-    for (int r = 0; r < 3 && rc == EKV_OK; r++) { /* each role only its variables */
+    for (int r = 0; r < 3 && rc == EKV_OK; r++) {
         char *text = NULL, name[32];
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
@@ -696,17 +698,33 @@ static int put_compose(const world_t *w, const ekv_keys_t *k, char *err, size_t 
         for (size_t i = 0; i < NSECRETS; i++)
             if (g_secrets[i].roles & 1 << r)
                 fprintf(f, "%s=%s\n", g_secrets[i].env, secret_value(k, i));
-        snprintf(name, sizeof name, "%s.env", roles[r]);
+        snprintf(name, sizeof name, "%s.env", g_roles[r]);
         rc = put_stream(dir, name, f, &text, 0600, err, errlen);
     }
+    return rc;
+}
+
+/* options/NAME.options, mounted read-only at /etc/edgekv. */
+static int put_options_files(const world_t *w, char *err, size_t errlen)
+{
+    char dir[4096];
+    int rc = EKV_OK;
     snprintf(dir, sizeof dir, "%s/options", w->o->out);
-    if (rc == EKV_OK && ekv_file_mkdirs(dir) != EKV_OK)
+    if (ekv_file_mkdirs(dir) != EKV_OK)
         return problem(err, errlen, EKV_EIO, "cannot make %s: %s", dir, strerror(errno));
     for (size_t i = 0; i < w->n && rc == EKV_OK; i++) {
         char name[100];
         snprintf(name, sizeof name, "%s.options", w->d[i].id);
         rc = put_file(dir, name, w->d[i].options, 0644, err, errlen);
     }
+    return rc;
+}
+
+static int put_compose(const world_t *w, const ekv_keys_t *k, char *err, size_t errlen)
+{
+    int rc = put_env_files(w, k, err, errlen);
+    if (rc == EKV_OK)
+        rc = put_options_files(w, err, errlen);
     if (rc != EKV_OK)
         return rc;
     char *text = NULL;
@@ -725,7 +743,7 @@ static int put_compose(const world_t *w, const ekv_keys_t *k, char *err, size_t 
         fprintf(f, "\n    entrypoint: [\"%s/%s\"]\n", BIN_DIR,
                 d->role == ROLE_COORD ? "edgekv-coordinator" : "edgekv-node");
         fprintf(f, "    command: [\"--options-file\", \"%s/%s.options\"]\n", OPTS_DIR, d->id);
-        fprintf(f, "    env_file: [\"env/%s.env\"]\n", roles[d->role]);
+        fprintf(f, "    env_file: [\"env/%s.env\"]\n", g_roles[d->role]);
         fprintf(f, "    volumes: [\"./options:%s:ro\"%s]\n", OPTS_DIR,
                 d->role == ROLE_COORD ? ", \"coordinator-db:/data\"" : "");
         fprintf(f, "    ports: [\"127.0.0.1:%d:%d\"]\n", d->host_port, d->http);
@@ -777,6 +795,68 @@ static void export_usage(FILE *f)
            "See docs/deploy.md.\n");
 }
 
+/* Reads `export KIND [TOPOLOGY] [options]` into o and *topo; 0, or -1 on a mistake. */
+static int parse_args(int argc, char **argv, ekv_export_opts_t *o, const char **topo)
+{
+    int podman = 0, bad = 0;
+    int k8s = o->kind == EKV_EXPORT_K8S;
+    for (int i = 2; i < argc && !bad; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **dst = !strcmp(a, "--out")                ? &o->out
+                           : !strcmp(a, "--image")            ? &o->image
+                           : !strcmp(a, "--name")             ? &o->name
+                           : !strcmp(a, "--namespace") && k8s ? &o->ns
+                           : !strcmp(a, "--storage") && k8s   ? &o->storage
+                                                              : NULL;
+        if (!strcmp(a, "--podman") && k8s) {
+            podman = 1;
+        } else if (dst && v) {
+            *dst = v;
+            i++;
+        } else if (!strcmp(a, "--port-base") && v) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            bad = *end || end == v || n < 1024 || n > 65535;
+            o->port_base = (int)n;
+            i++;
+        } else if (a[0] != '-' && !*topo) {
+            *topo = a;
+        } else {
+            bad = 1;
+        }
+    }
+    if (bad || (o->ns && podman))
+        return -1;
+    if (podman)
+        o->kind = EKV_EXPORT_PODMAN;
+    if (!o->out)
+        o->out = o->kind == EKV_EXPORT_K8S      ? "edgekv-k8s"
+                 : o->kind == EKV_EXPORT_PODMAN ? "edgekv-podman"
+                                                : "edgekv-compose";
+    if (!*topo)
+        *topo = "topology.yaml";
+    return 0;
+}
+
+/* What was written and what to run next. */
+static void report(const ekv_export_opts_t *o, const ekv_topo_t *t)
+{
+    if (strcmp(t->coord.transport.kind, "tcp") != 0)
+        printf("note: the topology publishes over %s; exported over tcp (no multicast between "
+               "pods)\n",
+               t->coord.transport.kind);
+    const char *what = o->kind == EKV_EXPORT_K8S      ? "edgekv.yaml (kubectl apply -f)"
+                       : o->kind == EKV_EXPORT_PODMAN ? "edgekv-podman.yaml and podman-secret.json"
+                                                      : "compose.yaml, options/ and env/";
+    printf("wrote %s/%s, world.json and keys.json: %zu tiers, %zu PoPs\n", o->out, what, t->ntiers,
+           t->npops);
+    if (o->kind == EKV_EXPORT_PODMAN)
+        printf("next: podman secret create %s-keys %s/podman-secret.json\n"
+               "      podman kube play %s/edgekv-podman.yaml\n"
+               "      edgekv up --attach %s/world.json\n",
+               o->name, o->out, o->out, o->out);
+}
+
 int ekv_cmd_export(int argc, char **argv)
 {
     if (argc < 2 || (strcmp(argv[1], "k8s") != 0 && strcmp(argv[1], "compose") != 0)) {
@@ -790,47 +870,10 @@ int ekv_cmd_export(int argc, char **argv)
                            .storage = "1Gi",
                            .port_base = EKV_EXPORT_PORT_BASE};
     const char *topo = NULL;
-    int podman = 0, bad = 0;
-    for (int i = 2; i < argc && !bad; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int k8s = o.kind == EKV_EXPORT_K8S;
-        if (!strcmp(a, "--podman") && k8s) {
-            podman = 1;
-            continue;
-        }
-        const char **dst = !strcmp(a, "--out")                ? &o.out
-                           : !strcmp(a, "--image")            ? &o.image
-                           : !strcmp(a, "--name")             ? &o.name
-                           : !strcmp(a, "--namespace") && k8s ? &o.ns
-                           : !strcmp(a, "--storage") && k8s   ? &o.storage
-                                                              : NULL;
-        if (dst && v) {
-            *dst = v;
-            i++;
-        } else if (!strcmp(a, "--port-base") && v) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            bad = *end || end == v || n < 1024 || n > 65535;
-            o.port_base = (int)n;
-            i++;
-        } else if (a[0] != '-' && !topo) {
-            topo = a;
-        } else {
-            bad = 1;
-        }
-    }
-    if (bad || (o.ns && podman)) {
+    if (parse_args(argc, argv, &o, &topo) != 0) {
         export_usage(stderr);
         return 2;
     }
-    if (podman)
-        o.kind = EKV_EXPORT_PODMAN;
-    if (!o.out)
-        o.out = o.kind == EKV_EXPORT_K8S      ? "edgekv-k8s"
-                : o.kind == EKV_EXPORT_PODMAN ? "edgekv-podman"
-                                              : "edgekv-compose";
-    if (!topo)
-        topo = "topology.yaml";
     ekv_keys_t keys;
     int rc = ekv_keys_load(&keys);
     if (rc == EKV_ENOTFOUND)
@@ -840,33 +883,19 @@ int ekv_cmd_export(int argc, char **argv)
     char err[512], *text = NULL;
     size_t len;
     ekv_topo_t *t = ekv_topo_load(topo, err, sizeof err);
-    if (!t || ekv_file_read(topo, 1 << 24, &text, &len) != EKV_OK) {
-        fprintf(stderr, "edgekv: %s\n", t ? "cannot read the topology" : err);
-        ekv_topo_destroy(&t);
-        return 1;
-    }
-    rc = ekv_export_write(t, text, &keys, &o, err, sizeof err);
+    if (t && ekv_file_read(topo, 1 << 24, &text, &len) != EKV_OK)
+        snprintf(err, sizeof err, "cannot read %s", topo);
+    else if (t)
+        rc = ekv_export_write(t, text, &keys, &o, err, sizeof err);
     memset(&keys, 0, sizeof keys);
+    int ok = t && text && rc == EKV_OK;
     free(text);
-    if (rc != EKV_OK) {
+    if (!ok) {
         fprintf(stderr, "edgekv export: %s\n", err);
         ekv_topo_destroy(&t);
         return 1;
     }
-    if (strcmp(t->coord.transport.kind, "tcp") != 0)
-        printf("note: the topology publishes over %s; exported over tcp (no multicast between "
-               "pods)\n",
-               t->coord.transport.kind);
-    const char *what = o.kind == EKV_EXPORT_K8S      ? "edgekv.yaml (kubectl apply -f)"
-                       : o.kind == EKV_EXPORT_PODMAN ? "edgekv-podman.yaml and podman-secret.json"
-                                                     : "compose.yaml, options/ and env/";
-    printf("wrote %s/%s, world.json and keys.json: %zu tiers, %zu PoPs\n", o.out, what, t->ntiers,
-           t->npops);
-    if (o.kind == EKV_EXPORT_PODMAN)
-        printf("next: podman secret create %s-keys %s/podman-secret.json\n"
-               "      podman kube play %s/edgekv-podman.yaml\n"
-               "      edgekv up --attach %s/world.json\n",
-               o.name, o.out, o.out, o.out);
+    report(&o, t);
     ekv_topo_destroy(&t);
     return 0;
 }
