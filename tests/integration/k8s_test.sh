@@ -11,14 +11,16 @@
 #   down     kube down; the claim's and the ConfigMap's volumes, the secret, the network and
 #            the image removed (and the pause image kube play built, unless it was there
 #            before): nothing named after the run is left in podman.
-# Needs root, podman, runc and catatonit: skipped (77) without them. Its own CONTAINERS_CONF
-# (runc, cgroupfs, ulimits the kernel allows), nothing system-wide touched; names unique to
-# the run, so it runs beside anything else.
+# Needs root, podman, runc, catatonit and namespaces (not inside an unprivileged container):
+# skipped (77) without them. Its own CONTAINERS_CONF (runc, cgroupfs, ulimits the kernel
+# allows), nothing system-wide touched; names unique to the run, so it runs beside anything.
 set -euo pipefail
 for c in podman runc catatonit curl jq python3; do
     command -v "$c" >/dev/null || { echo "SKIP: $c is not installed (scripts/setup)"; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (podman kube play with hostPorts)"; exit 77; }
+# root in an unprivileged container (scripts/fresh-debian's) cannot make the pod's namespaces
+unshare -m -n true 2>/dev/null || { echo "SKIP: cannot make namespaces here"; exit 77; }
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 
 H=$EDGEKV_HOME
@@ -36,6 +38,7 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
+podman info >"$H/info.out" 2>&1 || { echo "SKIP: podman info: $(tail -1 "$H/info.out")"; exit 77; }
 
 # kube play builds podman's pause image (catatonit) the first time: the run's if not there yet.
 PAUSE=""
