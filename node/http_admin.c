@@ -431,14 +431,17 @@ static void do_metrics(ekv_node_t *n, struct evhttp_request *req)
                         pop, h->sum / 1e6, pop, h->count);
     evbuffer_add_printf(
         b,
-        "# HELP edgekv_pop_clock_offset_us The coordinator's clock minus this host's, as "
-        "estimated (microseconds).\n"
-        "# TYPE edgekv_pop_clock_offset_us gauge\nedgekv_pop_clock_offset_us{pop=\"%s\"} %" PRId64
-        "\n"
-        "# HELP edgekv_pop_clock_rtt_us Round trip of the clock sample the estimate is from "
-        "(microseconds).\n"
-        "# TYPE edgekv_pop_clock_rtt_us gauge\nedgekv_pop_clock_rtt_us{pop=\"%s\"} %" PRId64 "\n",
-        pop, ekv_clock_offset_us(&n->clock), pop, ekv_clock_rtt_us(&n->clock));
+        /* Seconds, as Prometheus names units (promtool refuses _us), to the microsecond. */
+        "# HELP edgekv_pop_clock_offset_seconds The coordinator's clock minus this host's, as "
+        "estimated.\n"
+        "# TYPE edgekv_pop_clock_offset_seconds gauge\n"
+        "edgekv_pop_clock_offset_seconds{pop=\"%s\"} %.6f\n"
+        "# HELP edgekv_pop_clock_rtt_seconds Round trip of the clock sample the estimate is "
+        "from.\n"
+        "# TYPE edgekv_pop_clock_rtt_seconds gauge\n"
+        "edgekv_pop_clock_rtt_seconds{pop=\"%s\"} %.6f\n",
+        pop, (double)ekv_clock_offset_us(&n->clock) / 1e6, pop,
+        (double)ekv_clock_rtt_us(&n->clock) / 1e6);
     if (n->cfg.tier_role)
         evbuffer_add_printf(b,
                             "# HELP edgekv_zap_denied_total CURVE clients refused: not the "

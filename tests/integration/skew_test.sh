@@ -41,10 +41,11 @@ clock() {
 clock a 50
 clock b -50
 clock c 0
-m=$(metric "$(url b)" edgekv_pop_clock_offset_us)
-[ -n "$m" ] && [ "$m" -ge 49000 ] && [ "$m" -le 51000 ] ||
-    fail "b's edgekv_pop_clock_offset_us: '$m'"
-[ -n "$(metric "$(url b)" edgekv_pop_clock_rtt_us)" ] || fail "b has no edgekv_pop_clock_rtt_us"
+m=$(metric "$(url b)" edgekv_pop_clock_offset_seconds)
+awk -v m="$m" 'BEGIN { exit !(m != "" && m >= 0.049 && m <= 0.051) }' ||
+    fail "b's edgekv_pop_clock_offset_seconds: '$m'"
+[ -n "$(metric "$(url b)" edgekv_pop_clock_rtt_seconds)" ] ||
+    fail "b has no edgekv_pop_clock_rtt_seconds"
 pass "each PoP's clock offset is within 1 ms of minus its host's skew (health, /metrics)"
 
 # ---- probe: delays on the corrected clocks ----------------------------------------------------
