@@ -1,8 +1,10 @@
 /* http_admin: the PoP's own endpoints (not Workers KV):
- *   GET /_edgekv/health             readiness, policy, delay, sequence state and the
- *                                   refresh-ahead settings (JSON)
+ *   GET /_edgekv/health             readiness, policy, delay, sequence state, the
+ *                                   refresh-ahead settings and the clock (the coordinator's
+ *                                   as estimated here: offset_us, rtt_us, samples) (JSON)
  *   GET /stats, /_edgekv/stats      counters, cache, visibility-delay summary (JSON)
- *   GET /metrics                    the same in Prometheus text format
+ *   GET /metrics                    the same in Prometheus text format, with the clock's
+ *                                   offset and round trip (and a tier's CURVE refusals)
  *   GET /_edgekv/visibility?from=I  first-visibility records by insertion index I onwards:
  *                                   {"records": [[seq, commit_us, visible_us, served_us],
  *                                    ...], "next": I', "lost": records already overwritten};
