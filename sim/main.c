@@ -24,9 +24,10 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: edgekv COMMAND [options]\n"
-            "  up [TOPOLOGY] [--ui [PORT]]\n"
+            "  up [TOPOLOGY] [--ui [PORT]] [--netns [--netem]]\n"
             "                       start the coordinator, the tiers and every PoP (default\n"
-            "                       topology.yaml); --ui also the live page (`edgekv ui`)\n"
+            "                       topology.yaml); --ui also the live page (`edgekv ui`);\n"
+            "                       --netns each host in a network namespace (root)\n"
             "  up --attach WORLD.json\n"
             "                       record a world that runs elsewhere (its URLs), for the\n"
             "                       commands that speak HTTP; `down` forgets it\n"
@@ -47,7 +48,8 @@ static void usage(FILE *f)
             "                       several runs side by side in one table and one report\n"
             "  fault ACTION [POP] [DELAY_MS]\n"
             "                       kill|restart|stop|continue|partition|heal POP,\n"
-            "                       slow POP DELAY_MS, kill-coordinator, restart-coordinator\n"
+            "                       slow POP DELAY_MS, kill-coordinator, restart-coordinator,\n"
+            "                       partition|heal HOST (a host of `up --netns`)\n"
             "  verify [--samples N]  compare every PoP and tier with the coordinator (after the\n"
             "                       writes)\n"
             "  watch KEY [--from POP] [--value V]\n"
