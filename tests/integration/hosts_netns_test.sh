@@ -129,22 +129,6 @@ ip netns exec "$(ns_of h3)" ip -4 -o addr show eth0 | grep -q '10\.77\.0\.3/24' 
     fail "h3 has no 10.77.0.3"
 pass "each daemon runs in its host's namespace; the hosts' addresses exist only there"
 
-# mechanism tcp://ADDRESS:PORT: the security mechanism the endpoint's ZMTP greeting names.
-mechanism() {
-    python3 - "$1" <<'PY'
-import socket, sys
-host, port = sys.argv[1].removeprefix("tcp://").rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=3)
-s.sendall(b"\xff" + b"\x00" * 8 + b"\x7f\x03")  # signature and major version 3
-buf = b""
-while len(buf) < 64:
-    d = s.recv(64 - len(buf))
-    if not d:
-        break
-    buf += d
-print(buf[12:32].rstrip(b"\x00").decode("ascii", "replace") if len(buf) >= 32 else "short")
-PY
-}
 for ep in "$(jq -r .pub "$ST")" "$(jq -r .router "$ST")" "$(jq -r '.tiers[0].serve' "$ST")"; do
     [[ $ep == tcp://10.77.0.[12]:* ]] || fail "endpoint $ep is not on its host"
     m=$(mechanism "$ep") || fail "no greeting at $ep"

@@ -134,22 +134,6 @@ grep -q "every PoP agrees with the coordinator" "$H/verify.out" ||
     fail "verify: $(cat "$H/verify.out")"
 pass "probe reaches every PoP and the tier; verify passes"
 
-# mechanism tcp://ADDRESS:PORT: the security mechanism the endpoint's ZMTP greeting names.
-mechanism() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-host, port = sys.argv[1].removeprefix("tcp://").rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=3)
-s.sendall(b"\xff" + b"\x00" * 8 + b"\x7f\x03")  # signature and major version 3
-buf = b""
-while len(buf) < 64:
-    d = s.recv(64 - len(buf))
-    if not d:
-        break
-    buf += d
-print(buf[12:32].rstrip(b"\x00").decode("ascii", "replace") if len(buf) >= 32 else "short")
-EOF
-}
 jq -e '.secure == true' "$ST" >/dev/null || fail "state.json does not say secure: $(cat "$ST")"
 "$EKV" status --json | jq -e '.secure == true' >/dev/null || fail "status --json: not secure"
 for ep in "$(jq -r .pub "$ST")" "$(jq -r .router "$ST")" "$(jq -r '.tiers[0].serve' "$ST")"; do

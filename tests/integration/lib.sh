@@ -137,6 +137,12 @@ poll_applied() {
     return 1
 }
 
+# mechanism tcp://ADDRESS:PORT | PORT: the security mechanism (NULL, CURVE) the ZMTP greeting
+# of a ZeroMQ endpoint names (zmtp_mechanism.py).
+mechanism() {
+    python3 "$SRC/tests/integration/zmtp_mechanism.py" "$1"
+}
+
 # rest METHOD PATH [BODY-FILE]: a REST call to the coordinator ($C$API PATH, within
 # REST_MAX_TIME s, 20 unless the test sets it); sets CODE and BODY (CODE 000 without a reply).
 rest() {

@@ -32,22 +32,6 @@ CLIENT_ENV=(EDGEKV_TOKEN="$TOKEN" EDGEKV_CURVE_SERVER_KEY="$SRV_PUB"
     EDGEKV_CURVE_CLIENT_SECRET="$CLI_SEC")
 AUTH=(-H "Authorization: Bearer $TOKEN")
 
-# mechanism PORT: the security mechanism the ZMTP greeting of 127.0.0.1:PORT names.
-mechanism() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
-s.sendall(b"\xff" + b"\x00" * 8 + b"\x7f\x03")  # signature and major version 3
-buf = b""
-while len(buf) < 64:
-    d = s.recv(64 - len(buf))
-    if not d:
-        break
-    buf += d
-print(buf[12:32].rstrip(b"\x00").decode("ascii", "replace") if len(buf) >= 32 else "short")
-EOF
-}
-
 port_of() { echo "${1##*:}"; }
 
 # ---- a keyed world on loopback ----------------------------------------------------------------
