@@ -21,9 +21,9 @@
 #include "node.h"
 #include "vis.h"
 
-#define VIS_RING 8192 /* recent first-visibility records kept for /_edgekv/wait */
+#define VIS_RING    8192 /* recent first-visibility records kept for /_edgekv/wait */
 #define SERVED_KEYS 4096 /* keys with changes not yet served, tracked at most (policy.h) */
-#define LIST_GENS 1024 /* kv: list generations, by namespace hash (node.c, list cache) */
+#define LIST_GENS   1024 /* kv: list generations, by namespace hash (node.c, list cache) */
 
 typedef ekv_vis_rec_t vis_t;
 typedef struct pending pending_t; /* a request to the coordinator in flight (node.c) */
@@ -64,16 +64,16 @@ struct ekv_node {
     uint64_t next_req_id;
     pending_t **pend; /* id hash of pending requests */
     size_t npend_buckets;
-    pending_t *oldest, *newest; /* pending in deadline order */
+    pending_t *oldest, *newest;  /* pending in deadline order */
     struct ekv_replica *replica; /* where this PoP stands in the change stream */
     unsigned gen;                /* bumped when the coordinator's store changes (resync) */
     int heartbeat_seen, ready_written;
-    ekv_clock_t clock;            /* the coordinator's clock as estimated here (clock.h) */
-    int64_t last_heartbeat_us;    /* monotonic time the last heartbeat was handled */
-    int partitioned;              /* fault: everything to and from the coordinator is lost */
-    pending_t **reads_idx;        /* plain GET misses in flight, by (ns, key) */
-    ekv_vis_t *vis;               /* first visibility of recent changes, and their delays */
-    ekv_served_t *served;         /* when recent changes were first served by a read here */
+    ekv_clock_t clock;         /* the coordinator's clock as estimated here (clock.h) */
+    int64_t last_heartbeat_us; /* monotonic time the last heartbeat was handled */
+    int partitioned;           /* fault: everything to and from the coordinator is lost */
+    pending_t **reads_idx;     /* plain GET misses in flight, by (ns, key) */
+    ekv_vis_t *vis;            /* first visibility of recent changes, and their delays */
+    ekv_served_t *served;      /* when recent changes were first served by a read here */
     waiter_t *waiters;
     void *tier_dealer; /* PoP: to its regional tier (NULL: none) */
     ekv_zev_t *tier_dealer_zev;
@@ -134,8 +134,8 @@ void node_write(ekv_node_t *n, ekv_msg_t *write, node_done_fn done, void *ctx);
  * (list results lag like reads: they travel the link). Under kv a reply is cached for the
  * default cacheTtl and served from there while fresh; a write acknowledged through this PoP
  * drops its namespace's cached lists (read-your-writes), other PoPs' lists lag. */
-void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after,
-               uint64_t limit, node_done_fn done, void *ctx);
+void node_list(ekv_node_t *n, ekv_bytes_t ns, ekv_bytes_t prefix, ekv_bytes_t after, uint64_t limit,
+               node_done_fn done, void *ctx);
 /* Waits until change seq is visible here (arrived; served: returned by a read here), at most
  * timeout_ms (done with r->vis NULL and r->served_us 0 then). */
 void node_wait(ekv_node_t *n, uint64_t seq, int served, int timeout_ms, node_done_fn done,

@@ -4,10 +4,10 @@
  *                 section opening with what it shows and how to read it: each policy against
  *                 the documentation's claim, the visibility CDF per PoP, the t-visibility
  *                 curves (a predicted one dashed when present, and the run's note on it:
- *                 why there is none, or a caveat), the stale-read ratio per PoP, version lag over time, a world map of the PoPs coloured by their share
- *                 of stale reads, stale reads per PoP over time, and the checkers'
- *                 counterexamples as timelines;
- * and the terminal summary table. CSV files of raw records are written by the runner. */
+ *                 why there is none, or a caveat), the stale-read ratio per PoP, version lag over
+ * time, a world map of the PoPs coloured by their share of stale reads, stale reads per PoP over
+ * time, and the checkers' counterexamples as timelines; and the terminal summary table. CSV files
+ * of raw records are written by the runner. */
 #ifndef EKV_REPORT_H
 #define EKV_REPORT_H
 

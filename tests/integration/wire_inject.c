@@ -587,9 +587,8 @@ static int run_fake(const char *pub_ep, const char *router_ep)
                     greeted = 1;
                     fprintf(stderr, "wire_inject: HELLO from %s answered\n", req.text.ptr);
                 } else if (req.type == EKV_MSG_TIME) { /* the clock's round trip, as coord.c */
-                    ekv_msg_t r = {.type = EKV_MSG_TIME_REPLY,
-                                   .req_id = req.req_id,
-                                   .time_us = now_us()};
+                    ekv_msg_t r = {
+                        .type = EKV_MSG_TIME_REPLY, .req_id = req.req_id, .time_us = now_us()};
                     body_t b = encode(&r);
                     body_t fr[2] = {copy(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])), b};
                     send_frames(f.router, fr, 2);

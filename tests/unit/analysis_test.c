@@ -249,10 +249,10 @@ static void test_stale_reads(void)
     CHECK_EQ(answered[1], 2);
     CHECK_EQ(stale[0], 3);
     CHECK_EQ(stale[1], 1);
-    CHECK_EQ(p0->stale_series[7], 1);  /* T0 + 1.5 s: 1.0 s into the span */
-    CHECK_EQ(p0->stale_series[12], 1); /* T0 + 2.25 s */
-    CHECK_EQ(p0->stale_series[21], 1); /* T0 + 3.5 s */
-    CHECK_EQ(p1->stale_series[24], 1); /* T0 + 4 s */
+    CHECK_EQ(p0->stale_series[7], 1);                  /* T0 + 1.5 s: 1.0 s into the span */
+    CHECK_EQ(p0->stale_series[12], 1);                 /* T0 + 2.25 s */
+    CHECK_EQ(p0->stale_series[21], 1);                 /* T0 + 3.5 s */
+    CHECK_EQ(p1->stale_series[24], 1);                 /* T0 + 4 s */
     CHECK_EQ(p0->read_series[EKV_SERIES_BINS - 1], 1); /* the last read, T0 + 9 s */
     ekv_results_fini(&r);
 }
