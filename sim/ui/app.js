@@ -344,8 +344,8 @@ function drawTimeline() {
     .filter((r) => r.s.arrived_us).sort((a, b) => a.s.arrived_us - b.s.arrived_us);
   const served = rows.filter((r) => r.s.serving_us).length, all = ui.world.nodes.length;
   // another key's write is not served as the watched key: its arrivals only
-  $('wave-title').textContent = waveText(h) + ': arrived at ' + rows.length +
-    (waveOfKey() ? ', served by ' + served + ' of ' + all : ' of ' + all);
+  $('wave-title').textContent = waveText(h) + ': arrived at ' + rows.length + ' of ' + all +
+    (waveOfKey() ? ' nodes, first served at ' + served : '');
   // at most 24 lanes: in a large world an even sample in arrival order, first and last kept
   const k = Math.min(24, rows.length), lane = 16, top = 26, left = 120;
   const shown = Array.from({length: k}, (_, i) =>
